@@ -1,0 +1,281 @@
+//! Domain nouns: employees, channels, CRM references, messages.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An employee's id, as the hub issues it.
+pub type EmployeeId = String;
+/// A channel's id (the provider's `channelId`).
+pub type ChannelId = String;
+
+/// What an employee may do with chats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Продавец: sees the chats they are responsible for (and new clients, when they receive them).
+    Seller,
+    /// Руководитель: sees every chat of the workspace.
+    Supervisor,
+    /// No access to chats.
+    None,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Seller => "seller",
+            Role::Supervisor => "supervisor",
+            Role::None => "none",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "seller" => Some(Role::Seller),
+            "supervisor" => Some(Role::Supervisor),
+            "none" => Some(Role::None),
+            _ => None,
+        }
+    }
+}
+
+/// An employee as the rules need them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Employee {
+    pub id: EmployeeId,
+    pub name: String,
+    pub role: Role,
+    /// Gets chats that have no responsible yet ("receives new clients").
+    pub receives_new_clients: bool,
+    /// Setting 4: the channel this employee writes first from.
+    pub priority_channel_id: Option<ChannelId>,
+}
+
+/// The messenger behind a channel (the provider's `transport`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    Whatsapp,
+    /// WhatsApp Business API.
+    Wapi,
+    /// Telegram personal account.
+    Tgapi,
+    /// Telegram bot.
+    Telegram,
+    Viber,
+    Instagram,
+    Vk,
+    Avito,
+    Max,
+}
+
+impl Transport {
+    pub const ALL: [Transport; 9] = [
+        Transport::Whatsapp,
+        Transport::Wapi,
+        Transport::Tgapi,
+        Transport::Telegram,
+        Transport::Viber,
+        Transport::Instagram,
+        Transport::Vk,
+        Transport::Avito,
+        Transport::Max,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Whatsapp => "whatsapp",
+            Transport::Wapi => "wapi",
+            Transport::Tgapi => "tgapi",
+            Transport::Telegram => "telegram",
+            Transport::Viber => "viber",
+            Transport::Instagram => "instagram",
+            Transport::Vk => "vk",
+            Transport::Avito => "avito",
+            Transport::Max => "max",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Transport> {
+        Transport::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+    /// The `chatType` a message on this transport carries.
+    pub fn chat_type(self) -> &'static str {
+        match self {
+            Transport::Whatsapp | Transport::Wapi => "whatsapp",
+            Transport::Tgapi | Transport::Telegram => "telegram",
+            Transport::Viber => "viber",
+            Transport::Instagram => "instagram",
+            Transport::Vk => "vk",
+            Transport::Avito => "avito",
+            Transport::Max => "max",
+        }
+    }
+    /// Whether this transport addresses clients by phone number (`chatId` = E.164 digits).
+    pub fn addresses_by_phone(self) -> bool {
+        matches!(self, Transport::Whatsapp | Transport::Wapi | Transport::Viber)
+    }
+}
+
+/// A channel's state as the provider reports it; only `active` sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub enum ChannelState {
+    Active,
+    Init,
+    Disabled,
+    PhoneUnavailable,
+    Qr,
+    OpenElsewhere,
+    NotEnoughMoney,
+    Foreignphone,
+    Unauthorized,
+    WaitForPassword,
+    OnModeration,
+    Rejected,
+    /// Removed from the workspace (ours, not the provider's).
+    Deleted,
+    /// Any state this build does not know: never usable.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ChannelState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelState::Active => "active",
+            ChannelState::Init => "init",
+            ChannelState::Disabled => "disabled",
+            ChannelState::PhoneUnavailable => "phoneUnavailable",
+            ChannelState::Qr => "qr",
+            ChannelState::OpenElsewhere => "openElsewhere",
+            ChannelState::NotEnoughMoney => "notEnoughMoney",
+            ChannelState::Foreignphone => "foreignphone",
+            ChannelState::Unauthorized => "unauthorized",
+            ChannelState::WaitForPassword => "waitForPassword",
+            ChannelState::OnModeration => "onModeration",
+            ChannelState::Rejected => "rejected",
+            ChannelState::Deleted => "deleted",
+            ChannelState::Unknown => "unknown",
+        }
+    }
+    /// Reads a provider state; anything unknown is [`ChannelState::Unknown`] (never usable).
+    pub fn parse(s: &str) -> ChannelState {
+        KNOWN_STATES
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .unwrap_or(ChannelState::Unknown)
+    }
+}
+
+const KNOWN_STATES: [ChannelState; 13] = [
+    ChannelState::Active,
+        ChannelState::Init,
+        ChannelState::Disabled,
+        ChannelState::PhoneUnavailable,
+        ChannelState::Qr,
+        ChannelState::OpenElsewhere,
+        ChannelState::NotEnoughMoney,
+        ChannelState::Foreignphone,
+        ChannelState::Unauthorized,
+        ChannelState::WaitForPassword,
+        ChannelState::OnModeration,
+        ChannelState::Rejected,
+        ChannelState::Deleted,
+    ];
+
+/// A connected messenger account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Channel {
+    pub id: ChannelId,
+    pub transport: Transport,
+    pub name: String,
+    pub state: ChannelState,
+    /// Connected through the CRM's Open Lines: its messages are never mirrored.
+    pub open_lines: bool,
+}
+
+/// Lead, contact or deal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    Lead,
+    Contact,
+    Deal,
+}
+
+impl EntityKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Lead => "lead",
+            EntityKind::Contact => "contact",
+            EntityKind::Deal => "deal",
+        }
+    }
+    /// The plural used in paths (`/crm/leads/…`).
+    pub fn plural(self) -> &'static str {
+        match self {
+            EntityKind::Lead => "leads",
+            EntityKind::Contact => "contacts",
+            EntityKind::Deal => "deals",
+        }
+    }
+    pub fn parse(s: &str) -> Option<EntityKind> {
+        match s {
+            "lead" | "leads" => Some(EntityKind::Lead),
+            "contact" | "contacts" => Some(EntityKind::Contact),
+            "deal" | "deals" => Some(EntityKind::Deal),
+            _ => None,
+        }
+    }
+}
+
+/// A reference to one CRM entity: `<kind>:<id>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CrmRef {
+    pub kind: EntityKind,
+    pub id: String,
+}
+
+impl fmt::Display for CrmRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.kind.as_str(), self.id)
+    }
+}
+
+impl CrmRef {
+    /// Parses `lead:12`; `None` for anything else.
+    pub fn parse(s: &str) -> Option<CrmRef> {
+        let (kind, id) = s.split_once(':')?;
+        if id.is_empty() {
+            return None;
+        }
+        Some(CrmRef {
+            kind: EntityKind::parse(kind)?,
+            id: id.to_owned(),
+        })
+    }
+}
+
+/// A CRM entity as the rules need it: which one, who answers for it, and whether it is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedEntity {
+    pub entity: CrmRef,
+    pub responsible_id: Option<EmployeeId>,
+    pub closed: bool,
+}
+
+/// Which way a message went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// From the client.
+    In,
+    /// From an employee (through Switchboard, or an echo written from the phone).
+    Out,
+}

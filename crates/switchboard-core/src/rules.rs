@@ -1,0 +1,251 @@
+//! The rules: visibility, badges, notifications, the responsible, the composer's
+//! preselected channel, the unanswered count and what is written to the CRM timeline.
+//!
+//! Every function takes the facts it needs and returns a decision; see settings.md.
+
+use crate::domain::{Channel, ChannelState, CrmRef, Direction, EmployeeId, EntityKind, LinkedEntity, Role};
+use crate::{Employee, Settings};
+use serde::{Deserialize, Serialize};
+
+/// How a viewer stands to a chat, as the setting-3 table reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Relation {
+    /// The viewer is the chat's responsible.
+    Responsible,
+    /// Nobody is responsible and the viewer receives new clients.
+    UnassignedToMe,
+    /// Someone else's chat, or an unassigned one while the viewer does not receive new clients.
+    Other,
+}
+
+/// How `viewer` stands to a chat whose responsible is `responsible`.
+pub fn relation(viewer: &Employee, responsible: Option<&str>) -> Relation {
+    match responsible {
+        Some(r) if r == viewer.id => Relation::Responsible,
+        None if viewer.receives_new_clients => Relation::UnassignedToMe,
+        _ => Relation::Other,
+    }
+}
+
+/// Visibility: whether `viewer` sees a chat whose responsible is `responsible`.
+pub fn can_see(viewer: &Employee, responsible: Option<&str>) -> bool {
+    match viewer.role {
+        Role::Supervisor => true,
+        Role::Seller => relation(viewer, responsible) != Relation::Other,
+        Role::None => false,
+    }
+}
+
+/// The colour of an unanswered badge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum BadgeColor {
+    /// The viewer is expected to answer.
+    Red,
+    /// Someone else is expected to answer; the viewer oversees.
+    Grey,
+}
+
+/// What a viewer sees of a chat's unanswered count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Badge {
+    pub count: u32,
+    /// `None` when the chat is answered (count 0).
+    pub color: Option<BadgeColor>,
+}
+
+/// Whether new client messages in this chat are the viewer's to answer: red badge, notified.
+fn is_theirs(viewer: &Employee, responsible: Option<&str>, settings: &Settings) -> bool {
+    match (viewer.role, relation(viewer, responsible)) {
+        (Role::None, _) => false,
+        (_, Relation::Responsible | Relation::UnassignedToMe) => true,
+        (Role::Supervisor, Relation::Other) => settings.notify_supervisors_all,
+        (Role::Seller, Relation::Other) => false,
+    }
+}
+
+/// The badge `viewer` sees on a chat, or `None` when they cannot see the chat at all.
+pub fn badge(
+    viewer: &Employee,
+    responsible: Option<&str>,
+    unanswered: u32,
+    settings: &Settings,
+) -> Option<Badge> {
+    if !can_see(viewer, responsible) {
+        return None;
+    }
+    let color = match unanswered {
+        0 => None,
+        _ if is_theirs(viewer, responsible, settings) => Some(BadgeColor::Red),
+        _ => Some(BadgeColor::Grey),
+    };
+    Some(Badge {
+        count: unanswered,
+        color,
+    })
+}
+
+/// Whether `viewer` gets a native notification for a new client message in this chat.
+pub fn is_notified(viewer: &Employee, responsible: Option<&str>, settings: &Settings) -> bool {
+    can_see(viewer, responsible) && is_theirs(viewer, responsible, settings)
+}
+
+/// Everyone among `employees` to notify of a new client message in a chat.
+pub fn notify_recipients<'a>(
+    employees: impl IntoIterator<Item = &'a Employee>,
+    responsible: Option<&str>,
+    settings: &Settings,
+) -> Vec<EmployeeId> {
+    employees
+        .into_iter()
+        .filter(|e| is_notified(e, responsible, settings))
+        .map(|e| e.id.clone())
+        .collect()
+}
+
+/// A viewer's totals: chats with a red and with a grey badge (the tray's figures).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Counters {
+    pub red: u32,
+    pub grey: u32,
+}
+
+impl Counters {
+    /// Sums the badges a viewer sees.
+    pub fn of<'a>(badges: impl IntoIterator<Item = &'a Badge>) -> Counters {
+        badges.into_iter().fold(Counters::default(), |mut c, b| {
+            match b.color {
+                Some(BadgeColor::Red) => c.red += 1,
+                Some(BadgeColor::Grey) => c.grey += 1,
+                None => {}
+            }
+            c
+        })
+    }
+}
+
+/// The responsible of a chat: the responsible of its most specific open entity —
+/// a deal, else a contact, else a lead. Among entities of one kind the first given wins,
+/// so callers list the newest first.
+pub fn responsible(linked: &[LinkedEntity]) -> Option<EmployeeId> {
+    [EntityKind::Deal, EntityKind::Contact, EntityKind::Lead]
+        .into_iter()
+        .find_map(|kind| {
+            linked
+                .iter()
+                .filter(|l| l.entity.kind == kind && !l.closed)
+                .find_map(|l| l.responsible_id.clone())
+        })
+}
+
+/// What happens to a chat's unanswered count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatEvent {
+    /// A new client message.
+    ClientMessage,
+    /// An employee's reply through Switchboard, or an echo written from the phone.
+    EmployeeReply,
+    /// "Mark answered": no reply needed.
+    MarkedAnswered,
+    /// Someone read the chat: changes nothing.
+    Read,
+}
+
+/// The unanswered count after `event`.
+pub fn unanswered_after(count: u32, event: ChatEvent) -> u32 {
+    match event {
+        ChatEvent::ClientMessage => count.saturating_add(1),
+        ChatEvent::EmployeeReply | ChatEvent::MarkedAnswered => 0,
+        ChatEvent::Read => count,
+    }
+}
+
+/// Why the composer preselects no channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum NoChannelReason {
+    /// The employee has no priority channel.
+    NotSet,
+    /// The priority channel no longer exists.
+    Deleted,
+    /// The priority channel is switched off.
+    Disabled,
+    /// The messenger account lost its authorisation.
+    Unauthorized,
+    /// Any other state that does not send (QR pending, phone offline, unpaid, …).
+    NotActive,
+}
+
+impl NoChannelReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoChannelReason::NotSet => "not_set",
+            NoChannelReason::Deleted => "deleted",
+            NoChannelReason::Disabled => "disabled",
+            NoChannelReason::Unauthorized => "unauthorized",
+            NoChannelReason::NotActive => "not_active",
+        }
+    }
+}
+
+/// Whether a channel can send now, and why not.
+pub fn channel_usable(channel: &Channel) -> Result<(), NoChannelReason> {
+    match channel.state {
+        ChannelState::Active => Ok(()),
+        ChannelState::Deleted => Err(NoChannelReason::Deleted),
+        ChannelState::Disabled => Err(NoChannelReason::Disabled),
+        ChannelState::Unauthorized => Err(NoChannelReason::Unauthorized),
+        _ => Err(NoChannelReason::NotActive),
+    }
+}
+
+/// Setting 4: the channel the composer preselects when `employee` writes first.
+/// Never falls back to another channel: no usable priority channel → none, with the reason.
+pub fn preselect_channel(employee: &Employee, channels: &[Channel]) -> Result<String, NoChannelReason> {
+    let id = employee
+        .priority_channel_id
+        .as_deref()
+        .ok_or(NoChannelReason::NotSet)?;
+    let channel = channels
+        .iter()
+        .find(|c| c.id == id)
+        .ok_or(NoChannelReason::Deleted)?;
+    channel_usable(channel)?;
+    Ok(channel.id.clone())
+}
+
+/// One write to a CRM entity's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "entity", rename_all = "snake_case")]
+pub enum TimelineWrite {
+    /// The message itself (setting 1).
+    Message(CrmRef),
+    /// The single "Open Lines chat" activity of an Open Lines chat.
+    OpenLinesActivity(CrmRef),
+}
+
+/// What a new message writes to the CRM timeline.
+///
+/// `first_client_message` is true for the first client message the chat ever had.
+pub fn timeline_writes(
+    channel: &Channel,
+    linked: &[CrmRef],
+    direction: Direction,
+    first_client_message: bool,
+    settings: &Settings,
+) -> Vec<TimelineWrite> {
+    if channel.open_lines {
+        if direction == Direction::In && first_client_message {
+            return linked.iter().cloned().map(TimelineWrite::OpenLinesActivity).collect();
+        }
+        return Vec::new();
+    }
+    if !settings.save_to_crm_timeline {
+        return Vec::new();
+    }
+    linked.iter().cloned().map(TimelineWrite::Message).collect()
+}

@@ -1,0 +1,271 @@
+//! The tables of settings.md, row by row, and the invariants as properties.
+
+use proptest::prelude::*;
+use switchboard_core::*;
+
+fn employee(id: &str, role: Role, receives_new_clients: bool) -> Employee {
+    Employee {
+        id: id.into(),
+        name: id.into(),
+        role,
+        receives_new_clients,
+        priority_channel_id: None,
+    }
+}
+
+fn settings(notify_all: bool) -> Settings {
+    Settings {
+        notify_supervisors_all: notify_all,
+        ..Settings::default()
+    }
+}
+
+/// How the chat stands to the viewer "me" in a table row.
+#[derive(Debug, Clone, Copy)]
+enum Chat {
+    Mine,
+    Unassigned,
+    Others,
+}
+
+impl Chat {
+    fn responsible(self) -> Option<&'static str> {
+        match self {
+            Chat::Mine => Some("me"),
+            Chat::Unassigned => None,
+            Chat::Others => Some("someone-else"),
+        }
+    }
+}
+
+/// One check: viewer, chat, setting → (visible, notified, colour with 3 unanswered).
+fn check(role: Role, receives: bool, chat: Chat, notify_all: bool, expected: Option<(bool, BadgeColor)>) {
+    let me = employee("me", role, receives);
+    let s = settings(notify_all);
+    let got_badge = badge(&me, chat.responsible(), 3, &s);
+    let got = got_badge.map(|b| (is_notified(&me, chat.responsible(), &s), b.color.expect("count 3 has a colour")));
+    assert_eq!(
+        got, expected,
+        "{role:?} receives_new_clients={receives} chat={chat:?} notify_all={notify_all}"
+    );
+}
+
+use BadgeColor::{Grey, Red};
+
+#[test]
+fn setting3_table_seller() {
+    for notify_all in [false, true] {
+        for receives in [false, true] {
+            // seller | responsible → notified, red (both settings)
+            check(Role::Seller, receives, Chat::Mine, notify_all, Some((true, Red)));
+            // someone else's chat: not visible at all
+            check(Role::Seller, receives, Chat::Others, notify_all, None);
+        }
+        // seller | unassigned, receives new clients → notified, red
+        check(Role::Seller, true, Chat::Unassigned, notify_all, Some((true, Red)));
+        // unassigned without the flag: not visible
+        check(Role::Seller, false, Chat::Unassigned, notify_all, None);
+    }
+}
+
+#[test]
+fn setting3_table_supervisor() {
+    for receives in [false, true] {
+        for notify_all in [false, true] {
+            check(Role::Supervisor, receives, Chat::Mine, notify_all, Some((true, Red)));
+        }
+        // any other chat: not notified, grey when off; notified, red when on
+        check(Role::Supervisor, receives, Chat::Others, false, Some((false, Grey)));
+        check(Role::Supervisor, receives, Chat::Others, true, Some((true, Red)));
+    }
+    check(Role::Supervisor, true, Chat::Unassigned, false, Some((true, Red)));
+    check(Role::Supervisor, true, Chat::Unassigned, true, Some((true, Red)));
+    check(Role::Supervisor, false, Chat::Unassigned, false, Some((false, Grey)));
+    check(Role::Supervisor, false, Chat::Unassigned, true, Some((true, Red)));
+}
+
+#[test]
+fn role_none_sees_nothing() {
+    for chat in [Chat::Mine, Chat::Unassigned, Chat::Others] {
+        for notify_all in [false, true] {
+            check(Role::None, true, chat, notify_all, None);
+        }
+    }
+}
+
+#[test]
+fn answered_chat_has_no_colour() {
+    let me = employee("me", Role::Supervisor, false);
+    let b = badge(&me, Some("x"), 0, &settings(true)).expect("visible");
+    assert_eq!(b, Badge { count: 0, color: None });
+}
+
+#[test]
+fn notify_recipients_names_exactly_the_rule() {
+    let staff = [
+        employee("s1", Role::Seller, false),
+        employee("s2", Role::Seller, true),
+        employee("boss", Role::Supervisor, false),
+        employee("nobody", Role::None, true),
+    ];
+    assert_eq!(notify_recipients(&staff, Some("s1"), &settings(false)), ["s1"]);
+    assert_eq!(notify_recipients(&staff, Some("s1"), &settings(true)), ["s1", "boss"]);
+    assert_eq!(notify_recipients(&staff, None, &settings(false)), ["s2"]);
+    assert_eq!(notify_recipients(&staff, None, &settings(true)), ["s2", "boss"]);
+}
+
+fn linked(kind: EntityKind, id: &str, responsible: &str, closed: bool) -> LinkedEntity {
+    LinkedEntity {
+        entity: CrmRef { kind, id: id.into() },
+        responsible_id: Some(responsible.into()),
+        closed,
+    }
+}
+
+#[test]
+fn responsible_is_deal_then_contact_then_lead_open_only() {
+    use EntityKind::*;
+    let lead = linked(Lead, "1", "ann", false);
+    let contact = linked(Contact, "2", "bob", false);
+    let deal = linked(Deal, "3", "cat", false);
+    let closed_deal = linked(Deal, "4", "dan", true);
+    assert_eq!(responsible(&[lead.clone(), contact.clone(), deal.clone()]).as_deref(), Some("cat"));
+    assert_eq!(responsible(&[lead.clone(), contact.clone(), closed_deal.clone()]).as_deref(), Some("bob"));
+    assert_eq!(responsible(&[lead.clone(), closed_deal.clone()]).as_deref(), Some("ann"));
+    assert_eq!(responsible(&[closed_deal]), None);
+    assert_eq!(responsible(&[]), None);
+}
+
+#[test]
+fn unanswered_counts_client_messages_since_the_last_reply() {
+    let mut n = 0;
+    for ev in [ChatEvent::ClientMessage, ChatEvent::ClientMessage, ChatEvent::Read] {
+        n = unanswered_after(n, ev);
+    }
+    assert_eq!(n, 2, "reading resets nothing");
+    assert_eq!(unanswered_after(n, ChatEvent::EmployeeReply), 0);
+    assert_eq!(unanswered_after(n, ChatEvent::MarkedAnswered), 0);
+}
+
+fn channel(id: &str, state: ChannelState, open_lines: bool) -> Channel {
+    Channel {
+        id: id.into(),
+        transport: Transport::Telegram,
+        name: id.into(),
+        state,
+        open_lines,
+    }
+}
+
+#[test]
+fn preselection_for_each_channel_state() {
+    let mut me = employee("me", Role::Seller, false);
+    let channels = [
+        channel("tg", ChannelState::Active, false),
+        channel("off", ChannelState::Disabled, false),
+        channel("unauth", ChannelState::Unauthorized, false),
+        channel("qr", ChannelState::Qr, false),
+        channel("gone", ChannelState::Deleted, false),
+        channel("weird", ChannelState::Unknown, false),
+    ];
+    assert_eq!(preselect_channel(&me, &channels), Err(NoChannelReason::NotSet));
+    for (id, expected) in [
+        ("tg", Ok("tg".to_string())),
+        ("off", Err(NoChannelReason::Disabled)),
+        ("unauth", Err(NoChannelReason::Unauthorized)),
+        ("qr", Err(NoChannelReason::NotActive)),
+        ("gone", Err(NoChannelReason::Deleted)),
+        ("weird", Err(NoChannelReason::NotActive)),
+        ("missing", Err(NoChannelReason::Deleted)),
+    ] {
+        me.priority_channel_id = Some(id.into());
+        assert_eq!(preselect_channel(&me, &channels), expected, "priority channel {id}");
+    }
+}
+
+#[test]
+fn timeline_writes_follow_setting1_and_open_lines() {
+    let deal = CrmRef { kind: EntityKind::Deal, id: "7".into() };
+    let lead = CrmRef { kind: EntityKind::Lead, id: "1".into() };
+    let links = [lead.clone(), deal.clone()];
+    let plain = channel("wa", ChannelState::Active, false);
+    let ol = channel("ol", ChannelState::Active, true);
+    let on = Settings::default();
+    let off = Settings { save_to_crm_timeline: false, ..on };
+    assert_eq!(
+        timeline_writes(&plain, &links, Direction::In, true, &on),
+        [TimelineWrite::Message(lead.clone()), TimelineWrite::Message(deal.clone())]
+    );
+    assert_eq!(timeline_writes(&plain, &links, Direction::Out, false, &on).len(), 2);
+    assert!(timeline_writes(&plain, &links, Direction::In, true, &off).is_empty());
+    for s in [on, off] {
+        assert_eq!(
+            timeline_writes(&ol, &links, Direction::In, true, &s),
+            [TimelineWrite::OpenLinesActivity(lead.clone()), TimelineWrite::OpenLinesActivity(deal.clone())]
+        );
+        assert!(timeline_writes(&ol, &links, Direction::In, false, &s).is_empty());
+        assert!(timeline_writes(&ol, &links, Direction::Out, false, &s).is_empty());
+    }
+}
+
+fn any_employee() -> impl Strategy<Value = Employee> {
+    (prop_oneof![Just(Role::Seller), Just(Role::Supervisor), Just(Role::None)], any::<bool>(), 0..3u8)
+        .prop_map(|(role, receives, n)| employee(&format!("e{n}"), role, receives))
+}
+
+fn any_responsible() -> impl Strategy<Value = Option<String>> {
+    proptest::option::of((0..4u8).prop_map(|n| format!("e{n}")))
+}
+
+fn any_settings() -> impl Strategy<Value = Settings> {
+    (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(a, b, c)| Settings {
+        save_to_crm_timeline: a,
+        eight_as_plus7: b,
+        notify_supervisors_all: c,
+    })
+}
+
+proptest! {
+    #[test]
+    fn nobody_is_notified_of_a_chat_they_cannot_see(
+        staff in proptest::collection::vec(any_employee(), 0..6).prop_map(|v| {
+            v.into_iter().enumerate().map(|(i, e)| Employee { id: format!("e{i}"), ..e }).collect::<Vec<_>>()
+        }),
+        resp in any_responsible(),
+        s in any_settings(),
+    ) {
+        for id in notify_recipients(&staff, resp.as_deref(), &s) {
+            let e = staff.iter().find(|e| e.id == id).expect("recipient is staff");
+            prop_assert!(can_see(e, resp.as_deref()));
+        }
+    }
+
+    #[test]
+    fn notified_exactly_when_red(viewer in any_employee(), resp in any_responsible(), s in any_settings(), n in 1..50u32) {
+        let red = badge(&viewer, resp.as_deref(), n, &s).and_then(|b| b.color) == Some(BadgeColor::Red);
+        prop_assert_eq!(red, is_notified(&viewer, resp.as_deref(), &s));
+    }
+
+    #[test]
+    fn with_notify_all_no_supervisor_badge_is_grey(viewer in any_employee(), resp in any_responsible(), n in 1..50u32) {
+        let s = Settings { notify_supervisors_all: true, ..Settings::default() };
+        prop_assume!(viewer.role == Role::Supervisor);
+        let b = badge(&viewer, resp.as_deref(), n, &s).expect("supervisors see every chat");
+        prop_assert_eq!(b.color, Some(BadgeColor::Red));
+    }
+
+    #[test]
+    fn setting2_never_changes_a_value_with_a_leading_plus(raw in "\\+[0-9 ()-]{0,16}") {
+        let on = read_crm_phone(&raw, true).map(|n| n.to_string()).map_err(|e| e.kind);
+        let off = read_crm_phone(&raw, false).map(|n| n.to_string()).map_err(|e| e.kind);
+        prop_assert_eq!(on, off);
+    }
+
+    #[test]
+    fn a_read_number_is_e164(raw in "[+]?[0-9 ()-]{1,20}", on in any::<bool>()) {
+        if let Ok(n) = read_crm_phone(&raw, on) {
+            let s = n.to_string();
+            prop_assert!(s.starts_with('+') && s.len() <= 16 && s[1..].bytes().all(|b| b.is_ascii_digit()));
+        }
+    }
+}
