@@ -11,6 +11,7 @@ pub type ChannelId = String;
 /// What an employee may do with chats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Продавец: sees the chats they are responsible for (and new clients, when they receive them).
@@ -42,6 +43,7 @@ impl Role {
 /// An employee as the rules need them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Employee {
     pub id: EmployeeId,
     pub name: String,
@@ -55,6 +57,7 @@ pub struct Employee {
 /// The messenger behind a channel (the provider's `transport`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Transport {
     Whatsapp,
@@ -113,13 +116,17 @@ impl Transport {
     }
     /// Whether this transport addresses clients by phone number (`chatId` = E.164 digits).
     pub fn addresses_by_phone(self) -> bool {
-        matches!(self, Transport::Whatsapp | Transport::Wapi | Transport::Viber)
+        matches!(
+            self,
+            Transport::Whatsapp | Transport::Wapi | Transport::Viber
+        )
     }
 }
 
 /// A channel's state as the provider reports it; only `active` sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum ChannelState {
     Active,
@@ -171,23 +178,24 @@ impl ChannelState {
 
 const KNOWN_STATES: [ChannelState; 13] = [
     ChannelState::Active,
-        ChannelState::Init,
-        ChannelState::Disabled,
-        ChannelState::PhoneUnavailable,
-        ChannelState::Qr,
-        ChannelState::OpenElsewhere,
-        ChannelState::NotEnoughMoney,
-        ChannelState::Foreignphone,
-        ChannelState::Unauthorized,
-        ChannelState::WaitForPassword,
-        ChannelState::OnModeration,
-        ChannelState::Rejected,
-        ChannelState::Deleted,
-    ];
+    ChannelState::Init,
+    ChannelState::Disabled,
+    ChannelState::PhoneUnavailable,
+    ChannelState::Qr,
+    ChannelState::OpenElsewhere,
+    ChannelState::NotEnoughMoney,
+    ChannelState::Foreignphone,
+    ChannelState::Unauthorized,
+    ChannelState::WaitForPassword,
+    ChannelState::OnModeration,
+    ChannelState::Rejected,
+    ChannelState::Deleted,
+];
 
 /// A connected messenger account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Channel {
     pub id: ChannelId,
     pub transport: Transport,
@@ -200,6 +208,7 @@ pub struct Channel {
 /// Lead, contact or deal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EntityKind {
     Lead,
@@ -236,6 +245,7 @@ impl EntityKind {
 /// A reference to one CRM entity: `<kind>:<id>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CrmRef {
     pub kind: EntityKind,
     pub id: String,
@@ -272,6 +282,7 @@ pub struct LinkedEntity {
 /// Which way a message went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// From the client.

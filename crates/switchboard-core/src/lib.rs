@@ -26,6 +26,6 @@ pub mod rules;
 pub mod settings;
 
 pub use domain::*;
-pub use phone::{read_crm_phone, E164, PhoneError, PhoneErrorKind};
+pub use phone::{read_crm_phone, PhoneError, PhoneErrorKind, E164};
 pub use rules::*;
 pub use settings::Settings;

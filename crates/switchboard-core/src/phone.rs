@@ -13,6 +13,7 @@ use std::fmt;
 /// A phone number in E.164 form: `+` and up to 15 digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct E164(String);
 
@@ -35,6 +36,7 @@ impl fmt::Display for E164 {
 /// Why a value could not be read as a phone number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PhoneErrorKind {
     /// Nothing but whitespace (or a lone `+`).
@@ -66,7 +68,8 @@ pub struct PhoneError {
 fn is_formatting(c: char) -> bool {
     matches!(
         c,
-        ' ' | '\u{00A0}' | '\u{2009}' | '\u{202F}' | '(' | ')' | '-' | '.' | '/' | '\u{2010}'..='\u{2014}'
+        ' ' | '\u{00A0}' | '\u{2009}' | '\u{202F}' | '(' | ')' | '-' | '.' | '/' | '\u{2010}'
+            ..='\u{2014}'
     )
 }
 

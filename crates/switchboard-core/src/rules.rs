@@ -3,7 +3,9 @@
 //!
 //! Every function takes the facts it needs and returns a decision; see settings.md.
 
-use crate::domain::{Channel, ChannelState, CrmRef, Direction, EmployeeId, EntityKind, LinkedEntity, Role};
+use crate::domain::{
+    Channel, ChannelState, CrmRef, Direction, EmployeeId, EntityKind, LinkedEntity, Role,
+};
 use crate::{Employee, Settings};
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +41,7 @@ pub fn can_see(viewer: &Employee, responsible: Option<&str>) -> bool {
 /// The colour of an unanswered badge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BadgeColor {
     /// The viewer is expected to answer.
@@ -50,6 +53,7 @@ pub enum BadgeColor {
 /// What a viewer sees of a chat's unanswered count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Badge {
     pub count: u32,
     /// `None` when the chat is answered (count 0).
@@ -108,6 +112,7 @@ pub fn notify_recipients<'a>(
 /// A viewer's totals: chats with a red and with a grey badge (the tray's figures).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Counters {
     pub red: u32,
     pub grey: u32,
@@ -166,6 +171,7 @@ pub fn unanswered_after(count: u32, event: ChatEvent) -> u32 {
 /// Why the composer preselects no channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NoChannelReason {
     /// The employee has no priority channel.
@@ -205,7 +211,10 @@ pub fn channel_usable(channel: &Channel) -> Result<(), NoChannelReason> {
 
 /// Setting 4: the channel the composer preselects when `employee` writes first.
 /// Never falls back to another channel: no usable priority channel → none, with the reason.
-pub fn preselect_channel(employee: &Employee, channels: &[Channel]) -> Result<String, NoChannelReason> {
+pub fn preselect_channel(
+    employee: &Employee,
+    channels: &[Channel],
+) -> Result<String, NoChannelReason> {
     let id = employee
         .priority_channel_id
         .as_deref()
@@ -240,7 +249,11 @@ pub fn timeline_writes(
 ) -> Vec<TimelineWrite> {
     if channel.open_lines {
         if direction == Direction::In && first_client_message {
-            return linked.iter().cloned().map(TimelineWrite::OpenLinesActivity).collect();
+            return linked
+                .iter()
+                .cloned()
+                .map(TimelineWrite::OpenLinesActivity)
+                .collect();
         }
         return Vec::new();
     }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// The workspace settings, as `GET /api/v1/settings` returns them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Settings {
     /// Setting 1: mirror every message to the timeline of the chat's lead, contact and deal.
     pub save_to_crm_timeline: bool,

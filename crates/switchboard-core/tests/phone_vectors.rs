@@ -7,7 +7,9 @@ use switchboard_core::read_crm_phone;
 fn vectors_path() -> PathBuf {
     match std::env::var_os("SWITCHBOARD_SHARED") {
         Some(dir) => PathBuf::from(dir).join("spec/phone-vectors.tsv"),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/phone-vectors.tsv"),
+        None => {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/phone-vectors.tsv")
+        }
     }
 }
 
@@ -18,7 +20,10 @@ fn every_vector_row_reads_as_specified() {
         .unwrap_or_else(|e| panic!("cannot read the phone vectors at {}: {e}", path.display()));
     let mut failures = Vec::new();
     let mut rows = 0;
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let cols: Vec<&str> = line.split('\t').collect();
         let [raw, setting, expected] = cols[..] else {
             panic!("malformed vector row {line:?}");
@@ -37,9 +42,16 @@ fn every_vector_row_reads_as_specified() {
         };
         rows += 1;
         if got != expected {
-            failures.push(format!("{raw:?} (setting {setting}): expected {expected}, got {got}"));
+            failures.push(format!(
+                "{raw:?} (setting {setting}): expected {expected}, got {got}"
+            ));
         }
     }
     assert!(rows >= 50, "only {rows} vector rows read");
-    assert!(failures.is_empty(), "{} rows differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} rows differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

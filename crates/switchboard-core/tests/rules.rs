@@ -39,11 +39,22 @@ impl Chat {
 }
 
 /// One check: viewer, chat, setting → (visible, notified, colour with 3 unanswered).
-fn check(role: Role, receives: bool, chat: Chat, notify_all: bool, expected: Option<(bool, BadgeColor)>) {
+fn check(
+    role: Role,
+    receives: bool,
+    chat: Chat,
+    notify_all: bool,
+    expected: Option<(bool, BadgeColor)>,
+) {
     let me = employee("me", role, receives);
     let s = settings(notify_all);
     let got_badge = badge(&me, chat.responsible(), 3, &s);
-    let got = got_badge.map(|b| (is_notified(&me, chat.responsible(), &s), b.color.expect("count 3 has a colour")));
+    let got = got_badge.map(|b| {
+        (
+            is_notified(&me, chat.responsible(), &s),
+            b.color.expect("count 3 has a colour"),
+        )
+    });
     assert_eq!(
         got, expected,
         "{role:?} receives_new_clients={receives} chat={chat:?} notify_all={notify_all}"
@@ -57,12 +68,24 @@ fn setting3_table_seller() {
     for notify_all in [false, true] {
         for receives in [false, true] {
             // seller | responsible → notified, red (both settings)
-            check(Role::Seller, receives, Chat::Mine, notify_all, Some((true, Red)));
+            check(
+                Role::Seller,
+                receives,
+                Chat::Mine,
+                notify_all,
+                Some((true, Red)),
+            );
             // someone else's chat: not visible at all
             check(Role::Seller, receives, Chat::Others, notify_all, None);
         }
         // seller | unassigned, receives new clients → notified, red
-        check(Role::Seller, true, Chat::Unassigned, notify_all, Some((true, Red)));
+        check(
+            Role::Seller,
+            true,
+            Chat::Unassigned,
+            notify_all,
+            Some((true, Red)),
+        );
         // unassigned without the flag: not visible
         check(Role::Seller, false, Chat::Unassigned, notify_all, None);
     }
@@ -72,16 +95,58 @@ fn setting3_table_seller() {
 fn setting3_table_supervisor() {
     for receives in [false, true] {
         for notify_all in [false, true] {
-            check(Role::Supervisor, receives, Chat::Mine, notify_all, Some((true, Red)));
+            check(
+                Role::Supervisor,
+                receives,
+                Chat::Mine,
+                notify_all,
+                Some((true, Red)),
+            );
         }
         // any other chat: not notified, grey when off; notified, red when on
-        check(Role::Supervisor, receives, Chat::Others, false, Some((false, Grey)));
-        check(Role::Supervisor, receives, Chat::Others, true, Some((true, Red)));
+        check(
+            Role::Supervisor,
+            receives,
+            Chat::Others,
+            false,
+            Some((false, Grey)),
+        );
+        check(
+            Role::Supervisor,
+            receives,
+            Chat::Others,
+            true,
+            Some((true, Red)),
+        );
     }
-    check(Role::Supervisor, true, Chat::Unassigned, false, Some((true, Red)));
-    check(Role::Supervisor, true, Chat::Unassigned, true, Some((true, Red)));
-    check(Role::Supervisor, false, Chat::Unassigned, false, Some((false, Grey)));
-    check(Role::Supervisor, false, Chat::Unassigned, true, Some((true, Red)));
+    check(
+        Role::Supervisor,
+        true,
+        Chat::Unassigned,
+        false,
+        Some((true, Red)),
+    );
+    check(
+        Role::Supervisor,
+        true,
+        Chat::Unassigned,
+        true,
+        Some((true, Red)),
+    );
+    check(
+        Role::Supervisor,
+        false,
+        Chat::Unassigned,
+        false,
+        Some((false, Grey)),
+    );
+    check(
+        Role::Supervisor,
+        false,
+        Chat::Unassigned,
+        true,
+        Some((true, Red)),
+    );
 }
 
 #[test]
@@ -97,7 +162,13 @@ fn role_none_sees_nothing() {
 fn answered_chat_has_no_colour() {
     let me = employee("me", Role::Supervisor, false);
     let b = badge(&me, Some("x"), 0, &settings(true)).expect("visible");
-    assert_eq!(b, Badge { count: 0, color: None });
+    assert_eq!(
+        b,
+        Badge {
+            count: 0,
+            color: None
+        }
+    );
 }
 
 #[test]
@@ -108,15 +179,27 @@ fn notify_recipients_names_exactly_the_rule() {
         employee("boss", Role::Supervisor, false),
         employee("nobody", Role::None, true),
     ];
-    assert_eq!(notify_recipients(&staff, Some("s1"), &settings(false)), ["s1"]);
-    assert_eq!(notify_recipients(&staff, Some("s1"), &settings(true)), ["s1", "boss"]);
+    assert_eq!(
+        notify_recipients(&staff, Some("s1"), &settings(false)),
+        ["s1"]
+    );
+    assert_eq!(
+        notify_recipients(&staff, Some("s1"), &settings(true)),
+        ["s1", "boss"]
+    );
     assert_eq!(notify_recipients(&staff, None, &settings(false)), ["s2"]);
-    assert_eq!(notify_recipients(&staff, None, &settings(true)), ["s2", "boss"]);
+    assert_eq!(
+        notify_recipients(&staff, None, &settings(true)),
+        ["s2", "boss"]
+    );
 }
 
 fn linked(kind: EntityKind, id: &str, responsible: &str, closed: bool) -> LinkedEntity {
     LinkedEntity {
-        entity: CrmRef { kind, id: id.into() },
+        entity: CrmRef {
+            kind,
+            id: id.into(),
+        },
         responsible_id: Some(responsible.into()),
         closed,
     }
@@ -129,9 +212,18 @@ fn responsible_is_deal_then_contact_then_lead_open_only() {
     let contact = linked(Contact, "2", "bob", false);
     let deal = linked(Deal, "3", "cat", false);
     let closed_deal = linked(Deal, "4", "dan", true);
-    assert_eq!(responsible(&[lead.clone(), contact.clone(), deal.clone()]).as_deref(), Some("cat"));
-    assert_eq!(responsible(&[lead.clone(), contact.clone(), closed_deal.clone()]).as_deref(), Some("bob"));
-    assert_eq!(responsible(&[lead.clone(), closed_deal.clone()]).as_deref(), Some("ann"));
+    assert_eq!(
+        responsible(&[lead.clone(), contact.clone(), deal.clone()]).as_deref(),
+        Some("cat")
+    );
+    assert_eq!(
+        responsible(&[lead.clone(), contact.clone(), closed_deal.clone()]).as_deref(),
+        Some("bob")
+    );
+    assert_eq!(
+        responsible(&[lead.clone(), closed_deal.clone()]).as_deref(),
+        Some("ann")
+    );
     assert_eq!(responsible(&[closed_deal]), None);
     assert_eq!(responsible(&[]), None);
 }
@@ -139,7 +231,11 @@ fn responsible_is_deal_then_contact_then_lead_open_only() {
 #[test]
 fn unanswered_counts_client_messages_since_the_last_reply() {
     let mut n = 0;
-    for ev in [ChatEvent::ClientMessage, ChatEvent::ClientMessage, ChatEvent::Read] {
+    for ev in [
+        ChatEvent::ClientMessage,
+        ChatEvent::ClientMessage,
+        ChatEvent::Read,
+    ] {
         n = unanswered_after(n, ev);
     }
     assert_eq!(n, 2, "reading resets nothing");
@@ -168,7 +264,10 @@ fn preselection_for_each_channel_state() {
         channel("gone", ChannelState::Deleted, false),
         channel("weird", ChannelState::Unknown, false),
     ];
-    assert_eq!(preselect_channel(&me, &channels), Err(NoChannelReason::NotSet));
+    assert_eq!(
+        preselect_channel(&me, &channels),
+        Err(NoChannelReason::NotSet)
+    );
     for (id, expected) in [
         ("tg", Ok("tg".to_string())),
         ("off", Err(NoChannelReason::Disabled)),
@@ -179,29 +278,51 @@ fn preselection_for_each_channel_state() {
         ("missing", Err(NoChannelReason::Deleted)),
     ] {
         me.priority_channel_id = Some(id.into());
-        assert_eq!(preselect_channel(&me, &channels), expected, "priority channel {id}");
+        assert_eq!(
+            preselect_channel(&me, &channels),
+            expected,
+            "priority channel {id}"
+        );
     }
 }
 
 #[test]
 fn timeline_writes_follow_setting1_and_open_lines() {
-    let deal = CrmRef { kind: EntityKind::Deal, id: "7".into() };
-    let lead = CrmRef { kind: EntityKind::Lead, id: "1".into() };
+    let deal = CrmRef {
+        kind: EntityKind::Deal,
+        id: "7".into(),
+    };
+    let lead = CrmRef {
+        kind: EntityKind::Lead,
+        id: "1".into(),
+    };
     let links = [lead.clone(), deal.clone()];
     let plain = channel("wa", ChannelState::Active, false);
     let ol = channel("ol", ChannelState::Active, true);
     let on = Settings::default();
-    let off = Settings { save_to_crm_timeline: false, ..on };
+    let off = Settings {
+        save_to_crm_timeline: false,
+        ..on
+    };
     assert_eq!(
         timeline_writes(&plain, &links, Direction::In, true, &on),
-        [TimelineWrite::Message(lead.clone()), TimelineWrite::Message(deal.clone())]
+        [
+            TimelineWrite::Message(lead.clone()),
+            TimelineWrite::Message(deal.clone())
+        ]
     );
-    assert_eq!(timeline_writes(&plain, &links, Direction::Out, false, &on).len(), 2);
+    assert_eq!(
+        timeline_writes(&plain, &links, Direction::Out, false, &on).len(),
+        2
+    );
     assert!(timeline_writes(&plain, &links, Direction::In, true, &off).is_empty());
     for s in [on, off] {
         assert_eq!(
             timeline_writes(&ol, &links, Direction::In, true, &s),
-            [TimelineWrite::OpenLinesActivity(lead.clone()), TimelineWrite::OpenLinesActivity(deal.clone())]
+            [
+                TimelineWrite::OpenLinesActivity(lead.clone()),
+                TimelineWrite::OpenLinesActivity(deal.clone())
+            ]
         );
         assert!(timeline_writes(&ol, &links, Direction::In, false, &s).is_empty());
         assert!(timeline_writes(&ol, &links, Direction::Out, false, &s).is_empty());
@@ -209,7 +330,11 @@ fn timeline_writes_follow_setting1_and_open_lines() {
 }
 
 fn any_employee() -> impl Strategy<Value = Employee> {
-    (prop_oneof![Just(Role::Seller), Just(Role::Supervisor), Just(Role::None)], any::<bool>(), 0..3u8)
+    (
+        prop_oneof![Just(Role::Seller), Just(Role::Supervisor), Just(Role::None)],
+        any::<bool>(),
+        0..3u8,
+    )
         .prop_map(|(role, receives, n)| employee(&format!("e{n}"), role, receives))
 }
 

@@ -1,3 +1,110 @@
-fn main() {
-    println!("Hello, world!");
+//! `switchboard-hub`: serve a workspace, or read phone numbers as setting 2 does.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "switchboard-hub",
+    version,
+    about = "The Switchboard workspace server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve a workspace from a data directory.
+    Serve {
+        /// The directory of the workspace's database (created when missing).
+        #[arg(long)]
+        data: PathBuf,
+        /// Address to listen on; port 0 picks a free one.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        /// Seed the demo workspace and run the client simulator.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Read CRM phone values (one per line on stdin) as setting 2 does; print E.164 or error:<kind>.
+    NormalizePhone {
+        #[arg(long, value_enum)]
+        eight_as_plus7: OnOff,
+    },
+    /// Print the OpenAPI description of the HTTP surface.
+    Openapi,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OnOff {
+    On,
+    Off,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::NormalizePhone { eight_as_plus7 } => {
+            normalize(matches!(eight_as_plus7, OnOff::On))
+        }
+        Command::Openapi => {
+            println!("{}", switchboard_hub::api::openapi().to_pretty_json()?);
+            Ok(())
+        }
+        Command::Serve { data, listen, demo } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "info".into()),
+                )
+                .with_writer(std::io::stderr)
+                .init();
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async move {
+                let hub = switchboard_hub::start(switchboard_hub::ServeConfig {
+                    data_dir: data,
+                    listen,
+                    demo,
+                })
+                .await?;
+                println!("listening on {}", hub.url);
+                std::io::stdout().flush()?;
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => hub.stop().await,
+                    _ = terminate() => hub.stop().await,
+                }
+                Ok(())
+            })
+        }
+    }
+}
+
+async fn terminate() {
+    #[cfg(unix)]
+    {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+            return;
+        }
+    }
+    std::future::pending::<()>().await
+}
+
+fn normalize(on: bool) -> anyhow::Result<()> {
+    let stdin = std::io::stdin();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for line in stdin.lock().lines() {
+        let line = line.context("reading stdin")?;
+        match switchboard_core::read_crm_phone(&line, on) {
+            Ok(n) => writeln!(out, "{n}")?,
+            Err(e) => writeln!(out, "error:{}", e.kind.as_str())?,
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,664 @@
+//! The HTTP surface of hub-api.md: router, authentication, handlers, live events.
+//! The OpenAPI description is built from the same route declarations (utoipa-axum).
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::json::*;
+use crate::store::{self, Caller};
+use crate::{Hub, HubEvent};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::IntoResponse;
+use axum::Json;
+use futures_util::{Stream, StreamExt};
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::time::Duration;
+use switchboard_core::{
+    self as core, read_crm_phone, CrmRef, Employee, EntityKind, Role, Settings,
+};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Switchboard hub",
+        description = "The workspace server desktops talk to. See hub-api.md."
+    ),
+    components(schemas(ErrorBody, Change, ChangeEvent, NotifyEvent))
+)]
+struct ApiDoc;
+
+/// Every route, declared once: the router and the OpenAPI description both come from here.
+fn routes() -> OpenApiRouter<Hub> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(create_employee, list_employees))
+        .routes(routes!(patch_employee))
+        .routes(routes!(issue_token))
+        .routes(routes!(me))
+        .routes(routes!(create_channel, list_channels))
+        .routes(routes!(patch_channel))
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(settings_audit))
+        .routes(routes!(create_crm_entity))
+        .routes(routes!(get_crm_entity, patch_crm_entity))
+        .routes(routes!(crm_timeline))
+        .routes(routes!(provider_webhook))
+        .routes(routes!(list_chats))
+        .routes(routes!(chat_messages))
+        .routes(routes!(mark_answered))
+        .routes(routes!(compose))
+        .routes(routes!(send_message))
+        .routes(routes!(counters))
+        .routes(routes!(sync))
+        .routes(routes!(events))
+}
+
+/// The hub's router; `/openapi.json` serves the description.
+pub fn router(hub: Hub) -> axum::Router {
+    let (router, doc) = routes().split_for_parts();
+    router
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || async move { Json(doc) }),
+        )
+        .with_state(hub)
+}
+
+/// The OpenAPI description of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+impl FromRequestParts<Hub> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Hub) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(ApiError::unauthorized)?;
+        hub.read(move |c| Ok(store::caller_by_token(c, &token)?))
+            .await?
+            .ok_or_else(ApiError::unauthorized)
+    }
+}
+
+fn manager(caller: &Caller, what: &str) -> ApiResult<String> {
+    match caller {
+        Caller::Admin => Ok("admin".into()),
+        Caller::Employee(e) if e.role == Role::Supervisor => Ok(e.id.clone()),
+        Caller::Employee(_) => Err(ApiError::forbidden(what)),
+    }
+}
+
+fn admin(caller: &Caller, what: &str) -> ApiResult<()> {
+    match caller {
+        Caller::Admin => Ok(()),
+        Caller::Employee(_) => Err(ApiError::forbidden(what)),
+    }
+}
+
+fn employee(caller: Caller) -> ApiResult<Employee> {
+    match caller {
+        Caller::Employee(e) => Ok(e),
+        Caller::Admin => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_an_employee",
+            "chats are seen through an employee's token, not the administrator's",
+        )),
+    }
+}
+
+fn non_empty(field: &str, v: &str) -> ApiResult<()> {
+    if v.trim().is_empty() {
+        return Err(ApiError::bad_field(field, "must not be empty"));
+    }
+    Ok(())
+}
+
+/// A JSON body whose errors are 400s naming the problem, in our error shape.
+pub struct Body<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::bad_field("body", &e.to_string()))?;
+        // serde's message names the field ("missing field `name`", "unknown variant `x`, expected …").
+        serde_json::from_slice(&bytes)
+            .map(Body)
+            .map_err(|e| ApiError::bad_field("body", &e.to_string()))
+    }
+}
+
+// ---------- administration ----------
+
+#[utoipa::path(post, path = "/api/v1/employees", request_body = NewEmployee,
+    responses((status = 201, body = CreatedEmployee), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn create_employee(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Body(e): Body<NewEmployee>,
+) -> ApiResult<impl IntoResponse> {
+    manager(&caller, "create employees")?;
+    non_empty("name", &e.name)?;
+    let created = hub
+        .write(move |c| {
+            let emp = store::insert_employee(c, &e)?;
+            let token = store::new_token();
+            store::store_token(c, &token, Some(&emp.id))?;
+            Ok(CreatedEmployee { id: emp.id, token })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(get, path = "/api/v1/employees", responses((status = 200, body = Vec<EmployeeView>)))]
+async fn list_employees(
+    State(hub): State<Hub>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<EmployeeView>>> {
+    manager(&caller, "list employees")?;
+    let all = hub.read(|c| Ok(store::employees(c)?)).await?;
+    Ok(Json(all.iter().map(store::employee_view).collect()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/employees/{id}", request_body = EmployeePatch,
+    responses((status = 200, body = EmployeeView), (status = 404, body = ErrorBody)))]
+async fn patch_employee(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(p): Body<EmployeePatch>,
+) -> ApiResult<Json<EmployeeView>> {
+    manager(&caller, "change employees")?;
+    let e = hub
+        .write(move |c| {
+            store::patch_employee(c, &id, &p)?.ok_or_else(|| ApiError::not_found("employee"))
+        })
+        .await?;
+    Ok(Json(store::employee_view(&e)))
+}
+
+/// Issues another token for an employee (administrator only): how a desktop signs in as them.
+#[utoipa::path(post, path = "/api/v1/employees/{id}/tokens", responses((status = 201, body = IssuedToken), (status = 404, body = ErrorBody)))]
+async fn issue_token(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    admin(&caller, "issue tokens")?;
+    let token = hub
+        .write(move |c| {
+            store::employee(c, &id)?.ok_or_else(|| ApiError::not_found("employee"))?;
+            let token = store::new_token();
+            store::store_token(c, &token, Some(&id))?;
+            Ok(token)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(IssuedToken { token })))
+}
+
+/// The caller's own profile.
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = EmployeeView)))]
+async fn me(caller: Caller) -> ApiResult<Json<EmployeeView>> {
+    Ok(Json(store::employee_view(&employee(caller)?)))
+}
+
+#[utoipa::path(post, path = "/api/v1/channels", request_body = NewChannel, responses((status = 201, body = ChannelView)))]
+async fn create_channel(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Body(ch): Body<NewChannel>,
+) -> ApiResult<impl IntoResponse> {
+    manager(&caller, "create channels")?;
+    non_empty("name", &ch.name)?;
+    let c = hub
+        .write(move |c| Ok(store::insert_channel(c, &ch)?))
+        .await?;
+    Ok((StatusCode::CREATED, Json(store::channel_view(&c))))
+}
+
+#[utoipa::path(get, path = "/api/v1/channels", responses((status = 200, body = Vec<ChannelView>)))]
+async fn list_channels(
+    State(hub): State<Hub>,
+    _caller: Caller,
+) -> ApiResult<Json<Vec<ChannelView>>> {
+    let all = hub.read(|c| Ok(store::channels(c)?)).await?;
+    Ok(Json(all.iter().map(store::channel_view).collect()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/channels/{id}", request_body = ChannelPatch, responses((status = 200, body = ChannelView), (status = 404, body = ErrorBody)))]
+async fn patch_channel(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(p): Body<ChannelPatch>,
+) -> ApiResult<Json<ChannelView>> {
+    manager(&caller, "change channels")?;
+    let c = hub
+        .write(move |c| {
+            store::patch_channel(c, &id, &p)?.ok_or_else(|| ApiError::not_found("channel"))
+        })
+        .await?;
+    Ok(Json(store::channel_view(&c)))
+}
+
+#[utoipa::path(get, path = "/api/v1/settings", responses((status = 200, body = Settings)))]
+async fn get_settings(State(hub): State<Hub>, _caller: Caller) -> ApiResult<Json<Settings>> {
+    Ok(Json(hub.read(|c| Ok(store::settings(c)?)).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/settings", request_body = SettingsPatch, responses((status = 200, body = Settings), (status = 403, body = ErrorBody)))]
+async fn put_settings(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Body(p): Body<SettingsPatch>,
+) -> ApiResult<Json<Settings>> {
+    let by = manager(&caller, "change settings")?;
+    Ok(Json(
+        hub.write(move |c| Ok(store::put_settings(c, &p, &by)?))
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/settings/audit", responses((status = 200, body = Vec<AuditEntry>)))]
+async fn settings_audit(
+    State(hub): State<Hub>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
+    manager(&caller, "read the settings audit")?;
+    Ok(Json(hub.read(|c| Ok(store::audit(c)?)).await?))
+}
+
+// ---------- built-in CRM ----------
+
+fn kind_of(plural: &str) -> ApiResult<EntityKind> {
+    EntityKind::parse(plural)
+        .filter(|k| k.plural() == plural)
+        .ok_or_else(|| ApiError::not_found("CRM entity kind"))
+}
+
+#[utoipa::path(post, path = "/api/v1/crm/{kind}", request_body = NewCrmEntity,
+    params(("kind" = String, Path, description = "leads, contacts or deals")),
+    responses((status = 201, body = Created)))]
+async fn create_crm_entity(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Path(kind): Path<String>,
+    Body(e): Body<NewCrmEntity>,
+) -> ApiResult<impl IntoResponse> {
+    manager(&caller, "edit the CRM")?;
+    let kind = kind_of(&kind)?;
+    non_empty("title", &e.title)?;
+    let id = hub
+        .write(move |c| Ok(store::insert_entity(c, kind, &e)?))
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+#[utoipa::path(get, path = "/api/v1/crm/{kind}/{id}", responses((status = 200, body = CrmEntityView), (status = 404, body = ErrorBody)))]
+async fn get_crm_entity(
+    State(hub): State<Hub>,
+    _caller: Caller,
+    Path((kind, id)): Path<(String, String)>,
+) -> ApiResult<Json<CrmEntityView>> {
+    let r = CrmRef {
+        kind: kind_of(&kind)?,
+        id,
+    };
+    Ok(Json(
+        hub.read(move |c| store::entity(c, &r)?.ok_or_else(|| ApiError::not_found("CRM entity")))
+            .await?,
+    ))
+}
+
+#[utoipa::path(patch, path = "/api/v1/crm/{kind}/{id}", request_body = CrmEntityPatch, responses((status = 200, body = CrmEntityView), (status = 404, body = ErrorBody)))]
+async fn patch_crm_entity(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Path((kind, id)): Path<(String, String)>,
+    Body(p): Body<CrmEntityPatch>,
+) -> ApiResult<Json<CrmEntityView>> {
+    manager(&caller, "edit the CRM")?;
+    let r = CrmRef {
+        kind: kind_of(&kind)?,
+        id,
+    };
+    Ok(Json(
+        hub.write(move |c| {
+            store::patch_entity(c, &r, &p)?.ok_or_else(|| ApiError::not_found("CRM entity"))
+        })
+        .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/crm/{kind}/{id}/timeline", responses((status = 200, body = Vec<TimelineEntry>)))]
+async fn crm_timeline(
+    State(hub): State<Hub>,
+    _caller: Caller,
+    Path((kind, id)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<TimelineEntry>>> {
+    let r = CrmRef {
+        kind: kind_of(&kind)?,
+        id,
+    };
+    Ok(Json(hub.read(move |c| Ok(store::timeline(c, &r)?)).await?))
+}
+
+// ---------- provider webhooks ----------
+
+/// The provider's webhook: test probe, messages, statuses. Validated whole, stored in one transaction.
+#[utoipa::path(post, path = "/webhooks/provider/{secret}", request_body = serde_json::Value,
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn provider_webhook(
+    State(hub): State<Hub>,
+    Path(secret): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<impl IntoResponse> {
+    if !constant_time_eq(secret.as_bytes(), hub.ingress_secret().as_bytes()) {
+        // Answered like any unknown path: the secret is the only credential here.
+        return Err(ApiError::not_found("webhook"));
+    }
+    let delivery = crate::webhook::parse(&body).inspect_err(|e| {
+        tracing::warn!(problem = %e.message, bytes = body.len(), "malformed provider webhook refused");
+    })?;
+    if delivery.test && delivery.messages.is_empty() && delivery.statuses.is_empty() {
+        return Ok(Json(serde_json::json!({"ok": true})));
+    }
+    let notifications = hub
+        .write(move |c| {
+            let mut notify = Vec::new();
+            for m in &delivery.messages {
+                if let Some(done) = store::ingest(c, m)? {
+                    notify.extend(done.notify);
+                }
+            }
+            for s in &delivery.statuses {
+                if !store::apply_status(c, &s.provider_message_id, &s.status)? {
+                    tracing::info!(message = %s.provider_message_id, "status for an unknown message ignored");
+                }
+            }
+            Ok(notify)
+        })
+        .await?;
+    for (employee_id, event) in notifications {
+        hub.publish(HubEvent::Notify { employee_id, event });
+    }
+    Ok(Json(serde_json::json!({"ok": true})))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+// ---------- what an employee sees ----------
+
+#[utoipa::path(get, path = "/api/v1/chats", responses((status = 200, body = Vec<ChatView>)))]
+async fn list_chats(State(hub): State<Hub>, caller: Caller) -> ApiResult<Json<Vec<ChatView>>> {
+    let me = employee(caller)?;
+    Ok(Json(
+        hub.read(move |c| Ok(store::visible_chats(c, &me)?)).await?,
+    ))
+}
+
+/// The chat row, if `me` may see it; else 404 (a chat one may not see does not exist for them).
+fn visible_chat(c: &rusqlite::Connection, me: &Employee, id: &str) -> ApiResult<store::ChatRow> {
+    store::chat_row_by_id(c, id)?
+        .filter(|row| core::can_see(me, row.responsible_id.as_deref()))
+        .ok_or_else(|| ApiError::not_found("chat"))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+struct Page {
+    /// A message id: return the messages before it.
+    before: Option<String>,
+    /// At most this many (default 50, at most 500).
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/chats/{id}/messages", params(Page), responses((status = 200, body = Vec<MessageView>), (status = 404, body = ErrorBody)))]
+async fn chat_messages(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(page): Query<Page>,
+) -> ApiResult<Json<Vec<MessageView>>> {
+    let me = employee(caller)?;
+    let limit = page.limit.unwrap_or(50).clamp(1, 500);
+    Ok(Json(
+        hub.read(move |c| {
+            visible_chat(c, &me, &id)?;
+            Ok(store::messages(c, &id, page.before.as_deref(), limit)?)
+        })
+        .await?,
+    ))
+}
+
+/// Marks the chat answered ("no reply needed"): its count goes to 0.
+#[utoipa::path(post, path = "/api/v1/chats/{id}/answered", responses((status = 200, body = ChatView), (status = 404, body = ErrorBody)))]
+async fn mark_answered(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ChatView>> {
+    let me = employee(caller)?;
+    Ok(Json(
+        hub.write(move |c| {
+            visible_chat(c, &me, &id)?;
+            store::apply_chat_event(c, &id, core::ChatEvent::MarkedAnswered)?;
+            let row = visible_chat(c, &me, &id)?;
+            store::chat_view(c, &me, &row, &store::settings(c)?)?
+                .ok_or_else(|| ApiError::not_found("chat"))
+        })
+        .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+struct ComposeQuery {
+    /// A number as typed or pasted.
+    phone: Option<String>,
+    /// `<kind>:<id>` of a CRM entity whose phone to write to.
+    crm: Option<String>,
+}
+
+fn invalid_phone(e: &switchboard_core::PhoneError) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_phone", e.to_string())
+}
+
+/// Reads the address a new message goes to, from a typed number or a CRM entity's phones.
+fn address(
+    c: &rusqlite::Connection,
+    phone: Option<&str>,
+    crm: Option<&str>,
+    settings: &Settings,
+) -> ApiResult<switchboard_core::E164> {
+    match (phone, crm) {
+        (Some(raw), None) => {
+            read_crm_phone(raw, settings.eight_as_plus7).map_err(|e| invalid_phone(&e))
+        }
+        (None, Some(r)) => {
+            let r = CrmRef::parse(r)
+                .ok_or_else(|| ApiError::bad_field("crm", "must be <lead|contact|deal>:<id>"))?;
+            let entity = store::entity(c, &r)?.ok_or_else(|| ApiError::not_found("CRM entity"))?;
+            let mut first_error = None;
+            for raw in &entity.phones {
+                match read_crm_phone(raw, settings.eight_as_plus7) {
+                    Ok(n) => return Ok(n),
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
+            }
+            Err(match first_error {
+                Some(e) => invalid_phone(&e),
+                None => ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_phone",
+                    format!("{r} has no phone number"),
+                ),
+            })
+        }
+        _ => Err(ApiError::bad_field(
+            "phone",
+            "give exactly one of phone and crm",
+        )),
+    }
+}
+
+/// Writing first: the preselected channel (setting 4) and the number read under setting 2.
+#[utoipa::path(get, path = "/api/v1/compose", params(ComposeQuery), responses((status = 200, body = ComposeView), (status = 400, body = ErrorBody)))]
+async fn compose(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Query(q): Query<ComposeQuery>,
+) -> ApiResult<Json<ComposeView>> {
+    let me = employee(caller)?;
+    Ok(Json(
+        hub.read(move |c| {
+            let settings = store::settings(c)?;
+            let address = address(c, q.phone.as_deref(), q.crm.as_deref(), &settings)?;
+            let channels = store::channels(c)?;
+            let pre = core::preselect_channel(&me, &channels);
+            Ok(ComposeView {
+                channel_id: pre.as_ref().ok().cloned(),
+                reason: pre.err().map(|r| r.as_str().to_owned()),
+                address: address.to_string(),
+                channels: channels
+                    .iter()
+                    .map(|ch| {
+                        let usable = core::channel_usable(ch);
+                        ComposeChannel {
+                            id: ch.id.clone(),
+                            usable: usable.is_ok(),
+                            why: usable.err().map(|r| r.as_str().to_owned()),
+                        }
+                    })
+                    .collect(),
+            })
+        })
+        .await?,
+    ))
+}
+
+/// Sends a message: a reply in a chat (that chat's channel), or a first message on a chosen channel.
+#[utoipa::path(post, path = "/api/v1/messages", request_body = SendMessage, responses((status = 202, body = SendAccepted), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn send_message(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Body(m): Body<SendMessage>,
+) -> ApiResult<impl IntoResponse> {
+    let me = employee(caller)?;
+    non_empty("text", &m.text)?;
+    non_empty("idempotency_key", &m.idempotency_key)?;
+    let accepted = hub
+        .write(move |c| {
+            let chat = match (&m.chat, &m.channel_id) {
+                (Some(chat), None) => visible_chat(c, &me, chat)?,
+                (None, Some(channel_id)) => {
+                    let channel = store::channel(c, channel_id)?
+                        .ok_or_else(|| ApiError::bad_field("channel_id", "no such channel"))?;
+                    core::channel_usable(&channel).map_err(|why| {
+                        ApiError::new(
+                            StatusCode::CONFLICT,
+                            "channel_unusable",
+                            format!("channel {} cannot send: {}", channel.name, why.as_str()),
+                        )
+                    })?;
+                    let settings = store::settings(c)?;
+                    let to = address(c, m.phone.as_deref(), m.crm.as_deref(), &settings)?;
+                    let id = store::open_first_chat(c, &channel, to.digits(), &to.to_string())?;
+                    store::chat_row_by_id(c, &id)?
+                        .ok_or_else(|| ApiError::internal("chat vanished"))?
+                }
+                _ => {
+                    return Err(ApiError::bad_field(
+                        "chat",
+                        "give either chat, or channel_id with phone or crm",
+                    ))
+                }
+            };
+            Ok(store::reply(c, &chat, &me.id, &m.text, &m.idempotency_key)?)
+        })
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+/// The tray's figures: how many visible chats carry a red and a grey badge.
+#[utoipa::path(get, path = "/api/v1/me/counters", responses((status = 200, body = switchboard_core::Counters)))]
+async fn counters(State(hub): State<Hub>, caller: Caller) -> ApiResult<Json<core::Counters>> {
+    let me = employee(caller)?;
+    let chats = hub.read(move |c| Ok(store::visible_chats(c, &me)?)).await?;
+    Ok(Json(core::Counters::of(
+        chats.iter().map(|c| &c.unanswered),
+    )))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+struct SyncQuery {
+    /// The cursor of the previous answer; 0 for everything.
+    cursor: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/sync", params(SyncQuery), responses((status = 200, body = SyncResponse)))]
+async fn sync(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Query(q): Query<SyncQuery>,
+) -> ApiResult<Json<SyncResponse>> {
+    let me = employee(caller)?;
+    Ok(Json(
+        hub.read(move |c| Ok(store::sync(c, &me.id, q.cursor.unwrap_or(0))?))
+            .await?,
+    ))
+}
+
+/// Server-Sent Events: `change` (there is more to sync) and `notify` (notify this employee now).
+#[utoipa::path(get, path = "/api/v1/events", responses((status = 200, content_type = "text/event-stream", description = "change and notify events")))]
+async fn events(
+    State(hub): State<Hub>,
+    caller: Caller,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let me = employee(caller)?;
+    let rx = hub.subscribe();
+    let cursor = hub.read(|c| Ok(store::last_seq(c)?)).await?;
+    // First a `change` with the current cursor, so a (re)connected client syncs at once.
+    let first = futures_util::stream::once(async move { Ok(change_event(cursor)) });
+    let live = futures_util::stream::unfold((rx, me.id, hub), |(mut rx, me, hub)| async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            let event = match rx.recv().await {
+                Ok(HubEvent::Change(cursor)) => change_event(cursor),
+                Ok(HubEvent::Notify { employee_id, event }) if employee_id == me => {
+                    Event::default()
+                        .event("notify")
+                        .data(serde_json::to_string(&event).unwrap_or_default())
+                }
+                Ok(HubEvent::Notify { .. }) => continue,
+                // Missed events: a `change` makes the client sync from where it is.
+                Err(RecvError::Lagged(_)) => {
+                    change_event(hub.read(|c| Ok(store::last_seq(c)?)).await.unwrap_or(0))
+                }
+                Err(RecvError::Closed) => return None,
+            };
+            return Some((Ok(event), (rx, me, hub)));
+        }
+    });
+    Ok(Sse::new(first.chain(live)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+fn change_event(cursor: i64) -> Event {
+    Event::default()
+        .event("change")
+        .data(serde_json::json!({ "cursor": cursor }).to_string())
+}

@@ -1,0 +1,172 @@
+//! The hub's SQLite database: opening (WAL), the data-dir lock, numbered migrations.
+
+use rusqlite::Connection;
+use std::fs::File;
+use std::path::Path;
+
+/// The numbered migrations, applied in order inside one transaction each.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/001_init.sql"))];
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("another hub is already serving {dir}: stop it first (the lock file {dir}/hub.lock is held)")]
+    Locked { dir: String },
+    #[error("the database {path} has schema version {found}, newer than this hub knows ({known}); upgrade the hub")]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("cannot open {path}: {source}")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("cannot use the data directory {dir}: {source}")]
+    Io {
+        dir: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Holds the data directory for one hub for as long as it lives.
+#[derive(Debug)]
+pub struct DirLock(#[allow(dead_code, reason = "held for its lock, released on drop")] File);
+
+/// Takes the data directory's lock; a second hub on the same directory gets [`OpenError::Locked`].
+pub fn lock_dir(dir: &Path) -> Result<DirLock, OpenError> {
+    let io = |source| OpenError::Io {
+        dir: dir.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("hub.lock"))
+        .map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => Ok(DirLock(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(OpenError::Locked {
+            dir: dir.display().to_string(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+    }
+}
+
+/// Opens (or creates) a database in WAL mode and brings its schema up to date.
+pub fn open(path: &Path, migrations: &[(i64, &str)]) -> Result<Connection, OpenError> {
+    let sqlite = |source| OpenError::Sqlite {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut conn = Connection::open(path).map_err(sqlite)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(sqlite)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(sqlite)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(sqlite)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(sqlite)?;
+    migrate(&mut conn, migrations).map_err(|e| match e {
+        MigrateError::TooNew { found, known } => OpenError::TooNew {
+            path: path.display().to_string(),
+            found,
+            known,
+        },
+        MigrateError::Sqlite(e) => sqlite(e),
+    })?;
+    Ok(conn)
+}
+
+/// Opens the hub's own database.
+pub fn open_hub(path: &Path) -> Result<Connection, OpenError> {
+    open(path, MIGRATIONS)
+}
+
+#[derive(Debug)]
+enum MigrateError {
+    TooNew { found: i64, known: i64 },
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for MigrateError {
+    fn from(e: rusqlite::Error) -> Self {
+        MigrateError::Sqlite(e)
+    }
+}
+
+fn migrate(conn: &mut Connection, migrations: &[(i64, &str)]) -> Result<(), MigrateError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let known = migrations.last().map_or(0, |m| m.0);
+    if version > known {
+        return Err(MigrateError::TooNew {
+            found: version,
+            known,
+        });
+    }
+    for (number, sql) in migrations.iter().filter(|m| m.0 > version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", number)?;
+        tx.commit()?;
+        tracing::info!(migration = number, "database migrated");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_lock_on_one_dir_is_refused_with_a_clear_message() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let _first = lock_dir(dir.path()).expect("first lock");
+        let err = lock_dir(dir.path()).expect_err("second lock must fail");
+        assert!(
+            err.to_string().contains("another hub is already serving"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_newer_database_is_refused_not_wiped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("hub.db");
+        {
+            let conn = open_hub(&path).expect("open");
+            conn.pragma_update(None, "user_version", 99).expect("bump");
+            conn.execute("INSERT INTO changes (kind, ref) VALUES ('x', 'y')", [])
+                .expect("row");
+        }
+        let err = open_hub(&path).expect_err("newer schema");
+        assert!(
+            err.to_string().contains("newer than this hub knows"),
+            "{err}"
+        );
+        let conn = Connection::open(&path).expect("raw open");
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM changes", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(rows, 1, "nothing was wiped");
+    }
+
+    #[test]
+    fn a_corrupt_file_gives_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("hub.db");
+        std::fs::write(
+            &path,
+            b"this is not a database, just some bytes that are long enough...",
+        )
+        .expect("write");
+        let err = open_hub(&path).expect_err("corrupt");
+        assert!(err.to_string().contains("cannot open"), "{err}");
+    }
+}

@@ -1,0 +1,279 @@
+//! Wire types of the hub's HTTP surface. The desktop deserializes the same types.
+
+use serde::{Deserialize, Serialize};
+use switchboard_core::{
+    Badge, ChannelState, CrmRef, Direction, EntityKind, Role, Settings, Transport,
+};
+use utoipa::ToSchema;
+
+/// A chat as one viewer sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChatView {
+    pub id: String,
+    pub channel_id: String,
+    pub chat_type: String,
+    /// The provider's `chatId`: E.164 digits for phone messengers, an id or username elsewhere.
+    pub chat_id: String,
+    pub title: String,
+    pub responsible_id: Option<String>,
+    pub crm: Vec<CrmRef>,
+    pub last_message: Option<LastMessage>,
+    /// Newest activity, RFC 3339 UTC: the list's order.
+    pub last_activity_at: String,
+    pub unanswered: Badge,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LastMessage {
+    pub id: String,
+    pub direction: Direction,
+    pub text: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MessageView {
+    pub id: String,
+    pub chat: String,
+    pub direction: Direction,
+    pub text: String,
+    pub content_uri: Option<String>,
+    pub at: String,
+    pub author_id: Option<String>,
+    /// `inbound` for client messages; `pending`, `sent`, `delivered`, `read`, `error` for ours.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EmployeeView {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub receives_new_clients: bool,
+    pub priority_channel_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChannelView {
+    pub id: String,
+    pub transport: Transport,
+    pub name: String,
+    pub state: ChannelState,
+    pub open_lines: bool,
+}
+
+/// One item of `GET /api/v1/sync`, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Change {
+    /// The caller's own profile.
+    Me {
+        employee: EmployeeView,
+    },
+    Settings {
+        settings: Settings,
+    },
+    /// Every channel of the workspace (replaces the previous list).
+    Channels {
+        channels: Vec<ChannelView>,
+    },
+    /// Every chat the caller may see now: drop any other.
+    VisibleChats {
+        ids: Vec<String>,
+    },
+    /// A chat the caller sees, new or changed.
+    Chat {
+        chat: ChatView,
+    },
+    /// A chat the caller no longer sees.
+    ChatRemoved {
+        id: String,
+    },
+    Message {
+        message: MessageView,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SyncResponse {
+    pub changes: Vec<Change>,
+    /// Pass back as `cursor` for what changed after this answer.
+    pub cursor: i64,
+    /// More changes wait: sync again at once.
+    pub has_more: bool,
+}
+
+/// The `notify` event: this employee must get an OS notification now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NotifyEvent {
+    pub chat: String,
+    pub title: String,
+    pub text: String,
+}
+
+/// The `change` event: there is more to sync.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChangeEvent {
+    pub cursor: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewEmployee {
+    pub name: String,
+    pub role: Role,
+    #[serde(default)]
+    pub receives_new_clients: bool,
+    pub priority_channel_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct EmployeePatch {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub receives_new_clients: Option<bool>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub priority_channel_id: Option<Option<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Created {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedEmployee {
+    pub id: String,
+    /// The employee's bearer token: shown once, stored hashed.
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IssuedToken {
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewChannel {
+    pub transport: Transport,
+    pub name: String,
+    #[serde(default)]
+    pub open_lines: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ChannelPatch {
+    pub state: Option<ChannelState>,
+    pub name: Option<String>,
+    pub open_lines: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct SettingsPatch {
+    pub save_to_crm_timeline: Option<bool>,
+    pub eight_as_plus7: Option<bool>,
+    pub notify_supervisors_all: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    pub at: String,
+    pub by: String,
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewCrmEntity {
+    pub title: String,
+    #[serde(default)]
+    pub phones: Vec<String>,
+    pub responsible_id: Option<String>,
+    /// Deals only: the deal's contact.
+    pub contact_id: Option<String>,
+    /// Deals only.
+    #[serde(default)]
+    pub closed: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct CrmEntityPatch {
+    pub title: Option<String>,
+    pub phones: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub responsible_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub contact_id: Option<Option<String>>,
+    pub closed: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CrmEntityView {
+    pub kind: EntityKind,
+    pub id: String,
+    pub title: String,
+    pub phones: Vec<String>,
+    pub responsible_id: Option<String>,
+    pub contact_id: Option<String>,
+    pub closed: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TimelineEntry {
+    pub at: String,
+    /// `message` or `open_lines_activity`.
+    pub kind: String,
+    pub chat: String,
+    pub message_id: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ComposeChannel {
+    pub id: String,
+    pub usable: bool,
+    /// Why it cannot send (`disabled`, `unauthorized`, `not_active`, …), when it cannot.
+    pub why: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ComposeView {
+    /// The preselected channel, or `null` with `reason`.
+    pub channel_id: Option<String>,
+    pub reason: Option<String>,
+    /// The number read under setting 2, E.164.
+    pub address: String,
+    pub channels: Vec<ComposeChannel>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SendMessage {
+    /// Reply in an existing chat (its channel is used) …
+    pub chat: Option<String>,
+    /// … or write first: a channel and a phone or CRM reference.
+    pub channel_id: Option<String>,
+    pub phone: Option<String>,
+    pub crm: Option<String>,
+    pub text: String,
+    /// The same key twice sends once.
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SendAccepted {
+    pub message_id: String,
+    pub chat: String,
+    pub status: String,
+}
+
+fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}

@@ -1,0 +1,229 @@
+//! The Switchboard hub: the one server of a workspace.
+//!
+//! Desktops talk only to the hub; the hub alone talks to the messenger provider and the
+//! CRM, so each message is received, stored and mirrored exactly once however many
+//! desktops are open. State lives in one SQLite database (WAL) in the data directory.
+//! Every write appends to a change log; `GET /api/v1/sync` replays that log for one
+//! viewer (filtered and coloured by switchboard-core's rules) and `GET /api/v1/events`
+//! tells subscribers when there is more to sync and whom to notify.
+//!
+//! Design decision: a single writer connection behind a mutex, used from blocking
+//! threads. Simple and crash-safe (every request is one transaction); the trade-off is
+//! that writes serialise, which SQLite does anyway.
+
+pub mod api;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod json;
+pub mod store;
+pub mod webhook;
+
+use error::{ApiError, ApiResult};
+use rusqlite::Connection;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+
+/// Something subscribers of `GET /api/v1/events` should hear.
+#[derive(Debug, Clone)]
+pub enum HubEvent {
+    /// The change log advanced to this cursor.
+    Change(i64),
+    /// This employee must get an OS notification now.
+    Notify {
+        employee_id: String,
+        event: json::NotifyEvent,
+    },
+}
+
+/// The shared state of a running hub.
+#[derive(Clone)]
+pub struct Hub {
+    conn: Arc<Mutex<Connection>>,
+    events: broadcast::Sender<HubEvent>,
+    ingress_secret: Arc<str>,
+}
+
+impl Hub {
+    pub fn new(conn: Connection, ingress_secret: String) -> Hub {
+        Hub {
+            conn: Arc::new(Mutex::new(conn)),
+            events: broadcast::channel(4096).0,
+            ingress_secret: ingress_secret.into(),
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<HubEvent> {
+        self.events.subscribe()
+    }
+
+    pub fn publish(&self, event: HubEvent) {
+        // No subscribers is fine: nobody is listening.
+        let _ = self.events.send(event);
+    }
+
+    pub fn ingress_secret(&self) -> &str {
+        &self.ingress_secret
+    }
+
+    /// Runs `f` on the database off the async threads.
+    pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = conn
+                .lock()
+                .map_err(|_| ApiError::internal("database lock poisoned"))?;
+            f(&conn)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    /// Runs `f` in one transaction; on commit, tells subscribers when the change log moved.
+    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        let (value, before, after) = tokio::task::spawn_blocking(move || {
+            let mut conn = conn
+                .lock()
+                .map_err(|_| ApiError::internal("database lock poisoned"))?;
+            let tx = conn.transaction()?;
+            let before = store::last_seq(&tx)?;
+            let value = f(&tx)?;
+            let after = store::last_seq(&tx)?;
+            tx.commit()?;
+            Ok::<_, ApiError>((value, before, after))
+        })
+        .await
+        .map_err(ApiError::internal)??;
+        if after != before {
+            self.publish(HubEvent::Change(after));
+        }
+        Ok(value)
+    }
+}
+
+/// How to start a hub.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// Seed the demo workspace and run the client simulator.
+    pub demo: bool,
+}
+
+/// A hub serving on a socket.
+pub struct RunningHub {
+    pub url: String,
+    /// The administrator's token (from the environment or `<dir>/admin-token`).
+    pub admin_token: String,
+    pub hub: Hub,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    _lock: db::DirLock,
+}
+
+impl RunningHub {
+    /// Stops serving and waits for open requests to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// Waits until the server ends (never, unless it fails).
+    pub async fn wait(mut self) {
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// Reads a secret from the environment, else from `<dir>/<file>`, else makes one and writes it there (0600).
+fn secret(dir: &Path, env: &str, file: &str) -> anyhow::Result<String> {
+    if let Ok(v) = std::env::var(env) {
+        if !v.trim().is_empty() {
+            return Ok(v.trim().to_owned());
+        }
+    }
+    let path = dir.join(file);
+    if let Ok(v) = std::fs::read_to_string(&path) {
+        if !v.trim().is_empty() {
+            return Ok(v.trim().to_owned());
+        }
+    }
+    let v = store::new_token();
+    write_private(&path, &v)?;
+    Ok(v)
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    opts.mode(0o600);
+    let mut f = opts
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    f.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+/// Opens the data directory (locked: a second hub refuses) and starts serving.
+pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
+    let lock = db::lock_dir(&config.data_dir)?;
+    let conn = db::open_hub(&config.data_dir.join("hub.db"))?;
+    let admin_token = secret(&config.data_dir, "SWITCHBOARD_ADMIN_TOKEN", "admin-token")?;
+    let ingress = secret(
+        &config.data_dir,
+        "SWITCHBOARD_INGRESS_SECRET",
+        "ingress-secret",
+    )?;
+    store::ensure_workspace(&conn)?;
+    store::store_token(&conn, &admin_token, None)?;
+    let hub = Hub::new(conn, ingress);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let url = format!("http://{addr}");
+    if config.demo {
+        demo::seed(&hub).await?;
+        demo::spawn_simulator(
+            hub.clone(),
+            format!("{url}/webhooks/provider/{}", hub.ingress_secret()),
+        );
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let app = api::router(hub.clone());
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "hub server stopped");
+        }
+    });
+    tracing::info!(%url, data_dir = %config.data_dir.display(), demo = config.demo, "hub serving");
+    Ok(RunningHub {
+        url,
+        admin_token,
+        hub,
+        shutdown: Some(tx),
+        task,
+        _lock: lock,
+    })
+}

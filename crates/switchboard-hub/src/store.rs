@@ -1,0 +1,1225 @@
+//! Every query of the hub. Functions take a connection (or a transaction) and return
+//! domain or wire values; the decisions themselves are switchboard-core's.
+
+use crate::json::*;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use switchboard_core::{
+    self as core, read_crm_phone, Badge, Channel, ChannelState, ChatEvent, CrmRef, Direction,
+    Employee, EntityKind, LinkedEntity, Role, Settings, TimelineWrite, Transport,
+};
+
+pub type Db = rusqlite::Result<()>;
+
+/// Now, as the hub writes times: RFC 3339 UTC with milliseconds (sorts as text).
+pub fn now() -> String {
+    format_time(chrono::Utc::now())
+}
+
+pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// A fresh bearer token: 256 random bits, hex.
+pub fn new_token() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+pub fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}
+
+/// Appends to the change log; returns the new cursor.
+pub fn record_change(conn: &Connection, kind: &str, reference: &str) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO changes (kind, ref) VALUES (?1, ?2)",
+        params![kind, reference],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn last_seq(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT coalesce(max(seq), 0) FROM changes", [], |r| {
+        r.get(0)
+    })
+}
+
+// ---------- settings ----------
+
+pub fn ensure_workspace(conn: &Connection) -> Db {
+    let d = Settings::default();
+    conn.execute(
+        "INSERT OR IGNORE INTO settings (id, save_to_crm_timeline, eight_as_plus7, notify_supervisors_all) VALUES (1, ?1, ?2, ?3)",
+        params![d.save_to_crm_timeline, d.eight_as_plus7, d.notify_supervisors_all],
+    )?;
+    Ok(())
+}
+
+pub fn settings(conn: &Connection) -> rusqlite::Result<Settings> {
+    conn.query_row(
+        "SELECT save_to_crm_timeline, eight_as_plus7, notify_supervisors_all FROM settings WHERE id = 1",
+        [],
+        |r| {
+            Ok(Settings {
+                save_to_crm_timeline: r.get(0)?,
+                eight_as_plus7: r.get(1)?,
+                notify_supervisors_all: r.get(2)?,
+            })
+        },
+    )
+}
+
+/// Applies a patch, audits each changed field, and relinks chats when setting 2 changed.
+pub fn put_settings(
+    conn: &Connection,
+    patch: &SettingsPatch,
+    by: &str,
+) -> rusqlite::Result<Settings> {
+    let old = settings(conn)?;
+    let mut new = old;
+    let fields = [
+        (
+            "save_to_crm_timeline",
+            patch.save_to_crm_timeline,
+            &mut new.save_to_crm_timeline,
+        ),
+        (
+            "eight_as_plus7",
+            patch.eight_as_plus7,
+            &mut new.eight_as_plus7,
+        ),
+        (
+            "notify_supervisors_all",
+            patch.notify_supervisors_all,
+            &mut new.notify_supervisors_all,
+        ),
+    ];
+    let at = now();
+    for (field, value, slot) in fields {
+        if let Some(v) = value.filter(|v| v != slot) {
+            conn.execute(
+                "INSERT INTO settings_audit (at, by, field, old, new) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![at, by, field, slot.to_string(), v.to_string()],
+            )?;
+            *slot = v;
+        }
+    }
+    if new != old {
+        conn.execute(
+            "UPDATE settings SET save_to_crm_timeline = ?1, eight_as_plus7 = ?2, notify_supervisors_all = ?3 WHERE id = 1",
+            params![new.save_to_crm_timeline, new.eight_as_plus7, new.notify_supervisors_all],
+        )?;
+        record_change(conn, "settings", "")?;
+        if new.eight_as_plus7 != old.eight_as_plus7 {
+            relink_all(conn)?;
+        }
+    }
+    Ok(new)
+}
+
+pub fn audit(conn: &Connection) -> rusqlite::Result<Vec<AuditEntry>> {
+    let mut stmt =
+        conn.prepare("SELECT at, by, field, old, new FROM settings_audit ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(AuditEntry {
+            at: r.get(0)?,
+            by: r.get(1)?,
+            field: r.get(2)?,
+            old: r.get(3)?,
+            new: r.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
+
+// ---------- employees and tokens ----------
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Admin,
+    Employee(Employee),
+}
+
+fn employee_row(r: &Row) -> rusqlite::Result<Employee> {
+    let role: String = r.get(2)?;
+    Ok(Employee {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        role: Role::parse(&role).unwrap_or(Role::None),
+        receives_new_clients: r.get(3)?,
+        priority_channel_id: r.get(4)?,
+    })
+}
+
+const EMPLOYEE_COLS: &str = "id, name, role, receives_new_clients, priority_channel_id";
+
+pub fn employees(conn: &Connection) -> rusqlite::Result<Vec<Employee>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {EMPLOYEE_COLS} FROM employees ORDER BY name, id"
+    ))?;
+    let rows = stmt.query_map([], employee_row)?;
+    rows.collect()
+}
+
+pub fn employee(conn: &Connection, id: &str) -> rusqlite::Result<Option<Employee>> {
+    conn.query_row(
+        &format!("SELECT {EMPLOYEE_COLS} FROM employees WHERE id = ?1"),
+        [id],
+        employee_row,
+    )
+    .optional()
+}
+
+pub fn caller_by_token(conn: &Connection, token: &str) -> rusqlite::Result<Option<Caller>> {
+    let row: Option<Option<String>> = conn
+        .query_row(
+            "SELECT employee_id FROM tokens WHERE hash = ?1",
+            [token_hash(token)],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some(None) => Ok(Some(Caller::Admin)),
+        Some(Some(id)) => Ok(employee(conn, &id)?.map(Caller::Employee)),
+    }
+}
+
+/// Stores a token (hashed) for an employee, or for the administrator when `employee_id` is `None`.
+pub fn store_token(conn: &Connection, token: &str, employee_id: Option<&str>) -> Db {
+    conn.execute(
+        "INSERT OR IGNORE INTO tokens (hash, employee_id, created_at) VALUES (?1, ?2, ?3)",
+        params![token_hash(token), employee_id, now()],
+    )?;
+    Ok(())
+}
+
+pub fn insert_employee(conn: &Connection, e: &NewEmployee) -> rusqlite::Result<Employee> {
+    let employee = Employee {
+        id: new_id(),
+        name: e.name.clone(),
+        role: e.role,
+        receives_new_clients: e.receives_new_clients,
+        priority_channel_id: e.priority_channel_id.clone(),
+    };
+    conn.execute(
+        &format!("INSERT INTO employees ({EMPLOYEE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
+        params![
+            employee.id,
+            employee.name,
+            employee.role.as_str(),
+            employee.receives_new_clients,
+            employee.priority_channel_id
+        ],
+    )?;
+    record_change(conn, "employees", &employee.id)?;
+    Ok(employee)
+}
+
+pub fn patch_employee(
+    conn: &Connection,
+    id: &str,
+    p: &EmployeePatch,
+) -> rusqlite::Result<Option<Employee>> {
+    let Some(mut e) = employee(conn, id)? else {
+        return Ok(None);
+    };
+    if let Some(name) = &p.name {
+        e.name.clone_from(name);
+    }
+    if let Some(role) = p.role {
+        e.role = role;
+    }
+    if let Some(r) = p.receives_new_clients {
+        e.receives_new_clients = r;
+    }
+    if let Some(c) = &p.priority_channel_id {
+        e.priority_channel_id.clone_from(c);
+    }
+    conn.execute(
+        "UPDATE employees SET name = ?2, role = ?3, receives_new_clients = ?4, priority_channel_id = ?5 WHERE id = ?1",
+        params![e.id, e.name, e.role.as_str(), e.receives_new_clients, e.priority_channel_id],
+    )?;
+    record_change(conn, "employees", &e.id)?;
+    Ok(Some(e))
+}
+
+pub fn employee_view(e: &Employee) -> EmployeeView {
+    EmployeeView {
+        id: e.id.clone(),
+        name: e.name.clone(),
+        role: e.role,
+        receives_new_clients: e.receives_new_clients,
+        priority_channel_id: e.priority_channel_id.clone(),
+    }
+}
+
+// ---------- channels ----------
+
+fn channel_row(r: &Row) -> rusqlite::Result<Channel> {
+    let transport: String = r.get(1)?;
+    let state: String = r.get(3)?;
+    Ok(Channel {
+        id: r.get(0)?,
+        transport: Transport::parse(&transport).unwrap_or(Transport::Whatsapp),
+        name: r.get(2)?,
+        state: ChannelState::parse(&state),
+        open_lines: r.get(4)?,
+    })
+}
+
+pub fn channels(conn: &Connection) -> rusqlite::Result<Vec<Channel>> {
+    let mut stmt = conn
+        .prepare("SELECT id, transport, name, state, open_lines FROM channels ORDER BY name, id")?;
+    let rows = stmt.query_map([], channel_row)?;
+    rows.collect()
+}
+
+pub fn channel(conn: &Connection, id: &str) -> rusqlite::Result<Option<Channel>> {
+    conn.query_row(
+        "SELECT id, transport, name, state, open_lines FROM channels WHERE id = ?1",
+        [id],
+        channel_row,
+    )
+    .optional()
+}
+
+pub fn insert_channel(conn: &Connection, c: &NewChannel) -> rusqlite::Result<Channel> {
+    let channel = Channel {
+        id: new_id(),
+        transport: c.transport,
+        name: c.name.clone(),
+        state: ChannelState::Active,
+        open_lines: c.open_lines,
+    };
+    conn.execute(
+        "INSERT INTO channels (id, transport, name, state, open_lines, sandbox) VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+        params![channel.id, channel.transport.as_str(), channel.name, channel.state.as_str(), channel.open_lines],
+    )?;
+    record_change(conn, "channels", &channel.id)?;
+    Ok(channel)
+}
+
+pub fn patch_channel(
+    conn: &Connection,
+    id: &str,
+    p: &ChannelPatch,
+) -> rusqlite::Result<Option<Channel>> {
+    let Some(mut c) = channel(conn, id)? else {
+        return Ok(None);
+    };
+    if let Some(s) = p.state {
+        c.state = s;
+    }
+    if let Some(n) = &p.name {
+        c.name.clone_from(n);
+    }
+    if let Some(o) = p.open_lines {
+        c.open_lines = o;
+    }
+    conn.execute(
+        "UPDATE channels SET state = ?2, name = ?3, open_lines = ?4 WHERE id = ?1",
+        params![c.id, c.state.as_str(), c.name, c.open_lines],
+    )?;
+    record_change(conn, "channels", &c.id)?;
+    Ok(Some(c))
+}
+
+pub fn channel_view(c: &Channel) -> ChannelView {
+    ChannelView {
+        id: c.id.clone(),
+        transport: c.transport,
+        name: c.name.clone(),
+        state: c.state,
+        open_lines: c.open_lines,
+    }
+}
+
+// ---------- built-in CRM ----------
+
+fn entity_row(r: &Row) -> rusqlite::Result<CrmEntityView> {
+    let kind: String = r.get(0)?;
+    let phones: String = r.get(3)?;
+    Ok(CrmEntityView {
+        kind: EntityKind::parse(&kind).unwrap_or(EntityKind::Lead),
+        id: r.get::<_, i64>(1)?.to_string(),
+        title: r.get(2)?,
+        phones: serde_json::from_str(&phones).unwrap_or_default(),
+        responsible_id: r.get(4)?,
+        contact_id: r.get::<_, Option<i64>>(5)?.map(|i| i.to_string()),
+        closed: r.get(6)?,
+    })
+}
+
+const ENTITY_COLS: &str = "kind, id, title, phones, responsible_id, contact_id, closed";
+
+pub fn entities(conn: &Connection) -> rusqlite::Result<Vec<CrmEntityView>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ENTITY_COLS} FROM crm_entities ORDER BY id DESC"
+    ))?;
+    let rows = stmt.query_map([], entity_row)?;
+    rows.collect()
+}
+
+pub fn entity(conn: &Connection, r: &CrmRef) -> rusqlite::Result<Option<CrmEntityView>> {
+    let Ok(id) = r.id.parse::<i64>() else {
+        return Ok(None);
+    };
+    conn.query_row(
+        &format!("SELECT {ENTITY_COLS} FROM crm_entities WHERE kind = ?1 AND id = ?2"),
+        params![r.kind.as_str(), id],
+        entity_row,
+    )
+    .optional()
+}
+
+pub fn insert_entity(
+    conn: &Connection,
+    kind: EntityKind,
+    e: &NewCrmEntity,
+) -> rusqlite::Result<String> {
+    conn.execute(
+        "INSERT INTO crm_entities (kind, title, phones, responsible_id, contact_id, closed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            kind.as_str(),
+            e.title,
+            serde_json::to_string(&e.phones).unwrap_or_else(|_| "[]".into()),
+            e.responsible_id,
+            e.contact_id.as_deref().and_then(|c| c.parse::<i64>().ok()),
+            e.closed
+        ],
+    )?;
+    let id = conn.last_insert_rowid().to_string();
+    relink_all(conn)?;
+    Ok(id)
+}
+
+pub fn patch_entity(
+    conn: &Connection,
+    r: &CrmRef,
+    p: &CrmEntityPatch,
+) -> rusqlite::Result<Option<CrmEntityView>> {
+    let Some(mut e) = entity(conn, r)? else {
+        return Ok(None);
+    };
+    if let Some(t) = &p.title {
+        e.title.clone_from(t);
+    }
+    if let Some(ph) = &p.phones {
+        e.phones.clone_from(ph);
+    }
+    if let Some(resp) = &p.responsible_id {
+        e.responsible_id.clone_from(resp);
+    }
+    if let Some(c) = &p.contact_id {
+        e.contact_id.clone_from(c);
+    }
+    if let Some(c) = p.closed {
+        e.closed = c;
+    }
+    conn.execute(
+        "UPDATE crm_entities SET title = ?3, phones = ?4, responsible_id = ?5, contact_id = ?6, closed = ?7 WHERE kind = ?1 AND id = ?2",
+        params![
+            r.kind.as_str(),
+            r.id,
+            e.title,
+            serde_json::to_string(&e.phones).unwrap_or_else(|_| "[]".into()),
+            e.responsible_id,
+            e.contact_id.as_deref().and_then(|c| c.parse::<i64>().ok()),
+            e.closed
+        ],
+    )?;
+    relink_all(conn)?;
+    Ok(Some(e))
+}
+
+pub fn timeline(conn: &Connection, r: &CrmRef) -> rusqlite::Result<Vec<TimelineEntry>> {
+    let mut stmt = conn.prepare(
+        "SELECT at, kind, chat, message_id, text FROM timeline WHERE entity_kind = ?1 AND entity_id = ?2 ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![r.kind.as_str(), r.id], |r| {
+        Ok(TimelineEntry {
+            at: r.get(0)?,
+            kind: r.get(1)?,
+            chat: r.get(2)?,
+            message_id: r.get(3)?,
+            text: r.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The open CRM entities whose phones read (setting 2, current value) to `phone`,
+/// deals also through their contact; newest first.
+fn entities_for_phone(
+    all: &[CrmEntityView],
+    phone: &str,
+    eight_as_plus7: bool,
+) -> Vec<LinkedEntity> {
+    let matches = |e: &CrmEntityView| {
+        e.phones
+            .iter()
+            .any(|raw| read_crm_phone(raw, eight_as_plus7).is_ok_and(|n| n.as_str() == phone))
+    };
+    let contacts: BTreeSet<&str> = all
+        .iter()
+        .filter(|e| e.kind == EntityKind::Contact && !e.closed && matches(e))
+        .map(|e| e.id.as_str())
+        .collect();
+    all.iter()
+        .filter(|e| !e.closed)
+        .filter(|e| {
+            matches(e)
+                || (e.kind == EntityKind::Deal
+                    && e.contact_id
+                        .as_deref()
+                        .is_some_and(|c| contacts.contains(c)))
+        })
+        .map(|e| LinkedEntity {
+            entity: CrmRef {
+                kind: e.kind,
+                id: e.id.clone(),
+            },
+            responsible_id: e.responsible_id.clone(),
+            closed: e.closed,
+        })
+        .collect()
+}
+
+/// Recomputes every chat's CRM links and responsible; records a change for each chat that moved.
+pub fn relink_all(conn: &Connection) -> Db {
+    let eight = settings(conn)?.eight_as_plus7;
+    let all = entities(conn)?;
+    let chats: Vec<(String, Option<String>, Option<String>)> = {
+        let mut stmt = conn.prepare("SELECT id, client_phone, responsible_id FROM chats")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (chat, phone, old_responsible) in chats {
+        let linked = phone
+            .map(|p| entities_for_phone(&all, &p, eight))
+            .unwrap_or_default();
+        let new_links: BTreeSet<CrmRef> = linked.iter().map(|l| l.entity.clone()).collect();
+        let old_links: BTreeSet<CrmRef> = links(conn, &chat)?.into_iter().collect();
+        let responsible = core::responsible(&linked);
+        if new_links == old_links && responsible == old_responsible {
+            continue;
+        }
+        conn.execute("DELETE FROM chat_links WHERE chat = ?1", [&chat])?;
+        for l in &new_links {
+            conn.execute(
+                "INSERT INTO chat_links (chat, kind, entity_id) VALUES (?1, ?2, ?3)",
+                params![chat, l.kind.as_str(), l.id],
+            )?;
+        }
+        conn.execute(
+            "UPDATE chats SET responsible_id = ?2 WHERE id = ?1",
+            params![chat, responsible],
+        )?;
+        record_change(conn, "chat", &chat)?;
+    }
+    Ok(())
+}
+
+pub fn links(conn: &Connection, chat: &str) -> rusqlite::Result<Vec<CrmRef>> {
+    let mut stmt = conn.prepare(
+        "SELECT kind, entity_id FROM chat_links WHERE chat = ?1 ORDER BY kind, entity_id",
+    )?;
+    let rows = stmt.query_map([chat], |r| {
+        let kind: String = r.get(0)?;
+        Ok(CrmRef {
+            kind: EntityKind::parse(&kind).unwrap_or(EntityKind::Lead),
+            id: r.get(1)?,
+        })
+    })?;
+    rows.collect()
+}
+
+// ---------- chats and messages ----------
+
+#[derive(Debug, Clone)]
+pub struct ChatRow {
+    pub id: String,
+    pub channel_id: String,
+    pub chat_type: String,
+    pub chat_id: String,
+    pub title: String,
+    pub responsible_id: Option<String>,
+    pub unanswered: u32,
+    pub last_activity_at: String,
+    pub last_message: Option<LastMessage>,
+}
+
+const CHAT_SELECT: &str = "SELECT c.id, c.channel_id, c.chat_type, c.chat_id, c.title, c.responsible_id, c.unanswered, \
+     c.last_activity_at, m.id, m.direction, m.text, m.at FROM chats c LEFT JOIN messages m ON m.id = c.last_message_id";
+
+fn chat_row(r: &Row) -> rusqlite::Result<ChatRow> {
+    let last_id: Option<String> = r.get(8)?;
+    let last_message = match last_id {
+        Some(id) => Some(LastMessage {
+            id,
+            direction: direction(&r.get::<_, String>(9)?),
+            text: r.get(10)?,
+            at: r.get(11)?,
+        }),
+        None => None,
+    };
+    Ok(ChatRow {
+        id: r.get(0)?,
+        channel_id: r.get(1)?,
+        chat_type: r.get(2)?,
+        chat_id: r.get(3)?,
+        title: r.get(4)?,
+        responsible_id: r.get(5)?,
+        unanswered: r.get(6)?,
+        last_activity_at: r.get(7)?,
+        last_message,
+    })
+}
+
+fn direction(s: &str) -> Direction {
+    if s == "in" {
+        Direction::In
+    } else {
+        Direction::Out
+    }
+}
+
+fn direction_str(d: Direction) -> &'static str {
+    match d {
+        Direction::In => "in",
+        Direction::Out => "out",
+    }
+}
+
+pub fn chat_row_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<ChatRow>> {
+    conn.query_row(&format!("{CHAT_SELECT} WHERE c.id = ?1"), [id], chat_row)
+        .optional()
+}
+
+/// The chat as `viewer` sees it, or `None` when they may not see it.
+pub fn chat_view(
+    conn: &Connection,
+    viewer: &Employee,
+    row: &ChatRow,
+    settings: &Settings,
+) -> rusqlite::Result<Option<ChatView>> {
+    let Some(badge) = core::badge(
+        viewer,
+        row.responsible_id.as_deref(),
+        row.unanswered,
+        settings,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(view_of(row, links(conn, &row.id)?, badge)))
+}
+
+fn view_of(row: &ChatRow, crm: Vec<CrmRef>, unanswered: Badge) -> ChatView {
+    ChatView {
+        id: row.id.clone(),
+        channel_id: row.channel_id.clone(),
+        chat_type: row.chat_type.clone(),
+        chat_id: row.chat_id.clone(),
+        title: row.title.clone(),
+        responsible_id: row.responsible_id.clone(),
+        crm,
+        last_message: row.last_message.clone(),
+        last_activity_at: row.last_activity_at.clone(),
+        unanswered,
+    }
+}
+
+/// Every chat `viewer` sees, newest activity first.
+pub fn visible_chats(conn: &Connection, viewer: &Employee) -> rusqlite::Result<Vec<ChatView>> {
+    let settings = settings(conn)?;
+    let mut all_links: HashMap<String, Vec<CrmRef>> = HashMap::new();
+    {
+        let mut stmt =
+            conn.prepare("SELECT chat, kind, entity_id FROM chat_links ORDER BY kind, entity_id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let kind: String = r.get(1)?;
+            all_links.entry(r.get(0)?).or_default().push(CrmRef {
+                kind: EntityKind::parse(&kind).unwrap_or(EntityKind::Lead),
+                id: r.get(2)?,
+            });
+        }
+    }
+    let mut stmt = conn.prepare(&format!(
+        "{CHAT_SELECT} ORDER BY c.last_activity_at DESC, c.id"
+    ))?;
+    let rows = stmt.query_map([], chat_row)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let row = row?;
+        if let Some(badge) = core::badge(
+            viewer,
+            row.responsible_id.as_deref(),
+            row.unanswered,
+            &settings,
+        ) {
+            let crm = all_links.remove(&row.id).unwrap_or_default();
+            out.push(view_of(&row, crm, badge));
+        }
+    }
+    Ok(out)
+}
+
+const MESSAGE_COLS: &str = "id, chat, direction, text, content_uri, at, author_id, status";
+
+fn message_row(r: &Row) -> rusqlite::Result<MessageView> {
+    Ok(MessageView {
+        id: r.get(0)?,
+        chat: r.get(1)?,
+        direction: direction(&r.get::<_, String>(2)?),
+        text: r.get(3)?,
+        content_uri: r.get(4)?,
+        at: r.get(5)?,
+        author_id: r.get(6)?,
+        status: r.get(7)?,
+    })
+}
+
+pub fn message(conn: &Connection, id: &str) -> rusqlite::Result<Option<MessageView>> {
+    conn.query_row(
+        &format!("SELECT {MESSAGE_COLS} FROM messages WHERE id = ?1"),
+        [id],
+        message_row,
+    )
+    .optional()
+}
+
+/// A chat's messages, oldest first: the `limit` latest before `before` (a message id).
+pub fn messages(
+    conn: &Connection,
+    chat: &str,
+    before: Option<&str>,
+    limit: u32,
+) -> rusqlite::Result<Vec<MessageView>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {MESSAGE_COLS} FROM messages WHERE chat = ?1 \
+         AND (?2 IS NULL OR (at, rowid) < (SELECT at, rowid FROM messages WHERE id = ?2)) \
+         ORDER BY at DESC, rowid DESC LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![chat, before, limit], message_row)?;
+    let mut out: Vec<MessageView> = rows.collect::<rusqlite::Result<_>>()?;
+    out.reverse();
+    Ok(out)
+}
+
+/// One message as the provider reported it, validated.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    pub provider_message_id: String,
+    pub channel_id: String,
+    pub chat_type: String,
+    pub chat_id: String,
+    pub at: String,
+    pub text: String,
+    pub content_uri: Option<String>,
+    /// `true`: written by an employee from the phone (an echo), not by the client.
+    pub is_echo: bool,
+    pub author_id: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+/// What storing one webhook message did.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub chat: String,
+    pub message_id: String,
+    /// Employees to notify now, with what.
+    pub notify: Vec<(String, NotifyEvent)>,
+}
+
+/// How long a notification preview may be, in characters.
+pub const PREVIEW_CHARS: usize = 120;
+
+pub fn preview(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= PREVIEW_CHARS {
+        return flat;
+    }
+    let mut cut: String = flat.chars().take(PREVIEW_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
+fn find_chat(
+    conn: &Connection,
+    channel_id: &str,
+    chat_type: &str,
+    chat_id: &str,
+) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT id FROM chats WHERE channel_id = ?1 AND chat_type = ?2 AND chat_id = ?3",
+        params![channel_id, chat_type, chat_id],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// Finds or opens the chat with a client; a new chat is linked to its CRM entities at once.
+fn open_chat(
+    conn: &Connection,
+    channel: &Channel,
+    chat_type: &str,
+    chat_id: &str,
+    title: &str,
+    client_phone: Option<&str>,
+    at: &str,
+) -> rusqlite::Result<String> {
+    if let Some(id) = find_chat(conn, &channel.id, chat_type, chat_id)? {
+        return Ok(id);
+    }
+    let id = new_id();
+    conn.execute(
+        "INSERT INTO chats (id, channel_id, chat_type, chat_id, title, client_phone, last_activity_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![id, channel.id, chat_type, chat_id, title, client_phone, at],
+    )?;
+    record_change(conn, "chat", &id)?;
+    relink_all(conn)?;
+    Ok(id)
+}
+
+/// Opens (or finds) the chat for writing first to `phone` on `channel`.
+pub fn open_first_chat(
+    conn: &Connection,
+    channel: &Channel,
+    chat_id: &str,
+    phone: &str,
+) -> rusqlite::Result<String> {
+    open_chat(
+        conn,
+        channel,
+        channel.transport.chat_type(),
+        chat_id,
+        phone,
+        Some(phone),
+        &now(),
+    )
+}
+
+/// The E.164 number of a client, from the chat id of a phone messenger or the contact's phone.
+fn client_phone(
+    transport: Transport,
+    chat_id: &str,
+    contact_phone: Option<&str>,
+) -> Option<String> {
+    let candidate = if transport.addresses_by_phone() {
+        Some(chat_id)
+    } else {
+        contact_phone
+    }?;
+    let digits = candidate.trim_start_matches('+');
+    read_crm_phone(&format!("+{digits}"), false)
+        .ok()
+        .map(|n| n.to_string())
+}
+
+/// Stores one provider message (idempotent on its `messageId`), updates the chat's
+/// unanswered count, mirrors it to the built-in CRM and names whom to notify.
+/// `Ok(None)`: already stored, or its channel is unknown (logged).
+pub fn ingest(conn: &Connection, m: &Inbound) -> rusqlite::Result<Option<Ingested>> {
+    let seen: Option<String> = conn
+        .query_row(
+            "SELECT id FROM messages WHERE provider_message_id = ?1",
+            [&m.provider_message_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if seen.is_some() {
+        return Ok(None);
+    }
+    let Some(channel) = channel(conn, &m.channel_id)? else {
+        tracing::warn!(channel = %m.channel_id, message = %m.provider_message_id, "webhook message for an unknown channel skipped");
+        return Ok(None);
+    };
+    let phone = client_phone(channel.transport, &m.chat_id, m.contact_phone.as_deref());
+    let title = m
+        .contact_name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .or_else(|| phone.clone())
+        .unwrap_or_else(|| m.chat_id.clone());
+    let chat = open_chat(
+        conn,
+        &channel,
+        &m.chat_type,
+        &m.chat_id,
+        &title,
+        phone.as_deref(),
+        &m.at,
+    )?;
+    let (dir, status, event) = if m.is_echo {
+        (Direction::Out, "sent", ChatEvent::EmployeeReply)
+    } else {
+        (Direction::In, "inbound", ChatEvent::ClientMessage)
+    };
+    let message_id = new_id();
+    let first_client_message = dir == Direction::In
+        && conn.query_row(
+            "SELECT count(*) FROM messages WHERE chat = ?1 AND direction = 'in'",
+            [&chat],
+            |r| r.get::<_, i64>(0),
+        )? == 0;
+    insert_message(
+        conn,
+        &message_id,
+        &chat,
+        Some(&m.provider_message_id),
+        None,
+        dir,
+        &m.text,
+        m.content_uri.as_deref(),
+        &m.at,
+        m.author_id.as_deref(),
+        status,
+    )?;
+    apply_chat_event(conn, &chat, event)?;
+    let settings = settings(conn)?;
+    mirror(
+        conn,
+        &channel,
+        &chat,
+        &message_id,
+        dir,
+        first_client_message,
+        &m.text,
+        &m.at,
+        &settings,
+    )?;
+    let mut notify = Vec::new();
+    if dir == Direction::In {
+        let responsible: Option<String> = conn.query_row(
+            "SELECT responsible_id FROM chats WHERE id = ?1",
+            [&chat],
+            |r| r.get(0),
+        )?;
+        let staff = employees(conn)?;
+        let event = NotifyEvent {
+            chat: chat.clone(),
+            title: format!("{title} · {}", channel.name),
+            text: preview(if m.text.is_empty() {
+                m.content_uri.as_deref().unwrap_or("")
+            } else {
+                &m.text
+            }),
+        };
+        for id in core::notify_recipients(&staff, responsible.as_deref(), &settings) {
+            notify.push((id, event.clone()));
+        }
+    }
+    Ok(Some(Ingested {
+        chat,
+        message_id,
+        notify,
+    }))
+}
+
+#[allow(clippy::too_many_arguments, reason = "one row's columns")]
+fn insert_message(
+    conn: &Connection,
+    id: &str,
+    chat: &str,
+    provider_message_id: Option<&str>,
+    idempotency_key: Option<&str>,
+    dir: Direction,
+    text: &str,
+    content_uri: Option<&str>,
+    at: &str,
+    author_id: Option<&str>,
+    status: &str,
+) -> Db {
+    conn.execute(
+        "INSERT INTO messages (id, chat, provider_message_id, idempotency_key, direction, text, content_uri, at, author_id, status) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![id, chat, provider_message_id, idempotency_key, direction_str(dir), text, content_uri, at, author_id, status],
+    )?;
+    conn.execute(
+        "UPDATE chats SET last_message_id = ?2, last_activity_at = max(last_activity_at, ?3) \
+         WHERE id = ?1 AND (last_message_id IS NULL OR last_activity_at <= ?3)",
+        params![chat, id, at],
+    )?;
+    record_change(conn, "message", id)?;
+    Ok(())
+}
+
+/// Applies an unanswered-count event to a chat (core decides the new count).
+pub fn apply_chat_event(conn: &Connection, chat: &str, event: ChatEvent) -> Db {
+    let count: u32 = conn.query_row("SELECT unanswered FROM chats WHERE id = ?1", [chat], |r| {
+        r.get(0)
+    })?;
+    let new = core::unanswered_after(count, event);
+    if new != count {
+        conn.execute(
+            "UPDATE chats SET unanswered = ?2 WHERE id = ?1",
+            params![chat, new],
+        )?;
+    }
+    record_change(conn, "chat", chat)?;
+    Ok(())
+}
+
+/// Writes a message to the built-in CRM's timeline as core decides (exactly once per entity:
+/// unique indexes make a repeat a no-op).
+#[allow(clippy::too_many_arguments, reason = "the facts the rule needs")]
+fn mirror(
+    conn: &Connection,
+    channel: &Channel,
+    chat: &str,
+    message_id: &str,
+    dir: Direction,
+    first_client_message: bool,
+    text: &str,
+    at: &str,
+    settings: &Settings,
+) -> Db {
+    let linked = links(conn, chat)?;
+    for write in core::timeline_writes(channel, &linked, dir, first_client_message, settings) {
+        let (entity, kind, msg, body) = match &write {
+            TimelineWrite::Message(e) => {
+                let who = if dir == Direction::In {
+                    "client"
+                } else {
+                    "employee"
+                };
+                (
+                    e,
+                    "message",
+                    Some(message_id),
+                    format!("[{}] {who}: {text}", channel.name),
+                )
+            }
+            TimelineWrite::OpenLinesActivity(e) => (
+                e,
+                "open_lines_activity",
+                None,
+                format!("Open Lines chat started ({})", channel.name),
+            ),
+        };
+        conn.execute(
+            "INSERT OR IGNORE INTO timeline (entity_kind, entity_id, kind, at, chat, message_id, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![entity.kind.as_str(), entity.id, kind, at, chat, msg, body],
+        )?;
+    }
+    Ok(())
+}
+
+/// Applies a provider status (`sent`, `delivered`, `read`, `error`) to one of our messages.
+pub fn apply_status(
+    conn: &Connection,
+    provider_message_id: &str,
+    status: &str,
+) -> rusqlite::Result<bool> {
+    let id: Option<String> = conn
+        .query_row(
+            "SELECT id FROM messages WHERE provider_message_id = ?1",
+            [provider_message_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(id) = id else {
+        return Ok(false);
+    };
+    conn.execute(
+        "UPDATE messages SET status = ?2 WHERE id = ?1",
+        params![id, status],
+    )?;
+    record_change(conn, "message", &id)?;
+    Ok(true)
+}
+
+/// An employee's reply in an existing chat. Sandbox channels have no provider: the message
+/// counts as sent at once. Idempotent on `key`.
+pub fn reply(
+    conn: &Connection,
+    chat: &ChatRow,
+    author: &str,
+    text: &str,
+    key: &str,
+) -> rusqlite::Result<SendAccepted> {
+    if let Some(existing) = conn
+        .query_row(
+            "SELECT id, chat, status FROM messages WHERE idempotency_key = ?1",
+            [key],
+            |r| {
+                Ok(SendAccepted {
+                    message_id: r.get(0)?,
+                    chat: r.get(1)?,
+                    status: r.get(2)?,
+                })
+            },
+        )
+        .optional()?
+    {
+        return Ok(existing);
+    }
+    let id = new_id();
+    let at = now();
+    insert_message(
+        conn,
+        &id,
+        &chat.id,
+        None,
+        Some(key),
+        Direction::Out,
+        text,
+        None,
+        &at,
+        Some(author),
+        "sent",
+    )?;
+    apply_chat_event(conn, &chat.id, ChatEvent::EmployeeReply)?;
+    if let Some(channel) = channel(conn, &chat.channel_id)? {
+        let settings = settings(conn)?;
+        mirror(
+            conn,
+            &channel,
+            &chat.id,
+            &id,
+            Direction::Out,
+            false,
+            text,
+            &at,
+            &settings,
+        )?;
+    }
+    Ok(SendAccepted {
+        message_id: id,
+        chat: chat.id.clone(),
+        status: "sent".into(),
+    })
+}
+
+// ---------- sync ----------
+
+/// How many change-log rows one sync answer covers at most.
+const SYNC_BATCH: i64 = 500;
+/// How many recent messages per chat a full snapshot carries.
+const SNAPSHOT_MESSAGES: u32 = 50;
+
+/// Everything `viewer` may see that changed after `cursor`, in order.
+pub fn sync(conn: &Connection, viewer_id: &str, cursor: i64) -> rusqlite::Result<SyncResponse> {
+    let Some(viewer) = employee(conn, viewer_id)? else {
+        return Ok(SyncResponse {
+            changes: vec![],
+            cursor,
+            has_more: false,
+        });
+    };
+    let max = last_seq(conn)?;
+    let mut stmt =
+        conn.prepare("SELECT seq, kind, ref FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+    let batch: Vec<(i64, String, String)> = stmt
+        .query_map(params![cursor, SYNC_BATCH], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let full = cursor <= 0
+        || cursor > max
+        || batch
+            .iter()
+            .any(|(_, kind, _)| matches!(kind.as_str(), "settings" | "employees" | "channels"));
+    let settings = settings(conn)?;
+    let mut changes = Vec::new();
+    if full {
+        // A snapshot of now: covers every change up to `max`.
+        changes.push(Change::Me {
+            employee: employee_view(&viewer),
+        });
+        changes.push(Change::Settings { settings });
+        changes.push(Change::Channels {
+            channels: channels(conn)?.iter().map(channel_view).collect(),
+        });
+        let chats = visible_chats(conn, &viewer)?;
+        changes.push(Change::VisibleChats {
+            ids: chats.iter().map(|c| c.id.clone()).collect(),
+        });
+        let visible: BTreeSet<String> = chats.iter().map(|c| c.id.clone()).collect();
+        let mut sent: BTreeSet<String> = BTreeSet::new();
+        if cursor <= 0 || cursor > max {
+            for c in &chats {
+                for m in messages(conn, &c.id, None, SNAPSHOT_MESSAGES)? {
+                    sent.insert(m.id.clone());
+                    changes.push(Change::Message { message: m });
+                }
+            }
+        } else {
+            let mut stmt = conn.prepare(
+                "SELECT DISTINCT ref FROM changes WHERE seq > ?1 AND kind = 'message' ORDER BY seq",
+            )?;
+            let ids: Vec<String> = stmt
+                .query_map([cursor], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for id in ids {
+                if let Some(m) = message(conn, &id)?
+                    .filter(|m| visible.contains(&m.chat) && !sent.contains(&m.id))
+                {
+                    sent.insert(m.id.clone());
+                    changes.push(Change::Message { message: m });
+                }
+            }
+        }
+        changes.extend(chats.into_iter().map(|chat| Change::Chat { chat }));
+        return Ok(SyncResponse {
+            changes,
+            cursor: max,
+            has_more: false,
+        });
+    }
+    // Incremental: the latest state of each changed chat and message, in log order.
+    let mut last_pos: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for (i, (_, kind, reference)) in batch.iter().enumerate() {
+        last_pos.insert((kind.as_str(), reference.as_str()), i);
+    }
+    let mut visible_cache: HashMap<String, bool> = HashMap::new();
+    for (i, (_, kind, reference)) in batch.iter().enumerate() {
+        if last_pos.get(&(kind.as_str(), reference.as_str())) != Some(&i) {
+            continue;
+        }
+        match kind.as_str() {
+            "chat" => match chat_row_by_id(conn, reference)? {
+                Some(row) => match chat_view(conn, &viewer, &row, &settings)? {
+                    Some(chat) => changes.push(Change::Chat { chat }),
+                    None => changes.push(Change::ChatRemoved { id: row.id }),
+                },
+                None => changes.push(Change::ChatRemoved {
+                    id: reference.clone(),
+                }),
+            },
+            "message" => {
+                if let Some(m) = message(conn, reference)? {
+                    let visible = match visible_cache.get(&m.chat) {
+                        Some(v) => *v,
+                        None => {
+                            let v = chat_row_by_id(conn, &m.chat)?.is_some_and(|row| {
+                                core::can_see(&viewer, row.responsible_id.as_deref())
+                            });
+                            visible_cache.insert(m.chat.clone(), v);
+                            v
+                        }
+                    };
+                    if visible {
+                        changes.push(Change::Message { message: m });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let new_cursor = batch.last().map_or(cursor, |b| b.0);
+    Ok(SyncResponse {
+        changes,
+        cursor: new_cursor,
+        has_more: batch.len() as i64 == SYNC_BATCH,
+    })
+}
