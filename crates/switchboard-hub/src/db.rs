@@ -12,13 +12,13 @@ const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/001_init.sq
 pub enum OpenError {
     #[error("another hub is already serving {dir}: stop it first (the lock file {dir}/hub.lock is held)")]
     Locked { dir: String },
-    #[error("the database {path} has schema version {found}, newer than this hub knows ({known}); upgrade the hub")]
+    #[error("the database {path} has schema version {found}, newer than this build knows ({known}); use a newer Switchboard — the file was left as it is")]
     TooNew {
         path: String,
         found: i64,
         known: i64,
     },
-    #[error("cannot open {path}: {source}")]
+    #[error("cannot open the database {path}: {source}")]
     Sqlite {
         path: String,
         #[source]
@@ -147,7 +147,7 @@ mod tests {
         }
         let err = open_hub(&path).expect_err("newer schema");
         assert!(
-            err.to_string().contains("newer than this hub knows"),
+            err.to_string().contains("newer than this build knows"),
             "{err}"
         );
         let conn = Connection::open(&path).expect("raw open");
@@ -167,6 +167,6 @@ mod tests {
         )
         .expect("write");
         let err = open_hub(&path).expect_err("corrupt");
-        assert!(err.to_string().contains("cannot open"), "{err}");
+        assert!(err.to_string().contains("cannot open the database"), "{err}");
     }
 }

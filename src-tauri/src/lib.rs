@@ -1,0 +1,353 @@
+//! The Switchboard desktop app: Tauri commands over a local store that a sync client keeps
+//! in step with the hub. Thin by design: the rules live in switchboard-core (the hub
+//! applies them), the webview renders the view models of [`vm`] and nothing else.
+
+pub mod local;
+pub mod sync;
+pub mod vm;
+
+use local::LocalStore;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use switchboard_hub::json::{EmployeeView, IssuedToken, NotifyEvent};
+use sync::{SyncClient, SyncObserver};
+use tauri::{AppHandle, Emitter, Manager, State};
+use ts_rs::TS;
+use vm::*;
+
+/// An error a command answers with; `code` is stable, `message` is for people.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CmdError {
+    pub code: String,
+    pub message: String,
+}
+
+impl CmdError {
+    fn new(code: &str, message: impl std::fmt::Display) -> Self {
+        CmdError { code: code.into(), message: message.to_string() }
+    }
+}
+
+impl From<local::LocalError> for CmdError {
+    fn from(e: local::LocalError) -> Self {
+        CmdError::new("local_store", e)
+    }
+}
+
+impl From<reqwest::Error> for CmdError {
+    fn from(e: reqwest::Error) -> Self {
+        CmdError::new("hub_unreachable", e.without_url())
+    }
+}
+
+type CmdResult<T> = Result<T, CmdError>;
+
+/// The app's state, shared by every command.
+pub struct App {
+    store: Result<Arc<LocalStore>, String>,
+    data_dir: PathBuf,
+    http: reqwest::Client,
+    online: Arc<AtomicBool>,
+    session: tokio::sync::Mutex<Session>,
+}
+
+#[derive(Default)]
+struct Session {
+    demo_hub: Option<switchboard_hub::RunningHub>,
+    client: Option<SyncClient>,
+    demo: bool,
+    task: Option<tauri::async_runtime::JoinHandle<()>>,
+}
+
+impl App {
+    fn store(&self) -> CmdResult<Arc<LocalStore>> {
+        self.store.clone().map_err(|e| CmdError::new("local_store", e))
+    }
+}
+
+struct Observer {
+    app: AppHandle,
+    online: Arc<AtomicBool>,
+    store: Arc<LocalStore>,
+}
+
+impl SyncObserver for Observer {
+    fn changed(&self) {
+        if let Ok(list) = self.store.chat_list(ChatFilter::All) {
+            let c = list.counters;
+            let title = match (c.red, c.grey) {
+                (0, 0) => "Switchboard".to_owned(),
+                (r, g) => format!("Switchboard — {r} · {g}"),
+            };
+            if let Some(w) = self.app.get_webview_window("main") {
+                let _ = w.set_title(&title);
+            }
+        }
+        let _ = self.app.emit("store-changed", ());
+    }
+
+    fn online(&self, online: bool) {
+        if self.online.swap(online, Ordering::SeqCst) != online {
+            let _ = self.app.emit("session-changed", ());
+        }
+    }
+
+    fn notify(&self, event: NotifyEvent) {
+        // notify-rust talks D-Bus synchronously: keep it off the async threads.
+        std::thread::spawn(move || {
+            let shown = notify_rust::Notification::new()
+                .appname("Switchboard")
+                .summary(&event.title)
+                .body(&event.text)
+                .show();
+            if let Err(e) = shown {
+                tracing::warn!(error = %e, "notification not shown");
+            }
+        });
+    }
+}
+
+async fn start_sync(app: &AppHandle, state: &App, session: &mut Session, hub_url: String, token: String) -> CmdResult<()> {
+    if let Some(task) = session.task.take() {
+        task.abort();
+    }
+    let store = state.store()?;
+    let client = SyncClient { http: state.http.clone(), hub_url, token, store: store.clone() };
+    let observer = Arc::new(Observer { app: app.clone(), online: state.online.clone(), store });
+    session.client = Some(client.clone());
+    session.task = Some(tauri::async_runtime::spawn(client.run(observer)));
+    let _ = app.emit("session-changed", ());
+    Ok(())
+}
+
+/// Starts the in-process demo hub (once) and returns its URL and admin token.
+async fn demo_hub(state: &App, session: &mut Session) -> CmdResult<(String, String)> {
+    if session.demo_hub.is_none() {
+        let hub = switchboard_hub::start(switchboard_hub::ServeConfig {
+            data_dir: state.data_dir.join("demo-hub"),
+            listen: ([127, 0, 0, 1], 0).into(),
+            demo: true,
+        })
+        .await
+        .map_err(|e| CmdError::new("demo_unavailable", format!("{e:#}")))?;
+        session.demo_hub = Some(hub);
+    }
+    let hub = session.demo_hub.as_ref().ok_or_else(|| CmdError::new("demo_unavailable", "demo hub missing"))?;
+    Ok((hub.url.clone(), hub.admin_token.clone()))
+}
+
+#[tauri::command]
+async fn app_state(state: State<'_, App>) -> CmdResult<AppState> {
+    let store = state.store()?;
+    let session = state.session.lock().await;
+    let Some(client) = &session.client else {
+        return Ok(AppState { session: None });
+    };
+    Ok(AppState {
+        session: Some(SessionVm {
+            hub_url: client.hub_url.clone(),
+            demo: session.demo,
+            me: store.me()?.map(|e| MeVm { id: e.id, name: e.name, role: e.role }),
+            online: state.online.load(Ordering::SeqCst),
+            settings: store.settings()?,
+        }),
+    })
+}
+
+#[tauri::command]
+async fn open_demo(state: State<'_, App>) -> CmdResult<Vec<DemoEmployee>> {
+    let mut session = state.session.lock().await;
+    let (url, admin) = demo_hub(&state, &mut session).await?;
+    let employees: Vec<EmployeeView> = state
+        .http
+        .get(format!("{url}/api/v1/employees"))
+        .bearer_auth(admin)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(employees
+        .into_iter()
+        .map(|e| DemoEmployee { id: e.id, name: e.name, role: e.role, receives_new_clients: e.receives_new_clients })
+        .collect())
+}
+
+#[tauri::command]
+async fn sign_in_demo(app: AppHandle, state: State<'_, App>, employee_id: String) -> CmdResult<()> {
+    let mut session = state.session.lock().await;
+    let (url, admin) = demo_hub(&state, &mut session).await?;
+    let issued: IssuedToken = state
+        .http
+        .post(format!("{url}/api/v1/employees/{employee_id}/tokens"))
+        .bearer_auth(admin)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let store = state.store()?;
+    store.clear()?;
+    store.set_meta(&[("mode", "demo"), ("token", &issued.token)])?;
+    session.demo = true;
+    start_sync(&app, &state, &mut session, url, issued.token).await
+}
+
+#[tauri::command]
+async fn connect_hub(app: AppHandle, state: State<'_, App>, url: String, token: String) -> CmdResult<()> {
+    let url = url.trim().trim_end_matches('/').to_owned();
+    let token = token.trim().to_owned();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(CmdError::new("invalid_url", format!("{url:?} is not an http(s) URL")));
+    }
+    let resp = state.http.get(format!("{url}/api/v1/me")).bearer_auth(&token).send().await?;
+    match resp.status() {
+        s if s.is_success() => {}
+        reqwest::StatusCode::UNAUTHORIZED => return Err(CmdError::new("unauthorized", "the hub does not know this token")),
+        reqwest::StatusCode::FORBIDDEN => return Err(CmdError::new("not_an_employee", "this token is not an employee's")),
+        s => return Err(CmdError::new("hub_error", format!("the hub answered {s}"))),
+    }
+    let store = state.store()?;
+    store.clear()?;
+    store.set_meta(&[("mode", "remote"), ("hub_url", &url), ("token", &token)])?;
+    let mut session = state.session.lock().await;
+    session.demo = false;
+    start_sync(&app, &state, &mut session, url, token).await
+}
+
+#[tauri::command]
+async fn sign_out(app: AppHandle, state: State<'_, App>) -> CmdResult<()> {
+    let mut session = state.session.lock().await;
+    if let Some(task) = session.task.take() {
+        task.abort();
+    }
+    session.client = None;
+    state.online.store(false, Ordering::SeqCst);
+    state.store()?.clear()?;
+    let _ = app.emit("session-changed", ());
+    Ok(())
+}
+
+#[tauri::command]
+async fn chat_list(state: State<'_, App>, filter: ChatFilter) -> CmdResult<ChatListVm> {
+    Ok(state.store()?.chat_list(filter)?)
+}
+
+/// A chat's messages from the local store; when online, older ones are fetched in the background.
+#[tauri::command]
+async fn chat_messages(app: AppHandle, state: State<'_, App>, chat: String) -> CmdResult<Vec<MessageVm>> {
+    let store = state.store()?;
+    if let Some(client) = state.session.lock().await.client.clone() {
+        let chat = chat.clone();
+        tauri::async_runtime::spawn(async move {
+            let url = client.url(&format!("/api/v1/chats/{chat}/messages?limit=100"));
+            let fetched = async {
+                client.http.get(url).bearer_auth(&client.token).send().await?.error_for_status()?.json::<Vec<switchboard_hub::json::MessageView>>().await
+            };
+            if let Ok(messages) = fetched.await {
+                if client.store.put_messages(&messages).is_ok() {
+                    let _ = app.emit("store-changed", ());
+                }
+            }
+        });
+    }
+    Ok(store.messages(&chat)?)
+}
+
+async fn client(state: &App) -> CmdResult<SyncClient> {
+    state.session.lock().await.client.clone().ok_or_else(|| CmdError::new("signed_out", "not signed in"))
+}
+
+#[tauri::command]
+async fn mark_answered(state: State<'_, App>, chat: String) -> CmdResult<()> {
+    let c = client(&state).await?;
+    c.http.post(c.url(&format!("/api/v1/chats/{chat}/answered"))).bearer_auth(&c.token).send().await?.error_for_status()?;
+    Ok(())
+}
+
+#[tauri::command]
+async fn send_reply(state: State<'_, App>, chat: String, text: String) -> CmdResult<()> {
+    if text.trim().is_empty() {
+        return Err(CmdError::new("empty", "nothing to send"));
+    }
+    let c = client(&state).await?;
+    let body = serde_json::json!({"chat": chat, "text": text, "idempotency_key": uuid::Uuid::new_v4().to_string()});
+    c.http.post(c.url("/api/v1/messages")).bearer_auth(&c.token).json(&body).send().await?.error_for_status()?;
+    Ok(())
+}
+
+/// Where this desktop keeps its files: `SWITCHBOARD_DATA_DIR`, else the OS app-data dir.
+fn data_dir(app: &AppHandle) -> anyhow::Result<PathBuf> {
+    let dir = match std::env::var_os("SWITCHBOARD_DATA_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => app.path().app_data_dir()?,
+    };
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// Resumes the saved session, if any, at start-up.
+async fn resume(app: AppHandle) {
+    let state = app.state::<App>();
+    let Ok(store) = state.store() else { return };
+    let (mode, token, url) = (store.meta("mode"), store.meta("token"), store.meta("hub_url"));
+    let (Ok(Some(mode)), Ok(Some(token))) = (mode, token) else { return };
+    let mut session = state.session.lock().await;
+    let url = match (mode.as_str(), url) {
+        ("demo", _) => match demo_hub(&state, &mut session).await {
+            Ok((url, _)) => url,
+            Err(e) => {
+                tracing::error!(error = %e.message, "demo workspace could not start");
+                return;
+            }
+        },
+        (_, Ok(Some(url))) => url,
+        _ => return,
+    };
+    session.demo = mode == "demo";
+    if let Err(e) = start_sync(&app, &state, &mut session, url, token).await {
+        tracing::error!(error = %e.message, "session not resumed");
+    }
+}
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let result = tauri::Builder::default()
+        .setup(|app| {
+            let dir = data_dir(app.handle())?;
+            let store = LocalStore::open(&dir.join("local.db")).map(Arc::new).map_err(|e| {
+                tracing::error!(error = %e, "local store unavailable");
+                e.to_string()
+            });
+            app.manage(App {
+                store,
+                data_dir: dir,
+                http: reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(5)).build()?,
+                online: Arc::new(AtomicBool::new(false)),
+                session: tokio::sync::Mutex::new(Session::default()),
+            });
+            tauri::async_runtime::spawn(resume(app.handle().clone()));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            app_state,
+            open_demo,
+            sign_in_demo,
+            connect_hub,
+            sign_out,
+            chat_list,
+            chat_messages,
+            mark_answered,
+            send_reply
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("Switchboard could not start: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,218 @@
+//! The desktop's local store: what this employee sees, synced from the hub, so the app
+//! renders (and works offline) from its own SQLite file. A sync answer is applied in one
+//! transaction together with its cursor, so a crash never leaves data and cursor apart.
+
+use crate::vm::{ChatFilter, ChatListVm, ChatRowVm, MessageVm};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+use switchboard_core::{BadgeColor, Counters, Direction, Settings};
+use switchboard_hub::json::{Change, ChannelView, ChatView, EmployeeView, MessageView, SyncResponse};
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/001_local.sql"))];
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the local store holds unreadable data: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the local store is unavailable (a thread panicked while using it)")]
+    Poisoned,
+}
+
+pub type LocalResult<T> = Result<T, LocalError>;
+
+pub struct LocalStore {
+    conn: Mutex<Connection>,
+}
+
+impl LocalStore {
+    /// Opens the store; a corrupt or newer file is an error that names it, never wiped.
+    pub fn open(path: &Path) -> Result<LocalStore, switchboard_hub::db::OpenError> {
+        Ok(LocalStore {
+            conn: Mutex::new(switchboard_hub::db::open(path, MIGRATIONS)?),
+        })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> LocalResult<T>) -> LocalResult<T> {
+        let mut conn = self.conn.lock().map_err(|_| LocalError::Poisoned)?;
+        f(&mut conn)
+    }
+
+    pub fn meta(&self, key: &str) -> LocalResult<Option<String>> {
+        self.with(|c| Ok(c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?))
+    }
+
+    pub fn set_meta(&self, pairs: &[(&str, &str)]) -> LocalResult<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for (k, v) in pairs {
+                tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![k, v])?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Forgets the session and everything synced with it.
+    pub fn clear(&self) -> LocalResult<()> {
+        self.with(|c| {
+            c.execute_batch("DELETE FROM meta; DELETE FROM chats; DELETE FROM messages; DELETE FROM channels;")?;
+            Ok(())
+        })
+    }
+
+    pub fn cursor(&self) -> LocalResult<i64> {
+        Ok(self.meta("cursor")?.and_then(|c| c.parse().ok()).unwrap_or(0))
+    }
+
+    pub fn me(&self) -> LocalResult<Option<EmployeeView>> {
+        Ok(self.meta("me")?.map(|m| serde_json::from_str(&m)).transpose()?)
+    }
+
+    pub fn settings(&self) -> LocalResult<Option<Settings>> {
+        Ok(self.meta("settings")?.map(|m| serde_json::from_str(&m)).transpose()?)
+    }
+
+    /// Applies one sync answer and its cursor in one transaction.
+    pub fn apply(&self, sync: &SyncResponse) -> LocalResult<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for change in &sync.changes {
+                match change {
+                    Change::Me { employee } => put_meta(&tx, "me", &serde_json::to_string(employee)?)?,
+                    Change::Settings { settings } => put_meta(&tx, "settings", &serde_json::to_string(settings)?)?,
+                    Change::Channels { channels } => {
+                        tx.execute("DELETE FROM channels", [])?;
+                        for ch in channels {
+                            tx.execute(
+                                "INSERT INTO channels (id, view) VALUES (?1, ?2)",
+                                params![ch.id, serde_json::to_string(ch)?],
+                            )?;
+                        }
+                    }
+                    Change::VisibleChats { ids } => {
+                        tx.execute("CREATE TEMP TABLE IF NOT EXISTS keep (id TEXT PRIMARY KEY)", [])?;
+                        tx.execute("DELETE FROM keep", [])?;
+                        for id in ids {
+                            tx.execute("INSERT OR IGNORE INTO keep (id) VALUES (?1)", [id])?;
+                        }
+                        tx.execute("DELETE FROM messages WHERE chat NOT IN (SELECT id FROM keep)", [])?;
+                        tx.execute("DELETE FROM chats WHERE id NOT IN (SELECT id FROM keep)", [])?;
+                    }
+                    Change::Chat { chat } => put_chat(&tx, chat)?,
+                    Change::ChatRemoved { id } => {
+                        tx.execute("DELETE FROM messages WHERE chat = ?1", [id])?;
+                        tx.execute("DELETE FROM chats WHERE id = ?1", [id])?;
+                    }
+                    Change::Message { message } => put_message(&tx, message)?,
+                }
+            }
+            put_meta(&tx, "cursor", &sync.cursor.to_string())?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Stores messages fetched page by page (opening an older conversation).
+    pub fn put_messages(&self, messages: &[MessageView]) -> LocalResult<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for m in messages {
+                put_message(&tx, m)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    pub fn chat(&self, id: &str) -> LocalResult<Option<ChatView>> {
+        self.with(|c| {
+            let view: Option<String> = c.query_row("SELECT view FROM chats WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+            Ok(view.map(|v| serde_json::from_str(&v)).transpose()?)
+        })
+    }
+
+    /// The chat list, newest activity first, and the totals of every visible chat.
+    pub fn chat_list(&self, filter: ChatFilter) -> LocalResult<ChatListVm> {
+        self.with(|c| {
+            let mut channels: HashMap<String, ChannelView> = HashMap::new();
+            let mut stmt = c.prepare("SELECT view FROM channels")?;
+            for v in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                let ch: ChannelView = serde_json::from_str(&v?)?;
+                channels.insert(ch.id.clone(), ch);
+            }
+            let mut stmt = c.prepare("SELECT view FROM chats ORDER BY last_activity_at DESC, id")?;
+            let mut all = Vec::new();
+            for v in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                all.push(serde_json::from_str::<ChatView>(&v?)?);
+            }
+            let counters = Counters::of(all.iter().map(|c| &c.unanswered));
+            let chats = all
+                .into_iter()
+                .filter(|chat| match filter {
+                    ChatFilter::All => true,
+                    ChatFilter::Mine => chat.unanswered.color == Some(BadgeColor::Red),
+                    ChatFilter::Others => chat.unanswered.color == Some(BadgeColor::Grey),
+                })
+                .map(|chat| {
+                    let channel = channels.get(&chat.channel_id);
+                    ChatRowVm {
+                        channel_name: channel.map(|c| c.name.clone()).unwrap_or_default(),
+                        transport: channel.map(|c| c.transport),
+                        last_text: chat.last_message.as_ref().map(|m| m.text.clone()).unwrap_or_default(),
+                        last_from_client: chat.last_message.as_ref().is_some_and(|m| m.direction == Direction::In),
+                        last_at: chat.last_activity_at.clone(),
+                        id: chat.id,
+                        title: chat.title,
+                        badge: chat.unanswered,
+                        crm: chat.crm,
+                    }
+                })
+                .collect();
+            Ok(ChatListVm { chats, counters })
+        })
+    }
+
+    /// A chat's messages, oldest first.
+    pub fn messages(&self, chat: &str) -> LocalResult<Vec<MessageVm>> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT view FROM messages WHERE chat = ?1 ORDER BY at, rowid")?;
+            let mut out = Vec::new();
+            for v in stmt.query_map([chat], |r| r.get::<_, String>(0))? {
+                let m: MessageView = serde_json::from_str(&v?)?;
+                out.push(MessageVm {
+                    id: m.id,
+                    direction: m.direction,
+                    text: m.text,
+                    at: m.at,
+                    status: m.status,
+                });
+            }
+            Ok(out)
+        })
+    }
+}
+
+fn put_meta(c: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
+    Ok(())
+}
+
+fn put_chat(c: &Connection, chat: &ChatView) -> LocalResult<()> {
+    c.execute(
+        "INSERT OR REPLACE INTO chats (id, last_activity_at, view) VALUES (?1, ?2, ?3)",
+        params![chat.id, chat.last_activity_at, serde_json::to_string(chat)?],
+    )?;
+    Ok(())
+}
+
+fn put_message(c: &Connection, m: &MessageView) -> LocalResult<()> {
+    c.execute(
+        "INSERT OR REPLACE INTO messages (id, chat, at, view) VALUES (?1, ?2, ?3, ?4)",
+        params![m.id, m.chat, m.at, serde_json::to_string(m)?],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,48 @@
+// The one door from the UI to Rust. Components receive a Backend; only this file
+// touches @tauri-apps/api, so tests hand components a mock instead.
+import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+import type { AppState, ChatFilter, ChatListVm, CmdError, DemoEmployee, MessageVm } from './bindings';
+
+export interface Backend {
+  appState(): Promise<AppState>;
+  openDemo(): Promise<DemoEmployee[]>;
+  signInDemo(employeeId: string): Promise<void>;
+  connectHub(url: string, token: string): Promise<void>;
+  signOut(): Promise<void>;
+  chatList(filter: ChatFilter): Promise<ChatListVm>;
+  chatMessages(chat: string): Promise<MessageVm[]>;
+  markAnswered(chat: string): Promise<void>;
+  sendReply(chat: string, text: string): Promise<void>;
+  /** Calls `f` whenever the local store changed; returns a function that stops it. */
+  onStoreChanged(f: () => void): () => void;
+  /** Calls `f` whenever the session (sign-in, online state) changed. */
+  onSessionChanged(f: () => void): () => void;
+}
+
+/** A command's error as Rust sends it, or any other failure, as one readable message. */
+export function errorMessage(e: unknown): string {
+  if (e && typeof e === 'object' && 'message' in e) return String((e as CmdError).message);
+  return String(e);
+}
+
+function subscribe(event: string, f: () => void): () => void {
+  const stop = listen(event, () => f());
+  return () => {
+    void stop.then((un) => un());
+  };
+}
+
+export const tauriBackend: Backend = {
+  appState: () => invoke('app_state'),
+  openDemo: () => invoke('open_demo'),
+  signInDemo: (employeeId) => invoke('sign_in_demo', { employeeId }),
+  connectHub: (url, token) => invoke('connect_hub', { url, token }),
+  signOut: () => invoke('sign_out'),
+  chatList: (filter) => invoke('chat_list', { filter }),
+  chatMessages: (chat) => invoke('chat_messages', { chat }),
+  markAnswered: (chat) => invoke('mark_answered', { chat }),
+  sendReply: (chat, text) => invoke('send_reply', { chat, text }),
+  onStoreChanged: (f) => subscribe('store-changed', f),
+  onSessionChanged: (f) => subscribe('session-changed', f),
+};
