@@ -26,7 +26,10 @@ pub struct CmdError {
 
 impl CmdError {
     fn new(code: &str, message: impl std::fmt::Display) -> Self {
-        CmdError { code: code.into(), message: message.to_string() }
+        CmdError {
+            code: code.into(),
+            message: message.to_string(),
+        }
     }
 }
 
@@ -63,7 +66,9 @@ struct Session {
 
 impl App {
     fn store(&self) -> CmdResult<Arc<LocalStore>> {
-        self.store.clone().map_err(|e| CmdError::new("local_store", e))
+        self.store
+            .clone()
+            .map_err(|e| CmdError::new("local_store", e))
     }
 }
 
@@ -109,13 +114,28 @@ impl SyncObserver for Observer {
     }
 }
 
-async fn start_sync(app: &AppHandle, state: &App, session: &mut Session, hub_url: String, token: String) -> CmdResult<()> {
+async fn start_sync(
+    app: &AppHandle,
+    state: &App,
+    session: &mut Session,
+    hub_url: String,
+    token: String,
+) -> CmdResult<()> {
     if let Some(task) = session.task.take() {
         task.abort();
     }
     let store = state.store()?;
-    let client = SyncClient { http: state.http.clone(), hub_url, token, store: store.clone() };
-    let observer = Arc::new(Observer { app: app.clone(), online: state.online.clone(), store });
+    let client = SyncClient {
+        http: state.http.clone(),
+        hub_url,
+        token,
+        store: store.clone(),
+    };
+    let observer = Arc::new(Observer {
+        app: app.clone(),
+        online: state.online.clone(),
+        store,
+    });
     session.client = Some(client.clone());
     session.task = Some(tauri::async_runtime::spawn(client.run(observer)));
     let _ = app.emit("session-changed", ());
@@ -134,7 +154,10 @@ async fn demo_hub(state: &App, session: &mut Session) -> CmdResult<(String, Stri
         .map_err(|e| CmdError::new("demo_unavailable", format!("{e:#}")))?;
         session.demo_hub = Some(hub);
     }
-    let hub = session.demo_hub.as_ref().ok_or_else(|| CmdError::new("demo_unavailable", "demo hub missing"))?;
+    let hub = session
+        .demo_hub
+        .as_ref()
+        .ok_or_else(|| CmdError::new("demo_unavailable", "demo hub missing"))?;
     Ok((hub.url.clone(), hub.admin_token.clone()))
 }
 
@@ -149,7 +172,11 @@ async fn app_state(state: State<'_, App>) -> CmdResult<AppState> {
         session: Some(SessionVm {
             hub_url: client.hub_url.clone(),
             demo: session.demo,
-            me: store.me()?.map(|e| MeVm { id: e.id, name: e.name, role: e.role }),
+            me: store.me()?.map(|e| MeVm {
+                id: e.id,
+                name: e.name,
+                role: e.role,
+            }),
             online: state.online.load(Ordering::SeqCst),
             settings: store.settings()?,
         }),
@@ -171,7 +198,12 @@ async fn open_demo(state: State<'_, App>) -> CmdResult<Vec<DemoEmployee>> {
         .await?;
     Ok(employees
         .into_iter()
-        .map(|e| DemoEmployee { id: e.id, name: e.name, role: e.role, receives_new_clients: e.receives_new_clients })
+        .map(|e| DemoEmployee {
+            id: e.id,
+            name: e.name,
+            role: e.role,
+            receives_new_clients: e.receives_new_clients,
+        })
         .collect())
 }
 
@@ -196,17 +228,40 @@ async fn sign_in_demo(app: AppHandle, state: State<'_, App>, employee_id: String
 }
 
 #[tauri::command]
-async fn connect_hub(app: AppHandle, state: State<'_, App>, url: String, token: String) -> CmdResult<()> {
+async fn connect_hub(
+    app: AppHandle,
+    state: State<'_, App>,
+    url: String,
+    token: String,
+) -> CmdResult<()> {
     let url = url.trim().trim_end_matches('/').to_owned();
     let token = token.trim().to_owned();
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(CmdError::new("invalid_url", format!("{url:?} is not an http(s) URL")));
+        return Err(CmdError::new(
+            "invalid_url",
+            format!("{url:?} is not an http(s) URL"),
+        ));
     }
-    let resp = state.http.get(format!("{url}/api/v1/me")).bearer_auth(&token).send().await?;
+    let resp = state
+        .http
+        .get(format!("{url}/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await?;
     match resp.status() {
         s if s.is_success() => {}
-        reqwest::StatusCode::UNAUTHORIZED => return Err(CmdError::new("unauthorized", "the hub does not know this token")),
-        reqwest::StatusCode::FORBIDDEN => return Err(CmdError::new("not_an_employee", "this token is not an employee's")),
+        reqwest::StatusCode::UNAUTHORIZED => {
+            return Err(CmdError::new(
+                "unauthorized",
+                "the hub does not know this token",
+            ))
+        }
+        reqwest::StatusCode::FORBIDDEN => {
+            return Err(CmdError::new(
+                "not_an_employee",
+                "this token is not an employee's",
+            ))
+        }
         s => return Err(CmdError::new("hub_error", format!("the hub answered {s}"))),
     }
     let store = state.store()?;
@@ -237,14 +292,26 @@ async fn chat_list(state: State<'_, App>, filter: ChatFilter) -> CmdResult<ChatL
 
 /// A chat's messages from the local store; when online, older ones are fetched in the background.
 #[tauri::command]
-async fn chat_messages(app: AppHandle, state: State<'_, App>, chat: String) -> CmdResult<Vec<MessageVm>> {
+async fn chat_messages(
+    app: AppHandle,
+    state: State<'_, App>,
+    chat: String,
+) -> CmdResult<Vec<MessageVm>> {
     let store = state.store()?;
     if let Some(client) = state.session.lock().await.client.clone() {
         let chat = chat.clone();
         tauri::async_runtime::spawn(async move {
             let url = client.url(&format!("/api/v1/chats/{chat}/messages?limit=100"));
             let fetched = async {
-                client.http.get(url).bearer_auth(&client.token).send().await?.error_for_status()?.json::<Vec<switchboard_hub::json::MessageView>>().await
+                client
+                    .http
+                    .get(url)
+                    .bearer_auth(&client.token)
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json::<Vec<switchboard_hub::json::MessageView>>()
+                    .await
             };
             if let Ok(messages) = fetched.await {
                 if client.store.put_messages(&messages).is_ok() {
@@ -257,13 +324,24 @@ async fn chat_messages(app: AppHandle, state: State<'_, App>, chat: String) -> C
 }
 
 async fn client(state: &App) -> CmdResult<SyncClient> {
-    state.session.lock().await.client.clone().ok_or_else(|| CmdError::new("signed_out", "not signed in"))
+    state
+        .session
+        .lock()
+        .await
+        .client
+        .clone()
+        .ok_or_else(|| CmdError::new("signed_out", "not signed in"))
 }
 
 #[tauri::command]
 async fn mark_answered(state: State<'_, App>, chat: String) -> CmdResult<()> {
     let c = client(&state).await?;
-    c.http.post(c.url(&format!("/api/v1/chats/{chat}/answered"))).bearer_auth(&c.token).send().await?.error_for_status()?;
+    c.http
+        .post(c.url(&format!("/api/v1/chats/{chat}/answered")))
+        .bearer_auth(&c.token)
+        .send()
+        .await?
+        .error_for_status()?;
     Ok(())
 }
 
@@ -274,16 +352,30 @@ async fn send_reply(state: State<'_, App>, chat: String, text: String) -> CmdRes
     }
     let c = client(&state).await?;
     let body = serde_json::json!({"chat": chat, "text": text, "idempotency_key": uuid::Uuid::new_v4().to_string()});
-    c.http.post(c.url("/api/v1/messages")).bearer_auth(&c.token).json(&body).send().await?.error_for_status()?;
+    c.http
+        .post(c.url("/api/v1/messages"))
+        .bearer_auth(&c.token)
+        .json(&body)
+        .send()
+        .await?
+        .error_for_status()?;
     Ok(())
 }
 
-/// Where this desktop keeps its files: `SWITCHBOARD_DATA_DIR`, else the OS app-data dir.
+/// Where this desktop keeps its files: `--data-dir DIR`, else `SWITCHBOARD_DATA_DIR`, else the
+/// OS app-data dir. (Tests give each app its own; two instances must not share one.)
 fn data_dir(app: &AppHandle) -> anyhow::Result<PathBuf> {
-    let dir = match std::env::var_os("SWITCHBOARD_DATA_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => app.path().app_data_dir()?,
-    };
+    let mut args = std::env::args_os().skip(1);
+    let from_args = std::iter::from_fn(|| args.next())
+        .collect::<Vec<_>>()
+        .windows(2)
+        .find(|w| w[0] == "--data-dir")
+        .map(|w| PathBuf::from(&w[1]));
+    let dir =
+        match from_args.or_else(|| std::env::var_os("SWITCHBOARD_DATA_DIR").map(PathBuf::from)) {
+            Some(d) => d,
+            None => app.path().app_data_dir()?,
+        };
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
@@ -292,8 +384,14 @@ fn data_dir(app: &AppHandle) -> anyhow::Result<PathBuf> {
 async fn resume(app: AppHandle) {
     let state = app.state::<App>();
     let Ok(store) = state.store() else { return };
-    let (mode, token, url) = (store.meta("mode"), store.meta("token"), store.meta("hub_url"));
-    let (Ok(Some(mode)), Ok(Some(token))) = (mode, token) else { return };
+    let (mode, token, url) = (
+        store.meta("mode"),
+        store.meta("token"),
+        store.meta("hub_url"),
+    );
+    let (Ok(Some(mode)), Ok(Some(token))) = (mode, token) else {
+        return;
+    };
     let mut session = state.session.lock().await;
     let url = match (mode.as_str(), url) {
         ("demo", _) => match demo_hub(&state, &mut session).await {
@@ -314,20 +412,26 @@ async fn resume(app: AppHandle) {
 
 pub fn run() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let result = tauri::Builder::default()
         .setup(|app| {
             let dir = data_dir(app.handle())?;
-            let store = LocalStore::open(&dir.join("local.db")).map(Arc::new).map_err(|e| {
-                tracing::error!(error = %e, "local store unavailable");
-                e.to_string()
-            });
+            let store = LocalStore::open(&dir.join("local.db"))
+                .map(Arc::new)
+                .map_err(|e| {
+                    tracing::error!(error = %e, "local store unavailable");
+                    e.to_string()
+                });
             app.manage(App {
                 store,
                 data_dir: dir,
-                http: reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(5)).build()?,
+                http: reqwest::Client::builder()
+                    .connect_timeout(std::time::Duration::from_secs(5))
+                    .build()?,
                 online: Arc::new(AtomicBool::new(false)),
                 session: tokio::sync::Mutex::new(Session::default()),
             });

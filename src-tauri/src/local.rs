@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 use switchboard_core::{BadgeColor, Counters, Direction, Settings};
-use switchboard_hub::json::{Change, ChannelView, ChatView, EmployeeView, MessageView, SyncResponse};
+use switchboard_hub::json::{
+    Change, ChannelView, ChatView, EmployeeView, MessageView, SyncResponse,
+};
 
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/001_local.sql"))];
 
@@ -42,14 +44,22 @@ impl LocalStore {
     }
 
     pub fn meta(&self, key: &str) -> LocalResult<Option<String>> {
-        self.with(|c| Ok(c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?))
+        self.with(|c| {
+            Ok(
+                c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                    .optional()?,
+            )
+        })
     }
 
     pub fn set_meta(&self, pairs: &[(&str, &str)]) -> LocalResult<()> {
         self.with(|c| {
             let tx = c.transaction()?;
             for (k, v) in pairs {
-                tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![k, v])?;
+                tx.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                    params![k, v],
+                )?;
             }
             tx.commit()?;
             Ok(())
@@ -59,21 +69,32 @@ impl LocalStore {
     /// Forgets the session and everything synced with it.
     pub fn clear(&self) -> LocalResult<()> {
         self.with(|c| {
-            c.execute_batch("DELETE FROM meta; DELETE FROM chats; DELETE FROM messages; DELETE FROM channels;")?;
+            c.execute_batch(
+                "DELETE FROM meta; DELETE FROM chats; DELETE FROM messages; DELETE FROM channels;",
+            )?;
             Ok(())
         })
     }
 
     pub fn cursor(&self) -> LocalResult<i64> {
-        Ok(self.meta("cursor")?.and_then(|c| c.parse().ok()).unwrap_or(0))
+        Ok(self
+            .meta("cursor")?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0))
     }
 
     pub fn me(&self) -> LocalResult<Option<EmployeeView>> {
-        Ok(self.meta("me")?.map(|m| serde_json::from_str(&m)).transpose()?)
+        Ok(self
+            .meta("me")?
+            .map(|m| serde_json::from_str(&m))
+            .transpose()?)
     }
 
     pub fn settings(&self) -> LocalResult<Option<Settings>> {
-        Ok(self.meta("settings")?.map(|m| serde_json::from_str(&m)).transpose()?)
+        Ok(self
+            .meta("settings")?
+            .map(|m| serde_json::from_str(&m))
+            .transpose()?)
     }
 
     /// Applies one sync answer and its cursor in one transaction.
@@ -82,8 +103,12 @@ impl LocalStore {
             let tx = c.transaction()?;
             for change in &sync.changes {
                 match change {
-                    Change::Me { employee } => put_meta(&tx, "me", &serde_json::to_string(employee)?)?,
-                    Change::Settings { settings } => put_meta(&tx, "settings", &serde_json::to_string(settings)?)?,
+                    Change::Me { employee } => {
+                        put_meta(&tx, "me", &serde_json::to_string(employee)?)?
+                    }
+                    Change::Settings { settings } => {
+                        put_meta(&tx, "settings", &serde_json::to_string(settings)?)?
+                    }
                     Change::Channels { channels } => {
                         tx.execute("DELETE FROM channels", [])?;
                         for ch in channels {
@@ -94,13 +119,22 @@ impl LocalStore {
                         }
                     }
                     Change::VisibleChats { ids } => {
-                        tx.execute("CREATE TEMP TABLE IF NOT EXISTS keep (id TEXT PRIMARY KEY)", [])?;
+                        tx.execute(
+                            "CREATE TEMP TABLE IF NOT EXISTS keep (id TEXT PRIMARY KEY)",
+                            [],
+                        )?;
                         tx.execute("DELETE FROM keep", [])?;
                         for id in ids {
                             tx.execute("INSERT OR IGNORE INTO keep (id) VALUES (?1)", [id])?;
                         }
-                        tx.execute("DELETE FROM messages WHERE chat NOT IN (SELECT id FROM keep)", [])?;
-                        tx.execute("DELETE FROM chats WHERE id NOT IN (SELECT id FROM keep)", [])?;
+                        tx.execute(
+                            "DELETE FROM messages WHERE chat NOT IN (SELECT id FROM keep)",
+                            [],
+                        )?;
+                        tx.execute(
+                            "DELETE FROM chats WHERE id NOT IN (SELECT id FROM keep)",
+                            [],
+                        )?;
                     }
                     Change::Chat { chat } => put_chat(&tx, chat)?,
                     Change::ChatRemoved { id } => {
@@ -130,7 +164,9 @@ impl LocalStore {
 
     pub fn chat(&self, id: &str) -> LocalResult<Option<ChatView>> {
         self.with(|c| {
-            let view: Option<String> = c.query_row("SELECT view FROM chats WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+            let view: Option<String> = c
+                .query_row("SELECT view FROM chats WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?;
             Ok(view.map(|v| serde_json::from_str(&v)).transpose()?)
         })
     }
@@ -144,7 +180,8 @@ impl LocalStore {
                 let ch: ChannelView = serde_json::from_str(&v?)?;
                 channels.insert(ch.id.clone(), ch);
             }
-            let mut stmt = c.prepare("SELECT view FROM chats ORDER BY last_activity_at DESC, id")?;
+            let mut stmt =
+                c.prepare("SELECT view FROM chats ORDER BY last_activity_at DESC, id")?;
             let mut all = Vec::new();
             for v in stmt.query_map([], |r| r.get::<_, String>(0))? {
                 all.push(serde_json::from_str::<ChatView>(&v?)?);
@@ -162,8 +199,15 @@ impl LocalStore {
                     ChatRowVm {
                         channel_name: channel.map(|c| c.name.clone()).unwrap_or_default(),
                         transport: channel.map(|c| c.transport),
-                        last_text: chat.last_message.as_ref().map(|m| m.text.clone()).unwrap_or_default(),
-                        last_from_client: chat.last_message.as_ref().is_some_and(|m| m.direction == Direction::In),
+                        last_text: chat
+                            .last_message
+                            .as_ref()
+                            .map(|m| m.text.clone())
+                            .unwrap_or_default(),
+                        last_from_client: chat
+                            .last_message
+                            .as_ref()
+                            .is_some_and(|m| m.direction == Direction::In),
                         last_at: chat.last_activity_at.clone(),
                         id: chat.id,
                         title: chat.title,
@@ -179,7 +223,8 @@ impl LocalStore {
     /// A chat's messages, oldest first.
     pub fn messages(&self, chat: &str) -> LocalResult<Vec<MessageVm>> {
         self.with(|c| {
-            let mut stmt = c.prepare("SELECT view FROM messages WHERE chat = ?1 ORDER BY at, rowid")?;
+            let mut stmt =
+                c.prepare("SELECT view FROM messages WHERE chat = ?1 ORDER BY at, rowid")?;
             let mut out = Vec::new();
             for v in stmt.query_map([chat], |r| r.get::<_, String>(0))? {
                 let m: MessageView = serde_json::from_str(&v?)?;
@@ -197,7 +242,10 @@ impl LocalStore {
 }
 
 fn put_meta(c: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
-    c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
+    c.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+        params![key, value],
+    )?;
     Ok(())
 }
 

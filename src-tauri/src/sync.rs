@@ -2,8 +2,8 @@
 //! the local store, each `notify` raises a native notification. Reconnects with back-off.
 
 use crate::local::LocalStore;
-use futures_util::StreamExt;
 use eventsource_stream::Eventsource;
+use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 use switchboard_hub::json::{NotifyEvent, SyncResponse};
@@ -93,7 +93,9 @@ impl SyncClient {
         let mut events = resp.error_for_status()?.bytes_stream().eventsource();
         observer.online(true);
         loop {
-            let next = tokio::time::timeout(SILENCE, events.next()).await.map_err(|_| SyncError::Silent)?;
+            let next = tokio::time::timeout(SILENCE, events.next())
+                .await
+                .map_err(|_| SyncError::Silent)?;
             let Some(event) = next else {
                 return Ok(());
             };

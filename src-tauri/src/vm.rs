@@ -2,7 +2,9 @@
 //! are generated into `ui/src/lib/bindings.ts` (see the `bindings_are_fresh` test).
 
 use serde::{Deserialize, Serialize};
-use switchboard_core::{Badge, BadgeColor, Counters, CrmRef, Direction, EntityKind, Role, Settings, Transport};
+use switchboard_core::{
+    Badge, BadgeColor, Counters, CrmRef, Direction, EntityKind, Role, Settings, Transport,
+};
 use ts_rs::TS;
 
 /// What the window shows first: the welcome screen, or a signed-in session.
@@ -119,7 +121,8 @@ mod tests {
     /// The committed bindings match the Rust types. `UPDATE_BINDINGS=1` rewrites them.
     #[test]
     fn bindings_are_fresh() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/bindings.ts");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/bindings.ts");
         let generated = super::typescript();
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             std::fs::write(&path, &generated).expect("write bindings");

@@ -133,10 +133,13 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| ApiError::bad_field("body", &e.to_string()))?;
-        // serde's message names the field ("missing field `name`", "unknown variant `x`, expected …").
-        serde_json::from_slice(&bytes)
-            .map(Body)
-            .map_err(|e| ApiError::bad_field("body", &e.to_string()))
+        // serde_path_to_error names the field that failed ("role: unknown variant `boss` …").
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(de).map(Body).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." { "body".to_owned() } else { path };
+            ApiError::bad_field(&field, &e.into_inner().to_string())
+        })
     }
 }
 

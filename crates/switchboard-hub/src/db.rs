@@ -167,6 +167,9 @@ mod tests {
         )
         .expect("write");
         let err = open_hub(&path).expect_err("corrupt");
-        assert!(err.to_string().contains("cannot open the database"), "{err}");
+        assert!(
+            err.to_string().contains("cannot open the database"),
+            "{err}"
+        );
     }
 }

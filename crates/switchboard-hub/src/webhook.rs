@@ -97,6 +97,11 @@ pub fn parse(body: &[u8]) -> Result<Delivery, ApiError> {
                 ))
             }
         };
+        let provider_message_id = string(m, "messageId", &path)?;
+        let channel_id = string(m, "channelId", &path)?;
+        let chat_type = string(m, "chatType", &path)?;
+        let chat_id = string(m, "chatId", &path)?;
+        let at = time(m, "dateTime", &path)?;
         let text = opt_string(m, "text", &path)?.unwrap_or_default();
         let content_uri = opt_string(m, "contentUri", &path)?;
         if text.is_empty()
@@ -111,11 +116,11 @@ pub fn parse(body: &[u8]) -> Result<Delivery, ApiError> {
         let contact = m.get("contact").filter(|c| c.is_object());
         let contact_path = format!("{path}.contact");
         d.messages.push(Inbound {
-            provider_message_id: string(m, "messageId", &path)?,
-            channel_id: string(m, "channelId", &path)?,
-            chat_type: string(m, "chatType", &path)?,
-            chat_id: string(m, "chatId", &path)?,
-            at: time(m, "dateTime", &path)?,
+            provider_message_id,
+            channel_id,
+            chat_type,
+            chat_id,
+            at,
             text,
             content_uri,
             is_echo,

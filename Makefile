@@ -1,0 +1,52 @@
+# One entry point for people and CI. `make run` and `make test` install what is missing first.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+CARGO ?= cargo
+XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
+
+.PHONY: setup ui build run hub test check lint rust-test ui-test e2e bindings openapi clean
+
+setup:
+	@bash scripts/setup-debian.sh
+
+# The desktop binary embeds ui/dist, so the UI is built before any cargo build of the app.
+ui: setup
+	npm --prefix ui run build --silent
+
+build: ui
+	$(CARGO) build --workspace --all-targets
+
+## Run the desktop app on the demo workspace (a hub in-process on loopback).
+run: ui
+	$(CARGO) run -p switchboard
+
+## Run a hub on its own: make hub ARGS="--data /tmp/hub --demo"
+hub:
+	$(CARGO) run -p switchboard-hub -- serve $(ARGS)
+
+## Every check: formatting, lints, Rust tests, UI checks and tests, bindings, end-to-end.
+test: lint rust-test ui-test e2e
+	@echo "make test: all checks passed"
+
+lint: ui
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+rust-test: ui
+	$(CARGO) test --workspace --exclude switchboard-e2e
+
+ui-test: setup
+	npm --prefix ui run check --silent
+	npm --prefix ui run test --silent
+
+e2e: build
+	$(XVFB) dbus-run-session -- $(CARGO) test -p switchboard-e2e -- --nocapture --test-threads=1
+
+## Regenerate the TypeScript bindings from Rust (ui/src/lib/bindings.ts) and the OpenAPI file.
+bindings: ui
+	UPDATE_BINDINGS=1 $(CARGO) test -p switchboard --lib bindings_are_fresh
+	UPDATE_OPENAPI=1 $(CARGO) test -p switchboard-hub --test api openapi_file_is_fresh
+
+clean:
+	$(CARGO) clean
+	rm -rf ui/dist ui/node_modules

@@ -1,0 +1,127 @@
+//! The desktop's sync client against a real hub on loopback: live changes land in the local
+//! store, notifications arrive, and a dropped link comes back and catches up.
+
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use switchboard_desktop::local::LocalStore;
+use switchboard_desktop::sync::{SyncClient, SyncObserver};
+use switchboard_desktop::vm::ChatFilter;
+use switchboard_hub::json::NotifyEvent;
+
+#[derive(Default)]
+struct Seen {
+    changes: Mutex<u32>,
+    online: Mutex<Vec<bool>>,
+    notified: Mutex<Vec<NotifyEvent>>,
+}
+
+impl SyncObserver for Seen {
+    fn changed(&self) {
+        *self.changes.lock().expect("lock") += 1;
+    }
+    fn online(&self, online: bool) {
+        self.online.lock().expect("lock").push(online);
+    }
+    fn notify(&self, event: NotifyEvent) {
+        self.notified.lock().expect("lock").push(event);
+    }
+}
+
+async fn until(what: &str, mut f: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn post(http: &reqwest::Client, url: String, token: &str, body: Value) -> Value {
+    let resp = http
+        .post(url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("post");
+    assert!(resp.status().is_success(), "{}", resp.status());
+    resp.json().await.unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_changes_land_in_the_local_store_and_notify() {
+    let hub_dir = tempfile::tempdir().expect("tempdir");
+    let hub = switchboard_hub::start(switchboard_hub::ServeConfig {
+        data_dir: hub_dir.path().to_owned(),
+        listen: ([127, 0, 0, 1], 0).into(),
+        demo: false,
+    })
+    .await
+    .expect("hub");
+    let http = reqwest::Client::new();
+    let ch = post(
+        &http,
+        format!("{}/api/v1/channels", hub.url),
+        &hub.admin_token,
+        json!({"transport": "whatsapp", "name": "WA"}),
+    )
+    .await;
+    let emp = post(
+        &http,
+        format!("{}/api/v1/employees", hub.url),
+        &hub.admin_token,
+        json!({"name": "S", "role": "seller", "receives_new_clients": true}),
+    )
+    .await;
+    let local_dir = tempfile::tempdir().expect("tempdir");
+    let store =
+        Arc::new(LocalStore::open(&local_dir.path().join("local.db")).expect("local store"));
+    let client = SyncClient {
+        http: http.clone(),
+        hub_url: hub.url.clone(),
+        token: emp["token"].as_str().expect("token").to_owned(),
+        store: store.clone(),
+    };
+    let seen = Arc::new(Seen::default());
+    let task = tokio::spawn(client.run(seen.clone()));
+    until("online", || {
+        seen.online.lock().expect("lock").contains(&true)
+    })
+    .await;
+    until("who I am", || store.me().ok().flatten().is_some()).await;
+
+    let webhook = format!("{}/webhooks/provider/{}", hub.url, hub.hub.ingress_secret());
+    let body = json!({"messages": [{"messageId": "x1", "channelId": ch["id"], "chatType": "whatsapp", "chatId": "79164569812",
+        "dateTime": "2026-11-25T10:00:00Z", "status": "inbound", "text": "hello", "contact": {"name": "Irina"}}]});
+    assert!(http
+        .post(&webhook)
+        .json(&body)
+        .send()
+        .await
+        .expect("webhook")
+        .status()
+        .is_success());
+    until("the chat in the local store", || {
+        store
+            .chat_list(ChatFilter::Mine)
+            .map(|l| l.chats.len() == 1)
+            .unwrap_or(false)
+    })
+    .await;
+    let list = store.chat_list(ChatFilter::All).expect("list");
+    assert_eq!(list.chats[0].title, "Irina");
+    assert_eq!((list.counters.red, list.counters.grey), (1, 0));
+    assert_eq!(
+        store.messages(&list.chats[0].id).expect("messages").len(),
+        1
+    );
+    until("the notification", || {
+        !seen.notified.lock().expect("lock").is_empty()
+    })
+    .await;
+    assert_eq!(seen.notified.lock().expect("lock")[0].text, "hello");
+    task.abort();
+}

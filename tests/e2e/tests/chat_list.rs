@@ -1,0 +1,158 @@
+//! A client writes to a real hub; the seller's real desktop window shows the chat with a red
+//! badge, and the seller — only the seller — gets a native notification.
+
+use anyhow::{Context, Result};
+use fantoccini::Locator;
+use reqwest::Method;
+use serde_json::json;
+use std::time::Duration;
+use switchboard_e2e::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_message_reaches_the_sellers_window_with_a_red_badge() -> Result<()> {
+    let recorder = Recorder::start().await?;
+    let hub = Hub::start()?;
+    let channel = hub
+        .admin(
+            Method::POST,
+            "/api/v1/channels",
+            json!({"transport": "whatsapp", "name": "WhatsApp E2E"}),
+        )
+        .await?;
+    let channel_id = channel["id"].as_str().context("channel id")?.to_owned();
+    let seller = hub
+        .admin(
+            Method::POST,
+            "/api/v1/employees",
+            json!({"name": "Selma Seller", "role": "seller", "receives_new_clients": true}),
+        )
+        .await?;
+    let seller_token = seller["token"].as_str().context("token")?.to_owned();
+    // A supervisor exists too: with the setting off they must not be notified.
+    hub.admin(
+        Method::POST,
+        "/api/v1/employees",
+        json!({"name": "Sam Supervisor", "role": "supervisor"}),
+    )
+    .await?;
+
+    let driver = Driver::start().await?;
+    let data = tempfile::tempdir()?;
+    let app = driver.launch(data.path()).await?;
+    let result = scenario(&app, &hub, &recorder, &channel_id, &seller_token).await;
+    if result.is_err() {
+        if let Ok(shot) = app.screenshot().await {
+            let _ = std::fs::write(artifact("chat-list-failure.png")?, shot);
+        }
+    }
+    app.close().await?;
+    result
+}
+
+async fn scenario(
+    app: &fantoccini::Client,
+    hub: &Hub,
+    recorder: &Recorder,
+    channel_id: &str,
+    seller_token: &str,
+) -> Result<()> {
+    // Sign in the way a person does: the Connect form.
+    app.wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("[data-testid=hub-url]"))
+        .await?;
+    let url_input = app.find(Locator::Css("[data-testid=hub-url]")).await?;
+    url_input.clear().await?;
+    url_input.send_keys(&hub.url).await?;
+    app.find(Locator::Css("[data-testid=hub-token]"))
+        .await?
+        .send_keys(seller_token)
+        .await?;
+    app.find(Locator::Css("[data-testid=connect]"))
+        .await?
+        .click()
+        .await?;
+    until("the seller's name in the window", WAIT, || async {
+        Ok(
+            match app.find(Locator::Css("[data-testid=me-name]")).await {
+                Ok(el) => el.text().await? == "Selma Seller",
+                Err(_) => false,
+            },
+        )
+    })
+    .await?;
+    until("the live link to the hub", WAIT, || async {
+        let el = app.find(Locator::Css("[data-testid=online]")).await?;
+        Ok(el.attr("data-online").await?.as_deref() == Some("true"))
+    })
+    .await?;
+
+    // A new client writes on WhatsApp: nobody is responsible, the seller receives new clients.
+    let status = hub
+        .webhook(json!({"messages": [{
+            "messageId": "e2e-msg-1", "channelId": channel_id, "chatType": "whatsapp", "chatId": "79164569812",
+            "dateTime": "2026-11-25T10:00:00.000Z", "type": "text", "status": "inbound", "isEcho": false,
+            "text": "Здравствуйте! Есть доставка?", "contact": {"name": "Ирина"}
+        }]}))
+        .await?;
+    assert_eq!(status, 200);
+
+    until(
+        "the chat row «Ирина» with a red badge of 1",
+        WAIT,
+        || async {
+            Ok(chat_rows(app).await?
+                == vec![("Ирина".to_owned(), "red".to_owned(), "1".to_owned())])
+        },
+    )
+    .await?;
+    until("one Notify on the session bus", WAIT, || async {
+        Ok(!recorder.calls().is_empty())
+    })
+    .await?;
+    let shot = app.screenshot().await?;
+    let path = artifact("chat-list-seller.png")?;
+    std::fs::write(&path, shot)?;
+    eprintln!("screenshot: {}", path.display());
+
+    let calls = recorder.calls();
+    assert_eq!(
+        calls.len(),
+        1,
+        "exactly one notification, for the seller: {calls:?}"
+    );
+    assert_eq!(calls[0].app_name, "Switchboard");
+    assert!(
+        calls[0].summary.contains("Ирина"),
+        "title names the client: {:?}",
+        calls[0]
+    );
+    assert!(
+        calls[0].body.contains("Есть доставка"),
+        "body previews the text: {:?}",
+        calls[0]
+    );
+
+    // The malformed webhook is refused and changes nothing in the window.
+    assert_eq!(
+        hub.webhook(json!({"messages": [{"messageId": "bad"}]}))
+            .await?,
+        400
+    );
+    assert_eq!(chat_rows(app).await?.len(), 1);
+    Ok(())
+}
+
+/// The chat list as the window shows it: (title, badge colour, badge count) per row.
+async fn chat_rows(app: &fantoccini::Client) -> Result<Vec<(String, String, String)>> {
+    let rows = app
+        .execute(
+            "return Array.from(document.querySelectorAll('[data-testid=chat-row]')).map(r => \
+             [r.querySelector('[data-testid=chat-title]').textContent, r.dataset.badgeColor, r.dataset.badgeCount]);",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(rows)?)
+}
