@@ -618,9 +618,7 @@ async fn every_documented_route_is_routed() {
     let doc = switchboard_hub::api::openapi();
     let mut checked = 0;
     for (path, item) in &doc.paths.paths {
-        let concrete = path
-            .replace("{kind}", "leads")
-            .replace(['{', '}'], "");
+        let concrete = path.replace("{kind}", "leads").replace(['{', '}'], "");
         let methods = [
             (item.get.is_some(), "GET"),
             (item.post.is_some(), "POST"),
