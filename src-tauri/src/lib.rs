@@ -3,7 +3,9 @@
 //! applies them), the webview renders the view models of [`vm`] and nothing else.
 
 pub mod local;
+pub mod notify;
 pub mod sync;
+pub mod tray;
 pub mod vm;
 
 use local::LocalStore;
@@ -50,6 +52,8 @@ type CmdResult<T> = Result<T, CmdError>;
 /// The app's state, shared by every command.
 pub struct App {
     store: Result<Arc<LocalStore>, String>,
+    notifier: Arc<notify::Notifier<AppWindow>>,
+    russian: bool,
     data_dir: PathBuf,
     http: reqwest::Client,
     online: Arc<AtomicBool>,
@@ -72,23 +76,35 @@ impl App {
     }
 }
 
+/// The main window, as the notification presenter sees it.
+struct AppWindow(AppHandle);
+
+impl notify::Window for AppWindow {
+    fn is_focused(&self) -> bool {
+        self.0
+            .get_webview_window("main")
+            .and_then(|w| Some(w.is_focused().ok()? && w.is_visible().ok()?))
+            .unwrap_or(false)
+    }
+
+    fn open_chat(&self, chat: &str) {
+        tray::show_window(&self.0);
+        let _ = self.0.emit("open-chat", chat);
+    }
+}
+
 struct Observer {
     app: AppHandle,
     online: Arc<AtomicBool>,
     store: Arc<LocalStore>,
+    notifier: Arc<notify::Notifier<AppWindow>>,
+    russian: bool,
 }
 
 impl SyncObserver for Observer {
     fn changed(&self) {
         if let Ok(list) = self.store.chat_list(ChatFilter::All) {
-            let c = list.counters;
-            let title = match (c.red, c.grey) {
-                (0, 0) => "Switchboard".to_owned(),
-                (r, g) => format!("Switchboard — {r} · {g}"),
-            };
-            if let Some(w) = self.app.get_webview_window("main") {
-                let _ = w.set_title(&title);
-            }
+            tray::update(&self.app, list.counters, self.russian);
         }
         let _ = self.app.emit("store-changed", ());
     }
@@ -100,17 +116,10 @@ impl SyncObserver for Observer {
     }
 
     fn notify(&self, event: NotifyEvent) {
-        // notify-rust talks D-Bus synchronously: keep it off the async threads.
-        std::thread::spawn(move || {
-            let shown = notify_rust::Notification::new()
-                .appname("Switchboard")
-                .summary(&event.title)
-                .body(&event.text)
-                .show();
-            if let Err(e) = shown {
-                tracing::warn!(error = %e, "notification not shown");
-            }
-        });
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        self.notifier.show(event, now_ms);
     }
 }
 
@@ -135,6 +144,8 @@ async fn start_sync(
         app: app.clone(),
         online: state.online.clone(),
         store,
+        notifier: state.notifier.clone(),
+        russian: state.russian,
     });
     session.client = Some(client.clone());
     session.task = Some(tauri::async_runtime::spawn(client.run(observer)));
@@ -172,6 +183,9 @@ async fn app_state(state: State<'_, App>) -> CmdResult<AppState> {
         session: Some(SessionVm {
             hub_url: client.hub_url.clone(),
             demo: session.demo,
+            can_edit_settings: store
+                .me()?
+                .is_some_and(|e| e.role == switchboard_core::Role::Supervisor),
             me: store.me()?.map(|e| MeVm {
                 id: e.id,
                 name: e.name,
@@ -323,6 +337,33 @@ async fn chat_messages(
     Ok(store.messages(&chat)?)
 }
 
+/// The chat the window shows (no notifications for it while the window is focused).
+#[tauri::command]
+fn set_open_chat(state: State<'_, App>, chat: Option<String>) {
+    state.notifier.set_open_chat(chat);
+}
+
+/// Changes one workspace setting on the hub; every desktop (this one too) gets it by sync.
+#[tauri::command]
+async fn update_setting(state: State<'_, App>, change: SettingChange) -> CmdResult<()> {
+    let c = client(&state).await?;
+    let resp = c
+        .http
+        .put(c.url("/api/v1/settings"))
+        .bearer_auth(&c.token)
+        .json(&change.to_patch())
+        .send()
+        .await?;
+    match resp.status() {
+        s if s.is_success() => Ok(()),
+        reqwest::StatusCode::FORBIDDEN => Err(CmdError::new(
+            "forbidden",
+            "only supervisors may change settings",
+        )),
+        s => Err(CmdError::new("hub_error", format!("the hub answered {s}"))),
+    }
+}
+
 async fn client(state: &App) -> CmdResult<SyncClient> {
     state
         .session
@@ -380,6 +421,15 @@ fn data_dir(app: &AppHandle) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
+/// Whether the system speaks Russian (LC_ALL, LC_MESSAGES, LANG, LANGUAGE).
+fn system_is_russian() -> bool {
+    ["LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.is_empty())
+        .is_some_and(|v| v.starts_with("ru"))
+}
+
 /// Resumes the saved session, if any, at start-up.
 async fn resume(app: AppHandle) {
     let state = app.state::<App>();
@@ -426,7 +476,19 @@ pub fn run() {
                     tracing::error!(error = %e, "local store unavailable");
                     e.to_string()
                 });
+            let russian = system_is_russian();
+            let notifier = Arc::new(notify::Notifier::new(
+                AppWindow(app.handle().clone()),
+                russian,
+            ));
+            let dnd = notifier.clone();
+            if let Err(e) = tray::build(app.handle(), russian, move |on| dnd.set_do_not_disturb(on))
+            {
+                tracing::warn!(error = %e, "no tray icon");
+            }
             app.manage(App {
+                notifier,
+                russian,
                 store,
                 data_dir: dir,
                 http: reqwest::Client::builder()
@@ -438,7 +500,16 @@ pub fn run() {
             tauri::async_runtime::spawn(resume(app.handle().clone()));
             Ok(())
         })
+        .on_window_event(|window, event| {
+            // Closing the window hides it: the app lives on in the tray (Quit is in its menu).
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                let _ = window.hide();
+                api.prevent_close();
+            }
+        })
         .invoke_handler(tauri::generate_handler![
+            set_open_chat,
+            update_setting,
             app_state,
             open_demo,
             sign_in_demo,

@@ -24,6 +24,35 @@ pub struct SessionVm {
     /// Live link to the hub up: events arrive and changes sync.
     pub online: bool,
     pub settings: Option<Settings>,
+    /// Supervisors may change the workspace settings; sellers see them read-only.
+    pub can_edit_settings: bool,
+}
+
+/// One change on the "CRM integration → Additional" screen.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "field", content = "value", rename_all = "snake_case")]
+pub enum SettingChange {
+    SaveToCrmTimeline(bool),
+    EightAsPlus7(bool),
+    NotifySupervisorsAll(bool),
+    /// Minutes, or `null` for off.
+    EscalateAfterMinutes(Option<u32>),
+}
+
+impl SettingChange {
+    /// The body of `PUT /api/v1/settings` for this one change.
+    pub fn to_patch(&self) -> serde_json::Value {
+        match self {
+            SettingChange::SaveToCrmTimeline(v) => serde_json::json!({ "save_to_crm_timeline": v }),
+            SettingChange::EightAsPlus7(v) => serde_json::json!({ "eight_as_plus7": v }),
+            SettingChange::NotifySupervisorsAll(v) => {
+                serde_json::json!({ "notify_supervisors_all": v })
+            }
+            SettingChange::EscalateAfterMinutes(v) => {
+                serde_json::json!({ "escalate_after_minutes": v })
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -88,6 +117,7 @@ pub fn typescript() -> String {
     let decls = [
         AppState::decl(),
         SessionVm::decl(),
+        SettingChange::decl(),
         MeVm::decl(),
         DemoEmployee::decl(),
         ChatFilter::decl(),

@@ -60,51 +60,99 @@ pub struct Badge {
     pub color: Option<BadgeColor>,
 }
 
+/// What the rules need to know of a chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatFacts<'a> {
+    pub responsible: Option<&'a str>,
+    /// Client messages since the last employee reply.
+    pub unanswered: u32,
+    /// The chat crossed the escalation threshold (see [`escalation_due`]) and is still unanswered.
+    pub escalated: bool,
+}
+
+/// Whether a chat whose oldest unanswered client message arrived at `waiting_since_ms`
+/// is due to escalate at `now_ms`. The hub asks this periodically and records the answer.
+pub fn escalation_due(
+    unanswered: u32,
+    waiting_since_ms: i64,
+    now_ms: i64,
+    settings: &Settings,
+) -> bool {
+    match settings.escalate_after_minutes {
+        Some(minutes) if unanswered > 0 => {
+            now_ms.saturating_sub(waiting_since_ms) >= i64::from(minutes) * 60_000
+        }
+        _ => false,
+    }
+}
+
+fn escalated(chat: &ChatFacts, settings: &Settings) -> bool {
+    chat.escalated && chat.unanswered > 0 && settings.escalate_after_minutes.is_some()
+}
+
 /// Whether new client messages in this chat are the viewer's to answer: red badge, notified.
-fn is_theirs(viewer: &Employee, responsible: Option<&str>, settings: &Settings) -> bool {
-    match (viewer.role, relation(viewer, responsible)) {
+fn is_theirs(viewer: &Employee, chat: &ChatFacts, settings: &Settings) -> bool {
+    match (viewer.role, relation(viewer, chat.responsible)) {
         (Role::None, _) => false,
         (_, Relation::Responsible | Relation::UnassignedToMe) => true,
-        (Role::Supervisor, Relation::Other) => settings.notify_supervisors_all,
+        (Role::Supervisor, Relation::Other) => {
+            settings.notify_supervisors_all || escalated(chat, settings)
+        }
         (Role::Seller, Relation::Other) => false,
     }
 }
 
 /// The badge `viewer` sees on a chat, or `None` when they cannot see the chat at all.
-pub fn badge(
-    viewer: &Employee,
-    responsible: Option<&str>,
-    unanswered: u32,
-    settings: &Settings,
-) -> Option<Badge> {
-    if !can_see(viewer, responsible) {
+pub fn badge(viewer: &Employee, chat: &ChatFacts, settings: &Settings) -> Option<Badge> {
+    if !can_see(viewer, chat.responsible) {
         return None;
     }
-    let color = match unanswered {
+    let color = match chat.unanswered {
         0 => None,
-        _ if is_theirs(viewer, responsible, settings) => Some(BadgeColor::Red),
+        _ if is_theirs(viewer, chat, settings) => Some(BadgeColor::Red),
         _ => Some(BadgeColor::Grey),
     };
     Some(Badge {
-        count: unanswered,
+        count: chat.unanswered,
         color,
     })
 }
 
-/// Whether `viewer` gets a native notification for a new client message in this chat.
-pub fn is_notified(viewer: &Employee, responsible: Option<&str>, settings: &Settings) -> bool {
-    can_see(viewer, responsible) && is_theirs(viewer, responsible, settings)
+/// Whether `viewer` gets a native notification for a new client message in this chat
+/// (`chat` as it is with that message counted).
+pub fn is_notified(viewer: &Employee, chat: &ChatFacts, settings: &Settings) -> bool {
+    can_see(viewer, chat.responsible) && is_theirs(viewer, chat, settings)
 }
 
 /// Everyone among `employees` to notify of a new client message in a chat.
 pub fn notify_recipients<'a>(
     employees: impl IntoIterator<Item = &'a Employee>,
-    responsible: Option<&str>,
+    chat: &ChatFacts,
     settings: &Settings,
 ) -> Vec<EmployeeId> {
     employees
         .into_iter()
-        .filter(|e| is_notified(e, responsible, settings))
+        .filter(|e| is_notified(e, chat, settings))
+        .map(|e| e.id.clone())
+        .collect()
+}
+
+/// Whom to notify, once, when a chat crosses the escalation threshold: the supervisors for
+/// whom it just turned red (those already notified of every message are not told twice).
+pub fn escalation_recipients<'a>(
+    employees: impl IntoIterator<Item = &'a Employee>,
+    chat: &ChatFacts,
+    settings: &Settings,
+) -> Vec<EmployeeId> {
+    if settings.notify_supervisors_all
+        || settings.escalate_after_minutes.is_none()
+        || chat.unanswered == 0
+    {
+        return Vec::new();
+    }
+    employees
+        .into_iter()
+        .filter(|e| e.role == Role::Supervisor && relation(e, chat.responsible) == Relation::Other)
         .map(|e| e.id.clone())
         .collect()
 }
@@ -118,7 +166,30 @@ pub struct Counters {
     pub grey: u32,
 }
 
+/// What the tray icon shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TrayState {
+    /// Nothing to answer: the plain icon.
+    Calm,
+    /// Only grey badges: someone else is expected to answer.
+    Grey,
+    /// At least one red badge: a client waits for me.
+    Red,
+}
+
 impl Counters {
+    /// Red when any red badge exists, grey when only grey ones do, calm at zero.
+    pub fn tray_state(self) -> TrayState {
+        match (self.red, self.grey) {
+            (0, 0) => TrayState::Calm,
+            (0, _) => TrayState::Grey,
+            _ => TrayState::Red,
+        }
+    }
+
     /// Sums the badges a viewer sees.
     pub fn of<'a>(badges: impl IntoIterator<Item = &'a Badge>) -> Counters {
         badges.into_iter().fold(Counters::default(), |mut c, b| {
@@ -261,4 +332,40 @@ pub fn timeline_writes(
         return Vec::new();
     }
     linked.iter().cloned().map(TimelineWrite::Message).collect()
+}
+
+/// Notifications of one chat that arrive within this window of the group's first are one.
+pub const NOTIFICATION_GROUP_MS: i64 = 10_000;
+
+/// What to do with a new notification of a chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouped {
+    /// Show a new notification.
+    New,
+    /// Replace the chat's current notification: "`count` new messages".
+    Replace { count: u32 },
+}
+
+/// Folds several messages of one chat within [`NOTIFICATION_GROUP_MS`] into one notification.
+#[derive(Debug, Default)]
+pub struct NotificationGroups {
+    open: std::collections::HashMap<String, (i64, u32)>,
+}
+
+impl NotificationGroups {
+    /// A notification for `chat` arrives at `now_ms`.
+    pub fn arrive(&mut self, chat: &str, now_ms: i64) -> Grouped {
+        self.open
+            .retain(|_, (start, _)| now_ms - *start < NOTIFICATION_GROUP_MS);
+        match self.open.get_mut(chat) {
+            Some((_, count)) => {
+                *count += 1;
+                Grouped::Replace { count: *count }
+            }
+            None => {
+                self.open.insert(chat.to_owned(), (now_ms, 1));
+                Grouped::New
+            }
+        }
+    }
 }

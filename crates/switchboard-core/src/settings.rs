@@ -13,6 +13,10 @@ pub struct Settings {
     pub eight_as_plus7: bool,
     /// Setting 3: supervisors see every unanswered chat red and are notified of every message.
     pub notify_supervisors_all: bool,
+    /// Beyond the seed: a chat unanswered this many minutes turns red for supervisors (and
+    /// notifies them once) even with setting 3 off. `None`: off.
+    #[serde(default)]
+    pub escalate_after_minutes: Option<u32>,
 }
 
 impl Default for Settings {
@@ -21,6 +25,7 @@ impl Default for Settings {
             save_to_crm_timeline: true,
             eight_as_plus7: true,
             notify_supervisors_all: false,
+            escalate_after_minutes: None,
         }
     }
 }

@@ -38,130 +38,258 @@ impl Chat {
     }
 }
 
-/// One check: viewer, chat, setting → (visible, notified, colour with 3 unanswered).
+/// Escalation, as a table row states it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Escalation {
+    Off,
+    /// On (30 min), the chat has waited 10 min.
+    NotYet,
+    /// On (30 min), the chat has waited 45 min.
+    Crossed,
+}
+
+const NOW: i64 = 1_800_000_000_000;
+
+/// A chat that has waited `waited_min` minutes, escalated as the hub's tick would have decided
+/// under a 30-minute setting.
+fn facts(responsible: Option<&str>, unanswered: u32, waited_min: i64) -> ChatFacts<'_> {
+    let on = Settings {
+        escalate_after_minutes: Some(30),
+        ..Settings::default()
+    };
+    let escalated = escalation_due(unanswered, NOW - waited_min * 60_000, NOW, &on);
+    ChatFacts {
+        responsible,
+        unanswered,
+        escalated,
+    }
+}
+
+/// One check: viewer, chat, setting, escalation → (notified, colour with 3 unanswered), or None if not visible.
 fn check(
     role: Role,
     receives: bool,
     chat: Chat,
     notify_all: bool,
+    esc: Escalation,
     expected: Option<(bool, BadgeColor)>,
 ) {
     let me = employee("me", role, receives);
-    let s = settings(notify_all);
-    let got_badge = badge(&me, chat.responsible(), 3, &s);
-    let got = got_badge.map(|b| {
+    let s = Settings {
+        escalate_after_minutes: (esc != Escalation::Off).then_some(30),
+        ..settings(notify_all)
+    };
+    let waited = if esc == Escalation::Crossed { 45 } else { 10 };
+    let f = facts(chat.responsible(), 3, waited);
+    let got = badge(&me, &f, &s).map(|b| {
         (
-            is_notified(&me, chat.responsible(), &s),
+            is_notified(&me, &f, &s),
             b.color.expect("count 3 has a colour"),
         )
     });
     assert_eq!(
         got, expected,
-        "{role:?} receives_new_clients={receives} chat={chat:?} notify_all={notify_all}"
+        "{role:?} receives_new_clients={receives} chat={chat:?} notify_all={notify_all} {esc:?}"
     );
 }
 
 use BadgeColor::{Grey, Red};
+const ESCALATIONS: [Escalation; 3] = [Escalation::Off, Escalation::NotYet, Escalation::Crossed];
 
 #[test]
 fn setting3_table_seller() {
-    for notify_all in [false, true] {
-        for receives in [false, true] {
-            // seller | responsible → notified, red (both settings)
+    for esc in ESCALATIONS {
+        for notify_all in [false, true] {
+            for receives in [false, true] {
+                // seller | responsible → notified, red (both settings)
+                check(
+                    Role::Seller,
+                    receives,
+                    Chat::Mine,
+                    notify_all,
+                    esc,
+                    Some((true, Red)),
+                );
+                // someone else's chat: not visible at all
+                check(Role::Seller, receives, Chat::Others, notify_all, esc, None);
+            }
+            // seller | unassigned, receives new clients → notified, red
             check(
                 Role::Seller,
-                receives,
-                Chat::Mine,
+                true,
+                Chat::Unassigned,
                 notify_all,
+                esc,
                 Some((true, Red)),
             );
-            // someone else's chat: not visible at all
-            check(Role::Seller, receives, Chat::Others, notify_all, None);
+            // unassigned without the flag: not visible
+            check(Role::Seller, false, Chat::Unassigned, notify_all, esc, None);
         }
-        // seller | unassigned, receives new clients → notified, red
-        check(
-            Role::Seller,
-            true,
-            Chat::Unassigned,
-            notify_all,
-            Some((true, Red)),
-        );
-        // unassigned without the flag: not visible
-        check(Role::Seller, false, Chat::Unassigned, notify_all, None);
     }
 }
 
 #[test]
 fn setting3_table_supervisor() {
-    for receives in [false, true] {
+    for esc in ESCALATIONS {
         for notify_all in [false, true] {
+            for receives in [false, true] {
+                check(
+                    Role::Supervisor,
+                    receives,
+                    Chat::Mine,
+                    notify_all,
+                    esc,
+                    Some((true, Red)),
+                );
+            }
             check(
                 Role::Supervisor,
-                receives,
-                Chat::Mine,
+                true,
+                Chat::Unassigned,
                 notify_all,
+                esc,
                 Some((true, Red)),
             );
+            // any other chat: not notified and grey when off, unless escalated; notified and red when on
+            let theirs = notify_all || esc == Escalation::Crossed;
+            let expected = if theirs {
+                Some((true, Red))
+            } else {
+                Some((false, Grey))
+            };
+            check(
+                Role::Supervisor,
+                false,
+                Chat::Unassigned,
+                notify_all,
+                esc,
+                expected,
+            );
+            for receives in [false, true] {
+                check(
+                    Role::Supervisor,
+                    receives,
+                    Chat::Others,
+                    notify_all,
+                    esc,
+                    expected,
+                );
+            }
         }
-        // any other chat: not notified, grey when off; notified, red when on
-        check(
-            Role::Supervisor,
-            receives,
-            Chat::Others,
-            false,
-            Some((false, Grey)),
-        );
-        check(
-            Role::Supervisor,
-            receives,
-            Chat::Others,
-            true,
-            Some((true, Red)),
-        );
     }
-    check(
-        Role::Supervisor,
-        true,
-        Chat::Unassigned,
-        false,
-        Some((true, Red)),
-    );
-    check(
-        Role::Supervisor,
-        true,
-        Chat::Unassigned,
-        true,
-        Some((true, Red)),
-    );
-    check(
-        Role::Supervisor,
-        false,
-        Chat::Unassigned,
-        false,
-        Some((false, Grey)),
-    );
-    check(
-        Role::Supervisor,
-        false,
-        Chat::Unassigned,
-        true,
-        Some((true, Red)),
-    );
 }
 
 #[test]
 fn role_none_sees_nothing() {
-    for chat in [Chat::Mine, Chat::Unassigned, Chat::Others] {
-        for notify_all in [false, true] {
-            check(Role::None, true, chat, notify_all, None);
+    for esc in ESCALATIONS {
+        for chat in [Chat::Mine, Chat::Unassigned, Chat::Others] {
+            for notify_all in [false, true] {
+                check(Role::None, true, chat, notify_all, esc, None);
+            }
         }
     }
+}
+
+#[test]
+fn escalation_notifies_only_the_supervisors_it_turns_red_for() {
+    let staff = [
+        employee("s1", Role::Seller, false),
+        employee("boss", Role::Supervisor, false),
+        employee("boss2", Role::Supervisor, false),
+    ];
+    let on = Settings {
+        escalate_after_minutes: Some(30),
+        ..Settings::default()
+    };
+    let f = facts(Some("s1"), 2, 45);
+    assert_eq!(escalation_recipients(&staff, &f, &on), ["boss", "boss2"]);
+    let boss_own = facts(Some("boss"), 2, 45);
+    assert_eq!(
+        escalation_recipients(&staff, &boss_own, &on),
+        ["boss2"],
+        "boss was already notified of their own chat"
+    );
+    let all = Settings {
+        notify_supervisors_all: true,
+        ..on
+    };
+    assert!(
+        escalation_recipients(&staff, &f, &all).is_empty(),
+        "already notified of every message"
+    );
+    assert!(
+        escalation_recipients(&staff, &f, &Settings::default()).is_empty(),
+        "escalation off"
+    );
+    assert!(
+        escalation_recipients(&staff, &facts(Some("s1"), 0, 45), &on).is_empty(),
+        "answered"
+    );
+}
+
+#[test]
+fn escalation_is_due_after_n_minutes_of_waiting() {
+    let on = Settings {
+        escalate_after_minutes: Some(30),
+        ..Settings::default()
+    };
+    assert!(
+        escalation_due(1, NOW - 30 * 60_000, NOW, &on),
+        "exactly N minutes escalates"
+    );
+    assert!(!escalation_due(1, NOW - 29 * 60_000, NOW, &on));
+    assert!(
+        !escalation_due(0, NOW - 45 * 60_000, NOW, &on),
+        "answered chats never escalate"
+    );
+    assert!(
+        !escalation_due(1, NOW - 45 * 60_000, NOW, &Settings::default()),
+        "setting off"
+    );
+}
+
+#[test]
+fn an_escalated_flag_counts_only_while_the_setting_is_on() {
+    let boss = employee("boss", Role::Supervisor, false);
+    let chat = ChatFacts {
+        responsible: Some("s1"),
+        unanswered: 2,
+        escalated: true,
+    };
+    let on = Settings {
+        escalate_after_minutes: Some(30),
+        ..Settings::default()
+    };
+    assert_eq!(badge(&boss, &chat, &on).and_then(|b| b.color), Some(Red));
+    assert_eq!(
+        badge(&boss, &chat, &Settings::default()).and_then(|b| b.color),
+        Some(Grey)
+    );
+}
+
+#[test]
+fn notifications_of_one_chat_within_10_s_are_one() {
+    let mut g = NotificationGroups::default();
+    assert_eq!(g.arrive("a", 0), Grouped::New);
+    assert_eq!(g.arrive("a", 4_000), Grouped::Replace { count: 2 });
+    assert_eq!(
+        g.arrive("b", 5_000),
+        Grouped::New,
+        "another chat is its own notification"
+    );
+    assert_eq!(g.arrive("a", 9_999), Grouped::Replace { count: 3 });
+    assert_eq!(
+        g.arrive("a", 10_000),
+        Grouped::New,
+        "the window is 10 s from the group's first"
+    );
+    assert_eq!(g.arrive("b", 14_000), Grouped::Replace { count: 2 });
 }
 
 #[test]
 fn answered_chat_has_no_colour() {
     let me = employee("me", Role::Supervisor, false);
-    let b = badge(&me, Some("x"), 0, &settings(true)).expect("visible");
+    let b = badge(&me, &facts(Some("x"), 0, 99), &settings(true)).expect("visible");
     assert_eq!(
         b,
         Badge {
@@ -180,16 +308,19 @@ fn notify_recipients_names_exactly_the_rule() {
         employee("nobody", Role::None, true),
     ];
     assert_eq!(
-        notify_recipients(&staff, Some("s1"), &settings(false)),
+        notify_recipients(&staff, &facts(Some("s1"), 1, 0), &settings(false)),
         ["s1"]
     );
     assert_eq!(
-        notify_recipients(&staff, Some("s1"), &settings(true)),
+        notify_recipients(&staff, &facts(Some("s1"), 1, 0), &settings(true)),
         ["s1", "boss"]
     );
-    assert_eq!(notify_recipients(&staff, None, &settings(false)), ["s2"]);
     assert_eq!(
-        notify_recipients(&staff, None, &settings(true)),
+        notify_recipients(&staff, &facts(None, 1, 0), &settings(false)),
+        ["s2"]
+    );
+    assert_eq!(
+        notify_recipients(&staff, &facts(None, 1, 0), &settings(true)),
         ["s2", "boss"]
     );
 }
@@ -343,11 +474,18 @@ fn any_responsible() -> impl Strategy<Value = Option<String>> {
 }
 
 fn any_settings() -> impl Strategy<Value = Settings> {
-    (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(a, b, c)| Settings {
-        save_to_crm_timeline: a,
-        eight_as_plus7: b,
-        notify_supervisors_all: c,
-    })
+    (
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        proptest::option::of(1..90u32),
+    )
+        .prop_map(|(a, b, c, d)| Settings {
+            save_to_crm_timeline: a,
+            eight_as_plus7: b,
+            notify_supervisors_all: c,
+            escalate_after_minutes: d,
+        })
 }
 
 proptest! {
@@ -358,24 +496,26 @@ proptest! {
         }),
         resp in any_responsible(),
         s in any_settings(),
+        waited in 0..120i64,
     ) {
-        for id in notify_recipients(&staff, resp.as_deref(), &s) {
+        for id in notify_recipients(&staff, &facts(resp.as_deref(), 1, waited), &s) {
             let e = staff.iter().find(|e| e.id == id).expect("recipient is staff");
             prop_assert!(can_see(e, resp.as_deref()));
         }
     }
 
     #[test]
-    fn notified_exactly_when_red(viewer in any_employee(), resp in any_responsible(), s in any_settings(), n in 1..50u32) {
-        let red = badge(&viewer, resp.as_deref(), n, &s).and_then(|b| b.color) == Some(BadgeColor::Red);
-        prop_assert_eq!(red, is_notified(&viewer, resp.as_deref(), &s));
+    fn notified_exactly_when_red(viewer in any_employee(), resp in any_responsible(), s in any_settings(), n in 1..50u32, waited in 0..120i64) {
+        let f = facts(resp.as_deref(), n, waited);
+        let red = badge(&viewer, &f, &s).and_then(|b| b.color) == Some(BadgeColor::Red);
+        prop_assert_eq!(red, is_notified(&viewer, &f, &s));
     }
 
     #[test]
-    fn with_notify_all_no_supervisor_badge_is_grey(viewer in any_employee(), resp in any_responsible(), n in 1..50u32) {
-        let s = Settings { notify_supervisors_all: true, ..Settings::default() };
+    fn with_notify_all_no_supervisor_badge_is_grey(viewer in any_employee(), resp in any_responsible(), n in 1..50u32, waited in 0..120i64) {
+        let s = Settings { notify_supervisors_all: true, escalate_after_minutes: Some(30), ..Settings::default() };
         prop_assume!(viewer.role == Role::Supervisor);
-        let b = badge(&viewer, resp.as_deref(), n, &s).expect("supervisors see every chat");
+        let b = badge(&viewer, &facts(resp.as_deref(), n, waited), &s).expect("supervisors see every chat");
         prop_assert_eq!(b.color, Some(BadgeColor::Red));
     }
 
@@ -393,4 +533,28 @@ proptest! {
             prop_assert!(s.starts_with('+') && s.len() <= 16 && s[1..].bytes().all(|b| b.is_ascii_digit()));
         }
     }
+}
+
+#[test]
+fn tray_is_red_with_any_red_grey_with_only_grey_calm_at_zero() {
+    let c = |red, grey| Counters { red, grey }.tray_state();
+    assert_eq!(c(0, 0), TrayState::Calm);
+    assert_eq!(c(0, 3), TrayState::Grey);
+    assert_eq!(c(1, 0), TrayState::Red);
+    assert_eq!(c(2, 5), TrayState::Red);
+    let badges = [
+        Badge {
+            count: 2,
+            color: Some(BadgeColor::Red),
+        },
+        Badge {
+            count: 1,
+            color: Some(BadgeColor::Grey),
+        },
+        Badge {
+            count: 0,
+            color: None,
+        },
+    ];
+    assert_eq!(Counters::of(&badges), Counters { red: 1, grey: 1 });
 }

@@ -268,6 +268,14 @@ async fn put_settings(
     Body(p): Body<SettingsPatch>,
 ) -> ApiResult<Json<Settings>> {
     let by = manager(&caller, "change settings")?;
+    if let Some(Some(m)) = p.escalate_after_minutes {
+        if !(1..=1440).contains(&m) {
+            return Err(ApiError::bad_field(
+                "escalate_after_minutes",
+                "must be 1 to 1440 minutes, or null for off",
+            ));
+        }
+    }
     Ok(Json(
         hub.write(move |c| Ok(store::put_settings(c, &p, &by)?))
             .await?,
@@ -458,7 +466,7 @@ async fn mark_answered(
     Ok(Json(
         hub.write(move |c| {
             visible_chat(c, &me, &id)?;
-            store::apply_chat_event(c, &id, core::ChatEvent::MarkedAnswered)?;
+            store::apply_chat_event(c, &id, core::ChatEvent::MarkedAnswered, &store::now())?;
             let row = visible_chat(c, &me, &id)?;
             store::chat_view(c, &me, &row, &store::settings(c)?)?
                 .ok_or_else(|| ApiError::not_found("chat"))

@@ -5,7 +5,10 @@ use std::fs::File;
 use std::path::Path;
 
 /// The numbered migrations, applied in order inside one transaction each.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/001_init.sql")),
+    (2, include_str!("../migrations/002_escalation.sql")),
+];
 
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]

@@ -174,6 +174,10 @@ pub struct SettingsPatch {
     pub save_to_crm_timeline: Option<bool>,
     pub eight_as_plus7: Option<bool>,
     pub notify_supervisors_all: Option<bool>,
+    /// Minutes (1–1440), or `null` to switch escalation off.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<u32>)]
+    pub escalate_after_minutes: Option<Option<u32>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -147,6 +147,27 @@ impl RunningHub {
     }
 }
 
+/// Every few seconds: escalate the chats that waited too long, and notify supervisors once.
+fn spawn_escalation(hub: Hub) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(store::ESCALATION_TICK);
+        loop {
+            every.tick().await;
+            match hub
+                .write(|c| Ok(store::escalation_tick(c, store::now_ms())?))
+                .await
+            {
+                Ok(notify) => {
+                    for (employee_id, event) in notify {
+                        hub.publish(HubEvent::Notify { employee_id, event });
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "escalation check failed"),
+            }
+        }
+    });
+}
+
 /// Reads a secret from the environment, else from `<dir>/<file>`, else makes one and writes it there (0600).
 fn secret(dir: &Path, env: &str, file: &str) -> anyhow::Result<String> {
     if let Ok(v) = std::env::var(env) {
@@ -205,6 +226,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
             format!("{url}/webhooks/provider/{}", hub.ingress_secret()),
         );
     }
+    spawn_escalation(hub.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = api::router(hub.clone());
     let task = tokio::spawn(async move {

@@ -5,8 +5,8 @@ use crate::json::*;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use switchboard_core::{
-    self as core, read_crm_phone, Badge, Channel, ChannelState, ChatEvent, CrmRef, Direction,
-    Employee, EntityKind, LinkedEntity, Role, Settings, TimelineWrite, Transport,
+    self as core, read_crm_phone, Badge, Channel, ChannelState, ChatEvent, ChatFacts, CrmRef,
+    Direction, Employee, EntityKind, LinkedEntity, Role, Settings, TimelineWrite, Transport,
 };
 
 pub type Db = rusqlite::Result<()>;
@@ -18,6 +18,15 @@ pub fn now() -> String {
 
 pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Milliseconds since the epoch of a time the hub wrote (0 if unreadable).
+fn time_ms(t: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(t).map_or(0, |t| t.timestamp_millis())
 }
 
 pub fn new_id() -> String {
@@ -62,13 +71,14 @@ pub fn ensure_workspace(conn: &Connection) -> Db {
 
 pub fn settings(conn: &Connection) -> rusqlite::Result<Settings> {
     conn.query_row(
-        "SELECT save_to_crm_timeline, eight_as_plus7, notify_supervisors_all FROM settings WHERE id = 1",
+        "SELECT save_to_crm_timeline, eight_as_plus7, notify_supervisors_all, escalate_after_minutes FROM settings WHERE id = 1",
         [],
         |r| {
             Ok(Settings {
                 save_to_crm_timeline: r.get(0)?,
                 eight_as_plus7: r.get(1)?,
                 notify_supervisors_all: r.get(2)?,
+                escalate_after_minutes: r.get(3)?,
             })
         },
     )
@@ -100,19 +110,34 @@ pub fn put_settings(
         ),
     ];
     let at = now();
+    let audit = |field: &str, old: String, new: String| {
+        conn.execute(
+            "INSERT INTO settings_audit (at, by, field, old, new) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![at, by, field, old, new],
+        )
+    };
     for (field, value, slot) in fields {
         if let Some(v) = value.filter(|v| v != slot) {
-            conn.execute(
-                "INSERT INTO settings_audit (at, by, field, old, new) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![at, by, field, slot.to_string(), v.to_string()],
-            )?;
+            audit(field, slot.to_string(), v.to_string())?;
             *slot = v;
         }
     }
+    if let Some(v) = patch
+        .escalate_after_minutes
+        .filter(|v| *v != new.escalate_after_minutes)
+    {
+        let show = |m: Option<u32>| m.map_or("off".to_owned(), |m| m.to_string());
+        audit(
+            "escalate_after_minutes",
+            show(new.escalate_after_minutes),
+            show(v),
+        )?;
+        new.escalate_after_minutes = v;
+    }
     if new != old {
         conn.execute(
-            "UPDATE settings SET save_to_crm_timeline = ?1, eight_as_plus7 = ?2, notify_supervisors_all = ?3 WHERE id = 1",
-            params![new.save_to_crm_timeline, new.eight_as_plus7, new.notify_supervisors_all],
+            "UPDATE settings SET save_to_crm_timeline = ?1, eight_as_plus7 = ?2, notify_supervisors_all = ?3, escalate_after_minutes = ?4 WHERE id = 1",
+            params![new.save_to_crm_timeline, new.eight_as_plus7, new.notify_supervisors_all, new.escalate_after_minutes],
         )?;
         record_change(conn, "settings", "")?;
         if new.eight_as_plus7 != old.eight_as_plus7 {
@@ -552,12 +577,23 @@ pub struct ChatRow {
     pub title: String,
     pub responsible_id: Option<String>,
     pub unanswered: u32,
+    pub escalated: bool,
     pub last_activity_at: String,
     pub last_message: Option<LastMessage>,
 }
 
+impl ChatRow {
+    pub fn facts(&self) -> ChatFacts<'_> {
+        ChatFacts {
+            responsible: self.responsible_id.as_deref(),
+            unanswered: self.unanswered,
+            escalated: self.escalated,
+        }
+    }
+}
+
 const CHAT_SELECT: &str = "SELECT c.id, c.channel_id, c.chat_type, c.chat_id, c.title, c.responsible_id, c.unanswered, \
-     c.last_activity_at, m.id, m.direction, m.text, m.at FROM chats c LEFT JOIN messages m ON m.id = c.last_message_id";
+     c.last_activity_at, m.id, m.direction, m.text, m.at, c.escalated FROM chats c LEFT JOIN messages m ON m.id = c.last_message_id";
 
 fn chat_row(r: &Row) -> rusqlite::Result<ChatRow> {
     let last_id: Option<String> = r.get(8)?;
@@ -578,6 +614,7 @@ fn chat_row(r: &Row) -> rusqlite::Result<ChatRow> {
         title: r.get(4)?,
         responsible_id: r.get(5)?,
         unanswered: r.get(6)?,
+        escalated: r.get(12)?,
         last_activity_at: r.get(7)?,
         last_message,
     })
@@ -610,12 +647,7 @@ pub fn chat_view(
     row: &ChatRow,
     settings: &Settings,
 ) -> rusqlite::Result<Option<ChatView>> {
-    let Some(badge) = core::badge(
-        viewer,
-        row.responsible_id.as_deref(),
-        row.unanswered,
-        settings,
-    ) else {
+    let Some(badge) = core::badge(viewer, &row.facts(), settings) else {
         return Ok(None);
     };
     Ok(Some(view_of(row, links(conn, &row.id)?, badge)))
@@ -659,12 +691,7 @@ pub fn visible_chats(conn: &Connection, viewer: &Employee) -> rusqlite::Result<V
     let mut out = Vec::new();
     for row in rows {
         let row = row?;
-        if let Some(badge) = core::badge(
-            viewer,
-            row.responsible_id.as_deref(),
-            row.unanswered,
-            &settings,
-        ) {
+        if let Some(badge) = core::badge(viewer, &row.facts(), &settings) {
             let crm = all_links.remove(&row.id).unwrap_or_default();
             out.push(view_of(&row, crm, badge));
         }
@@ -884,7 +911,7 @@ pub fn ingest(conn: &Connection, m: &Inbound) -> rusqlite::Result<Option<Ingeste
         m.author_id.as_deref(),
         status,
     )?;
-    apply_chat_event(conn, &chat, event)?;
+    apply_chat_event(conn, &chat, event, &m.at)?;
     let settings = settings(conn)?;
     mirror(
         conn,
@@ -898,12 +925,7 @@ pub fn ingest(conn: &Connection, m: &Inbound) -> rusqlite::Result<Option<Ingeste
         &settings,
     )?;
     let mut notify = Vec::new();
-    if dir == Direction::In {
-        let responsible: Option<String> = conn.query_row(
-            "SELECT responsible_id FROM chats WHERE id = ?1",
-            [&chat],
-            |r| r.get(0),
-        )?;
+    if let (Direction::In, Some(row)) = (dir, chat_row_by_id(conn, &chat)?) {
         let staff = employees(conn)?;
         let event = NotifyEvent {
             chat: chat.clone(),
@@ -914,7 +936,7 @@ pub fn ingest(conn: &Connection, m: &Inbound) -> rusqlite::Result<Option<Ingeste
                 &m.text
             }),
         };
-        for id in core::notify_recipients(&staff, responsible.as_deref(), &settings) {
+        for id in core::notify_recipients(&staff, &row.facts(), &settings) {
             notify.push((id, event.clone()));
         }
     }
@@ -953,20 +975,75 @@ fn insert_message(
     Ok(())
 }
 
-/// Applies an unanswered-count event to a chat (core decides the new count).
-pub fn apply_chat_event(conn: &Connection, chat: &str, event: ChatEvent) -> Db {
+/// Applies an unanswered-count event at time `at` to a chat (core decides the new count).
+/// The first unanswered client message starts the wait; an answer ends it and any escalation.
+pub fn apply_chat_event(conn: &Connection, chat: &str, event: ChatEvent, at: &str) -> Db {
     let count: u32 = conn.query_row("SELECT unanswered FROM chats WHERE id = ?1", [chat], |r| {
         r.get(0)
     })?;
     let new = core::unanswered_after(count, event);
-    if new != count {
-        conn.execute(
+    match (count, new) {
+        (0, n) if n > 0 => conn.execute(
+            "UPDATE chats SET unanswered = ?2, waiting_since = min(?3, ?4) WHERE id = ?1",
+            params![chat, new, at, now()],
+        )?,
+        (_, 0) => conn.execute(
+            "UPDATE chats SET unanswered = 0, waiting_since = NULL, escalated = 0 WHERE id = ?1",
+            params![chat],
+        )?,
+        _ => conn.execute(
             "UPDATE chats SET unanswered = ?2 WHERE id = ?1",
             params![chat, new],
-        )?;
-    }
+        )?,
+    };
     record_change(conn, "chat", chat)?;
     Ok(())
+}
+
+/// How often the hub looks for chats due to escalate.
+pub const ESCALATION_TICK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Escalates every chat due at `now_ms` (once each) and names the supervisors to notify.
+pub fn escalation_tick(
+    conn: &Connection,
+    now_ms: i64,
+) -> rusqlite::Result<Vec<(String, NotifyEvent)>> {
+    let settings = settings(conn)?;
+    if settings.escalate_after_minutes.is_none() {
+        return Ok(Vec::new());
+    }
+    let waiting: Vec<(String, u32, String)> = {
+        let mut stmt = conn.prepare(
+            "SELECT id, unanswered, waiting_since FROM chats \
+             WHERE unanswered > 0 AND escalated = 0 AND waiting_since IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let staff = employees(conn)?;
+    let mut notify = Vec::new();
+    for (chat, unanswered, since) in waiting {
+        let since_ms = time_ms(&since);
+        if !core::escalation_due(unanswered, since_ms, now_ms, &settings) {
+            continue;
+        }
+        conn.execute("UPDATE chats SET escalated = 1 WHERE id = ?1", [&chat])?;
+        record_change(conn, "chat", &chat)?;
+        let Some(row) = chat_row_by_id(conn, &chat)? else {
+            continue;
+        };
+        let minutes = (now_ms - since_ms) / 60_000;
+        let last = row.last_message.as_ref().map_or("", |m| m.text.as_str());
+        let event = NotifyEvent {
+            chat: chat.clone(),
+            title: row.title.clone(),
+            text: preview(&format!("{minutes} min without a reply: {last}")),
+        };
+        for id in core::escalation_recipients(&staff, &row.facts(), &settings) {
+            notify.push((id, event.clone()));
+        }
+    }
+    Ok(notify)
 }
 
 /// Writes a message to the built-in CRM's timeline as core decides (exactly once per entity:
@@ -1078,7 +1155,7 @@ pub fn reply(
         Some(author),
         "sent",
     )?;
-    apply_chat_event(conn, &chat.id, ChatEvent::EmployeeReply)?;
+    apply_chat_event(conn, &chat.id, ChatEvent::EmployeeReply, &at)?;
     if let Some(channel) = channel(conn, &chat.channel_id)? {
         let settings = settings(conn)?;
         mirror(

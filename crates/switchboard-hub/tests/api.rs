@@ -782,3 +782,79 @@ async fn the_demo_workspace_seeds_roles_channels_crm_and_chats() {
         "some chats are linked to the CRM"
     );
 }
+
+#[tokio::test]
+async fn escalation_turns_a_waiting_chat_red_for_supervisors_once_and_an_answer_ends_it() {
+    let mut t = T::new().await;
+    let (seller_id, seller) = t.employee("S", "seller", false).await;
+    let (boss_id, boss) = t.employee("B", "supervisor", false).await;
+    t.admin(
+        Method::POST,
+        "/api/v1/crm/contacts",
+        json!({"title": "C", "phones": ["+79164569812"], "responsible_id": seller_id}),
+    )
+    .await;
+    let (s, v) = t
+        .call(
+            &boss,
+            Method::PUT,
+            "/api/v1/settings",
+            json!({"escalate_after_minutes": 0}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    t.call(
+        &boss,
+        Method::PUT,
+        "/api/v1/settings",
+        json!({"escalate_after_minutes": 30}),
+    )
+    .await;
+    // The client writes now (the hub's own 5-second tick sees nothing due for 30 minutes).
+    let mut body = t.message("esc-1", "79164569812", "hello?", false);
+    body["messages"][0]["dateTime"] = json!(switchboard_hub::store::now());
+    assert_eq!(t.webhook(body).await.0, StatusCode::OK);
+    assert_eq!(t.badge(&boss).await, Some((1, json!("grey"))));
+
+    let tick = |minutes: i64| {
+        let hub = t.hub.hub.clone();
+        async move {
+            let at = switchboard_hub::store::now_ms() + minutes * 60_000;
+            hub.write(move |c| Ok(switchboard_hub::store::escalation_tick(c, at)?))
+                .await
+                .expect("tick")
+        }
+    };
+    assert!(tick(29).await.is_empty(), "not yet due");
+    let notified = tick(31).await;
+    assert_eq!(
+        notified.iter().map(|n| n.0.as_str()).collect::<Vec<_>>(),
+        [boss_id.as_str()]
+    );
+    assert!(
+        notified[0].1.text.contains("without a reply"),
+        "{:?}",
+        notified[0].1
+    );
+    assert!(tick(60).await.is_empty(), "supervisors are notified once");
+    assert_eq!(t.badge(&boss).await, Some((1, json!("red"))));
+    assert_eq!(t.badge(&seller).await, Some((1, json!("red"))));
+
+    let chat = t.chats(&seller).await[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    t.call(
+        &seller,
+        Method::POST,
+        "/api/v1/messages",
+        json!({"chat": chat, "text": "here", "idempotency_key": "e1"}),
+    )
+    .await;
+    t.client_writes("79164569812", "thanks").await;
+    assert_eq!(
+        t.badge(&boss).await,
+        Some((1, json!("grey"))),
+        "an answer ends the escalation"
+    );
+}

@@ -270,3 +270,35 @@ pub fn artifact(name: &str) -> Result<PathBuf> {
     std::fs::create_dir_all(&dir)?;
     Ok(dir.join(name))
 }
+
+/// The chat list as the window shows it: (title, badge colour, badge count) per row.
+pub async fn chat_rows(app: &fantoccini::Client) -> Result<Vec<(String, String, String)>> {
+    let rows = app
+        .execute(
+            "return Array.from(document.querySelectorAll('[data-testid=chat-row]')).map(r => \
+             [r.querySelector('[data-testid=chat-title]').textContent, r.dataset.badgeColor, r.dataset.badgeCount]);",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(rows)?)
+}
+
+/// Clicks the first element matching `css` (through the page, as a person's click would land).
+pub async fn click(app: &fantoccini::Client, css: &str) -> Result<()> {
+    app.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Css(css))
+        .await
+        .with_context(|| format!("waiting for {css}"))?
+        .click()
+        .await?;
+    Ok(())
+}
+
+/// Saves a screenshot of the window under `target/e2e/`.
+pub async fn screenshot(app: &fantoccini::Client, name: &str) -> Result<PathBuf> {
+    let path = artifact(name)?;
+    std::fs::write(&path, app.screenshot().await?)?;
+    eprintln!("screenshot: {}", path.display());
+    Ok(path)
+}

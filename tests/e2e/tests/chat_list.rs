@@ -144,15 +144,3 @@ async fn scenario(
     assert_eq!(chat_rows(app).await?.len(), 1);
     Ok(())
 }
-
-/// The chat list as the window shows it: (title, badge colour, badge count) per row.
-async fn chat_rows(app: &fantoccini::Client) -> Result<Vec<(String, String, String)>> {
-    let rows = app
-        .execute(
-            "return Array.from(document.querySelectorAll('[data-testid=chat-row]')).map(r => \
-             [r.querySelector('[data-testid=chat-title]').textContent, r.dataset.badgeColor, r.dataset.badgeCount]);",
-            vec![],
-        )
-        .await?;
-    Ok(serde_json::from_value(rows)?)
-}

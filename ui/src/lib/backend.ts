@@ -2,7 +2,7 @@
 // touches @tauri-apps/api, so tests hand components a mock instead.
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import type { AppState, ChatFilter, ChatListVm, CmdError, DemoEmployee, MessageVm } from './bindings';
+import type { AppState, ChatFilter, ChatListVm, CmdError, DemoEmployee, MessageVm, SettingChange } from './bindings';
 
 export interface Backend {
   appState(): Promise<AppState>;
@@ -14,6 +14,11 @@ export interface Backend {
   chatMessages(chat: string): Promise<MessageVm[]>;
   markAnswered(chat: string): Promise<void>;
   sendReply(chat: string, text: string): Promise<void>;
+  /** Tells Rust which chat the window shows (no notification for it while focused). */
+  setOpenChat(chat: string | null): Promise<void>;
+  updateSetting(change: SettingChange): Promise<void>;
+  /** Calls `f` with a chat id when a notification click asks to open it. */
+  onOpenChat(f: (chat: string) => void): () => void;
   /** Calls `f` whenever the local store changed; returns a function that stops it. */
   onStoreChanged(f: () => void): () => void;
   /** Calls `f` whenever the session (sign-in, online state) changed. */
@@ -26,8 +31,8 @@ export function errorMessage(e: unknown): string {
   return String(e);
 }
 
-function subscribe(event: string, f: () => void): () => void {
-  const stop = listen(event, () => f());
+function subscribe<T>(event: string, f: (payload: T) => void): () => void {
+  const stop = listen<T>(event, (e) => f(e.payload));
   return () => {
     void stop.then((un) => un());
   };
@@ -43,6 +48,9 @@ export const tauriBackend: Backend = {
   chatMessages: (chat) => invoke('chat_messages', { chat }),
   markAnswered: (chat) => invoke('mark_answered', { chat }),
   sendReply: (chat, text) => invoke('send_reply', { chat, text }),
-  onStoreChanged: (f) => subscribe('store-changed', f),
-  onSessionChanged: (f) => subscribe('session-changed', f),
+  setOpenChat: (chat) => invoke('set_open_chat', { chat }),
+  updateSetting: (change) => invoke('update_setting', { change }),
+  onStoreChanged: (f) => subscribe('store-changed', () => f()),
+  onSessionChanged: (f) => subscribe('session-changed', () => f()),
+  onOpenChat: (f) => subscribe<string>('open-chat', f),
 };

@@ -18,7 +18,13 @@ me: MeVm | null,
 /**
  * Live link to the hub up: events arrive and changes sync.
  */
-online: boolean, settings: Settings | null, };
+online: boolean, settings: Settings | null, 
+/**
+ * Supervisors may change the workspace settings; sellers see them read-only.
+ */
+can_edit_settings: boolean, };
+
+export type SettingChange = { "field": "save_to_crm_timeline", "value": boolean } | { "field": "eight_as_plus7", "value": boolean } | { "field": "notify_supervisors_all", "value": boolean } | { "field": "escalate_after_minutes", "value": number | null };
 
 export type MeVm = { id: string, name: string, role: Role, };
 
@@ -48,7 +54,12 @@ eight_as_plus7: boolean,
 /**
  * Setting 3: supervisors see every unanswered chat red and are notified of every message.
  */
-notify_supervisors_all: boolean, };
+notify_supervisors_all: boolean, 
+/**
+ * Beyond the seed: a chat unanswered this many minutes turns red for supervisors (and
+ * notifies them once) even with setting 3 off. `None`: off.
+ */
+escalate_after_minutes: number | null, };
 
 export type Role = "seller" | "supervisor" | "none";
 

@@ -27,6 +27,17 @@ const en = {
   unanswered: 'unanswered',
   back: 'Back',
   demo: 'Demo',
+  settings: 'Settings',
+  crmIntegration: 'CRM integration',
+  additional: 'Additional',
+  saveToTimeline: 'Save messages to the event feed of the lead, contact and deal',
+  eightAsPlus7: 'Treat CRM numbers written with 8 as +7 numbers',
+  notifySupervisorsAll: 'Notify supervisors about all messages',
+  notifySupervisorsAllHint: 'On: supervisors see every unanswered chat red and get every notification. Off: only their own chats; others are grey.',
+  escalate: 'Escalate to supervisors after',
+  minutes: 'minutes without a reply',
+  readOnly: 'Only supervisors can change these settings.',
+  close: 'Close',
 } as const;
 
 export type Key = keyof typeof en;
@@ -59,6 +70,17 @@ const ru: Record<Key, string> = {
   unanswered: 'без ответа',
   back: 'Назад',
   demo: 'Демо',
+  settings: 'Настройки',
+  crmIntegration: 'Интеграция с CRM',
+  additional: 'Дополнительно',
+  saveToTimeline: 'Сохранять сообщения в ленту событий лида, контакта и сделки',
+  eightAsPlus7: 'Номера, записанные в CRM через 8, считать номерами с +7',
+  notifySupervisorsAll: 'Уведомлять руководителей обо всех сообщениях',
+  notifySupervisorsAllHint: 'Включено: руководители видят все неотвеченные чаты красными и получают все уведомления. Выключено: только свои чаты, чужие — серые.',
+  escalate: 'Передавать руководителям чаты без ответа дольше',
+  minutes: 'минут',
+  readOnly: 'Изменять эти настройки могут только руководители.',
+  close: 'Закрыть',
 };
 
 export type Locale = 'ru' | 'en';

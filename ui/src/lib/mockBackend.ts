@@ -1,6 +1,6 @@
 // A Backend for UI tests: records calls, serves fixed view models, fires events on demand.
 import type { Backend } from './backend';
-import type { AppState, ChatFilter, ChatListVm, MessageVm } from './bindings';
+import type { AppState, ChatFilter, ChatListVm, MessageVm, SettingChange } from './bindings';
 
 export class MockBackend implements Backend {
   calls: string[] = [];
@@ -26,6 +26,9 @@ export class MockBackend implements Backend {
     this.storeListeners.push(f);
     return () => { this.storeListeners = this.storeListeners.filter((g) => g !== f); };
   }
+  async setOpenChat(chat: string | null) { this.calls.push(`setOpenChat:${chat}`); }
+  async updateSetting(change: SettingChange) { this.calls.push(`updateSetting:${JSON.stringify(change)}`); }
   onSessionChanged(_f: () => void) { return () => {}; }
+  onOpenChat(_f: (chat: string) => void) { return () => {}; }
   fireStoreChanged() { for (const f of this.storeListeners) f(); }
 }

@@ -1,6 +1,7 @@
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import Workspace from './Workspace.svelte';
+import SettingsView from './SettingsView.svelte';
 import { MockBackend } from './mockBackend';
 import type { ChatRowVm, SessionVm } from './bindings';
 import { pickLocale, translator } from './i18n';
@@ -11,6 +12,7 @@ const session: SessionVm = {
   me: { id: 'e1', name: 'Anna', role: 'supervisor' },
   online: true,
   settings: null,
+  can_edit_settings: true,
 };
 
 function row(id: string, color: 'red' | 'grey' | null, count: number, title: string): ChatRowVm {
@@ -61,5 +63,26 @@ describe('i18n', () => {
     expect(pickLocale([])).toBe('en');
     expect(translator('ru')('filterMine')).toBe('Мне ответить');
     expect(translator('en')('filterMine')).toBe('Mine to answer');
+  });
+});
+
+describe('SettingsView', () => {
+  const settings = { save_to_crm_timeline: true, eight_as_plus7: true, notify_supervisors_all: false, escalate_after_minutes: null };
+
+  it('lets a supervisor flip "notify supervisors about all messages"', async () => {
+    const backend = new MockBackend();
+    render(SettingsView, { backend, session: { ...session, settings }, onclose: () => {} });
+    const box = (await screen.findByTestId('setting-notify-supervisors-all')) as HTMLInputElement;
+    expect(box.checked).toBe(false);
+    await fireEvent.click(box);
+    await waitFor(() => expect(backend.calls).toContain('updateSetting:{"field":"notify_supervisors_all","value":true}'));
+  });
+
+  it('shows a seller the settings read-only', async () => {
+    const backend = new MockBackend();
+    const seller = { ...session, settings, can_edit_settings: false, me: { id: 's', name: 'S', role: 'seller' as const } };
+    render(SettingsView, { backend, session: seller, onclose: () => {} });
+    const boxes = ['save-to-timeline', 'eight-as-plus7', 'notify-supervisors-all', 'escalate'];
+    for (const id of boxes) expect(((await screen.findByTestId(`setting-${id}`)) as HTMLInputElement).disabled).toBe(true);
   });
 });
