@@ -403,20 +403,22 @@ async fn send_reply(state: State<'_, App>, chat: String, text: String) -> CmdRes
     Ok(())
 }
 
-/// Where this desktop keeps its files: `--data-dir DIR`, else `SWITCHBOARD_DATA_DIR`, else the
-/// OS app-data dir. (Tests give each app its own; two instances must not share one.)
-fn data_dir(app: &AppHandle) -> anyhow::Result<PathBuf> {
-    let mut args = std::env::args_os().skip(1);
-    let from_args = std::iter::from_fn(|| args.next())
-        .collect::<Vec<_>>()
-        .windows(2)
+/// A data directory chosen on the command line (`--data-dir DIR`) or by `SWITCHBOARD_DATA_DIR`:
+/// a separate profile. Tests give each app its own.
+fn profile_dir() -> Option<PathBuf> {
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    args.windows(2)
         .find(|w| w[0] == "--data-dir")
-        .map(|w| PathBuf::from(&w[1]));
-    let dir =
-        match from_args.or_else(|| std::env::var_os("SWITCHBOARD_DATA_DIR").map(PathBuf::from)) {
-            Some(d) => d,
-            None => app.path().app_data_dir()?,
-        };
+        .map(|w| PathBuf::from(&w[1]))
+        .or_else(|| std::env::var_os("SWITCHBOARD_DATA_DIR").map(PathBuf::from))
+}
+
+/// Where this desktop keeps its files: the profile's directory, else the OS app-data dir.
+fn data_dir(app: &AppHandle) -> anyhow::Result<PathBuf> {
+    let dir = match profile_dir() {
+        Some(d) => d,
+        None => app.path().app_data_dir()?,
+    };
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
@@ -467,7 +469,14 @@ pub fn run() {
         )
         .with_writer(std::io::stderr)
         .init();
-    let result = tauri::Builder::default()
+    let mut builder = tauri::Builder::default();
+    if profile_dir().is_none() {
+        // One app per user: a second launch brings the running window forward.
+        builder = builder.plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            tray::show_window(app)
+        }));
+    }
+    let result = builder
         .setup(|app| {
             let dir = data_dir(app.handle())?;
             let store = LocalStore::open(&dir.join("local.db"))

@@ -53,7 +53,6 @@ pub fn build(
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon(TrayState::Calm)?)
         .tooltip("Switchboard")
-        .title("Switchboard")
         .menu(&menu)
         .on_menu_event(move |app, event| match event.id.as_ref() {
             "open" => show_window(app),
@@ -73,6 +72,12 @@ pub fn update(app: &AppHandle, c: Counters, russian: bool) {
             let _ = tray.set_icon(Some(img));
         }
         let _ = tray.set_tooltip(Some(&text));
+        // Linux panels show no tooltips for app indicators: the totals go in its label.
+        let label = match c.tray_state() {
+            TrayState::Calm => String::new(),
+            _ => format!("{} · {}", c.red, c.grey),
+        };
+        let _ = tray.set_title(Some(&label));
     }
     if let Some(w) = app.get_webview_window("main") {
         let title = match c.tray_state() {

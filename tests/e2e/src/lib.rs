@@ -120,9 +120,13 @@ impl Hub {
 /// One `Notify` call the recorder received.
 #[derive(Debug, Clone)]
 pub struct Notification {
+    pub id: u32,
     pub app_name: String,
     pub summary: String,
     pub body: String,
+    pub actions: Vec<String>,
+    /// When the call arrived.
+    pub at: Instant,
 }
 
 /// A notification server that owns `org.freedesktop.Notifications` and records each `Notify`.
@@ -141,21 +145,29 @@ impl RecorderIface {
     fn notify(
         &self,
         app_name: String,
-        _replaces_id: u32,
+        replaces_id: u32,
         _app_icon: String,
         summary: String,
         body: String,
-        _actions: Vec<String>,
+        actions: Vec<String>,
         _hints: HashMap<String, zbus::zvariant::OwnedValue>,
         _expire_timeout: i32,
     ) -> u32 {
         let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        let id = if replaces_id > 0 {
+            replaces_id
+        } else {
+            calls.len() as u32 + 1
+        };
         calls.push(Notification {
+            id,
             app_name,
             summary,
             body,
+            actions,
+            at: Instant::now(),
         });
-        calls.len() as u32
+        id
     }
 
     fn get_capabilities(&self) -> Vec<String> {
@@ -193,6 +205,180 @@ impl Recorder {
 
     pub fn calls(&self) -> Vec<Notification> {
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The user clicks the notification: `ActionInvoked(id, "default")`, as a server sends it.
+    pub async fn click(&self, id: u32) -> Result<()> {
+        self._conn
+            .emit_signal(
+                None::<()>,
+                "/org/freedesktop/Notifications",
+                "org.freedesktop.Notifications",
+                "ActionInvoked",
+                &(id, "default"),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// A fake `org.kde.StatusNotifierWatcher`: the app's tray icon registers with it, and the test
+/// reads the item's properties and clicks its menu through D-Bus, as a panel would.
+pub struct TrayWatcher {
+    conn: zbus::Connection,
+    items: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+struct WatcherIface {
+    items: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+#[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
+impl WatcherIface {
+    fn register_status_notifier_item(
+        &self,
+        service: String,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+    ) {
+        let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
+        // The argument is an object path (libayatana) or a bus name (others).
+        let (name, path) = if service.starts_with('/') {
+            (sender, service)
+        } else {
+            (service, "/StatusNotifierItem".to_owned())
+        };
+        self.items
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((name, path));
+    }
+
+    fn register_status_notifier_host(&self, _service: String) {}
+
+    #[zbus(property)]
+    fn registered_status_notifier_items(&self) -> Vec<String> {
+        self.items
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(n, p)| format!("{n}{p}"))
+            .collect()
+    }
+
+    #[zbus(property)]
+    fn is_status_notifier_host_registered(&self) -> bool {
+        true
+    }
+
+    #[zbus(property)]
+    fn protocol_version(&self) -> i32 {
+        0
+    }
+}
+
+/// One dbusmenu item: id and label.
+#[derive(Debug, Clone)]
+pub struct MenuItem {
+    pub id: i32,
+    pub label: String,
+    pub toggle_state: Option<i32>,
+}
+
+type Layout = (
+    i32,
+    HashMap<String, zbus::zvariant::OwnedValue>,
+    Vec<zbus::zvariant::OwnedValue>,
+);
+
+impl TrayWatcher {
+    pub async fn start() -> Result<TrayWatcher> {
+        let items = Arc::new(Mutex::new(Vec::new()));
+        let conn = zbus::connection::Builder::session()?
+            .name("org.kde.StatusNotifierWatcher")?
+            .serve_at(
+                "/StatusNotifierWatcher",
+                WatcherIface {
+                    items: items.clone(),
+                },
+            )?
+            .build()
+            .await?;
+        Ok(TrayWatcher { conn, items })
+    }
+
+    /// The registered item (bus name, object path), once the app has registered.
+    pub fn item(&self) -> Option<(String, String)> {
+        self.items
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .last()
+            .cloned()
+    }
+
+    async fn proxy(
+        &self,
+        iface: &'static str,
+        path: Option<String>,
+    ) -> Result<zbus::Proxy<'static>> {
+        let (name, item_path) = self.item().context("no tray item registered")?;
+        Ok(zbus::Proxy::new(&self.conn, name, path.unwrap_or(item_path), iface).await?)
+    }
+
+    /// A string property of the StatusNotifierItem (`Status`, `IconName`, `XAyatanaLabel`, …).
+    pub async fn property(&self, name: &str) -> Result<String> {
+        let p = self.proxy("org.kde.StatusNotifierItem", None).await?;
+        Ok(p.get_property::<String>(name).await?)
+    }
+
+    async fn menu(&self) -> Result<zbus::Proxy<'static>> {
+        let p = self.proxy("org.kde.StatusNotifierItem", None).await?;
+        let path: zbus::zvariant::OwnedObjectPath = p.get_property("Menu").await?;
+        self.proxy("com.canonical.dbusmenu", Some(path.to_string()))
+            .await
+    }
+
+    /// The top-level menu items.
+    pub async fn menu_items(&self) -> Result<Vec<MenuItem>> {
+        let menu = self.menu().await?;
+        let (_, (_, _, children)): (u32, Layout) = menu
+            .call("GetLayout", &(0i32, -1i32, Vec::<String>::new()))
+            .await?;
+        let mut items = Vec::new();
+        for child in children {
+            let (id, props, _): Layout = child.try_into()?;
+            let text = |k: &str| {
+                props
+                    .get(k)
+                    .and_then(|v| String::try_from(v.try_clone().ok()?).ok())
+            };
+            let toggle = props
+                .get("toggle-state")
+                .and_then(|v| i32::try_from(v.try_clone().ok()?).ok());
+            items.push(MenuItem {
+                id,
+                label: text("label").unwrap_or_default().replace('_', ""),
+                toggle_state: toggle,
+            });
+        }
+        Ok(items)
+    }
+
+    /// Clicks the menu item whose label is `label`.
+    pub async fn click(&self, label: &str) -> Result<()> {
+        let item = self
+            .menu_items()
+            .await?
+            .into_iter()
+            .find(|i| i.label == label)
+            .with_context(|| format!("no tray menu item {label:?}"))?;
+        let menu = self.menu().await?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs() as u32;
+        let data = zbus::zvariant::Value::from("");
+        menu.call::<_, _, ()>("Event", &(item.id, "clicked", data, now))
+            .await?;
+        Ok(())
     }
 }
 
@@ -301,4 +487,53 @@ pub async fn screenshot(app: &fantoccini::Client, name: &str) -> Result<PathBuf>
     std::fs::write(&path, app.screenshot().await?)?;
     eprintln!("screenshot: {}", path.display());
     Ok(path)
+}
+
+/// Signs in through the Connect form and waits until the window shows `name` online.
+pub async fn sign_in(
+    app: &fantoccini::Client,
+    hub_url: &str,
+    token: &str,
+    name: &str,
+) -> Result<()> {
+    let wait = Duration::from_secs(20);
+    let url = app
+        .wait()
+        .at_most(wait)
+        .for_element(fantoccini::Locator::Css("[data-testid=hub-url]"))
+        .await?;
+    url.clear().await?;
+    url.send_keys(hub_url).await?;
+    app.find(fantoccini::Locator::Css("[data-testid=hub-token]"))
+        .await?
+        .send_keys(token)
+        .await?;
+    click(app, "[data-testid=connect]").await?;
+    until(&format!("{name} signed in and online"), wait, || async {
+        let state = app
+            .execute(
+                "const n = document.querySelector('[data-testid=me-name]'); \
+                 const o = document.querySelector('[data-testid=online]'); \
+                 return [n ? n.textContent : '', o ? o.dataset.online : ''];",
+                vec![],
+            )
+            .await?;
+        Ok(state == serde_json::json!([name, "true"]))
+    })
+    .await
+}
+
+/// A client message on a channel, as the provider's webhook carries it.
+pub fn client_message(
+    id: &str,
+    channel_id: &str,
+    phone: &str,
+    name: &str,
+    text: &str,
+) -> serde_json::Value {
+    serde_json::json!({"messages": [{
+        "messageId": id, "channelId": channel_id, "chatType": "whatsapp", "chatId": phone,
+        "dateTime": "2026-11-25T10:00:00.000Z", "type": "text", "status": "inbound", "isEcho": false,
+        "text": text, "contact": {"name": name}
+    }]})
 }

@@ -2,7 +2,6 @@
 //! badge, and the seller — only the seller — gets a native notification.
 
 use anyhow::{Context, Result};
-use fantoccini::Locator;
 use reqwest::Method;
 use serde_json::json;
 use std::time::Duration;
@@ -59,43 +58,17 @@ async fn scenario(
     seller_token: &str,
 ) -> Result<()> {
     // Sign in the way a person does: the Connect form.
-    app.wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("[data-testid=hub-url]"))
-        .await?;
-    let url_input = app.find(Locator::Css("[data-testid=hub-url]")).await?;
-    url_input.clear().await?;
-    url_input.send_keys(&hub.url).await?;
-    app.find(Locator::Css("[data-testid=hub-token]"))
-        .await?
-        .send_keys(seller_token)
-        .await?;
-    app.find(Locator::Css("[data-testid=connect]"))
-        .await?
-        .click()
-        .await?;
-    until("the seller's name in the window", WAIT, || async {
-        Ok(
-            match app.find(Locator::Css("[data-testid=me-name]")).await {
-                Ok(el) => el.text().await? == "Selma Seller",
-                Err(_) => false,
-            },
-        )
-    })
-    .await?;
-    until("the live link to the hub", WAIT, || async {
-        let el = app.find(Locator::Css("[data-testid=online]")).await?;
-        Ok(el.attr("data-online").await?.as_deref() == Some("true"))
-    })
-    .await?;
+    sign_in(app, &hub.url, seller_token, "Selma Seller").await?;
 
     // A new client writes on WhatsApp: nobody is responsible, the seller receives new clients.
     let status = hub
-        .webhook(json!({"messages": [{
-            "messageId": "e2e-msg-1", "channelId": channel_id, "chatType": "whatsapp", "chatId": "79164569812",
-            "dateTime": "2026-11-25T10:00:00.000Z", "type": "text", "status": "inbound", "isEcho": false,
-            "text": "Здравствуйте! Есть доставка?", "contact": {"name": "Ирина"}
-        }]}))
+        .webhook(client_message(
+            "e2e-msg-1",
+            channel_id,
+            "79164569812",
+            "Ирина",
+            "Здравствуйте! Есть доставка?",
+        ))
         .await?;
     assert_eq!(status, 200);
 

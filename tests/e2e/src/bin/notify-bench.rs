@@ -1,0 +1,78 @@
+//! Webhook → `Notify` on D-Bus with the real desktop app: p50/p95/p99 over 100 client messages.
+//! Prints figures, asserts nothing. Run under a display and a private bus:
+//! `xvfb-run -a dbus-run-session -- cargo run --release -p switchboard-e2e --bin notify-bench`
+//! (after `make build`; it drives target/debug/switchboard).
+
+use anyhow::{Context, Result};
+use reqwest::Method;
+use serde_json::json;
+use std::time::{Duration, Instant};
+use switchboard_e2e::*;
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100);
+    let recorder = Recorder::start().await?;
+    let hub = Hub::start()?;
+    let channel = hub
+        .admin(
+            Method::POST,
+            "/api/v1/channels",
+            json!({"transport": "whatsapp", "name": "WA"}),
+        )
+        .await?;
+    let channel_id = channel["id"].as_str().context("id")?.to_owned();
+    let seller = hub
+        .admin(
+            Method::POST,
+            "/api/v1/employees",
+            json!({"name": "Bench", "role": "seller", "receives_new_clients": true}),
+        )
+        .await?;
+    let driver = Driver::start().await?;
+    let data = tempfile::tempdir()?;
+    let app = driver.launch(data.path()).await?;
+    sign_in(
+        &app,
+        &hub.url,
+        seller["token"].as_str().context("token")?,
+        "Bench",
+    )
+    .await?;
+    let mut samples = Vec::with_capacity(n);
+    for i in 0..n {
+        let before = recorder.calls().len();
+        let phone = format!("7916{:07}", i);
+        let t0 = Instant::now();
+        let status = hub
+            .webhook(client_message(
+                &format!("nb{i}"),
+                &channel_id,
+                &phone,
+                &format!("Client {i}"),
+                "ping",
+            ))
+            .await?;
+        anyhow::ensure!(status == 200, "webhook answered {status}");
+        until("the Notify call", Duration::from_secs(10), || async {
+            Ok(recorder.calls().len() > before)
+        })
+        .await?;
+        let call = recorder.calls()[before].clone();
+        samples.push(call.at.duration_since(t0));
+    }
+    app.close().await?;
+    samples.sort();
+    let p = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+    println!(
+        "webhook → Notify on D-Bus (real app, debug build): n={n} p50={:.1?} p95={:.1?} p99={:.1?} max={:.1?}",
+        p(0.5),
+        p(0.95),
+        p(0.99),
+        samples[samples.len() - 1]
+    );
+    Ok(())
+}

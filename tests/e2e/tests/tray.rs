@@ -1,0 +1,170 @@
+//! The tray as a desktop panel sees it (a fake StatusNotifierWatcher on the private bus): its
+//! icon and label follow the totals, a notification click opens the chat, and Do not disturb
+//! clicked in the tray menu silences the next notification.
+
+use anyhow::{Context, Result};
+use reqwest::Method;
+use serde_json::json;
+use std::time::Duration;
+use switchboard_e2e::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tray_follows_the_totals_and_do_not_disturb_silences() -> Result<()> {
+    let watcher = TrayWatcher::start().await?;
+    let recorder = Recorder::start().await?;
+    let hub = Hub::start()?;
+    let channel = hub
+        .admin(
+            Method::POST,
+            "/api/v1/channels",
+            json!({"transport": "whatsapp", "name": "WA"}),
+        )
+        .await?;
+    let channel_id = channel["id"].as_str().context("channel id")?.to_owned();
+    let seller = hub
+        .admin(
+            Method::POST,
+            "/api/v1/employees",
+            json!({"name": "Tanya", "role": "seller", "receives_new_clients": true}),
+        )
+        .await?;
+    let token = seller["token"].as_str().context("token")?.to_owned();
+    let driver = Driver::start().await?;
+    let data = tempfile::tempdir()?;
+    let app = driver.launch(data.path()).await?;
+    let result = scenario(&app, &hub, &watcher, &recorder, &channel_id, &token).await;
+    if result.is_err() {
+        let _ = screenshot(&app, "tray-failure.png").await;
+    }
+    app.close().await?;
+    result
+}
+
+async fn scenario(
+    app: &fantoccini::Client,
+    hub: &Hub,
+    watcher: &TrayWatcher,
+    recorder: &Recorder,
+    channel_id: &str,
+    token: &str,
+) -> Result<()> {
+    until("the tray item registered", WAIT, || async {
+        Ok(watcher.item().is_some())
+    })
+    .await?;
+    assert_eq!(watcher.property("Status").await?, "Active");
+    let calm_icon = watcher.property("IconName").await?;
+    sign_in(app, &hub.url, token, "Tanya").await?;
+
+    // A client writes: one red chat → red icon, label "1 · 0".
+    assert_eq!(
+        hub.webhook(client_message(
+            "t1",
+            channel_id,
+            "79160000001",
+            "Oleg",
+            "Hello"
+        ))
+        .await?,
+        200
+    );
+    until("the tray label 1 · 0", WAIT, || async {
+        Ok(watcher.property("XAyatanaLabel").await? == "1 · 0")
+    })
+    .await?;
+    let red_icon = watcher.property("IconName").await?;
+    assert_ne!(red_icon, calm_icon, "the icon changes with the state");
+
+    // Clicking the notification opens that chat in the window.
+    until("the notification", WAIT, || async {
+        Ok(!recorder.calls().is_empty())
+    })
+    .await?;
+    let first = recorder.calls()[0].clone();
+    assert!(first.actions.contains(&"default".to_owned()), "{first:?}");
+    recorder.click(first.id).await?;
+    until("the conversation with Oleg open", WAIT, || async {
+        let title = app
+            .execute("const h = document.querySelector('[data-testid=conversation] h2'); return h ? h.textContent : '';", vec![])
+            .await?;
+        Ok(title == json!("Oleg"))
+    })
+    .await?;
+
+    // The menu has Open, Do not disturb, Quit; Do not disturb silences the next notification.
+    let labels: Vec<String> = watcher
+        .menu_items()
+        .await?
+        .into_iter()
+        .map(|i| i.label)
+        .collect();
+    assert!(
+        labels.contains(&"Open".into()) && labels.contains(&"Quit".into()),
+        "{labels:?}"
+    );
+    watcher.click("Do not disturb").await?;
+    until("Do not disturb checked", WAIT, || async {
+        let items = watcher.menu_items().await?;
+        Ok(items
+            .iter()
+            .any(|i| i.label == "Do not disturb" && i.toggle_state == Some(1)))
+    })
+    .await?;
+    assert_eq!(
+        hub.webhook(client_message(
+            "t2",
+            channel_id,
+            "79160000002",
+            "Silent Sam",
+            "shh"
+        ))
+        .await?,
+        200
+    );
+    until("Sam's chat in the window", WAIT, || async {
+        Ok(chat_rows(app)
+            .await?
+            .iter()
+            .any(|(title, color, _)| title == "Silent Sam" && color == "red"))
+    })
+    .await?;
+    watcher.click("Do not disturb").await?;
+    until("Do not disturb unchecked", WAIT, || async {
+        let items = watcher.menu_items().await?;
+        Ok(items
+            .iter()
+            .any(|i| i.label == "Do not disturb" && i.toggle_state == Some(0)))
+    })
+    .await?;
+    assert_eq!(
+        hub.webhook(client_message(
+            "t3",
+            channel_id,
+            "79160000003",
+            "Loud Lena",
+            "hi!"
+        ))
+        .await?,
+        200
+    );
+    until("Lena's notification", WAIT, || async {
+        Ok(recorder
+            .calls()
+            .iter()
+            .any(|n| n.summary.contains("Loud Lena")))
+    })
+    .await?;
+    let summaries: Vec<String> = recorder.calls().into_iter().map(|n| n.summary).collect();
+    assert!(
+        !summaries.iter().any(|s| s.contains("Silent Sam")),
+        "Do not disturb let one through: {summaries:?}"
+    );
+    until("the tray label 3 · 0", WAIT, || async {
+        Ok(watcher.property("XAyatanaLabel").await? == "3 · 0")
+    })
+    .await?;
+    screenshot(app, "tray-seller.png").await?;
+    Ok(())
+}
