@@ -108,22 +108,32 @@ fn main() {
         // 1. webhook → notify.
         let mut events = Events::open(&http, &hub.url, &token).await;
         let mut samples = Vec::with_capacity(1000);
-        for i in 0..1000 {
+        let total: usize = std::env::var("BENCH_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+        for i in 0..total {
             let marker = format!("bench message {i}");
             let body = json!({"messages": [{"messageId": format!("b{i}"), "channelId": ch["id"], "chatType": "whatsapp",
                 "chatId": format!("7916{:07}", i % 50), "dateTime": switchboard_hub::store::now(), "status": "inbound", "text": marker}]});
             let t0 = Instant::now();
             let resp = http.post(&webhook).json(&body).send().await.expect("webhook");
             assert!(resp.status().is_success());
-            loop {
-                let (event, data) = events.next().await;
-                if event == "notify" && data.contains(&marker) {
-                    break;
+            let wait = async {
+                loop {
+                    let (event, data) = events.next().await;
+                    if event == "notify" && data.contains(&marker) {
+                        break;
+                    }
                 }
+            };
+            if tokio::time::timeout(Duration::from_secs(10), wait).await.is_err() {
+                panic!("no notify for message {i} within 10 s");
             }
             samples.push(t0.elapsed());
+            if std::env::var_os("BENCH_TRACE").is_some() && i % 100 == 0 {
+                eprintln!("{i} done");
+            }
         }
         report("webhook → notify event (1 subscriber, loopback)", samples);
+        eprintln!("part 2: 50 clients");
 
         // 2. settings flip → 50 clients synced.
         let mut clients = Vec::new();
@@ -160,7 +170,9 @@ fn main() {
                 }
             });
             let put = http.put(format!("{}/api/v1/settings", hub.url)).bearer_auth(&admin).json(&json!({"notify_supervisors_all": value})).send();
-            let (times, resp) = tokio::join!(futures_util::future::join_all(waits), put);
+            let all = tokio::time::timeout(Duration::from_secs(10), futures_util::future::join_all(waits));
+            let (times, resp) = tokio::join!(all, put);
+            let times = times.unwrap_or_else(|_| panic!("flip {flip}: not every client synced within 10 s"));
             assert!(resp.expect("put").status().is_success());
             flips.extend(times);
         }

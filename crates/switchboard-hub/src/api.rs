@@ -642,6 +642,7 @@ async fn events(
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let me = employee(caller)?;
     let rx = hub.subscribe();
+    let closed = hub.closed();
     let cursor = hub.read(|c| Ok(store::last_seq(c)?)).await?;
     // First a `change` with the current cursor, so a (re)connected client syncs at once.
     let first = futures_util::stream::once(async move { Ok(change_event(cursor)) });
@@ -665,7 +666,8 @@ async fn events(
             return Some((Ok(event), (rx, me, hub)));
         }
     });
-    Ok(Sse::new(first.chain(live)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok(Sse::new(first.chain(live).take_until(closed))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
 fn change_event(cursor: i64) -> Event {

@@ -44,6 +44,8 @@ pub struct Hub {
     conn: Arc<Mutex<Connection>>,
     events: broadcast::Sender<HubEvent>,
     ingress_secret: Arc<str>,
+    /// Flips to true when the hub shuts down: live event streams end then.
+    closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Hub {
@@ -52,6 +54,20 @@ impl Hub {
             conn: Arc::new(Mutex::new(conn)),
             events: broadcast::channel(4096).0,
             ingress_secret: ingress_secret.into(),
+            closing: Arc::new(tokio::sync::watch::channel(false).0),
+        }
+    }
+
+    /// Ends every live event stream (they would otherwise keep a graceful shutdown waiting).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves when the hub shuts down.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.closing.subscribe();
+        async move {
+            let _ = rx.wait_for(|closing| *closing).await;
         }
     }
 
@@ -135,6 +151,7 @@ pub struct RunningHub {
 impl RunningHub {
     /// Stops serving and waits for open requests to finish.
     pub async fn stop(mut self) {
+        self.hub.close();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

@@ -858,3 +858,28 @@ async fn escalation_turns_a_waiting_chat_red_for_supervisors_once_and_an_answer_
         "an answer ends the escalation"
     );
 }
+
+#[tokio::test]
+async fn stopping_the_hub_ends_live_event_streams_instead_of_waiting_for_them() {
+    use futures_util::StreamExt;
+    let t = T::new().await;
+    let (_, seller) = t.employee("S", "seller", true).await;
+    let mut events = t
+        .http
+        .get(format!("{}/api/v1/events", t.hub.url))
+        .bearer_auth(seller)
+        .send()
+        .await
+        .expect("events")
+        .bytes_stream();
+    let first = events.next().await.expect("open").expect("chunk");
+    assert!(String::from_utf8_lossy(&first).contains("event: change"));
+    // Regression: a graceful shutdown used to wait forever for connected desktops.
+    tokio::time::timeout(std::time::Duration::from_secs(10), t.hub.stop())
+        .await
+        .expect("the hub stops while a desktop is connected");
+    assert!(
+        events.next().await.is_none_or(|r| r.is_err()),
+        "the stream ended"
+    );
+}

@@ -127,6 +127,8 @@ pub struct Notification {
     pub actions: Vec<String>,
     /// When the call arrived.
     pub at: Instant,
+    /// The process that sent it.
+    pub pid: Option<u32>,
 }
 
 /// A notification server that owns `org.freedesktop.Notifications` and records each `Notify`.
@@ -142,7 +144,7 @@ struct RecorderIface {
 #[zbus::interface(name = "org.freedesktop.Notifications")]
 impl RecorderIface {
     #[allow(clippy::too_many_arguments, reason = "the D-Bus method's signature")]
-    fn notify(
+    async fn notify(
         &self,
         app_name: String,
         replaces_id: u32,
@@ -152,7 +154,20 @@ impl RecorderIface {
         actions: Vec<String>,
         _hints: HashMap<String, zbus::zvariant::OwnedValue>,
         _expire_timeout: i32,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(connection)] conn: &zbus::Connection,
     ) -> u32 {
+        let at = Instant::now();
+        let pid = match header.sender() {
+            Some(sender) => match zbus::fdo::DBusProxy::new(conn).await {
+                Ok(dbus) => dbus
+                    .get_connection_unix_process_id(sender.clone().into())
+                    .await
+                    .ok(),
+                Err(_) => None,
+            },
+            None => None,
+        };
         let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
         let id = if replaces_id > 0 {
             replaces_id
@@ -165,7 +180,8 @@ impl RecorderIface {
             summary,
             body,
             actions,
-            at: Instant::now(),
+            at,
+            pid,
         });
         id
     }
@@ -382,32 +398,44 @@ impl TrayWatcher {
     }
 }
 
-/// tauri-driver on its default ports, launching WebKitWebDriver.
+/// tauri-driver, launching WebKitWebDriver (one app per driver).
 pub struct Driver {
+    port: u16,
     _proc: Proc,
 }
 
 impl Driver {
+    /// On the default ports (4444, WebKitWebDriver on 4445).
     pub async fn start() -> Result<Driver> {
+        Driver::start_on(4444, 4445).await
+    }
+
+    pub async fn start_on(port: u16, native_port: u16) -> Result<Driver> {
         let exe = std::env::var_os("TAURI_DRIVER")
             .map(PathBuf::from)
             .unwrap_or_else(|| "tauri-driver".into());
         let proc = Proc(
             Command::new(&exe)
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--native-port",
+                    &native_port.to_string(),
+                ])
                 .spawn()
                 .with_context(|| format!("starting {}", exe.display()))?,
         );
         until(
-            "tauri-driver listening on 127.0.0.1:4444",
+            &format!("tauri-driver listening on 127.0.0.1:{port}"),
             Duration::from_secs(20),
             || async {
-                Ok(tokio::net::TcpStream::connect("127.0.0.1:4444")
+                Ok(tokio::net::TcpStream::connect(("127.0.0.1", port))
                     .await
                     .is_ok())
             },
         )
         .await?;
-        Ok(Driver { _proc: proc })
+        Ok(Driver { port, _proc: proc })
     }
 
     /// Launches the desktop app with its own data directory and returns the WebDriver session.
@@ -425,7 +453,7 @@ impl Driver {
             hyper_util::client::legacy::connect::HttpConnector::new(),
         )
         .capabilities(caps)
-        .connect("http://127.0.0.1:4444")
+        .connect(&format!("http://127.0.0.1:{}", self.port))
         .await
         .context("creating the WebDriver session")?;
         Ok(client)
@@ -536,4 +564,26 @@ pub fn client_message(
         "dateTime": "2026-11-25T10:00:00.000Z", "type": "text", "status": "inbound", "isEcho": false,
         "text": text, "contact": {"name": name}
     }]})
+}
+
+/// The pid of the app started with `--data-dir dir` (found in /proc).
+pub fn pid_of_profile(dir: &std::path::Path) -> Option<u32> {
+    let needle = dir.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            let args: Vec<String> = cmdline
+                .split(|b| *b == 0)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            let is_app = args.first().is_some_and(|a| a.ends_with("/switchboard"));
+            (is_app
+                && args
+                    .windows(2)
+                    .any(|w| w[0] == "--data-dir" && w[1] == needle))
+            .then_some(pid)
+        })
 }
