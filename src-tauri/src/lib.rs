@@ -315,12 +315,10 @@ async fn chat_messages(
     if let Some(client) = state.session.lock().await.client.clone() {
         let chat = chat.clone();
         tauri::async_runtime::spawn(async move {
-            let url = client.url(&format!("/api/v1/chats/{chat}/messages?limit=100"));
+            let path = format!("/api/v1/chats/{chat}/messages?limit=100");
             let fetched = async {
                 client
-                    .http
-                    .get(url)
-                    .bearer_auth(&client.token)
+                    .request(reqwest::Method::GET, &path)
                     .send()
                     .await?
                     .error_for_status()?
@@ -348,9 +346,7 @@ fn set_open_chat(state: State<'_, App>, chat: Option<String>) {
 async fn update_setting(state: State<'_, App>, change: SettingChange) -> CmdResult<()> {
     let c = client(&state).await?;
     let resp = c
-        .http
-        .put(c.url("/api/v1/settings"))
-        .bearer_auth(&c.token)
+        .request(reqwest::Method::PUT, "/api/v1/settings")
         .json(&change.to_patch())
         .send()
         .await?;
@@ -377,12 +373,13 @@ async fn client(state: &App) -> CmdResult<SyncClient> {
 #[tauri::command]
 async fn mark_answered(state: State<'_, App>, chat: String) -> CmdResult<()> {
     let c = client(&state).await?;
-    c.http
-        .post(c.url(&format!("/api/v1/chats/{chat}/answered")))
-        .bearer_auth(&c.token)
-        .send()
-        .await?
-        .error_for_status()?;
+    c.request(
+        reqwest::Method::POST,
+        &format!("/api/v1/chats/{chat}/answered"),
+    )
+    .send()
+    .await?
+    .error_for_status()?;
     Ok(())
 }
 
@@ -393,9 +390,7 @@ async fn send_reply(state: State<'_, App>, chat: String, text: String) -> CmdRes
     }
     let c = client(&state).await?;
     let body = serde_json::json!({"chat": chat, "text": text, "idempotency_key": uuid::Uuid::new_v4().to_string()});
-    c.http
-        .post(c.url("/api/v1/messages"))
-        .bearer_auth(&c.token)
+    c.request(reqwest::Method::POST, "/api/v1/messages")
         .json(&body)
         .send()
         .await?

@@ -78,17 +78,22 @@ impl<W: Window> Notifier<W> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .arrive(&event.chat, now_ms);
-        Some(match grouped {
-            Grouped::New => Shown {
-                summary: event.title.clone(),
-                body: event.text.clone(),
-                replaces: false,
-            },
-            Grouped::Replace { count } => Shown {
-                summary: event.title.clone(),
-                body: format!("{} · {}", new_messages(count, self.russian), event.text),
-                replaces: true,
-            },
+        let crm = match &event.crm {
+            Some(c) => format!("\n{}: {}", kind_label(c.kind, self.russian), c.title),
+            None => String::new(),
+        };
+        let body = match grouped {
+            Grouped::New => format!("{}{crm}", event.text),
+            Grouped::Replace { count } => format!(
+                "{} · {}{crm}",
+                new_messages(count, self.russian),
+                event.text
+            ),
+        };
+        Some(Shown {
+            summary: event.title.clone(),
+            body,
+            replaces: grouped != Grouped::New,
         })
     }
 
@@ -132,6 +137,18 @@ impl<W: Window> Notifier<W> {
     }
 }
 
+fn kind_label(kind: switchboard_core::EntityKind, russian: bool) -> &'static str {
+    use switchboard_core::EntityKind::*;
+    match (kind, russian) {
+        (Lead, false) => "Lead",
+        (Contact, false) => "Contact",
+        (Deal, false) => "Deal",
+        (Lead, true) => "Лид",
+        (Contact, true) => "Контакт",
+        (Deal, true) => "Сделка",
+    }
+}
+
 /// "3 new messages" / «3 новых сообщения».
 pub fn new_messages(count: u32, russian: bool) -> String {
     if !russian {
@@ -163,6 +180,7 @@ mod tests {
             chat: chat.into(),
             title: "Irina · WhatsApp".into(),
             text: text.into(),
+            crm: None,
         }
     }
 
@@ -191,6 +209,21 @@ mod tests {
         );
         n.set_do_not_disturb(true);
         assert_eq!(n.decide(&event("c", "x"), 6_000), None);
+    }
+
+    #[test]
+    fn the_linked_crm_entity_is_named() {
+        let n = Notifier::new(FakeWindow(AtomicBool::new(false)), true);
+        let mut e = event("a", "hello");
+        e.crm = Some(switchboard_hub::json::NotifyCrm {
+            kind: switchboard_core::EntityKind::Deal,
+            id: "7".into(),
+            title: "Поставка".into(),
+        });
+        assert_eq!(
+            n.decide(&e, 0).map(|s| s.body),
+            Some("hello\nСделка: Поставка".into())
+        );
     }
 
     #[test]

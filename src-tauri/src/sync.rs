@@ -49,15 +49,20 @@ impl SyncClient {
         format!("{}{path}", self.hub_url.trim_end_matches('/'))
     }
 
+    /// A request to the hub as this employee.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(&self.token)
+    }
+
     /// Pulls every change after the stored cursor into the local store.
     pub async fn sync_now(&self, observer: &dyn SyncObserver) -> Result<(), SyncError> {
         loop {
             let cursor = self.store.cursor()?;
             let resp = self
-                .http
-                .get(self.url("/api/v1/sync"))
+                .request(reqwest::Method::GET, "/api/v1/sync")
                 .query(&[("cursor", cursor)])
-                .bearer_auth(&self.token)
                 .send()
                 .await?;
             if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
@@ -82,9 +87,7 @@ impl SyncClient {
     /// One connection of the events stream, until it ends or fails.
     async fn listen(&self, observer: &dyn SyncObserver) -> Result<(), SyncError> {
         let resp = self
-            .http
-            .get(self.url("/api/v1/events"))
-            .bearer_auth(&self.token)
+            .request(reqwest::Method::GET, "/api/v1/events")
             .send()
             .await?;
         if resp.status() == reqwest::StatusCode::UNAUTHORIZED {

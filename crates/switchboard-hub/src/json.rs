@@ -109,6 +109,16 @@ pub struct NotifyEvent {
     pub chat: String,
     pub title: String,
     pub text: String,
+    /// The chat's most specific linked CRM entity (deal, else contact, else lead), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crm: Option<NotifyCrm>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NotifyCrm {
+    pub kind: EntityKind,
+    pub id: String,
+    pub title: String,
 }
 
 /// The `change` event: there is more to sync.

@@ -935,6 +935,7 @@ pub fn ingest(conn: &Connection, m: &Inbound) -> rusqlite::Result<Option<Ingeste
             } else {
                 &m.text
             }),
+            crm: notify_crm(conn, &chat)?,
         };
         for id in core::notify_recipients(&staff, &row.facts(), &settings) {
             notify.push((id, event.clone()));
@@ -1038,12 +1039,30 @@ pub fn escalation_tick(
             chat: chat.clone(),
             title: row.title.clone(),
             text: preview(&format!("{minutes} min without a reply: {last}")),
+            crm: notify_crm(conn, &chat)?,
         };
         for id in core::escalation_recipients(&staff, &row.facts(), &settings) {
             notify.push((id, event.clone()));
         }
     }
     Ok(notify)
+}
+
+/// The CRM entity a notification names: the chat's deal, else contact, else lead.
+fn notify_crm(conn: &Connection, chat: &str) -> rusqlite::Result<Option<NotifyCrm>> {
+    let linked = links(conn, chat)?;
+    for kind in [EntityKind::Deal, EntityKind::Contact, EntityKind::Lead] {
+        if let Some(r) = linked.iter().find(|r| r.kind == kind) {
+            if let Some(e) = entity(conn, r)? {
+                return Ok(Some(NotifyCrm {
+                    kind,
+                    id: e.id,
+                    title: e.title,
+                }));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Writes a message to the built-in CRM's timeline as core decides (exactly once per entity:

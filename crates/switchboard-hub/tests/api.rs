@@ -717,15 +717,21 @@ async fn the_demo_workspace_seeds_roles_channels_crm_and_chats() {
     .await
     .expect("demo");
     let http = reqwest::Client::new();
-    let employees: Vec<Value> = http
-        .get(format!("{}/api/v1/employees", hub.url))
-        .bearer_auth(&hub.admin_token)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let call = |method: Method, path: &str, token: &str| {
+        let req = http
+            .request(method, format!("{}{path}", hub.url))
+            .bearer_auth(token);
+        async move {
+            req.send()
+                .await
+                .expect("send")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    let employees = call(Method::GET, "/api/v1/employees", &hub.admin_token).await;
+    let employees = employees.as_array().expect("array");
     let roles: std::collections::BTreeSet<&str> = employees
         .iter()
         .filter_map(|e| e["role"].as_str())
@@ -734,16 +740,10 @@ async fn the_demo_workspace_seeds_roles_channels_crm_and_chats() {
         roles,
         ["none", "seller", "supervisor"].into_iter().collect()
     );
-    let channels: Vec<Value> = http
-        .get(format!("{}/api/v1/channels", hub.url))
-        .bearer_auth(&hub.admin_token)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let channels = call(Method::GET, "/api/v1/channels", &hub.admin_token).await;
     let transports: std::collections::BTreeSet<&str> = channels
+        .as_array()
+        .expect("array")
         .iter()
         .filter_map(|c| c["transport"].as_str())
         .collect();
@@ -752,28 +752,18 @@ async fn the_demo_workspace_seeds_roles_channels_crm_and_chats() {
         .iter()
         .find(|e| e["role"] == "supervisor")
         .expect("supervisor");
-    let token: Value = http
-        .post(format!(
-            "{}/api/v1/employees/{}/tokens",
-            hub.url,
-            boss["id"].as_str().expect("id")
-        ))
-        .bearer_auth(&hub.admin_token)
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("json");
-    let chats: Vec<Value> = http
-        .get(format!("{}/api/v1/chats", hub.url))
-        .bearer_auth(token["token"].as_str().expect("t"))
-        .send()
-        .await
-        .expect("chats")
-        .json()
-        .await
-        .expect("json");
+    let path = format!(
+        "/api/v1/employees/{}/tokens",
+        boss["id"].as_str().expect("id")
+    );
+    let token = call(Method::POST, &path, &hub.admin_token).await;
+    let chats = call(
+        Method::GET,
+        "/api/v1/chats",
+        token["token"].as_str().expect("token"),
+    )
+    .await;
+    let chats = chats.as_array().expect("array");
     assert!(chats.len() >= 5, "the supervisor sees every seeded chat");
     assert!(
         chats

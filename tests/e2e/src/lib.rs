@@ -6,6 +6,7 @@
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -29,11 +30,17 @@ pub fn binary(name: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// A child process killed when dropped.
+/// A child process killed when dropped — with its whole process group when it leads one
+/// (tauri-driver's WebKitWebDriver must not outlive it and hold its port).
 pub struct Proc(pub Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -100,6 +107,29 @@ impl Hub {
             bail!("{path} answered {status}: {value}");
         }
         Ok(value)
+    }
+
+    /// A sandbox channel; returns its id.
+    pub async fn channel(&self, transport: &str, name: &str) -> Result<String> {
+        let v = self
+            .admin(
+                reqwest::Method::POST,
+                "/api/v1/channels",
+                serde_json::json!({"transport": transport, "name": name}),
+            )
+            .await?;
+        Ok(v["id"].as_str().context("channel id")?.to_owned())
+    }
+
+    /// An employee (`body` as `POST /api/v1/employees` takes it); returns (id, token).
+    pub async fn employee(&self, body: serde_json::Value) -> Result<(String, String)> {
+        let v = self
+            .admin(reqwest::Method::POST, "/api/v1/employees", body)
+            .await?;
+        Ok((
+            v["id"].as_str().context("id")?.to_owned(),
+            v["token"].as_str().context("token")?.to_owned(),
+        ))
     }
 
     /// Posts a provider webhook body; returns the HTTP status.
@@ -411,11 +441,23 @@ impl Driver {
     }
 
     pub async fn start_on(port: u16, native_port: u16) -> Result<Driver> {
+        // The previous test's WebKitWebDriver may still be dying with the port.
+        until(
+            &format!("port {native_port} free"),
+            Duration::from_secs(20),
+            || async {
+                Ok(tokio::net::TcpStream::connect(("127.0.0.1", native_port))
+                    .await
+                    .is_err())
+            },
+        )
+        .await?;
         let exe = std::env::var_os("TAURI_DRIVER")
             .map(PathBuf::from)
             .unwrap_or_else(|| "tauri-driver".into());
         let proc = Proc(
             Command::new(&exe)
+                .process_group(0)
                 .args([
                     "--port",
                     &port.to_string(),
@@ -444,7 +486,7 @@ impl Driver {
         caps.insert(
             "tauri:options".into(),
             serde_json::json!({
-                "application": binary("switchboard")?,
+                "application": app_binary()?,
                 "args": ["--data-dir", data_dir],
             }),
         );
@@ -586,4 +628,21 @@ pub fn pid_of_profile(dir: &std::path::Path) -> Option<u32> {
                     .any(|w| w[0] == "--data-dir" && w[1] == needle))
             .then_some(pid)
         })
+}
+
+/// The desktop binary to drive: `SWITCHBOARD_APP`, else target/debug/switchboard.
+pub fn app_binary() -> Result<PathBuf> {
+    match std::env::var_os("SWITCHBOARD_APP") {
+        Some(p) => Ok(PathBuf::from(p)),
+        None => binary("switchboard"),
+    }
+}
+
+/// Ends a test's app: a screenshot `<name>-failure.png` when the scenario failed, then closes it.
+pub async fn finish(app: fantoccini::Client, result: Result<()>, name: &str) -> Result<()> {
+    if result.is_err() {
+        let _ = screenshot(&app, &format!("{name}-failure.png")).await;
+    }
+    app.close().await?;
+    result
 }

@@ -1,8 +1,7 @@
 //! A client writes to a real hub; the seller's real desktop window shows the chat with a red
 //! badge, and the seller — only the seller — gets a native notification.
 
-use anyhow::{Context, Result};
-use reqwest::Method;
+use anyhow::Result;
 use serde_json::json;
 use std::time::Duration;
 use switchboard_e2e::*;
@@ -13,41 +12,18 @@ const WAIT: Duration = Duration::from_secs(20);
 async fn client_message_reaches_the_sellers_window_with_a_red_badge() -> Result<()> {
     let recorder = Recorder::start().await?;
     let hub = Hub::start()?;
-    let channel = hub
-        .admin(
-            Method::POST,
-            "/api/v1/channels",
-            json!({"transport": "whatsapp", "name": "WhatsApp E2E"}),
-        )
+    let channel_id = hub.channel("whatsapp", "WhatsApp E2E").await?;
+    let (_, seller_token) = hub
+        .employee(json!({"name": "Selma Seller", "role": "seller", "receives_new_clients": true}))
         .await?;
-    let channel_id = channel["id"].as_str().context("channel id")?.to_owned();
-    let seller = hub
-        .admin(
-            Method::POST,
-            "/api/v1/employees",
-            json!({"name": "Selma Seller", "role": "seller", "receives_new_clients": true}),
-        )
-        .await?;
-    let seller_token = seller["token"].as_str().context("token")?.to_owned();
     // A supervisor exists too: with the setting off they must not be notified.
-    hub.admin(
-        Method::POST,
-        "/api/v1/employees",
-        json!({"name": "Sam Supervisor", "role": "supervisor"}),
-    )
-    .await?;
-
+    hub.employee(json!({"name": "Sam Supervisor", "role": "supervisor"}))
+        .await?;
     let driver = Driver::start().await?;
     let data = tempfile::tempdir()?;
     let app = driver.launch(data.path()).await?;
     let result = scenario(&app, &hub, &recorder, &channel_id, &seller_token).await;
-    if result.is_err() {
-        if let Ok(shot) = app.screenshot().await {
-            let _ = std::fs::write(artifact("chat-list-failure.png")?, shot);
-        }
-    }
-    app.close().await?;
-    result
+    finish(app, result, "chat-list").await
 }
 
 async fn scenario(

@@ -1,5 +1,6 @@
 //! The newcomer's path: Open demo workspace, sign in as the supervisor, see every chat grey,
-//! flip "Notify supervisors about all messages" — the same window turns red, no restart.
+//! flip "Notify supervisors about all messages" — the same window turns red, no restart — and
+//! the demo's clients keep writing into it.
 
 use anyhow::Result;
 use std::time::Duration;
@@ -14,11 +15,7 @@ async fn demo_workspace_supervisor_sees_grey_then_red_after_the_flip() -> Result
     let data = tempfile::tempdir()?;
     let app = driver.launch(data.path()).await?;
     let result = scenario(&app).await;
-    if result.is_err() {
-        let _ = screenshot(&app, "demo-failure.png").await;
-    }
-    app.close().await?;
-    result
+    finish(app, result, "demo").await
 }
 
 async fn scenario(app: &fantoccini::Client) -> Result<()> {
@@ -40,5 +37,19 @@ async fn scenario(app: &fantoccini::Client) -> Result<()> {
     })
     .await?;
     screenshot(app, "demo-supervisor-red.png").await?;
+
+    // The demo's clients keep writing (every 6–20 s, through the real webhook): it shows live.
+    let waiting = |rows: &[(String, String, String)]| {
+        rows.iter()
+            .filter_map(|r| r.2.parse::<u32>().ok())
+            .sum::<u32>()
+    };
+    let before = waiting(&chat_rows(app).await?);
+    until(
+        "a demo client's new message in the list",
+        Duration::from_secs(45),
+        || async { Ok(waiting(&chat_rows(app).await?) > before) },
+    )
+    .await?;
     Ok(())
 }

@@ -2,8 +2,7 @@
 //! icon and label follow the totals, a notification click opens the chat, and Do not disturb
 //! clicked in the tray menu silences the next notification.
 
-use anyhow::{Context, Result};
-use reqwest::Method;
+use anyhow::Result;
 use serde_json::json;
 use std::time::Duration;
 use switchboard_e2e::*;
@@ -15,31 +14,15 @@ async fn tray_follows_the_totals_and_do_not_disturb_silences() -> Result<()> {
     let watcher = TrayWatcher::start().await?;
     let recorder = Recorder::start().await?;
     let hub = Hub::start()?;
-    let channel = hub
-        .admin(
-            Method::POST,
-            "/api/v1/channels",
-            json!({"transport": "whatsapp", "name": "WA"}),
-        )
+    let channel_id = hub.channel("whatsapp", "WA").await?;
+    let (_, token) = hub
+        .employee(json!({"name": "Tanya", "role": "seller", "receives_new_clients": true}))
         .await?;
-    let channel_id = channel["id"].as_str().context("channel id")?.to_owned();
-    let seller = hub
-        .admin(
-            Method::POST,
-            "/api/v1/employees",
-            json!({"name": "Tanya", "role": "seller", "receives_new_clients": true}),
-        )
-        .await?;
-    let token = seller["token"].as_str().context("token")?.to_owned();
     let driver = Driver::start().await?;
     let data = tempfile::tempdir()?;
     let app = driver.launch(data.path()).await?;
     let result = scenario(&app, &hub, &watcher, &recorder, &channel_id, &token).await;
-    if result.is_err() {
-        let _ = screenshot(&app, "tray-failure.png").await;
-    }
-    app.close().await?;
-    result
+    finish(app, result, "tray").await
 }
 
 async fn scenario(

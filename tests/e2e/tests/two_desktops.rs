@@ -15,29 +15,13 @@ const WAIT: Duration = Duration::from_secs(20);
 async fn seller_red_supervisor_grey_until_the_flip() -> Result<()> {
     let recorder = Recorder::start().await?;
     let hub = Hub::start()?;
-    let channel = hub
-        .admin(
-            Method::POST,
-            "/api/v1/channels",
-            json!({"transport": "whatsapp", "name": "WA"}),
-        )
+    let channel_id = hub.channel("whatsapp", "WA").await?;
+    let (seller_id, seller_token) = hub
+        .employee(json!({"name": "Sergey", "role": "seller"}))
         .await?;
-    let channel_id = channel["id"].as_str().context("id")?.to_owned();
-    let seller = hub
-        .admin(
-            Method::POST,
-            "/api/v1/employees",
-            json!({"name": "Sergey", "role": "seller"}),
-        )
+    let (_, boss_token) = hub
+        .employee(json!({"name": "Vera", "role": "supervisor"}))
         .await?;
-    let boss = hub
-        .admin(
-            Method::POST,
-            "/api/v1/employees",
-            json!({"name": "Vera", "role": "supervisor"}),
-        )
-        .await?;
-    let seller_id = seller["id"].as_str().context("id")?;
     hub.admin(
         Method::POST,
         "/api/v1/crm/contacts",
@@ -53,20 +37,8 @@ async fn seller_red_supervisor_grey_until_the_flip() -> Result<()> {
     let seller_app = d1.launch(seller_dir.path()).await?;
     let boss_app = d2.launch(boss_dir.path()).await?;
     let result = async {
-        sign_in(
-            &seller_app,
-            &hub.url,
-            seller["token"].as_str().context("token")?,
-            "Sergey",
-        )
-        .await?;
-        sign_in(
-            &boss_app,
-            &hub.url,
-            boss["token"].as_str().context("token")?,
-            "Vera",
-        )
-        .await?;
+        sign_in(&seller_app, &hub.url, &seller_token, "Sergey").await?;
+        sign_in(&boss_app, &hub.url, &boss_token, "Vera").await?;
         let seller_pid = pid_of_profile(seller_dir.path()).context("seller app pid")?;
         let boss_pid = pid_of_profile(boss_dir.path()).context("supervisor app pid")?;
         let from = |pid: u32| {
@@ -143,7 +115,15 @@ async fn seller_red_supervisor_grey_until_the_flip() -> Result<()> {
             "only the message after the flip: {boss_calls:?}"
         );
         assert!(boss_calls[0].body.contains("Hello?"), "{boss_calls:?}");
-        assert!(from(seller_pid)[0].body.contains("Is it in stock?"));
+        let seller_first = &from(seller_pid)[0];
+        assert!(
+            seller_first.body.contains("Is it in stock?"),
+            "{seller_first:?}"
+        );
+        assert!(
+            seller_first.body.contains("Contact: Irina"),
+            "names the CRM entity: {seller_first:?}"
+        );
         Ok::<_, anyhow::Error>(())
     }
     .await;

@@ -3,8 +3,7 @@
 //! `xvfb-run -a dbus-run-session -- cargo run --release -p switchboard-e2e --bin notify-bench`
 //! (after `make build`; it drives target/debug/switchboard).
 
-use anyhow::{Context, Result};
-use reqwest::Method;
+use anyhow::Result;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use switchboard_e2e::*;
@@ -17,31 +16,14 @@ async fn main() -> Result<()> {
         .unwrap_or(100);
     let recorder = Recorder::start().await?;
     let hub = Hub::start()?;
-    let channel = hub
-        .admin(
-            Method::POST,
-            "/api/v1/channels",
-            json!({"transport": "whatsapp", "name": "WA"}),
-        )
-        .await?;
-    let channel_id = channel["id"].as_str().context("id")?.to_owned();
-    let seller = hub
-        .admin(
-            Method::POST,
-            "/api/v1/employees",
-            json!({"name": "Bench", "role": "seller", "receives_new_clients": true}),
-        )
+    let channel_id = hub.channel("whatsapp", "WA").await?;
+    let (_, token) = hub
+        .employee(json!({"name": "Bench", "role": "seller", "receives_new_clients": true}))
         .await?;
     let driver = Driver::start().await?;
     let data = tempfile::tempdir()?;
     let app = driver.launch(data.path()).await?;
-    sign_in(
-        &app,
-        &hub.url,
-        seller["token"].as_str().context("token")?,
-        "Bench",
-    )
-    .await?;
+    sign_in(&app, &hub.url, &token, "Bench").await?;
     let mut samples = Vec::with_capacity(n);
     for i in 0..n {
         let before = recorder.calls().len();

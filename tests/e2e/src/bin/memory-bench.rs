@@ -1,0 +1,94 @@
+//! Memory of the real app on the demo workspace: opens the demo as the supervisor, waits 10 s,
+//! then sums RSS and PSS of the app and its WebKit processes. Prints figures, asserts nothing.
+//! `SWITCHBOARD_APP=target/release/switchboard xvfb-run -a dbus-run-session -- \
+//!  cargo run --release -p switchboard-e2e --bin memory-bench`
+
+use anyhow::{Context, Result};
+use std::time::{Duration, Instant};
+use switchboard_e2e::*;
+
+/// (RSS, PSS) in KiB of a process, from /proc/<pid>/smaps_rollup.
+fn memory(pid: u32) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let field = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+    };
+    Some((field("Rss:")?, field("Pss:")?))
+}
+
+fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(p) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let ppid = stat
+            .rsplit(')')
+            .next()
+            .and_then(|rest| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
+        if ppid == Some(pid) {
+            out.push(p);
+            out.extend(children(p));
+        }
+    }
+    out
+}
+
+fn name(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let _recorder = Recorder::start().await?;
+    let driver = Driver::start().await?;
+    let data = tempfile::tempdir()?;
+    let started = Instant::now();
+    let app = driver.launch(data.path()).await?;
+    let launched = started.elapsed();
+    click(&app, "[data-testid=open-demo]").await?;
+    click(&app, "[data-testid=demo-employee][data-role=supervisor]").await?;
+    until("the demo's chats", Duration::from_secs(30), || async {
+        Ok(chat_rows(&app).await?.len() >= 5)
+    })
+    .await?;
+    let shown = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(10)).await; // the measurement is "after 10 s"; not a test
+    let pid = pid_of_profile(data.path()).context("app pid")?;
+    let mut tree = vec![pid];
+    tree.extend(children(pid));
+    let (mut rss, mut pss) = (0, 0);
+    for p in &tree {
+        if let Some((r, s)) = memory(*p) {
+            println!(
+                "  {:<24} pid {p:>7}: RSS {:>7} KiB  PSS {:>7} KiB",
+                name(*p),
+                r,
+                s
+            );
+            rss += r;
+            pss += s;
+        }
+    }
+    println!(
+        "app {}: window+session {:.2?}, demo chats shown {:.2?}; after 10 s: {} processes, RSS {} MiB, PSS {} MiB",
+        app_binary()?.display(),
+        launched,
+        shown,
+        tree.len(),
+        rss / 1024,
+        pss / 1024
+    );
+    app.close().await?;
+    Ok(())
+}
