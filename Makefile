@@ -40,7 +40,7 @@ ui-test: setup
 	npm --prefix ui run test --silent
 
 e2e: build
-	$(XVFB) dbus-run-session -- $(CARGO) test -p switchboard-e2e -- --nocapture --test-threads=1
+	$(XVFB) dbus-run-session -- $(CARGO) test -p switchboard-e2e --tests -- --nocapture --test-threads=1
 
 ## Regenerate the TypeScript bindings from Rust (ui/src/lib/bindings.ts) and the OpenAPI file.
 bindings: ui
