@@ -197,19 +197,33 @@ async fn app_state(state: State<'_, App>) -> CmdResult<AppState> {
     })
 }
 
+/// A call to the in-process demo hub as its administrator; returns the hub's URL and the answer.
+async fn demo_admin<T: serde::de::DeserializeOwned>(
+    state: &App,
+    session: &mut Session,
+    method: reqwest::Method,
+    path: &str,
+) -> CmdResult<(String, T)> {
+    let (url, admin) = demo_hub(state, session).await?;
+    let resp = state
+        .http
+        .request(method, format!("{url}{path}"))
+        .bearer_auth(admin)
+        .send()
+        .await?;
+    Ok((url, resp.error_for_status()?.json().await?))
+}
+
 #[tauri::command]
 async fn open_demo(state: State<'_, App>) -> CmdResult<Vec<DemoEmployee>> {
     let mut session = state.session.lock().await;
-    let (url, admin) = demo_hub(&state, &mut session).await?;
-    let employees: Vec<EmployeeView> = state
-        .http
-        .get(format!("{url}/api/v1/employees"))
-        .bearer_auth(admin)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let (_, employees): (_, Vec<EmployeeView>) = demo_admin(
+        &state,
+        &mut session,
+        reqwest::Method::GET,
+        "/api/v1/employees",
+    )
+    .await?;
     Ok(employees
         .into_iter()
         .map(|e| DemoEmployee {
@@ -224,16 +238,9 @@ async fn open_demo(state: State<'_, App>) -> CmdResult<Vec<DemoEmployee>> {
 #[tauri::command]
 async fn sign_in_demo(app: AppHandle, state: State<'_, App>, employee_id: String) -> CmdResult<()> {
     let mut session = state.session.lock().await;
-    let (url, admin) = demo_hub(&state, &mut session).await?;
-    let issued: IssuedToken = state
-        .http
-        .post(format!("{url}/api/v1/employees/{employee_id}/tokens"))
-        .bearer_auth(admin)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let path = format!("/api/v1/employees/{employee_id}/tokens");
+    let (url, issued): (_, IssuedToken) =
+        demo_admin(&state, &mut session, reqwest::Method::POST, &path).await?;
     let store = state.store()?;
     store.clear()?;
     store.set_meta(&[("mode", "demo"), ("token", &issued.token)])?;
