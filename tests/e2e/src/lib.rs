@@ -467,16 +467,19 @@ impl Driver {
                 .spawn()
                 .with_context(|| format!("starting {}", exe.display()))?,
         );
-        until(
-            &format!("tauri-driver listening on 127.0.0.1:{port}"),
-            Duration::from_secs(20),
-            || async {
-                Ok(tokio::net::TcpStream::connect(("127.0.0.1", port))
-                    .await
-                    .is_ok())
-            },
-        )
-        .await?;
+        // Both tauri-driver and the WebKitWebDriver it starts must be up before a session.
+        for p in [port, native_port] {
+            until(
+                &format!("a WebDriver server on 127.0.0.1:{p}"),
+                Duration::from_secs(20),
+                || async {
+                    Ok(tokio::net::TcpStream::connect(("127.0.0.1", p))
+                        .await
+                        .is_ok())
+                },
+            )
+            .await?;
+        }
         Ok(Driver { port, _proc: proc })
     }
 
@@ -491,13 +494,24 @@ impl Driver {
             }),
         );
         caps.insert("browserName".into(), "wry".into());
-        let client = fantoccini::ClientBuilder::new(
-            hyper_util::client::legacy::connect::HttpConnector::new(),
-        )
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", self.port))
-        .await
-        .context("creating the WebDriver session")?;
+        // A driver that has just started may still refuse the first session: try a few times.
+        let mut attempt = 0;
+        let client = loop {
+            attempt += 1;
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match fantoccini::ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{}", self.port))
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if attempt < 3 => {
+                    eprintln!("WebDriver session attempt {attempt} failed ({e}); retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(e).context("creating the WebDriver session"),
+            }
+        };
         Ok(client)
     }
 }
