@@ -519,11 +519,18 @@ fn entities_for_phone(
 
 /// Recomputes every chat's CRM links and responsible; records a change for each chat that moved.
 pub fn relink_all(conn: &Connection) -> Db {
+    relink(conn, None)
+}
+
+/// Recomputes the CRM links and responsible of one chat (`Some`) or of every chat (`None`).
+fn relink(conn: &Connection, only: Option<&str>) -> Db {
     let eight = settings(conn)?.eight_as_plus7;
     let all = entities(conn)?;
     let chats: Vec<(String, Option<String>, Option<String>)> = {
-        let mut stmt = conn.prepare("SELECT id, client_phone, responsible_id FROM chats")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let mut stmt = conn.prepare(
+            "SELECT id, client_phone, responsible_id FROM chats WHERE ?1 IS NULL OR id = ?1",
+        )?;
+        let rows = stmt.query_map([only], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     for (chat, phone, old_responsible) in chats {
@@ -813,7 +820,7 @@ fn open_chat(
         params![id, channel.id, chat_type, chat_id, title, client_phone, at],
     )?;
     record_change(conn, "chat", &id)?;
-    relink_all(conn)?;
+    relink(conn, Some(&id))?;
     Ok(id)
 }
 

@@ -87,14 +87,7 @@ async fn scenario(
         labels.contains(&"Open".into()) && labels.contains(&"Quit".into()),
         "{labels:?}"
     );
-    watcher.click("Do not disturb").await?;
-    until("Do not disturb checked", WAIT, || async {
-        let items = watcher.menu_items().await?;
-        Ok(items
-            .iter()
-            .any(|i| i.label == "Do not disturb" && i.toggle_state == Some(1)))
-    })
-    .await?;
+    toggle_do_not_disturb(watcher, 1).await?;
     assert_eq!(
         hub.webhook(client_message(
             "t2",
@@ -113,14 +106,7 @@ async fn scenario(
             .any(|(title, color, _)| title == "Silent Sam" && color == "red"))
     })
     .await?;
-    watcher.click("Do not disturb").await?;
-    until("Do not disturb unchecked", WAIT, || async {
-        let items = watcher.menu_items().await?;
-        Ok(items
-            .iter()
-            .any(|i| i.label == "Do not disturb" && i.toggle_state == Some(0)))
-    })
-    .await?;
+    toggle_do_not_disturb(watcher, 0).await?;
     assert_eq!(
         hub.webhook(client_message(
             "t3",
@@ -150,4 +136,20 @@ async fn scenario(
     .await?;
     screenshot(app, "tray-seller.png").await?;
     Ok(())
+}
+
+/// Clicks Do not disturb in the tray menu and waits until the menu shows `state` (1 on, 0 off).
+async fn toggle_do_not_disturb(watcher: &TrayWatcher, state: i32) -> Result<()> {
+    watcher.click("Do not disturb").await?;
+    until(
+        &format!("Do not disturb toggle-state {state}"),
+        WAIT,
+        || async {
+            let items = watcher.menu_items().await?;
+            Ok(items
+                .iter()
+                .any(|i| i.label == "Do not disturb" && i.toggle_state == Some(state)))
+        },
+    )
+    .await
 }
