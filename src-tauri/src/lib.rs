@@ -156,11 +156,11 @@ async fn start_sync(
 /// Starts the in-process demo hub (once) and returns its URL and admin token.
 async fn demo_hub(state: &App, session: &mut Session) -> CmdResult<(String, String)> {
     if session.demo_hub.is_none() {
-        let hub = switchboard_hub::start(switchboard_hub::ServeConfig {
-            data_dir: state.data_dir.join("demo-hub"),
-            listen: ([127, 0, 0, 1], 0).into(),
-            demo: true,
-        })
+        let hub = switchboard_hub::start(switchboard_hub::ServeConfig::new(
+            state.data_dir.join("demo-hub"),
+            ([127, 0, 0, 1], 0).into(),
+            true,
+        ))
         .await
         .map_err(|e| CmdError::new("demo_unavailable", format!("{e:#}")))?;
         session.demo_hub = Some(hub);

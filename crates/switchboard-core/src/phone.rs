@@ -24,6 +24,19 @@ impl E164 {
     pub fn digits(&self) -> &str {
         &self.0[1..]
     }
+    /// For people: the international format (`+7 916 456-98-12`), or E.164 when the
+    /// metadata has no format for it.
+    pub fn international(&self) -> String {
+        use phonenumber::Mode;
+        match phonenumber::parse(None, &self.0) {
+            // The crate's parser may drop a national 8 (see `validate`): only a number that
+            // round-trips unchanged is formatted.
+            Ok(n) if n.format().mode(Mode::E164).to_string() == self.0 => {
+                n.format().mode(Mode::International).to_string()
+            }
+            _ => self.0.clone(),
+        }
+    }
 }
 
 impl fmt::Display for E164 {
@@ -164,6 +177,15 @@ mod tests {
         let e = read_crm_phone("  89 доб", true).unwrap_err();
         assert_eq!(e.raw, "  89 доб");
         assert!(e.to_string().contains("89 доб"), "{e}");
+    }
+
+    #[test]
+    fn international_format_for_people() {
+        let n = read_crm_phone("8 (916) 456-98-12", true).unwrap();
+        assert_eq!(n.international(), "+7 916 456-98-12");
+        // The crate would read +7 800… as 800… after a trunk 8: shown as E.164 rather than wrong.
+        let n = read_crm_phone("+78005553535", false).unwrap();
+        assert_eq!(n.international(), "+78005553535");
     }
 
     #[test]

@@ -95,7 +95,7 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let dir = tempfile::tempdir().expect("tempdir");
-        let hub = start(ServeConfig { data_dir: dir.path().to_owned(), listen: ([127, 0, 0, 1], 0).into(), demo: false })
+        let hub = start(ServeConfig::new(dir.path().to_owned(), ([127, 0, 0, 1], 0).into(), false))
             .await
             .expect("hub");
         let http = reqwest::Client::new();

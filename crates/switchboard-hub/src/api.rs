@@ -44,6 +44,7 @@ fn routes() -> OpenApiRouter<Hub> {
         .routes(routes!(get_settings, put_settings))
         .routes(routes!(settings_audit))
         .routes(routes!(create_crm_entity))
+        .routes(routes!(search_crm))
         .routes(routes!(get_crm_entity, patch_crm_entity))
         .routes(routes!(crm_timeline))
         .routes(routes!(provider_webhook))
@@ -52,6 +53,7 @@ fn routes() -> OpenApiRouter<Hub> {
         .routes(routes!(mark_answered))
         .routes(routes!(compose))
         .routes(routes!(send_message))
+        .routes(routes!(retry_message))
         .routes(routes!(counters))
         .routes(routes!(sync))
         .routes(routes!(events))
@@ -328,8 +330,38 @@ async fn get_crm_entity(
         id,
     };
     Ok(Json(
-        hub.read(move |c| store::entity(c, &r)?.ok_or_else(|| ApiError::not_found("CRM entity")))
-            .await?,
+        hub.read(move |c| {
+            let eight = store::settings(c)?.eight_as_plus7;
+            let e = store::entity(c, &r)?.ok_or_else(|| ApiError::not_found("CRM entity"))?;
+            Ok(store::with_numbers(e, eight))
+        })
+        .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+struct CrmSearch {
+    /// Part of a title or of a phone number (digits); empty lists the first entities.
+    q: Option<String>,
+}
+
+/// Finds CRM entities to write to: by title or phone, each phone read under setting 2.
+#[utoipa::path(get, path = "/api/v1/crm", params(CrmSearch), responses((status = 200, body = Vec<CrmEntityView>)))]
+async fn search_crm(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Query(q): Query<CrmSearch>,
+) -> ApiResult<Json<Vec<CrmEntityView>>> {
+    employee(caller)?;
+    Ok(Json(
+        hub.read(move |c| {
+            let eight = store::settings(c)?.eight_as_plus7;
+            Ok(store::search_entities(c, q.q.as_deref().unwrap_or(""), 20)?
+                .into_iter()
+                .map(|e| store::with_numbers(e, eight))
+                .collect())
+        })
+        .await?,
     ))
 }
 
@@ -383,7 +415,11 @@ async fn provider_webhook(
     let delivery = crate::webhook::parse(&body).inspect_err(|e| {
         tracing::warn!(problem = %e.message, bytes = body.len(), "malformed provider webhook refused");
     })?;
-    if delivery.test && delivery.messages.is_empty() && delivery.statuses.is_empty() {
+    if delivery.test
+        && delivery.messages.is_empty()
+        && delivery.statuses.is_empty()
+        && delivery.channel_states.is_empty()
+    {
         return Ok(Json(serde_json::json!({"ok": true})));
     }
     let notifications = hub
@@ -395,9 +431,12 @@ async fn provider_webhook(
                 }
             }
             for s in &delivery.statuses {
-                if !store::apply_status(c, &s.provider_message_id, &s.status)? {
+                if !store::apply_status(c, &s.provider_message_id, &s.status, s.error.as_deref())? {
                     tracing::info!(message = %s.provider_message_id, "status for an unknown message ignored");
                 }
+            }
+            for (channel, state) in &delivery.channel_states {
+                store::set_channel_state(c, channel, state)?;
             }
             Ok(notify)
         })
@@ -545,6 +584,7 @@ async fn compose(
                 channel_id: pre.as_ref().ok().cloned(),
                 reason: pre.err().map(|r| r.as_str().to_owned()),
                 address: address.to_string(),
+                display: address.international(),
                 channels: channels
                     .iter()
                     .map(|ch| {
@@ -602,7 +642,37 @@ async fn send_message(
             Ok(store::reply(c, &chat, &me.id, &m.text, &m.idempotency_key)?)
         })
         .await?;
+    hub.outbox_wake().notify_one();
     Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+/// Puts a `failed` message back on the outbox, with the same idempotency key.
+#[utoipa::path(post, path = "/api/v1/messages/{id}/retry", responses((status = 200, body = MessageView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn retry_message(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MessageView>> {
+    let me = employee(caller)?;
+    let view = hub
+        .write(move |c| {
+            let m = store::message(c, &id)?.ok_or_else(|| ApiError::not_found("message"))?;
+            visible_chat(c, &me, &m.chat)?;
+            if !crate::outbox::retry(c, &id)? {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "not_failed",
+                    format!(
+                        "message {id} is {}; only a failed message is retried",
+                        m.status
+                    ),
+                ));
+            }
+            store::message(c, &id)?.ok_or_else(|| ApiError::internal("message vanished"))
+        })
+        .await?;
+    hub.outbox_wake().notify_one();
+    Ok(Json(view))
 }
 
 /// The tray's figures: how many visible chats carry a red and a grey badge.

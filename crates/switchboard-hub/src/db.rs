@@ -8,6 +8,7 @@ use std::path::Path;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/001_init.sql")),
     (2, include_str!("../migrations/002_escalation.sql")),
+    (3, include_str!("../migrations/003_outbox.sql")),
 ];
 
 /// Why the database could not be opened.

@@ -1,11 +1,57 @@
-//! The demo workspace: employees of every role, three sandbox channels, a built-in CRM with
-//! phones typed the way people type them, a few conversations, and a client simulator that
-//! writes through the real webhook over loopback HTTP now and then.
+//! The demo workspace: employees of every role, three channels served by the provider fake
+//! in-process (so every send goes through the real provider client over loopback HTTP), a
+//! built-in CRM with phones typed the way people type them, a few conversations, and a
+//! client simulator that writes through the fake, which posts the real webhook.
 
-use crate::json::{NewChannel, NewCrmEntity, NewEmployee};
+use crate::json::{ChannelPatch, NewCrmEntity, NewEmployee};
 use crate::store::{self, Inbound};
 use crate::Hub;
-use switchboard_core::{EntityKind, Role, Transport};
+use provider_fake::{FakeChannel, FakeConfig, RunningFake};
+use switchboard_core::{EntityKind, Role};
+
+/// The demo fake's API key (it listens on loopback only).
+pub const PROVIDER_KEY: &str = "demo-provider-key";
+
+/// The demo's channels: fixed ids, so a demo hub restarted on the same directory finds them again.
+const CHANNELS: [(&str, &str, &str, &str, bool); 3] = [
+    (
+        "5b6f6f1e-3c4a-4d0e-9a51-0c1d2e3f4a01",
+        "whatsapp",
+        "79990000001",
+        "WhatsApp · продажи",
+        false,
+    ),
+    (
+        "5b6f6f1e-3c4a-4d0e-9a51-0c1d2e3f4a02",
+        "telegram",
+        "switchboard_demo_bot",
+        "Telegram · бот",
+        false,
+    ),
+    (
+        "5b6f6f1e-3c4a-4d0e-9a51-0c1d2e3f4a03",
+        "viber",
+        "79990000003",
+        "Viber · Открытые линии",
+        true,
+    ),
+];
+
+/// Starts the demo's provider fake on loopback.
+pub async fn start_provider() -> anyhow::Result<RunningFake> {
+    let channels = CHANNELS
+        .iter()
+        .map(|(id, transport, plain, _, _)| FakeChannel {
+            channel_id: (*id).to_owned(),
+            transport: (*transport).to_owned(),
+            plain_id: (*plain).to_owned(),
+            state: "active".to_owned(),
+        })
+        .collect();
+    let mut config = FakeConfig::new(PROVIDER_KEY, channels);
+    config.status_step = std::time::Duration::from_millis(1500);
+    provider_fake::start(([127, 0, 0, 1], 0).into(), config).await
+}
 
 /// The demo's clients: name, phone as the messenger reports it (E.164 digits).
 const CLIENTS: [(&str, &str); 5] = [
@@ -48,20 +94,20 @@ pub async fn seed(hub: &Hub) -> anyhow::Result<()> {
         let boris = emp("Boris Ivanov", Role::Seller, false)?;
         let _vera = emp("Вера Смирнова", Role::Supervisor, false)?;
         let _none = emp("Бухгалтерия", Role::None, false)?;
-        let chan = |t, name: &str, open_lines| {
-            store::insert_channel(
-                c,
-                &NewChannel {
-                    transport: t,
-                    name: name.into(),
-                    open_lines,
-                },
-            )
-        };
-        let wa = chan(Transport::Whatsapp, "WhatsApp · продажи", false)?;
-        let tg = chan(Transport::Telegram, "Telegram · бот", false)?;
-        let _viber = chan(Transport::Viber, "Viber · Открытые линии", true)?;
-        for (who, channel) in [(&anna, &tg), (&boris, &wa)] {
+        let mut named = Vec::new();
+        for (id, _, _, name, open_lines) in CHANNELS {
+            let patch = ChannelPatch {
+                state: None,
+                name: Some(name.to_owned()),
+                open_lines: Some(open_lines),
+            };
+            named.push(
+                store::patch_channel(c, id, &patch)?
+                    .ok_or_else(|| crate::error::ApiError::internal("demo channel missing"))?,
+            );
+        }
+        let (wa, tg) = (&named[0], &named[1]);
+        for (who, channel) in [(&anna, tg), (&boris, wa)] {
             let patch = crate::json::EmployeePatch {
                 priority_channel_id: Some(Some(channel.id.clone())),
                 ..Default::default()
@@ -119,7 +165,7 @@ pub async fn seed(hub: &Hub) -> anyhow::Result<()> {
         // Dmitry and Alina are not in the CRM: their chats are new clients.
         let at = chrono::Utc::now() - chrono::Duration::minutes(30);
         for (i, (name, phone)) in CLIENTS.iter().enumerate() {
-            let channel = if i % 2 == 0 { &wa } else { &tg };
+            let channel = if i % 2 == 0 { wa } else { tg };
             let chat_id = if channel.transport.addresses_by_phone() {
                 phone.to_string()
             } else {
@@ -148,47 +194,29 @@ pub async fn seed(hub: &Hub) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every 6–20 s a demo client writes, through the real webhook over HTTP.
-pub fn spawn_simulator(hub: Hub, webhook_url: String) {
+/// Every 6–20 s a demo client writes: the provider fake posts the webhook to the hub.
+pub fn spawn_simulator(hub: Hub, fake: provider_fake::Fake) {
     tokio::spawn(async move {
-        let http = reqwest::Client::new();
         let mut n: u64 = 0;
+        let mut closed = std::pin::pin!(hub.closed());
         loop {
             let wait = rand::random_range(6..=20);
-            tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
-            let Ok(channels) = hub.read(|c| Ok(store::channels(c)?)).await else {
-                continue;
-            };
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(wait)) => {}
+                _ = &mut closed => return,
+            }
             let (name, phone) = CLIENTS[rand::random_range(0..CLIENTS.len())];
-            let Some(channel) = channels.get(rand::random_range(0..channels.len().max(1))) else {
-                continue;
-            };
-            let chat_id = if channel.transport.addresses_by_phone() {
-                phone.to_string()
-            } else {
+            let (id, transport, ..) = CHANNELS[rand::random_range(0..CHANNELS.len())];
+            let chat_id = if transport == "telegram" {
                 format!("tg-{phone}")
+            } else {
+                phone.to_string()
             };
             n += 1;
-            let body = serde_json::json!({"messages": [{
-                "messageId": store::new_id(),
-                "channelId": channel.id,
-                "chatType": channel.transport.chat_type(),
-                "chatId": chat_id,
-                "dateTime": store::now(),
-                "type": "text",
-                "status": "inbound",
-                "isEcho": false,
-                "text": LINES[(n as usize) % LINES.len()],
-                "contact": {"name": name, "phone": format!("+{phone}")},
-            }]});
-            if let Err(e) = http
-                .post(&webhook_url)
-                .json(&body)
-                .send()
-                .await
-                .and_then(|r| r.error_for_status())
+            if let Err(e) =
+                fake.client_writes(id, &chat_id, name, LINES[(n as usize) % LINES.len()])
             {
-                tracing::warn!(error = %e.without_url(), "demo client could not write");
+                tracing::warn!(error = %e, "demo client could not write");
             }
         }
     });

@@ -40,8 +40,12 @@ pub struct MessageView {
     pub content_uri: Option<String>,
     pub at: String,
     pub author_id: Option<String>,
-    /// `inbound` for client messages; `pending`, `sent`, `delivered`, `read`, `error` for ours.
+    /// `inbound` for client messages. Ours: `queued` (in the hub's outbox), `accepted` (the
+    /// provider took it), `sent`, `delivered`, `read`; `error` (the provider's delivery error)
+    /// and `failed` (refused, or given up after bounded attempts; can be retried).
     pub status: String,
+    /// Why it is `error` or `failed`.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -234,6 +238,40 @@ pub struct CrmEntityView {
     pub responsible_id: Option<String>,
     pub contact_id: Option<String>,
     pub closed: bool,
+    /// Each phone as read under setting 2 now (the stored value is never rewritten).
+    #[serde(default)]
+    pub numbers: Vec<PhoneReading>,
+}
+
+/// One CRM phone value: as typed, and as read under setting 2 — or why it cannot be read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PhoneReading {
+    pub raw: String,
+    /// E.164, when readable.
+    pub e164: Option<String>,
+    /// For people: `+7 916 456-98-12`.
+    pub display: Option<String>,
+    /// Why not, naming the raw value.
+    pub error: Option<String>,
+}
+
+impl PhoneReading {
+    pub fn of(raw: &str, eight_as_plus7: bool) -> PhoneReading {
+        match switchboard_core::read_crm_phone(raw, eight_as_plus7) {
+            Ok(n) => PhoneReading {
+                raw: raw.to_owned(),
+                e164: Some(n.to_string()),
+                display: Some(n.international()),
+                error: None,
+            },
+            Err(e) => PhoneReading {
+                raw: raw.to_owned(),
+                e164: None,
+                display: None,
+                error: Some(e.to_string()),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -261,6 +299,8 @@ pub struct ComposeView {
     pub reason: Option<String>,
     /// The number read under setting 2, E.164.
     pub address: String,
+    /// The same for people: `+7 916 456-98-12`.
+    pub display: String,
     pub channels: Vec<ComposeChannel>,
 }
 

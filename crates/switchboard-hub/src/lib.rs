@@ -16,6 +16,8 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod json;
+pub mod outbox;
+pub mod provider;
 pub mod store;
 pub mod webhook;
 
@@ -46,6 +48,8 @@ pub struct Hub {
     ingress_secret: Arc<str>,
     /// Flips to true when the hub shuts down: live event streams end then.
     closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Rings when the outbox has something new to send.
+    outbox: Arc<tokio::sync::Notify>,
 }
 
 impl Hub {
@@ -55,7 +59,13 @@ impl Hub {
             events: broadcast::channel(4096).0,
             ingress_secret: ingress_secret.into(),
             closing: Arc::new(tokio::sync::watch::channel(false).0),
+            outbox: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// The outbox worker's doorbell.
+    pub fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox.clone()
     }
 
     /// Ends every live event stream (they would otherwise keep a graceful shutdown waiting).
@@ -133,8 +143,25 @@ impl Hub {
 pub struct ServeConfig {
     pub data_dir: PathBuf,
     pub listen: SocketAddr,
-    /// Seed the demo workspace and run the client simulator.
+    /// Seed the demo workspace and run the client simulator. Without a provider, the demo
+    /// runs its own provider fake in-process.
     pub demo: bool,
+    /// The messenger provider; `None`: sandbox channels only (or the demo's fake).
+    pub provider: Option<provider::ProviderConfig>,
+    /// The address the provider posts webhooks to (default: the listening URL).
+    pub public_url: Option<String>,
+}
+
+impl ServeConfig {
+    pub fn new(data_dir: PathBuf, listen: SocketAddr, demo: bool) -> ServeConfig {
+        ServeConfig {
+            data_dir,
+            listen,
+            demo,
+            provider: None,
+            public_url: None,
+        }
+    }
 }
 
 /// A hub serving on a socket.
@@ -145,6 +172,8 @@ pub struct RunningHub {
     pub hub: Hub,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    /// The demo's provider fake, when it runs in-process.
+    pub demo_provider: Option<provider_fake::RunningFake>,
     _lock: db::DirLock,
 }
 
@@ -183,6 +212,79 @@ fn spawn_escalation(hub: Hub) {
             }
         }
     });
+}
+
+/// Subscribes our webhook and reads the provider's channels.
+async fn connect_provider(
+    hub: &Hub,
+    client: &provider::ProviderClient,
+    webhook: &str,
+) -> anyhow::Result<()> {
+    client.subscribe(webhook).await?;
+    let channels = client.channels().await?;
+    hub.write(move |c| Ok(store::upsert_provider_channels(c, &channels)?))
+        .await?;
+    Ok(())
+}
+
+/// Keeps the webhook subscribed and the channel list fresh: at start (retrying until the
+/// provider answers), then every minute.
+fn spawn_provider_sync(hub: Hub, client: provider::ProviderClient, webhook: String) {
+    tokio::spawn(async move {
+        let mut pause = std::time::Duration::from_secs(1);
+        let mut subscribed = false;
+        let mut closed = std::pin::pin!(hub.closed());
+        loop {
+            let done = if subscribed {
+                match client.channels().await {
+                    Ok(list) => hub
+                        .write(move |c| Ok(store::upsert_provider_channels(c, &list)?))
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.message)),
+                    Err(e) => Err(e.into()),
+                }
+            } else {
+                connect_provider(&hub, &client, &webhook).await
+            };
+            match done {
+                Ok(()) => {
+                    subscribed = true;
+                    pause = PROVIDER_REFRESH;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "provider not reachable; will retry");
+                    pause = (pause * 2).min(std::time::Duration::from_secs(30));
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = &mut closed => return,
+            }
+        }
+    });
+}
+
+/// How often the provider's channel list is read again (webhooks tell of changes meanwhile).
+const PROVIDER_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The provider's API key: `SWITCHBOARD_PROVIDER_KEY`, else `<dir>/provider-key`.
+pub fn provider_key(dir: &Path) -> anyhow::Result<String> {
+    if let Ok(v) = std::env::var("SWITCHBOARD_PROVIDER_KEY") {
+        if !v.trim().is_empty() {
+            return Ok(v.trim().to_owned());
+        }
+    }
+    let path = dir.join("provider-key");
+    std::fs::read_to_string(&path)
+        .map(|v| v.trim().to_owned())
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--provider-url needs an API key in SWITCHBOARD_PROVIDER_KEY or {}",
+                path.display()
+            )
+        })
 }
 
 /// Reads a secret from the environment, else from `<dir>/<file>`, else makes one and writes it there (0600).
@@ -236,13 +338,6 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
-    if config.demo {
-        demo::seed(&hub).await?;
-        demo::spawn_simulator(
-            hub.clone(),
-            format!("{url}/webhooks/provider/{}", hub.ingress_secret()),
-        );
-    }
     spawn_escalation(hub.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = api::router(hub.clone());
@@ -256,6 +351,38 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
             tracing::error!(error = %e, "hub server stopped");
         }
     });
+    let mut demo_provider = None;
+    let mut provider = config.provider.clone();
+    if config.demo && provider.is_none() {
+        let fake = demo::start_provider().await?;
+        provider = Some(provider::ProviderConfig {
+            base_url: fake.url.clone(),
+            api_key: demo::PROVIDER_KEY.to_owned(),
+            timeout: std::time::Duration::from_secs(10),
+        });
+        demo_provider = Some(fake);
+    }
+    if let Some(p) = provider {
+        let client = provider::ProviderClient::new(p)?;
+        let public = config.public_url.clone().unwrap_or_else(|| url.clone());
+        let webhook = format!(
+            "{}/webhooks/provider/{}",
+            public.trim_end_matches('/'),
+            hub.ingress_secret()
+        );
+        if demo_provider.is_some() {
+            // The demo's channels must exist before it seeds conversations on them.
+            connect_provider(&hub, &client, &webhook).await?;
+        }
+        spawn_provider_sync(hub.clone(), client.clone(), webhook);
+        outbox::spawn(hub.clone(), client);
+    }
+    if config.demo {
+        demo::seed(&hub).await?;
+        if let Some(fake) = &demo_provider {
+            demo::spawn_simulator(hub.clone(), fake.fake.clone());
+        }
+    }
     tracing::info!(%url, data_dir = %config.data_dir.display(), demo = config.demo, "hub serving");
     Ok(RunningHub {
         url,
@@ -263,6 +390,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
         hub,
         shutdown: Some(tx),
         task,
+        demo_provider,
         _lock: lock,
     })
 }

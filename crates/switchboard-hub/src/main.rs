@@ -27,9 +27,20 @@ enum Command {
         /// Address to listen on; port 0 picks a free one.
         #[arg(long, default_value = "127.0.0.1:0")]
         listen: SocketAddr,
-        /// Seed the demo workspace and run the client simulator.
+        /// Seed the demo workspace and run the client simulator (on an in-process provider
+        /// fake unless --provider-url is given).
         #[arg(long)]
         demo: bool,
+        /// The messenger provider's API, e.g. https://api.wazzup24.com. Its API key comes from
+        /// SWITCHBOARD_PROVIDER_KEY or <data>/provider-key (never from the command line).
+        #[arg(long)]
+        provider_url: Option<String>,
+        /// Seconds before a provider request counts as timed out.
+        #[arg(long, default_value_t = 10)]
+        provider_timeout: u64,
+        /// The hub's address as the provider reaches it (default: the listening address).
+        #[arg(long)]
+        public_url: Option<String>,
     },
     /// Read CRM phone values (one per line on stdin) as setting 2 does; print E.164 or error:<kind>.
     NormalizePhone {
@@ -56,7 +67,14 @@ fn main() -> anyhow::Result<()> {
             println!("{}", switchboard_hub::api::openapi().to_pretty_json()?);
             Ok(())
         }
-        Command::Serve { data, listen, demo } => {
+        Command::Serve {
+            data,
+            listen,
+            demo,
+            provider_url,
+            provider_timeout,
+            public_url,
+        } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
                     tracing_subscriber::EnvFilter::try_from_default_env()
@@ -66,10 +84,18 @@ fn main() -> anyhow::Result<()> {
                 .init();
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
+                let provider = match provider_url {
+                    Some(base_url) => Some(switchboard_hub::provider::ProviderConfig {
+                        base_url,
+                        api_key: switchboard_hub::provider_key(&data)?,
+                        timeout: std::time::Duration::from_secs(provider_timeout),
+                    }),
+                    None => None,
+                };
                 let hub = switchboard_hub::start(switchboard_hub::ServeConfig {
-                    data_dir: data,
-                    listen,
-                    demo,
+                    provider,
+                    public_url,
+                    ..switchboard_hub::ServeConfig::new(data, listen, demo)
                 })
                 .await?;
                 println!("listening on {}", hub.url);

@@ -379,7 +379,51 @@ fn entity_row(r: &Row) -> rusqlite::Result<CrmEntityView> {
         responsible_id: r.get(4)?,
         contact_id: r.get::<_, Option<i64>>(5)?.map(|i| i.to_string()),
         closed: r.get(6)?,
+        numbers: Vec::new(),
     })
+}
+
+/// Fills in how each phone reads under the current setting 2.
+pub fn with_numbers(mut v: CrmEntityView, eight_as_plus7: bool) -> CrmEntityView {
+    v.numbers = v
+        .phones
+        .iter()
+        .map(|p| PhoneReading::of(p, eight_as_plus7))
+        .collect();
+    v
+}
+
+/// CRM entities whose title or phones contain `q` (digits compared without formatting),
+/// open ones first, at most `limit`.
+pub fn search_entities(
+    conn: &Connection,
+    q: &str,
+    limit: usize,
+) -> rusqlite::Result<Vec<CrmEntityView>> {
+    let q = q.trim().to_lowercase();
+    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {ENTITY_COLS} FROM crm_entities ORDER BY closed, kind, title"
+    ))?;
+    let all = stmt.query_map([], entity_row)?;
+    let mut found = Vec::new();
+    for e in all {
+        let e = e?;
+        let phone_hit = digits.len() >= 3
+            && e.phones.iter().any(|p| {
+                p.chars()
+                    .filter(char::is_ascii_digit)
+                    .collect::<String>()
+                    .contains(&digits)
+            });
+        if q.is_empty() || e.title.to_lowercase().contains(&q) || phone_hit {
+            found.push(e);
+            if found.len() == limit {
+                break;
+            }
+        }
+    }
+    Ok(found)
 }
 
 const ENTITY_COLS: &str = "kind, id, title, phones, responsible_id, contact_id, closed";
@@ -706,7 +750,7 @@ pub fn visible_chats(conn: &Connection, viewer: &Employee) -> rusqlite::Result<V
     Ok(out)
 }
 
-const MESSAGE_COLS: &str = "id, chat, direction, text, content_uri, at, author_id, status";
+const MESSAGE_COLS: &str = "id, chat, direction, text, content_uri, at, author_id, status, error";
 
 fn message_row(r: &Row) -> rusqlite::Result<MessageView> {
     Ok(MessageView {
@@ -718,6 +762,7 @@ fn message_row(r: &Row) -> rusqlite::Result<MessageView> {
         at: r.get(5)?,
         author_id: r.get(6)?,
         status: r.get(7)?,
+        error: r.get(8)?,
     })
 }
 
@@ -877,6 +922,13 @@ pub fn ingest(conn: &Connection, m: &Inbound) -> rusqlite::Result<Option<Ingeste
         tracing::warn!(channel = %m.channel_id, message = %m.provider_message_id, "webhook message for an unknown channel skipped");
         return Ok(None);
     };
+    if m.is_echo {
+        if let Some(chat) = find_chat(conn, &channel.id, &m.chat_type, &m.chat_id)? {
+            if adopt_echo(conn, &chat, m)? {
+                return Ok(None);
+            }
+        }
+    }
     let phone = client_phone(channel.transport, &m.chat_id, m.contact_phone.as_deref());
     let title = m
         .contact_name
@@ -1117,28 +1169,192 @@ fn mirror(
     Ok(())
 }
 
-/// Applies a provider status (`sent`, `delivered`, `read`, `error`) to one of our messages.
+/// How far along an outgoing message is; a status never moves backwards.
+fn status_rank(status: &str) -> u8 {
+    match status {
+        "pending" | "queued" => 0,
+        "accepted" => 1,
+        "sent" => 2,
+        "delivered" => 3,
+        "read" => 4,
+        // error/failed end the walk; a later `read` cannot undo them, nor they a `read`.
+        _ => 5,
+    }
+}
+
+/// Applies a provider status (`sent`, `delivered`, `read`, `error` with its reason) to one
+/// of our messages. Statuses arrive out of order and repeated: only a step forward counts.
+/// `Ok(false)`: no such message.
 pub fn apply_status(
     conn: &Connection,
     provider_message_id: &str,
     status: &str,
+    error: Option<&str>,
 ) -> rusqlite::Result<bool> {
-    let id: Option<String> = conn
+    let row: Option<(String, String)> = conn
         .query_row(
-            "SELECT id FROM messages WHERE provider_message_id = ?1",
+            "SELECT id, status FROM messages WHERE provider_message_id = ?1",
             [provider_message_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((id, current)) = row else {
+        return Ok(false);
+    };
+    let forward = if status == "error" {
+        status_rank(&current) < 4
+    } else {
+        status != "edited" && status_rank(status) > status_rank(&current)
+    };
+    if forward {
+        conn.execute(
+            "UPDATE messages SET status = ?2, error = ?3 WHERE id = ?1",
+            params![id, status, error],
+        )?;
+        record_change(conn, "message", &id)?;
+    }
+    Ok(true)
+}
+
+/// Raises an outgoing message to at least `status` (never backwards).
+pub fn raise_status(conn: &Connection, id: &str, status: &str) -> Db {
+    let current: Option<String> = conn
+        .query_row("SELECT status FROM messages WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if current.is_some_and(|c| status_rank(&c) < status_rank(status)) {
+        conn.execute(
+            "UPDATE messages SET status = ?2, error = NULL WHERE id = ?1",
+            params![id, status],
+        )?;
+        record_change(conn, "message", id)?;
+    }
+    Ok(())
+}
+
+/// An echo of a message we sent ourselves, recognised when its `messageId` is not known yet
+/// (the hub went down before it read the provider's answer): our oldest outgoing message in
+/// that chat with the same text and no provider id. It takes the provider's id, and leaves
+/// the outbox — it was delivered.
+fn adopt_echo(conn: &Connection, chat: &str, m: &Inbound) -> rusqlite::Result<bool> {
+    let ours: Option<String> = conn
+        .query_row(
+            "SELECT id FROM messages WHERE chat = ?1 AND direction = 'out' AND provider_message_id IS NULL \
+             AND idempotency_key IS NOT NULL AND text = ?2 ORDER BY at, id LIMIT 1",
+            params![chat, m.text],
             |r| r.get(0),
         )
         .optional()?;
-    let Some(id) = id else {
+    let Some(id) = ours else {
         return Ok(false);
     };
     conn.execute(
-        "UPDATE messages SET status = ?2 WHERE id = ?1",
-        params![id, status],
+        "UPDATE messages SET provider_message_id = ?2 WHERE id = ?1",
+        params![id, m.provider_message_id],
     )?;
+    conn.execute("DELETE FROM outbox WHERE message_id = ?1", [&id])?;
+    let status: String =
+        conn.query_row("SELECT status FROM messages WHERE id = ?1", [&id], |r| {
+            r.get(0)
+        })?;
+    if status == "failed" {
+        // It did go out after all.
+        conn.execute(
+            "UPDATE messages SET status = 'accepted', error = NULL WHERE id = ?1",
+            [&id],
+        )?;
+    }
+    raise_status(conn, &id, "accepted")?;
     record_change(conn, "message", &id)?;
+    tracing::info!(message = %id, "echo of our own send recognised");
     Ok(true)
+}
+
+/// The provider's channel list: new channels are added (named after their transport and
+/// account), states are refreshed, and provider channels no longer listed become `deleted`.
+pub fn upsert_provider_channels(
+    conn: &Connection,
+    listed: &[crate::provider::ProviderChannel],
+) -> Db {
+    let mut seen = BTreeSet::new();
+    for p in listed {
+        let Some(transport) = Transport::parse(&p.transport) else {
+            tracing::warn!(channel = %p.channel_id, transport = %p.transport, "provider channel of an unknown transport skipped");
+            continue;
+        };
+        seen.insert(p.channel_id.clone());
+        let state = ChannelState::parse(&p.state);
+        let existing: Option<(String, Option<String>)> = conn
+            .query_row(
+                "SELECT state, plain_id FROM channels WHERE id = ?1",
+                [&p.channel_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match existing {
+            None => {
+                let name = format!("{} {}", transport_label(transport), p.plain_id)
+                    .trim()
+                    .to_owned();
+                conn.execute(
+                    "INSERT INTO channels (id, transport, name, state, open_lines, sandbox, plain_id) VALUES (?1, ?2, ?3, ?4, 0, 0, ?5)",
+                    params![p.channel_id, transport.as_str(), name, state.as_str(), p.plain_id],
+                )?;
+                record_change(conn, "channels", &p.channel_id)?;
+            }
+            Some((old_state, old_plain)) => {
+                if old_state != state.as_str() || old_plain.as_deref() != Some(&p.plain_id) {
+                    conn.execute(
+                        "UPDATE channels SET state = ?2, plain_id = ?3 WHERE id = ?1",
+                        params![p.channel_id, state.as_str(), p.plain_id],
+                    )?;
+                    record_change(conn, "channels", &p.channel_id)?;
+                }
+            }
+        }
+    }
+    let gone: Vec<String> = {
+        let mut stmt =
+            conn.prepare("SELECT id FROM channels WHERE sandbox = 0 AND state <> 'deleted'")?;
+        let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        ids.collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .filter(|id| !seen.contains(id))
+            .collect()
+    };
+    for id in gone {
+        conn.execute("UPDATE channels SET state = 'deleted' WHERE id = ?1", [&id])?;
+        record_change(conn, "channels", &id)?;
+    }
+    Ok(())
+}
+
+/// A `channelsUpdates` webhook item: the channel's new state (unknown channels are ignored).
+pub fn set_channel_state(conn: &Connection, id: &str, state: &str) -> rusqlite::Result<bool> {
+    let state = ChannelState::parse(state);
+    let n = conn.execute(
+        "UPDATE channels SET state = ?2 WHERE id = ?1 AND sandbox = 0 AND state <> ?2",
+        params![id, state.as_str()],
+    )?;
+    if n > 0 {
+        record_change(conn, "channels", id)?;
+    }
+    Ok(n > 0)
+}
+
+fn transport_label(t: Transport) -> &'static str {
+    match t {
+        Transport::Whatsapp => "WhatsApp",
+        Transport::Wapi => "WhatsApp Business",
+        Transport::Tgapi => "Telegram",
+        Transport::Telegram => "Telegram bot",
+        Transport::Viber => "Viber",
+        Transport::Instagram => "Instagram",
+        Transport::Vk => "VK",
+        Transport::Avito => "Avito",
+        Transport::Max => "MAX",
+    }
 }
 
 /// An employee's reply in an existing chat. Sandbox channels have no provider: the message
@@ -1168,6 +1384,16 @@ pub fn reply(
     }
     let id = new_id();
     let at = now();
+    // Sandbox channels have no provider behind them: sent at once. Others go through the outbox.
+    let sandbox: bool = conn
+        .query_row(
+            "SELECT sandbox FROM channels WHERE id = ?1",
+            [&chat.channel_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(true);
+    let status = if sandbox { "sent" } else { "queued" };
     insert_message(
         conn,
         &id,
@@ -1179,8 +1405,11 @@ pub fn reply(
         None,
         &at,
         Some(author),
-        "sent",
+        status,
     )?;
+    if !sandbox {
+        crate::outbox::enqueue(conn, &id, &chat.id)?;
+    }
     apply_chat_event(conn, &chat.id, ChatEvent::EmployeeReply, &at)?;
     if let Some(channel) = channel(conn, &chat.channel_id)? {
         let settings = settings(conn)?;
@@ -1199,7 +1428,7 @@ pub fn reply(
     Ok(SendAccepted {
         message_id: id,
         chat: chat.id.clone(),
-        status: "sent".into(),
+        status: status.into(),
     })
 }
 

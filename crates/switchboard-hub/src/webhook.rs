@@ -11,6 +11,8 @@ pub struct Delivery {
     pub test: bool,
     pub messages: Vec<Inbound>,
     pub statuses: Vec<Status>,
+    /// `channelsUpdates`: (channelId, state).
+    pub channel_states: Vec<(String, String)>,
 }
 
 /// A status change of one of our outgoing messages.
@@ -18,6 +20,8 @@ pub struct Delivery {
 pub struct Status {
     pub provider_message_id: String,
     pub status: String,
+    /// For `error`: the provider's code and description.
+    pub error: Option<String>,
 }
 
 const STATUSES: [&str; 5] = ["sent", "delivered", "read", "error", "edited"];
@@ -144,10 +148,30 @@ pub fn parse(body: &[u8]) -> Result<Delivery, ApiError> {
                 "unknown status",
             ));
         }
+        let error = s.get("error").filter(|e| e.is_object()).map(|e| {
+            let code = e
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("UNKNOWN_ERROR");
+            match e.get("description").and_then(Value::as_str) {
+                Some(d) if !d.is_empty() => format!("{code}: {d}"),
+                _ => code.to_owned(),
+            }
+        });
         d.statuses.push(Status {
             provider_message_id: string(s, "messageId", &path)?,
             status,
+            error,
         });
+    }
+    for (i, c) in array(&body, "channelsUpdates")?
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let path = format!("channelsUpdates[{i}]");
+        d.channel_states
+            .push((string(c, "channelId", &path)?, string(c, "state", &path)?));
     }
     Ok(d)
 }
@@ -200,5 +224,25 @@ mod tests {
     fn test_probe_and_unknown_keys() {
         let d = parse(br#"{"test":true,"somethingNew":[1]}"#).expect("valid");
         assert!(d.test && d.messages.is_empty());
+    }
+
+    #[test]
+    fn statuses_carry_their_error_and_channel_updates_read() {
+        let d = parse(
+            br#"{"statuses":[{"messageId":"p1","timestamp":"2025-02-05T06:01:07.499Z","status":"error","error":{"error":"BAD_CONTACT","description":"no account"}}],
+                 "channelsUpdates":[{"channelId":"c1","state":"qr","timestamp":1603977171000}]}"#,
+        )
+        .expect("valid");
+        assert_eq!(
+            d.statuses[0].error.as_deref(),
+            Some("BAD_CONTACT: no account")
+        );
+        assert_eq!(d.channel_states, vec![("c1".to_owned(), "qr".to_owned())]);
+        assert_eq!(
+            parse(br#"{"channelsUpdates":[{"state":"qr"}]}"#)
+                .unwrap_err()
+                .message,
+            "channelsUpdates[0].channelId: is required"
+        );
     }
 }

@@ -16,11 +16,11 @@ struct T {
 impl T {
     async fn new() -> T {
         let dir = tempfile::tempdir().expect("tempdir");
-        let hub = start(ServeConfig {
-            data_dir: dir.path().to_owned(),
-            listen: ([127, 0, 0, 1], 0).into(),
-            demo: false,
-        })
+        let hub = start(ServeConfig::new(
+            dir.path().to_owned(),
+            ([127, 0, 0, 1], 0).into(),
+            false,
+        ))
         .await
         .expect("hub starts");
         let mut t = T {
@@ -693,11 +693,7 @@ fn normalize_phone_reads_stdin_line_by_line() {
 #[tokio::test]
 async fn a_second_hub_on_the_same_directory_refuses() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = ServeConfig {
-        data_dir: dir.path().to_owned(),
-        listen: ([127, 0, 0, 1], 0).into(),
-        demo: false,
-    };
+    let cfg = ServeConfig::new(dir.path().to_owned(), ([127, 0, 0, 1], 0).into(), false);
     let _first = start(cfg.clone()).await.expect("first");
     let err = start(cfg).await.err().expect("second refuses");
     assert!(
@@ -709,11 +705,11 @@ async fn a_second_hub_on_the_same_directory_refuses() {
 #[tokio::test]
 async fn the_demo_workspace_seeds_roles_channels_crm_and_chats() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let hub = start(ServeConfig {
-        data_dir: dir.path().to_owned(),
-        listen: ([127, 0, 0, 1], 0).into(),
-        demo: true,
-    })
+    let hub = start(ServeConfig::new(
+        dir.path().to_owned(),
+        ([127, 0, 0, 1], 0).into(),
+        true,
+    ))
     .await
     .expect("demo");
     let http = reqwest::Client::new();

@@ -1,0 +1,304 @@
+//! The hub's durable outbox to the messenger provider.
+//!
+//! A message to a provider channel is stored `queued` with an outbox row in the same
+//! transaction as the request that made it, so nothing is lost if the hub dies after
+//! answering 202. A worker sends each chat's oldest row first (order per chat), many chats
+//! at once, with the message's idempotency key as `crmMessageId`.
+//!
+//! Exactly once: the provider refuses a `crmMessageId` it saw in the last 60 s
+//! (`REPEATED_CRM_MESSAGE_ID`), which proves an earlier attempt got through. So a repeat is
+//! safe when no earlier attempt may have reached the provider, or while the first attempt
+//! that may have is younger than [`SAFE_REPEAT`]. Past that the message is `failed` with the
+//! reason instead of risking a duplicate, and a person decides (Retry). Before each attempt
+//! the row records that an attempt may be in flight, so a hub killed mid-request knows it on
+//! restart. The provider's echo of the message (same text, same chat) also settles it.
+
+use crate::provider::{Outgoing, ProviderClient, SendOutcome};
+use crate::store::{self, now_ms, Db};
+use crate::Hub;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Attempts before a message is `failed`.
+pub const MAX_ATTEMPTS: u32 = 8;
+/// A repeat after an unsure attempt is safe this long (the provider remembers 60 s).
+pub const SAFE_REPEAT: Duration = Duration::from_secs(50);
+/// Sends in flight at once (different chats).
+pub const CONCURRENCY: usize = 32;
+
+/// Puts a stored message on the outbox (in the caller's transaction).
+pub fn enqueue(conn: &Connection, message_id: &str, chat: &str) -> Db {
+    conn.execute(
+        "INSERT OR IGNORE INTO outbox (message_id, chat, next_attempt_ms) VALUES (?1, ?2, ?3)",
+        params![message_id, chat, now_ms()],
+    )?;
+    Ok(())
+}
+
+/// One send to make.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub outbox_id: i64,
+    pub message_id: String,
+    pub chat: String,
+    pub attempts: u32,
+    pub unsure_since_ms: Option<i64>,
+    pub outgoing: Outgoing,
+}
+
+/// The head of each chat's queue that is due now, oldest first.
+pub fn due(conn: &Connection, now: i64, limit: usize) -> rusqlite::Result<Vec<Job>> {
+    let mut stmt = conn.prepare(
+        "SELECT o.id, o.message_id, o.chat, o.attempts, o.unsure_since_ms, \
+                m.text, m.author_id, m.idempotency_key, c.channel_id, c.chat_type, c.chat_id \
+         FROM outbox o JOIN messages m ON m.id = o.message_id JOIN chats c ON c.id = o.chat \
+         WHERE o.id = (SELECT min(id) FROM outbox WHERE chat = o.chat) AND o.next_attempt_ms <= ?1 \
+         ORDER BY o.id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![now, limit as i64], |r| {
+        let message_id: String = r.get(1)?;
+        let key: Option<String> = r.get(7)?;
+        Ok(Job {
+            outbox_id: r.get(0)?,
+            chat: r.get(2)?,
+            attempts: r.get(3)?,
+            unsure_since_ms: r.get(4)?,
+            outgoing: Outgoing {
+                text: r.get(5)?,
+                crm_user_id: r.get(6)?,
+                crm_message_id: key.unwrap_or_else(|| message_id.clone()),
+                channel_id: r.get(8)?,
+                chat_type: r.get(9)?,
+                chat_id: r.get(10)?,
+            },
+            message_id,
+        })
+    })?;
+    rows.collect()
+}
+
+/// When the next row (of any chat) is due, if any.
+pub fn next_due_ms(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    conn.query_row("SELECT min(next_attempt_ms) FROM outbox", [], |r| r.get(0))
+}
+
+/// Records that an attempt starts. `false`: do not send (the row is gone, or a repeat is
+/// no longer safe — then the message is `failed` with the reason).
+pub fn begin_attempt(conn: &Connection, job: &Job, now: i64) -> rusqlite::Result<bool> {
+    let still_queued: Option<i64> = conn
+        .query_row(
+            "SELECT id FROM outbox WHERE id = ?1",
+            [job.outbox_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if still_queued.is_none() {
+        return Ok(false);
+    }
+    if let Some(since) = job.unsure_since_ms {
+        if now - since > SAFE_REPEAT.as_millis() as i64 {
+            fail(
+                conn,
+                job,
+                "not confirmed: the provider may have received it, so it was not repeated \
+                 automatically (a repeat could reach the client twice)",
+            )?;
+            return Ok(false);
+        }
+    }
+    conn.execute(
+        "UPDATE outbox SET attempts = attempts + 1, unsure_since_ms = coalesce(unsure_since_ms, ?2) WHERE id = ?1",
+        params![job.outbox_id, now],
+    )?;
+    Ok(true)
+}
+
+fn fail(conn: &Connection, job: &Job, reason: &str) -> Db {
+    conn.execute("DELETE FROM outbox WHERE id = ?1", [job.outbox_id])?;
+    conn.execute(
+        "UPDATE messages SET status = 'failed', error = ?2 WHERE id = ?1",
+        params![job.message_id, reason],
+    )?;
+    store::record_change(conn, "message", &job.message_id)?;
+    tracing::warn!(message = %job.message_id, %reason, "send failed");
+    Ok(())
+}
+
+/// Pause before attempt `n + 1` (n ≥ 1 attempts made): 0.5 s doubling, at most 8 s.
+pub fn backoff(attempts: u32, rate_limited: bool) -> Duration {
+    let exp = attempts.saturating_sub(1).min(5);
+    let d = Duration::from_millis(500 * (1u64 << exp)).min(Duration::from_secs(8));
+    if rate_limited {
+        // The provider's window is 5 s; a second apart spreads the retries over it.
+        d.max(Duration::from_secs(1))
+    } else {
+        d
+    }
+}
+
+/// Stores what became of an attempt.
+pub fn finish(conn: &Connection, job: &Job, outcome: &SendOutcome, now: i64) -> Db {
+    match outcome {
+        SendOutcome::Accepted(provider_id) => {
+            conn.execute("DELETE FROM outbox WHERE id = ?1", [job.outbox_id])?;
+            // The echo may have named it already; the first name stays.
+            conn.execute(
+                "UPDATE OR IGNORE messages SET provider_message_id = ?2 WHERE id = ?1 AND provider_message_id IS NULL",
+                params![job.message_id, provider_id],
+            )?;
+            store::raise_status(conn, &job.message_id, "accepted")
+        }
+        SendOutcome::AlreadyAccepted => {
+            conn.execute("DELETE FROM outbox WHERE id = ?1", [job.outbox_id])?;
+            store::raise_status(conn, &job.message_id, "accepted")
+        }
+        SendOutcome::Refused(reason) => fail(conn, job, reason),
+        SendOutcome::Retry {
+            reason,
+            maybe_accepted,
+            rate_limited,
+        } => {
+            let attempts = job.attempts + 1;
+            if attempts >= MAX_ATTEMPTS {
+                let reason = if job.unsure_since_ms.is_some() || *maybe_accepted {
+                    format!("gave up after {attempts} attempts ({reason}); the provider may have received it")
+                } else {
+                    format!("gave up after {attempts} attempts ({reason})")
+                };
+                return fail(conn, job, &reason);
+            }
+            // A definite "not taken" leaves the unsure mark as it was before this attempt.
+            let unsure = if *maybe_accepted {
+                job.unsure_since_ms.unwrap_or(now)
+            } else {
+                job.unsure_since_ms.unwrap_or(-1)
+            };
+            let next = now + backoff(attempts, *rate_limited).as_millis() as i64;
+            conn.execute(
+                "UPDATE outbox SET next_attempt_ms = ?2, last_error = ?3, unsure_since_ms = nullif(?4, -1) WHERE id = ?1",
+                params![job.outbox_id, next, reason, unsure],
+            )?;
+            Ok(())
+        }
+    }
+}
+
+/// A failed message goes back on the outbox (a person chose to retry). `false`: not failed.
+pub fn retry(conn: &Connection, message_id: &str) -> rusqlite::Result<bool> {
+    let row: Option<(String, String)> = conn
+        .query_row(
+            "SELECT chat, status FROM messages WHERE id = ?1 AND direction = 'out'",
+            [message_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((chat, status)) = row else {
+        return Ok(false);
+    };
+    if status != "failed" {
+        return Ok(false);
+    }
+    conn.execute(
+        "UPDATE messages SET status = 'queued', error = NULL WHERE id = ?1",
+        [message_id],
+    )?;
+    enqueue(conn, message_id, &chat)?;
+    store::record_change(conn, "message", message_id)?;
+    Ok(true)
+}
+
+/// Runs the outbox until the hub closes: wakes on new rows, on finished sends and when a
+/// retry falls due.
+pub fn spawn(hub: Hub, client: ProviderClient) {
+    tokio::spawn(async move {
+        let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
+        let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+        let wake = hub.outbox_wake();
+        let mut closed = std::pin::pin!(hub.closed());
+        loop {
+            let jobs = hub
+                .read(|c| Ok(due(c, now_ms(), CONCURRENCY * 2)?))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "outbox read failed");
+                    Vec::new()
+                });
+            for job in jobs {
+                {
+                    let mut busy = busy.lock().unwrap_or_else(|p| p.into_inner());
+                    if !busy.insert(job.chat.clone()) {
+                        continue;
+                    }
+                }
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    return;
+                };
+                let (hub, client, busy, wake) =
+                    (hub.clone(), client.clone(), busy.clone(), wake.clone());
+                tokio::spawn(async move {
+                    attempt(&hub, &client, &job).await;
+                    busy.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&job.chat);
+                    drop(permit);
+                    wake.notify_one();
+                });
+            }
+            let pause = match hub.read(|c| Ok(next_due_ms(c)?)).await {
+                Ok(Some(at)) => Duration::from_millis((at - now_ms()).clamp(10, 1000) as u64),
+                _ => Duration::from_secs(1),
+            };
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(pause) => {}
+                _ = &mut closed => return,
+            }
+        }
+    });
+}
+
+async fn attempt(hub: &Hub, client: &ProviderClient, job: &Job) {
+    let started = {
+        let job = job.clone();
+        hub.write(move |c| Ok(begin_attempt(c, &job, now_ms())?))
+            .await
+    };
+    match started {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "outbox could not start an attempt");
+            return;
+        }
+    }
+    let outcome = client.send(&job.outgoing).await;
+    if let SendOutcome::Retry { reason, .. } = &outcome {
+        tracing::info!(message = %job.message_id, attempt = job.attempts + 1, %reason, "send will be retried");
+    }
+    let job = job.clone();
+    if let Err(e) = hub
+        .write(move |c| Ok(finish(c, &job, &outcome, now_ms())?))
+        .await
+    {
+        // The row stays and is retried; the idempotency key prevents a duplicate.
+        tracing::warn!(error = %e, "outbox could not store an outcome");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(1, false), Duration::from_millis(500));
+        assert_eq!(backoff(2, false), Duration::from_secs(1));
+        assert_eq!(backoff(20, false), Duration::from_secs(8));
+        assert_eq!(backoff(1, true), Duration::from_secs(1));
+        // Every automatic repeat fits inside the provider's 60 s memory of our key.
+        let total: Duration = (1..MAX_ATTEMPTS).map(|n| backoff(n, false)).sum();
+        assert!(total < SAFE_REPEAT, "{total:?}");
+    }
+}

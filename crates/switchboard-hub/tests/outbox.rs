@@ -1,0 +1,483 @@
+//! The send path against the provider's contract fake, over real HTTP: exactly once under
+//! injected failures (5xx, a timeout after the provider accepted, a 429 storm, the hub
+//! killed between accept and ack), statuses and echoes, order within a chat, refusals.
+
+use provider_fake::{FakeChannel, FakeConfig, Fault, RunningFake};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::time::Duration;
+use switchboard_hub::provider::ProviderConfig;
+use switchboard_hub::{start, RunningHub, ServeConfig};
+
+const KEY: &str = "c8cf90444023482f909520d454368d27";
+
+struct T {
+    hub: RunningHub,
+    fake: RunningFake,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    wa: String,
+    tg: String,
+    seller: String,
+    seller_id: String,
+}
+
+fn channels() -> Vec<FakeChannel> {
+    ["whatsapp:79990000001:active", "telegram:demo_bot:active"]
+        .iter()
+        .map(|s| FakeChannel::parse(s).expect("channel"))
+        .collect()
+}
+
+async fn fake(hang: Duration) -> RunningFake {
+    let mut config = FakeConfig::new(KEY, channels());
+    config.status_step = Duration::from_millis(20);
+    config.hang = hang;
+    provider_fake::start(([127, 0, 0, 1], 0).into(), config)
+        .await
+        .expect("fake starts")
+}
+
+fn provider(fake: &RunningFake) -> ProviderConfig {
+    ProviderConfig {
+        base_url: fake.url.clone(),
+        api_key: KEY.into(),
+        timeout: Duration::from_millis(700),
+    }
+}
+
+/// Polls `check` every 25 ms until it holds; fails after 20 s with `what`.
+async fn until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+impl T {
+    async fn new() -> T {
+        let fake = fake(Duration::from_secs(3)).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let hub = start(ServeConfig {
+            provider: Some(provider(&fake)),
+            ..ServeConfig::new(dir.path().to_owned(), ([127, 0, 0, 1], 0).into(), false)
+        })
+        .await
+        .expect("hub starts");
+        let mut t = T {
+            hub,
+            http: reqwest::Client::new(),
+            _dir: dir,
+            wa: fake.fake.channels()[0].channel_id.clone(),
+            tg: fake.fake.channels()[1].channel_id.clone(),
+            fake,
+            seller: String::new(),
+            seller_id: String::new(),
+        };
+        // The hub subscribes and reads the provider's channels on its own.
+        let admin = t.hub.admin_token.clone();
+        until("the provider's channels are read", || async {
+            let (_, v) = t
+                .call(&admin, Method::GET, "/api/v1/channels", Value::Null)
+                .await;
+            v.as_array().is_some_and(|a| a.len() == 2)
+        })
+        .await;
+        let (_, v) = t
+            .call(
+                &admin,
+                Method::POST,
+                "/api/v1/employees",
+                json!({"name": "Anna", "role": "seller", "receives_new_clients": true, "priority_channel_id": t.tg}),
+            )
+            .await;
+        t.seller = v["token"].as_str().expect("token").into();
+        t.seller_id = v["id"].as_str().expect("id").into();
+        t
+    }
+
+    async fn call(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.hub.url))
+            .bearer_auth(token);
+        if method != Method::GET {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Writes first on WhatsApp to a number typed with 8; returns (message, chat).
+    async fn send_first(&self, text: &str, key: &str) -> (String, String) {
+        let (s, v) = self
+            .call(
+                &self.seller,
+                Method::POST,
+                "/api/v1/messages",
+                json!({"channel_id": self.wa, "phone": "8 (916) 456-98-12", "text": text, "idempotency_key": key}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+        (
+            v["message_id"].as_str().expect("id").into(),
+            v["chat"].as_str().expect("chat").into(),
+        )
+    }
+
+    async fn reply(&self, chat: &str, text: &str, key: &str) -> String {
+        let (s, v) = self
+            .call(
+                &self.seller,
+                Method::POST,
+                "/api/v1/messages",
+                json!({"chat": chat, "text": text, "idempotency_key": key}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+        v["message_id"].as_str().expect("id").into()
+    }
+
+    async fn message(&self, chat: &str, id: &str) -> Value {
+        let (_, v) = self
+            .call(
+                &self.seller,
+                Method::GET,
+                &format!("/api/v1/chats/{chat}/messages"),
+                Value::Null,
+            )
+            .await;
+        v.as_array()
+            .and_then(|a| a.iter().find(|m| m["id"] == id).cloned())
+            .unwrap_or(Value::Null)
+    }
+
+    async fn wait_status(&self, chat: &str, id: &str, status: &str) -> Value {
+        until(&format!("message {id} reaches {status}"), || async {
+            self.message(chat, id).await["status"] == status
+        })
+        .await;
+        self.message(chat, id).await
+    }
+
+    fn sent_with_key(&self, key: &str) -> usize {
+        self.fake
+            .fake
+            .sent()
+            .iter()
+            .filter(|s| s.crm_message_id.as_deref() == Some(key))
+            .count()
+    }
+}
+
+#[tokio::test]
+async fn a_first_message_reaches_the_provider_once_and_walks_to_read() {
+    let t = T::new().await;
+    let (id, chat) = t.send_first("Здравствуйте!", "k-1").await;
+    // The same key again (a desktop retrying) is the same message.
+    let (again, _) = t.send_first("Здравствуйте!", "k-1").await;
+    assert_eq!(again, id);
+    let m = t.wait_status(&chat, &id, "read").await;
+    assert_eq!(m["error"], Value::Null);
+    let sent = t.fake.fake.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].chat_id, "79164569812");
+    assert_eq!(sent[0].chat_type, "whatsapp");
+    assert_eq!(sent[0].channel_id, t.wa);
+    assert_eq!(sent[0].crm_message_id.as_deref(), Some("k-1"));
+    assert_eq!(sent[0].crm_user_id.as_deref(), Some(t.seller_id.as_str()));
+    // The provider's echo of our own send is recognised, not shown twice.
+    let (_, all) = t
+        .call(
+            &t.seller,
+            Method::GET,
+            &format!("/api/v1/chats/{chat}/messages"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(all.as_array().map(Vec::len), Some(1), "{all}");
+}
+
+#[tokio::test]
+async fn server_errors_and_a_429_storm_are_retried_into_one_delivery() {
+    let t = T::new().await;
+    t.fake.fake.inject([Fault::ServerError, Fault::ServerError]);
+    let (id, chat) = t.send_first("after two 500s", "k-5xx").await;
+    t.wait_status(&chat, &id, "read").await;
+    assert_eq!(t.sent_with_key("k-5xx"), 1);
+
+    t.fake.fake.inject([Fault::RateLimited; 4]);
+    let id = t.reply(&chat, "after a 429 storm", "k-429").await;
+    t.wait_status(&chat, &id, "read").await;
+    assert_eq!(t.sent_with_key("k-429"), 1);
+}
+
+#[tokio::test]
+async fn a_timeout_after_the_provider_accepted_does_not_send_twice() {
+    let t = T::new().await;
+    t.fake.fake.inject([Fault::HangAfterAccept]);
+    let (id, chat) = t.send_first("accepted, answer lost", "k-hang").await;
+    let m = t.wait_status(&chat, &id, "read").await;
+    assert_eq!(m["error"], Value::Null);
+    assert_eq!(t.sent_with_key("k-hang"), 1, "{:?}", t.fake.fake.sent());
+    let (_, all) = t
+        .call(
+            &t.seller,
+            Method::GET,
+            &format!("/api/v1/chats/{chat}/messages"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(all.as_array().map(Vec::len), Some(1), "{all}");
+}
+
+#[tokio::test]
+async fn messages_of_one_chat_reach_the_provider_in_order() {
+    let t = T::new().await;
+    // The first send fails twice before it gets through; the others must wait for it.
+    t.fake.fake.inject([Fault::ServerError, Fault::ServerError]);
+    let (first, chat) = t.send_first("1", "order-1").await;
+    let mut ids = vec![first];
+    for n in 2..=6 {
+        ids.push(t.reply(&chat, &n.to_string(), &format!("order-{n}")).await);
+    }
+    for id in &ids {
+        t.wait_status(&chat, id, "read").await;
+    }
+    let texts: Vec<String> = t.fake.fake.sent().into_iter().map(|s| s.text).collect();
+    assert_eq!(texts, ["1", "2", "3", "4", "5", "6"]);
+}
+
+#[tokio::test]
+async fn a_refusal_fails_visibly_with_the_reason_and_retry_is_only_for_failed() {
+    let t = T::new().await;
+    // Telegram takes at most 4096 characters: the provider refuses, the message shows why.
+    let (s, v) = t
+        .call(
+            &t.seller,
+            Method::POST,
+            "/api/v1/messages",
+            json!({"channel_id": t.tg, "phone": "+79164569812", "text": "я".repeat(5000), "idempotency_key": "long"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let (id, chat) = (
+        v["message_id"].as_str().expect("id"),
+        v["chat"].as_str().expect("chat"),
+    );
+    let m = t.wait_status(chat, id, "failed").await;
+    assert!(
+        m["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("MESSAGES_TOO_LONG_TELEGRAM")),
+        "{m}"
+    );
+    assert_eq!(t.fake.fake.sent().len(), 0);
+    // Retry puts it back on the outbox (and it fails again the same way).
+    let (s, v) = t
+        .call(
+            &t.seller,
+            Method::POST,
+            &format!("/api/v1/messages/{id}/retry"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "queued");
+    t.wait_status(chat, id, "failed").await;
+
+    // A delivered message cannot be retried.
+    let ok = t.reply(chat, "short", "short").await;
+    t.wait_status(chat, &ok, "read").await;
+    let (s, v) = t
+        .call(
+            &t.seller,
+            Method::POST,
+            &format!("/api/v1/messages/{ok}/retry"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+}
+
+#[tokio::test]
+async fn statuses_never_go_backwards_and_errors_carry_their_code() {
+    let t = T::new().await;
+    let (id, chat) = t.send_first("hello", "k-st").await;
+    t.wait_status(&chat, &id, "read").await;
+    let provider_id = t.fake.fake.sent()[0].message_id.clone();
+    let hook = format!(
+        "{}/webhooks/provider/{}",
+        t.hub.url,
+        t.hub.hub.ingress_secret()
+    );
+    let post = |body: Value| {
+        let http = t.http.clone();
+        let hook = hook.clone();
+        async move {
+            http.post(&hook)
+                .json(&body)
+                .send()
+                .await
+                .expect("post")
+                .status()
+        }
+    };
+    // A late `delivered` after `read` changes nothing.
+    let s = post(json!({"statuses": [{"messageId": provider_id, "timestamp": "2025-02-05T06:01:07.499Z", "status": "delivered"}]})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(t.message(&chat, &id).await["status"], "read");
+
+    let id2 = t.reply(&chat, "second", "k-st2").await;
+    t.wait_status(&chat, &id2, "read").await;
+    // An error from the messenger (e.g. after a delivered) is shown with its code — but not
+    // over a read message, which did arrive.
+    let p2 = t.fake.fake.sent()[1].message_id.clone();
+    post(json!({"statuses": [{"messageId": p2, "timestamp": "2025-02-05T06:01:07.499Z", "status": "error", "error": {"error": "BAD_CONTACT", "description": "no account"}}]})).await;
+    assert_eq!(t.message(&chat, &id2).await["status"], "read");
+}
+
+#[tokio::test]
+async fn channel_states_follow_the_provider() {
+    let t = T::new().await;
+    assert!(t.fake.fake.set_channel_state(&t.tg, "unauthorized"));
+    let admin = t.hub.admin_token.clone();
+    until("the channelsUpdates webhook is applied", || async {
+        let (_, v) = t
+            .call(&admin, Method::GET, "/api/v1/channels", Value::Null)
+            .await;
+        v.as_array().is_some_and(|a| {
+            a.iter()
+                .any(|c| c["id"] == t.tg && c["state"] == "unauthorized")
+        })
+    })
+    .await;
+    // The seller's priority channel is now unusable: nothing is preselected, and it says why.
+    let (s, v) = t
+        .call(
+            &t.seller,
+            Method::GET,
+            "/api/v1/compose?phone=89164569812",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["channel_id"], Value::Null);
+    assert_eq!(v["reason"], "unauthorized");
+    assert_eq!(v["display"], "+7 916 456-98-12");
+}
+
+/// The hub binary, killed with SIGKILL while the provider holds an accepted send, then
+/// started again on the same directory: the message is delivered once.
+#[tokio::test]
+async fn a_hub_killed_between_accept_and_ack_delivers_once_after_restart() {
+    let fake = fake(Duration::from_secs(30)).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spawn_hub = || {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard-hub"));
+        cmd.args(["serve", "--data"])
+            .arg(dir.path())
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--provider-url",
+                &fake.url,
+                "--provider-timeout",
+                "2",
+            ])
+            .env("SWITCHBOARD_PROVIDER_KEY", KEY)
+            .env("SWITCHBOARD_ADMIN_TOKEN", "admin-secret")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        cmd.spawn().expect("hub binary")
+    };
+    async fn url_of(child: &mut tokio::process::Child) -> String {
+        use tokio::io::AsyncBufReadExt;
+        let out = child.stdout.take().expect("stdout");
+        let mut lines = tokio::io::BufReader::new(out).lines();
+        let line = lines.next_line().await.expect("read").expect("a line");
+        line.strip_prefix("listening on ")
+            .expect("listening line")
+            .to_owned()
+    }
+    let http = reqwest::Client::new();
+    let mut hub = spawn_hub();
+    let url = url_of(&mut hub).await;
+    let wa = fake.fake.channels()[0].channel_id.clone();
+    until("the hub reads the provider's channels", || async {
+        let v: Value = http
+            .get(format!("{url}/api/v1/channels"))
+            .bearer_auth("admin-secret")
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .unwrap_or(Value::Null);
+        v.as_array().is_some_and(|a| !a.is_empty())
+    })
+    .await;
+    let emp: Value = http
+        .post(format!("{url}/api/v1/employees"))
+        .bearer_auth("admin-secret")
+        .json(&json!({"name": "Anna", "role": "seller", "receives_new_clients": true}))
+        .send()
+        .await
+        .expect("employee")
+        .json()
+        .await
+        .expect("json");
+    let token = emp["token"].as_str().expect("token").to_owned();
+    fake.fake.inject([Fault::HangAfterAccept]);
+    let r: Value = http
+        .post(format!("{url}/api/v1/messages"))
+        .bearer_auth(&token)
+        .json(&json!({"channel_id": wa, "phone": "+79164569812", "text": "survives a crash", "idempotency_key": "crash-1"}))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let (id, chat) = (
+        r["message_id"].as_str().expect("id").to_owned(),
+        r["chat"].as_str().expect("chat").to_owned(),
+    );
+    until("the provider accepts the send", || async {
+        !fake.fake.sent().is_empty()
+    })
+    .await;
+    hub.kill().await.expect("SIGKILL");
+    let mut hub = spawn_hub();
+    let url = url_of(&mut hub).await;
+    until("the message is read after the restart", || async {
+        let v: Value = http
+            .get(format!("{url}/api/v1/chats/{chat}/messages"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .unwrap_or(Value::Null);
+        v.as_array()
+            .is_some_and(|a| a.len() == 1 && a[0]["id"] == id.as_str() && a[0]["status"] == "read")
+    })
+    .await;
+    let sent: Vec<_> = fake.fake.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    hub.kill().await.expect("kill");
+}
