@@ -139,6 +139,7 @@ async fn start_sync(
         hub_url,
         token,
         store: store.clone(),
+        flushing: Default::default(),
     };
     let observer = Arc::new(Observer {
         app: app.clone(),
@@ -296,6 +297,16 @@ async fn connect_hub(
 #[tauri::command]
 async fn sign_out(app: AppHandle, state: State<'_, App>) -> CmdResult<()> {
     let mut session = state.session.lock().await;
+    let waiting = state.store()?.outbox_len()?;
+    if waiting > 0 {
+        // Signing out would drop them or send them as someone else: neither.
+        return Err(CmdError::new(
+            "outbox_not_empty",
+            format!(
+                "{waiting} message(s) are not sent yet; send or discard them before signing out"
+            ),
+        ));
+    }
     if let Some(task) = session.task.take() {
         task.abort();
     }
@@ -390,18 +401,268 @@ async fn mark_answered(state: State<'_, App>, chat: String) -> CmdResult<()> {
     Ok(())
 }
 
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Hands the outbox to the hub in the background (if signed in); the sync loop does it too
+/// whenever the link comes back.
+fn flush_soon(app: &AppHandle, client: SyncClient) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let observer = StoreOnly(app);
+        if let Err(e) = client.flush_outbox(&observer).await {
+            tracing::info!(error = %e, "outbox waits for the hub");
+        }
+    });
+}
+
+/// An observer for one-off flushes: only tells the window the store changed.
+struct StoreOnly(AppHandle);
+
+impl SyncObserver for StoreOnly {
+    fn changed(&self) {
+        let _ = self.0.emit("store-changed", ());
+    }
+    fn online(&self, _: bool) {}
+    fn notify(&self, _: NotifyEvent) {}
+}
+
+/// A reply in a chat: into the outbox at once (shown as pending), then to the hub.
 #[tauri::command]
-async fn send_reply(state: State<'_, App>, chat: String, text: String) -> CmdResult<()> {
+async fn send_reply(
+    app: AppHandle,
+    state: State<'_, App>,
+    chat: String,
+    text: String,
+) -> CmdResult<()> {
     if text.trim().is_empty() {
         return Err(CmdError::new("empty", "nothing to send"));
     }
     let c = client(&state).await?;
-    let body = serde_json::json!({"chat": chat, "text": text, "idempotency_key": uuid::Uuid::new_v4().to_string()});
-    c.request(reqwest::Method::POST, "/api/v1/messages")
-        .json(&body)
+    c.store.enqueue(&local::OutboxItem {
+        key: uuid::Uuid::new_v4().to_string(),
+        chat: Some(chat),
+        channel_id: None,
+        phone: None,
+        display: None,
+        text,
+        created_at: now_rfc3339(),
+        error: None,
+    })?;
+    let _ = app.emit("store-changed", ());
+    flush_soon(&app, c);
+    Ok(())
+}
+
+/// Writing first on a chosen channel to a number the composer read (E.164). The message is
+/// kept here until the hub takes it; answers with its chat once the hub did.
+#[tauri::command]
+async fn send_first(
+    app: AppHandle,
+    state: State<'_, App>,
+    channel_id: String,
+    phone: String,
+    display: String,
+    text: String,
+) -> CmdResult<SendResultVm> {
+    if text.trim().is_empty() {
+        return Err(CmdError::new("empty", "nothing to send"));
+    }
+    let c = client(&state).await?;
+    let key = uuid::Uuid::new_v4().to_string();
+    c.store.enqueue(&local::OutboxItem {
+        key: key.clone(),
+        chat: None,
+        channel_id: Some(channel_id),
+        phone: Some(phone),
+        display: Some(display),
+        text,
+        created_at: now_rfc3339(),
+        error: None,
+    })?;
+    let _ = app.emit("store-changed", ());
+    let taken = c
+        .flush_outbox(&StoreOnly(app.clone()))
+        .await
+        .unwrap_or_default();
+    let chat = taken.into_iter().find(|(k, _)| *k == key).map(|(_, c)| c);
+    Ok(SendResultVm { key, chat })
+}
+
+/// First messages still waiting on this desktop.
+#[tauri::command]
+async fn pending_first(state: State<'_, App>) -> CmdResult<Vec<PendingFirstVm>> {
+    Ok(state.store()?.pending_first()?)
+}
+
+/// Retry a failed message: one the hub holds (`local` false) or one this desktop holds.
+#[tauri::command]
+async fn retry_message(
+    app: AppHandle,
+    state: State<'_, App>,
+    id: String,
+    local: bool,
+) -> CmdResult<()> {
+    let c = client(&state).await?;
+    if local {
+        c.store.outbox_resolve(&id, true)?;
+        let _ = app.emit("store-changed", ());
+        flush_soon(&app, c);
+        return Ok(());
+    }
+    let resp = c
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/messages/{id}/retry"),
+        )
         .send()
-        .await?
-        .error_for_status()?;
+        .await?;
+    if !resp.status().is_success() {
+        let (code, message) = sync::hub_error(resp).await;
+        return Err(CmdError::new(&code, message));
+    }
+    Ok(())
+}
+
+/// Drops a message the hub refused (it never left this desktop).
+#[tauri::command]
+async fn discard_message(app: AppHandle, state: State<'_, App>, id: String) -> CmdResult<()> {
+    state.store()?.outbox_resolve(&id, false)?;
+    let _ = app.emit("store-changed", ());
+    Ok(())
+}
+
+/// A GET to the hub as this employee; the hub's error code and message on failure.
+async fn hub_get<T: serde::de::DeserializeOwned>(state: &App, path: &str) -> CmdResult<T> {
+    let c = client(state).await?;
+    let resp = c.request(reqwest::Method::GET, path).send().await?;
+    if !resp.status().is_success() {
+        let (code, message) = sync::hub_error(resp).await;
+        return Err(CmdError::new(&code, message));
+    }
+    Ok(resp.json().await?)
+}
+
+fn channel_vm(v: &switchboard_hub::json::ChannelView) -> ChannelVm {
+    let ch = switchboard_core::Channel {
+        id: v.id.clone(),
+        transport: v.transport,
+        name: v.name.clone(),
+        state: v.state,
+        open_lines: v.open_lines,
+    };
+    let usable = switchboard_core::channel_usable(&ch);
+    ChannelVm {
+        id: ch.id.clone(),
+        name: ch.name.clone(),
+        transport: ch.transport,
+        state: ch.state.as_str().to_owned(),
+        usable: usable.is_ok(),
+        why: usable.err().map(|r| r.as_str().to_owned()),
+    }
+}
+
+async fn workspace_channels(state: &App) -> CmdResult<Vec<ChannelVm>> {
+    let all: Vec<switchboard_hub::json::ChannelView> = hub_get(state, "/api/v1/channels").await?;
+    Ok(all.iter().map(channel_vm).collect())
+}
+
+/// Writing first: reads the number (typed, pasted, or a CRM phone as typed) under setting 2
+/// and preselects the priority channel (setting 4) — both decided by the hub's core rules.
+#[tauri::command]
+async fn compose(state: State<'_, App>, phone: String) -> CmdResult<ComposeVm> {
+    let path = format!("/api/v1/compose?phone={}", url_encode(&phone));
+    let v: switchboard_hub::json::ComposeView = hub_get(&state, &path).await?;
+    let channels = workspace_channels(&state).await?;
+    Ok(ComposeVm {
+        channel_id: v.channel_id,
+        reason: v.reason,
+        address: v.address,
+        display: v.display,
+        // The hub's order and usability, with names for people.
+        channels: v
+            .channels
+            .iter()
+            .filter_map(|c| channels.iter().find(|ch| ch.id == c.id).cloned())
+            .collect(),
+    })
+}
+
+fn url_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// CRM leads, contacts and deals matching a title or a phone, each phone read under setting 2.
+#[tauri::command]
+async fn crm_search(state: State<'_, App>, query: String) -> CmdResult<Vec<CrmCardVm>> {
+    let found: Vec<switchboard_hub::json::CrmEntityView> =
+        hub_get(&state, &format!("/api/v1/crm?q={}", url_encode(&query))).await?;
+    Ok(found
+        .into_iter()
+        .map(|e| CrmCardVm {
+            kind: e.kind,
+            id: e.id,
+            title: e.title,
+            closed: e.closed,
+            phones: e
+                .numbers
+                .into_iter()
+                .map(|n| PhoneVm {
+                    raw: n.raw,
+                    e164: n.e164,
+                    display: n.display,
+                    error: n.error,
+                })
+                .collect(),
+        })
+        .collect())
+}
+
+/// The Employees screen (supervisors): everyone, and the channels a priority may be.
+#[tauri::command]
+async fn employees(state: State<'_, App>) -> CmdResult<EmployeesVm> {
+    let all: Vec<EmployeeView> = hub_get(&state, "/api/v1/employees").await?;
+    Ok(EmployeesVm {
+        employees: all
+            .into_iter()
+            .map(|e| EmployeeRowVm {
+                id: e.id,
+                name: e.name,
+                role: e.role,
+                receives_new_clients: e.receives_new_clients,
+                priority_channel_id: e.priority_channel_id,
+            })
+            .collect(),
+        channels: workspace_channels(&state).await?,
+    })
+}
+
+#[tauri::command]
+async fn update_employee(
+    state: State<'_, App>,
+    id: String,
+    change: EmployeeChange,
+) -> CmdResult<()> {
+    let c = client(&state).await?;
+    let resp = c
+        .request(reqwest::Method::PATCH, &format!("/api/v1/employees/{id}"))
+        .json(&change.to_patch())
+        .send()
+        .await?;
+    if !resp.status().is_success() {
+        let (code, message) = sync::hub_error(resp).await;
+        return Err(CmdError::new(&code, message));
+    }
     Ok(())
 }
 
@@ -529,7 +790,15 @@ pub fn run() {
             chat_list,
             chat_messages,
             mark_answered,
-            send_reply
+            send_reply,
+            send_first,
+            pending_first,
+            retry_message,
+            discard_message,
+            compose,
+            crm_search,
+            employees,
+            update_employee
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

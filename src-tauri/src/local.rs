@@ -2,7 +2,7 @@
 //! renders (and works offline) from its own SQLite file. A sync answer is applied in one
 //! transaction together with its cursor, so a crash never leaves data and cursor apart.
 
-use crate::vm::{ChatFilter, ChatListVm, ChatRowVm, MessageVm};
+use crate::vm::{ChatFilter, ChatListVm, ChatRowVm, MessageVm, PendingFirstVm};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,7 +12,53 @@ use switchboard_hub::json::{
     Change, ChannelView, ChatView, EmployeeView, MessageView, SyncResponse,
 };
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/001_local.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/001_local.sql")),
+    (2, include_str!("../migrations/002_outbox.sql")),
+];
+
+/// A message in this desktop's outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub key: String,
+    pub chat: Option<String>,
+    pub channel_id: Option<String>,
+    pub phone: Option<String>,
+    pub display: Option<String>,
+    pub text: String,
+    pub created_at: String,
+    pub error: Option<String>,
+}
+
+impl OutboxItem {
+    /// The body of `POST /api/v1/messages`.
+    pub fn body(&self) -> serde_json::Value {
+        match &self.chat {
+            Some(chat) => serde_json::json!({
+                "chat": chat, "text": self.text, "idempotency_key": self.key,
+            }),
+            None => serde_json::json!({
+                "channel_id": self.channel_id, "phone": self.phone,
+                "text": self.text, "idempotency_key": self.key,
+            }),
+        }
+    }
+}
+
+fn outbox_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxItem> {
+    Ok(OutboxItem {
+        key: r.get(0)?,
+        chat: r.get(1)?,
+        channel_id: r.get(2)?,
+        phone: r.get(3)?,
+        display: r.get(4)?,
+        text: r.get(5)?,
+        created_at: r.get(6)?,
+        error: r.get(7)?,
+    })
+}
+
+const OUTBOX_COLS: &str = "key, chat, channel_id, phone, display, text, created_at, error";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
@@ -63,6 +109,112 @@ impl LocalStore {
             }
             tx.commit()?;
             Ok(())
+        })
+    }
+
+    /// Puts a message on the outbox (it survives restarts until the hub takes it).
+    pub fn enqueue(&self, item: &OutboxItem) -> LocalResult<()> {
+        self.with(|c| {
+            c.execute(
+                &format!("INSERT OR IGNORE INTO outbox ({OUTBOX_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                params![item.key, item.chat, item.channel_id, item.phone, item.display, item.text, item.created_at, item.error],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// What waits to be sent (not refused), oldest first.
+    pub fn outbox(&self) -> LocalResult<Vec<OutboxItem>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {OUTBOX_COLS} FROM outbox WHERE error IS NULL ORDER BY seq"
+            ))?;
+            let rows = stmt.query_map([], outbox_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// How many messages this desktop still holds (waiting or refused).
+    pub fn outbox_len(&self) -> LocalResult<usize> {
+        self.with(|c| {
+            Ok(c.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as usize)
+        })
+    }
+
+    /// The hub took it: the outbox row becomes the hub's message, in one transaction.
+    pub fn outbox_taken(&self, key: &str, message: &MessageView) -> LocalResult<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM outbox WHERE key = ?1", [key])?;
+            tx.execute(
+                "INSERT OR IGNORE INTO messages (id, chat, at, view) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    message.id,
+                    message.chat,
+                    message.at,
+                    serde_json::to_string(message)?
+                ],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// The hub refused it for good: kept, with the reason, until retried or discarded.
+    pub fn outbox_refused(&self, key: &str, error: &str) -> LocalResult<()> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE outbox SET error = ?2 WHERE key = ?1",
+                params![key, error],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Retry (`true`) puts a refused message back in line; discard (`false`) drops it.
+    pub fn outbox_resolve(&self, key: &str, retry: bool) -> LocalResult<bool> {
+        self.with(|c| {
+            let n = if retry {
+                c.execute("UPDATE outbox SET error = NULL WHERE key = ?1", [key])?
+            } else {
+                c.execute("DELETE FROM outbox WHERE key = ?1", [key])?
+            };
+            Ok(n > 0)
+        })
+    }
+
+    /// First messages waiting here (their chat does not exist yet), oldest first.
+    pub fn pending_first(&self) -> LocalResult<Vec<PendingFirstVm>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {OUTBOX_COLS} FROM outbox WHERE chat IS NULL ORDER BY seq"
+            ))?;
+            let items = stmt
+                .query_map([], outbox_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut out = Vec::new();
+            for i in items {
+                let channel: Option<String> = c
+                    .query_row(
+                        "SELECT view FROM channels WHERE id = ?1",
+                        [&i.channel_id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                let channel_name = channel
+                    .map(|v| serde_json::from_str::<ChannelView>(&v))
+                    .transpose()?
+                    .map(|ch| ch.name)
+                    .unwrap_or_default();
+                out.push(PendingFirstVm {
+                    display: i.display.or(i.phone).unwrap_or_default(),
+                    key: i.key,
+                    channel_name,
+                    text: i.text,
+                    error: i.error,
+                });
+            }
+            Ok(out)
         })
     }
 
@@ -234,6 +386,29 @@ impl LocalStore {
                     text: m.text,
                     at: m.at,
                     status: m.status,
+                    error: m.error,
+                    local: false,
+                });
+            }
+            // Then what this desktop still holds for the chat, in the order written.
+            let mut stmt = c.prepare(&format!(
+                "SELECT {OUTBOX_COLS} FROM outbox WHERE chat = ?1 ORDER BY seq"
+            ))?;
+            for i in stmt.query_map([chat], outbox_row)? {
+                let i = i?;
+                out.push(MessageVm {
+                    status: if i.error.is_some() {
+                        "failed"
+                    } else {
+                        "pending"
+                    }
+                    .into(),
+                    id: i.key,
+                    direction: Direction::Out,
+                    text: i.text,
+                    at: i.created_at,
+                    error: i.error,
+                    local: true,
                 });
             }
             Ok(out)

@@ -6,11 +6,11 @@ use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
-use switchboard_hub::json::{NotifyEvent, SyncResponse};
+use switchboard_hub::json::{MessageView, NotifyEvent, SendAccepted, SyncResponse};
 
 /// A hub that sends no byte for this long (keep-alives come every 15 s) is taken as gone.
 const SILENCE: Duration = Duration::from_secs(45);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// What the sync loop tells the app about.
 pub trait SyncObserver: Send + Sync + 'static {
@@ -28,6 +28,25 @@ pub struct SyncClient {
     pub hub_url: String,
     pub token: String,
     pub store: Arc<LocalStore>,
+    /// One outbox flush at a time (a second would only resend the same keys).
+    pub flushing: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// The hub's error answer `{"error": {"code", "message"}}`, or the status when it has none.
+pub async fn hub_error(resp: reqwest::Response) -> (String, String) {
+    let status = resp.status();
+    let body: serde_json::Value = resp.json().await.unwrap_or_default();
+    let code = body
+        .pointer("/error/code")
+        .and_then(|v| v.as_str())
+        .unwrap_or("hub_error")
+        .to_owned();
+    let message = body
+        .pointer("/error/message")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("the hub answered {status}"));
+    (code, message)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +103,58 @@ impl SyncClient {
         }
     }
 
+    /// Hands the outbox to the hub, oldest first. Stops at the first message the hub cannot
+    /// take now (unreachable, 5xx): it stays and goes on the next flush. A refusal (4xx)
+    /// keeps the message with the reason. Returns what the hub took: (key, chat).
+    pub async fn flush_outbox(
+        &self,
+        observer: &dyn SyncObserver,
+    ) -> Result<Vec<(String, String)>, SyncError> {
+        let _one = self.flushing.lock().await;
+        let mut taken = Vec::new();
+        let result = async {
+            for item in self.store.outbox()? {
+                let resp = self
+                    .request(reqwest::Method::POST, "/api/v1/messages")
+                    .json(&item.body())
+                    .send()
+                    .await?;
+                let status = resp.status();
+                if status == reqwest::StatusCode::UNAUTHORIZED {
+                    return Err(SyncError::Unauthorized);
+                }
+                if status.is_server_error() {
+                    return Err(SyncError::Protocol(format!("the hub answered {status}")));
+                }
+                if !status.is_success() {
+                    let (_, message) = hub_error(resp).await;
+                    tracing::warn!(%status, %message, "the hub refused a message");
+                    self.store.outbox_refused(&item.key, &message)?;
+                    observer.changed();
+                    continue;
+                }
+                let accepted: SendAccepted = resp.json().await?;
+                let view = MessageView {
+                    id: accepted.message_id.clone(),
+                    chat: accepted.chat.clone(),
+                    direction: switchboard_core::Direction::Out,
+                    text: item.text.clone(),
+                    content_uri: None,
+                    at: item.created_at.clone(),
+                    author_id: None,
+                    status: accepted.status.clone(),
+                    error: None,
+                };
+                self.store.outbox_taken(&item.key, &view)?;
+                taken.push((item.key.clone(), accepted.chat));
+                observer.changed();
+            }
+            Ok(())
+        }
+        .await;
+        result.map(|()| taken)
+    }
+
     /// One connection of the events stream, until it ends or fails.
     async fn listen(&self, observer: &dyn SyncObserver) -> Result<(), SyncError> {
         let resp = self
@@ -95,6 +166,8 @@ impl SyncClient {
         }
         let mut events = resp.error_for_status()?.bytes_stream().eventsource();
         observer.online(true);
+        // Back online: what was written meanwhile goes now.
+        self.flush_outbox(observer).await?;
         loop {
             let next = tokio::time::timeout(SILENCE, events.next())
                 .await

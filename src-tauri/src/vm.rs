@@ -109,7 +109,117 @@ pub struct MessageVm {
     pub direction: Direction,
     pub text: String,
     pub at: String,
+    /// `inbound`; ours: `pending` (on this desktop, waiting for the hub), `queued`,
+    /// `accepted`, `sent`, `delivered`, `read`, `error`, `failed`.
     pub status: String,
+    /// Why it is `error` or `failed`.
+    pub error: Option<String>,
+    /// Still in this desktop's outbox (Retry/Discard act locally); else the hub holds it.
+    pub local: bool,
+}
+
+/// A message written first that waits in this desktop's outbox (its chat does not exist yet).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct PendingFirstVm {
+    pub key: String,
+    pub display: String,
+    pub channel_name: String,
+    pub text: String,
+    pub error: Option<String>,
+}
+
+/// What became of a send: the chat it went to, once the hub took it; `None` while it waits.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct SendResultVm {
+    pub key: String,
+    pub chat: Option<String>,
+}
+
+/// One phone of a CRM card: as typed, and as read under setting 2, or why it cannot be.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct PhoneVm {
+    pub raw: String,
+    pub e164: Option<String>,
+    pub display: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A CRM lead, contact or deal to write to.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct CrmCardVm {
+    pub kind: EntityKind,
+    pub id: String,
+    pub title: String,
+    pub closed: bool,
+    pub phones: Vec<PhoneVm>,
+}
+
+/// A channel as the composer and the Employees screen list it.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ChannelVm {
+    pub id: String,
+    pub name: String,
+    pub transport: Transport,
+    /// The provider's state (`active`, `qr`, `unauthorized`, …, `deleted`).
+    pub state: String,
+    pub usable: bool,
+    /// Why it cannot send: `disabled`, `unauthorized`, `not_active`, `deleted`.
+    pub why: Option<String>,
+}
+
+/// Writing first: the preselected channel (setting 4) and the number read under setting 2.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ComposeVm {
+    /// The employee's priority channel when usable; else `None` and `reason`.
+    pub channel_id: Option<String>,
+    /// `not_set`, `deleted`, `disabled`, `unauthorized`, `not_active`.
+    pub reason: Option<String>,
+    /// E.164.
+    pub address: String,
+    /// `+7 916 456-98-12`.
+    pub display: String,
+    pub channels: Vec<ChannelVm>,
+}
+
+/// One row of the Employees screen.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct EmployeeRowVm {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub receives_new_clients: bool,
+    pub priority_channel_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct EmployeesVm {
+    pub employees: Vec<EmployeeRowVm>,
+    pub channels: Vec<ChannelVm>,
+}
+
+/// One change on the Employees screen.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "field", content = "value", rename_all = "snake_case")]
+pub enum EmployeeChange {
+    Role(Role),
+    ReceivesNewClients(bool),
+    /// `null` clears it.
+    PriorityChannelId(Option<String>),
+}
+
+impl EmployeeChange {
+    /// The body of `PATCH /api/v1/employees/{id}` for this one change.
+    pub fn to_patch(&self) -> serde_json::Value {
+        match self {
+            EmployeeChange::Role(r) => serde_json::json!({ "role": r }),
+            EmployeeChange::ReceivesNewClients(v) => {
+                serde_json::json!({ "receives_new_clients": v })
+            }
+            EmployeeChange::PriorityChannelId(v) => {
+                serde_json::json!({ "priority_channel_id": v })
+            }
+        }
+    }
 }
 
 /// The TypeScript of every type above (and the core types they use), as committed.
@@ -124,6 +234,15 @@ pub fn typescript() -> String {
         ChatRowVm::decl(),
         ChatListVm::decl(),
         MessageVm::decl(),
+        PendingFirstVm::decl(),
+        SendResultVm::decl(),
+        PhoneVm::decl(),
+        CrmCardVm::decl(),
+        ChannelVm::decl(),
+        ComposeVm::decl(),
+        EmployeeRowVm::decl(),
+        EmployeesVm::decl(),
+        EmployeeChange::decl(),
         Settings::decl(),
         Role::decl(),
         Transport::decl(),

@@ -84,6 +84,7 @@ async fn live_changes_land_in_the_local_store_and_notify() {
         hub_url: hub.url.clone(),
         token: emp["token"].as_str().expect("token").to_owned(),
         store: store.clone(),
+        flushing: Default::default(),
     };
     let seen = Arc::new(Seen::default());
     let task = tokio::spawn(client.run(seen.clone()));

@@ -40,7 +40,62 @@ export type ChatListVm = { chats: Array<ChatRowVm>,
  */
 counters: Counters, };
 
-export type MessageVm = { id: string, direction: Direction, text: string, at: string, status: string, };
+export type MessageVm = { id: string, direction: Direction, text: string, at: string, 
+/**
+ * `inbound`; ours: `pending` (on this desktop, waiting for the hub), `queued`,
+ * `accepted`, `sent`, `delivered`, `read`, `error`, `failed`.
+ */
+status: string, 
+/**
+ * Why it is `error` or `failed`.
+ */
+error: string | null, 
+/**
+ * Still in this desktop's outbox (Retry/Discard act locally); else the hub holds it.
+ */
+local: boolean, };
+
+export type PendingFirstVm = { key: string, display: string, channel_name: string, text: string, error: string | null, };
+
+export type SendResultVm = { key: string, chat: string | null, };
+
+export type PhoneVm = { raw: string, e164: string | null, display: string | null, error: string | null, };
+
+export type CrmCardVm = { kind: EntityKind, id: string, title: string, closed: boolean, phones: Array<PhoneVm>, };
+
+export type ChannelVm = { id: string, name: string, transport: Transport, 
+/**
+ * The provider's state (`active`, `qr`, `unauthorized`, …, `deleted`).
+ */
+state: string, usable: boolean, 
+/**
+ * Why it cannot send: `disabled`, `unauthorized`, `not_active`, `deleted`.
+ */
+why: string | null, };
+
+export type ComposeVm = { 
+/**
+ * The employee's priority channel when usable; else `None` and `reason`.
+ */
+channel_id: string | null, 
+/**
+ * `not_set`, `deleted`, `disabled`, `unauthorized`, `not_active`.
+ */
+reason: string | null, 
+/**
+ * E.164.
+ */
+address: string, 
+/**
+ * `+7 916 456-98-12`.
+ */
+display: string, channels: Array<ChannelVm>, };
+
+export type EmployeeRowVm = { id: string, name: string, role: Role, receives_new_clients: boolean, priority_channel_id: string | null, };
+
+export type EmployeesVm = { employees: Array<EmployeeRowVm>, channels: Array<ChannelVm>, };
+
+export type EmployeeChange = { "field": "role", "value": Role } | { "field": "receives_new_clients", "value": boolean } | { "field": "priority_channel_id", "value": string | null };
 
 export type Settings = { 
 /**
