@@ -2,7 +2,10 @@
 // touches @tauri-apps/api, so tests hand components a mock instead.
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
-import type { AppState, ChatFilter, ChatListVm, CmdError, DemoEmployee, MessageVm, SettingChange } from './bindings';
+import type {
+  AppState, ChatFilter, ChatListVm, CmdError, ComposeVm, CrmCardVm, DemoEmployee, EmployeeChange, EmployeesVm,
+  MessageVm, PendingFirstVm, SendResultVm, SettingChange,
+} from './bindings';
 
 export interface Backend {
   appState(): Promise<AppState>;
@@ -17,6 +20,15 @@ export interface Backend {
   /** Tells Rust which chat the window shows (no notification for it while focused). */
   setOpenChat(chat: string | null): Promise<void>;
   updateSetting(change: SettingChange): Promise<void>;
+  /** Writing first: the number read under setting 2 and the preselected channel. */
+  compose(phone: string): Promise<ComposeVm>;
+  crmSearch(query: string): Promise<CrmCardVm[]>;
+  sendFirst(channelId: string, phone: string, display: string, text: string): Promise<SendResultVm>;
+  pendingFirst(): Promise<PendingFirstVm[]>;
+  retryMessage(id: string, local: boolean): Promise<void>;
+  discardMessage(id: string): Promise<void>;
+  employees(): Promise<EmployeesVm>;
+  updateEmployee(id: string, change: EmployeeChange): Promise<void>;
   /** Calls `f` with a chat id when a notification click asks to open it. */
   onOpenChat(f: (chat: string) => void): () => void;
   /** Calls `f` whenever the local store changed; returns a function that stops it. */
@@ -50,6 +62,14 @@ export const tauriBackend: Backend = {
   sendReply: (chat, text) => invoke('send_reply', { chat, text }),
   setOpenChat: (chat) => invoke('set_open_chat', { chat }),
   updateSetting: (change) => invoke('update_setting', { change }),
+  compose: (phone) => invoke('compose', { phone }),
+  crmSearch: (query) => invoke('crm_search', { query }),
+  sendFirst: (channelId, phone, display, text) => invoke('send_first', { channelId, phone, display, text }),
+  pendingFirst: () => invoke('pending_first'),
+  retryMessage: (id, local) => invoke('retry_message', { id, local }),
+  discardMessage: (id) => invoke('discard_message', { id }),
+  employees: () => invoke('employees'),
+  updateEmployee: (id, change) => invoke('update_employee', { id, change }),
   onStoreChanged: (f) => subscribe('store-changed', () => f()),
   onSessionChanged: (f) => subscribe('session-changed', () => f()),
   onOpenChat: (f) => subscribe<string>('open-chat', f),

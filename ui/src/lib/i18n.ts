@@ -38,6 +38,40 @@ const en = {
   minutes: 'minutes without a reply',
   readOnly: 'Only supervisors can change these settings.',
   close: 'Close',
+  newMessage: 'New message',
+  searchCrm: 'Find a lead, contact or deal — or type a number',
+  writeToNumber: 'Write to this number',
+  noMatches: 'Nothing found in the CRM.',
+  to: 'To',
+  channel: 'Channel',
+  chooseChannel: 'Choose a channel',
+  reason_not_set: 'You have no priority channel: choose one here.',
+  reason_deleted: 'Your priority channel no longer exists: choose another.',
+  reason_disabled: 'Your priority channel is switched off: choose another.',
+  reason_unauthorized: 'Your priority channel lost its authorisation: choose another.',
+  reason_not_active: 'Your priority channel cannot send right now: choose another.',
+  why_deleted: 'deleted',
+  why_disabled: 'switched off',
+  why_unauthorized: 'not authorised',
+  why_not_active: 'not active',
+  message: 'Message',
+  waitingForHub: 'Saved. It will be sent as soon as the hub is reachable.',
+  waitingHere: 'Waiting to be sent',
+  status_pending: 'waiting for the hub',
+  status_queued: 'sending…',
+  status_accepted: 'accepted',
+  status_sent: 'sent',
+  status_delivered: 'delivered',
+  status_read: 'read',
+  status_error: 'not delivered',
+  status_failed: 'not sent',
+  retry: 'Retry',
+  discard: 'Discard',
+  employees: 'Employees',
+  name: 'Name',
+  role: 'Role',
+  priorityChannel: 'Priority channel',
+  none: '— none —',
 } as const;
 
 export type Key = keyof typeof en;
@@ -81,6 +115,40 @@ const ru: Record<Key, string> = {
   minutes: 'минут',
   readOnly: 'Изменять эти настройки могут только руководители.',
   close: 'Закрыть',
+  newMessage: 'Новое сообщение',
+  searchCrm: 'Найдите лид, контакт или сделку — или введите номер',
+  writeToNumber: 'Написать на этот номер',
+  noMatches: 'В CRM ничего не нашлось.',
+  to: 'Кому',
+  channel: 'Канал',
+  chooseChannel: 'Выберите канал',
+  reason_not_set: 'У вас не задан приоритетный канал: выберите канал здесь.',
+  reason_deleted: 'Вашего приоритетного канала больше нет: выберите другой.',
+  reason_disabled: 'Ваш приоритетный канал выключен: выберите другой.',
+  reason_unauthorized: 'Ваш приоритетный канал не авторизован: выберите другой.',
+  reason_not_active: 'Ваш приоритетный канал сейчас не может отправлять: выберите другой.',
+  why_deleted: 'удалён',
+  why_disabled: 'выключен',
+  why_unauthorized: 'не авторизован',
+  why_not_active: 'не активен',
+  message: 'Сообщение',
+  waitingForHub: 'Сохранено. Отправится, как только хаб будет доступен.',
+  waitingHere: 'Ждут отправки',
+  status_pending: 'ждёт связи с хабом',
+  status_queued: 'отправляется…',
+  status_accepted: 'принято',
+  status_sent: 'отправлено',
+  status_delivered: 'доставлено',
+  status_read: 'прочитано',
+  status_error: 'не доставлено',
+  status_failed: 'не отправлено',
+  retry: 'Повторить',
+  discard: 'Удалить',
+  employees: 'Сотрудники',
+  name: 'Имя',
+  role: 'Роль',
+  priorityChannel: 'Приоритетный канал',
+  none: '— нет —',
 };
 
 export type Locale = 'ru' | 'en';
@@ -107,4 +175,9 @@ export function shortTime(iso: string, now: Date = new Date()): string {
   return sameDay
     ? d.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' })
     : d.toLocaleDateString(locale, { day: 'numeric', month: 'short' });
+}
+
+/** A key built at run time (`reason_${…}`), falling back to the raw value when unknown. */
+export function tk(key: string): string {
+  return key in en ? t(key as Key) : key;
 }

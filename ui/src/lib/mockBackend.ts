@@ -1,6 +1,9 @@
 // A Backend for UI tests: records calls, serves fixed view models, fires events on demand.
 import type { Backend } from './backend';
-import type { AppState, ChatFilter, ChatListVm, MessageVm, SettingChange } from './bindings';
+import type {
+  AppState, ChatFilter, ChatListVm, ComposeVm, CrmCardVm, EmployeeChange, EmployeesVm, MessageVm, PendingFirstVm,
+  SendResultVm, SettingChange,
+} from './bindings';
 
 export class MockBackend implements Backend {
   calls: string[] = [];
@@ -11,6 +14,12 @@ export class MockBackend implements Backend {
     others: { chats: [], counters: { red: 0, grey: 0 } },
   };
   messages: MessageVm[] = [];
+  /** Compose answers by raw number; a missing one is refused like the hub's invalid_phone. */
+  composeAnswers: Record<string, ComposeVm> = {};
+  cards: CrmCardVm[] = [];
+  pending: PendingFirstVm[] = [];
+  sendResult: SendResultVm = { key: 'k1', chat: null };
+  staff: EmployeesVm = { employees: [], channels: [] };
   private storeListeners: (() => void)[] = [];
 
   async appState() { this.calls.push('appState'); return this.state; }
@@ -28,6 +37,22 @@ export class MockBackend implements Backend {
   }
   async setOpenChat(chat: string | null) { this.calls.push(`setOpenChat:${chat}`); }
   async updateSetting(change: SettingChange) { this.calls.push(`updateSetting:${JSON.stringify(change)}`); }
+  async compose(phone: string) {
+    this.calls.push(`compose:${phone}`);
+    const answer = this.composeAnswers[phone];
+    if (!answer) throw { code: 'invalid_phone', message: `"${phone}" is not a phone number (invalid_number)` };
+    return answer;
+  }
+  async crmSearch(query: string) { this.calls.push(`crmSearch:${query}`); return this.cards; }
+  async sendFirst(channelId: string, phone: string, display: string, text: string) {
+    this.calls.push(`sendFirst:${channelId}:${phone}:${display}:${text}`);
+    return this.sendResult;
+  }
+  async pendingFirst() { return this.pending; }
+  async retryMessage(id: string, local: boolean) { this.calls.push(`retry:${id}:${local}`); }
+  async discardMessage(id: string) { this.calls.push(`discard:${id}`); }
+  async employees() { this.calls.push('employees'); return this.staff; }
+  async updateEmployee(id: string, change: EmployeeChange) { this.calls.push(`updateEmployee:${id}:${JSON.stringify(change)}`); }
   onSessionChanged(_f: () => void) { return () => {}; }
   onOpenChat(_f: (chat: string) => void) { return () => {}; }
   fireStoreChanged() { for (const f of this.storeListeners) f(); }

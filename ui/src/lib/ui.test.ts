@@ -2,8 +2,10 @@ import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/sv
 import { afterEach, describe, expect, it } from 'vitest';
 import Workspace from './Workspace.svelte';
 import SettingsView from './SettingsView.svelte';
+import NewMessage from './NewMessage.svelte';
+import EmployeesView from './EmployeesView.svelte';
 import { MockBackend } from './mockBackend';
-import type { ChatRowVm, SessionVm } from './bindings';
+import type { ChannelVm, ChatRowVm, ComposeVm, SessionVm } from './bindings';
 import { pickLocale, translator } from './i18n';
 
 const session: SessionVm = {
@@ -84,5 +86,94 @@ describe('SettingsView', () => {
     render(SettingsView, { backend, session: seller, onclose: () => {} });
     const boxes = ['save-to-timeline', 'eight-as-plus7', 'notify-supervisors-all', 'escalate'];
     for (const id of boxes) expect(((await screen.findByTestId(`setting-${id}`)) as HTMLInputElement).disabled).toBe(true);
+  });
+});
+
+const wa: ChannelVm = { id: 'wa', name: 'WhatsApp · sales', transport: 'whatsapp', state: 'active', usable: true, why: null };
+const tg: ChannelVm = { id: 'tg', name: 'Telegram · bot', transport: 'telegram', state: 'active', usable: true, why: null };
+const vb: ChannelVm = { id: 'vb', name: 'Viber', transport: 'viber', state: 'unauthorized', usable: false, why: 'unauthorized' };
+const composed: ComposeVm = {
+  channel_id: 'tg', reason: null, address: '+79164569812', display: '+7 916 456-98-12', channels: [wa, tg, vb],
+};
+
+describe('NewMessage', () => {
+  function withCard(backend: MockBackend) {
+    backend.cards = [{
+      kind: 'contact', id: '1', title: 'Ирина Соколова', closed: false,
+      phones: [{ raw: '8 (916) 456-98-12', e164: '+79164569812', display: '+7 916 456-98-12', error: null }],
+    }];
+  }
+
+  it('preselects the channel Rust chose and shows the number as read; another channel may be picked', async () => {
+    const backend = new MockBackend();
+    withCard(backend);
+    backend.composeAnswers['8 (916) 456-98-12'] = composed;
+    backend.sendResult = { key: 'k', chat: 'chat-1' };
+    const opened: string[] = [];
+    render(NewMessage, { backend, version: 0, onopen: (c: string) => opened.push(c) });
+    await fireEvent.click(await screen.findByTestId('crm-card'));
+    expect((await screen.findByTestId('compose-address')).textContent).toBe('+7 916 456-98-12');
+    const select = screen.getByTestId('compose-channel') as HTMLSelectElement;
+    expect(select.value).toBe('tg');
+    // An unusable channel is listed but cannot be chosen.
+    expect(Array.from(select.options).find((o) => o.value === 'vb')?.disabled).toBe(true);
+    await fireEvent.change(select, { target: { value: 'wa' } });
+    await fireEvent.input(screen.getByTestId('compose-text'), { target: { value: 'Здравствуйте' } });
+    await fireEvent.click(screen.getByTestId('compose-send'));
+    await waitFor(() => expect(backend.calls).toContain('sendFirst:wa:+79164569812:+7 916 456-98-12:Здравствуйте'));
+    expect(opened).toEqual(['chat-1']);
+  });
+
+  it('preselects nothing and says why when the priority channel cannot send', async () => {
+    const backend = new MockBackend();
+    withCard(backend);
+    backend.composeAnswers['8 (916) 456-98-12'] = { ...composed, channel_id: null, reason: 'unauthorized' };
+    render(NewMessage, { backend, version: 0, onopen: () => {} });
+    await fireEvent.click(await screen.findByTestId('crm-card'));
+    const reason = await screen.findByTestId('compose-reason');
+    expect(reason.dataset.reason).toBe('unauthorized');
+    expect((screen.getByTestId('compose-channel') as HTMLSelectElement).value).toBe('');
+    await fireEvent.input(screen.getByTestId('compose-text'), { target: { value: 'hi' } });
+    expect((screen.getByTestId('compose-send') as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('names the raw value of a number that cannot be read and keeps Send disabled', async () => {
+    const backend = new MockBackend();
+    render(NewMessage, { backend, version: 0, onopen: () => {} });
+    await fireEvent.input(screen.getByTestId('crm-search'), { target: { value: '8 916 45' } });
+    await fireEvent.click(await screen.findByTestId('write-to-number'));
+    expect((await screen.findByTestId('compose-error')).textContent).toContain('"8 916 45"');
+    expect((screen.getByTestId('compose-send') as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('says the message waits when the hub has not taken it yet', async () => {
+    const backend = new MockBackend();
+    backend.composeAnswers['+79164569812'] = composed;
+    render(NewMessage, { backend, version: 0, onopen: () => {} });
+    await fireEvent.input(screen.getByTestId('crm-search'), { target: { value: '+79164569812' } });
+    await fireEvent.click(await screen.findByTestId('write-to-number'));
+    await screen.findByTestId('compose-address');
+    await fireEvent.input(screen.getByTestId('compose-text'), { target: { value: 'hi' } });
+    backend.pending = [{ key: 'k1', display: '+7 916 456-98-12', channel_name: 'Telegram · bot', text: 'hi', error: null }];
+    await fireEvent.click(screen.getByTestId('compose-send'));
+    await screen.findByTestId('compose-info');
+    expect((await screen.findAllByTestId('pending-first')).length).toBe(1);
+  });
+});
+
+describe('EmployeesView', () => {
+  it('changes a priority channel through Rust', async () => {
+    const backend = new MockBackend();
+    backend.staff = {
+      employees: [{ id: 'e1', name: 'Anna', role: 'seller', receives_new_clients: true, priority_channel_id: 'tg' }],
+      channels: [wa, tg, vb],
+    };
+    render(EmployeesView, { backend, version: 0, onclose: () => {} });
+    const select = (await screen.findByTestId('employee-priority')) as HTMLSelectElement;
+    await waitFor(() => expect(select.value).toBe('tg'));
+    await fireEvent.change(select, { target: { value: 'wa' } });
+    await waitFor(() => expect(backend.calls).toContain('updateEmployee:e1:{"field":"priority_channel_id","value":"wa"}'));
+    await fireEvent.change(select, { target: { value: '' } });
+    await waitFor(() => expect(backend.calls).toContain('updateEmployee:e1:{"field":"priority_channel_id","value":null}'));
   });
 });
