@@ -54,11 +54,11 @@ async fn post(http: &reqwest::Client, url: String, token: &str, body: Value) -> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_changes_land_in_the_local_store_and_notify() {
     let hub_dir = tempfile::tempdir().expect("tempdir");
-    let hub = switchboard_hub::start(switchboard_hub::ServeConfig {
-        data_dir: hub_dir.path().to_owned(),
-        listen: ([127, 0, 0, 1], 0).into(),
-        demo: false,
-    })
+    let hub = switchboard_hub::start(switchboard_hub::ServeConfig::new(
+        hub_dir.path().to_owned(),
+        ([127, 0, 0, 1], 0).into(),
+        false,
+    ))
     .await
     .expect("hub");
     let http = reqwest::Client::new();
@@ -125,4 +125,102 @@ async fn live_changes_land_in_the_local_store_and_notify() {
     .await;
     assert_eq!(seen.notified.lock().expect("lock")[0].text, "hello");
     task.abort();
+}
+
+/// Messages written while the hub is unreachable wait in the local outbox, go once when it is
+/// back (a resend after a crash is the same message), and a refusal is kept with its reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outbox_waits_for_the_hub_and_sends_once() {
+    use switchboard_desktop::local::OutboxItem;
+    let hub_dir = tempfile::tempdir().expect("tempdir");
+    let hub = switchboard_hub::start(switchboard_hub::ServeConfig::new(
+        hub_dir.path().to_owned(),
+        ([127, 0, 0, 1], 0).into(),
+        false,
+    ))
+    .await
+    .expect("hub");
+    let http = reqwest::Client::new();
+    let ch = post(
+        &http,
+        format!("{}/api/v1/channels", hub.url),
+        &hub.admin_token,
+        json!({"transport": "whatsapp", "name": "WA"}),
+    )
+    .await;
+    let emp = post(
+        &http,
+        format!("{}/api/v1/employees", hub.url),
+        &hub.admin_token,
+        json!({"name": "S", "role": "seller", "receives_new_clients": true}),
+    )
+    .await;
+    let local_dir = tempfile::tempdir().expect("tempdir");
+    let store =
+        Arc::new(LocalStore::open(&local_dir.path().join("local.db")).expect("local store"));
+    let item = |key: &str, channel: &str| OutboxItem {
+        key: key.into(),
+        chat: None,
+        channel_id: Some(channel.into()),
+        phone: Some("+79164569812".into()),
+        display: Some("+7 916 456-98-12".into()),
+        text: format!("text of {key}"),
+        created_at: "2026-11-25T10:00:00.000Z".into(),
+        error: None,
+    };
+    let channel = ch["id"].as_str().expect("id");
+    store.enqueue(&item("k-ok", channel)).expect("enqueue");
+    store
+        .enqueue(&item("k-bad", "no-such-channel"))
+        .expect("enqueue");
+    let seen = Seen::default();
+    let token = emp["token"].as_str().expect("token").to_owned();
+
+    // Nobody listens on port 9 of loopback: the hub is "down".
+    let offline = SyncClient {
+        http: http.clone(),
+        hub_url: "http://127.0.0.1:9".into(),
+        token: token.clone(),
+        store: store.clone(),
+        flushing: Default::default(),
+    };
+    assert!(offline.flush_outbox(&seen).await.is_err());
+    assert_eq!(store.outbox_len().expect("len"), 2);
+    assert_eq!(store.pending_first().expect("pending").len(), 2);
+
+    let online = SyncClient {
+        hub_url: hub.url.clone(),
+        ..offline
+    };
+    let taken = online.flush_outbox(&seen).await.expect("flush");
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].0, "k-ok");
+    let chat = taken[0].1.clone();
+    // The refused one stays, with the hub's reason, and is not sent again by itself.
+    let pending = store.pending_first().expect("pending");
+    assert_eq!(pending.len(), 1);
+    assert!(
+        pending[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("channel_id")),
+        "{pending:?}"
+    );
+    assert!(online.flush_outbox(&seen).await.expect("flush").is_empty());
+
+    // A crash after the hub took it but before the outbox forgot it: the resend is the same message.
+    store
+        .enqueue(&item("k-ok", channel))
+        .expect("enqueue again");
+    online.flush_outbox(&seen).await.expect("flush");
+    let messages: Value = http
+        .get(format!("{}/api/v1/chats/{chat}/messages", hub.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("messages")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(messages.as_array().map(Vec::len), Some(1), "{messages}");
 }

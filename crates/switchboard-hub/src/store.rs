@@ -869,22 +869,45 @@ fn open_chat(
     Ok(id)
 }
 
-/// Opens (or finds) the chat for writing first to `phone` on `channel`.
+/// Opens (or finds) the chat for writing first to `phone` (E.164) on `channel`. A new chat
+/// is titled after the CRM client it links to (contact, then lead, then deal), else the
+/// number as people write it.
 pub fn open_first_chat(
     conn: &Connection,
     channel: &Channel,
     chat_id: &str,
     phone: &str,
 ) -> rusqlite::Result<String> {
-    open_chat(
+    let existed = find_chat(conn, &channel.id, channel.transport.chat_type(), chat_id)?;
+    let shown =
+        read_crm_phone(phone, false).map_or_else(|_| phone.to_owned(), |n| n.international());
+    let id = open_chat(
         conn,
         channel,
         channel.transport.chat_type(),
         chat_id,
-        phone,
+        &shown,
         Some(phone),
         &now(),
-    )
+    )?;
+    if existed.is_none() {
+        let client: Option<String> = conn
+            .query_row(
+                "SELECT e.title FROM chat_links l JOIN crm_entities e ON e.kind = l.kind AND e.id = CAST(l.entity_id AS INTEGER) \
+                 WHERE l.chat = ?1 ORDER BY CASE l.kind WHEN 'contact' THEN 0 WHEN 'lead' THEN 1 ELSE 2 END LIMIT 1",
+                [&id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(title) = client {
+            conn.execute(
+                "UPDATE chats SET title = ?2 WHERE id = ?1",
+                params![id, title],
+            )?;
+            record_change(conn, "chat", &id)?;
+        }
+    }
+    Ok(id)
 }
 
 /// The E.164 number of a client, from the chat id of a phone messenger or the contact's phone.

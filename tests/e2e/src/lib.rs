@@ -52,40 +52,69 @@ pub struct Hub {
     pub admin_token: String,
     pub ingress_secret: String,
     pub http: reqwest::Client,
-    _proc: Proc,
-    _dir: tempfile::TempDir,
+    provider: Option<(String, String)>,
+    proc: Option<Proc>,
+    dir: tempfile::TempDir,
 }
 
 impl Hub {
+    /// A hub with sandbox channels only.
     pub fn start() -> Result<Hub> {
-        let dir = tempfile::tempdir()?;
-        let admin_token = "e2e-admin-token".to_owned();
-        let ingress_secret = "e2e-ingress".to_owned();
-        let mut child = Command::new(binary("switchboard-hub")?)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(dir.path())
-            .env("SWITCHBOARD_ADMIN_TOKEN", &admin_token)
-            .env("SWITCHBOARD_INGRESS_SECRET", &ingress_secret)
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("starting switchboard-hub")?;
+        Hub::start_with(None)
+    }
+
+    /// A hub talking to a provider (`url`, `key`), e.g. the provider fake.
+    pub fn start_with(provider: Option<(&str, &str)>) -> Result<Hub> {
+        let mut hub = Hub {
+            url: String::new(),
+            admin_token: "e2e-admin-token".to_owned(),
+            ingress_secret: "e2e-ingress".to_owned(),
+            http: reqwest::Client::new(),
+            provider: provider.map(|(u, k)| (u.to_owned(), k.to_owned())),
+            proc: None,
+            dir: tempfile::tempdir()?,
+        };
+        hub.spawn("127.0.0.1:0")?;
+        Ok(hub)
+    }
+
+    fn spawn(&mut self, listen: &str) -> Result<()> {
+        let mut cmd = Command::new(binary("switchboard-hub")?);
+        cmd.args(["serve", "--listen", listen, "--data"])
+            .arg(self.dir.path())
+            .env("SWITCHBOARD_ADMIN_TOKEN", &self.admin_token)
+            .env("SWITCHBOARD_INGRESS_SECRET", &self.ingress_secret)
+            .stdout(Stdio::piped());
+        if let Some((url, key)) = &self.provider {
+            cmd.args(["--provider-url", url, "--provider-timeout", "3"])
+                .env("SWITCHBOARD_PROVIDER_KEY", key);
+        }
+        let mut child = cmd.spawn().context("starting switchboard-hub")?;
         let stdout = child.stdout.take().context("hub stdout")?;
-        let proc = Proc(child);
+        self.proc = Some(Proc(child));
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line)?;
-        let url = line
+        self.url = line
             .trim()
             .strip_prefix("listening on ")
             .with_context(|| format!("unexpected first line from the hub: {line:?}"))?
             .to_owned();
-        Ok(Hub {
-            url,
-            admin_token,
-            ingress_secret,
-            http: reqwest::Client::new(),
-            _proc: proc,
-            _dir: dir,
-        })
+        Ok(())
+    }
+
+    /// Kills the hub (SIGKILL): desktops lose it.
+    pub fn stop(&mut self) {
+        self.proc = None;
+    }
+
+    /// Starts the hub again on the same address and data directory.
+    pub fn restart(&mut self) -> Result<()> {
+        let listen = self
+            .url
+            .strip_prefix("http://")
+            .context("hub url")?
+            .to_owned();
+        self.spawn(&listen)
     }
 
     pub async fn admin(
@@ -144,6 +173,83 @@ impl Hub {
             .send()
             .await?;
         Ok(resp.status().as_u16())
+    }
+}
+
+/// The messenger provider's contract fake as its own process (`provider-fake`).
+pub struct ProviderFake {
+    pub url: String,
+    pub key: String,
+    pub http: reqwest::Client,
+    _proc: Proc,
+}
+
+impl ProviderFake {
+    /// `channels`: `TRANSPORT:PLAIN_ID:STATE` each.
+    pub fn start(channels: &[&str]) -> Result<ProviderFake> {
+        let key = "e2e-provider-key".to_owned();
+        let mut cmd = Command::new(binary("provider-fake")?);
+        cmd.args([
+            "--listen",
+            "127.0.0.1:0",
+            "--api-key",
+            &key,
+            "--status-step-ms",
+            "300",
+        ])
+        .stdout(Stdio::piped());
+        for c in channels {
+            cmd.args(["--channel", c]);
+        }
+        let mut child = cmd.spawn().context("starting provider-fake")?;
+        let stdout = child.stdout.take().context("fake stdout")?;
+        let proc = Proc(child);
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .with_context(|| format!("unexpected first line from provider-fake: {line:?}"))?
+            .to_owned();
+        Ok(ProviderFake {
+            url,
+            key,
+            http: reqwest::Client::new(),
+            _proc: proc,
+        })
+    }
+
+    async fn get(&self, path: &str) -> Result<serde_json::Value> {
+        Ok(self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.key)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+
+    /// `GET /v3/channels`: (channelId, transport) pairs.
+    pub async fn channels(&self) -> Result<Vec<(String, String)>> {
+        let v = self.get("/v3/channels").await?;
+        Ok(v.as_array()
+            .context("channels")?
+            .iter()
+            .map(|c| {
+                (
+                    c["channelId"].as_str().unwrap_or_default().to_owned(),
+                    c["transport"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect())
+    }
+
+    /// Every message the fake accepted.
+    pub async fn sent(&self) -> Result<Vec<serde_json::Value>> {
+        let v = self.get("/_fake/sent").await?;
+        Ok(v.as_array().cloned().unwrap_or_default())
     }
 }
 

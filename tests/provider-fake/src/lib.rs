@@ -538,7 +538,7 @@ async fn send(State(fake): State<Fake>, body: axum::body::Bytes) -> Response {
                 .into_response();
             (sent, answer)
         }
-        Err(refusal) => return refusal,
+        Err(r) => return error(StatusCode::BAD_REQUEST, r.code, r.description, r.data),
     };
     fake.walk_statuses(&sent);
     if fault == Some(Fault::HangAfterAccept) {
@@ -547,8 +547,15 @@ async fn send(State(fake): State<Fake>, body: axum::body::Bytes) -> Response {
     answer
 }
 
+/// A documented 400 of `POST /v3/message`.
+struct Refusal {
+    code: &'static str,
+    description: &'static str,
+    data: Value,
+}
+
 /// Validates a send and records it; the refusal is the documented 400.
-fn accept(fake: &Fake, body: &Value) -> Result<Sent, Response> {
+fn accept(fake: &Fake, body: &Value) -> Result<Sent, Refusal> {
     let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
     let mut bad = Vec::new();
     let channel_id = s("channelId").filter(|c| is_uuid(c));
@@ -583,8 +590,10 @@ fn accept(fake: &Fake, body: &Value) -> Result<Sent, Response> {
             bad.push(k);
         }
     }
-    let refuse = |code: &str, description: &str, data: Value| {
-        error(StatusCode::BAD_REQUEST, code, description, data)
+    let refuse = |code: &'static str, description: &'static str, data: Value| Refusal {
+        code,
+        description,
+        data,
     };
     if !bad.is_empty() {
         return Err(refuse(

@@ -72,6 +72,10 @@ const en = {
   role: 'Role',
   priorityChannel: 'Priority channel',
   none: '— none —',
+  kind_lead: 'lead',
+  kind_contact: 'contact',
+  kind_deal: 'deal',
+  priority: 'your priority channel',
 } as const;
 
 export type Key = keyof typeof en;
@@ -149,6 +153,10 @@ const ru: Record<Key, string> = {
   role: 'Роль',
   priorityChannel: 'Приоритетный канал',
   none: '— нет —',
+  kind_lead: 'лид',
+  kind_contact: 'контакт',
+  kind_deal: 'сделка',
+  priority: 'ваш приоритетный канал',
 };
 
 export type Locale = 'ru' | 'en';
