@@ -628,7 +628,8 @@ async fn send_message(
                     })?;
                     let settings = store::settings(c)?;
                     let to = address(c, m.phone.as_deref(), m.crm.as_deref(), &settings)?;
-                    let id = store::open_first_chat(c, &channel, to.digits(), &to.to_string())?;
+                    let id =
+                        store::open_first_chat(c, &channel, to.digits(), &to.to_string(), &me.id)?;
                     store::chat_row_by_id(c, &id)?
                         .ok_or_else(|| ApiError::internal("chat vanished"))?
                 }

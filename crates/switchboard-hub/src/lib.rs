@@ -355,11 +355,11 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
     let mut provider = config.provider.clone();
     if config.demo && provider.is_none() {
         let fake = demo::start_provider().await?;
-        provider = Some(provider::ProviderConfig {
-            base_url: fake.url.clone(),
-            api_key: demo::PROVIDER_KEY.to_owned(),
-            timeout: std::time::Duration::from_secs(10),
-        });
+        provider = Some(provider::ProviderConfig::new(
+            &fake.url,
+            demo::PROVIDER_KEY,
+            std::time::Duration::from_secs(10),
+        ));
         demo_provider = Some(fake);
     }
     if let Some(p) = provider {

@@ -85,11 +85,11 @@ fn main() -> anyhow::Result<()> {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async move {
                 let provider = match provider_url {
-                    Some(base_url) => Some(switchboard_hub::provider::ProviderConfig {
-                        base_url,
-                        api_key: switchboard_hub::provider_key(&data)?,
-                        timeout: std::time::Duration::from_secs(provider_timeout),
-                    }),
+                    Some(base_url) => Some(switchboard_hub::provider::ProviderConfig::new(
+                        &base_url,
+                        &switchboard_hub::provider_key(&data)?,
+                        std::time::Duration::from_secs(provider_timeout),
+                    )),
                     None => None,
                 };
                 let hub = switchboard_hub::start(switchboard_hub::ServeConfig {

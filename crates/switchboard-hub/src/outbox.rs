@@ -27,6 +27,9 @@ pub const MAX_ATTEMPTS: u32 = 8;
 pub const SAFE_REPEAT: Duration = Duration::from_secs(50);
 /// Sends in flight at once (different chats).
 pub const CONCURRENCY: usize = 32;
+/// Our own pace's window: the provider allows 500 requests per 5 s per key; we start at most
+/// `ProviderConfig::pace_per_5s` sends per window so a burst queues here instead of drawing 429s.
+pub const PACE_WINDOW: Duration = Duration::from_secs(5);
 
 /// Puts a stored message on the outbox (in the caller's transaction).
 pub fn enqueue(conn: &Connection, message_id: &str, chat: &str) -> Db {
@@ -160,7 +163,16 @@ pub fn finish(conn: &Connection, job: &Job, outcome: &SendOutcome, now: i64) -> 
             maybe_accepted,
             rate_limited,
         } => {
-            let attempts = job.attempts + 1;
+            // A 429 says for certain the provider did not take it: it costs no attempt.
+            let attempts = if *rate_limited {
+                conn.execute(
+                    "UPDATE outbox SET attempts = attempts - 1 WHERE id = ?1",
+                    [job.outbox_id],
+                )?;
+                job.attempts.max(1)
+            } else {
+                job.attempts + 1
+            };
             if attempts >= MAX_ATTEMPTS {
                 let reason = if job.unsure_since_ms.is_some() || *maybe_accepted {
                     format!("gave up after {attempts} attempts ({reason}); the provider may have received it")
@@ -217,6 +229,8 @@ pub fn spawn(hub: Hub, client: ProviderClient) {
         let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
         let wake = hub.outbox_wake();
         let mut closed = std::pin::pin!(hub.closed());
+        let mut started: std::collections::VecDeque<tokio::time::Instant> = Default::default();
+        let pace = client.pace();
         loop {
             let jobs = hub
                 .read(|c| Ok(due(c, now_ms(), CONCURRENCY * 2)?))
@@ -235,6 +249,21 @@ pub fn spawn(hub: Hub, client: ProviderClient) {
                 let Ok(permit) = permits.clone().acquire_owned().await else {
                     return;
                 };
+                // Keep under the provider's rate limit.
+                let now = tokio::time::Instant::now();
+                while started
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= PACE_WINDOW)
+                {
+                    started.pop_front();
+                }
+                if started.len() >= pace {
+                    if let Some(oldest) = started.front() {
+                        tokio::time::sleep_until(*oldest + PACE_WINDOW).await;
+                    }
+                    started.pop_front();
+                }
+                started.push_back(tokio::time::Instant::now());
                 let (hub, client, busy, wake) =
                     (hub.clone(), client.clone(), busy.clone(), wake.clone());
                 tokio::spawn(async move {

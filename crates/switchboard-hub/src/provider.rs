@@ -16,6 +16,19 @@ pub struct ProviderConfig {
     pub api_key: String,
     /// Per-request timeout: past it, a send's outcome is unknown.
     pub timeout: Duration,
+    /// Sends started per 5 s at most: under the provider's documented 500 requests / 5 s.
+    pub pace_per_5s: usize,
+}
+
+impl ProviderConfig {
+    pub fn new(base_url: &str, api_key: &str, timeout: Duration) -> ProviderConfig {
+        ProviderConfig {
+            base_url: base_url.to_owned(),
+            api_key: api_key.to_owned(),
+            timeout,
+            pace_per_5s: 450,
+        }
+    }
 }
 
 impl std::fmt::Debug for ProviderConfig {
@@ -24,6 +37,7 @@ impl std::fmt::Debug for ProviderConfig {
             .field("base_url", &self.base_url)
             .field("api_key", &"<redacted>")
             .field("timeout", &self.timeout)
+            .field("pace_per_5s", &self.pace_per_5s)
             .finish()
     }
 }
@@ -115,6 +129,11 @@ impl ProviderClient {
             .build()
             .map_err(|e| ProviderError::Unreachable(describe(&e)))?;
         Ok(ProviderClient { http, config })
+    }
+
+    /// Sends started per 5 s at most.
+    pub fn pace(&self) -> usize {
+        self.config.pace_per_5s.max(1)
     }
 
     fn url(&self, path: &str) -> String {
@@ -264,11 +283,11 @@ mod tests {
 
     #[test]
     fn the_key_is_not_in_debug_output() {
-        let c = ProviderConfig {
-            base_url: "http://x".into(),
-            api_key: "c8cf90444023482f909520d454368d27".into(),
-            timeout: Duration::from_secs(1),
-        };
+        let c = ProviderConfig::new(
+            "http://x",
+            "c8cf90444023482f909520d454368d27",
+            Duration::from_secs(1),
+        );
         assert!(!format!("{c:?}").contains("c8cf9044"));
     }
 }

@@ -869,14 +869,16 @@ fn open_chat(
     Ok(id)
 }
 
-/// Opens (or finds) the chat for writing first to `phone` (E.164) on `channel`. A new chat
-/// is titled after the CRM client it links to (contact, then lead, then deal), else the
-/// number as people write it.
+/// Opens (or finds) the chat for `writer` writing first to `phone` (E.164) on `channel`. A
+/// new chat is titled after the CRM client it links to (contact, then lead, then deal). A
+/// number the CRM does not know gets a lead with the writer responsible — the client goes
+/// to the first responder, and the chat stays visible to the one who started it.
 pub fn open_first_chat(
     conn: &Connection,
     channel: &Channel,
     chat_id: &str,
     phone: &str,
+    writer: &str,
 ) -> rusqlite::Result<String> {
     let existed = find_chat(conn, &channel.id, channel.transport.chat_type(), chat_id)?;
     let shown =
@@ -890,6 +892,19 @@ pub fn open_first_chat(
         Some(phone),
         &now(),
     )?;
+    if existed.is_none() && links(conn, &id)?.is_empty() {
+        insert_entity(
+            conn,
+            EntityKind::Lead,
+            &NewCrmEntity {
+                title: shown.clone(),
+                phones: vec![phone.to_owned()],
+                responsible_id: Some(writer.to_owned()),
+                contact_id: None,
+                closed: false,
+            },
+        )?;
+    }
     if existed.is_none() {
         let client: Option<String> = conn
             .query_row(

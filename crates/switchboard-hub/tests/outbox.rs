@@ -39,11 +39,7 @@ async fn fake(hang: Duration) -> RunningFake {
 }
 
 fn provider(fake: &RunningFake) -> ProviderConfig {
-    ProviderConfig {
-        base_url: fake.url.clone(),
-        api_key: KEY.into(),
-        timeout: Duration::from_millis(700),
-    }
+    ProviderConfig::new(&fake.url, KEY, Duration::from_millis(700))
 }
 
 /// Polls `check` every 25 ms until it holds; fails after 20 s with `what`.
@@ -480,4 +476,56 @@ async fn a_hub_killed_between_accept_and_ack_delivers_once_after_restart() {
     let sent: Vec<_> = fake.fake.sent();
     assert_eq!(sent.len(), 1, "{sent:?}");
     hub.kill().await.expect("kill");
+}
+
+/// A seller who does not receive new clients writes first to a number the CRM does not know:
+/// the client becomes a lead of theirs, so the chat they started stays theirs (and visible).
+#[tokio::test]
+async fn writing_first_to_an_unknown_number_makes_the_writer_responsible() {
+    let t = T::new().await;
+    let admin = t.hub.admin_token.clone();
+    let (_, v) = t
+        .call(
+            &admin,
+            Method::POST,
+            "/api/v1/employees",
+            json!({"name": "Boris", "role": "seller", "receives_new_clients": false}),
+        )
+        .await;
+    let (boris, boris_id) = (
+        v["token"].as_str().expect("token").to_owned(),
+        v["id"].as_str().expect("id").to_owned(),
+    );
+    let (s, v) = t
+        .call(
+            &boris,
+            Method::POST,
+            "/api/v1/messages",
+            json!({"channel_id": t.wa, "phone": "+7 903 123-45-67", "text": "Добрый день", "idempotency_key": "b-1"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let chat = v["chat"].as_str().expect("chat").to_owned();
+    let (_, chats) = t
+        .call(&boris, Method::GET, "/api/v1/chats", Value::Null)
+        .await;
+    let row = chats
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["id"] == chat.as_str()).cloned())
+        .expect("the writer sees the chat");
+    assert_eq!(row["responsible_id"], boris_id.as_str());
+    assert_eq!(row["title"], "+7 903 123-45-67");
+    assert_eq!(row["crm"][0]["kind"], "lead");
+    // A reply in it goes through.
+    t.call(
+        &boris,
+        Method::POST,
+        "/api/v1/messages",
+        json!({"chat": chat, "text": "ещё", "idempotency_key": "b-2"}),
+    )
+    .await;
+    until("both reach the provider", || async {
+        t.fake.fake.sent().len() == 2
+    })
+    .await;
 }

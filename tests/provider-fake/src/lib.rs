@@ -128,6 +128,8 @@ pub struct FakeConfig {
     pub hang: Duration,
     /// Echo messages sent through the API back as `isEcho: true` (contract §11.4).
     pub echo_api_sends: bool,
+    /// Requests allowed per [`RATE_WINDOW`] ([`RATE_LIMIT`] as documented).
+    pub rate_limit: u32,
 }
 
 impl FakeConfig {
@@ -138,6 +140,7 @@ impl FakeConfig {
             status_step: Duration::from_millis(200),
             hang: Duration::from_secs(30),
             echo_api_sends: true,
+            rate_limit: RATE_LIMIT,
         }
     }
 }
@@ -380,6 +383,8 @@ pub fn router(fake: Fake) -> Router {
         .route("/v3/channels", get(channels))
         .route("/v3/webhooks", patch(subscribe).get(webhooks))
         .route("/v3/message", post(send))
+        // Clients in the wild post to `/v3/message/` too.
+        .route("/v3/message/", post(send))
         .route_layer(axum::middleware::from_fn_with_state(
             fake.clone(),
             rate_limit,
@@ -419,7 +424,7 @@ async fn rate_limit(State(fake): State<Fake>, req: Request, next: Next) -> Respo
             _ => (now, 1),
         };
         account.window = Some((start, count));
-        count > RATE_LIMIT
+        count > fake.inner.config.rate_limit
     };
     if over {
         return error(

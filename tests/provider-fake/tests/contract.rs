@@ -146,3 +146,26 @@ async fn subscribing_probes_the_uri_first() {
         .expect("json");
     assert_eq!(v["webhooksUri"], Value::Null);
 }
+
+/// The way client code in the wild calls it (requests/fetch/axios, as found on GitHub):
+/// `Authorization: Bearer`, `channelId`/`chatType`/`chatId`/`text` only, sometimes with a
+/// trailing slash — accepted like any other send.
+#[tokio::test]
+async fn sends_shaped_like_clients_in_the_wild_are_accepted() {
+    let f = fake().await;
+    let wa = f.fake.channels()[0].channel_id.clone();
+    for path in ["/v3/message", "/v3/message/"] {
+        let r = reqwest::Client::new()
+            .post(format!("{}{path}", f.url))
+            .header("Authorization", format!("Bearer {KEY}"))
+            .header("Content-Type", "application/json")
+            .body(format!(
+                r#"{{"channelId":"{wa}","chatType":"whatsapp","chatId":"77766961328","text":"hi"}}"#
+            ))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), StatusCode::CREATED, "{path}");
+    }
+    assert_eq!(f.fake.sent().len(), 2);
+}
