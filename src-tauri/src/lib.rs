@@ -628,6 +628,56 @@ async fn crm_search(state: State<'_, App>, query: String) -> CmdResult<Vec<CrmCa
         .collect())
 }
 
+/// The CRM entities a chat belongs to, fresh from the hub.
+#[tauri::command]
+async fn chat_crm(state: State<'_, App>, chat: String) -> CmdResult<Vec<CrmPanelVm>> {
+    let Some(view) = state.store()?.chat(&chat)? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for r in view.crm {
+        let path = format!("/api/v1/crm/{}/{}", r.kind.plural(), url_encode(&r.id));
+        let e: switchboard_hub::json::CrmEntityView = hub_get(&state, &path).await?;
+        out.push(CrmPanelVm {
+            kind: e.kind,
+            id: e.id,
+            title: e.title,
+            closed: e.closed,
+            responsible: e.responsible_name,
+            url: e.url,
+            phones: e
+                .numbers
+                .into_iter()
+                .map(|n| PhoneVm {
+                    raw: n.raw,
+                    e164: n.e164,
+                    display: n.display,
+                    error: n.error,
+                })
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// Re-queues a message's failed CRM timeline entries.
+#[tauri::command]
+async fn retry_mirror(state: State<'_, App>, id: String) -> CmdResult<()> {
+    let c = client(&state).await?;
+    let resp = c
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/messages/{id}/mirror/retry"),
+        )
+        .send()
+        .await?;
+    if !resp.status().is_success() {
+        let (code, message) = sync::hub_error(resp).await;
+        return Err(CmdError::new(&code, message));
+    }
+    Ok(())
+}
+
 /// The Employees screen (supervisors): everyone, and the channels a priority may be.
 #[tauri::command]
 async fn employees(state: State<'_, App>) -> CmdResult<EmployeesVm> {
@@ -798,7 +848,9 @@ pub fn run() {
             compose,
             crm_search,
             employees,
-            update_employee
+            update_employee,
+            chat_crm,
+            retry_mirror
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

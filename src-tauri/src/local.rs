@@ -386,6 +386,7 @@ impl LocalStore {
                     text: m.text,
                     at: m.at,
                     status: m.status,
+                    mirror: crate::vm::MirrorVm::of(&m.mirror),
                     error: m.error,
                     local: false,
                 });
@@ -409,6 +410,7 @@ impl LocalStore {
                     at: i.created_at,
                     error: i.error,
                     local: true,
+                    mirror: crate::vm::MirrorVm::none(),
                 });
             }
             Ok(out)

@@ -144,6 +144,7 @@ impl SyncClient {
                     author_id: None,
                     status: accepted.status.clone(),
                     error: None,
+                    mirror: Default::default(),
                 };
                 self.store.outbox_taken(&item.key, &view)?;
                 taken.push((item.key.clone(), accepted.chat));

@@ -116,6 +116,58 @@ pub struct MessageVm {
     pub error: Option<String>,
     /// Still in this desktop's outbox (Retry/Discard act locally); else the hub holds it.
     pub local: bool,
+    /// Its copy in the CRM timeline (setting 1).
+    pub mirror: MirrorVm,
+}
+
+/// Where a message's copy in the CRM timelines stands.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct MirrorVm {
+    /// `none`, `pending`, `written`, `failed`, `skipped`.
+    pub state: String,
+    /// For `skipped`: `open_lines`, `setting_off`, `not_linked`.
+    pub reason: Option<String>,
+    /// For `failed`: the CRM's reason.
+    pub error: Option<String>,
+}
+
+impl MirrorVm {
+    pub fn none() -> MirrorVm {
+        MirrorVm {
+            state: "none".into(),
+            reason: None,
+            error: None,
+        }
+    }
+
+    pub fn of(m: &switchboard_hub::json::MirrorView) -> MirrorVm {
+        use switchboard_hub::json::MirrorState;
+        let (state, reason) = match m.state {
+            MirrorState::None => ("none", None),
+            MirrorState::Pending => ("pending", None),
+            MirrorState::Written => ("written", None),
+            MirrorState::Failed => ("failed", None),
+            MirrorState::Skipped(why) => ("skipped", Some(why.as_str().to_owned())),
+        };
+        MirrorVm {
+            state: state.into(),
+            reason,
+            error: m.error.clone(),
+        }
+    }
+}
+
+/// A CRM entity a chat belongs to, for the panel beside the conversation.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct CrmPanelVm {
+    pub kind: EntityKind,
+    pub id: String,
+    pub title: String,
+    pub closed: bool,
+    pub responsible: Option<String>,
+    /// Where to open it in the CRM (none for the built-in CRM).
+    pub url: Option<String>,
+    pub phones: Vec<PhoneVm>,
 }
 
 /// A message written first that waits in this desktop's outbox (its chat does not exist yet).
@@ -234,6 +286,8 @@ pub fn typescript() -> String {
         ChatRowVm::decl(),
         ChatListVm::decl(),
         MessageVm::decl(),
+        MirrorVm::decl(),
+        CrmPanelVm::decl(),
         PendingFirstVm::decl(),
         SendResultVm::decl(),
         PhoneVm::decl(),

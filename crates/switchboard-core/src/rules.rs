@@ -334,6 +334,57 @@ pub fn timeline_writes(
     linked.iter().cloned().map(TimelineWrite::Message).collect()
 }
 
+/// Why a message is not mirrored to the CRM timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MirrorSkip {
+    /// Open Lines channels are never mirrored (their chat has its own activity).
+    OpenLines,
+    /// Setting 1 is off.
+    SettingOff,
+    /// The chat belongs to no lead, contact or deal.
+    NotLinked,
+}
+
+impl MirrorSkip {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MirrorSkip::OpenLines => "open_lines",
+            MirrorSkip::SettingOff => "setting_off",
+            MirrorSkip::NotLinked => "not_linked",
+        }
+    }
+    pub fn parse(s: &str) -> Option<MirrorSkip> {
+        [
+            MirrorSkip::OpenLines,
+            MirrorSkip::SettingOff,
+            MirrorSkip::NotLinked,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
+    }
+}
+
+/// Why the message itself is not written to any timeline, or `None` when it is
+/// (to every linked entity). Open Lines first wins, then setting 1, then the links.
+pub fn mirror_skip(
+    channel: &Channel,
+    linked: &[CrmRef],
+    settings: &Settings,
+) -> Option<MirrorSkip> {
+    if channel.open_lines {
+        Some(MirrorSkip::OpenLines)
+    } else if !settings.save_to_crm_timeline {
+        Some(MirrorSkip::SettingOff)
+    } else if linked.is_empty() {
+        Some(MirrorSkip::NotLinked)
+    } else {
+        None
+    }
+}
+
 /// Notifications of one chat that arrive within this window of the group's first are one.
 pub const NOTIFICATION_GROUP_MS: i64 = 10_000;
 

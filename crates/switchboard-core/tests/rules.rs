@@ -558,3 +558,52 @@ fn tray_is_red_with_any_red_grey_with_only_grey_calm_at_zero() {
     ];
     assert_eq!(Counters::of(&badges), Counters { red: 1, grey: 1 });
 }
+
+#[test]
+fn mirror_skip_names_why_a_message_stays_out_of_the_timeline() {
+    let lead = CrmRef {
+        kind: EntityKind::Lead,
+        id: "1".into(),
+    };
+    let plain = Channel {
+        id: "c".into(),
+        transport: Transport::Whatsapp,
+        name: "WA".into(),
+        state: ChannelState::Active,
+        open_lines: false,
+    };
+    let ol = Channel {
+        open_lines: true,
+        ..plain.clone()
+    };
+    let on = Settings::default();
+    let off = Settings {
+        save_to_crm_timeline: false,
+        ..Settings::default()
+    };
+    assert_eq!(mirror_skip(&plain, std::slice::from_ref(&lead), &on), None);
+    assert_eq!(mirror_skip(&plain, &[], &on), Some(MirrorSkip::NotLinked));
+    assert_eq!(
+        mirror_skip(&plain, std::slice::from_ref(&lead), &off),
+        Some(MirrorSkip::SettingOff)
+    );
+    // Open Lines is named first, whatever the setting.
+    for s in [on, off] {
+        assert_eq!(
+            mirror_skip(&ol, std::slice::from_ref(&lead), &s),
+            Some(MirrorSkip::OpenLines)
+        );
+    }
+    // Exactly when the message itself has no timeline write.
+    for (ch, links, s) in [
+        (&plain, vec![lead.clone()], on),
+        (&plain, vec![], on),
+        (&plain, vec![lead.clone()], off),
+        (&ol, vec![lead.clone()], on),
+    ] {
+        let writes_message = timeline_writes(ch, &links, Direction::Out, false, &s)
+            .iter()
+            .any(|w| matches!(w, TimelineWrite::Message(_)));
+        assert_eq!(mirror_skip(ch, &links, &s).is_none(), writes_message);
+    }
+}

@@ -54,6 +54,7 @@ fn routes() -> OpenApiRouter<Hub> {
         .routes(routes!(compose))
         .routes(routes!(send_message))
         .routes(routes!(retry_message))
+        .routes(routes!(retry_mirror))
         .routes(routes!(counters))
         .routes(routes!(sync))
         .routes(routes!(events))
@@ -673,6 +674,31 @@ async fn retry_message(
         })
         .await?;
     hub.outbox_wake().notify_one();
+    Ok(Json(view))
+}
+
+/// Re-queues a message's failed timeline entries (setting 1).
+#[utoipa::path(post, path = "/api/v1/messages/{id}/mirror/retry", responses((status = 200, body = MessageView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn retry_mirror(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<MessageView>> {
+    let me = employee(caller)?;
+    let view = hub
+        .write(move |c| {
+            let m = store::message(c, &id)?.ok_or_else(|| ApiError::not_found("message"))?;
+            visible_chat(c, &me, &m.chat)?;
+            if !crate::mirror::retry(c, &id)? {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "not_failed",
+                    format!("message {id} has no failed timeline entry"),
+                ));
+            }
+            store::message(c, &id)?.ok_or_else(|| ApiError::internal("message vanished"))
+        })
+        .await?;
     Ok(Json(view))
 }
 

@@ -9,6 +9,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/001_init.sql")),
     (2, include_str!("../migrations/002_escalation.sql")),
     (3, include_str!("../migrations/003_outbox.sql")),
+    (4, include_str!("../migrations/004_mirror.sql")),
 ];
 
 /// Why the database could not be opened.

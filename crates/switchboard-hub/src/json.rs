@@ -46,6 +46,33 @@ pub struct MessageView {
     pub status: String,
     /// Why it is `error` or `failed`.
     pub error: Option<String>,
+    /// Setting 1: where its copy in the CRM timeline stands.
+    #[serde(default)]
+    pub mirror: MirrorView,
+}
+
+/// A message's copy in the CRM timelines of its chat's lead, contact and deal.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MirrorView {
+    pub state: MirrorState,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "reason")]
+pub enum MirrorState {
+    /// Nothing to say (e.g. stored before mirroring was tracked).
+    #[default]
+    None,
+    /// Queued for the CRM.
+    Pending,
+    /// In every linked entity's timeline.
+    Written,
+    /// The CRM refused it, or it could not be written for long; retried on request.
+    Failed,
+    /// Not mirrored, and why.
+    Skipped(switchboard_core::MirrorSkip),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -241,6 +268,12 @@ pub struct CrmEntityView {
     /// Each phone as read under setting 2 now (the stored value is never rewritten).
     #[serde(default)]
     pub numbers: Vec<PhoneReading>,
+    /// The responsible's name, when the CRM knows them.
+    #[serde(default)]
+    pub responsible_name: Option<String>,
+    /// Where to open it in the CRM (none for the built-in CRM).
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 /// One CRM phone value: as typed, and as read under setting 2 — or why it cannot be read.

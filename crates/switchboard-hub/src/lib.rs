@@ -12,10 +12,12 @@
 //! that writes serialise, which SQLite does anyway.
 
 pub mod api;
+pub mod crm;
 pub mod db;
 pub mod demo;
 pub mod error;
 pub mod json;
+pub mod mirror;
 pub mod outbox;
 pub mod provider;
 pub mod store;
@@ -50,6 +52,8 @@ pub struct Hub {
     closing: Arc<tokio::sync::watch::Sender<bool>>,
     /// Rings when the outbox has something new to send.
     outbox: Arc<tokio::sync::Notify>,
+    /// Rings when something was written (the mirror queue may have new rows).
+    mirror: Arc<tokio::sync::Notify>,
 }
 
 impl Hub {
@@ -60,7 +64,13 @@ impl Hub {
             ingress_secret: ingress_secret.into(),
             closing: Arc::new(tokio::sync::watch::channel(false).0),
             outbox: Arc::new(tokio::sync::Notify::new()),
+            mirror: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// The mirror worker's doorbell.
+    pub fn mirror_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.mirror.clone()
     }
 
     /// The outbox worker's doorbell.
@@ -133,6 +143,7 @@ impl Hub {
         .map_err(ApiError::internal)??;
         if after != before {
             self.publish(HubEvent::Change(after));
+            self.mirror.notify_one();
         }
         Ok(value)
     }
@@ -339,6 +350,8 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
     spawn_escalation(hub.clone());
+    // The built-in CRM is the embedded default.
+    mirror::spawn(hub.clone(), Arc::new(crm::BuiltInCrm::new(hub.clone())));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = api::router(hub.clone());
     let task = tokio::spawn(async move {

@@ -380,6 +380,8 @@ fn entity_row(r: &Row) -> rusqlite::Result<CrmEntityView> {
         contact_id: r.get::<_, Option<i64>>(5)?.map(|i| i.to_string()),
         closed: r.get(6)?,
         numbers: Vec::new(),
+        responsible_name: r.get(7)?,
+        url: None,
     })
 }
 
@@ -426,7 +428,8 @@ pub fn search_entities(
     Ok(found)
 }
 
-const ENTITY_COLS: &str = "kind, id, title, phones, responsible_id, contact_id, closed";
+const ENTITY_COLS: &str = "kind, id, title, phones, responsible_id, contact_id, closed, \
+     (SELECT name FROM employees WHERE employees.id = crm_entities.responsible_id)";
 
 pub fn entities(conn: &Connection) -> rusqlite::Result<Vec<CrmEntityView>> {
     let mut stmt = conn.prepare(&format!(
@@ -750,7 +753,12 @@ pub fn visible_chats(conn: &Connection, viewer: &Employee) -> rusqlite::Result<V
     Ok(out)
 }
 
-const MESSAGE_COLS: &str = "id, chat, direction, text, content_uri, at, author_id, status, error";
+/// A message's columns, and its mirror state summed over its queue rows (failed beats
+/// pending beats written).
+const MESSAGE_COLS: &str = "id, chat, direction, text, content_uri, at, author_id, status, error, mirror_skip, \
+     (SELECT CASE WHEN sum(q.state = 'failed') > 0 THEN 'failed' WHEN sum(q.state = 'pending') > 0 THEN 'pending' \
+             WHEN count(*) > 0 THEN 'written' END FROM mirror_queue q WHERE q.message_id = messages.id), \
+     (SELECT q.error FROM mirror_queue q WHERE q.message_id = messages.id AND q.state = 'failed' LIMIT 1)";
 
 fn message_row(r: &Row) -> rusqlite::Result<MessageView> {
     Ok(MessageView {
@@ -763,7 +771,26 @@ fn message_row(r: &Row) -> rusqlite::Result<MessageView> {
         author_id: r.get(6)?,
         status: r.get(7)?,
         error: r.get(8)?,
+        mirror: mirror_view(
+            r.get::<_, Option<String>>(9)?,
+            r.get::<_, Option<String>>(10)?,
+            r.get(11)?,
+        ),
     })
+}
+
+fn mirror_view(skip: Option<String>, state: Option<String>, error: Option<String>) -> MirrorView {
+    let state = match (
+        state.as_deref(),
+        skip.as_deref().and_then(core::MirrorSkip::parse),
+    ) {
+        (Some("failed"), _) => MirrorState::Failed,
+        (Some("pending"), _) => MirrorState::Pending,
+        (Some(_), _) => MirrorState::Written,
+        (None, Some(skip)) => MirrorState::Skipped(skip),
+        (None, None) => MirrorState::None,
+    };
+    MirrorView { state, error }
 }
 
 pub fn message(conn: &Connection, id: &str) -> rusqlite::Result<Option<MessageView>> {
@@ -1010,6 +1037,17 @@ pub fn ingest(conn: &Connection, m: &Inbound) -> rusqlite::Result<Option<Ingeste
     )?;
     apply_chat_event(conn, &chat, event, &m.at)?;
     let settings = settings(conn)?;
+    // Attachments go to the timeline as links.
+    let body = match (&m.content_uri, m.text.is_empty()) {
+        (Some(uri), true) => uri.clone(),
+        (Some(uri), false) => format!("{}\n{uri}", m.text),
+        (None, _) => m.text.clone(),
+    };
+    let author = if dir == Direction::In {
+        title.clone()
+    } else {
+        author_name(conn, m.author_id.as_deref())?
+    };
     mirror(
         conn,
         &channel,
@@ -1017,7 +1055,8 @@ pub fn ingest(conn: &Connection, m: &Inbound) -> rusqlite::Result<Option<Ingeste
         &message_id,
         dir,
         first_client_message,
-        &m.text,
+        &body,
+        &author,
         &m.at,
         &settings,
     )?;
@@ -1162,8 +1201,9 @@ fn notify_crm(conn: &Connection, chat: &str) -> rusqlite::Result<Option<NotifyCr
     Ok(None)
 }
 
-/// Writes a message to the built-in CRM's timeline as core decides (exactly once per entity:
-/// unique indexes make a repeat a no-op).
+/// Queues a message for the CRM timelines core names (setting 1, Open Lines), one row per
+/// entity with its idempotency key; or records why it is not mirrored. In the caller's
+/// transaction, so a stored message always has its mirror rows.
 #[allow(clippy::too_many_arguments, reason = "the facts the rule needs")]
 fn mirror(
     conn: &Connection,
@@ -1172,39 +1212,61 @@ fn mirror(
     message_id: &str,
     dir: Direction,
     first_client_message: bool,
-    text: &str,
+    body: &str,
+    author: &str,
     at: &str,
     settings: &Settings,
 ) -> Db {
     let linked = links(conn, chat)?;
+    if let Some(skip) = core::mirror_skip(channel, &linked, settings) {
+        conn.execute(
+            "UPDATE messages SET mirror_skip = ?2 WHERE id = ?1",
+            params![message_id, skip.as_str()],
+        )?;
+    }
     for write in core::timeline_writes(channel, &linked, dir, first_client_message, settings) {
-        let (entity, kind, msg, body) = match &write {
+        let (entity, kind, msg, text) = match &write {
             TimelineWrite::Message(e) => {
-                let who = if dir == Direction::In {
-                    "client"
-                } else {
-                    "employee"
-                };
+                let arrow = if dir == Direction::In { "→" } else { "←" };
                 (
                     e,
                     "message",
                     Some(message_id),
-                    format!("[{}] {who}: {text}", channel.name),
+                    format!("[{}] {arrow} {author}: {body}", channel.name),
                 )
             }
             TimelineWrite::OpenLinesActivity(e) => (
                 e,
                 "open_lines_activity",
                 None,
-                format!("Open Lines chat started ({})", channel.name),
+                format!("Open Lines chat started ({}): {author}", channel.name),
             ),
         };
+        let key = format!(
+            "{kind}:{}:{}:{}",
+            entity.kind.as_str(),
+            entity.id,
+            msg.unwrap_or(chat)
+        );
         conn.execute(
-            "INSERT OR IGNORE INTO timeline (entity_kind, entity_id, kind, at, chat, message_id, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![entity.kind.as_str(), entity.id, kind, at, chat, msg, body],
+            "INSERT OR IGNORE INTO mirror_queue (key, kind, entity_kind, entity_id, chat, message_id, at, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![key, kind, entity.kind.as_str(), entity.id, chat, msg, at, text],
         )?;
     }
     Ok(())
+}
+
+/// The employee's name, or their id when unknown.
+fn author_name(conn: &Connection, employee_id: Option<&str>) -> rusqlite::Result<String> {
+    let Some(id) = employee_id else {
+        return Ok("employee".into());
+    };
+    Ok(conn
+        .query_row("SELECT name FROM employees WHERE id = ?1", [id], |r| {
+            r.get::<_, String>(0)
+        })
+        .optional()?
+        .unwrap_or_else(|| id.to_owned()))
 }
 
 /// How far along an outgoing message is; a status never moves backwards.
@@ -1451,6 +1513,7 @@ pub fn reply(
     apply_chat_event(conn, &chat.id, ChatEvent::EmployeeReply, &at)?;
     if let Some(channel) = channel(conn, &chat.channel_id)? {
         let settings = settings(conn)?;
+        let name = author_name(conn, Some(author))?;
         mirror(
             conn,
             &channel,
@@ -1459,6 +1522,7 @@ pub fn reply(
             Direction::Out,
             false,
             text,
+            &name,
             &at,
             &settings,
         )?;

@@ -393,29 +393,32 @@ async fn chats_link_to_crm_by_numbers_typed_with_8_and_the_deal_decides_the_resp
     );
     assert_eq!(t.chats(&bob_t).await.len(), 1);
     t.client_writes("79164569812", "second").await;
-    let timeline = t
-        .admin(
-            Method::GET,
-            &format!(
-                "/api/v1/crm/deals/{}/timeline",
-                deal["id"].as_str().expect("id")
-            ),
-            Value::Null,
-        )
-        .await;
+    // Mirroring runs through the durable queue: wait for it to drain.
+    let deal_path = format!(
+        "/api/v1/crm/deals/{}/timeline",
+        deal["id"].as_str().expect("id")
+    );
+    let contact_path = format!("/api/v1/crm/contacts/{contact_id}/timeline");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let contact = t.admin(Method::GET, &contact_path, Value::Null).await;
+        let deal = t.admin(Method::GET, &deal_path, Value::Null).await;
+        let n = |v: &Value| v.as_array().map_or(0, Vec::len);
+        if n(&contact) == 2 && n(&deal) >= 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timelines: {contact} {deal}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let timeline = t.admin(Method::GET, &deal_path, Value::Null).await;
     assert_eq!(
         timeline.as_array().map(Vec::len),
         Some(1),
         "only messages after the link: {timeline}"
     );
-    let timeline = t
-        .admin(
-            Method::GET,
-            &format!("/api/v1/crm/contacts/{contact_id}/timeline"),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(timeline.as_array().map(Vec::len), Some(2));
 
     // Setting 2 off: "8 (916)…" no longer reads as +7, so the chat loses its links.
     t.admin(

@@ -49,10 +49,17 @@ async fn writing_first_preselects_reads_the_number_and_delivers_once() -> Result
     let (seller, token) = hub
         .employee(json!({"name": "Анна Петрова", "role": "seller", "receives_new_clients": true, "priority_channel_id": tg}))
         .await?;
+    let contact = hub
+        .admin(
+            reqwest::Method::POST,
+            "/api/v1/crm/contacts",
+            json!({"title": "Ирина Соколова", "phones": ["8 (916) 456-98-12"], "responsible_id": seller}),
+        )
+        .await?;
     hub.admin(
         reqwest::Method::POST,
-        "/api/v1/crm/contacts",
-        json!({"title": "Ирина Соколова", "phones": ["8 (916) 456-98-12"], "responsible_id": seller}),
+        "/api/v1/crm/deals",
+        json!({"title": "Поставка 40 шт.", "responsible_id": seller, "contact_id": contact["id"]}),
     )
     .await?;
 
@@ -165,6 +172,27 @@ async fn scenario(
     assert_eq!(sent[0]["chatId"], "79164569812");
     assert_eq!(sent[0]["channelId"], wa);
     assert_eq!(sent[0]["chatType"], "whatsapp");
+    // The CRM panel shows the deal and the contact; the message is written to both timelines.
+    until("the CRM panel lists the deal and the contact", WAIT, || async {
+        let v = app
+            .execute(
+                "return Array.from(document.querySelectorAll('[data-testid=crm-entity]')).map(e => e.dataset.kind).sort();",
+                vec![],
+            )
+            .await?;
+        Ok(v == json!(["contact", "deal"]))
+    })
+    .await?;
+    until("the message's CRM copy is written", WAIT, || async {
+        let v = app
+            .execute(
+                "return Array.from(document.querySelectorAll('[data-testid=mirror-state]')).map(s => s.dataset.state);",
+                vec![],
+            )
+            .await?;
+        Ok(v == json!(["written"]))
+    })
+    .await?;
     // The new chat is titled after the CRM client it belongs to.
     let rows = chat_rows(app).await?;
     assert_eq!(

@@ -3,7 +3,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
-  AppState, ChatFilter, ChatListVm, CmdError, ComposeVm, CrmCardVm, DemoEmployee, EmployeeChange, EmployeesVm,
+  AppState, ChatFilter, ChatListVm, CmdError, ComposeVm, CrmCardVm, CrmPanelVm, DemoEmployee, EmployeeChange, EmployeesVm,
   MessageVm, PendingFirstVm, SendResultVm, SettingChange,
 } from './bindings';
 
@@ -29,6 +29,9 @@ export interface Backend {
   discardMessage(id: string): Promise<void>;
   employees(): Promise<EmployeesVm>;
   updateEmployee(id: string, change: EmployeeChange): Promise<void>;
+  /** The CRM entities a chat belongs to (fresh from the hub). */
+  chatCrm(chat: string): Promise<CrmPanelVm[]>;
+  retryMirror(id: string): Promise<void>;
   /** Calls `f` with a chat id when a notification click asks to open it. */
   onOpenChat(f: (chat: string) => void): () => void;
   /** Calls `f` whenever the local store changed; returns a function that stops it. */
@@ -70,6 +73,8 @@ export const tauriBackend: Backend = {
   discardMessage: (id) => invoke('discard_message', { id }),
   employees: () => invoke('employees'),
   updateEmployee: (id, change) => invoke('update_employee', { id, change }),
+  chatCrm: (chat) => invoke('chat_crm', { chat }),
+  retryMirror: (id) => invoke('retry_mirror', { id }),
   onStoreChanged: (f) => subscribe('store-changed', () => f()),
   onSessionChanged: (f) => subscribe('session-changed', () => f()),
   onOpenChat: (f) => subscribe<string>('open-chat', f),

@@ -53,7 +53,31 @@ error: string | null,
 /**
  * Still in this desktop's outbox (Retry/Discard act locally); else the hub holds it.
  */
-local: boolean, };
+local: boolean, 
+/**
+ * Its copy in the CRM timeline (setting 1).
+ */
+mirror: MirrorVm, };
+
+export type MirrorVm = { 
+/**
+ * `none`, `pending`, `written`, `failed`, `skipped`.
+ */
+state: string, 
+/**
+ * For `skipped`: `open_lines`, `setting_off`, `not_linked`.
+ */
+reason: string | null, 
+/**
+ * For `failed`: the CRM's reason.
+ */
+error: string | null, };
+
+export type CrmPanelVm = { kind: EntityKind, id: string, title: string, closed: boolean, responsible: string | null, 
+/**
+ * Where to open it in the CRM (none for the built-in CRM).
+ */
+url: string | null, phones: Array<PhoneVm>, };
 
 export type PendingFirstVm = { key: string, display: string, channel_name: string, text: string, error: string | null, };
 

@@ -76,6 +76,18 @@ const en = {
   kind_contact: 'contact',
   kind_deal: 'deal',
   priority: 'your priority channel',
+  mirror_pending: 'CRM: queued',
+  mirror_written: 'in CRM',
+  mirror_failed: 'CRM: not written',
+  skip_open_lines: 'not in CRM: Open Lines',
+  skip_setting_off: 'not in CRM: setting off',
+  skip_not_linked: 'not in CRM: no lead, contact or deal',
+  crmPanel: 'CRM',
+  responsible: 'Responsible',
+  openInCrm: 'Open in CRM',
+  stage_open: 'open',
+  stage_closed: 'closed',
+  noCrm: 'This chat belongs to no lead, contact or deal.',
 } as const;
 
 export type Key = keyof typeof en;
@@ -157,6 +169,18 @@ const ru: Record<Key, string> = {
   kind_contact: 'контакт',
   kind_deal: 'сделка',
   priority: 'ваш приоритетный канал',
+  mirror_pending: 'CRM: в очереди',
+  mirror_written: 'в CRM',
+  mirror_failed: 'CRM: не записано',
+  skip_open_lines: 'не в CRM: открытые линии',
+  skip_setting_off: 'не в CRM: настройка выключена',
+  skip_not_linked: 'не в CRM: нет лида, контакта или сделки',
+  crmPanel: 'CRM',
+  responsible: 'Ответственный',
+  openInCrm: 'Открыть в CRM',
+  stage_open: 'в работе',
+  stage_closed: 'закрыта',
+  noCrm: 'Чат не связан с лидом, контактом или сделкой.',
 };
 
 export type Locale = 'ru' | 'en';

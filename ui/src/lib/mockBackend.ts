@@ -1,7 +1,7 @@
 // A Backend for UI tests: records calls, serves fixed view models, fires events on demand.
 import type { Backend } from './backend';
 import type {
-  AppState, ChatFilter, ChatListVm, ComposeVm, CrmCardVm, EmployeeChange, EmployeesVm, MessageVm, PendingFirstVm,
+  AppState, ChatFilter, ChatListVm, ComposeVm, CrmCardVm, CrmPanelVm, EmployeeChange, EmployeesVm, MessageVm, PendingFirstVm,
   SendResultVm, SettingChange,
 } from './bindings';
 
@@ -20,6 +20,7 @@ export class MockBackend implements Backend {
   pending: PendingFirstVm[] = [];
   sendResult: SendResultVm = { key: 'k1', chat: null };
   staff: EmployeesVm = { employees: [], channels: [] };
+  crm: CrmPanelVm[] = [];
   private storeListeners: (() => void)[] = [];
 
   async appState() { this.calls.push('appState'); return this.state; }
@@ -53,6 +54,8 @@ export class MockBackend implements Backend {
   async discardMessage(id: string) { this.calls.push(`discard:${id}`); }
   async employees() { this.calls.push('employees'); return this.staff; }
   async updateEmployee(id: string, change: EmployeeChange) { this.calls.push(`updateEmployee:${id}:${JSON.stringify(change)}`); }
+  async chatCrm(chat: string) { this.calls.push(`chatCrm:${chat}`); return this.crm; }
+  async retryMirror(id: string) { this.calls.push(`retryMirror:${id}`); }
   onSessionChanged(_f: () => void) { return () => {}; }
   onOpenChat(_f: (chat: string) => void) { return () => {}; }
   fireStoreChanged() { for (const f of this.storeListeners) f(); }

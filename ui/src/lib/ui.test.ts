@@ -4,6 +4,7 @@ import Workspace from './Workspace.svelte';
 import SettingsView from './SettingsView.svelte';
 import NewMessage from './NewMessage.svelte';
 import EmployeesView from './EmployeesView.svelte';
+import Conversation from './Conversation.svelte';
 import { MockBackend } from './mockBackend';
 import type { ChannelVm, ChatRowVm, ComposeVm, SessionVm } from './bindings';
 import { pickLocale, translator } from './i18n';
@@ -175,5 +176,32 @@ describe('EmployeesView', () => {
     await waitFor(() => expect(backend.calls).toContain('updateEmployee:e1:{"field":"priority_channel_id","value":"wa"}'));
     await fireEvent.change(select, { target: { value: '' } });
     await waitFor(() => expect(backend.calls).toContain('updateEmployee:e1:{"field":"priority_channel_id","value":null}'));
+  });
+});
+
+describe('Conversation', () => {
+  it('shows each message\'s CRM mirror state and the linked entities; a failed one can be retried', async () => {
+    // jsdom has no layout: scrolling is a no-op here.
+    Element.prototype.scrollTo = () => {};
+    const backend = new MockBackend();
+    const base = { direction: 'out' as const, at: '2026-11-25T10:00:00.000Z', status: 'read', error: null, local: false };
+    backend.messages = [
+      { ...base, id: 'a', text: 'one', mirror: { state: 'written', reason: null, error: null } },
+      { ...base, id: 'b', text: 'two', mirror: { state: 'failed', reason: null, error: 'OWNER_NOT_FOUND' } },
+      { ...base, id: 'c', text: 'three', mirror: { state: 'skipped', reason: 'open_lines', error: null } },
+    ];
+    backend.crm = [{ kind: 'deal', id: '7', title: '<b>Поставка</b>', closed: false, responsible: 'Анна', url: null, phones: [] }];
+    render(Conversation, { backend, chat: row('x', 'red', 1, 'Irina'), version: 0 });
+    await waitFor(() => expect(screen.getAllByTestId('mirror-state').length).toBe(3));
+    const states = screen.getAllByTestId('mirror-state');
+    expect(states.map((s) => s.dataset.state)).toEqual(['written', 'failed', 'skipped']);
+    expect(states[1]?.textContent).toContain('OWNER_NOT_FOUND');
+    expect(states[2]?.dataset.reason).toBe('open_lines');
+    const entity = await screen.findByTestId('crm-entity');
+    expect(entity.dataset.kind).toBe('deal');
+    expect(entity.textContent).toContain('<b>Поставка</b>');
+    expect(document.querySelector('b')).toBeNull();
+    await fireEvent.click(screen.getByText(/Retry|Повторить/));
+    await waitFor(() => expect(backend.calls).toContain('retryMirror:b'));
   });
 });

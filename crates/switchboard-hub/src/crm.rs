@@ -1,0 +1,117 @@
+//! The CRM port: what the hub asks of a CRM, whichever it is. The built-in CRM (the hub's own
+//! tables, the embedded default) is one adapter; Bitrix24 is the other.
+//!
+//! Mirroring (setting 1) goes through [`crate::mirror`]'s durable queue, which calls
+//! [`CrmPort::write_timeline`] once per queue row and, after an attempt whose outcome is
+//! unknown, [`CrmPort::find_timeline`] before writing again — so an entry lands exactly once
+//! even where the CRM itself has no idempotency key.
+
+use crate::Hub;
+use rusqlite::{params, OptionalExtension};
+use std::future::Future;
+use switchboard_core::CrmRef;
+
+/// One timeline entry to write: a message, or the one Open Lines chat activity.
+#[derive(Debug, Clone)]
+pub struct TimelineJob {
+    pub queue_id: i64,
+    /// `<kind>:<entity kind>:<entity id>:<message id or chat>`.
+    pub key: String,
+    /// `message` or `open_lines_activity`.
+    pub kind: String,
+    pub entity: CrmRef,
+    pub chat: String,
+    pub message_id: Option<String>,
+    pub at: String,
+    pub text: String,
+    pub attempts: u32,
+    pub unsure_since_ms: Option<i64>,
+}
+
+/// Why a CRM call did not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CrmFailure {
+    /// Try again later (outage, 5xx, rate limit, timeout). `maybe_written`: the CRM may
+    /// have done it anyway.
+    #[error("{reason}")]
+    Retry { reason: String, maybe_written: bool },
+    /// The CRM refused for good (entity gone, access denied): the reason.
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// What the hub needs from a CRM.
+pub trait CrmPort: Send + Sync + 'static {
+    /// Writes one timeline entry; answers the CRM's id of it.
+    fn write_timeline(
+        &self,
+        job: &TimelineJob,
+    ) -> impl Future<Output = Result<String, CrmFailure>> + Send;
+
+    /// The CRM's id of the entry `job` describes, if it is already there.
+    fn find_timeline(
+        &self,
+        job: &TimelineJob,
+    ) -> impl Future<Output = Result<Option<String>, CrmFailure>> + Send;
+}
+
+/// The built-in CRM: timeline entries are rows of the hub's `timeline` table, unique per
+/// entity and message (or per entity and chat for the Open Lines activity).
+#[derive(Clone)]
+pub struct BuiltInCrm {
+    hub: Hub,
+}
+
+impl BuiltInCrm {
+    pub fn new(hub: Hub) -> BuiltInCrm {
+        BuiltInCrm { hub }
+    }
+}
+
+fn find(conn: &rusqlite::Connection, job: &TimelineJob) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT id FROM timeline WHERE entity_kind = ?1 AND entity_id = ?2 AND kind = ?3 \
+         AND ((kind = 'message' AND message_id = ?4) OR (kind = 'open_lines_activity' AND chat = ?5))",
+        params![
+            job.entity.kind.as_str(),
+            job.entity.id,
+            job.kind,
+            job.message_id,
+            job.chat
+        ],
+        |r| r.get::<_, i64>(0),
+    )
+    .optional()
+    .map(|id| id.map(|i| i.to_string()))
+}
+
+impl CrmPort for BuiltInCrm {
+    async fn write_timeline(&self, job: &TimelineJob) -> Result<String, CrmFailure> {
+        let job = job.clone();
+        self.hub
+            .write(move |c| {
+                c.execute(
+                    "INSERT OR IGNORE INTO timeline (entity_kind, entity_id, kind, at, chat, message_id, text) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![job.entity.kind.as_str(), job.entity.id, job.kind, job.at, job.chat, job.message_id, job.text],
+                )?;
+                Ok(find(c, &job)?.unwrap_or_default())
+            })
+            .await
+            .map_err(|e| CrmFailure::Retry {
+                reason: e.message,
+                maybe_written: false,
+            })
+    }
+
+    async fn find_timeline(&self, job: &TimelineJob) -> Result<Option<String>, CrmFailure> {
+        let job = job.clone();
+        self.hub
+            .read(move |c| Ok(find(c, &job)?))
+            .await
+            .map_err(|e| CrmFailure::Retry {
+                reason: e.message,
+                maybe_written: false,
+            })
+    }
+}

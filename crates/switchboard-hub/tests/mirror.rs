@@ -1,0 +1,475 @@
+//! Setting 1's durable queue: every message in the timeline of every linked entity exactly
+//! once and in order — through the built-in CRM over the hub's HTTP surface, and through a
+//! CRM port that loses answers, fails and refuses (the queue's own guarantees).
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use switchboard_core::{EntityKind, Transport};
+use switchboard_hub::crm::{CrmFailure, CrmPort, TimelineJob};
+use switchboard_hub::json::{NewChannel, NewCrmEntity};
+use switchboard_hub::store::{self, Inbound};
+use switchboard_hub::{start, Hub, RunningHub, ServeConfig};
+
+async fn until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+struct T {
+    hub: RunningHub,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl T {
+    async fn new() -> T {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let hub = start(ServeConfig::new(
+            dir.path().to_owned(),
+            ([127, 0, 0, 1], 0).into(),
+            false,
+        ))
+        .await
+        .expect("hub");
+        T {
+            hub,
+            http: reqwest::Client::new(),
+            _dir: dir,
+        }
+    }
+
+    async fn call(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.hub.url))
+            .bearer_auth(token);
+        if method != Method::GET {
+            req = req.json(&body);
+        }
+        let r = req.send().await.expect("request");
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn admin(&self, method: Method, path: &str, body: Value) -> Value {
+        let (s, v) = self
+            .call(&self.hub.admin_token.clone(), method, path, body)
+            .await;
+        assert!(s.is_success(), "{path}: {s} {v}");
+        v
+    }
+
+    async fn webhook(&self, body: Value) {
+        let r = self
+            .http
+            .post(format!(
+                "{}/webhooks/provider/{}",
+                self.hub.url,
+                self.hub.hub.ingress_secret()
+            ))
+            .json(&body)
+            .send()
+            .await
+            .expect("webhook");
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+
+    async fn timeline(&self, kind: &str, id: &str) -> Vec<String> {
+        let v = self
+            .admin(
+                Method::GET,
+                &format!("/api/v1/crm/{kind}/{id}/timeline"),
+                Value::Null,
+            )
+            .await;
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["text"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    async fn messages(&self, token: &str, chat: &str) -> Vec<Value> {
+        let (_, v) = self
+            .call(
+                token,
+                Method::GET,
+                &format!("/api/v1/chats/{chat}/messages"),
+                Value::Null,
+            )
+            .await;
+        v.as_array().cloned().unwrap_or_default()
+    }
+}
+
+fn client(id: &str, channel: &str, text: &str) -> Value {
+    json!({"messages": [{"messageId": id, "channelId": channel, "chatType": "whatsapp", "chatId": "79164569812",
+        "dateTime": "2026-11-25T10:00:00.000Z", "type": "text", "status": "inbound", "text": text,
+        "contact": {"name": "Ирина"}}]})
+}
+
+#[tokio::test]
+async fn a_mixed_conversation_lands_once_in_order_in_every_linked_timeline() {
+    let t = T::new().await;
+    let ch = t
+        .admin(
+            Method::POST,
+            "/api/v1/channels",
+            json!({"transport": "whatsapp", "name": "WA"}),
+        )
+        .await;
+    let ch = ch["id"].as_str().expect("id").to_owned();
+    let emp = t
+        .admin(
+            Method::POST,
+            "/api/v1/employees",
+            json!({"name": "Анна", "role": "seller", "receives_new_clients": false}),
+        )
+        .await;
+    let (anna, token) = (
+        emp["id"].as_str().expect("id").to_owned(),
+        emp["token"].as_str().expect("t").to_owned(),
+    );
+    let contact = t
+        .admin(
+            Method::POST,
+            "/api/v1/crm/contacts",
+            json!({"title": "Ирина", "phones": ["8 916 456 98 12"], "responsible_id": anna}),
+        )
+        .await;
+    let contact = contact["id"].as_str().expect("id").to_owned();
+    let deal = t
+        .admin(
+            Method::POST,
+            "/api/v1/crm/deals",
+            json!({"title": "Поставка", "responsible_id": anna, "contact_id": contact}),
+        )
+        .await;
+    let deal = deal["id"].as_str().expect("id").to_owned();
+
+    t.webhook(client("m1", &ch, "Здравствуйте")).await;
+    // The provider redelivers: nothing is written twice.
+    t.webhook(client("m1", &ch, "Здравствуйте")).await;
+    let (_, chats) = t
+        .call(&token, Method::GET, "/api/v1/chats", Value::Null)
+        .await;
+    let chat = chats[0]["id"].as_str().expect("chat").to_owned();
+    t.call(
+        &token,
+        Method::POST,
+        "/api/v1/messages",
+        json!({"chat": chat, "text": "Добрый день!", "idempotency_key": "r1"}),
+    )
+    .await;
+    let mut with_file = client("m2", &ch, "");
+    with_file["messages"][0]["type"] = json!("image");
+    with_file["messages"][0]["contentUri"] = json!("https://store.example/photo.jpg");
+    t.webhook(with_file).await;
+
+    until("three entries in each timeline", || async {
+        t.timeline("contacts", &contact).await.len() == 3
+            && t.timeline("deals", &deal).await.len() == 3
+    })
+    .await;
+    for (kind, id) in [("contacts", &contact), ("deals", &deal)] {
+        let entries = t.timeline(kind, id).await;
+        assert!(entries[0].contains("→ Ирина: Здравствуйте"), "{entries:?}");
+        assert!(entries[1].contains("← Анна: Добрый день!"), "{entries:?}");
+        assert!(
+            entries[2].contains("https://store.example/photo.jpg"),
+            "{entries:?}"
+        );
+        assert!(entries.iter().all(|e| e.starts_with("[WA]")), "{entries:?}");
+    }
+    until("every message shows written", || async {
+        t.messages(&token, &chat)
+            .await
+            .iter()
+            .all(|m| m["mirror"]["state"]["kind"] == "written")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        t.timeline("contacts", &contact).await.len(),
+        3,
+        "nothing doubled later"
+    );
+}
+
+#[tokio::test]
+async fn setting_off_skips_without_back_fill_and_open_lines_write_one_activity() {
+    let t = T::new().await;
+    let ch = t
+        .admin(
+            Method::POST,
+            "/api/v1/channels",
+            json!({"transport": "whatsapp", "name": "WA"}),
+        )
+        .await;
+    let ch = ch["id"].as_str().expect("id").to_owned();
+    let ol = t
+        .admin(
+            Method::POST,
+            "/api/v1/channels",
+            json!({"transport": "viber", "name": "Viber OL", "open_lines": true}),
+        )
+        .await;
+    let ol = ol["id"].as_str().expect("id").to_owned();
+    let sup = t
+        .admin(
+            Method::POST,
+            "/api/v1/employees",
+            json!({"name": "Вера", "role": "supervisor"}),
+        )
+        .await;
+    let token = sup["token"].as_str().expect("t").to_owned();
+    let contact = t
+        .admin(
+            Method::POST,
+            "/api/v1/crm/contacts",
+            json!({"title": "Ирина", "phones": ["+79164569812"]}),
+        )
+        .await;
+    let contact = contact["id"].as_str().expect("id").to_owned();
+
+    t.admin(
+        Method::PUT,
+        "/api/v1/settings",
+        json!({"save_to_crm_timeline": false}),
+    )
+    .await;
+    t.webhook(client("off-1", &ch, "while off")).await;
+    let (_, chats) = t
+        .call(&token, Method::GET, "/api/v1/chats", Value::Null)
+        .await;
+    let chat = chats[0]["id"].as_str().expect("chat").to_owned();
+    let m = t.messages(&token, &chat).await;
+    assert_eq!(
+        m[0]["mirror"]["state"],
+        json!({"kind": "skipped", "reason": "setting_off"})
+    );
+    t.admin(
+        Method::PUT,
+        "/api/v1/settings",
+        json!({"save_to_crm_timeline": true}),
+    )
+    .await;
+    t.webhook(client("on-1", &ch, "after on")).await;
+    until("the message after on is written", || async {
+        t.timeline("contacts", &contact).await.len() == 1
+    })
+    .await;
+    assert!(
+        t.timeline("contacts", &contact).await[0].contains("after on"),
+        "no back-fill"
+    );
+
+    // Open Lines: messages never mirrored; the chat's first client message makes one activity.
+    let mut first = client("ol-1", &ol, "по открытой линии");
+    first["messages"][0]["chatType"] = json!("viber");
+    t.webhook(first).await;
+    let mut second = client("ol-2", &ol, "ещё");
+    second["messages"][0]["chatType"] = json!("viber");
+    t.webhook(second).await;
+    until("the Open Lines activity", || async {
+        t.timeline("contacts", &contact).await.len() == 2
+    })
+    .await;
+    let entries = t.timeline("contacts", &contact).await;
+    assert!(
+        entries[1].contains("Open Lines chat started"),
+        "{entries:?}"
+    );
+    let (_, chats) = t
+        .call(&token, Method::GET, "/api/v1/chats", Value::Null)
+        .await;
+    let ol_chat = chats
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["channel_id"] == ol.as_str()).cloned())
+        .expect("open lines chat");
+    for m in t
+        .messages(&token, ol_chat["id"].as_str().expect("id"))
+        .await
+    {
+        assert_eq!(
+            m["mirror"]["state"],
+            json!({"kind": "skipped", "reason": "open_lines"})
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(t.timeline("contacts", &contact).await.len(), 2);
+}
+
+/// A CRM that writes but sometimes loses the answer, fails without writing, or refuses.
+#[derive(Default)]
+struct FlakyCrm {
+    /// (key, text) of every entry written, in order.
+    entries: Mutex<Vec<(String, String)>>,
+    /// Per call, in order: what to do (true: write then lose the answer; false: fail before writing).
+    script: Mutex<Vec<bool>>,
+    refuse_entity: Option<String>,
+}
+
+impl CrmPort for FlakyCrm {
+    async fn write_timeline(&self, job: &TimelineJob) -> Result<String, CrmFailure> {
+        if self.refuse_entity.as_deref() == Some(job.entity.id.as_str()) {
+            return Err(CrmFailure::Refused("OWNER_NOT_FOUND: Not found.".into()));
+        }
+        let step = {
+            let mut s = self.script.lock().expect("lock");
+            (!s.is_empty()).then(|| s.remove(0))
+        };
+        match step {
+            Some(false) => Err(CrmFailure::Retry {
+                reason: "503 QUERY_LIMIT_EXCEEDED".into(),
+                maybe_written: false,
+            }),
+            Some(true) => {
+                self.entries
+                    .lock()
+                    .expect("lock")
+                    .push((job.key.clone(), job.text.clone()));
+                Err(CrmFailure::Retry {
+                    reason: "timed out".into(),
+                    maybe_written: true,
+                })
+            }
+            None => {
+                let mut e = self.entries.lock().expect("lock");
+                e.push((job.key.clone(), job.text.clone()));
+                Ok(e.len().to_string())
+            }
+        }
+    }
+
+    async fn find_timeline(&self, job: &TimelineJob) -> Result<Option<String>, CrmFailure> {
+        Ok(self
+            .entries
+            .lock()
+            .expect("lock")
+            .iter()
+            .position(|(k, _)| *k == job.key)
+            .map(|i| (i + 1).to_string()))
+    }
+}
+
+#[tokio::test]
+async fn lost_answers_failures_and_refusals_write_exactly_once_in_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conn = switchboard_hub::db::open_hub(&dir.path().join("hub.db")).expect("db");
+    store::ensure_workspace(&conn).expect("workspace");
+    let hub = Hub::new(conn, "secret".into());
+    let (channel, refused_contact) = hub
+        .write(|c| {
+            let ch = store::insert_channel(
+                c,
+                &NewChannel {
+                    transport: Transport::Whatsapp,
+                    name: "WA".into(),
+                    open_lines: false,
+                },
+            )?;
+            let entity = |title: &str, phone: &str| {
+                store::insert_entity(
+                    c,
+                    EntityKind::Contact,
+                    &NewCrmEntity {
+                        title: title.into(),
+                        phones: vec![phone.into()],
+                        responsible_id: None,
+                        contact_id: None,
+                        closed: false,
+                    },
+                )
+            };
+            entity("A", "+79164569812")?;
+            let b = entity("B", "+79031234567")?;
+            Ok((ch, b))
+        })
+        .await
+        .expect("seed");
+    let crm = Arc::new(FlakyCrm {
+        // Lose the answer twice, fail before writing three times (a 503 storm), lose once more.
+        script: Mutex::new(vec![true, false, false, true, false, true]),
+        refuse_entity: Some(refused_contact.clone()),
+        ..FlakyCrm::default()
+    });
+    // Time shrunk: the first retry after 10 ms instead of 1 s.
+    switchboard_hub::mirror::spawn_with(hub.clone(), crm.clone(), Duration::from_millis(10));
+    for i in 0..6 {
+        let ch = channel.clone();
+        let phone = if i == 5 { "79031234567" } else { "79164569812" };
+        hub.write(move |c| {
+            store::ingest(
+                c,
+                &Inbound {
+                    provider_message_id: format!("m{i}"),
+                    channel_id: ch.id.clone(),
+                    chat_type: "whatsapp".into(),
+                    chat_id: phone.into(),
+                    at: format!("2026-11-25T10:00:0{i}.000Z"),
+                    text: format!("text {i}"),
+                    content_uri: None,
+                    is_echo: false,
+                    author_id: None,
+                    contact_name: Some("Client".into()),
+                    contact_phone: None,
+                },
+            )?;
+            Ok(())
+        })
+        .await
+        .expect("ingest");
+    }
+    let written = || crm.entries.lock().expect("lock").clone();
+    until("five entries for contact A", || async {
+        written().len() == 5
+    })
+    .await;
+    let entries = written();
+    let mut keys: Vec<&String> = entries.iter().map(|(k, _)| k).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 5, "each once: {entries:?}");
+    // In the order the messages came.
+    let texts: Vec<String> = entries
+        .iter()
+        .map(|(_, t)| t.rsplit(": ").next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(texts, ["text 0", "text 1", "text 2", "text 3", "text 4"]);
+    // The refused entity's entry is failed with the CRM's reason.
+    let refused = refused_contact.clone();
+    let failed: Vec<(String, Option<String>)> = hub
+        .read(move |c| {
+            let mut s = c.prepare("SELECT state, error FROM mirror_queue WHERE entity_id = ?1")?;
+            let rows = s.query_map([&refused], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+        .expect("read");
+    assert_eq!(
+        failed,
+        vec![(
+            "failed".to_owned(),
+            Some("OWNER_NOT_FOUND: Not found.".to_owned())
+        )]
+    );
+    hub.close();
+}
