@@ -1,0 +1,950 @@
+//! A contract fake of Bitrix24's classic REST API over an incoming webhook, as written down in
+//! `shared/spec/contracts/crm-bitrix24.md` (§15 is the summary it follows).
+//!
+//! - `/rest/<user>/<code>/<method>[.json]`; parameters from a GET query (PHP brackets), a JSON
+//!   body or a form-urlencoded body. A wrong `<user>/<code>` → 401 `NO_AUTH_FOUND`.
+//! - Envelope `{result, total?, next?, time}`; errors `{error, error_description}`.
+//! - A real leaky bucket: each request +1, drains 2/s, over 50 → 503 `QUERY_LIMIT_EXCEEDED`
+//!   (`batch` counts once).
+//! - Leads, contacts, deals: `add`, `update`, `get` (legacy not-found: 400 with `"error": ""`),
+//!   `list` (50 a page, `total`/`next`, multi-fields only when selected);
+//!   `crm.deal.contact.items.get`; `crm.duplicate.findbycomm` (≤20 values, integer ids, `[]`
+//!   when none); `crm.timeline.comment.add` (lower-case `fields`) and `.list`; `user.get`;
+//!   `batch` (≤50 commands, `halt`).
+//!
+//! Fake-only, under `/_fake/` (same webhook): faults for the next calls (500, 503, a hang
+//! after the write), an outage for a while, and the timeline comments written so far.
+
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Records per page of a list method.
+pub const PAGE: usize = 50;
+/// Commands per batch.
+pub const BATCH_MAX: usize = 50;
+
+#[derive(Debug, Clone)]
+pub struct FakeConfig {
+    /// `USER_ID/CODE` of the incoming webhook.
+    pub user_id: u64,
+    pub code: String,
+    /// The leaky bucket: capacity (X) and drain per second (Y). Standard plan: 50 and 2.
+    pub burst: f64,
+    pub drain_per_sec: f64,
+    /// How long a hanging fault holds its request.
+    pub hang: Duration,
+}
+
+impl FakeConfig {
+    pub fn new(user_id: u64, code: &str) -> FakeConfig {
+        FakeConfig {
+            user_id,
+            code: code.to_owned(),
+            burst: 50.0,
+            drain_per_sec: 2.0,
+            hang: Duration::from_secs(30),
+        }
+    }
+
+    /// Reads `USER_ID/CODE`.
+    pub fn parse_webhook(s: &str) -> Result<(u64, String), String> {
+        let (user, code) = s
+            .split_once('/')
+            .ok_or_else(|| format!("webhook {s:?}: expected USER_ID/CODE"))?;
+        let user = user
+            .parse()
+            .map_err(|_| format!("webhook {s:?}: USER_ID must be a number"))?;
+        if code.is_empty() {
+            return Err(format!("webhook {s:?}: CODE is empty"));
+        }
+        Ok((user, code.to_owned()))
+    }
+}
+
+/// A failure to inject into the next request (one per request, in order).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Fault {
+    /// 500 `INTERNAL_SERVER_ERROR` without doing anything.
+    ServerError,
+    /// 503 `QUERY_LIMIT_EXCEEDED` whatever the bucket says.
+    QueryLimit,
+    /// Do it, then hang before answering: the caller never learns.
+    HangAfterWrite,
+}
+
+/// A timeline comment as stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Comment {
+    pub id: u64,
+    pub entity_type: String,
+    pub entity_id: u64,
+    pub comment: String,
+    pub author_id: u64,
+    pub created: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Lead,
+    Contact,
+    Deal,
+}
+
+impl Kind {
+    fn parse(s: &str) -> Option<Kind> {
+        match s.to_ascii_lowercase().as_str() {
+            "lead" => Some(Kind::Lead),
+            "contact" => Some(Kind::Contact),
+            "deal" => Some(Kind::Deal),
+            _ => None,
+        }
+    }
+    fn upper(self) -> &'static str {
+        match self {
+            Kind::Lead => "LEAD",
+            Kind::Contact => "CONTACT",
+            Kind::Deal => "DEAL",
+        }
+    }
+    fn has_phones(self) -> bool {
+        self != Kind::Deal
+    }
+}
+
+#[derive(Default)]
+struct Portal {
+    next_id: u64,
+    entities: BTreeMap<(Kind, u64), Map<String, Value>>,
+    comments: Vec<Comment>,
+    bucket: Option<(f64, Instant)>,
+    faults: VecDeque<Fault>,
+    outage_until: Option<Instant>,
+    requests: u64,
+}
+
+struct Inner {
+    config: FakeConfig,
+    portal: Mutex<Portal>,
+}
+
+/// A handle on a running fake (cheap to clone).
+#[derive(Clone)]
+pub struct Fake {
+    inner: Arc<Inner>,
+}
+
+pub struct RunningFake {
+    pub url: String,
+    /// `http://127.0.0.1:<port>/rest/<user>/<code>/`
+    pub webhook: String,
+    pub fake: Fake,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RunningFake {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub async fn start(listen: SocketAddr, config: FakeConfig) -> anyhow::Result<RunningFake> {
+    let webhook_path = format!("/rest/{}/{}/", config.user_id, config.code);
+    let fake = Fake {
+        inner: Arc::new(Inner {
+            config,
+            portal: Mutex::new(Portal {
+                next_id: 1,
+                ..Portal::default()
+            }),
+        }),
+    };
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let app = router(fake.clone());
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "bitrix24 fake stopped");
+        }
+    });
+    Ok(RunningFake {
+        webhook: format!("{url}{webhook_path}"),
+        url,
+        fake,
+        task,
+    })
+}
+
+impl Fake {
+    fn portal(&self) -> MutexGuard<'_, Portal> {
+        self.inner.portal.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.portal().faults.extend(faults);
+    }
+
+    /// Every call answers 503 for `d` from now.
+    pub fn outage(&self, d: Duration) {
+        self.portal().outage_until = Some(Instant::now() + d);
+    }
+
+    pub fn comments(&self) -> Vec<Comment> {
+        self.portal().comments.clone()
+    }
+
+    /// HTTP requests served (batch counts once).
+    pub fn requests(&self) -> u64 {
+        self.portal().requests
+    }
+
+    /// Creates an entity directly (tests fill the portal this way or through `crm.*.add`).
+    pub fn add(&self, kind: &str, fields: Value) -> Result<u64, String> {
+        let kind = Kind::parse(kind).ok_or_else(|| format!("unknown kind {kind}"))?;
+        let fields = fields.as_object().cloned().unwrap_or_default();
+        Ok(add_entity(
+            &mut self.portal(),
+            kind,
+            &fields,
+            self.inner.config.user_id,
+        ))
+    }
+
+    /// Leaky bucket: `true` when this request fits.
+    fn admit(&self) -> bool {
+        let cfg = &self.inner.config;
+        let mut p = self.portal();
+        let now = Instant::now();
+        let level = match p.bucket {
+            Some((level, at)) => {
+                (level - now.duration_since(at).as_secs_f64() * cfg.drain_per_sec).max(0.0)
+            }
+            None => 0.0,
+        };
+        if level + 1.0 > cfg.burst {
+            p.bucket = Some((level, now));
+            return false;
+        }
+        p.bucket = Some((level + 1.0, now));
+        p.requests += 1;
+        true
+    }
+}
+
+fn now_iso() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S+00:00")
+        .to_string()
+}
+
+fn time_block() -> Value {
+    let t = chrono::Utc::now().timestamp_millis() as f64 / 1000.0;
+    json!({ "start": t, "finish": t + 0.01, "duration": 0.01, "processing": 0.0,
+            "date_start": now_iso(), "date_finish": now_iso(), "operating_reset_at": t as i64 + 600, "operating": 0 })
+}
+
+/// A method's failure: HTTP status, `error`, `error_description`.
+#[derive(Debug, Clone)]
+pub struct Failure(StatusCode, String, String);
+
+impl Failure {
+    fn new(status: StatusCode, code: &str, description: &str) -> Failure {
+        Failure(status, code.to_owned(), description.to_owned())
+    }
+    fn bad(code: &str, description: &str) -> Failure {
+        Failure::new(StatusCode::BAD_REQUEST, code, description)
+    }
+    fn body(&self) -> Value {
+        json!({ "error": self.1, "error_description": self.2 })
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        (self.0, Json(self.body())).into_response()
+    }
+}
+
+/// A method's success: `result` and, for lists, `total`/`next`.
+struct Success {
+    result: Value,
+    total: Option<usize>,
+    next: Option<usize>,
+}
+
+impl Success {
+    fn of(result: Value) -> Success {
+        Success {
+            result,
+            total: None,
+            next: None,
+        }
+    }
+}
+
+pub fn router(fake: Fake) -> Router {
+    Router::new()
+        .route("/rest/{user}/{code}/{method}", get(call).post(call))
+        .route("/_fake/{user}/{code}/faults", post(faults))
+        .route("/_fake/{user}/{code}/outage", post(outage))
+        .route("/_fake/{user}/{code}/comments", get(comments))
+        .with_state(fake)
+}
+
+fn authorised(fake: &Fake, user: &str, code: &str) -> bool {
+    user == fake.inner.config.user_id.to_string() && code == fake.inner.config.code
+}
+
+#[derive(Deserialize)]
+struct FaultsBody(Vec<Fault>);
+
+async fn faults(
+    State(fake): State<Fake>,
+    Path((user, code)): Path<(String, String)>,
+    Json(FaultsBody(f)): Json<FaultsBody>,
+) -> StatusCode {
+    if !authorised(&fake, &user, &code) {
+        return StatusCode::UNAUTHORIZED;
+    }
+    fake.inject(f);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct OutageQuery {
+    ms: u64,
+}
+
+async fn outage(
+    State(fake): State<Fake>,
+    Path((user, code)): Path<(String, String)>,
+    Query(q): Query<OutageQuery>,
+) -> StatusCode {
+    if !authorised(&fake, &user, &code) {
+        return StatusCode::UNAUTHORIZED;
+    }
+    fake.outage(Duration::from_millis(q.ms));
+    StatusCode::NO_CONTENT
+}
+
+async fn comments(
+    State(fake): State<Fake>,
+    Path((user, code)): Path<(String, String)>,
+) -> Response {
+    if !authorised(&fake, &user, &code) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    Json(fake.comments()).into_response()
+}
+
+fn qs(s: &str) -> Result<Value, Failure> {
+    if s.trim().is_empty() {
+        return Ok(json!({}));
+    }
+    serde_qs::Config::new()
+        .max_depth(6)
+        .use_form_encoding(true)
+        .deserialize_str::<Value>(s)
+        .map_err(|e| Failure::bad("INVALID_REQUEST", &format!("cannot read parameters: {e}")))
+}
+
+/// Parameters from the query string and the body (JSON or form-urlencoded), body winning.
+fn params(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<Value, Failure> {
+    let mut p = qs(query.unwrap_or(""))?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(p);
+    }
+    let ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let b: Value = if ct.contains("json") || body.first() == Some(&b'{') {
+        serde_json::from_slice(body)
+            .map_err(|e| Failure::bad("INVALID_REQUEST", &format!("body is not JSON: {e}")))?
+    } else {
+        qs(&String::from_utf8_lossy(body))?
+    };
+    if let (Some(p), Some(b)) = (p.as_object_mut(), b.as_object()) {
+        for (k, v) in b {
+            p.insert(k.clone(), v.clone());
+        }
+    }
+    Ok(p)
+}
+
+async fn call(
+    State(fake): State<Fake>,
+    Path((user, code, method)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if !authorised(&fake, &user, &code) {
+        return Failure::new(
+            StatusCode::UNAUTHORIZED,
+            "NO_AUTH_FOUND",
+            "Wrong authorization data",
+        )
+        .into_response();
+    }
+    let limited = fake
+        .portal()
+        .outage_until
+        .is_some_and(|t| Instant::now() < t);
+    if limited || !fake.admit() {
+        return Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "QUERY_LIMIT_EXCEEDED",
+            "Too many requests",
+        )
+        .into_response();
+    }
+    let fault = fake.portal().faults.pop_front();
+    match fault {
+        Some(Fault::ServerError) => {
+            return Failure::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_SERVER_ERROR",
+                "Internal server error",
+            )
+            .into_response()
+        }
+        Some(Fault::QueryLimit) => {
+            return Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "QUERY_LIMIT_EXCEEDED",
+                "Too many requests",
+            )
+            .into_response()
+        }
+        Some(Fault::HangAfterWrite) | None => {}
+    }
+    let method = method.strip_suffix(".json").unwrap_or(&method).to_owned();
+    let p = match params(query.as_deref(), &headers, &body) {
+        Ok(p) => p,
+        Err(f) => return f.into_response(),
+    };
+    let answer = if method == "batch" {
+        batch(&fake, &p)
+    } else {
+        dispatch(&fake, &method, &p)
+    };
+    if fault == Some(Fault::HangAfterWrite) {
+        tokio::time::sleep(fake.inner.config.hang).await;
+    }
+    match answer {
+        Ok(s) => {
+            let mut body = json!({ "result": s.result, "time": time_block() });
+            if let Some(t) = s.total {
+                body["total"] = json!(t);
+            }
+            if let Some(n) = s.next {
+                body["next"] = json!(n);
+            }
+            (StatusCode::OK, Json(body)).into_response()
+        }
+        Err(f) => f.into_response(),
+    }
+}
+
+fn batch(fake: &Fake, p: &Value) -> Result<Success, Failure> {
+    let halt = matches!(p.get("halt"), Some(Value::Bool(true)))
+        || p.get("halt").and_then(Value::as_str) == Some("1")
+        || p.get("halt").and_then(Value::as_i64) == Some(1);
+    let cmds: Vec<(String, String)> = match p.get("cmd") {
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+            .collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v.as_str().unwrap_or_default().to_owned()))
+            .collect(),
+        _ => {
+            return Err(Failure::bad(
+                "INVALID_REQUEST",
+                "Parameter 'cmd' is required",
+            ))
+        }
+    };
+    if cmds.len() > BATCH_MAX {
+        return Err(Failure::bad(
+            "ERROR_BATCH_LENGTH_EXCEEDED",
+            "Max batch length exceeded",
+        ));
+    }
+    let (mut result, mut errors, mut totals, mut nexts, mut times) =
+        (Map::new(), Map::new(), Map::new(), Map::new(), Map::new());
+    for (key, cmd) in cmds {
+        let (method, query) = cmd.split_once('?').unwrap_or((cmd.as_str(), ""));
+        let method = method.trim_start_matches('/');
+        let outcome = if method == "batch" {
+            Err(Failure::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "ERROR_BATCH_METHOD_NOT_ALLOWED",
+                "Method is not allowed for batch usage",
+            ))
+        } else {
+            qs(query).and_then(|q| dispatch(fake, method, &q))
+        };
+        match outcome {
+            Ok(s) => {
+                result.insert(key.clone(), s.result);
+                if let Some(t) = s.total {
+                    totals.insert(key.clone(), json!(t));
+                }
+                if let Some(n) = s.next {
+                    nexts.insert(key.clone(), json!(n));
+                }
+                times.insert(key, time_block());
+            }
+            Err(f) => {
+                errors.insert(key, f.body());
+                if halt {
+                    break;
+                }
+            }
+        }
+    }
+    // PHP serialises empty collections as [].
+    let obj = |m: Map<String, Value>| {
+        if m.is_empty() {
+            json!([])
+        } else {
+            Value::Object(m)
+        }
+    };
+    Ok(Success::of(json!({
+        "result": obj(result), "result_error": obj(errors), "result_total": obj(totals),
+        "result_next": obj(nexts), "result_time": obj(times),
+    })))
+}
+
+fn str_of(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(if *b { "Y" } else { "N" }.to_owned()),
+        _ => None,
+    }
+}
+
+fn id_param(p: &Value) -> Result<u64, Failure> {
+    p.get("id")
+        .or_else(|| p.get("ID"))
+        .and_then(str_of)
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|i| *i > 0)
+        .ok_or_else(|| Failure::bad("", "ID is not defined or invalid."))
+}
+
+fn fields_param(p: &Value) -> Result<Map<String, Value>, Failure> {
+    match p.get("fields") {
+        Some(Value::Object(m)) => Ok(m.clone()),
+        _ => Err(Failure::bad("", "Parameter 'fields' must be array.")),
+    }
+}
+
+/// Stores an entity: scalar values as strings, multi-fields with ids, as Bitrix24 answers them.
+fn add_entity(p: &mut Portal, kind: Kind, fields: &Map<String, Value>, author: u64) -> u64 {
+    let id = p.next_id;
+    p.next_id += 1;
+    let mut e = Map::new();
+    e.insert("ID".into(), json!(id.to_string()));
+    e.insert("ASSIGNED_BY_ID".into(), json!(author.to_string()));
+    e.insert("DATE_CREATE".into(), json!(now_iso()));
+    match kind {
+        Kind::Deal => {
+            e.insert("CLOSED".into(), json!("N"));
+            e.insert("STAGE_ID".into(), json!("NEW"));
+            e.insert("STAGE_SEMANTIC_ID".into(), json!("P"));
+            e.insert("CATEGORY_ID".into(), json!("0"));
+            e.insert("CONTACT_ID".into(), Value::Null);
+        }
+        Kind::Lead => {
+            e.insert("STATUS_ID".into(), json!("NEW"));
+            e.insert("STATUS_SEMANTIC_ID".into(), json!("P"));
+        }
+        Kind::Contact => {}
+    }
+    let mut next_multi = id * 1000;
+    apply_fields(&mut e, kind, fields, &mut next_multi);
+    p.entities.insert((kind, id), e);
+    id
+}
+
+fn apply_fields(
+    e: &mut Map<String, Value>,
+    kind: Kind,
+    fields: &Map<String, Value>,
+    next_multi: &mut u64,
+) {
+    for (k, v) in fields {
+        let key = k.to_ascii_uppercase();
+        match (key.as_str(), v) {
+            ("PHONE" | "EMAIL" | "IM" | "WEB", Value::Array(items)) if kind.has_phones() => {
+                let list: Vec<Value> = items
+                    .iter()
+                    .filter_map(|i| {
+                        let value = i.get("VALUE").and_then(str_of)?;
+                        *next_multi += 1;
+                        Some(json!({
+                            "ID": next_multi.to_string(),
+                            "VALUE_TYPE": i.get("VALUE_TYPE").and_then(str_of).unwrap_or_else(|| "WORK".into()),
+                            "VALUE": value,
+                            "TYPE_ID": key,
+                        }))
+                    })
+                    .collect();
+                e.insert(key.clone(), Value::Array(list));
+            }
+            ("CONTACT_IDS", Value::Array(ids)) if kind == Kind::Deal => {
+                let ids: Vec<String> = ids.iter().filter_map(str_of).collect();
+                e.insert(
+                    "CONTACT_ID".into(),
+                    ids.first().map_or(Value::Null, |i| json!(i)),
+                );
+                e.insert("CONTACT_IDS".into(), json!(ids));
+            }
+            (_, v) => {
+                if let Some(s) = str_of(v) {
+                    e.insert(key.clone(), json!(s));
+                    if key == "CONTACT_ID" && kind == Kind::Deal {
+                        e.insert("CONTACT_IDS".into(), json!([s]));
+                    }
+                    if key == "CLOSED" && kind == Kind::Deal {
+                        let won = s == "Y";
+                        e.insert(
+                            "STAGE_SEMANTIC_ID".into(),
+                            json!(if won { "S" } else { "P" }),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    e.insert("DATE_MODIFY".into(), json!(now_iso()));
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// The entity as `get` answers it: multi-fields included, deals' CONTACT_IDS kept out.
+fn as_get(e: &Map<String, Value>) -> Value {
+    let mut e = e.clone();
+    e.remove("CONTACT_IDS");
+    Value::Object(e)
+}
+
+fn not_found() -> Failure {
+    Failure::bad("", "Not found")
+}
+
+fn dispatch(fake: &Fake, method: &str, p: &Value) -> Result<Success, Failure> {
+    let author = fake.inner.config.user_id;
+    let mut portal = fake.portal();
+    let parts: Vec<&str> = method.split('.').collect();
+    match parts.as_slice() {
+        ["crm", kind, op] if Kind::parse(kind).is_some() => {
+            let kind = Kind::parse(kind).ok_or_else(not_found)?;
+            match *op {
+                "add" => {
+                    let fields = fields_param(p)?;
+                    Ok(Success::of(json!(add_entity(
+                        &mut portal,
+                        kind,
+                        &fields,
+                        author
+                    ))))
+                }
+                "update" => {
+                    let id = id_param(p)?;
+                    let fields = fields_param(p)?;
+                    let e = portal.entities.get_mut(&(kind, id)).ok_or_else(not_found)?;
+                    let mut next = id * 1000 + 500;
+                    apply_fields(e, kind, &fields, &mut next);
+                    Ok(Success::of(json!(true)))
+                }
+                "get" => {
+                    let id = id_param(p)?;
+                    let e = portal.entities.get(&(kind, id)).ok_or_else(not_found)?;
+                    Ok(Success::of(as_get(e)))
+                }
+                "list" => list(&portal, kind, p),
+                _ => Err(method_not_found(method)),
+            }
+        }
+        ["crm", "deal", "contact", "items", "get"] => {
+            let id = id_param(p)?;
+            let e = portal
+                .entities
+                .get(&(Kind::Deal, id))
+                .ok_or_else(|| Failure::bad("", "Not found."))?;
+            let ids: Vec<Value> = e
+                .get("CONTACT_IDS")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let items: Vec<Value> = ids
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| {
+                    let c: u64 = str_of(c)?.parse().ok()?;
+                    Some(json!({"CONTACT_ID": c, "SORT": (i + 1) * 100, "ROLE_ID": 0, "IS_PRIMARY": if i == 0 { "Y" } else { "N" }}))
+                })
+                .collect();
+            Ok(Success::of(json!(items)))
+        }
+        ["crm", "duplicate", "findbycomm"] => {
+            match p.get("type").and_then(str_of).as_deref() {
+                None => {
+                    return Err(Failure::bad(
+                        "Communication type is not defined",
+                        "Parameter 'type' is required.",
+                    ))
+                }
+                Some("PHONE") => {}
+                Some(other) => {
+                    return Err(Failure::bad(
+                        &format!(
+                            "Communication type '{other}' is not supported in current context"
+                        ),
+                        "",
+                    ))
+                }
+            }
+            let values: Vec<String> = match p.get("values") {
+                Some(Value::Array(a)) => a.iter().filter_map(str_of).collect(),
+                Some(Value::Object(m)) => m.values().filter_map(str_of).collect(),
+                _ => Vec::new(),
+            };
+            if values.is_empty() {
+                return Err(Failure::bad("Communication values is not defined", ""));
+            }
+            if values.len() > 20 {
+                return Err(Failure::bad(
+                    "Too many communication values",
+                    "Maximum is 20.",
+                ));
+            }
+            let only = p
+                .get("entity_type")
+                .and_then(str_of)
+                .and_then(|k| Kind::parse(&k));
+            let wanted: Vec<String> = values
+                .iter()
+                .map(|v| digits(v))
+                .filter(|d| !d.is_empty())
+                .collect();
+            let mut found: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+            for ((kind, id), e) in &portal.entities {
+                if !kind.has_phones() || only.is_some_and(|o| o != *kind) {
+                    continue;
+                }
+                let hit = e
+                    .get("PHONE")
+                    .and_then(Value::as_array)
+                    .is_some_and(|phones| {
+                        phones.iter().any(|ph| {
+                            ph.get("VALUE")
+                                .and_then(Value::as_str)
+                                .is_some_and(|v| wanted.contains(&digits(v)))
+                        })
+                    });
+                if hit {
+                    found.entry(kind.upper()).or_default().push(*id);
+                }
+            }
+            Ok(Success::of(if found.is_empty() {
+                json!([])
+            } else {
+                json!(found)
+            }))
+        }
+        ["crm", "timeline", "comment", "add"] => {
+            if p.get("FIELDS").is_some() || p.get("Fields").is_some() || p.get("arFields").is_some()
+            {
+                return Err(Failure::bad("100", "Required fields: fields"));
+            }
+            let fields = match p.get("fields") {
+                Some(Value::Object(m)) => m.clone(),
+                _ => return Err(Failure::bad("100", "Required fields: fields")),
+            };
+            let entity_type = fields
+                .get("ENTITY_TYPE")
+                .and_then(str_of)
+                .unwrap_or_default();
+            let entity_id: u64 = fields
+                .get("ENTITY_ID")
+                .and_then(str_of)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let comment = fields.get("COMMENT").and_then(str_of).unwrap_or_default();
+            if comment.trim().is_empty() {
+                return Err(Failure::bad("INVALID_ARG_VALUE", "Comment is empty."));
+            }
+            let kind =
+                Kind::parse(&entity_type).ok_or_else(|| Failure::bad("NOT_FOUND", "Not found."))?;
+            if !portal.entities.contains_key(&(kind, entity_id)) {
+                return Err(Failure::bad("OWNER_NOT_FOUND", "Not found."));
+            }
+            let id = portal.comments.len() as u64 + 1;
+            portal.comments.push(Comment {
+                id,
+                entity_type: entity_type.to_ascii_lowercase(),
+                entity_id,
+                comment,
+                author_id: author,
+                created: now_iso(),
+            });
+            Ok(Success::of(json!(id)))
+        }
+        ["crm", "timeline", "comment", "list"] => {
+            let filter = p.get("filter").cloned().unwrap_or_else(|| json!({}));
+            let want_type = filter
+                .get("ENTITY_TYPE")
+                .and_then(str_of)
+                .map(|s| s.to_ascii_lowercase());
+            let want_id = filter.get("ENTITY_ID").and_then(str_of);
+            let desc = p
+                .pointer("/order/ID")
+                .and_then(str_of)
+                .is_some_and(|o| o.eq_ignore_ascii_case("desc"));
+            let mut rows: Vec<Value> = portal
+                .comments
+                .iter()
+                .filter(|c| want_type.as_deref().is_none_or(|t| t == c.entity_type))
+                .filter(|c| want_id.as_deref().is_none_or(|i| i == c.entity_id.to_string()))
+                .map(|c| json!({"ID": c.id.to_string(), "CREATED": c.created, "ENTITY_ID": c.entity_id.to_string(),
+                                 "ENTITY_TYPE": c.entity_type, "AUTHOR_ID": c.author_id.to_string(), "COMMENT": c.comment}))
+                .collect();
+            if desc {
+                rows.reverse();
+            }
+            Ok(page(rows, p))
+        }
+        ["user", "get"] => {
+            let want = p
+                .pointer("/FILTER/ID")
+                .or_else(|| p.get("ID"))
+                .and_then(str_of);
+            let users: Vec<Value> = [(author, "Webhook", "User")]
+                .iter()
+                .filter(|(id, ..)| want.as_deref().is_none_or(|w| w == id.to_string()))
+                .map(|(id, name, last)| json!({"ID": id.to_string(), "ACTIVE": true, "NAME": name, "LAST_NAME": last, "USER_TYPE": "employee"}))
+                .collect();
+            let n = users.len();
+            Ok(Success {
+                result: json!(users),
+                total: Some(n),
+                next: None,
+            })
+        }
+        _ => Err(method_not_found(method)),
+    }
+}
+
+fn method_not_found(method: &str) -> Failure {
+    Failure::new(
+        StatusCode::NOT_FOUND,
+        "ERROR_METHOD_NOT_FOUND",
+        &format!("Method not found: {method}"),
+    )
+}
+
+/// One page of 50 from `start`.
+fn page(rows: Vec<Value>, p: &Value) -> Success {
+    let start: usize = p
+        .get("start")
+        .and_then(str_of)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let total = rows.len();
+    let slice: Vec<Value> = rows.into_iter().skip(start).take(PAGE).collect();
+    let next = (start + PAGE < total).then_some(start + PAGE);
+    Success {
+        result: json!(slice),
+        total: Some(total),
+        next,
+    }
+}
+
+/// `*.list`: `filter` with `=` (default), `>`, `<`, `>=`, `<=`, `!`; `select` (multi-fields only
+/// when named); `order` by ID; `start`.
+fn list(portal: &Portal, kind: Kind, p: &Value) -> Result<Success, Failure> {
+    let filter = match p.get("filter") {
+        None => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(Value::Array(a)) if a.is_empty() => Map::new(),
+        Some(_) => return Err(Failure::bad("", "Parameter 'filter' must be array.")),
+    };
+    let select: Vec<String> = match p.get("select") {
+        Some(Value::Array(a)) => a.iter().filter_map(str_of).collect(),
+        Some(Value::Object(m)) => m.values().filter_map(str_of).collect(),
+        _ => vec!["*".into()],
+    };
+    let desc = p
+        .pointer("/order/ID")
+        .and_then(str_of)
+        .is_some_and(|o| o.eq_ignore_ascii_case("desc"));
+    let mut rows: Vec<Value> = portal
+        .entities
+        .iter()
+        .filter(|((k, _), _)| *k == kind)
+        .filter(|(_, e)| filter.iter().all(|(k, v)| matches_filter(e, k, v)))
+        .map(|(_, e)| {
+            let mut out = Map::new();
+            for (k, v) in e {
+                let multi = matches!(k.as_str(), "PHONE" | "EMAIL" | "IM" | "WEB");
+                let wanted = if multi {
+                    select.iter().any(|s| s == k)
+                } else {
+                    k != "CONTACT_IDS" && select.iter().any(|s| s == "*" || s == k)
+                };
+                if wanted || k == "ID" {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+            Value::Object(out)
+        })
+        .collect();
+    if desc {
+        rows.reverse();
+    }
+    Ok(page(rows, p))
+}
+
+fn matches_filter(e: &Map<String, Value>, key: &str, want: &Value) -> bool {
+    let (op, field) = [">=", "<=", "!=", ">", "<", "!", "="]
+        .iter()
+        .find_map(|op| key.strip_prefix(op).map(|f| (*op, f)))
+        .unwrap_or(("=", key));
+    let have = e.get(field).and_then(str_of).unwrap_or_default();
+    let Some(want) = str_of(want) else {
+        return true;
+    };
+    let cmp = match (have.parse::<i64>(), want.parse::<i64>()) {
+        (Ok(a), Ok(b)) => a.cmp(&b),
+        _ => have.as_str().cmp(want.as_str()),
+    };
+    use std::cmp::Ordering::*;
+    match op {
+        ">=" => cmp != Less,
+        "<=" => cmp != Greater,
+        ">" => cmp == Greater,
+        "<" => cmp == Less,
+        "!=" | "!" => cmp != Equal,
+        _ => cmp == Equal,
+    }
+}

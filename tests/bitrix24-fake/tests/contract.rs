@@ -1,0 +1,194 @@
+//! The fake answers as the contract (crm-bitrix24.md) says Bitrix24 does.
+
+use bitrix24_fake::{FakeConfig, Fault, RunningFake};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+async fn fake() -> RunningFake {
+    bitrix24_fake::start(([127, 0, 0, 1], 0).into(), FakeConfig::new(1, "secretcode"))
+        .await
+        .expect("starts")
+}
+
+async fn post(f: &RunningFake, method: &str, body: Value) -> (StatusCode, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{}{method}.json", f.webhook))
+        .json(&body)
+        .send()
+        .await
+        .expect("post");
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn json_form_and_query_calls_with_and_without_the_suffix() {
+    let f = fake().await;
+    let http = reqwest::Client::new();
+    // JSON body.
+    let (s, v) = post(&f, "crm.contact.add", json!({"fields": {"NAME": "Ирина", "ASSIGNED_BY_ID": 7, "PHONE": [{"VALUE": "8 (916) 456-98-12", "VALUE_TYPE": "MOBILE"}]}})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let id = v["result"].as_u64().expect("integer id");
+    assert!(v["time"]["duration"].is_number());
+    // Form-urlencoded body, no suffix, PHP brackets.
+    let r = http
+        .post(format!("{}crm.contact.get", f.webhook))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("id={id}"))
+        .send()
+        .await
+        .expect("post");
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["result"]["ID"], id.to_string());
+    assert_eq!(v["result"]["ASSIGNED_BY_ID"], "7");
+    assert_eq!(v["result"]["PHONE"][0]["VALUE"], "8 (916) 456-98-12");
+    assert_eq!(v["result"]["PHONE"][0]["TYPE_ID"], "PHONE");
+    // GET with a query string, as CRest sends it.
+    let v: Value = http
+        .get(format!(
+            "{}crm.duplicate.findbycomm.json?type=PHONE&values[]=89164569812&values[]=%2B7%20999",
+            f.webhook
+        ))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(v["result"], json!({"CONTACT": [id]}));
+    let (_, v) = post(
+        &f,
+        "crm.duplicate.findbycomm",
+        json!({"type": "PHONE", "values": ["70000000000"]}),
+    )
+    .await;
+    assert_eq!(v["result"], json!([]), "nothing found is an empty array");
+    let (s, v) = post(&f, "crm.duplicate.findbycomm", json!({"values": ["1"]})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v["error"], "Communication type is not defined");
+}
+
+#[tokio::test]
+async fn errors_follow_the_documented_shapes() {
+    let f = fake().await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/rest/1/wrong/crm.deal.get.json", f.url))
+        .json(&json!({"id": 1}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        r.json::<Value>().await.expect("json")["error"],
+        "NO_AUTH_FOUND"
+    );
+    let (s, v) = post(&f, "crm.deal.get", json!({"id": 999})).await;
+    assert_eq!(
+        (s, v),
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"error": "", "error_description": "Not found"})
+        )
+    );
+    let (s, v) = post(
+        &f,
+        "crm.timeline.comment.add",
+        json!({"FIELDS": {"ENTITY_ID": 1, "ENTITY_TYPE": "deal", "COMMENT": "x"}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (_, v) = post(
+        &f,
+        "crm.timeline.comment.add",
+        json!({"fields": {"ENTITY_ID": 999, "ENTITY_TYPE": "deal", "COMMENT": "x"}}),
+    )
+    .await;
+    assert_eq!(v["error"], "OWNER_NOT_FOUND");
+    let (s, v) = post(&f, "no.such.method", json!({})).await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("ERROR_METHOD_NOT_FOUND"))
+    );
+}
+
+#[tokio::test]
+async fn lists_page_by_50_and_multi_fields_only_when_selected() {
+    let f = fake().await;
+    for i in 0..120 {
+        f.fake
+            .add("lead", json!({"TITLE": format!("lead {i}"), "PHONE": [{"VALUE": format!("+7916000{i:04}")}]}))
+            .expect("add");
+    }
+    let (_, v) = post(&f, "crm.lead.list", json!({"select": ["ID", "TITLE"]})).await;
+    assert_eq!(v["result"].as_array().map(Vec::len), Some(50));
+    assert_eq!(
+        (v["total"].as_u64(), v["next"].as_u64()),
+        (Some(120), Some(50))
+    );
+    assert!(v["result"][0].get("PHONE").is_none());
+    let (_, v) = post(
+        &f,
+        "crm.lead.list",
+        json!({"select": ["ID", "PHONE"], "start": 100}),
+    )
+    .await;
+    assert_eq!(v["result"].as_array().map(Vec::len), Some(20));
+    assert!(v.get("next").is_none());
+    assert!(v["result"][0]["PHONE"].is_array());
+    let (_, v) = post(&f, "crm.lead.list", json!({"filter": {">ID": 115}})).await;
+    assert_eq!(v["total"], 5);
+}
+
+#[tokio::test]
+async fn batch_runs_in_order_reports_errors_and_halts() {
+    let f = fake().await;
+    let deal = f.fake.add("deal", json!({"TITLE": "D"})).expect("deal");
+    let (s, v) = post(&f, "batch", json!({"halt": 0, "cmd": {
+        "a": format!("crm.timeline.comment.add?fields[ENTITY_ID]={deal}&fields[ENTITY_TYPE]=deal&fields[COMMENT]=one"),
+        "b": "crm.deal.get?id=999",
+        "c": format!("crm.timeline.comment.add?fields[ENTITY_ID]={deal}&fields[ENTITY_TYPE]=deal&fields[COMMENT]=two"),
+    }})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["result"]["result"]["a"], 1);
+    assert_eq!(
+        v["result"]["result_error"]["b"]["error_description"],
+        "Not found"
+    );
+    assert_eq!(v["result"]["result"]["c"], 2);
+    let (_, v) = post(
+        &f,
+        "batch",
+        json!({"halt": 1, "cmd": ["crm.deal.get?id=999", format!("crm.deal.get?id={deal}")]}),
+    )
+    .await;
+    assert_eq!(v["result"]["result"], json!([]), "halted before the second");
+    let texts: Vec<String> = f.fake.comments().into_iter().map(|c| c.comment).collect();
+    assert_eq!(texts, ["one", "two"]);
+}
+
+#[tokio::test]
+async fn the_leaky_bucket_refuses_over_50_and_drains() {
+    let mut cfg = FakeConfig::new(1, "secretcode");
+    cfg.drain_per_sec = 20.0;
+    let f = bitrix24_fake::start(([127, 0, 0, 1], 0).into(), cfg)
+        .await
+        .expect("starts");
+    let mut codes = Vec::new();
+    for _ in 0..60 {
+        codes.push(post(&f, "user.get", json!({})).await.0.as_u16());
+    }
+    let refused = codes.iter().filter(|c| **c == 503).count();
+    assert!(codes[..50].iter().all(|c| *c == 200), "{codes:?}");
+    assert!(refused >= 5, "{codes:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        post(&f, "user.get", json!({})).await.0,
+        StatusCode::OK,
+        "drained"
+    );
+    f.fake.inject([Fault::ServerError]);
+    assert_eq!(
+        post(&f, "user.get", json!({})).await.0,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+}
