@@ -53,6 +53,36 @@ pub trait CrmPort: Send + Sync + 'static {
         &self,
         job: &TimelineJob,
     ) -> impl Future<Output = Result<Option<String>, CrmFailure>> + Send;
+
+    /// How many entries one [`CrmPort::write_batch`] takes.
+    fn max_batch(&self) -> usize {
+        1
+    }
+
+    /// Writes entries in order, stopping at the first that fails: one outcome per job (the
+    /// ones after a failure answer `Retry`, not written). One at a time unless overridden.
+    fn write_batch(
+        &self,
+        jobs: &[TimelineJob],
+    ) -> impl Future<Output = Vec<Result<String, CrmFailure>>> + Send {
+        async move {
+            let mut out = Vec::with_capacity(jobs.len());
+            let mut stopped = false;
+            for job in jobs {
+                if stopped {
+                    out.push(Err(CrmFailure::Retry {
+                        reason: "an earlier entry failed".into(),
+                        maybe_written: false,
+                    }));
+                    continue;
+                }
+                let r = self.write_timeline(job).await;
+                stopped = r.is_err();
+                out.push(r);
+            }
+            out
+        }
+    }
 }
 
 /// The built-in CRM: timeline entries are rows of the hub's `timeline` table, unique per
@@ -86,6 +116,10 @@ fn find(conn: &rusqlite::Connection, job: &TimelineJob) -> rusqlite::Result<Opti
 }
 
 impl CrmPort for BuiltInCrm {
+    fn max_batch(&self) -> usize {
+        50
+    }
+
     async fn write_timeline(&self, job: &TimelineJob) -> Result<String, CrmFailure> {
         let job = job.clone();
         self.hub

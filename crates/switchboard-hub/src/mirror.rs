@@ -14,41 +14,60 @@ use crate::store::{self, now_ms, Db};
 use crate::Hub;
 use rusqlite::{params, Connection};
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use switchboard_core::{CrmRef, EntityKind};
 
-/// Entities written at once.
-pub const CONCURRENCY: usize = 8;
+/// Pending rows looked at per round.
+const WINDOW: i64 = 1000;
 
-/// The head of each entity's pending rows that is due now, oldest first.
+/// Up to `limit` rows to write now, oldest first. An entity's rows are taken in order and
+/// only while each is due: a row waiting for its retry holds back the entity's later rows,
+/// so every entity's timeline stays in order.
 pub fn due(conn: &Connection, now: i64, limit: usize) -> rusqlite::Result<Vec<TimelineJob>> {
     let mut stmt = conn.prepare(
-        "SELECT q.id, q.key, q.kind, q.entity_kind, q.entity_id, q.chat, q.message_id, q.at, q.text, q.attempts, q.unsure_since_ms \
-         FROM mirror_queue q \
-         WHERE q.state = 'pending' AND q.next_attempt_ms <= ?1 AND q.id = \
-           (SELECT min(id) FROM mirror_queue WHERE state = 'pending' AND entity_kind = q.entity_kind AND entity_id = q.entity_id) \
-         ORDER BY q.id LIMIT ?2",
+        "SELECT id, key, kind, entity_kind, entity_id, chat, message_id, at, text, attempts, unsure_since_ms, next_attempt_ms \
+         FROM mirror_queue WHERE state = 'pending' ORDER BY id LIMIT ?1",
     )?;
-    let rows = stmt.query_map(params![now, limit as i64], |r| {
+    let rows = stmt.query_map([WINDOW], |r| {
         let kind: String = r.get(3)?;
-        Ok(TimelineJob {
-            queue_id: r.get(0)?,
-            key: r.get(1)?,
-            kind: r.get(2)?,
-            entity: CrmRef {
-                kind: EntityKind::parse(&kind).unwrap_or(EntityKind::Lead),
-                id: r.get(4)?,
+        Ok((
+            TimelineJob {
+                queue_id: r.get(0)?,
+                key: r.get(1)?,
+                kind: r.get(2)?,
+                entity: CrmRef {
+                    kind: EntityKind::parse(&kind).unwrap_or(EntityKind::Lead),
+                    id: r.get(4)?,
+                },
+                chat: r.get(5)?,
+                message_id: r.get(6)?,
+                at: r.get(7)?,
+                text: r.get(8)?,
+                attempts: r.get(9)?,
+                unsure_since_ms: r.get(10)?,
             },
-            chat: r.get(5)?,
-            message_id: r.get(6)?,
-            at: r.get(7)?,
-            text: r.get(8)?,
-            attempts: r.get(9)?,
-            unsure_since_ms: r.get(10)?,
-        })
+            r.get::<_, i64>(11)?,
+        ))
     })?;
-    rows.collect()
+    let mut blocked: HashSet<(EntityKind, String)> = HashSet::new();
+    let mut out = Vec::new();
+    for row in rows {
+        let (job, next_attempt) = row?;
+        let entity = (job.entity.kind, job.entity.id.clone());
+        if blocked.contains(&entity) {
+            continue;
+        }
+        if next_attempt > now {
+            blocked.insert(entity);
+            continue;
+        }
+        out.push(job);
+        if out.len() == limit {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 pub fn next_due_ms(conn: &Connection) -> rusqlite::Result<Option<i64>> {
@@ -145,41 +164,28 @@ pub fn spawn<C: CrmPort>(hub: Hub, crm: Arc<C>) {
 }
 
 /// [`spawn`] with another first back-off (tests and benches shrink time with it).
+///
+/// One series of requests at a time (the CRM's rate limit is per portal): each round takes
+/// up to [`CrmPort::max_batch`] due rows and writes them in one batch, in order.
 pub fn spawn_with<C: CrmPort>(hub: Hub, crm: Arc<C>, base: Duration) {
     tokio::spawn(async move {
-        let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
-        let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
         let wake = hub.mirror_wake();
         let mut closed = std::pin::pin!(hub.closed());
         loop {
+            let limit = crm.max_batch().max(1);
             let jobs = hub
-                .read(|c| Ok(due(c, now_ms(), CONCURRENCY * 4)?))
+                .read(move |c| Ok(due(c, now_ms(), limit)?))
                 .await
                 .unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "mirror queue read failed");
                     Vec::new()
                 });
-            for job in jobs {
-                let entity = format!("{}:{}", job.entity.kind.as_str(), job.entity.id);
-                if !busy
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(entity.clone())
-                {
-                    continue;
+            if !jobs.is_empty() {
+                tokio::select! {
+                    _ = attempt(&hub, crm.as_ref(), jobs, base) => {}
+                    _ = &mut closed => return,
                 }
-                let Ok(permit) = permits.clone().acquire_owned().await else {
-                    return;
-                };
-                let (hub, crm, busy, wake) = (hub.clone(), crm.clone(), busy.clone(), wake.clone());
-                tokio::spawn(async move {
-                    attempt(&hub, crm.as_ref(), &job, base).await;
-                    busy.lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .remove(&entity);
-                    drop(permit);
-                    wake.notify_one();
-                });
+                continue;
             }
             let pause = match hub.read(|c| Ok(next_due_ms(c)?)).await {
                 Ok(Some(at)) => Duration::from_millis((at - now_ms()).clamp(10, 1000) as u64),
@@ -194,30 +200,79 @@ pub fn spawn_with<C: CrmPort>(hub: Hub, crm: Arc<C>, base: Duration) {
     });
 }
 
-async fn attempt<C: CrmPort>(hub: &Hub, crm: &C, job: &TimelineJob, base: Duration) {
+async fn attempt<C: CrmPort>(hub: &Hub, crm: &C, jobs: Vec<TimelineJob>, base: Duration) {
     let started = {
-        let job = job.clone();
-        hub.write(move |c| Ok(begin_attempt(c, &job, now_ms())?))
-            .await
+        let jobs = jobs.clone();
+        hub.write(move |c| {
+            let now = now_ms();
+            let mut go = Vec::new();
+            for job in jobs {
+                if begin_attempt(c, &job, now)? {
+                    go.push(job);
+                }
+            }
+            Ok(go)
+        })
+        .await
     };
-    if !matches!(started, Ok(true)) {
-        return;
+    let jobs = match started {
+        Ok(jobs) if !jobs.is_empty() => jobs,
+        Ok(_) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "mirror queue could not start an attempt");
+            return;
+        }
+    };
+    // After an attempt that may have written, look before writing again. Rows found are
+    // done; the batch is cut before the first unsure row the CRM could not answer for.
+    let mut outcomes: Vec<Option<Result<String, CrmFailure>>> = vec![None; jobs.len()];
+    let mut to_write = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        if job.unsure_since_ms.is_some() {
+            match crm.find_timeline(job).await {
+                Ok(Some(entry)) => {
+                    outcomes[i] = Some(Ok(entry));
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    outcomes[i] = Some(Err(e));
+                    break;
+                }
+            }
+        }
+        to_write.push(i);
     }
-    // After an attempt that may have written, look before writing again.
-    let outcome = match job.unsure_since_ms {
-        Some(_) => match crm.find_timeline(job).await {
-            Ok(Some(entry)) => Ok(entry),
-            Ok(None) => crm.write_timeline(job).await,
-            Err(e) => Err(e),
-        },
-        None => crm.write_timeline(job).await,
-    };
-    let job = job.clone();
+    let first_gap = outcomes
+        .iter()
+        .position(|o| matches!(o, Some(Err(_))))
+        .unwrap_or(jobs.len());
+    to_write.retain(|i| *i < first_gap);
+    let batch: Vec<TimelineJob> = to_write.iter().map(|i| jobs[*i].clone()).collect();
+    let written = crm.write_batch(&batch).await;
+    for (i, r) in to_write.into_iter().zip(written) {
+        outcomes[i] = Some(r);
+    }
+    let outcomes: Vec<Result<String, CrmFailure>> = outcomes
+        .into_iter()
+        .map(|o| {
+            o.unwrap_or(Err(CrmFailure::Retry {
+                reason: "waiting for an earlier entry".into(),
+                maybe_written: false,
+            }))
+        })
+        .collect();
     if let Err(e) = hub
-        .write(move |c| Ok(finish(c, &job, &outcome, now_ms(), base)?))
+        .write(move |c| {
+            let now = now_ms();
+            for (job, outcome) in jobs.iter().zip(&outcomes) {
+                finish(c, job, outcome, now, base)?;
+            }
+            Ok(())
+        })
         .await
     {
-        tracing::warn!(error = %e, "mirror queue could not store an outcome");
+        tracing::warn!(error = %e, "mirror queue could not store outcomes");
     }
 }
 
