@@ -54,6 +54,20 @@ pub trait CrmPort: Send + Sync + 'static {
         job: &TimelineJob,
     ) -> impl Future<Output = Result<Option<String>, CrmFailure>> + Send;
 
+    /// [`CrmPort::find_timeline`] for several entries (one answer per job, in order).
+    fn find_many(
+        &self,
+        jobs: &[TimelineJob],
+    ) -> impl Future<Output = Result<Vec<Option<String>>, CrmFailure>> + Send {
+        async move {
+            let mut out = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                out.push(self.find_timeline(job).await?);
+            }
+            Ok(out)
+        }
+    }
+
     /// How many entries one [`CrmPort::write_batch`] takes.
     fn max_batch(&self) -> usize {
         1

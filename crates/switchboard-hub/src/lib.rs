@@ -12,6 +12,7 @@
 //! that writes serialise, which SQLite does anyway.
 
 pub mod api;
+pub mod bitrix;
 pub mod crm;
 pub mod db;
 pub mod demo;

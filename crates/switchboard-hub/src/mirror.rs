@@ -224,25 +224,25 @@ async fn attempt<C: CrmPort>(hub: &Hub, crm: &C, jobs: Vec<TimelineJob>, base: D
         }
     };
     // After an attempt that may have written, look before writing again. Rows found are
-    // done; the batch is cut before the first unsure row the CRM could not answer for.
+    // done; if the CRM cannot say, nothing is written this round.
     let mut outcomes: Vec<Option<Result<String, CrmFailure>>> = vec![None; jobs.len()];
-    let mut to_write = Vec::new();
-    for (i, job) in jobs.iter().enumerate() {
-        if job.unsure_since_ms.is_some() {
-            match crm.find_timeline(job).await {
-                Ok(Some(entry)) => {
-                    outcomes[i] = Some(Ok(entry));
-                    continue;
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    outcomes[i] = Some(Err(e));
-                    break;
+    let unsure: Vec<usize> = (0..jobs.len())
+        .filter(|i| jobs[*i].unsure_since_ms.is_some())
+        .collect();
+    if !unsure.is_empty() {
+        let asked: Vec<TimelineJob> = unsure.iter().map(|i| jobs[*i].clone()).collect();
+        match crm.find_many(&asked).await {
+            Ok(found) => {
+                for (i, f) in unsure.iter().zip(found) {
+                    if let Some(entry) = f {
+                        outcomes[*i] = Some(Ok(entry));
+                    }
                 }
             }
+            Err(e) => outcomes[unsure[0]] = Some(Err(e)),
         }
-        to_write.push(i);
     }
+    let mut to_write: Vec<usize> = (0..jobs.len()).filter(|i| outcomes[*i].is_none()).collect();
     let first_gap = outcomes
         .iter()
         .position(|o| matches!(o, Some(Err(_))))
