@@ -2,6 +2,7 @@
 //! in step with the hub. Thin by design: the rules live in switchboard-core (the hub
 //! applies them), the webview renders the view models of [`vm`] and nothing else.
 
+pub mod compose;
 pub mod local;
 pub mod notify;
 pub mod sync;
@@ -27,7 +28,7 @@ pub struct CmdError {
 }
 
 impl CmdError {
-    fn new(code: &str, message: impl std::fmt::Display) -> Self {
+    pub(crate) fn new(code: &str, message: impl std::fmt::Display) -> Self {
         CmdError {
             code: code.into(),
             message: message.to_string(),
@@ -544,36 +545,24 @@ async fn hub_get<T: serde::de::DeserializeOwned>(state: &App, path: &str) -> Cmd
     Ok(resp.json().await?)
 }
 
-fn channel_vm(v: &switchboard_hub::json::ChannelView) -> ChannelVm {
-    let ch = switchboard_core::Channel {
-        id: v.id.clone(),
-        transport: v.transport,
-        name: v.name.clone(),
-        state: v.state,
-        open_lines: v.open_lines,
-    };
-    let usable = switchboard_core::channel_usable(&ch);
-    ChannelVm {
-        id: ch.id.clone(),
-        name: ch.name.clone(),
-        transport: ch.transport,
-        state: ch.state.as_str().to_owned(),
-        usable: usable.is_ok(),
-        why: usable.err().map(|r| r.as_str().to_owned()),
-    }
-}
-
 async fn workspace_channels(state: &App) -> CmdResult<Vec<ChannelVm>> {
     let all: Vec<switchboard_hub::json::ChannelView> = hub_get(state, "/api/v1/channels").await?;
-    Ok(all.iter().map(channel_vm).collect())
+    Ok(all.iter().map(compose::channel_vm).collect())
 }
 
 /// Writing first: reads the number (typed, pasted, or a CRM phone as typed) under setting 2
-/// and preselects the priority channel (setting 4) — both decided by the hub's core rules.
+/// and preselects the priority channel (setting 4) — both decided by core's rules, on the hub,
+/// or here from the synced store when the hub is out of reach.
 #[tauri::command]
 async fn compose(state: State<'_, App>, phone: String) -> CmdResult<ComposeVm> {
     let path = format!("/api/v1/compose?phone={}", url_encode(&phone));
-    let v: switchboard_hub::json::ComposeView = hub_get(&state, &path).await?;
+    let v: switchboard_hub::json::ComposeView = match hub_get(&state, &path).await {
+        Ok(v) => v,
+        Err(e) if e.code == "hub_unreachable" => {
+            return compose::compose_locally(state.store()?.as_ref(), &phone)
+        }
+        Err(e) => return Err(e),
+    };
     let channels = workspace_channels(&state).await?;
     Ok(ComposeVm {
         channel_id: v.channel_id,

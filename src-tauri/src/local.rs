@@ -183,6 +183,18 @@ impl LocalStore {
         })
     }
 
+    /// The workspace's channels as last synced.
+    pub fn channels(&self) -> LocalResult<Vec<ChannelView>> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT view FROM channels ORDER BY rowid")?;
+            let mut out = Vec::new();
+            for v in stmt.query_map([], |r| r.get::<_, String>(0))? {
+                out.push(serde_json::from_str(&v?)?);
+            }
+            Ok(out)
+        })
+    }
+
     /// First messages waiting here (their chat does not exist yet), oldest first.
     pub fn pending_first(&self) -> LocalResult<Vec<PendingFirstVm>> {
         self.with(|c| {
