@@ -45,6 +45,12 @@ fn routes() -> OpenApiRouter<Hub> {
         .routes(routes!(settings_audit))
         .routes(routes!(create_crm_entity))
         .routes(routes!(search_crm))
+        .routes(routes!(
+            get_crm_connection,
+            put_crm_connection,
+            delete_crm_connection
+        ))
+        .routes(routes!(check_crm_connection))
         .routes(routes!(get_crm_entity, patch_crm_entity))
         .routes(routes!(crm_timeline))
         .routes(routes!(provider_webhook))
@@ -174,8 +180,17 @@ async fn list_employees(
     caller: Caller,
 ) -> ApiResult<Json<Vec<EmployeeView>>> {
     manager(&caller, "list employees")?;
-    let all = hub.read(|c| Ok(store::employees(c)?)).await?;
-    Ok(Json(all.iter().map(store::employee_view).collect()))
+    let (all, crm) = hub
+        .read(|c| Ok((store::employees(c)?, store::crm_user_ids(c)?)))
+        .await?;
+    Ok(Json(
+        all.iter()
+            .map(|e| EmployeeView {
+                crm_user_id: crm.get(&e.id).cloned(),
+                ..store::employee_view(e)
+            })
+            .collect(),
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/employees/{id}", request_body = EmployeePatch,
@@ -312,6 +327,7 @@ async fn create_crm_entity(
     Body(e): Body<NewCrmEntity>,
 ) -> ApiResult<impl IntoResponse> {
     manager(&caller, "edit the CRM")?;
+    built_in_only(&hub).await?;
     let kind = kind_of(&kind)?;
     non_empty("title", &e.title)?;
     let id = hub
@@ -338,6 +354,120 @@ async fn get_crm_entity(
         })
         .await?,
     ))
+}
+
+/// The built-in CRM is edited here; a connected Bitrix24 portal is edited in the portal.
+async fn built_in_only(hub: &Hub) -> ApiResult<()> {
+    if hub
+        .read(|c| Ok(crate::crm_sync::bitrix(c)?.is_some()))
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "crm_is_bitrix24",
+            "the workspace uses Bitrix24: edit leads, contacts and deals in the portal",
+        ));
+    }
+    Ok(())
+}
+
+fn masked(url: &str) -> String {
+    // Everything but the secret code: https://portal/rest/1/••••••/
+    match url.trim_end_matches('/').rsplit_once('/') {
+        Some((head, _code)) => format!("{head}/••••••/"),
+        None => "••••••".into(),
+    }
+}
+
+fn connection_view(c: Option<crate::crm_sync::BitrixConnection>) -> CrmConnectionView {
+    match c {
+        None => CrmConnectionView {
+            kind: "built_in".into(),
+            portal: None,
+            user: None,
+            webhook_masked: None,
+        },
+        Some(b) => CrmConnectionView {
+            kind: "bitrix24".into(),
+            webhook_masked: Some(masked(&b.webhook_url)),
+            portal: Some(b.portal),
+            user: Some(b.user_name),
+        },
+    }
+}
+
+/// Check connection: reads the webhook's portal and user without saving anything.
+async fn check_webhook(url: &str) -> ApiResult<(String, String)> {
+    let client =
+        crate::bitrix::Bitrix24::new(url, Duration::from_secs(15), crate::bitrix::Rate::STANDARD)
+            .map_err(|e| ApiError::bad_field("webhook_url", &e.to_string()))?;
+    client.check().await.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "crm_unreachable",
+            format!("{}: {e}", client.portal()),
+        )
+    })
+}
+
+/// The workspace's CRM (built-in, or Bitrix24 with its portal and a masked webhook).
+#[utoipa::path(get, path = "/api/v1/crm/connection", responses((status = 200, body = CrmConnectionView)))]
+async fn get_crm_connection(
+    State(hub): State<Hub>,
+    caller: Caller,
+) -> ApiResult<Json<CrmConnectionView>> {
+    manager(&caller, "see the CRM connection")?;
+    let c = hub.read(|c| Ok(crate::crm_sync::bitrix(c)?)).await?;
+    Ok(Json(connection_view(c)))
+}
+
+/// Check connection: the portal and user behind a Bitrix24 webhook URL (nothing is saved).
+#[utoipa::path(post, path = "/api/v1/crm/connection/check", request_body = CrmConnect, responses((status = 200, body = CrmConnectionView), (status = 400, body = ErrorBody)))]
+async fn check_crm_connection(
+    caller: Caller,
+    Body(b): Body<CrmConnect>,
+) -> ApiResult<Json<CrmConnectionView>> {
+    manager(&caller, "connect the CRM")?;
+    let (portal, user) = check_webhook(&b.webhook_url).await?;
+    Ok(Json(CrmConnectionView {
+        kind: "bitrix24".into(),
+        portal: Some(portal),
+        user: Some(user),
+        webhook_masked: Some(masked(&b.webhook_url)),
+    }))
+}
+
+/// Connects Bitrix24 (checked first). The URL is stored by the hub only.
+#[utoipa::path(put, path = "/api/v1/crm/connection", request_body = CrmConnect, responses((status = 200, body = CrmConnectionView), (status = 400, body = ErrorBody)))]
+async fn put_crm_connection(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Body(b): Body<CrmConnect>,
+) -> ApiResult<Json<CrmConnectionView>> {
+    manager(&caller, "connect the CRM")?;
+    let (portal, user_name) = check_webhook(&b.webhook_url).await?;
+    let conn = crate::crm_sync::BitrixConnection {
+        webhook_url: b.webhook_url.trim().to_owned(),
+        portal,
+        user_name,
+    };
+    let stored = conn.clone();
+    hub.write(move |c| Ok(crate::crm_sync::connect(c, &stored)?))
+        .await?;
+    tracing::info!(portal = %conn.portal, "Bitrix24 connected");
+    hub.crm_wake().notify_one();
+    Ok(Json(connection_view(Some(conn))))
+}
+
+/// Back to the built-in CRM.
+#[utoipa::path(delete, path = "/api/v1/crm/connection", responses((status = 200, body = CrmConnectionView)))]
+async fn delete_crm_connection(
+    State(hub): State<Hub>,
+    caller: Caller,
+) -> ApiResult<Json<CrmConnectionView>> {
+    manager(&caller, "disconnect the CRM")?;
+    hub.write(|c| Ok(crate::crm_sync::disconnect(c)?)).await?;
+    Ok(Json(connection_view(None)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -374,6 +504,7 @@ async fn patch_crm_entity(
     Body(p): Body<CrmEntityPatch>,
 ) -> ApiResult<Json<CrmEntityView>> {
     manager(&caller, "edit the CRM")?;
+    built_in_only(&hub).await?;
     let r = CrmRef {
         kind: kind_of(&kind)?,
         id,
@@ -445,6 +576,8 @@ async fn provider_webhook(
     for (employee_id, event) in notifications {
         hub.publish(HubEvent::Notify { employee_id, event });
     }
+    // A new chat's number may be one the CRM index does not know yet.
+    hub.crm_wake().notify_one();
     Ok(Json(serde_json::json!({"ok": true})))
 }
 
@@ -645,6 +778,7 @@ async fn send_message(
         })
         .await?;
     hub.outbox_wake().notify_one();
+    hub.crm_wake().notify_one();
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 

@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/002_escalation.sql")),
     (3, include_str!("../migrations/003_outbox.sql")),
     (4, include_str!("../migrations/004_mirror.sql")),
+    (5, include_str!("../migrations/005_crm_connection.sql")),
 ];
 
 /// Why the database could not be opened.

@@ -87,6 +87,7 @@ pub async fn seed(hub: &Hub) -> anyhow::Result<()> {
                     role,
                     receives_new_clients: receives,
                     priority_channel_id: None,
+                    crm_user_id: None,
                 },
             )
         };

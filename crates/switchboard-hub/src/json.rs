@@ -82,6 +82,9 @@ pub struct EmployeeView {
     pub role: Role,
     pub receives_new_clients: bool,
     pub priority_channel_id: Option<String>,
+    /// Their user id in the connected CRM (Bitrix24's `ASSIGNED_BY_ID`), when known.
+    #[serde(default)]
+    pub crm_user_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -165,6 +168,8 @@ pub struct NewEmployee {
     #[serde(default)]
     pub receives_new_clients: bool,
     pub priority_channel_id: Option<String>,
+    #[serde(default)]
+    pub crm_user_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -176,6 +181,29 @@ pub struct EmployeePatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub priority_channel_id: Option<Option<String>>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub crm_user_id: Option<Option<String>>,
+}
+
+/// `PUT /api/v1/crm/connection` and `POST /api/v1/crm/connection/check`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CrmConnect {
+    /// Bitrix24's incoming webhook: `https://<portal>/rest/<user>/<code>/`.
+    pub webhook_url: String,
+}
+
+/// The workspace's CRM. The webhook URL never leaves the hub whole: only masked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CrmConnectionView {
+    /// `built_in` or `bitrix24`.
+    pub kind: String,
+    pub portal: Option<String>,
+    /// The webhook's user, as Check connection found them.
+    pub user: Option<String>,
+    /// `https://<portal>/rest/<user>/••••••/`.
+    pub webhook_masked: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -14,6 +14,7 @@
 pub mod api;
 pub mod bitrix;
 pub mod crm;
+pub mod crm_sync;
 pub mod db;
 pub mod demo;
 pub mod error;
@@ -55,6 +56,8 @@ pub struct Hub {
     outbox: Arc<tokio::sync::Notify>,
     /// Rings when something was written (the mirror queue may have new rows).
     mirror: Arc<tokio::sync::Notify>,
+    /// Rings when the CRM should be asked about new numbers (or was just connected).
+    crm: Arc<tokio::sync::Notify>,
 }
 
 impl Hub {
@@ -66,7 +69,13 @@ impl Hub {
             closing: Arc::new(tokio::sync::watch::channel(false).0),
             outbox: Arc::new(tokio::sync::Notify::new()),
             mirror: Arc::new(tokio::sync::Notify::new()),
+            crm: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// The CRM sync's doorbell.
+    pub fn crm_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.crm.clone()
     }
 
     /// The mirror worker's doorbell.
@@ -351,8 +360,14 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
     spawn_escalation(hub.clone());
-    // The built-in CRM is the embedded default.
-    mirror::spawn(hub.clone(), Arc::new(crm::BuiltInCrm::new(hub.clone())));
+    // The built-in CRM is the embedded default; a connected Bitrix24 portal replaces it.
+    let workspace_crm = Arc::new(crm_sync::WorkspaceCrm::new(
+        hub.clone(),
+        bitrix::Rate::STANDARD,
+        std::time::Duration::from_secs(30),
+    ));
+    mirror::spawn(hub.clone(), workspace_crm.clone());
+    crm_sync::spawn(hub.clone(), workspace_crm);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = api::router(hub.clone());
     let task = tokio::spawn(async move {

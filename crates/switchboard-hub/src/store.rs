@@ -243,6 +243,12 @@ pub fn insert_employee(conn: &Connection, e: &NewEmployee) -> rusqlite::Result<E
             employee.priority_channel_id
         ],
     )?;
+    if let Some(crm) = &e.crm_user_id {
+        conn.execute(
+            "UPDATE employees SET crm_user_id = ?2 WHERE id = ?1",
+            params![employee.id, crm],
+        )?;
+    }
     record_change(conn, "employees", &employee.id)?;
     Ok(employee)
 }
@@ -267,12 +273,28 @@ pub fn patch_employee(
     if let Some(c) = &p.priority_channel_id {
         e.priority_channel_id.clone_from(c);
     }
+    if let Some(crm) = &p.crm_user_id {
+        conn.execute(
+            "UPDATE employees SET crm_user_id = ?2 WHERE id = ?1",
+            params![e.id, crm],
+        )?;
+        // Who is responsible for which chat may have changed.
+        relink_all(conn)?;
+    }
     conn.execute(
         "UPDATE employees SET name = ?2, role = ?3, receives_new_clients = ?4, priority_channel_id = ?5 WHERE id = ?1",
         params![e.id, e.name, e.role.as_str(), e.receives_new_clients, e.priority_channel_id],
     )?;
     record_change(conn, "employees", &e.id)?;
     Ok(Some(e))
+}
+
+/// Employees' CRM user ids.
+pub fn crm_user_ids(conn: &Connection) -> rusqlite::Result<HashMap<String, String>> {
+    let mut stmt =
+        conn.prepare("SELECT id, crm_user_id FROM employees WHERE crm_user_id IS NOT NULL")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
 }
 
 pub fn employee_view(e: &Employee) -> EmployeeView {
@@ -282,6 +304,7 @@ pub fn employee_view(e: &Employee) -> EmployeeView {
         role: e.role,
         receives_new_clients: e.receives_new_clients,
         priority_channel_id: e.priority_channel_id.clone(),
+        crm_user_id: None,
     }
 }
 
@@ -404,13 +427,12 @@ pub fn search_entities(
 ) -> rusqlite::Result<Vec<CrmEntityView>> {
     let q = q.trim().to_lowercase();
     let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {ENTITY_COLS} FROM crm_entities ORDER BY closed, kind, title"
-    ))?;
-    let all = stmt.query_map([], entity_row)?;
+    let mut all = entities(conn)?;
+    all.sort_by(|a, b| {
+        (a.closed, a.kind.as_str(), &a.title).cmp(&(b.closed, b.kind.as_str(), &b.title))
+    });
     let mut found = Vec::new();
     for e in all {
-        let e = e?;
         let phone_hit = digits.len() >= 3
             && e.phones.iter().any(|p| {
                 p.chars()
@@ -432,6 +454,9 @@ const ENTITY_COLS: &str = "kind, id, title, phones, responsible_id, contact_id, 
      (SELECT name FROM employees WHERE employees.id = crm_entities.responsible_id)";
 
 pub fn entities(conn: &Connection) -> rusqlite::Result<Vec<CrmEntityView>> {
+    if crate::crm_sync::bitrix(conn)?.is_some() {
+        return crate::crm_sync::entities(conn);
+    }
     let mut stmt = conn.prepare(&format!(
         "SELECT {ENTITY_COLS} FROM crm_entities ORDER BY id DESC"
     ))?;
@@ -440,6 +465,15 @@ pub fn entities(conn: &Connection) -> rusqlite::Result<Vec<CrmEntityView>> {
 }
 
 pub fn entity(conn: &Connection, r: &CrmRef) -> rusqlite::Result<Option<CrmEntityView>> {
+    if let Some(b) = crate::crm_sync::bitrix(conn)? {
+        return Ok(crate::crm_sync::entities(conn)?
+            .into_iter()
+            .find(|e| e.kind == r.kind && e.id == r.id)
+            .map(|mut e| {
+                e.url = Some(crate::crm_sync::card_url(&b.portal, e.kind, &e.id));
+                e
+            }));
+    }
     let Ok(id) = r.id.parse::<i64>() else {
         return Ok(None);
     };
@@ -1252,6 +1286,49 @@ fn mirror(
             "INSERT OR IGNORE INTO mirror_queue (key, kind, entity_kind, entity_id, chat, message_id, at, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![key, kind, entity.kind.as_str(), entity.id, chat, msg, at, text],
         )?;
+    }
+    Ok(())
+}
+
+/// Queues the messages of `chat` that were stored while it had no CRM link (the CRM index had
+/// not seen its client yet), now that it has one. Messages from before a link that existed
+/// only later (a deal created afterwards) are not back-filled: this is for clients the CRM
+/// already had.
+pub fn mirror_unlinked(conn: &Connection, chat: &str) -> Db {
+    let Some(row) = chat_row_by_id(conn, chat)? else {
+        return Ok(());
+    };
+    let Some(channel) = channel(conn, &row.channel_id)? else {
+        return Ok(());
+    };
+    let settings = settings(conn)?;
+    /// id, direction, text, content, at, author.
+    type Waiting = (String, String, String, Option<String>, String, Option<String>);
+    let waiting: Vec<Waiting> = {
+        let mut stmt = conn.prepare(
+            "SELECT id, direction, text, content_uri, at, author_id FROM messages \
+             WHERE chat = ?1 AND mirror_skip = 'not_linked' ORDER BY at, rowid",
+        )?;
+        let rows = stmt.query_map([chat], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (id, dir, text, uri, at, author) in waiting {
+        let dir = direction(&dir);
+        let body = match (uri, text.is_empty()) {
+            (Some(u), true) => u,
+            (Some(u), false) => format!("{text}\n{u}"),
+            (None, _) => text,
+        };
+        let name = if dir == Direction::In {
+            row.title.clone()
+        } else {
+            author_name(conn, author.as_deref())?
+        };
+        conn.execute("UPDATE messages SET mirror_skip = NULL WHERE id = ?1", [&id])?;
+        mirror(conn, &channel, chat, &id, dir, false, &body, &name, &at, &settings)?;
+        record_change(conn, "message", &id)?;
     }
     Ok(())
 }

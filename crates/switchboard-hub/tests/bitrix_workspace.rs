@@ -1,0 +1,255 @@
+//! A workspace connected to Bitrix24 (the contract fake): Check connection, the local index,
+//! chats linked by numbers typed with 8 (deal through its contact), responsibles mapped by CRM
+//! user id, timeline comments written once per entity, a new number found with
+//! crm.duplicate.findbycomm, the webhook URL never shown whole.
+
+use bitrix24_fake::FakeConfig;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::time::Duration;
+use switchboard_hub::{start, ServeConfig};
+
+async fn until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bitrix24_workspace_links_mirrors_and_keeps_the_webhook_secret() {
+    let f = bitrix24_fake::start(([127, 0, 0, 1], 0).into(), FakeConfig::new(1, "s3cr3tc0de"))
+        .await
+        .expect("fake");
+    let irina = f
+        .fake
+        .add("contact", json!({"NAME": "Ирина", "LAST_NAME": "Соколова", "ASSIGNED_BY_ID": 7, "PHONE": [{"VALUE": "8 (916) 456-98-12"}]}))
+        .expect("contact");
+    let deal = f
+        .fake
+        .add(
+            "deal",
+            json!({"TITLE": "Поставка 40 шт.", "ASSIGNED_BY_ID": 8, "CONTACT_ID": irina}),
+        )
+        .expect("deal");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hub = start(ServeConfig::new(
+        dir.path().to_owned(),
+        ([127, 0, 0, 1], 0).into(),
+        false,
+    ))
+    .await
+    .expect("hub");
+    let http = reqwest::Client::new();
+    let call = |token: String, method: Method, path: String, body: Value| {
+        let http = http.clone();
+        let url = format!("{}{path}", hub.url);
+        async move {
+            let mut r = http.request(method.clone(), url).bearer_auth(token);
+            if method != Method::GET {
+                r = r.json(&body);
+            }
+            let r = r.send().await.expect("request");
+            let s = r.status();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let admin = hub.admin_token.clone();
+    let (_, ch) = call(
+        admin.clone(),
+        Method::POST,
+        "/api/v1/channels".into(),
+        json!({"transport": "whatsapp", "name": "WA"}),
+    )
+    .await;
+    let ch = ch["id"].as_str().expect("channel").to_owned();
+    let (_, anna) = call(
+        admin.clone(),
+        Method::POST,
+        "/api/v1/employees".into(),
+        json!({"name": "Анна", "role": "seller", "crm_user_id": "7"}),
+    )
+    .await;
+    let (_, boris) = call(
+        admin.clone(),
+        Method::POST,
+        "/api/v1/employees".into(),
+        json!({"name": "Борис", "role": "seller", "crm_user_id": "8"}),
+    )
+    .await;
+    let (anna_t, boris_id, boris_t) = (
+        anna["token"].as_str().expect("t").to_owned(),
+        boris["id"].as_str().expect("id").to_owned(),
+        boris["token"].as_str().expect("t").to_owned(),
+    );
+
+    // Check connection shows the portal and the webhook's user; a wrong code is refused.
+    let (s, v) = call(
+        admin.clone(),
+        Method::POST,
+        "/api/v1/crm/connection/check".into(),
+        json!({"webhook_url": f.webhook}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["user"], "Webhook User");
+    let (s, v) = call(
+        admin.clone(),
+        Method::POST,
+        "/api/v1/crm/connection/check".into(),
+        json!({"webhook_url": format!("{}/rest/1/wrong/", f.url)}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (s, v) = call(
+        admin.clone(),
+        Method::PUT,
+        "/api/v1/crm/connection".into(),
+        json!({"webhook_url": f.webhook}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, v) = call(
+        admin.clone(),
+        Method::GET,
+        "/api/v1/crm/connection".into(),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(v["kind"], "bitrix24");
+    assert!(
+        !v.to_string().contains("s3cr3tc0de"),
+        "the code is never shown: {v}"
+    );
+    assert!(
+        v["webhook_masked"]
+            .as_str()
+            .is_some_and(|m| m.ends_with("/rest/1/••••••/")),
+        "{v}"
+    );
+    // Leads, contacts and deals are edited in the portal now.
+    let (s, _) = call(
+        admin.clone(),
+        Method::POST,
+        "/api/v1/crm/leads".into(),
+        json!({"title": "x", "phones": []}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+
+    // The index fills; a client typed with 8 in the portal writes: linked to the contact and
+    // (through it) the deal, whose responsible (Boris, CRM user 8) answers.
+    until("the index has Ирина", || async {
+        let (_, v) = call(
+            anna_t.clone(),
+            Method::GET,
+            "/api/v1/crm?q=Ирина".into(),
+            Value::Null,
+        )
+        .await;
+        v.as_array().is_some_and(|a| !a.is_empty())
+    })
+    .await;
+    let hook = format!("{}/webhooks/provider/{}", hub.url, hub.hub.ingress_secret());
+    let msg = |id: &str, phone: &str, text: &str| {
+        json!({"messages": [{"messageId": id, "channelId": ch, "chatType": "whatsapp", "chatId": phone,
+            "dateTime": "2026-11-25T10:00:00.000Z", "type": "text", "status": "inbound", "text": text}]})
+    };
+    assert!(http
+        .post(&hook)
+        .json(&msg("b1", "79164569812", "Здравствуйте"))
+        .send()
+        .await
+        .expect("hook")
+        .status()
+        .is_success());
+    let (_, chats) = call(
+        boris_t.clone(),
+        Method::GET,
+        "/api/v1/chats".into(),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(chats.as_array().map(Vec::len), Some(1), "{chats}");
+    assert_eq!(chats[0]["responsible_id"], boris_id.as_str());
+    let mut kinds: Vec<String> = chats[0]["crm"]
+        .as_array()
+        .expect("crm")
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap_or("").to_owned())
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, ["contact", "deal"]);
+    let (_, entity) = call(
+        boris_t.clone(),
+        Method::GET,
+        format!("/api/v1/crm/deals/{deal}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(entity["responsible_name"], "Борис");
+    assert!(
+        entity["url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with(&format!("/crm/deal/details/{deal}/"))),
+        "{entity}"
+    );
+
+    // Mirrored once to each entity's timeline in the portal.
+    until("two timeline comments", || async {
+        f.fake.comments().len() == 2
+    })
+    .await;
+    let mut owners: Vec<(String, u64)> = f
+        .fake
+        .comments()
+        .into_iter()
+        .map(|c| (c.entity_type, c.entity_id))
+        .collect();
+    owners.sort();
+    assert_eq!(
+        owners,
+        vec![("contact".to_owned(), irina), ("deal".to_owned(), deal)]
+    );
+    assert!(f.fake.comments()[0].comment.contains("Здравствуйте"));
+
+    // A client created in the portal after the last poll: found by crm.duplicate.findbycomm.
+    f.fake
+        .add(
+            "contact",
+            json!({"NAME": "Павел", "ASSIGNED_BY_ID": 7, "PHONE": [{"VALUE": "+7 903 123-45-67"}]}),
+        )
+        .expect("contact");
+    assert!(http
+        .post(&hook)
+        .json(&msg("b2", "79031234567", "Добрый день"))
+        .send()
+        .await
+        .expect("hook")
+        .status()
+        .is_success());
+    until("Anna sees Pavel's chat", || async {
+        let (_, v) = call(
+            anna_t.clone(),
+            Method::GET,
+            "/api/v1/chats".into(),
+            Value::Null,
+        )
+        .await;
+        v.as_array()
+            .is_some_and(|a| a.iter().any(|c| c["chat_id"] == "79031234567"))
+    })
+    .await;
+    until("Pavel's message in the portal", || async {
+        f.fake.comments().len() == 3
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(f.fake.comments().len(), 3, "nothing twice");
+    hub.stop().await;
+}
