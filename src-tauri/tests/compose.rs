@@ -26,6 +26,7 @@ fn synced(eight_as_plus7: bool, tg_state: ChannelState) -> (tempfile::TempDir, L
                         role: Role::Seller,
                         receives_new_clients: true,
                         priority_channel_id: Some("tg".into()),
+                        crm_user_id: None,
                     },
                 },
                 Change::Settings {
