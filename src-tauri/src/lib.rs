@@ -649,6 +649,73 @@ async fn chat_crm(state: State<'_, App>, chat: String) -> CmdResult<Vec<CrmPanel
     Ok(out)
 }
 
+/// A call to the hub with a JSON body as this employee; the hub's error code and message on failure.
+async fn hub_send<T: serde::de::DeserializeOwned>(
+    state: &App,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> CmdResult<T> {
+    let c = client(state).await?;
+    let mut req = c.request(method, path);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await?;
+    if !resp.status().is_success() {
+        let (code, message) = sync::hub_error(resp).await;
+        return Err(CmdError::new(&code, message));
+    }
+    Ok(resp.json().await?)
+}
+
+/// The workspace's CRM (supervisors).
+#[tauri::command]
+async fn crm_connection(state: State<'_, App>) -> CmdResult<CrmConnectionVm> {
+    let v: switchboard_hub::json::CrmConnectionView =
+        hub_get(&state, "/api/v1/crm/connection").await?;
+    Ok(v.into())
+}
+
+/// Check connection: the portal and user behind a webhook URL; nothing is saved.
+#[tauri::command]
+async fn check_crm(state: State<'_, App>, webhook_url: String) -> CmdResult<CrmConnectionVm> {
+    let v: switchboard_hub::json::CrmConnectionView = hub_send(
+        &state,
+        reqwest::Method::POST,
+        "/api/v1/crm/connection/check",
+        Some(serde_json::json!({ "webhook_url": webhook_url })),
+    )
+    .await?;
+    Ok(v.into())
+}
+
+/// Connects Bitrix24 (the hub checks and stores the URL; it never comes back whole).
+#[tauri::command]
+async fn connect_crm(state: State<'_, App>, webhook_url: String) -> CmdResult<CrmConnectionVm> {
+    let v: switchboard_hub::json::CrmConnectionView = hub_send(
+        &state,
+        reqwest::Method::PUT,
+        "/api/v1/crm/connection",
+        Some(serde_json::json!({ "webhook_url": webhook_url })),
+    )
+    .await?;
+    Ok(v.into())
+}
+
+/// Back to the built-in CRM.
+#[tauri::command]
+async fn disconnect_crm(state: State<'_, App>) -> CmdResult<CrmConnectionVm> {
+    let v: switchboard_hub::json::CrmConnectionView = hub_send(
+        &state,
+        reqwest::Method::DELETE,
+        "/api/v1/crm/connection",
+        None,
+    )
+    .await?;
+    Ok(v.into())
+}
+
 /// Re-queues a message's failed CRM timeline entries.
 #[tauri::command]
 async fn retry_mirror(state: State<'_, App>, id: String) -> CmdResult<()> {
@@ -680,6 +747,7 @@ async fn employees(state: State<'_, App>) -> CmdResult<EmployeesVm> {
                 role: e.role,
                 receives_new_clients: e.receives_new_clients,
                 priority_channel_id: e.priority_channel_id,
+                crm_user_id: e.crm_user_id,
             })
             .collect(),
         channels: workspace_channels(&state).await?,
@@ -839,7 +907,11 @@ pub fn run() {
             employees,
             update_employee,
             chat_crm,
-            retry_mirror
+            retry_mirror,
+            crm_connection,
+            check_crm,
+            connect_crm,
+            disconnect_crm
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -241,6 +241,29 @@ pub struct EmployeeRowVm {
     pub role: Role,
     pub receives_new_clients: bool,
     pub priority_channel_id: Option<String>,
+    /// Their user id in the connected CRM (Bitrix24), to map responsibles.
+    pub crm_user_id: Option<String>,
+}
+
+/// The workspace's CRM on the "CRM integration" screen (the webhook only masked).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct CrmConnectionVm {
+    /// `built_in` or `bitrix24`.
+    pub kind: String,
+    pub portal: Option<String>,
+    pub user: Option<String>,
+    pub webhook_masked: Option<String>,
+}
+
+impl From<switchboard_hub::json::CrmConnectionView> for CrmConnectionVm {
+    fn from(v: switchboard_hub::json::CrmConnectionView) -> Self {
+        CrmConnectionVm {
+            kind: v.kind,
+            portal: v.portal,
+            user: v.user,
+            webhook_masked: v.webhook_masked,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -257,6 +280,8 @@ pub enum EmployeeChange {
     ReceivesNewClients(bool),
     /// `null` clears it.
     PriorityChannelId(Option<String>),
+    /// `null` clears it.
+    CrmUserId(Option<String>),
 }
 
 impl EmployeeChange {
@@ -270,6 +295,7 @@ impl EmployeeChange {
             EmployeeChange::PriorityChannelId(v) => {
                 serde_json::json!({ "priority_channel_id": v })
             }
+            EmployeeChange::CrmUserId(v) => serde_json::json!({ "crm_user_id": v }),
         }
     }
 }
@@ -296,6 +322,7 @@ pub fn typescript() -> String {
         ComposeVm::decl(),
         EmployeeRowVm::decl(),
         EmployeesVm::decl(),
+        CrmConnectionVm::decl(),
         EmployeeChange::decl(),
         Settings::decl(),
         Role::decl(),

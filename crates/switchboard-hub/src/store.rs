@@ -1303,14 +1303,28 @@ pub fn mirror_unlinked(conn: &Connection, chat: &str) -> Db {
     };
     let settings = settings(conn)?;
     /// id, direction, text, content, at, author.
-    type Waiting = (String, String, String, Option<String>, String, Option<String>);
+    type Waiting = (
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+    );
     let waiting: Vec<Waiting> = {
         let mut stmt = conn.prepare(
             "SELECT id, direction, text, content_uri, at, author_id FROM messages \
              WHERE chat = ?1 AND mirror_skip = 'not_linked' ORDER BY at, rowid",
         )?;
         let rows = stmt.query_map([chat], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
         })?;
         rows.collect::<rusqlite::Result<_>>()?
     };
@@ -1326,8 +1340,13 @@ pub fn mirror_unlinked(conn: &Connection, chat: &str) -> Db {
         } else {
             author_name(conn, author.as_deref())?
         };
-        conn.execute("UPDATE messages SET mirror_skip = NULL WHERE id = ?1", [&id])?;
-        mirror(conn, &channel, chat, &id, dir, false, &body, &name, &at, &settings)?;
+        conn.execute(
+            "UPDATE messages SET mirror_skip = NULL WHERE id = ?1",
+            [&id],
+        )?;
+        mirror(
+            conn, &channel, chat, &id, dir, false, &body, &name, &at, &settings,
+        )?;
         record_change(conn, "message", &id)?;
     }
     Ok(())

@@ -3,7 +3,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
-  AppState, ChatFilter, ChatListVm, CmdError, ComposeVm, CrmCardVm, CrmPanelVm, DemoEmployee, EmployeeChange, EmployeesVm,
+  AppState, ChatFilter, ChatListVm, CmdError, ComposeVm, CrmCardVm, CrmConnectionVm, CrmPanelVm, DemoEmployee, EmployeeChange, EmployeesVm,
   MessageVm, PendingFirstVm, SendResultVm, SettingChange,
 } from './bindings';
 
@@ -32,6 +32,10 @@ export interface Backend {
   /** The CRM entities a chat belongs to (fresh from the hub). */
   chatCrm(chat: string): Promise<CrmPanelVm[]>;
   retryMirror(id: string): Promise<void>;
+  crmConnection(): Promise<CrmConnectionVm>;
+  checkCrm(webhookUrl: string): Promise<CrmConnectionVm>;
+  connectCrm(webhookUrl: string): Promise<CrmConnectionVm>;
+  disconnectCrm(): Promise<CrmConnectionVm>;
   /** Calls `f` with a chat id when a notification click asks to open it. */
   onOpenChat(f: (chat: string) => void): () => void;
   /** Calls `f` whenever the local store changed; returns a function that stops it. */
@@ -75,6 +79,10 @@ export const tauriBackend: Backend = {
   updateEmployee: (id, change) => invoke('update_employee', { id, change }),
   chatCrm: (chat) => invoke('chat_crm', { chat }),
   retryMirror: (id) => invoke('retry_mirror', { id }),
+  crmConnection: () => invoke('crm_connection'),
+  checkCrm: (webhookUrl) => invoke('check_crm', { webhookUrl }),
+  connectCrm: (webhookUrl) => invoke('connect_crm', { webhookUrl }),
+  disconnectCrm: () => invoke('disconnect_crm'),
   onStoreChanged: (f) => subscribe('store-changed', () => f()),
   onSessionChanged: (f) => subscribe('session-changed', () => f()),
   onOpenChat: (f) => subscribe<string>('open-chat', f),

@@ -115,11 +115,21 @@ address: string,
  */
 display: string, channels: Array<ChannelVm>, };
 
-export type EmployeeRowVm = { id: string, name: string, role: Role, receives_new_clients: boolean, priority_channel_id: string | null, };
+export type EmployeeRowVm = { id: string, name: string, role: Role, receives_new_clients: boolean, priority_channel_id: string | null, 
+/**
+ * Their user id in the connected CRM (Bitrix24), to map responsibles.
+ */
+crm_user_id: string | null, };
 
 export type EmployeesVm = { employees: Array<EmployeeRowVm>, channels: Array<ChannelVm>, };
 
-export type EmployeeChange = { "field": "role", "value": Role } | { "field": "receives_new_clients", "value": boolean } | { "field": "priority_channel_id", "value": string | null };
+export type CrmConnectionVm = { 
+/**
+ * `built_in` or `bitrix24`.
+ */
+kind: string, portal: string | null, user: string | null, webhook_masked: string | null, };
+
+export type EmployeeChange = { "field": "role", "value": Role } | { "field": "receives_new_clients", "value": boolean } | { "field": "priority_channel_id", "value": string | null } | { "field": "crm_user_id", "value": string | null };
 
 export type Settings = { 
 /**

@@ -88,6 +88,14 @@ const en = {
   stage_open: 'open',
   stage_closed: 'closed',
   noCrm: 'This chat belongs to no lead, contact or deal.',
+  crmBuiltIn: 'Built-in CRM',
+  crmBitrix: 'Bitrix24',
+  webhookUrl: 'Bitrix24 incoming webhook URL',
+  checkConnection: 'Check connection',
+  save: 'Save',
+  disconnect: 'Disconnect',
+  connectedAs: 'as',
+  crmUserId: 'CRM user ID',
 } as const;
 
 export type Key = keyof typeof en;
@@ -181,6 +189,14 @@ const ru: Record<Key, string> = {
   stage_open: 'в работе',
   stage_closed: 'закрыта',
   noCrm: 'Чат не связан с лидом, контактом или сделкой.',
+  crmBuiltIn: 'Встроенная CRM',
+  crmBitrix: 'Битрикс24',
+  webhookUrl: 'Адрес входящего вебхука Битрикс24',
+  checkConnection: 'Проверить подключение',
+  save: 'Сохранить',
+  disconnect: 'Отключить',
+  connectedAs: 'от имени',
+  crmUserId: 'ID пользователя в CRM',
 };
 
 export type Locale = 'ru' | 'en';

@@ -1,7 +1,7 @@
 // A Backend for UI tests: records calls, serves fixed view models, fires events on demand.
 import type { Backend } from './backend';
 import type {
-  AppState, ChatFilter, ChatListVm, ComposeVm, CrmCardVm, CrmPanelVm, EmployeeChange, EmployeesVm, MessageVm, PendingFirstVm,
+  AppState, ChatFilter, ChatListVm, ComposeVm, CrmCardVm, CrmConnectionVm, CrmPanelVm, EmployeeChange, EmployeesVm, MessageVm, PendingFirstVm,
   SendResultVm, SettingChange,
 } from './bindings';
 
@@ -21,6 +21,7 @@ export class MockBackend implements Backend {
   sendResult: SendResultVm = { key: 'k1', chat: null };
   staff: EmployeesVm = { employees: [], channels: [] };
   crm: CrmPanelVm[] = [];
+  connection: CrmConnectionVm = { kind: 'built_in', portal: null, user: null, webhook_masked: null };
   private storeListeners: (() => void)[] = [];
 
   async appState() { this.calls.push('appState'); return this.state; }
@@ -56,6 +57,17 @@ export class MockBackend implements Backend {
   async updateEmployee(id: string, change: EmployeeChange) { this.calls.push(`updateEmployee:${id}:${JSON.stringify(change)}`); }
   async chatCrm(chat: string) { this.calls.push(`chatCrm:${chat}`); return this.crm; }
   async retryMirror(id: string) { this.calls.push(`retryMirror:${id}`); }
+  async crmConnection() { return this.connection; }
+  async checkCrm(url: string) {
+    this.calls.push(`checkCrm:${url}`);
+    return { kind: 'bitrix24', portal: 'example.bitrix24.ru', user: 'Webhook User', webhook_masked: 'https://example.bitrix24.ru/rest/1/••••••/' };
+  }
+  async connectCrm(url: string) {
+    this.calls.push(`connectCrm:${url}`);
+    this.connection = await this.checkCrm(url);
+    return this.connection;
+  }
+  async disconnectCrm() { this.calls.push('disconnectCrm'); this.connection = { kind: 'built_in', portal: null, user: null, webhook_masked: null }; return this.connection; }
   onSessionChanged(_f: () => void) { return () => {}; }
   onOpenChat(_f: (chat: string) => void) { return () => {}; }
   fireStoreChanged() { for (const f of this.storeListeners) f(); }

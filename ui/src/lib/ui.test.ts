@@ -5,6 +5,7 @@ import SettingsView from './SettingsView.svelte';
 import NewMessage from './NewMessage.svelte';
 import EmployeesView from './EmployeesView.svelte';
 import Conversation from './Conversation.svelte';
+import CrmConnection from './CrmConnection.svelte';
 import { MockBackend } from './mockBackend';
 import type { ChannelVm, ChatRowVm, ComposeVm, SessionVm } from './bindings';
 import { pickLocale, translator } from './i18n';
@@ -166,7 +167,7 @@ describe('EmployeesView', () => {
   it('changes a priority channel through Rust', async () => {
     const backend = new MockBackend();
     backend.staff = {
-      employees: [{ id: 'e1', name: 'Anna', role: 'seller', receives_new_clients: true, priority_channel_id: 'tg' }],
+      employees: [{ id: 'e1', name: 'Anna', role: 'seller', receives_new_clients: true, priority_channel_id: 'tg', crm_user_id: null }],
       channels: [wa, tg, vb],
     };
     render(EmployeesView, { backend, version: 0, onclose: () => {} });
@@ -203,5 +204,25 @@ describe('Conversation', () => {
     expect(document.querySelector('b')).toBeNull();
     await fireEvent.click(screen.getByText(/Retry|Повторить/));
     await waitFor(() => expect(backend.calls).toContain('retryMirror:b'));
+  });
+});
+
+describe('CrmConnection', () => {
+  it('checks a Bitrix24 webhook, saves it, and shows it back only masked', async () => {
+    const backend = new MockBackend();
+    render(CrmConnection, { backend, locked: false });
+    expect((await screen.findByTestId('crm-current')).dataset.kind).toBe('built_in');
+    const save = screen.getByTestId('crm-save') as HTMLButtonElement;
+    expect(save.disabled).toBe(true);
+    const url = 'https://example.bitrix24.ru/rest/1/q1w2e3r4t5y6u7i8/';
+    const input = screen.getByTestId('crm-webhook') as HTMLInputElement;
+    expect(input.type).toBe('password');
+    await fireEvent.input(input, { target: { value: url } });
+    await fireEvent.click(screen.getByTestId('crm-check'));
+    expect((await screen.findByTestId('crm-checked')).textContent).toContain('Webhook User');
+    await fireEvent.click(save);
+    await waitFor(() => expect(screen.getByTestId('crm-current').dataset.kind).toBe('bitrix24'));
+    expect(backend.calls).toContain(`connectCrm:${url}`);
+    expect(document.body.textContent).not.toContain('q1w2e3r4t5y6u7i8');
   });
 });
