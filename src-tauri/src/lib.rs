@@ -512,17 +512,8 @@ async fn retry_message(
         flush_soon(&app, c);
         return Ok(());
     }
-    let resp = c
-        .request(
-            reqwest::Method::POST,
-            &format!("/api/v1/messages/{id}/retry"),
-        )
-        .send()
-        .await?;
-    if !resp.status().is_success() {
-        let (code, message) = sync::hub_error(resp).await;
-        return Err(CmdError::new(&code, message));
-    }
+    let path = format!("/api/v1/messages/{id}/retry");
+    hub_send::<serde_json::Value>(&state, reqwest::Method::POST, &path, None).await?;
     Ok(())
 }
 
@@ -536,13 +527,7 @@ async fn discard_message(app: AppHandle, state: State<'_, App>, id: String) -> C
 
 /// A GET to the hub as this employee; the hub's error code and message on failure.
 async fn hub_get<T: serde::de::DeserializeOwned>(state: &App, path: &str) -> CmdResult<T> {
-    let c = client(state).await?;
-    let resp = c.request(reqwest::Method::GET, path).send().await?;
-    if !resp.status().is_success() {
-        let (code, message) = sync::hub_error(resp).await;
-        return Err(CmdError::new(&code, message));
-    }
-    Ok(resp.json().await?)
+    hub_send(state, reqwest::Method::GET, path, None).await
 }
 
 async fn workspace_channels(state: &App) -> CmdResult<Vec<ChannelVm>> {
@@ -669,68 +654,55 @@ async fn hub_send<T: serde::de::DeserializeOwned>(
     Ok(resp.json().await?)
 }
 
+/// A call about the workspace's CRM connection.
+async fn crm_call(
+    state: &App,
+    method: reqwest::Method,
+    path: &str,
+    webhook_url: Option<String>,
+) -> CmdResult<CrmConnectionVm> {
+    let body = webhook_url.map(|u| serde_json::json!({ "webhook_url": u }));
+    let v: switchboard_hub::json::CrmConnectionView = hub_send(state, method, path, body).await?;
+    Ok(v.into())
+}
+
 /// The workspace's CRM (supervisors).
 #[tauri::command]
 async fn crm_connection(state: State<'_, App>) -> CmdResult<CrmConnectionVm> {
-    let v: switchboard_hub::json::CrmConnectionView =
-        hub_get(&state, "/api/v1/crm/connection").await?;
-    Ok(v.into())
+    crm_call(&state, reqwest::Method::GET, "/api/v1/crm/connection", None).await
 }
 
 /// Check connection: the portal and user behind a webhook URL; nothing is saved.
 #[tauri::command]
 async fn check_crm(state: State<'_, App>, webhook_url: String) -> CmdResult<CrmConnectionVm> {
-    let v: switchboard_hub::json::CrmConnectionView = hub_send(
-        &state,
-        reqwest::Method::POST,
-        "/api/v1/crm/connection/check",
-        Some(serde_json::json!({ "webhook_url": webhook_url })),
-    )
-    .await?;
-    Ok(v.into())
+    let path = "/api/v1/crm/connection/check";
+    crm_call(&state, reqwest::Method::POST, path, Some(webhook_url)).await
 }
 
 /// Connects Bitrix24 (the hub checks and stores the URL; it never comes back whole).
 #[tauri::command]
 async fn connect_crm(state: State<'_, App>, webhook_url: String) -> CmdResult<CrmConnectionVm> {
-    let v: switchboard_hub::json::CrmConnectionView = hub_send(
-        &state,
-        reqwest::Method::PUT,
-        "/api/v1/crm/connection",
-        Some(serde_json::json!({ "webhook_url": webhook_url })),
-    )
-    .await?;
-    Ok(v.into())
+    let path = "/api/v1/crm/connection";
+    crm_call(&state, reqwest::Method::PUT, path, Some(webhook_url)).await
 }
 
 /// Back to the built-in CRM.
 #[tauri::command]
 async fn disconnect_crm(state: State<'_, App>) -> CmdResult<CrmConnectionVm> {
-    let v: switchboard_hub::json::CrmConnectionView = hub_send(
+    crm_call(
         &state,
         reqwest::Method::DELETE,
         "/api/v1/crm/connection",
         None,
     )
-    .await?;
-    Ok(v.into())
+    .await
 }
 
 /// Re-queues a message's failed CRM timeline entries.
 #[tauri::command]
 async fn retry_mirror(state: State<'_, App>, id: String) -> CmdResult<()> {
-    let c = client(&state).await?;
-    let resp = c
-        .request(
-            reqwest::Method::POST,
-            &format!("/api/v1/messages/{id}/mirror/retry"),
-        )
-        .send()
-        .await?;
-    if !resp.status().is_success() {
-        let (code, message) = sync::hub_error(resp).await;
-        return Err(CmdError::new(&code, message));
-    }
+    let path = format!("/api/v1/messages/{id}/mirror/retry");
+    hub_send::<serde_json::Value>(&state, reqwest::Method::POST, &path, None).await?;
     Ok(())
 }
 
@@ -760,16 +732,9 @@ async fn update_employee(
     id: String,
     change: EmployeeChange,
 ) -> CmdResult<()> {
-    let c = client(&state).await?;
-    let resp = c
-        .request(reqwest::Method::PATCH, &format!("/api/v1/employees/{id}"))
-        .json(&change.to_patch())
-        .send()
-        .await?;
-    if !resp.status().is_success() {
-        let (code, message) = sync::hub_error(resp).await;
-        return Err(CmdError::new(&code, message));
-    }
+    let path = format!("/api/v1/employees/{id}");
+    let body = Some(change.to_patch());
+    hub_send::<serde_json::Value>(&state, reqwest::Method::PATCH, &path, body).await?;
     Ok(())
 }
 

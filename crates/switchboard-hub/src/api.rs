@@ -789,24 +789,13 @@ async fn retry_message(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<MessageView>> {
-    let me = employee(caller)?;
-    let view = hub
-        .write(move |c| {
-            let m = store::message(c, &id)?.ok_or_else(|| ApiError::not_found("message"))?;
-            visible_chat(c, &me, &m.chat)?;
-            if !crate::outbox::retry(c, &id)? {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "not_failed",
-                    format!(
-                        "message {id} is {}; only a failed message is retried",
-                        m.status
-                    ),
-                ));
-            }
-            store::message(c, &id)?.ok_or_else(|| ApiError::internal("message vanished"))
-        })
-        .await?;
+    let view = retry(&hub, caller, id, crate::outbox::retry, |m| {
+        format!(
+            "message {} is {}; only a failed message is retried",
+            m.id, m.status
+        )
+    })
+    .await?;
     hub.outbox_wake().notify_one();
     Ok(Json(view))
 }
@@ -818,22 +807,32 @@ async fn retry_mirror(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<MessageView>> {
-    let me = employee(caller)?;
-    let view = hub
-        .write(move |c| {
-            let m = store::message(c, &id)?.ok_or_else(|| ApiError::not_found("message"))?;
-            visible_chat(c, &me, &m.chat)?;
-            if !crate::mirror::retry(c, &id)? {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "not_failed",
-                    format!("message {id} has no failed timeline entry"),
-                ));
-            }
-            store::message(c, &id)?.ok_or_else(|| ApiError::internal("message vanished"))
-        })
-        .await?;
+    let view = retry(&hub, caller, id, crate::mirror::retry, |m| {
+        format!("message {} has no failed timeline entry", m.id)
+    })
+    .await?;
     Ok(Json(view))
+}
+
+/// A Retry on a message the caller can see: `requeue` puts what failed back in line; when
+/// nothing had failed, 409 with `why`.
+async fn retry(
+    hub: &Hub,
+    caller: Caller,
+    id: String,
+    requeue: fn(&rusqlite::Connection, &str) -> rusqlite::Result<bool>,
+    why: fn(&MessageView) -> String,
+) -> ApiResult<MessageView> {
+    let me = employee(caller)?;
+    hub.write(move |c| {
+        let m = store::message(c, &id)?.ok_or_else(|| ApiError::not_found("message"))?;
+        visible_chat(c, &me, &m.chat)?;
+        if !requeue(c, &id)? {
+            return Err(ApiError::new(StatusCode::CONFLICT, "not_failed", why(&m)));
+        }
+        store::message(c, &id)?.ok_or_else(|| ApiError::internal("message vanished"))
+    })
+    .await
 }
 
 /// The tray's figures: how many visible chats carry a red and a grey badge.

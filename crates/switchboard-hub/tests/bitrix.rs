@@ -2,6 +2,9 @@
 //! once and in order per entity across a 503 storm, 5xx, a timeout after the portal wrote, an
 //! outage, and a queue restarted mid-way; batches when a backlog builds; Check connection.
 
+mod common;
+use common::until;
+
 use bitrix24_fake::{FakeConfig, Fault, RunningFake};
 use rusqlite::params;
 use serde_json::json;
@@ -9,18 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use switchboard_hub::bitrix::{Bitrix24, BitrixError, Rate};
 use switchboard_hub::{store, Hub};
-
-async fn until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 async fn fake(drain_per_sec: f64) -> RunningFake {
     let mut cfg = FakeConfig::new(1, "q1w2e3r4t5y6u7i8");

@@ -3,23 +3,14 @@
 //! user id, timeline comments written once per entity, a new number found with
 //! crm.duplicate.findbycomm, the webhook URL never shown whole.
 
+mod common;
+use common::until;
+
 use bitrix24_fake::FakeConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::time::Duration;
 use switchboard_hub::{start, ServeConfig};
-
-async fn until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bitrix24_workspace_links_mirrors_and_keeps_the_webhook_secret() {

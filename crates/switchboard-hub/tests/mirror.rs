@@ -2,6 +2,9 @@
 //! once and in order — through the built-in CRM over the hub's HTTP surface, and through a
 //! CRM port that loses answers, fails and refuses (the queue's own guarantees).
 
+mod common;
+use common::until;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
@@ -11,18 +14,6 @@ use switchboard_hub::crm::{CrmFailure, CrmPort, TimelineJob};
 use switchboard_hub::json::{NewChannel, NewCrmEntity};
 use switchboard_hub::store::{self, Inbound};
 use switchboard_hub::{start, Hub, RunningHub, ServeConfig};
-
-async fn until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 struct T {
     hub: RunningHub,
@@ -54,16 +45,7 @@ impl T {
         path: &str,
         body: Value,
     ) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.hub.url))
-            .bearer_auth(token);
-        if method != Method::GET {
-            req = req.json(&body);
-        }
-        let r = req.send().await.expect("request");
-        let s = r.status();
-        (s, r.json().await.unwrap_or(Value::Null))
+        common::call(&self.http, &self.hub.url, token, method, path, body).await
     }
 
     async fn admin(&self, method: Method, path: &str, body: Value) -> Value {

@@ -2,6 +2,9 @@
 //! injected failures (5xx, a timeout after the provider accepted, a 429 storm, the hub
 //! killed between accept and ack), statuses and echoes, order within a chat, refusals.
 
+mod common;
+use common::until;
+
 use provider_fake::{FakeChannel, FakeConfig, Fault, RunningFake};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -40,19 +43,6 @@ async fn fake(hang: Duration) -> RunningFake {
 
 fn provider(fake: &RunningFake) -> ProviderConfig {
     ProviderConfig::new(&fake.url, KEY, Duration::from_millis(700))
-}
-
-/// Polls `check` every 25 ms until it holds; fails after 20 s with `what`.
-async fn until<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }
 
 impl T {
@@ -104,16 +94,7 @@ impl T {
         path: &str,
         body: Value,
     ) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.hub.url))
-            .bearer_auth(token);
-        if method != Method::GET {
-            req = req.json(&body);
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        common::call(&self.http, &self.hub.url, token, method, path, body).await
     }
 
     /// Writes first on WhatsApp to a number typed with 8; returns (message, chat).
