@@ -346,6 +346,8 @@ pub enum MirrorSkip {
     SettingOff,
     /// The chat belongs to no lead, contact or deal.
     NotLinked,
+    /// The workspace switched CRMs before it was written (its entities belong to the old one).
+    CrmChanged,
 }
 
 impl MirrorSkip {
@@ -354,6 +356,7 @@ impl MirrorSkip {
             MirrorSkip::OpenLines => "open_lines",
             MirrorSkip::SettingOff => "setting_off",
             MirrorSkip::NotLinked => "not_linked",
+            MirrorSkip::CrmChanged => "crm_changed",
         }
     }
     pub fn parse(s: &str) -> Option<MirrorSkip> {
@@ -361,6 +364,7 @@ impl MirrorSkip {
             MirrorSkip::OpenLines,
             MirrorSkip::SettingOff,
             MirrorSkip::NotLinked,
+            MirrorSkip::CrmChanged,
         ]
         .into_iter()
         .find(|m| m.as_str() == s)

@@ -45,8 +45,32 @@ pub fn bitrix(conn: &Connection) -> rusqlite::Result<Option<BitrixConnection>> {
     .optional()
 }
 
+/// Entries not yet written name the old CRM's entities: they are dropped, and their messages
+/// say why they are not in the CRM.
+fn settle_queue(conn: &Connection) -> Db {
+    conn.execute(
+        "UPDATE messages SET mirror_skip = 'crm_changed' WHERE id IN \
+         (SELECT message_id FROM mirror_queue WHERE state <> 'written' AND message_id IS NOT NULL) \
+         AND id NOT IN (SELECT message_id FROM mirror_queue WHERE state = 'written' AND message_id IS NOT NULL)",
+        [],
+    )?;
+    let ids: Vec<String> = {
+        let mut s = conn.prepare(
+            "SELECT DISTINCT message_id FROM mirror_queue WHERE state <> 'written' AND message_id IS NOT NULL",
+        )?;
+        let rows = s.query_map([], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    conn.execute("DELETE FROM mirror_queue WHERE state <> 'written'", [])?;
+    for id in ids {
+        store::record_change(conn, "message", &id)?;
+    }
+    Ok(())
+}
+
 /// Connects Bitrix24: the index starts empty and fills on the next sync.
 pub fn connect(conn: &Connection, c: &BitrixConnection) -> Db {
+    settle_queue(conn)?;
     conn.execute(
         "INSERT OR REPLACE INTO crm_connection (id, kind, webhook_url, portal, user_name, connected_at, cursor) \
          VALUES (1, 'bitrix24', ?1, ?2, ?3, ?4, '{}')",
@@ -59,6 +83,7 @@ pub fn connect(conn: &Connection, c: &BitrixConnection) -> Db {
 
 /// Back to the built-in CRM.
 pub fn disconnect(conn: &Connection) -> Db {
+    settle_queue(conn)?;
     conn.execute("DELETE FROM crm_connection", [])?;
     conn.execute("DELETE FROM bitrix_entities", [])?;
     store::relink_all(conn)
@@ -391,5 +416,42 @@ impl CrmPort for WorkspaceCrm {
             Some(b) => b.write_batch(jobs).await,
             None => self.builtin.write_batch(jobs).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn switching_crms_drops_unwritten_entries_and_says_why() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = crate::db::open_hub(&dir.path().join("hub.db")).expect("db");
+        store::ensure_workspace(&conn).expect("workspace");
+        conn.execute_batch(
+            "INSERT INTO chats (id, channel_id, chat_type, chat_id, title, last_activity_at) VALUES ('c', 'ch', 'whatsapp', '7', 't', 'x');
+             INSERT INTO messages (id, chat, direction, text, at, status) VALUES ('m1', 'c', 'in', 'a', 'x', 'inbound'), ('m2', 'c', 'in', 'b', 'x', 'inbound');
+             INSERT INTO mirror_queue (key, kind, entity_kind, entity_id, chat, message_id, at, text, state) VALUES
+               ('k1', 'message', 'lead', '1', 'c', 'm1', 'x', 'a', 'written'),
+               ('k2', 'message', 'lead', '1', 'c', 'm2', 'x', 'b', 'pending');",
+        )
+        .expect("seed");
+        let b = BitrixConnection {
+            webhook_url: "https://p.bitrix24.ru/rest/1/c/".into(),
+            portal: "p.bitrix24.ru".into(),
+            user_name: "U".into(),
+        };
+        connect(&conn, &b).expect("connect");
+        let m1 = store::message(&conn, "m1").expect("m1").expect("m1");
+        let m2 = store::message(&conn, "m2").expect("m2").expect("m2");
+        assert_eq!(m1.mirror.state, crate::json::MirrorState::Written);
+        assert_eq!(
+            m2.mirror.state,
+            crate::json::MirrorState::Skipped(switchboard_core::MirrorSkip::CrmChanged)
+        );
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM mirror_queue", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(left, 1);
     }
 }
