@@ -540,7 +540,10 @@ async fn workspace_channels(state: &App) -> CmdResult<Vec<ChannelVm>> {
 /// or here from the synced store when the hub is out of reach.
 #[tauri::command]
 async fn compose(state: State<'_, App>, phone: String) -> CmdResult<ComposeVm> {
-    let path = format!("/api/v1/compose?phone={}", url_encode(&phone));
+    let path = format!(
+        "/api/v1/compose?phone={}",
+        switchboard_hub::encode_component(&phone)
+    );
     let v: switchboard_hub::json::ComposeView = match hub_get(&state, &path).await {
         Ok(v) => v,
         Err(e) if e.code == "hub_unreachable" => {
@@ -563,24 +566,17 @@ async fn compose(state: State<'_, App>, phone: String) -> CmdResult<ComposeVm> {
     })
 }
 
-fn url_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 /// CRM leads, contacts and deals matching a title or a phone, each phone read under setting 2.
 #[tauri::command]
 async fn crm_search(state: State<'_, App>, query: String) -> CmdResult<Vec<CrmCardVm>> {
-    let found: Vec<switchboard_hub::json::CrmEntityView> =
-        hub_get(&state, &format!("/api/v1/crm?q={}", url_encode(&query))).await?;
+    let found: Vec<switchboard_hub::json::CrmEntityView> = hub_get(
+        &state,
+        &format!(
+            "/api/v1/crm?q={}",
+            switchboard_hub::encode_component(&query)
+        ),
+    )
+    .await?;
     Ok(found
         .into_iter()
         .map(|e| CrmCardVm {
@@ -588,16 +584,7 @@ async fn crm_search(state: State<'_, App>, query: String) -> CmdResult<Vec<CrmCa
             id: e.id,
             title: e.title,
             closed: e.closed,
-            phones: e
-                .numbers
-                .into_iter()
-                .map(|n| PhoneVm {
-                    raw: n.raw,
-                    e164: n.e164,
-                    display: n.display,
-                    error: n.error,
-                })
-                .collect(),
+            phones: e.numbers.into_iter().map(PhoneVm::from).collect(),
         })
         .collect())
 }
@@ -610,7 +597,11 @@ async fn chat_crm(state: State<'_, App>, chat: String) -> CmdResult<Vec<CrmPanel
     };
     let mut out = Vec::new();
     for r in view.crm {
-        let path = format!("/api/v1/crm/{}/{}", r.kind.plural(), url_encode(&r.id));
+        let path = format!(
+            "/api/v1/crm/{}/{}",
+            r.kind.plural(),
+            switchboard_hub::encode_component(&r.id)
+        );
         let e: switchboard_hub::json::CrmEntityView = hub_get(&state, &path).await?;
         out.push(CrmPanelVm {
             kind: e.kind,
@@ -619,16 +610,7 @@ async fn chat_crm(state: State<'_, App>, chat: String) -> CmdResult<Vec<CrmPanel
             closed: e.closed,
             responsible: e.responsible_name,
             url: e.url,
-            phones: e
-                .numbers
-                .into_iter()
-                .map(|n| PhoneVm {
-                    raw: n.raw,
-                    e164: n.e164,
-                    display: n.display,
-                    error: n.error,
-                })
-                .collect(),
+            phones: e.numbers.into_iter().map(PhoneVm::from).collect(),
         });
     }
     Ok(out)

@@ -196,6 +196,17 @@ pub struct PhoneVm {
     pub error: Option<String>,
 }
 
+impl From<switchboard_hub::json::PhoneReading> for PhoneVm {
+    fn from(n: switchboard_hub::json::PhoneReading) -> Self {
+        PhoneVm {
+            raw: n.raw,
+            e164: n.e164,
+            display: n.display,
+            error: n.error,
+        }
+    }
+}
+
 /// A CRM lead, contact or deal to write to.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct CrmCardVm {

@@ -51,34 +51,58 @@ async fn post(http: &reqwest::Client, url: String, token: &str, body: Value) -> 
     resp.json().await.unwrap_or(Value::Null)
 }
 
+/// A hub with a WhatsApp sandbox channel and a seller, and an empty local store.
+struct World {
+    hub: switchboard_hub::RunningHub,
+    http: reqwest::Client,
+    channel: Value,
+    seller: Value,
+    store: Arc<LocalStore>,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+impl World {
+    async fn new() -> World {
+        let hub_dir = tempfile::tempdir().expect("tempdir");
+        let hub = switchboard_hub::start(switchboard_hub::ServeConfig::new(
+            hub_dir.path().to_owned(),
+            ([127, 0, 0, 1], 0).into(),
+            false,
+        ))
+        .await
+        .expect("hub");
+        let http = reqwest::Client::new();
+        let admin = |path: &str, body: Value| {
+            post(&http, format!("{}{path}", hub.url), &hub.admin_token, body)
+        };
+        let channel = admin(
+            "/api/v1/channels",
+            json!({"transport": "whatsapp", "name": "WA"}),
+        )
+        .await;
+        let seller = admin(
+            "/api/v1/employees",
+            json!({"name": "S", "role": "seller", "receives_new_clients": true}),
+        )
+        .await;
+        let local_dir = tempfile::tempdir().expect("tempdir");
+        let store =
+            Arc::new(LocalStore::open(&local_dir.path().join("local.db")).expect("local store"));
+        World {
+            hub,
+            http,
+            channel,
+            seller,
+            store,
+            _dirs: (hub_dir, local_dir),
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_changes_land_in_the_local_store_and_notify() {
-    let hub_dir = tempfile::tempdir().expect("tempdir");
-    let hub = switchboard_hub::start(switchboard_hub::ServeConfig::new(
-        hub_dir.path().to_owned(),
-        ([127, 0, 0, 1], 0).into(),
-        false,
-    ))
-    .await
-    .expect("hub");
-    let http = reqwest::Client::new();
-    let ch = post(
-        &http,
-        format!("{}/api/v1/channels", hub.url),
-        &hub.admin_token,
-        json!({"transport": "whatsapp", "name": "WA"}),
-    )
-    .await;
-    let emp = post(
-        &http,
-        format!("{}/api/v1/employees", hub.url),
-        &hub.admin_token,
-        json!({"name": "S", "role": "seller", "receives_new_clients": true}),
-    )
-    .await;
-    let local_dir = tempfile::tempdir().expect("tempdir");
-    let store =
-        Arc::new(LocalStore::open(&local_dir.path().join("local.db")).expect("local store"));
+    let w = World::new().await;
+    let (hub, http, ch, emp, store) = (&w.hub, &w.http, &w.channel, &w.seller, w.store.clone());
     let client = SyncClient {
         http: http.clone(),
         hub_url: hub.url.clone(),
@@ -132,32 +156,8 @@ async fn live_changes_land_in_the_local_store_and_notify() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_outbox_waits_for_the_hub_and_sends_once() {
     use switchboard_desktop::local::OutboxItem;
-    let hub_dir = tempfile::tempdir().expect("tempdir");
-    let hub = switchboard_hub::start(switchboard_hub::ServeConfig::new(
-        hub_dir.path().to_owned(),
-        ([127, 0, 0, 1], 0).into(),
-        false,
-    ))
-    .await
-    .expect("hub");
-    let http = reqwest::Client::new();
-    let ch = post(
-        &http,
-        format!("{}/api/v1/channels", hub.url),
-        &hub.admin_token,
-        json!({"transport": "whatsapp", "name": "WA"}),
-    )
-    .await;
-    let emp = post(
-        &http,
-        format!("{}/api/v1/employees", hub.url),
-        &hub.admin_token,
-        json!({"name": "S", "role": "seller", "receives_new_clients": true}),
-    )
-    .await;
-    let local_dir = tempfile::tempdir().expect("tempdir");
-    let store =
-        Arc::new(LocalStore::open(&local_dir.path().join("local.db")).expect("local store"));
+    let w = World::new().await;
+    let (hub, http, ch, emp, store) = (&w.hub, &w.http, &w.channel, &w.seller, w.store.clone());
     let item = |key: &str, channel: &str| OutboxItem {
         key: key.into(),
         chat: None,

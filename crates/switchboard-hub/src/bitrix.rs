@@ -260,19 +260,9 @@ fn comment_fields(job: &TimelineJob) -> Value {
 /// PHP query-string form of the comment (a `batch` command is `method?query`).
 fn comment_query(job: &TimelineJob) -> String {
     let f = comment_fields(job);
-    let enc = |v: &Value| {
-        let s = match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
+    let enc = |v: &Value| match v {
+        Value::String(s) => crate::encode_component(s),
+        other => crate::encode_component(&other.to_string()),
     };
     format!(
         "fields[ENTITY_ID]={}&fields[ENTITY_TYPE]={}&fields[COMMENT]={}",

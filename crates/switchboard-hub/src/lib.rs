@@ -32,6 +32,18 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
+/// Percent-encodes a query value or a path segment (everything but RFC 3986's unreserved
+/// characters), as the hub's clients build URLs.
+pub fn encode_component(s: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    utf8_percent_encode(s, UNRESERVED).to_string()
+}
+
 /// Something subscribers of `GET /api/v1/events` should hear.
 #[derive(Debug, Clone)]
 pub enum HubEvent {
@@ -422,4 +434,17 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
         demo_provider,
         _lock: lock,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn components_are_encoded_for_queries_and_paths() {
+        assert_eq!(
+            super::encode_component("8 (916)+7/x"),
+            "8%20%28916%29%2B7%2Fx"
+        );
+        assert_eq!(super::encode_component("a-b_c.d~"), "a-b_c.d~");
+        assert_eq!(super::encode_component("Ира"), "%D0%98%D1%80%D0%B0");
+    }
 }

@@ -48,6 +48,12 @@ impl T {
         common::call(&self.http, &self.hub.url, token, method, path, body).await
     }
 
+    /// Creates something as the administrator; its id.
+    async fn create(&self, path: &str, body: Value) -> String {
+        let v = self.admin(Method::POST, path, body).await;
+        v["id"].as_str().expect("id").to_owned()
+    }
+
     async fn admin(&self, method: Method, path: &str, body: Value) -> Value {
         let (s, v) = self
             .call(&self.hub.admin_token.clone(), method, path, body)
@@ -111,13 +117,11 @@ fn client(id: &str, channel: &str, text: &str) -> Value {
 async fn a_mixed_conversation_lands_once_in_order_in_every_linked_timeline() {
     let t = T::new().await;
     let ch = t
-        .admin(
-            Method::POST,
+        .create(
             "/api/v1/channels",
             json!({"transport": "whatsapp", "name": "WA"}),
         )
         .await;
-    let ch = ch["id"].as_str().expect("id").to_owned();
     let emp = t
         .admin(
             Method::POST,
@@ -130,21 +134,17 @@ async fn a_mixed_conversation_lands_once_in_order_in_every_linked_timeline() {
         emp["token"].as_str().expect("t").to_owned(),
     );
     let contact = t
-        .admin(
-            Method::POST,
+        .create(
             "/api/v1/crm/contacts",
             json!({"title": "Ирина", "phones": ["8 916 456 98 12"], "responsible_id": anna}),
         )
         .await;
-    let contact = contact["id"].as_str().expect("id").to_owned();
     let deal = t
-        .admin(
-            Method::POST,
+        .create(
             "/api/v1/crm/deals",
             json!({"title": "Поставка", "responsible_id": anna, "contact_id": contact}),
         )
         .await;
-    let deal = deal["id"].as_str().expect("id").to_owned();
 
     t.webhook(client("m1", &ch, "Здравствуйте")).await;
     // The provider redelivers: nothing is written twice.
@@ -199,21 +199,17 @@ async fn a_mixed_conversation_lands_once_in_order_in_every_linked_timeline() {
 async fn setting_off_skips_without_back_fill_and_open_lines_write_one_activity() {
     let t = T::new().await;
     let ch = t
-        .admin(
-            Method::POST,
+        .create(
             "/api/v1/channels",
             json!({"transport": "whatsapp", "name": "WA"}),
         )
         .await;
-    let ch = ch["id"].as_str().expect("id").to_owned();
     let ol = t
-        .admin(
-            Method::POST,
+        .create(
             "/api/v1/channels",
             json!({"transport": "viber", "name": "Viber OL", "open_lines": true}),
         )
         .await;
-    let ol = ol["id"].as_str().expect("id").to_owned();
     let sup = t
         .admin(
             Method::POST,
@@ -223,13 +219,11 @@ async fn setting_off_skips_without_back_fill_and_open_lines_write_one_activity()
         .await;
     let token = sup["token"].as_str().expect("t").to_owned();
     let contact = t
-        .admin(
-            Method::POST,
+        .create(
             "/api/v1/crm/contacts",
             json!({"title": "Ирина", "phones": ["+79164569812"]}),
         )
         .await;
-    let contact = contact["id"].as_str().expect("id").to_owned();
 
     t.admin(
         Method::PUT,

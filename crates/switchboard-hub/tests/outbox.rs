@@ -127,17 +127,18 @@ impl T {
         v["message_id"].as_str().expect("id").into()
     }
 
-    async fn message(&self, chat: &str, id: &str) -> Value {
+    async fn messages(&self, chat: &str) -> Vec<Value> {
+        let path = format!("/api/v1/chats/{chat}/messages");
         let (_, v) = self
-            .call(
-                &self.seller,
-                Method::GET,
-                &format!("/api/v1/chats/{chat}/messages"),
-                Value::Null,
-            )
+            .call(&self.seller, Method::GET, &path, Value::Null)
             .await;
-        v.as_array()
-            .and_then(|a| a.iter().find(|m| m["id"] == id).cloned())
+        v.as_array().cloned().unwrap_or_default()
+    }
+
+    async fn message(&self, chat: &str, id: &str) -> Value {
+        let all = self.messages(chat).await;
+        all.into_iter()
+            .find(|m| m["id"] == id)
             .unwrap_or(Value::Null)
     }
 
@@ -176,15 +177,8 @@ async fn a_first_message_reaches_the_provider_once_and_walks_to_read() {
     assert_eq!(sent[0].crm_message_id.as_deref(), Some("k-1"));
     assert_eq!(sent[0].crm_user_id.as_deref(), Some(t.seller_id.as_str()));
     // The provider's echo of our own send is recognised, not shown twice.
-    let (_, all) = t
-        .call(
-            &t.seller,
-            Method::GET,
-            &format!("/api/v1/chats/{chat}/messages"),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(all.as_array().map(Vec::len), Some(1), "{all}");
+    let all = t.messages(&chat).await;
+    assert_eq!(all.len(), 1, "{all:?}");
 }
 
 #[tokio::test]
@@ -209,15 +203,8 @@ async fn a_timeout_after_the_provider_accepted_does_not_send_twice() {
     let m = t.wait_status(&chat, &id, "read").await;
     assert_eq!(m["error"], Value::Null);
     assert_eq!(t.sent_with_key("k-hang"), 1, "{:?}", t.fake.fake.sent());
-    let (_, all) = t
-        .call(
-            &t.seller,
-            Method::GET,
-            &format!("/api/v1/chats/{chat}/messages"),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(all.as_array().map(Vec::len), Some(1), "{all}");
+    let all = t.messages(&chat).await;
+    assert_eq!(all.len(), 1, "{all:?}");
 }
 
 #[tokio::test]
