@@ -51,9 +51,11 @@ fn routes() -> OpenApiRouter<Hub> {
             delete_crm_connection
         ))
         .routes(routes!(check_crm_connection))
+        .routes(routes!(put_crm_events))
         .routes(routes!(get_crm_entity, patch_crm_entity))
         .routes(routes!(crm_timeline))
         .routes(routes!(provider_webhook))
+        .routes(routes!(bitrix24_events))
         .routes(routes!(list_chats))
         .routes(routes!(chat_messages))
         .routes(routes!(mark_answered))
@@ -379,19 +381,27 @@ fn masked(url: &str) -> String {
     }
 }
 
-fn connection_view(c: Option<crate::crm_sync::BitrixConnection>) -> CrmConnectionView {
+fn connection_view(hub: &Hub, c: Option<crate::crm_sync::BitrixConnection>) -> CrmConnectionView {
     match c {
         None => CrmConnectionView {
             kind: "built_in".into(),
             portal: None,
             user: None,
             webhook_masked: None,
+            events_url: None,
+            events: false,
         },
         Some(b) => CrmConnectionView {
             kind: "bitrix24".into(),
             webhook_masked: Some(masked(&b.webhook_url)),
             portal: Some(b.portal),
             user: Some(b.user_name),
+            events_url: Some(format!(
+                "{}/webhooks/bitrix24/{}",
+                hub.public_url(),
+                hub.ingress_secret()
+            )),
+            events: b.event_token.is_some(),
         },
     }
 }
@@ -418,7 +428,7 @@ async fn get_crm_connection(
 ) -> ApiResult<Json<CrmConnectionView>> {
     manager(&caller, "see the CRM connection")?;
     let c = hub.read(|c| Ok(crate::crm_sync::bitrix(c)?)).await?;
-    Ok(Json(connection_view(c)))
+    Ok(Json(connection_view(&hub, c)))
 }
 
 /// Check connection: the portal and user behind a Bitrix24 webhook URL (nothing is saved).
@@ -434,6 +444,8 @@ async fn check_crm_connection(
         portal: Some(portal),
         user: Some(user),
         webhook_masked: Some(masked(&b.webhook_url)),
+        events_url: None,
+        events: false,
     }))
 }
 
@@ -450,13 +462,48 @@ async fn put_crm_connection(
         webhook_url: b.webhook_url.trim().to_owned(),
         portal,
         user_name,
+        event_token: None,
     };
     let stored = conn.clone();
-    hub.write(move |c| Ok(crate::crm_sync::connect(c, &stored)?))
+    let now = hub
+        .write(move |c| {
+            crate::crm_sync::connect(c, &stored)?;
+            Ok(crate::crm_sync::bitrix(c)?)
+        })
         .await?;
     tracing::info!(portal = %conn.portal, "Bitrix24 connected");
     hub.crm_wake().notify_one();
-    Ok(Json(connection_view(Some(conn))))
+    Ok(Json(connection_view(&hub, now)))
+}
+
+/// Bitrix24's outgoing webhook: stores the application token the portal shows for it, so the
+/// portal's CRM events (sent to `events_url`) are accepted. An empty token stops accepting them.
+#[utoipa::path(put, path = "/api/v1/crm/connection/events", request_body = CrmEvents,
+    responses((status = 200, body = CrmConnectionView), (status = 409, body = ErrorBody)))]
+async fn put_crm_events(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Body(b): Body<CrmEvents>,
+) -> ApiResult<Json<CrmConnectionView>> {
+    manager(&caller, "connect the CRM")?;
+    let token = b.application_token.trim().to_owned();
+    let now = hub
+        .write(move |c| {
+            let set = (!token.is_empty()).then_some(token.as_str());
+            if !crate::crm_sync::set_event_token(c, set)? {
+                return Ok(None);
+            }
+            Ok(crate::crm_sync::bitrix(c)?)
+        })
+        .await?;
+    match now {
+        Some(b) => Ok(Json(connection_view(&hub, Some(b)))),
+        None => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "crm_not_connected",
+            "connect Bitrix24 first: events come from its outgoing webhook",
+        )),
+    }
 }
 
 /// Back to the built-in CRM.
@@ -467,7 +514,7 @@ async fn delete_crm_connection(
 ) -> ApiResult<Json<CrmConnectionView>> {
     manager(&caller, "disconnect the CRM")?;
     hub.write(|c| Ok(crate::crm_sync::disconnect(c)?)).await?;
-    Ok(Json(connection_view(None)))
+    Ok(Json(connection_view(&hub, None)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -581,9 +628,73 @@ async fn provider_webhook(
     Ok(Json(serde_json::json!({"ok": true})))
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Bitrix24's outgoing webhook (contract §10): a form-encoded CRM event naming an entity that
+/// changed, checked against the stored application token. The portal never resends, so the
+/// answer is quick and the fetch happens in the CRM sync (the poll catches anything missed).
+#[utoipa::path(post, path = "/webhooks/bitrix24/{secret}", request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn bitrix24_events(
+    State(hub): State<Hub>,
+    Path(secret): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<impl IntoResponse> {
+    if !constant_time_eq(secret.as_bytes(), hub.ingress_secret().as_bytes()) {
+        return Err(ApiError::not_found("webhook"));
+    }
+    let form: serde_json::Value = serde_qs::Config::new()
+        .max_depth(4)
+        .use_form_encoding(true)
+        .deserialize_bytes(&body)
+        .map_err(|e| {
+            tracing::warn!(problem = %e, bytes = body.len(), "malformed Bitrix24 event refused");
+            ApiError::bad_field("body", "not a Bitrix24 event (form-encoded)")
+        })?;
+    let field = |ptr: &str| {
+        form.pointer(ptr)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let (event, id, token) = (
+        field("/event"),
+        field("/data/FIELDS/ID"),
+        field("/auth/application_token"),
+    );
+    if event.is_empty() {
+        tracing::warn!(bytes = body.len(), "Bitrix24 event without `event` refused");
+        return Err(ApiError::bad_field("event", "missing"));
+    }
+    let what = event.clone();
+    let verdict = hub
+        .write(move |c| Ok(crate::crm_sync::record_event(c, &what, &id, &token)?))
+        .await?;
+    use crate::crm_sync::EventVerdict;
+    match verdict {
+        EventVerdict::Recorded => {
+            hub.crm_wake().notify_one();
+            Ok(Json(serde_json::json!({"ok": true})))
+        }
+        EventVerdict::Ignored => Ok(Json(serde_json::json!({"ok": true}))),
+        EventVerdict::NotConfigured => {
+            tracing::warn!(%event, "Bitrix24 event refused: no application token is stored");
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "events_not_configured",
+                "store the outgoing webhook's application token first",
+            ))
+        }
+        EventVerdict::BadToken => {
+            tracing::warn!(%event, "Bitrix24 event refused: wrong application token");
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "bad_application_token",
+                "the application token does not match",
+            ))
+        }
+    }
 }
+
+use crate::constant_time_eq;
 
 // ---------- what an employee sees ----------
 

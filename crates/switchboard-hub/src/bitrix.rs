@@ -39,6 +39,9 @@ impl From<BitrixError> for CrmFailure {
     }
 }
 
+/// Commands one `batch` call may carry.
+pub const BATCH_MAX: usize = 50;
+
 /// The client's leaky bucket: `burst` requests at once, then `per_sec`.
 #[derive(Debug, Clone, Copy)]
 pub struct Rate {
@@ -71,6 +74,18 @@ impl std::fmt::Debug for Bitrix24 {
             .field("webhook", &"<redacted>")
             .finish()
     }
+}
+
+/// One command's outcome inside a `batch`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchItem {
+    Done(Value),
+    Failed {
+        code: String,
+        description: String,
+    },
+    /// The batch halted before it.
+    NotReached,
 }
 
 /// What one call answered.
@@ -218,6 +233,44 @@ impl Bitrix24 {
         }
     }
 
+    /// One `batch` call: `cmds` (`method?query`) run in the order given; with `halt` the portal
+    /// stops at the first failure. One outcome per command.
+    pub async fn batch(&self, cmds: &[String], halt: bool) -> Result<Vec<BatchItem>, BitrixError> {
+        let a = self
+            .call("batch", &json!({ "halt": u8::from(halt), "cmd": cmds }))
+            .await?;
+        // PHP answers a list for keys 0..n and an object otherwise (`[]` when empty).
+        let pick = |part: &str, i: usize| -> Option<Value> {
+            match a.result.get(part)? {
+                Value::Object(m) => m.get(&i.to_string()).cloned(),
+                Value::Array(l) => l.get(i).cloned(),
+                _ => None,
+            }
+        };
+        Ok((0..cmds.len())
+            .map(|i| {
+                if let Some(v) = pick("result", i) {
+                    return BatchItem::Done(v);
+                }
+                match pick("result_error", i) {
+                    Some(e) => BatchItem::Failed {
+                        code: e
+                            .get("error")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_owned(),
+                        description: e
+                            .get("error_description")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_owned(),
+                    },
+                    None => BatchItem::NotReached,
+                }
+            })
+            .collect())
+    }
+
     /// Check connection: the portal and the webhook's user.
     pub async fn check(&self) -> Result<(String, String), BitrixError> {
         let a = self
@@ -345,7 +398,7 @@ impl CrmPort for Bitrix24 {
     }
 
     fn max_batch(&self) -> usize {
-        50
+        BATCH_MAX
     }
 
     /// One `batch` call with `halt`: in order, stopping at the first failure.
@@ -354,48 +407,35 @@ impl CrmPort for Bitrix24 {
             return vec![self.write_timeline(&jobs[0]).await];
         }
         // An array: its order is the order the portal runs them in.
-        let cmd: Vec<Value> = jobs
+        let cmds: Vec<String> = jobs
             .iter()
-            .map(|j| json!(format!("crm.timeline.comment.add?{}", comment_query(j))))
+            .map(|j| format!("crm.timeline.comment.add?{}", comment_query(j)))
             .collect();
-        let answer = self.call("batch", &json!({ "halt": 1, "cmd": cmd })).await;
-        let a = match answer {
-            Ok(a) => a,
+        let items = match self.batch(&cmds, true).await {
+            Ok(items) => items,
             Err(e) => {
                 let f: CrmFailure = e.into();
                 return jobs.iter().map(|_| Err(f.clone())).collect();
             }
         };
-        let results = a.result.get("result");
-        let errors = a.result.get("result_error");
-        jobs.iter()
-            .enumerate()
-            .map(|(i, _)| {
-                let key = i.to_string();
-                if let Some(v) = results.and_then(|r| r.get(&key)) {
-                    return Ok(entry_id(v));
-                }
-                if let Some(e) = errors.and_then(|r| r.get(&key)) {
-                    let code = e.get("error").and_then(Value::as_str).unwrap_or("");
-                    let desc = e
-                        .get("error_description")
-                        .and_then(Value::as_str)
-                        .unwrap_or("");
-                    return Err(
-                        if code == "QUERY_LIMIT_EXCEEDED" || code == "INTERNAL_SERVER_ERROR" {
-                            CrmFailure::Retry {
-                                reason: format!("{code}: {desc}"),
-                                maybe_written: code == "INTERNAL_SERVER_ERROR",
-                            }
-                        } else {
-                            CrmFailure::Refused(format!("{code}: {desc}"))
-                        },
-                    );
-                }
-                Err(CrmFailure::Retry {
+        items
+            .into_iter()
+            .map(|item| match item {
+                BatchItem::Done(v) => Ok(entry_id(&v)),
+                BatchItem::Failed { code, description } => Err(
+                    if code == "QUERY_LIMIT_EXCEEDED" || code == "INTERNAL_SERVER_ERROR" {
+                        CrmFailure::Retry {
+                            reason: format!("{code}: {description}"),
+                            maybe_written: code == "INTERNAL_SERVER_ERROR",
+                        }
+                    } else {
+                        CrmFailure::Refused(format!("{code}: {description}"))
+                    },
+                ),
+                BatchItem::NotReached => Err(CrmFailure::Retry {
                     reason: "not reached: the batch halted earlier".into(),
                     maybe_written: false,
-                })
+                }),
             })
             .collect()
     }

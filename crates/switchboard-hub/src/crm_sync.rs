@@ -7,8 +7,10 @@
 //! methods with a `DATE_MODIFY` cursor, and a new chat's number the index does not know is
 //! asked of the portal with `crm.duplicate.findbycomm` (its deals through their contacts).
 //! Timeline entries go to the portal through [`WorkspaceCrm`], which follows the connection.
+//! Where the portal's outgoing webhook is set up, its CRM events (`ONCRMDEALUPDATE`, …, checked
+//! against the application token) name the entities to fetch again at once.
 
-use crate::bitrix::{Bitrix24, BitrixError, Rate};
+use crate::bitrix::{BatchItem, Bitrix24, BitrixError, Rate};
 use crate::crm::{BuiltInCrm, CrmFailure, CrmPort, TimelineJob};
 use crate::json::CrmEntityView;
 use crate::store::{self, Db};
@@ -28,21 +30,92 @@ pub struct BitrixConnection {
     pub webhook_url: String,
     pub portal: String,
     pub user_name: String,
+    /// The outgoing webhook's application token (a secret too), when events are set up.
+    pub event_token: Option<String>,
 }
 
 pub fn bitrix(conn: &Connection) -> rusqlite::Result<Option<BitrixConnection>> {
     conn.query_row(
-        "SELECT webhook_url, portal, user_name FROM crm_connection WHERE id = 1 AND kind = 'bitrix24'",
+        "SELECT webhook_url, portal, user_name, event_token FROM crm_connection WHERE id = 1 AND kind = 'bitrix24'",
         [],
         |r| {
             Ok(BitrixConnection {
                 webhook_url: r.get(0)?,
                 portal: r.get(1)?,
                 user_name: r.get(2)?,
+                event_token: r.get(3)?,
             })
         },
     )
     .optional()
+}
+
+/// Stores (or, with `None`, forgets) the outgoing webhook's application token. `false`: Bitrix24
+/// is not connected.
+pub fn set_event_token(conn: &Connection, token: Option<&str>) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "UPDATE crm_connection SET event_token = ?1 WHERE id = 1 AND kind = 'bitrix24'",
+        [token],
+    )?;
+    Ok(n > 0)
+}
+
+/// What became of an event from the portal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventVerdict {
+    /// The entity is marked to be fetched again (or dropped).
+    Recorded,
+    /// Not an event about a lead, contact or deal: nothing to do.
+    Ignored,
+    /// No application token is stored: events are not accepted.
+    NotConfigured,
+    /// The application token does not match.
+    BadToken,
+}
+
+/// The entity an event names: `ONCRMDEALUPDATE` → (deal, not deleted).
+pub fn event_target(event: &str) -> Option<(EntityKind, bool)> {
+    let rest = event.to_ascii_uppercase();
+    let rest = rest.strip_prefix("ONCRM")?;
+    let (kind, op) = [
+        ("LEAD", EntityKind::Lead),
+        ("CONTACT", EntityKind::Contact),
+        ("DEAL", EntityKind::Deal),
+    ]
+    .into_iter()
+    .find_map(|(p, k)| rest.strip_prefix(p).map(|op| (k, op.to_owned())))?;
+    match op.as_str() {
+        "ADD" | "UPDATE" => Some((kind, false)),
+        "DELETE" => Some((kind, true)),
+        _ => None,
+    }
+}
+
+/// Checks an event's application token and marks the entity it names.
+pub fn record_event(
+    conn: &Connection,
+    event: &str,
+    id: &str,
+    token: &str,
+) -> rusqlite::Result<EventVerdict> {
+    let stored = bitrix(conn)?.and_then(|b| b.event_token);
+    let Some(stored) = stored else {
+        return Ok(EventVerdict::NotConfigured);
+    };
+    if !crate::constant_time_eq(stored.as_bytes(), token.as_bytes()) {
+        return Ok(EventVerdict::BadToken);
+    }
+    let Some((kind, deleted)) = event_target(event) else {
+        return Ok(EventVerdict::Ignored);
+    };
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(EventVerdict::Ignored);
+    }
+    conn.execute(
+        "INSERT INTO crm_dirty (kind, id, deleted) VALUES (?1, ?2, ?3)          ON CONFLICT (kind, id) DO UPDATE SET deleted = excluded.deleted",
+        params![kind.as_str(), id, deleted],
+    )?;
+    Ok(EventVerdict::Recorded)
 }
 
 /// Entries not yet written name the old CRM's entities: they are dropped, and their messages
@@ -71,12 +144,15 @@ fn settle_queue(conn: &Connection) -> Db {
 /// Connects Bitrix24: the index starts empty and fills on the next sync.
 pub fn connect(conn: &Connection, c: &BitrixConnection) -> Db {
     settle_queue(conn)?;
+    // The same portal again keeps its outgoing webhook's token.
     conn.execute(
-        "INSERT OR REPLACE INTO crm_connection (id, kind, webhook_url, portal, user_name, connected_at, cursor) \
-         VALUES (1, 'bitrix24', ?1, ?2, ?3, ?4, '{}')",
+        "INSERT OR REPLACE INTO crm_connection (id, kind, webhook_url, portal, user_name, connected_at, cursor, event_token) \
+         VALUES (1, 'bitrix24', ?1, ?2, ?3, ?4, '{}', \
+                 (SELECT event_token FROM crm_connection WHERE id = 1 AND portal = ?2))",
         params![c.webhook_url, c.portal, c.user_name, store::now()],
     )?;
     conn.execute("DELETE FROM bitrix_entities", [])?;
+    conn.execute("DELETE FROM crm_dirty", [])?;
     conn.execute("UPDATE chats SET crm_checked = 0", [])?;
     store::relink_all(conn)
 }
@@ -86,6 +162,7 @@ pub fn disconnect(conn: &Connection) -> Db {
     settle_queue(conn)?;
     conn.execute("DELETE FROM crm_connection", [])?;
     conn.execute("DELETE FROM bitrix_entities", [])?;
+    conn.execute("DELETE FROM crm_dirty", [])?;
     store::relink_all(conn)
 }
 
@@ -93,21 +170,31 @@ pub fn disconnect(conn: &Connection) -> Db {
 /// their CRM user id).
 pub fn entities(conn: &Connection) -> rusqlite::Result<Vec<CrmEntityView>> {
     let mut stmt = conn.prepare(
-        "SELECT b.kind, b.id, b.title, b.phones, e.id, b.contact_id, b.closed, e.name \
+        "SELECT b.kind, b.id, b.title, b.phones, e.id, b.contact_id, b.closed, e.name, \
+                coalesce(s.name, b.stage), b.contact_ids \
          FROM bitrix_entities b LEFT JOIN employees e ON e.crm_user_id = b.assigned_by_id \
+         LEFT JOIN bitrix_stages s ON s.list = b.stage_list AND s.status_id = b.stage \
          ORDER BY b.kind, CAST(b.id AS INTEGER) DESC",
     )?;
     let rows = stmt.query_map([], |r| {
         let kind: String = r.get(0)?;
         let phones: String = r.get(3)?;
+        let contact_id: Option<String> = r.get(5)?;
+        let contacts: Vec<String> =
+            serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default();
         Ok(CrmEntityView {
             kind: EntityKind::parse(&kind).unwrap_or(EntityKind::Lead),
             id: r.get(1)?,
             title: r.get(2)?,
             phones: serde_json::from_str(&phones).unwrap_or_default(),
             responsible_id: r.get(4)?,
-            contact_id: r.get(5)?,
+            other_contact_ids: contacts
+                .into_iter()
+                .filter(|c| Some(c) != contact_id.as_ref())
+                .collect(),
+            contact_id,
             closed: r.get(6)?,
+            stage: r.get(8)?,
             numbers: Vec::new(),
             responsible_name: r.get(7)?,
             url: None,
@@ -153,9 +240,27 @@ pub fn upsert(conn: &Connection, kind: EntityKind, rows: &[Value]) -> Db {
             EntityKind::Lead => text(r, "STATUS_SEMANTIC_ID").is_some_and(|s| s != "P"),
             EntityKind::Contact => false,
         };
+        let (stage, list) = match kind {
+            EntityKind::Deal => (
+                text(r, "STAGE_ID"),
+                match text(r, "CATEGORY_ID").as_deref() {
+                    None | Some("0") => "DEAL_STAGE".to_owned(),
+                    Some(c) => format!("DEAL_STAGE_{c}"),
+                },
+            ),
+            EntityKind::Lead => (text(r, "STATUS_ID"), "STATUS".to_owned()),
+            EntityKind::Contact => (None, String::new()),
+        };
+        // A deal's contacts list is kept (crm.deal.contact.items.get fills it) unless the
+        // primary contact changed.
         conn.execute(
-            "INSERT OR REPLACE INTO bitrix_entities (kind, id, title, phones, assigned_by_id, contact_id, closed) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO bitrix_entities (kind, id, title, phones, assigned_by_id, contact_id, closed, stage, stage_list, contact_ids) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, json_array(?6)) \
+             ON CONFLICT (kind, id) DO UPDATE SET title = excluded.title, phones = excluded.phones, \
+               assigned_by_id = excluded.assigned_by_id, closed = excluded.closed, stage = excluded.stage, \
+               stage_list = excluded.stage_list, \
+               contact_ids = CASE WHEN contact_id IS excluded.contact_id THEN contact_ids ELSE excluded.contact_ids END, \
+               contact_id = excluded.contact_id",
             params![
                 kind.as_str(),
                 id,
@@ -163,14 +268,16 @@ pub fn upsert(conn: &Connection, kind: EntityKind, rows: &[Value]) -> Db {
                 serde_json::to_string(&phones).unwrap_or_else(|_| "[]".into()),
                 text(r, "ASSIGNED_BY_ID"),
                 text(r, "CONTACT_ID"),
-                closed
+                closed,
+                stage,
+                list
             ],
         )?;
     }
     Ok(())
 }
 
-const SELECT: [&str; 11] = [
+const SELECT: [&str; 14] = [
     "ID",
     "TITLE",
     "NAME",
@@ -181,8 +288,44 @@ const SELECT: [&str; 11] = [
     "CONTACT_ID",
     "STATUS_SEMANTIC_ID",
     "STAGE_SEMANTIC_ID",
+    "STAGE_ID",
+    "STATUS_ID",
+    "CATEGORY_ID",
     "DATE_MODIFY",
 ];
+
+/// Stores a deal's contacts as `crm.deal.contact.items.get` lists them.
+pub fn set_contacts(conn: &Connection, deal: &str, items: &Value) -> Db {
+    let ids: Vec<String> = items
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| text(i, "CONTACT_ID"))
+        .collect();
+    conn.execute(
+        "UPDATE bitrix_entities SET contact_ids = ?2 WHERE kind = 'deal' AND id = ?1",
+        params![
+            deal,
+            serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())
+        ],
+    )?;
+    Ok(())
+}
+
+/// Stores the portal's stage names as `crm.status.list` answers them.
+pub fn set_stages(conn: &Connection, rows: &Value) -> Db {
+    for r in rows.as_array().into_iter().flatten() {
+        if let (Some(list), Some(id), Some(name)) =
+            (text(r, "ENTITY_ID"), text(r, "STATUS_ID"), text(r, "NAME"))
+        {
+            conn.execute(
+                "INSERT OR REPLACE INTO bitrix_stages (list, status_id, name) VALUES (?1, ?2, ?3)",
+                params![list, id, name],
+            )?;
+        }
+    }
+    Ok(())
+}
 
 /// Everything of `kind` modified since `since` (all when `None`), page by page.
 async fn list(
@@ -220,8 +363,17 @@ fn variants(e164: &str) -> Vec<String> {
     v
 }
 
-/// One round: refresh the index from `cursor` (when `poll`), then ask the portal about new
-/// chats' numbers.
+/// What a sync round learnt from the portal, stored in one transaction.
+#[derive(Default)]
+struct Learnt {
+    entities: Vec<(EntityKind, Vec<Value>)>,
+    gone: Vec<(EntityKind, String)>,
+    contacts: Vec<(String, Value)>,
+    stages: Option<Value>,
+}
+
+/// One round: refresh the index from `cursor` (when `poll`), fetch what events named, then ask
+/// the portal about new chats' numbers.
 async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), String> {
     let cursor: Value = hub
         .read(|c| {
@@ -238,18 +390,61 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
         .map_err(|e| e.message)?;
     // Never synced since connecting: poll now.
     let poll = poll || cursor.as_object().is_none_or(|m| m.is_empty());
-    let mut fetched = Vec::new();
+    let mut learnt = Learnt::default();
     let mut next_cursor = cursor.clone();
-    for kind in [EntityKind::Lead, EntityKind::Contact, EntityKind::Deal] {
-        if !poll {
-            break;
+    if poll {
+        learnt.stages = Some(
+            client
+                .call("crm.status.list", &json!({}))
+                .await
+                .map_err(|e| e.to_string())?
+                .result,
+        );
+        for kind in [EntityKind::Lead, EntityKind::Contact, EntityKind::Deal] {
+            let since = cursor.get(kind.as_str()).and_then(Value::as_str);
+            let rows = list(client, kind, since).await.map_err(|e| e.to_string())?;
+            if let Some(newest) = rows.iter().filter_map(|r| text(r, "DATE_MODIFY")).max() {
+                next_cursor[kind.as_str()] = json!(newest);
+            }
+            learnt.entities.push((kind, rows));
         }
-        let since = cursor.get(kind.as_str()).and_then(Value::as_str);
-        let rows = list(client, kind, since).await.map_err(|e| e.to_string())?;
-        if let Some(newest) = rows.iter().filter_map(|r| text(r, "DATE_MODIFY")).max() {
-            next_cursor[kind.as_str()] = json!(newest);
-        }
-        fetched.push((kind, rows));
+    }
+    // What the portal's events named. Taken off the list now; put back if the round fails.
+    let dirty: Vec<(EntityKind, String, bool)> = hub
+        .write(|c| {
+            let rows: Vec<(String, String, bool)> = {
+                let mut s = c.prepare("SELECT kind, id, deleted FROM crm_dirty LIMIT 50")?;
+                let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            for (k, id, _) in &rows {
+                c.execute(
+                    "DELETE FROM crm_dirty WHERE kind = ?1 AND id = ?2",
+                    params![k, id],
+                )?;
+            }
+            Ok(rows
+                .into_iter()
+                .filter_map(|(k, id, d)| EntityKind::parse(&k).map(|k| (k, id, d)))
+                .collect())
+        })
+        .await
+        .map_err(|e| e.message)?;
+    let fetched = fetch_named(client, &dirty, &mut learnt).await;
+    if let Err(e) = fetched {
+        let back = dirty.clone();
+        let _ = hub
+            .write(move |c| {
+                for (k, id, d) in &back {
+                    c.execute(
+                        "INSERT OR IGNORE INTO crm_dirty (kind, id, deleted) VALUES (?1, ?2, ?3)",
+                        params![k.as_str(), id, d],
+                    )?;
+                }
+                Ok(())
+            })
+            .await;
+        return Err(e);
     }
     // New chats' numbers the index does not match yet.
     let unchecked: Vec<(String, String)> = hub
@@ -272,6 +467,7 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
             )
             .await
             .map_err(|e| e.to_string())?;
+        let mut named = Vec::new();
         for (key, kind) in [("LEAD", EntityKind::Lead), ("CONTACT", EntityKind::Contact)] {
             for id in a
                 .result
@@ -280,34 +476,73 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
                 .into_iter()
                 .flatten()
             {
-                let got = client
-                    .call(&format!("crm.{}.get", kind.as_str()), &json!({ "id": id }))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                fetched.push((kind, vec![got.result]));
-                if kind == EntityKind::Contact {
-                    let deals = client
-                        .call(
-                            "crm.deal.list",
-                            &json!({ "filter": { "CONTACT_ID": id }, "select": SELECT }),
-                        )
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    fetched.push((
-                        EntityKind::Deal,
-                        deals.result.as_array().cloned().unwrap_or_default(),
-                    ));
+                if let Some(id) = id
+                    .as_u64()
+                    .map(|n| n.to_string())
+                    .or_else(|| id.as_str().map(str::to_owned))
+                {
+                    named.push((kind, id, false));
                 }
             }
         }
+        fetch_named(client, &named, &mut learnt).await?;
+        for (kind, id, _) in &named {
+            if *kind == EntityKind::Contact {
+                let deals = client
+                    .call(
+                        "crm.deal.list",
+                        &json!({ "filter": { "CONTACT_ID": id }, "select": SELECT }),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                learnt.entities.push((
+                    EntityKind::Deal,
+                    deals.result.as_array().cloned().unwrap_or_default(),
+                ));
+            }
+        }
     }
-    if fetched.is_empty() && unchecked.is_empty() {
+    // Every deal seen this round: all its contacts (the list methods give only the primary).
+    let deals: Vec<String> = learnt
+        .entities
+        .iter()
+        .filter(|(k, _)| *k == EntityKind::Deal)
+        .flat_map(|(_, rows)| rows.iter().filter_map(|r| text(r, "ID")))
+        .collect();
+    for chunk in deals.chunks(crate::bitrix::BATCH_MAX) {
+        let cmds: Vec<String> = chunk
+            .iter()
+            .map(|id| format!("crm.deal.contact.items.get?id={id}"))
+            .collect();
+        let items = client
+            .batch(&cmds, false)
+            .await
+            .map_err(|e| e.to_string())?;
+        for (id, item) in chunk.iter().zip(items) {
+            if let BatchItem::Done(v) = item {
+                learnt.contacts.push((id.clone(), v));
+            }
+        }
+    }
+    if learnt.entities.is_empty() && learnt.gone.is_empty() && unchecked.is_empty() {
         return Ok(());
     }
     let checked: Vec<String> = unchecked.into_iter().map(|(id, _)| id).collect();
     hub.write(move |c| {
-        for (kind, rows) in &fetched {
+        if let Some(stages) = &learnt.stages {
+            set_stages(c, stages)?;
+        }
+        for (kind, rows) in &learnt.entities {
             upsert(c, *kind, rows)?;
+        }
+        for (kind, id) in &learnt.gone {
+            c.execute(
+                "DELETE FROM bitrix_entities WHERE kind = ?1 AND id = ?2",
+                params![kind.as_str(), id],
+            )?;
+        }
+        for (deal, items) in &learnt.contacts {
+            set_contacts(c, deal, items)?;
         }
         c.execute(
             "UPDATE crm_connection SET cursor = ?1 WHERE id = 1",
@@ -325,6 +560,51 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
     })
     .await
     .map_err(|e| e.message)
+}
+
+/// Fetches the named entities (`crm.<kind>.get` in batches); deleted or not found ones are gone.
+async fn fetch_named(
+    client: &Bitrix24,
+    named: &[(EntityKind, String, bool)],
+    learnt: &mut Learnt,
+) -> Result<(), String> {
+    let wanted: Vec<&(EntityKind, String, bool)> = named.iter().filter(|n| !n.2).collect();
+    learnt.gone.extend(
+        named
+            .iter()
+            .filter(|n| n.2)
+            .map(|(k, id, _)| (*k, id.clone())),
+    );
+    for chunk in wanted.chunks(crate::bitrix::BATCH_MAX) {
+        let cmds: Vec<String> = chunk
+            .iter()
+            .map(|(k, id, _)| format!("crm.{}.get?id={id}", k.as_str()))
+            .collect();
+        let items = client
+            .batch(&cmds, false)
+            .await
+            .map_err(|e| e.to_string())?;
+        for ((kind, id, _), item) in chunk.iter().zip(items) {
+            match item {
+                BatchItem::Done(v) => learnt.entities.push((*kind, vec![v])),
+                BatchItem::Failed { description, .. }
+                    if description
+                        .trim_end_matches('.')
+                        .eq_ignore_ascii_case("not found") =>
+                {
+                    learnt.gone.push((*kind, id.clone()));
+                }
+                BatchItem::Failed { code, description } => {
+                    return Err(format!(
+                        "crm.{}.get {id}: {code} {description}",
+                        kind.as_str()
+                    ))
+                }
+                BatchItem::NotReached => return Err("batch not finished".into()),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Keeps the index fresh while Bitrix24 is connected: every [`POLL`], and at once when the
@@ -440,6 +720,7 @@ mod tests {
             webhook_url: "https://p.bitrix24.ru/rest/1/c/".into(),
             portal: "p.bitrix24.ru".into(),
             user_name: "U".into(),
+            event_token: None,
         };
         connect(&conn, &b).expect("connect");
         let m1 = store::message(&conn, "m1").expect("m1").expect("m1");

@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/003_outbox.sql")),
     (4, include_str!("../migrations/004_mirror.sql")),
     (5, include_str!("../migrations/005_crm_connection.sql")),
+    (6, include_str!("../migrations/006_crm_events.sql")),
 ];
 
 /// Why the database could not be opened.

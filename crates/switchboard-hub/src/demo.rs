@@ -116,6 +116,11 @@ pub async fn seed(hub: &Hub) -> anyhow::Result<()> {
             store::patch_employee(c, &who.id, &patch)?;
         }
         let entity = |kind, title: &str, phones: &[&str], resp: &str, contact: Option<&str>| {
+            let stage = match kind {
+                EntityKind::Lead => Some("В работе".to_owned()),
+                EntityKind::Deal => Some("Подготовка документов".to_owned()),
+                EntityKind::Contact => None,
+            };
             store::insert_entity(
                 c,
                 kind,
@@ -125,6 +130,7 @@ pub async fn seed(hub: &Hub) -> anyhow::Result<()> {
                     responsible_id: Some(resp.to_owned()),
                     contact_id: contact.map(str::to_owned),
                     closed: false,
+                    stage,
                 },
             )
         };

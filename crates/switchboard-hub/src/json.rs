@@ -204,6 +204,19 @@ pub struct CrmConnectionView {
     pub user: Option<String>,
     /// `https://<portal>/rest/<user>/••••••/`.
     pub webhook_masked: Option<String>,
+    /// Bitrix24 only: the handler address to give the portal's outgoing webhook (its CRM
+    /// events refresh links at once; without it they follow within the poll interval).
+    #[serde(default)]
+    pub events_url: Option<String>,
+    /// Whether the outgoing webhook's application token is stored (events are accepted).
+    #[serde(default)]
+    pub events: bool,
+}
+
+/// The application token Bitrix24 shows for the outgoing webhook (empty: stop accepting events).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CrmEvents {
+    pub application_token: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -269,6 +282,9 @@ pub struct NewCrmEntity {
     /// Deals only.
     #[serde(default)]
     pub closed: bool,
+    /// Where the lead or deal stands (free text in the built-in CRM).
+    #[serde(default)]
+    pub stage: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -282,6 +298,9 @@ pub struct CrmEntityPatch {
     #[schema(value_type = Option<String>)]
     pub contact_id: Option<Option<String>>,
     pub closed: Option<bool>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub stage: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -292,7 +311,13 @@ pub struct CrmEntityView {
     pub phones: Vec<String>,
     pub responsible_id: Option<String>,
     pub contact_id: Option<String>,
+    /// A deal's contacts besides the primary one (Bitrix24 deals may have several).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_contact_ids: Vec<String>,
     pub closed: bool,
+    /// The stage by name (a lead's status, a deal's stage), when the CRM has one.
+    #[serde(default)]
+    pub stage: Option<String>,
     /// Each phone as read under setting 2 now (the stored value is never rewritten).
     #[serde(default)]
     pub numbers: Vec<PhoneReading>,

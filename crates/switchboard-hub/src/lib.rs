@@ -56,6 +56,11 @@ pub enum HubEvent {
     },
 }
 
+/// Compares secrets in time independent of where they differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// The shared state of a running hub.
 #[derive(Clone)]
 pub struct Hub {
@@ -70,6 +75,8 @@ pub struct Hub {
     mirror: Arc<tokio::sync::Notify>,
     /// Rings when the CRM should be asked about new numbers (or was just connected).
     crm: Arc<tokio::sync::Notify>,
+    /// The hub's address as outside services reach it (webhooks), once serving.
+    public_url: Arc<std::sync::OnceLock<String>>,
 }
 
 impl Hub {
@@ -82,7 +89,13 @@ impl Hub {
             outbox: Arc::new(tokio::sync::Notify::new()),
             mirror: Arc::new(tokio::sync::Notify::new()),
             crm: Arc::new(tokio::sync::Notify::new()),
+            public_url: Arc::new(std::sync::OnceLock::new()),
         }
+    }
+
+    /// The hub's address as outside services reach it (empty before it serves).
+    pub fn public_url(&self) -> &str {
+        self.public_url.get().map_or("", String::as_str)
     }
 
     /// The CRM sync's doorbell.
@@ -181,8 +194,12 @@ pub struct ServeConfig {
     pub demo: bool,
     /// The messenger provider; `None`: sandbox channels only (or the demo's fake).
     pub provider: Option<provider::ProviderConfig>,
-    /// The address the provider posts webhooks to (default: the listening URL).
+    /// The address the provider and the CRM post webhooks to (default: the listening URL).
     pub public_url: Option<String>,
+    /// How long a CRM request may take before it counts as timed out.
+    pub crm_timeout: std::time::Duration,
+    /// The CRM queue's first retry pause (doubling to 60 times it); tests shrink time with it.
+    pub crm_backoff: std::time::Duration,
 }
 
 impl ServeConfig {
@@ -193,6 +210,8 @@ impl ServeConfig {
             demo,
             provider: None,
             public_url: None,
+            crm_timeout: std::time::Duration::from_secs(30),
+            crm_backoff: mirror::BASE_BACKOFF,
         }
     }
 }
@@ -371,14 +390,21 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
+    let public = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| url.clone())
+        .trim_end_matches('/')
+        .to_owned();
+    let _ = hub.public_url.set(public.clone());
     spawn_escalation(hub.clone());
     // The built-in CRM is the embedded default; a connected Bitrix24 portal replaces it.
     let workspace_crm = Arc::new(crm_sync::WorkspaceCrm::new(
         hub.clone(),
         bitrix::Rate::STANDARD,
-        std::time::Duration::from_secs(30),
+        config.crm_timeout,
     ));
-    mirror::spawn(hub.clone(), workspace_crm.clone());
+    mirror::spawn_with(hub.clone(), workspace_crm.clone(), config.crm_backoff);
     crm_sync::spawn(hub.clone(), workspace_crm);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = api::router(hub.clone());
@@ -405,12 +431,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
     }
     if let Some(p) = provider {
         let client = provider::ProviderClient::new(p)?;
-        let public = config.public_url.clone().unwrap_or_else(|| url.clone());
-        let webhook = format!(
-            "{}/webhooks/provider/{}",
-            public.trim_end_matches('/'),
-            hub.ingress_secret()
-        );
+        let webhook = format!("{public}/webhooks/provider/{}", hub.ingress_secret());
         if demo_provider.is_some() {
             // The demo's channels must exist before it seeds conversations on them.
             connect_provider(&hub, &client, &webhook).await?;

@@ -38,9 +38,15 @@ enum Command {
         /// Seconds before a provider request counts as timed out.
         #[arg(long, default_value_t = 10)]
         provider_timeout: u64,
-        /// The hub's address as the provider reaches it (default: the listening address).
+        /// The hub's address as the provider and the CRM reach it (default: the listening address).
         #[arg(long)]
         public_url: Option<String>,
+        /// Seconds before a CRM request counts as timed out.
+        #[arg(long, default_value_t = 30)]
+        crm_timeout: u64,
+        /// Milliseconds before the CRM queue's first retry (doubling up to 60 times it).
+        #[arg(long, default_value_t = 1000)]
+        crm_backoff_ms: u64,
     },
     /// Read CRM phone values (one per line on stdin) as setting 2 does; print E.164 or error:<kind>.
     NormalizePhone {
@@ -74,6 +80,8 @@ fn main() -> anyhow::Result<()> {
             provider_url,
             provider_timeout,
             public_url,
+            crm_timeout,
+            crm_backoff_ms,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -95,6 +103,8 @@ fn main() -> anyhow::Result<()> {
                 let hub = switchboard_hub::start(switchboard_hub::ServeConfig {
                     provider,
                     public_url,
+                    crm_timeout: std::time::Duration::from_secs(crm_timeout),
+                    crm_backoff: std::time::Duration::from_millis(crm_backoff_ms),
                     ..switchboard_hub::ServeConfig::new(data, listen, demo)
                 })
                 .await?;

@@ -401,7 +401,9 @@ fn entity_row(r: &Row) -> rusqlite::Result<CrmEntityView> {
         phones: serde_json::from_str(&phones).unwrap_or_default(),
         responsible_id: r.get(4)?,
         contact_id: r.get::<_, Option<i64>>(5)?.map(|i| i.to_string()),
+        other_contact_ids: Vec::new(),
         closed: r.get(6)?,
+        stage: r.get(8)?,
         numbers: Vec::new(),
         responsible_name: r.get(7)?,
         url: None,
@@ -451,7 +453,7 @@ pub fn search_entities(
 }
 
 const ENTITY_COLS: &str = "kind, id, title, phones, responsible_id, contact_id, closed, \
-     (SELECT name FROM employees WHERE employees.id = crm_entities.responsible_id)";
+     (SELECT name FROM employees WHERE employees.id = crm_entities.responsible_id), stage";
 
 pub fn entities(conn: &Connection) -> rusqlite::Result<Vec<CrmEntityView>> {
     if crate::crm_sync::bitrix(conn)?.is_some() {
@@ -491,14 +493,15 @@ pub fn insert_entity(
     e: &NewCrmEntity,
 ) -> rusqlite::Result<String> {
     conn.execute(
-        "INSERT INTO crm_entities (kind, title, phones, responsible_id, contact_id, closed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO crm_entities (kind, title, phones, responsible_id, contact_id, closed, stage) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             kind.as_str(),
             e.title,
             serde_json::to_string(&e.phones).unwrap_or_else(|_| "[]".into()),
             e.responsible_id,
             e.contact_id.as_deref().and_then(|c| c.parse::<i64>().ok()),
-            e.closed
+            e.closed,
+            e.stage
         ],
     )?;
     let id = conn.last_insert_rowid().to_string();
@@ -529,8 +532,11 @@ pub fn patch_entity(
     if let Some(c) = p.closed {
         e.closed = c;
     }
+    if let Some(st) = &p.stage {
+        e.stage.clone_from(st);
+    }
     conn.execute(
-        "UPDATE crm_entities SET title = ?3, phones = ?4, responsible_id = ?5, contact_id = ?6, closed = ?7 WHERE kind = ?1 AND id = ?2",
+        "UPDATE crm_entities SET title = ?3, phones = ?4, responsible_id = ?5, contact_id = ?6, closed = ?7, stage = ?8 WHERE kind = ?1 AND id = ?2",
         params![
             r.kind.as_str(),
             r.id,
@@ -538,7 +544,8 @@ pub fn patch_entity(
             serde_json::to_string(&e.phones).unwrap_or_else(|_| "[]".into()),
             e.responsible_id,
             e.contact_id.as_deref().and_then(|c| c.parse::<i64>().ok()),
-            e.closed
+            e.closed,
+            e.stage
         ],
     )?;
     relink_all(conn)?;
@@ -562,7 +569,7 @@ pub fn timeline(conn: &Connection, r: &CrmRef) -> rusqlite::Result<Vec<TimelineE
 }
 
 /// The open CRM entities whose phones read (setting 2, current value) to `phone`,
-/// deals also through their contact; newest first.
+/// deals also through any of their contacts; newest first.
 fn entities_for_phone(
     all: &[CrmEntityView],
     phone: &str,
@@ -584,8 +591,9 @@ fn entities_for_phone(
             matches(e)
                 || (e.kind == EntityKind::Deal
                     && e.contact_id
-                        .as_deref()
-                        .is_some_and(|c| contacts.contains(c)))
+                        .iter()
+                        .chain(&e.other_contact_ids)
+                        .any(|c| contacts.contains(c.as_str())))
         })
         .map(|e| LinkedEntity {
             entity: CrmRef {
@@ -963,6 +971,7 @@ pub fn open_first_chat(
                 responsible_id: Some(writer.to_owned()),
                 contact_id: None,
                 closed: false,
+                stage: None,
             },
         )?;
     }

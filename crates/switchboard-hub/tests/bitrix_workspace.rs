@@ -242,5 +242,86 @@ async fn a_bitrix24_workspace_links_mirrors_and_keeps_the_webhook_secret() {
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(f.fake.comments().len(), 3, "nothing twice");
+    // The deal's stage by the portal's name for it (crm.status.list).
+    assert_eq!(entity["stage"], "Новая", "{entity}");
+
+    // The portal's outgoing webhook: refused until its application token is stored, then
+    // checked against it; a body that is not an event is a 400.
+    let (_, c) = call(
+        admin.clone(),
+        Method::GET,
+        "/api/v1/crm/connection".into(),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(c["events"], false);
+    let events_url = c["events_url"].as_str().expect("events url").to_owned();
+    assert!(events_url.starts_with(&hub.url), "{events_url}");
+    let event = |token: &str| {
+        format!("event=ONCRMDEALUPDATE&event_handler_id=7&data%5BFIELDS%5D%5BID%5D={deal}&ts=1&auth%5Bdomain%5D=x&auth%5Bapplication_token%5D={token}")
+    };
+    let post_event = |url: String, body: String| {
+        let http = http.clone();
+        async move {
+            http.post(url)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .expect("event")
+                .status()
+        }
+    };
+    assert_eq!(
+        post_event(events_url.clone(), event("tok")).await,
+        StatusCode::CONFLICT
+    );
+    let (s, v) = call(
+        admin.clone(),
+        Method::PUT,
+        "/api/v1/crm/connection/events".into(),
+        json!({"application_token": "tok"}),
+    )
+    .await;
+    assert_eq!((s, &v["events"]), (StatusCode::OK, &json!(true)), "{v}");
+    assert!(
+        !v.to_string().contains("\"tok\""),
+        "the token is not shown: {v}"
+    );
+    assert_eq!(
+        post_event(events_url.clone(), event("wrong")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        post_event(events_url.clone(), "ts=1".into()).await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        post_event(format!("{}/webhooks/bitrix24/nope", hub.url), event("tok")).await,
+        StatusCode::NOT_FOUND
+    );
+    // A real one: the deal moved to Anna in the portal reaches the hub without waiting for a poll.
+    f.fake
+        .update(
+            "deal",
+            deal,
+            json!({"ASSIGNED_BY_ID": 7, "STAGE_ID": "PREPARATION"}),
+        )
+        .expect("update");
+    assert_eq!(
+        post_event(events_url.clone(), event("tok")).await,
+        StatusCode::OK
+    );
+    until("the deal is Anna's, in preparation", || async {
+        let (_, e) = call(
+            boris_t.clone(),
+            Method::GET,
+            format!("/api/v1/crm/deals/{deal}"),
+            Value::Null,
+        )
+        .await;
+        e["responsible_name"] == "Анна" && e["stage"] == "Подготовка документов"
+    })
+    .await;
     hub.stop().await;
 }

@@ -372,6 +372,7 @@ async fn lost_answers_failures_and_refusals_write_exactly_once_in_order() {
                         responsible_id: None,
                         contact_id: None,
                         closed: false,
+                        stage: None,
                     },
                 )
             };

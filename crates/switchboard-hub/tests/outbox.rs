@@ -3,7 +3,7 @@
 //! killed between accept and ack), statuses and echoes, order within a chat, refusals.
 
 mod common;
-use common::until;
+use common::{until, HubProcess, ADMIN};
 
 use provider_fake::{FakeChannel, FakeConfig, Fault, RunningFake};
 use reqwest::{Method, StatusCode};
@@ -349,42 +349,16 @@ async fn channel_states_follow_the_provider() {
 async fn a_hub_killed_between_accept_and_ack_delivers_once_after_restart() {
     let fake = fake(Duration::from_secs(30)).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let spawn_hub = || {
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard-hub"));
-        cmd.args(["serve", "--data"])
-            .arg(dir.path())
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--provider-url",
-                &fake.url,
-                "--provider-timeout",
-                "2",
-            ])
-            .env("SWITCHBOARD_PROVIDER_KEY", KEY)
-            .env("SWITCHBOARD_ADMIN_TOKEN", "admin-secret")
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true);
-        cmd.spawn().expect("hub binary")
-    };
-    async fn url_of(child: &mut tokio::process::Child) -> String {
-        use tokio::io::AsyncBufReadExt;
-        let out = child.stdout.take().expect("stdout");
-        let mut lines = tokio::io::BufReader::new(out).lines();
-        let line = lines.next_line().await.expect("read").expect("a line");
-        line.strip_prefix("listening on ")
-            .expect("listening line")
-            .to_owned()
-    }
+    let args = ["--provider-url", &fake.url, "--provider-timeout", "2"];
+    let env = [("SWITCHBOARD_PROVIDER_KEY", KEY)];
     let http = reqwest::Client::new();
-    let mut hub = spawn_hub();
-    let url = url_of(&mut hub).await;
+    let hub = HubProcess::start(dir.path(), "127.0.0.1:0", &args, &env).await;
+    let url = hub.url.clone();
     let wa = fake.fake.channels()[0].channel_id.clone();
     until("the hub reads the provider's channels", || async {
         let v: Value = http
             .get(format!("{url}/api/v1/channels"))
-            .bearer_auth("admin-secret")
+            .bearer_auth(ADMIN)
             .send()
             .await
             .expect("get")
@@ -396,7 +370,7 @@ async fn a_hub_killed_between_accept_and_ack_delivers_once_after_restart() {
     .await;
     let emp: Value = http
         .post(format!("{url}/api/v1/employees"))
-        .bearer_auth("admin-secret")
+        .bearer_auth(ADMIN)
         .json(&json!({"name": "Anna", "role": "seller", "receives_new_clients": true}))
         .send()
         .await
@@ -424,9 +398,9 @@ async fn a_hub_killed_between_accept_and_ack_delivers_once_after_restart() {
         !fake.fake.sent().is_empty()
     })
     .await;
-    hub.kill().await.expect("SIGKILL");
-    let mut hub = spawn_hub();
-    let url = url_of(&mut hub).await;
+    hub.kill().await;
+    let hub = HubProcess::start(dir.path(), "127.0.0.1:0", &args, &env).await;
+    let url = hub.url.clone();
     until("the message is read after the restart", || async {
         let v: Value = http
             .get(format!("{url}/api/v1/chats/{chat}/messages"))
@@ -443,7 +417,7 @@ async fn a_hub_killed_between_accept_and_ack_delivers_once_after_restart() {
     .await;
     let sent: Vec<_> = fake.fake.sent();
     assert_eq!(sent.len(), 1, "{sent:?}");
-    hub.kill().await.expect("kill");
+    hub.kill().await;
 }
 
 /// A seller who does not receive new clients writes first to a number the CRM does not know:

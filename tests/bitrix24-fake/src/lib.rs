@@ -6,14 +6,20 @@
 //! - Envelope `{result, total?, next?, time}`; errors `{error, error_description}`.
 //! - A real leaky bucket: each request +1, drains 2/s, over 50 → 503 `QUERY_LIMIT_EXCEEDED`
 //!   (`batch` counts once).
-//! - Leads, contacts, deals: `add`, `update`, `get` (legacy not-found: 400 with `"error": ""`),
-//!   `list` (50 a page, `total`/`next`, multi-fields only when selected);
+//! - Leads, contacts, deals: `add`, `update`, `delete`, `get` (legacy not-found: 400 with
+//!   `"error": ""`), `list` (50 a page, `total`/`next`, multi-fields only when selected);
+//!   `crm.status.list` (the standard lead statuses and deal stages);
 //!   `crm.deal.contact.items.get`; `crm.duplicate.findbycomm` (≤20 values, integer ids, `[]`
 //!   when none); `crm.timeline.comment.add` (lower-case `fields`) and `.list`; `user.get`;
 //!   `batch` (≤50 commands, `halt`).
 //!
+//! - The outgoing webhook (§10): once a handler is set, every add, update and delete of a lead,
+//!   contact or deal is POSTed to it form-encoded (`event=ONCRMDEALUPDATE&data[FIELDS][ID]=…&
+//!   auth[application_token]=…`), in order, once — the portal never resends.
+//!
 //! Fake-only, under `/_fake/` (same webhook): faults for the next calls (500, 503, a hang
-//! after the write), an outage for a while, and the timeline comments written so far.
+//! after the write), an outage for a while, the outgoing webhook's handler, and the timeline
+//! comments written so far.
 
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -135,6 +141,16 @@ struct Portal {
 struct Inner {
     config: FakeConfig,
     portal: Mutex<Portal>,
+    /// Events for the outgoing webhook, sent in order by one task.
+    events: tokio::sync::mpsc::UnboundedSender<(String, u64)>,
+    outgoing: Mutex<Option<Outgoing>>,
+}
+
+/// Where the outgoing webhook posts, and the application token the portal showed for it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Outgoing {
+    pub handler: String,
+    pub application_token: String,
 }
 
 /// A handle on a running fake (cheap to clone).
@@ -159,6 +175,7 @@ impl Drop for RunningFake {
 
 pub async fn start(listen: SocketAddr, config: FakeConfig) -> anyhow::Result<RunningFake> {
     let webhook_path = format!("/rest/{}/{}/", config.user_id, config.code);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, u64)>();
     let fake = Fake {
         inner: Arc::new(Inner {
             config,
@@ -166,10 +183,52 @@ pub async fn start(listen: SocketAddr, config: FakeConfig) -> anyhow::Result<Run
                 next_id: 1,
                 ..Portal::default()
             }),
+            events: tx,
+            outgoing: Mutex::new(None),
         }),
     };
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let url = format!("http://{}", listener.local_addr()?);
+    let sender = fake.clone();
+    let domain = url.trim_start_matches("http://").to_owned();
+    tokio::spawn(async move {
+        let http = reqwest::Client::new();
+        let mut handler_id = 700;
+        while let Some((event, id)) = rx.recv().await {
+            let Some(out) = sender.outgoing() else {
+                continue;
+            };
+            handler_id += 1;
+            let ts = chrono::Utc::now().timestamp().to_string();
+            let form = [
+                ("event", event.clone()),
+                ("event_handler_id", handler_id.to_string()),
+                ("data[FIELDS][ID]", id.to_string()),
+                ("ts", ts),
+                ("auth[domain]", domain.clone()),
+                ("auth[client_endpoint]", format!("http://{domain}/rest/")),
+                (
+                    "auth[server_endpoint]",
+                    "https://oauth.bitrix.info/rest/".to_owned(),
+                ),
+                (
+                    "auth[member_id]",
+                    "a223c6b3710f85df22e9377d6c4f7553".to_owned(),
+                ),
+                ("auth[application_token]", out.application_token.clone()),
+            ];
+            // Sent once: a handler that is down or answers an error loses the event.
+            match http.post(&out.handler).form(&form).send().await {
+                Ok(r) if r.status().is_success() => {}
+                Ok(r) => {
+                    tracing::info!(%event, status = %r.status(), "event handler refused; not resent")
+                }
+                Err(e) => {
+                    tracing::info!(%event, error = %e, "event handler unreachable; not resent")
+                }
+            }
+        }
+    });
     let app = router(fake.clone());
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
@@ -198,6 +257,48 @@ impl Fake {
         self.portal().outage_until = Some(Instant::now() + d);
     }
 
+    /// Sets (or clears) the outgoing webhook: the handler and its application token.
+    pub fn set_outgoing(&self, outgoing: Option<Outgoing>) {
+        *self
+            .inner
+            .outgoing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = outgoing;
+    }
+
+    fn outgoing(&self) -> Option<Outgoing> {
+        self.inner
+            .outgoing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Queues an event for the outgoing webhook (when one is set).
+    fn emit(&self, kind: Kind, op: &str, id: u64) {
+        let _ = self
+            .inner
+            .events
+            .send((format!("ONCRM{}{op}", kind.upper()), id));
+    }
+
+    /// Changes an entity directly, as a person would in the portal.
+    pub fn update(&self, kind: &str, id: u64, fields: Value) -> Result<(), String> {
+        let kind = Kind::parse(kind).ok_or_else(|| format!("unknown kind {kind}"))?;
+        let fields = fields.as_object().cloned().unwrap_or_default();
+        {
+            let mut p = self.portal();
+            let e = p
+                .entities
+                .get_mut(&(kind, id))
+                .ok_or_else(|| format!("no {kind:?} {id}"))?;
+            let mut next = id * 1000 + 500;
+            apply_fields(e, kind, &fields, &mut next);
+        }
+        self.emit(kind, "UPDATE", id);
+        Ok(())
+    }
+
     pub fn comments(&self) -> Vec<Comment> {
         self.portal().comments.clone()
     }
@@ -211,12 +312,9 @@ impl Fake {
     pub fn add(&self, kind: &str, fields: Value) -> Result<u64, String> {
         let kind = Kind::parse(kind).ok_or_else(|| format!("unknown kind {kind}"))?;
         let fields = fields.as_object().cloned().unwrap_or_default();
-        Ok(add_entity(
-            &mut self.portal(),
-            kind,
-            &fields,
-            self.inner.config.user_id,
-        ))
+        let id = add_entity(&mut self.portal(), kind, &fields, self.inner.config.user_id);
+        self.emit(kind, "ADD", id);
+        Ok(id)
     }
 
     /// Leaky bucket: `true` when this request fits.
@@ -297,6 +395,7 @@ pub fn router(fake: Fake) -> Router {
         .route("/_fake/{user}/{code}/faults", post(faults))
         .route("/_fake/{user}/{code}/outage", post(outage))
         .route("/_fake/{user}/{code}/comments", get(comments))
+        .route("/_fake/{user}/{code}/outgoing", post(outgoing))
         .with_state(fake)
 }
 
@@ -333,6 +432,18 @@ async fn outage(
         return StatusCode::UNAUTHORIZED;
     }
     fake.outage(Duration::from_millis(q.ms));
+    StatusCode::NO_CONTENT
+}
+
+async fn outgoing(
+    State(fake): State<Fake>,
+    Path((user, code)): Path<(String, String)>,
+    Json(o): Json<Option<Outgoing>>,
+) -> StatusCode {
+    if !authorised(&fake, &user, &code) {
+        return StatusCode::UNAUTHORIZED;
+    }
+    fake.set_outgoing(o);
     StatusCode::NO_CONTENT
 }
 
@@ -516,10 +627,11 @@ fn batch(fake: &Fake, p: &Value) -> Result<Success, Failure> {
             }
         }
     }
-    // PHP serialises empty collections as [].
+    // PHP serialises an array keyed 0..n (and an empty one) as a JSON list.
     let obj = |m: Map<String, Value>| {
-        if m.is_empty() {
-            json!([])
+        let sequential = m.keys().enumerate().all(|(i, k)| *k == i.to_string());
+        if sequential {
+            Value::Array(m.into_iter().map(|(_, v)| v).collect())
         } else {
             Value::Object(m)
         }
@@ -661,12 +773,9 @@ fn dispatch(fake: &Fake, method: &str, p: &Value) -> Result<Success, Failure> {
             match *op {
                 "add" => {
                     let fields = fields_param(p)?;
-                    Ok(Success::of(json!(add_entity(
-                        &mut portal,
-                        kind,
-                        &fields,
-                        author
-                    ))))
+                    let id = add_entity(&mut portal, kind, &fields, author);
+                    fake.emit(kind, "ADD", id);
+                    Ok(Success::of(json!(id)))
                 }
                 "update" => {
                     let id = id_param(p)?;
@@ -674,6 +783,13 @@ fn dispatch(fake: &Fake, method: &str, p: &Value) -> Result<Success, Failure> {
                     let e = portal.entities.get_mut(&(kind, id)).ok_or_else(not_found)?;
                     let mut next = id * 1000 + 500;
                     apply_fields(e, kind, &fields, &mut next);
+                    fake.emit(kind, "UPDATE", id);
+                    Ok(Success::of(json!(true)))
+                }
+                "delete" => {
+                    let id = id_param(p)?;
+                    portal.entities.remove(&(kind, id)).ok_or_else(not_found)?;
+                    fake.emit(kind, "DELETE", id);
                     Ok(Success::of(json!(true)))
                 }
                 "get" => {
@@ -834,6 +950,26 @@ fn dispatch(fake: &Fake, method: &str, p: &Value) -> Result<Success, Failure> {
             }
             Ok(page(rows, p))
         }
+        ["crm", "status", "list"] => {
+            let want = p.pointer("/filter/ENTITY_ID").and_then(str_of);
+            let rows: Vec<Value> = STATUSES
+                .iter()
+                .enumerate()
+                .filter(|(_, (list, ..))| want.as_deref().is_none_or(|w| w == *list))
+                .map(|(i, (list, id, name, semantics))| {
+                    json!({"ID": (i + 1).to_string(), "ENTITY_ID": list, "STATUS_ID": id, "NAME": name,
+                           "NAME_INIT": name, "SORT": ((i + 1) * 10).to_string(), "SYSTEM": "Y",
+                           "CATEGORY_ID": if list.starts_with("DEAL_STAGE") { json!("0") } else { Value::Null },
+                           "SEMANTICS": semantics})
+                })
+                .collect();
+            let n = rows.len();
+            Ok(Success {
+                result: json!(rows),
+                total: Some(n),
+                next: None,
+            })
+        }
         ["user", "get"] => {
             let want = p
                 .pointer("/FILTER/ID")
@@ -854,6 +990,28 @@ fn dispatch(fake: &Fake, method: &str, p: &Value) -> Result<Success, Failure> {
         _ => Err(method_not_found(method)),
     }
 }
+
+/// The statuses of a new Russian portal: lead statuses and the general funnel's deal stages
+/// (list, code, name, semantics).
+const STATUSES: [(&str, &str, &str, Option<&str>); 12] = [
+    ("STATUS", "NEW", "Не обработан", None),
+    ("STATUS", "IN_PROCESS", "В работе", None),
+    ("STATUS", "PROCESSED", "Обработан", None),
+    ("STATUS", "CONVERTED", "Качественный лид", Some("S")),
+    ("STATUS", "JUNK", "Некачественный лид", Some("F")),
+    ("DEAL_STAGE", "NEW", "Новая", None),
+    ("DEAL_STAGE", "PREPARATION", "Подготовка документов", None),
+    (
+        "DEAL_STAGE",
+        "PREPAYMENT_INVOICE",
+        "Счёт на предоплату",
+        None,
+    ),
+    ("DEAL_STAGE", "EXECUTING", "В работе", None),
+    ("DEAL_STAGE", "FINAL_INVOICE", "Финальный счёт", None),
+    ("DEAL_STAGE", "WON", "Сделка успешна", Some("S")),
+    ("DEAL_STAGE", "LOSE", "Сделка провалена", Some("F")),
+];
 
 fn method_not_found(method: &str) -> Failure {
     Failure::new(

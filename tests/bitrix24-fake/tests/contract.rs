@@ -192,3 +192,95 @@ async fn the_leaky_bucket_refuses_over_50_and_drains() {
         StatusCode::INTERNAL_SERVER_ERROR
     );
 }
+
+/// The outgoing webhook (§10): every add, update and delete is POSTed form-encoded to the
+/// handler, in order, with the application token; deleted entities are gone; stage names
+/// come from crm.status.list.
+#[tokio::test]
+async fn the_outgoing_webhook_posts_form_encoded_events_in_order() {
+    use axum::routing::post as route_post;
+    use std::sync::{Arc, Mutex};
+    let got: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let sink = got.clone();
+    let app = axum::Router::new().route(
+        "/handler",
+        route_post(move |headers: axum::http::HeaderMap, body: String| {
+            let sink = sink.clone();
+            async move {
+                let ct = headers
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                sink.lock().expect("lock").push((ct, body));
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let handler = format!("http://{}/handler", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let f = fake().await;
+    f.fake.set_outgoing(Some(bitrix24_fake::Outgoing {
+        handler,
+        application_token: "tok-1".into(),
+    }));
+    let (_, v) = post(&f, "crm.deal.add", json!({"fields": {"TITLE": "Сделка"}})).await;
+    let id = v["result"].as_u64().expect("id");
+    post(
+        &f,
+        "crm.deal.update",
+        json!({"id": id, "fields": {"STAGE_ID": "PREPARATION"}}),
+    )
+    .await;
+    let (s, _) = post(&f, "crm.deal.delete", json!({"id": id})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, v) = post(&f, "crm.deal.get", json!({"id": id})).await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some(""))
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while got.lock().expect("lock").len() < 3 {
+        assert!(std::time::Instant::now() < deadline, "three events");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let events: Vec<Value> = got
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|(ct, body)| {
+            assert_eq!(ct, "application/x-www-form-urlencoded");
+            serde_qs::Config::new()
+                .use_form_encoding(true)
+                .deserialize_str::<Value>(body)
+                .expect("PHP-style form")
+        })
+        .collect();
+    let names: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE"]
+    );
+    for e in &events {
+        assert_eq!(e["data"]["FIELDS"]["ID"], id.to_string());
+        assert_eq!(e["auth"]["application_token"], "tok-1");
+        assert!(e["ts"].as_str().is_some_and(|t| t.parse::<i64>().is_ok()));
+    }
+    let (_, v) = post(
+        &f,
+        "crm.status.list",
+        json!({"filter": {"ENTITY_ID": "DEAL_STAGE"}}),
+    )
+    .await;
+    let prep = v["result"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["STATUS_ID"] == "PREPARATION"))
+        .expect("a stage");
+    assert_eq!(prep["NAME"], "Подготовка документов");
+    assert!(v["result"]
+        .as_array()
+        .is_some_and(|a| a.iter().all(|s| s["ENTITY_ID"] == "DEAL_STAGE")));
+}

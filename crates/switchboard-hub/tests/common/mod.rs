@@ -37,3 +37,57 @@ pub async fn call(
     let status = resp.status();
     (status, resp.json().await.unwrap_or(Value::Null))
 }
+
+/// The hub binary serving a data directory, as an operator runs it (killed with SIGKILL on drop).
+pub struct HubProcess {
+    pub url: String,
+    child: tokio::process::Child,
+}
+
+/// The admin token the hub processes of these tests run with.
+pub const ADMIN: &str = "admin-secret";
+
+impl HubProcess {
+    /// `switchboard-hub serve --data <dir> --listen <listen> <extra…>`; waits for its
+    /// `listening on` line.
+    pub async fn start(
+        dir: &std::path::Path,
+        listen: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> HubProcess {
+        use tokio::io::AsyncBufReadExt;
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard-hub"));
+        cmd.args(["serve", "--data"])
+            .arg(dir)
+            .args(["--listen", listen])
+            .args(extra)
+            .env("SWITCHBOARD_ADMIN_TOKEN", ADMIN)
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = cmd.spawn().expect("hub binary");
+        let out = child.stdout.take().expect("stdout");
+        let mut lines = tokio::io::BufReader::new(out).lines();
+        let line = lines.next_line().await.expect("read").expect("a line");
+        let url = line
+            .strip_prefix("listening on ")
+            .expect("listening line")
+            .to_owned();
+        HubProcess { url, child }
+    }
+
+    /// SIGKILL: no shutdown, no flush — as a crash or a power cut.
+    pub async fn kill(mut self) {
+        self.child.kill().await.expect("SIGKILL");
+    }
+}
+
+/// A free loopback port (to start a hub again on the same address).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
