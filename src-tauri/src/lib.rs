@@ -608,6 +608,7 @@ async fn chat_crm(state: State<'_, App>, chat: String) -> CmdResult<Vec<CrmPanel
             id: e.id,
             title: e.title,
             closed: e.closed,
+            stage: e.stage,
             responsible: e.responsible_name,
             url: e.url,
             phones: e.numbers.into_iter().map(PhoneVm::from).collect(),
@@ -666,6 +667,54 @@ async fn check_crm(state: State<'_, App>, webhook_url: String) -> CmdResult<CrmC
 async fn connect_crm(state: State<'_, App>, webhook_url: String) -> CmdResult<CrmConnectionVm> {
     let path = "/api/v1/crm/connection";
     crm_call(&state, reqwest::Method::PUT, path, Some(webhook_url)).await
+}
+
+/// Stores the application token of the portal's outgoing webhook (empty: stop taking events).
+#[tauri::command]
+async fn set_crm_events(
+    state: State<'_, App>,
+    application_token: String,
+) -> CmdResult<CrmConnectionVm> {
+    let body = serde_json::json!({ "application_token": application_token });
+    let v: switchboard_hub::json::CrmConnectionView = hub_send(
+        &state,
+        reqwest::Method::PUT,
+        "/api/v1/crm/connection/events",
+        Some(body),
+    )
+    .await?;
+    Ok(v.into())
+}
+
+/// Opens a CRM entity's card in the browser. The address comes from the hub, not the page, and
+/// only an https portal address is opened.
+#[tauri::command]
+async fn open_in_crm(
+    app: tauri::AppHandle,
+    state: State<'_, App>,
+    kind: switchboard_core::EntityKind,
+    id: String,
+) -> CmdResult<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let path = format!(
+        "/api/v1/crm/{}/{}",
+        kind.plural(),
+        switchboard_hub::encode_component(&id)
+    );
+    let e: switchboard_hub::json::CrmEntityView = hub_get(&state, &path).await?;
+    let url = e
+        .url
+        .filter(|u| crm_card_url_ok(u))
+        .ok_or_else(|| CmdError::new("no_crm_link", "this CRM has no page to open"))?;
+    app.opener()
+        .open_url(url, None::<&str>)
+        .map_err(|e| CmdError::new("open_failed", e.to_string()))
+}
+
+/// A CRM card address the app may hand to the browser: https, a host, nothing else.
+fn crm_card_url_ok(u: &str) -> bool {
+    reqwest::Url::parse(u)
+        .is_ok_and(|p| p.scheme() == "https" && p.host_str().is_some() && p.username().is_empty())
 }
 
 /// Back to the built-in CRM.
@@ -794,6 +843,7 @@ pub fn run() {
         }));
     }
     let result = builder
+        .plugin(tauri_plugin_opener::init())
         .setup(|app| {
             let dir = data_dir(app.handle())?;
             let store = LocalStore::open(&dir.join("local.db"))
@@ -858,11 +908,32 @@ pub fn run() {
             crm_connection,
             check_crm,
             connect_crm,
-            disconnect_crm
+            disconnect_crm,
+            set_crm_events,
+            open_in_crm
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {
         eprintln!("Switchboard could not start: {e}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_https_portal_addresses_are_opened() {
+        assert!(super::crm_card_url_ok(
+            "https://example.bitrix24.ru/crm/deal/details/5/"
+        ));
+        for bad in [
+            "http://example.bitrix24.ru/crm/deal/details/5/",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "https://user@example.bitrix24.ru/",
+            "not a url",
+        ] {
+            assert!(!super::crm_card_url_ok(bad), "{bad}");
+        }
     }
 }

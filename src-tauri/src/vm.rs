@@ -164,6 +164,8 @@ pub struct CrmPanelVm {
     pub id: String,
     pub title: String,
     pub closed: bool,
+    /// The stage by the CRM's name for it, when it has one.
+    pub stage: Option<String>,
     pub responsible: Option<String>,
     /// Where to open it in the CRM (none for the built-in CRM).
     pub url: Option<String>,
@@ -264,6 +266,10 @@ pub struct CrmConnectionVm {
     pub portal: Option<String>,
     pub user: Option<String>,
     pub webhook_masked: Option<String>,
+    /// Bitrix24: the handler address for the portal's outgoing webhook (CRM events).
+    pub events_url: Option<String>,
+    /// Whether the outgoing webhook's application token is stored.
+    pub events: bool,
 }
 
 impl From<switchboard_hub::json::CrmConnectionView> for CrmConnectionVm {
@@ -273,6 +279,8 @@ impl From<switchboard_hub::json::CrmConnectionView> for CrmConnectionVm {
             portal: v.portal,
             user: v.user,
             webhook_masked: v.webhook_masked,
+            events_url: v.events_url,
+            events: v.events,
         }
     }
 }

@@ -36,6 +36,10 @@ export interface Backend {
   checkCrm(webhookUrl: string): Promise<CrmConnectionVm>;
   connectCrm(webhookUrl: string): Promise<CrmConnectionVm>;
   disconnectCrm(): Promise<CrmConnectionVm>;
+  /** Stores the application token of the portal's outgoing webhook ('' stops taking events). */
+  setCrmEvents(applicationToken: string): Promise<CrmConnectionVm>;
+  /** Opens an entity's card in the CRM (the address comes from the hub, not the page). */
+  openInCrm(kind: CrmPanelVm['kind'], id: string): Promise<void>;
   /** Calls `f` with a chat id when a notification click asks to open it. */
   onOpenChat(f: (chat: string) => void): () => void;
   /** Calls `f` whenever the local store changed; returns a function that stops it. */
@@ -83,6 +87,8 @@ export const tauriBackend: Backend = {
   checkCrm: (webhookUrl) => invoke('check_crm', { webhookUrl }),
   connectCrm: (webhookUrl) => invoke('connect_crm', { webhookUrl }),
   disconnectCrm: () => invoke('disconnect_crm'),
+  setCrmEvents: (applicationToken) => invoke('set_crm_events', { applicationToken }),
+  openInCrm: (kind, id) => invoke('open_in_crm', { kind, id }),
   onStoreChanged: (f) => subscribe('store-changed', () => f()),
   onSessionChanged: (f) => subscribe('session-changed', () => f()),
   onOpenChat: (f) => subscribe<string>('open-chat', f),

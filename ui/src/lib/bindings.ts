@@ -73,7 +73,11 @@ reason: string | null,
  */
 error: string | null, };
 
-export type CrmPanelVm = { kind: EntityKind, id: string, title: string, closed: boolean, responsible: string | null, 
+export type CrmPanelVm = { kind: EntityKind, id: string, title: string, closed: boolean, 
+/**
+ * The stage by the CRM's name for it, when it has one.
+ */
+stage: string | null, responsible: string | null, 
 /**
  * Where to open it in the CRM (none for the built-in CRM).
  */
@@ -127,7 +131,15 @@ export type CrmConnectionVm = {
 /**
  * `built_in` or `bitrix24`.
  */
-kind: string, portal: string | null, user: string | null, webhook_masked: string | null, };
+kind: string, portal: string | null, user: string | null, webhook_masked: string | null, 
+/**
+ * Bitrix24: the handler address for the portal's outgoing webhook (CRM events).
+ */
+events_url: string | null, 
+/**
+ * Whether the outgoing webhook's application token is stored.
+ */
+events: boolean, };
 
 export type EmployeeChange = { "field": "role", "value": Role } | { "field": "receives_new_clients", "value": boolean } | { "field": "priority_channel_id", "value": string | null } | { "field": "crm_user_id", "value": string | null };
 

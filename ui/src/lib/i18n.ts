@@ -97,6 +97,12 @@ const en = {
   disconnect: 'Disconnect',
   connectedAs: 'as',
   crmUserId: 'CRM user ID',
+  openInBitrix: 'Open in Bitrix24',
+  crmEvents: 'CRM events (outgoing webhook)',
+  crmEventsHint: 'In Bitrix24: Developer resources → Other → Outgoing webhook. Handler address below; events ONCRMLEADADD/UPDATE/DELETE, ONCRMCONTACT…, ONCRMDEAL…. Paste the application token it shows.',
+  crmEventsOn: 'events arrive: changes in the CRM apply at once',
+  crmEventsOff: 'no events: changes in the CRM apply within 30 s',
+  applicationToken: 'Application token',
 } as const;
 
 export type Key = keyof typeof en;
@@ -199,6 +205,12 @@ const ru: Record<Key, string> = {
   disconnect: 'Отключить',
   connectedAs: 'от имени',
   crmUserId: 'ID пользователя в CRM',
+  openInBitrix: 'Открыть в Битрикс24',
+  crmEvents: 'События CRM (исходящий вебхук)',
+  crmEventsHint: 'В Битрикс24: Разработчикам → Другое → Исходящий вебхук. Адрес обработчика ниже; события ONCRMLEADADD/UPDATE/DELETE, ONCRMCONTACT…, ONCRMDEAL…. Вставьте токен приложения, который он покажет.',
+  crmEventsOn: 'события приходят: изменения в CRM применяются сразу',
+  crmEventsOff: 'событий нет: изменения в CRM применяются в течение 30 с',
+  applicationToken: 'Токен приложения',
 };
 
 export type Locale = 'ru' | 'en';

@@ -21,7 +21,7 @@ export class MockBackend implements Backend {
   sendResult: SendResultVm = { key: 'k1', chat: null };
   staff: EmployeesVm = { employees: [], channels: [] };
   crm: CrmPanelVm[] = [];
-  connection: CrmConnectionVm = { kind: 'built_in', portal: null, user: null, webhook_masked: null };
+  connection: CrmConnectionVm = { kind: 'built_in', portal: null, user: null, webhook_masked: null, events_url: null, events: false };
   private storeListeners: (() => void)[] = [];
 
   async appState() { this.calls.push('appState'); return this.state; }
@@ -60,14 +60,25 @@ export class MockBackend implements Backend {
   async crmConnection() { return this.connection; }
   async checkCrm(url: string) {
     this.calls.push(`checkCrm:${url}`);
-    return { kind: 'bitrix24', portal: 'example.bitrix24.ru', user: 'Webhook User', webhook_masked: 'https://example.bitrix24.ru/rest/1/••••••/' };
+    return { kind: 'bitrix24', portal: 'example.bitrix24.ru', user: 'Webhook User', webhook_masked: 'https://example.bitrix24.ru/rest/1/••••••/',
+      events_url: 'https://hub.example/webhooks/bitrix24/s3cr3t', events: false };
   }
   async connectCrm(url: string) {
     this.calls.push(`connectCrm:${url}`);
     this.connection = await this.checkCrm(url);
     return this.connection;
   }
-  async disconnectCrm() { this.calls.push('disconnectCrm'); this.connection = { kind: 'built_in', portal: null, user: null, webhook_masked: null }; return this.connection; }
+  async disconnectCrm() {
+    this.calls.push('disconnectCrm');
+    this.connection = { kind: 'built_in', portal: null, user: null, webhook_masked: null, events_url: null, events: false };
+    return this.connection;
+  }
+  async setCrmEvents(token: string) {
+    this.calls.push(`setCrmEvents:${token}`);
+    this.connection = { ...this.connection, events: token !== '' };
+    return this.connection;
+  }
+  async openInCrm(kind: string, id: string) { this.calls.push(`openInCrm:${kind}:${id}`); }
   onSessionChanged(_f: () => void) { return () => {}; }
   onOpenChat(_f: (chat: string) => void) { return () => {}; }
   fireStoreChanged() { for (const f of this.storeListeners) f(); }

@@ -191,17 +191,28 @@ describe('Conversation', () => {
       { ...base, id: 'b', text: 'two', mirror: { state: 'failed', reason: null, error: 'OWNER_NOT_FOUND' } },
       { ...base, id: 'c', text: 'three', mirror: { state: 'skipped', reason: 'open_lines', error: null } },
     ];
-    backend.crm = [{ kind: 'deal', id: '7', title: '<b>Поставка</b>', closed: false, responsible: 'Анна', url: null, phones: [] }];
+    backend.crm = [
+      { kind: 'deal', id: '7', title: '<b>Поставка</b>', closed: false, stage: 'Подготовка документов', responsible: 'Анна',
+        url: 'https://example.bitrix24.ru/crm/deal/details/7/', phones: [] },
+      { kind: 'contact', id: '3', title: 'Ирина', closed: false, stage: null, responsible: null, url: null, phones: [] },
+    ];
     render(Conversation, { backend, chat: row('x', 'red', 1, 'Irina'), version: 0 });
     await waitFor(() => expect(screen.getAllByTestId('mirror-state').length).toBe(3));
     const states = screen.getAllByTestId('mirror-state');
     expect(states.map((s) => s.dataset.state)).toEqual(['written', 'failed', 'skipped']);
     expect(states[1]?.textContent).toContain('OWNER_NOT_FOUND');
     expect(states[2]?.dataset.reason).toBe('open_lines');
-    const entity = await screen.findByTestId('crm-entity');
-    expect(entity.dataset.kind).toBe('deal');
-    expect(entity.textContent).toContain('<b>Поставка</b>');
+    const [entity, contact] = await screen.findAllByTestId('crm-entity');
+    expect(entity?.dataset.kind).toBe('deal');
+    expect(entity?.textContent).toContain('<b>Поставка</b>');
     expect(document.querySelector('b')).toBeNull();
+    // The stage by the CRM's name; the built-in's plain open/closed when it has none.
+    expect(screen.getAllByTestId('crm-stage').map((s) => s.textContent)).toEqual(['Подготовка документов', expect.stringMatching(/open|в работе/)]);
+    // Only an entity with a CRM page gets the link, and Rust opens it (the page holds no URL opener).
+    expect(screen.getAllByTestId('open-in-crm')).toHaveLength(1);
+    expect(contact?.querySelector('[data-testid="open-in-crm"]')).toBeNull();
+    await fireEvent.click(screen.getByTestId('open-in-crm'));
+    await waitFor(() => expect(backend.calls).toContain('openInCrm:deal:7'));
     await fireEvent.click(screen.getByText(/Retry|Повторить/));
     await waitFor(() => expect(backend.calls).toContain('retryMirror:b'));
   });
@@ -224,5 +235,15 @@ describe('CrmConnection', () => {
     await waitFor(() => expect(screen.getByTestId('crm-current').dataset.kind).toBe('bitrix24'));
     expect(backend.calls).toContain(`connectCrm:${url}`);
     expect(document.body.textContent).not.toContain('q1w2e3r4t5y6u7i8');
+    // Events: the handler address to give the portal, and its application token stored.
+    const events = await screen.findByTestId('crm-events');
+    expect(events.dataset.on).toBe('false');
+    expect(screen.getByTestId('crm-events-url').textContent).toBe('https://hub.example/webhooks/bitrix24/s3cr3t');
+    const tokenInput = screen.getByTestId('crm-events-token') as HTMLInputElement;
+    expect(tokenInput.type).toBe('password');
+    await fireEvent.input(tokenInput, { target: { value: ' tok-1 ' } });
+    await fireEvent.click(screen.getByTestId('crm-events-save'));
+    await waitFor(() => expect(screen.getByTestId('crm-events').dataset.on).toBe('true'));
+    expect(backend.calls).toContain('setCrmEvents:tok-1');
   });
 });
