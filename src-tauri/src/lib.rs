@@ -344,8 +344,9 @@ async fn chat_messages(
                     .json::<Vec<switchboard_hub::json::MessageView>>()
                     .await
             };
+            // Only news redraws the window (the window asks again on every redraw).
             if let Ok(messages) = fetched.await {
-                if client.store.put_messages(&messages).is_ok() {
+                if client.store.put_messages(&messages).unwrap_or(false) {
                     let _ = app.emit("store-changed", ());
                 }
             }

@@ -305,7 +305,9 @@ impl LocalStore {
                         tx.execute("DELETE FROM messages WHERE chat = ?1", [id])?;
                         tx.execute("DELETE FROM chats WHERE id = ?1", [id])?;
                     }
-                    Change::Message { message } => put_message(&tx, message)?,
+                    Change::Message { message } => {
+                        put_message(&tx, message)?;
+                    }
                 }
             }
             put_meta(&tx, "cursor", &sync.cursor.to_string())?;
@@ -315,14 +317,17 @@ impl LocalStore {
     }
 
     /// Stores messages fetched page by page (opening an older conversation).
-    pub fn put_messages(&self, messages: &[MessageView]) -> LocalResult<()> {
+    /// Stores messages fetched from the hub; `true` when any of them was new or different
+    /// (the window redraws only then).
+    pub fn put_messages(&self, messages: &[MessageView]) -> LocalResult<bool> {
         self.with(|c| {
             let tx = c.transaction()?;
+            let mut changed = false;
             for m in messages {
-                put_message(&tx, m)?;
+                changed |= put_message(&tx, m)?;
             }
             tx.commit()?;
-            Ok(())
+            Ok(changed)
         })
     }
 
@@ -446,10 +451,13 @@ fn put_chat(c: &Connection, chat: &ChatView) -> LocalResult<()> {
     Ok(())
 }
 
-fn put_message(c: &Connection, m: &MessageView) -> LocalResult<()> {
-    c.execute(
-        "INSERT OR REPLACE INTO messages (id, chat, at, view) VALUES (?1, ?2, ?3, ?4)",
+/// Stores a message; `true` when it was new or different from the stored one.
+fn put_message(c: &Connection, m: &MessageView) -> LocalResult<bool> {
+    let n = c.execute(
+        "INSERT INTO messages (id, chat, at, view) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (id) DO UPDATE SET chat = excluded.chat, at = excluded.at, view = excluded.view \
+         WHERE messages.view IS NOT excluded.view",
         params![m.id, m.chat, m.at, serde_json::to_string(m)?],
     )?;
-    Ok(())
+    Ok(n > 0)
 }

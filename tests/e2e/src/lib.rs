@@ -46,6 +46,22 @@ impl Drop for Proc {
     }
 }
 
+/// Starts `cmd` (stdout piped) and reads its `listening on <url>` line: the process and the URL.
+fn listening(mut cmd: Command, what: &str) -> Result<(Proc, String)> {
+    cmd.stdout(Stdio::piped());
+    let mut child = cmd.spawn().with_context(|| format!("starting {what}"))?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let proc = Proc(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .with_context(|| format!("unexpected first line from {what}: {line:?}"))?
+        .to_owned();
+    Ok((proc, url))
+}
+
 /// A real hub process on a fresh data directory.
 pub struct Hub {
     pub url: String,
@@ -83,22 +99,14 @@ impl Hub {
         cmd.args(["serve", "--listen", listen, "--data"])
             .arg(self.dir.path())
             .env("SWITCHBOARD_ADMIN_TOKEN", &self.admin_token)
-            .env("SWITCHBOARD_INGRESS_SECRET", &self.ingress_secret)
-            .stdout(Stdio::piped());
+            .env("SWITCHBOARD_INGRESS_SECRET", &self.ingress_secret);
         if let Some((url, key)) = &self.provider {
             cmd.args(["--provider-url", url, "--provider-timeout", "3"])
                 .env("SWITCHBOARD_PROVIDER_KEY", key);
         }
-        let mut child = cmd.spawn().context("starting switchboard-hub")?;
-        let stdout = child.stdout.take().context("hub stdout")?;
-        self.proc = Some(Proc(child));
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        self.url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .with_context(|| format!("unexpected first line from the hub: {line:?}"))?
-            .to_owned();
+        let (proc, url) = listening(cmd, "switchboard-hub")?;
+        self.proc = Some(proc);
+        self.url = url;
         Ok(())
     }
 
@@ -196,21 +204,11 @@ impl ProviderFake {
             &key,
             "--status-step-ms",
             "300",
-        ])
-        .stdout(Stdio::piped());
+        ]);
         for c in channels {
             cmd.args(["--channel", c]);
         }
-        let mut child = cmd.spawn().context("starting provider-fake")?;
-        let stdout = child.stdout.take().context("fake stdout")?;
-        let proc = Proc(child);
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line)?;
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .with_context(|| format!("unexpected first line from provider-fake: {line:?}"))?
-            .to_owned();
+        let (proc, url) = listening(cmd, "provider-fake")?;
         Ok(ProviderFake {
             url,
             key,
@@ -249,6 +247,70 @@ impl ProviderFake {
     /// Every message the fake accepted.
     pub async fn sent(&self) -> Result<Vec<serde_json::Value>> {
         let v = self.get("/_fake/sent").await?;
+        Ok(v.as_array().cloned().unwrap_or_default())
+    }
+}
+
+/// The Bitrix24 contract fake as its own process (`bitrix24-fake`), webhook `1/<code>`.
+pub struct Bitrix24Fake {
+    pub url: String,
+    /// The incoming webhook's base: `<url>/rest/1/<code>/`.
+    pub webhook: String,
+    code: String,
+    http: reqwest::Client,
+    _proc: Proc,
+}
+
+impl Bitrix24Fake {
+    pub fn start() -> Result<Bitrix24Fake> {
+        let code = "e2ew3bh00kc0de".to_owned();
+        let mut cmd = Command::new(binary("bitrix24-fake")?);
+        cmd.args(["--listen", "127.0.0.1:0", "--webhook", &format!("1/{code}")]);
+        let (proc, url) = listening(cmd, "bitrix24-fake")?;
+        Ok(Bitrix24Fake {
+            webhook: format!("{url}/rest/1/{code}/"),
+            url,
+            code,
+            http: reqwest::Client::new(),
+            _proc: proc,
+        })
+    }
+
+    /// A REST call as a portal user (or a published client) makes it; the `result`.
+    pub async fn call(&self, method: &str, params: serde_json::Value) -> Result<serde_json::Value> {
+        let v: serde_json::Value = self
+            .http
+            .post(format!("{}{method}.json", self.webhook))
+            .json(&params)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(v["result"].clone())
+    }
+
+    /// Sets up the portal's outgoing webhook: events go to `handler` with `application_token`.
+    pub async fn outgoing(&self, handler: &str, application_token: &str) -> Result<()> {
+        self.http
+            .post(format!("{}/_fake/1/{}/outgoing", self.url, self.code))
+            .json(&serde_json::json!({"handler": handler, "application_token": application_token}))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    /// The timeline comments written so far.
+    pub async fn comments(&self) -> Result<Vec<serde_json::Value>> {
+        let v: serde_json::Value = self
+            .http
+            .get(format!("{}/_fake/1/{}/comments", self.url, self.code))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
         Ok(v.as_array().cloned().unwrap_or_default())
     }
 }
@@ -657,6 +719,31 @@ pub async fn chat_rows(app: &fantoccini::Client) -> Result<Vec<(String, String, 
         )
         .await?;
     Ok(serde_json::from_value(rows)?)
+}
+
+/// The text of the element with `data-testid=testid` (empty when there is none).
+pub async fn text_of(app: &fantoccini::Client, testid: &str) -> Result<String> {
+    let v = app
+        .execute(
+            &format!(
+                "const e = document.querySelector('[data-testid={testid}]'); return e ? e.textContent : null;"
+            ),
+            vec![],
+        )
+        .await?;
+    Ok(v.as_str().unwrap_or_default().to_owned())
+}
+
+/// Types into the element with `data-testid=testid` (waits for it; clears it first).
+pub async fn type_into(app: &fantoccini::Client, testid: &str, text: &str) -> Result<()> {
+    let e = app
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(fantoccini::Locator::Css(&format!("[data-testid={testid}]")))
+        .await?;
+    e.clear().await?;
+    e.send_keys(text).await?;
+    Ok(())
 }
 
 /// Clicks the first element matching `css` (through the page, as a person's click would land).

@@ -70,18 +70,6 @@ async fn writing_first_preselects_reads_the_number_and_delivers_once() -> Result
     finish(app, result, "composer").await
 }
 
-async fn text_of(app: &fantoccini::Client, testid: &str) -> Result<String> {
-    let v = app
-        .execute(
-            &format!(
-                "const e = document.querySelector('[data-testid={testid}]'); return e ? e.textContent : null;"
-            ),
-            vec![],
-        )
-        .await?;
-    Ok(v.as_str().unwrap_or_default().to_owned())
-}
-
 async fn value_of(app: &fantoccini::Client, testid: &str) -> Result<String> {
     let v = app
         .execute(
@@ -102,17 +90,6 @@ async fn disabled(app: &fantoccini::Client, testid: &str) -> Result<bool> {
         )
         .await?;
     Ok(v.as_bool().unwrap_or(false))
-}
-
-async fn type_into(app: &fantoccini::Client, testid: &str, text: &str) -> Result<()> {
-    let e = app
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(&format!("[data-testid={testid}]")))
-        .await?;
-    e.clear().await?;
-    e.send_keys(text).await?;
-    Ok(())
 }
 
 /// Opens New message and picks the CRM contact found by `query`.

@@ -206,8 +206,8 @@ describe('Conversation', () => {
     expect(entity?.dataset.kind).toBe('deal');
     expect(entity?.textContent).toContain('<b>Поставка</b>');
     expect(document.querySelector('b')).toBeNull();
-    // The stage by the CRM's name; the built-in's plain open/closed when it has none.
-    expect(screen.getAllByTestId('crm-stage').map((s) => s.textContent)).toEqual(['Подготовка документов', expect.stringMatching(/open|в работе/)]);
+    // The stage by the CRM's name (contacts have none).
+    expect(screen.getAllByTestId('crm-stage').map((s) => s.textContent)).toEqual(['Подготовка документов']);
     // Only an entity with a CRM page gets the link, and Rust opens it (the page holds no URL opener).
     expect(screen.getAllByTestId('open-in-crm')).toHaveLength(1);
     expect(contact?.querySelector('[data-testid="open-in-crm"]')).toBeNull();
