@@ -152,6 +152,7 @@ pub fn connect(conn: &Connection, c: &BitrixConnection) -> Db {
         params![c.webhook_url, c.portal, c.user_name, store::now()],
     )?;
     conn.execute("DELETE FROM bitrix_entities", [])?;
+    crate::links::clear(conn, "bitrix24")?;
     conn.execute("DELETE FROM crm_dirty", [])?;
     conn.execute("UPDATE chats SET crm_checked = 0", [])?;
     store::relink_all(conn)
@@ -162,44 +163,52 @@ pub fn disconnect(conn: &Connection) -> Db {
     settle_queue(conn)?;
     conn.execute("DELETE FROM crm_connection", [])?;
     conn.execute("DELETE FROM bitrix_entities", [])?;
+    crate::links::clear(conn, "bitrix24")?;
     conn.execute("DELETE FROM crm_dirty", [])?;
     store::relink_all(conn)
 }
 
-/// The portal's entities as the linking rules read them (responsibles mapped to employees by
-/// their CRM user id).
-pub fn entities(conn: &Connection) -> rusqlite::Result<Vec<CrmEntityView>> {
+/// The portal's entities (all, or `only` one) as the app shows them (responsibles mapped to
+/// employees by their CRM user id).
+pub fn entities(
+    conn: &Connection,
+    only: Option<&switchboard_core::CrmRef>,
+) -> rusqlite::Result<Vec<CrmEntityView>> {
     let mut stmt = conn.prepare(
         "SELECT b.kind, b.id, b.title, b.phones, e.id, b.contact_id, b.closed, e.name, \
                 coalesce(s.name, b.stage), b.contact_ids \
          FROM bitrix_entities b LEFT JOIN employees e ON e.crm_user_id = b.assigned_by_id \
          LEFT JOIN bitrix_stages s ON s.list = b.stage_list AND s.status_id = b.stage \
+         WHERE ?1 IS NULL OR (b.kind = ?1 AND b.id = ?2) \
          ORDER BY b.kind, CAST(b.id AS INTEGER) DESC",
     )?;
-    let rows = stmt.query_map([], |r| {
-        let kind: String = r.get(0)?;
-        let phones: String = r.get(3)?;
-        let contact_id: Option<String> = r.get(5)?;
-        let contacts: Vec<String> =
-            serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default();
-        Ok(CrmEntityView {
-            kind: EntityKind::parse(&kind).unwrap_or(EntityKind::Lead),
-            id: r.get(1)?,
-            title: r.get(2)?,
-            phones: serde_json::from_str(&phones).unwrap_or_default(),
-            responsible_id: r.get(4)?,
-            other_contact_ids: contacts
-                .into_iter()
-                .filter(|c| Some(c) != contact_id.as_ref())
-                .collect(),
-            contact_id,
-            closed: r.get(6)?,
-            stage: r.get(8)?,
-            numbers: Vec::new(),
-            responsible_name: r.get(7)?,
-            url: None,
-        })
-    })?;
+    let rows = stmt.query_map(
+        params![only.map(|r| r.kind.as_str()), only.map(|r| r.id.as_str())],
+        |r| {
+            let kind: String = r.get(0)?;
+            let phones: String = r.get(3)?;
+            let contact_id: Option<String> = r.get(5)?;
+            let contacts: Vec<String> =
+                serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default();
+            Ok(CrmEntityView {
+                kind: EntityKind::parse(&kind).unwrap_or(EntityKind::Lead),
+                id: r.get(1)?,
+                title: r.get(2)?,
+                phones: serde_json::from_str(&phones).unwrap_or_default(),
+                responsible_id: r.get(4)?,
+                other_contact_ids: contacts
+                    .into_iter()
+                    .filter(|c| Some(c) != contact_id.as_ref())
+                    .collect(),
+                contact_id,
+                closed: r.get(6)?,
+                stage: r.get(8)?,
+                numbers: Vec::new(),
+                responsible_name: r.get(7)?,
+                url: None,
+            })
+        },
+    )?;
     rows.collect()
 }
 
@@ -293,6 +302,25 @@ const SELECT: [&str; 14] = [
     "CATEGORY_ID",
     "DATE_MODIFY",
 ];
+
+/// Re-reads one entity of the index into the phone index (or drops it there when it is gone).
+fn reindex(conn: &Connection, kind: EntityKind, id: &str) -> Db {
+    let row: Option<(String, String)> = conn
+        .query_row(
+            "SELECT phones, contact_ids FROM bitrix_entities WHERE kind = ?1 AND id = ?2",
+            params![kind.as_str(), id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        Some((phones, contacts)) => {
+            let phones: Vec<String> = serde_json::from_str(&phones).unwrap_or_default();
+            let contacts: Vec<String> = serde_json::from_str(&contacts).unwrap_or_default();
+            crate::links::index_entity(conn, "bitrix24", kind, id, &phones, &contacts)
+        }
+        None => crate::links::unindex_entity(conn, "bitrix24", kind, id),
+    }
+}
 
 /// Stores a deal's contacts as `crm.deal.contact.items.get` lists them.
 pub fn set_contacts(conn: &Connection, deal: &str, items: &Value) -> Db {
@@ -528,6 +556,22 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
         return Ok(());
     }
     let checked: Vec<String> = unchecked.into_iter().map(|(id, _)| id).collect();
+    // Every entity this round touched, to re-index and relink only what it can change.
+    let mut touched: std::collections::BTreeSet<(EntityKind, String)> = learnt
+        .entities
+        .iter()
+        .flat_map(|(k, rows)| {
+            rows.iter()
+                .filter_map(move |r| text(r, "ID").map(|id| (*k, id)))
+        })
+        .collect();
+    touched.extend(learnt.gone.iter().cloned());
+    touched.extend(
+        learnt
+            .contacts
+            .iter()
+            .map(|(deal, _)| (EntityKind::Deal, deal.clone())),
+    );
     hub.write(move |c| {
         if let Some(stages) = &learnt.stages {
             set_stages(c, stages)?;
@@ -551,7 +595,19 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
         for id in &checked {
             c.execute("UPDATE chats SET crm_checked = 1 WHERE id = ?1", [id])?;
         }
-        store::relink_all(c)?;
+        let refs: Vec<switchboard_core::CrmRef> = touched
+            .iter()
+            .map(|(kind, id)| switchboard_core::CrmRef {
+                kind: *kind,
+                id: id.clone(),
+            })
+            .collect();
+        for r in &refs {
+            reindex(c, r.kind, &r.id)?;
+        }
+        crate::links::relink_entities(c, &refs)?;
+        // Chats asked about by number: linked to what the portal answered (or to nothing).
+        crate::links::relink(c, crate::links::Scope::Chats(&checked))?;
         // The portal knew these clients: what they wrote before we found them goes to the CRM too.
         for id in &checked {
             store::mirror_unlinked(c, id)?;

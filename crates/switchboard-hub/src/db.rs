@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/004_mirror.sql")),
     (5, include_str!("../migrations/005_crm_connection.sql")),
     (6, include_str!("../migrations/006_crm_events.sql")),
+    (7, include_str!("../migrations/007_crm_numbers.sql")),
 ];
 
 /// Why the database could not be opened.

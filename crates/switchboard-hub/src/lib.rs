@@ -19,6 +19,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod json;
+pub mod links;
 pub mod mirror;
 pub mod outbox;
 pub mod provider;

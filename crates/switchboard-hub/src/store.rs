@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use switchboard_core::{
     self as core, read_crm_phone, Badge, Channel, ChannelState, ChatEvent, ChatFacts, CrmRef,
-    Direction, Employee, EntityKind, LinkedEntity, Role, Settings, TimelineWrite, Transport,
+    Direction, Employee, EntityKind, Role, Settings, TimelineWrite, Transport,
 };
 
 pub type Db = rusqlite::Result<()>;
@@ -66,7 +66,7 @@ pub fn ensure_workspace(conn: &Connection) -> Db {
         "INSERT OR IGNORE INTO settings (id, save_to_crm_timeline, eight_as_plus7, notify_supervisors_all) VALUES (1, ?1, ?2, ?3)",
         params![d.save_to_crm_timeline, d.eight_as_plus7, d.notify_supervisors_all],
     )?;
-    Ok(())
+    crate::links::ensure_index(conn)
 }
 
 pub fn settings(conn: &Connection) -> rusqlite::Result<Settings> {
@@ -457,7 +457,7 @@ const ENTITY_COLS: &str = "kind, id, title, phones, responsible_id, contact_id, 
 
 pub fn entities(conn: &Connection) -> rusqlite::Result<Vec<CrmEntityView>> {
     if crate::crm_sync::bitrix(conn)?.is_some() {
-        return crate::crm_sync::entities(conn);
+        return crate::crm_sync::entities(conn, None);
     }
     let mut stmt = conn.prepare(&format!(
         "SELECT {ENTITY_COLS} FROM crm_entities ORDER BY id DESC"
@@ -468,9 +468,9 @@ pub fn entities(conn: &Connection) -> rusqlite::Result<Vec<CrmEntityView>> {
 
 pub fn entity(conn: &Connection, r: &CrmRef) -> rusqlite::Result<Option<CrmEntityView>> {
     if let Some(b) = crate::crm_sync::bitrix(conn)? {
-        return Ok(crate::crm_sync::entities(conn)?
+        return Ok(crate::crm_sync::entities(conn, Some(r))?
             .into_iter()
-            .find(|e| e.kind == r.kind && e.id == r.id)
+            .next()
             .map(|mut e| {
                 e.url = Some(crate::crm_sync::card_url(&b.portal, e.kind, &e.id));
                 e
@@ -505,7 +505,15 @@ pub fn insert_entity(
         ],
     )?;
     let id = conn.last_insert_rowid().to_string();
-    relink_all(conn)?;
+    let contacts: Vec<String> = e.contact_id.iter().cloned().collect();
+    crate::links::index_entity(conn, "built_in", kind, &id, &e.phones, &contacts)?;
+    crate::links::relink_entities(
+        conn,
+        &[CrmRef {
+            kind,
+            id: id.clone(),
+        }],
+    )?;
     Ok(id)
 }
 
@@ -548,7 +556,9 @@ pub fn patch_entity(
             e.stage
         ],
     )?;
-    relink_all(conn)?;
+    let contacts: Vec<String> = e.contact_id.iter().cloned().collect();
+    crate::links::index_entity(conn, "built_in", r.kind, &r.id, &e.phones, &contacts)?;
+    crate::links::relink_entities(conn, std::slice::from_ref(r))?;
     Ok(Some(e))
 }
 
@@ -568,84 +578,9 @@ pub fn timeline(conn: &Connection, r: &CrmRef) -> rusqlite::Result<Vec<TimelineE
     rows.collect()
 }
 
-/// The open CRM entities whose phones read (setting 2, current value) to `phone`,
-/// deals also through any of their contacts; newest first.
-fn entities_for_phone(
-    all: &[CrmEntityView],
-    phone: &str,
-    eight_as_plus7: bool,
-) -> Vec<LinkedEntity> {
-    let matches = |e: &CrmEntityView| {
-        e.phones
-            .iter()
-            .any(|raw| read_crm_phone(raw, eight_as_plus7).is_ok_and(|n| n.as_str() == phone))
-    };
-    let contacts: BTreeSet<&str> = all
-        .iter()
-        .filter(|e| e.kind == EntityKind::Contact && !e.closed && matches(e))
-        .map(|e| e.id.as_str())
-        .collect();
-    all.iter()
-        .filter(|e| !e.closed)
-        .filter(|e| {
-            matches(e)
-                || (e.kind == EntityKind::Deal
-                    && e.contact_id
-                        .iter()
-                        .chain(&e.other_contact_ids)
-                        .any(|c| contacts.contains(c.as_str())))
-        })
-        .map(|e| LinkedEntity {
-            entity: CrmRef {
-                kind: e.kind,
-                id: e.id.clone(),
-            },
-            responsible_id: e.responsible_id.clone(),
-            closed: e.closed,
-        })
-        .collect()
-}
-
 /// Recomputes every chat's CRM links and responsible; records a change for each chat that moved.
 pub fn relink_all(conn: &Connection) -> Db {
-    relink(conn, None)
-}
-
-/// Recomputes the CRM links and responsible of one chat (`Some`) or of every chat (`None`).
-fn relink(conn: &Connection, only: Option<&str>) -> Db {
-    let eight = settings(conn)?.eight_as_plus7;
-    let all = entities(conn)?;
-    let chats: Vec<(String, Option<String>, Option<String>)> = {
-        let mut stmt = conn.prepare(
-            "SELECT id, client_phone, responsible_id FROM chats WHERE ?1 IS NULL OR id = ?1",
-        )?;
-        let rows = stmt.query_map([only], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    for (chat, phone, old_responsible) in chats {
-        let linked = phone
-            .map(|p| entities_for_phone(&all, &p, eight))
-            .unwrap_or_default();
-        let new_links: BTreeSet<CrmRef> = linked.iter().map(|l| l.entity.clone()).collect();
-        let old_links: BTreeSet<CrmRef> = links(conn, &chat)?.into_iter().collect();
-        let responsible = core::responsible(&linked);
-        if new_links == old_links && responsible == old_responsible {
-            continue;
-        }
-        conn.execute("DELETE FROM chat_links WHERE chat = ?1", [&chat])?;
-        for l in &new_links {
-            conn.execute(
-                "INSERT INTO chat_links (chat, kind, entity_id) VALUES (?1, ?2, ?3)",
-                params![chat, l.kind.as_str(), l.id],
-            )?;
-        }
-        conn.execute(
-            "UPDATE chats SET responsible_id = ?2 WHERE id = ?1",
-            params![chat, responsible],
-        )?;
-        record_change(conn, "chat", &chat)?;
-    }
-    Ok(())
+    crate::links::relink(conn, crate::links::Scope::All)
 }
 
 pub fn links(conn: &Connection, chat: &str) -> rusqlite::Result<Vec<CrmRef>> {
@@ -934,7 +869,7 @@ fn open_chat(
         params![id, channel.id, chat_type, chat_id, title, client_phone, at],
     )?;
     record_change(conn, "chat", &id)?;
-    relink(conn, Some(&id))?;
+    crate::links::relink(conn, crate::links::Scope::Chats(std::slice::from_ref(&id)))?;
     Ok(id)
 }
 
