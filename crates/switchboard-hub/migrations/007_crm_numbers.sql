@@ -23,3 +23,6 @@ CREATE TABLE crm_index_state (id INTEGER PRIMARY KEY CHECK (id = 1), built INTEG
 INSERT INTO crm_index_state (id, built) VALUES (1, 0);
 CREATE INDEX chats_by_client_phone ON chats (client_phone);
 CREATE INDEX chat_links_by_entity ON chat_links (kind, entity_id);
+-- Bitrix24: the employee who wrote first to a number the portal does not know. They answer the
+-- chat until the lead the hub creates for it in the portal (crm.lead.add) is linked.
+ALTER TABLE chats ADD COLUMN lead_for TEXT;

@@ -615,7 +615,78 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
         Ok(())
     })
     .await
-    .map_err(|e| e.message)
+    .map_err(|e| e.message)?;
+    create_leads(hub, client).await
+}
+
+/// Chats written first to numbers the portal did not know (and was asked about): a lead for
+/// each in the writer's name, then linked, and what was written so far goes to its timeline.
+/// Before asking, the chat is marked to be looked up again, so a hub stopped after the portal
+/// made the lead finds it (`crm.duplicate.findbycomm`) instead of making a second one.
+async fn create_leads(hub: &Hub, client: &Bitrix24) -> Result<(), String> {
+    let wanted: Vec<(String, String, String, Option<String>)> = hub
+        .read(|c| {
+            let mut s = c.prepare(
+                "SELECT ch.id, ch.client_phone, ch.title, e.crm_user_id FROM chats ch \
+                 LEFT JOIN employees e ON e.id = ch.lead_for \
+                 WHERE ch.lead_for IS NOT NULL AND ch.crm_checked = 1 AND ch.client_phone IS NOT NULL \
+                 AND ch.id NOT IN (SELECT chat FROM chat_links) LIMIT 20",
+            )?;
+            let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+        .map_err(|e| e.message)?;
+    for (chat, phone, title, user) in wanted {
+        let again = chat.clone();
+        hub.write(move |c| {
+            c.execute("UPDATE chats SET crm_checked = 0 WHERE id = ?1", [&again])?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.message)?;
+        let mut fields = json!({
+            "TITLE": title,
+            "PHONE": [{ "VALUE": phone, "VALUE_TYPE": "WORK" }],
+        });
+        if let Some(u) = user {
+            fields["ASSIGNED_BY_ID"] = json!(u);
+        }
+        let added = client
+            .call("crm.lead.add", &json!({ "fields": fields }))
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(id) = added
+            .result
+            .as_u64()
+            .map(|n| n.to_string())
+            .or_else(|| added.result.as_str().map(str::to_owned))
+        else {
+            return Err(format!("crm.lead.add answered {}", added.result));
+        };
+        let got = client
+            .call("crm.lead.get", &json!({ "id": id }))
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::info!(portal = %client.portal(), lead = %id, "lead made for a chat written first");
+        hub.write(move |c| {
+            upsert(c, EntityKind::Lead, std::slice::from_ref(&got.result))?;
+            reindex(c, EntityKind::Lead, &id)?;
+            c.execute("UPDATE chats SET crm_checked = 1 WHERE id = ?1", [&chat])?;
+            crate::links::relink_entities(
+                c,
+                &[switchboard_core::CrmRef {
+                    kind: EntityKind::Lead,
+                    id: id.clone(),
+                }],
+            )?;
+            store::mirror_unlinked(c, &chat)?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.message)?;
+    }
+    Ok(())
 }
 
 /// Fetches the named entities (`crm.<kind>.get` in batches); deleted or not found ones are gone.

@@ -235,36 +235,46 @@ pub enum Scope<'a> {
 pub fn relink(conn: &Connection, scope: Scope<'_>) -> Db {
     let eight = store::settings(conn)?.eight_as_plus7;
     let src = source(conn)?;
-    let chats: Vec<(String, Option<String>, Option<String>)> = match scope {
+    type Row = (String, Option<String>, Option<String>, Option<String>);
+    let row = |r: &rusqlite::Row| -> rusqlite::Result<Row> {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    };
+    let chats: Vec<Row> = match scope {
         Scope::All => {
-            let mut stmt = conn.prepare("SELECT id, client_phone, responsible_id FROM chats")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let mut stmt =
+                conn.prepare("SELECT id, client_phone, responsible_id, lead_for FROM chats")?;
+            let rows = stmt.query_map([], row)?;
             rows.collect::<rusqlite::Result<_>>()?
         }
         Scope::Chats(ids) => {
             let mut stmt = conn.prepare_cached(
-                "SELECT id, client_phone, responsible_id FROM chats WHERE id = ?1",
+                "SELECT id, client_phone, responsible_id, lead_for FROM chats WHERE id = ?1",
             )?;
             let mut out = Vec::new();
             for id in ids {
-                if let Some(row) = stmt
-                    .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                    .optional()?
-                {
-                    out.push(row);
+                if let Some(r) = stmt.query_row([id], row).optional()? {
+                    out.push(r);
                 }
             }
             out
         }
     };
-    for (chat, phone, old_responsible) in chats {
+    for (chat, phone, old_responsible, lead_for) in chats {
         let linked = match &phone {
             Some(p) => linked_for_phone(conn, src, eight, p)?,
             None => Vec::new(),
         };
         let new_links: BTreeSet<CrmRef> = linked.iter().map(|l| l.entity.clone()).collect();
         let old_links: BTreeSet<CrmRef> = store::links(conn, &chat)?.into_iter().collect();
-        let responsible = core::responsible(&linked);
+        // Written first to a number the portal did not know: the writer answers until its lead
+        // is linked.
+        let responsible = match (&lead_for, new_links.is_empty()) {
+            (Some(writer), true) => Some(writer.clone()),
+            _ => core::responsible(&linked),
+        };
+        if lead_for.is_some() && !new_links.is_empty() {
+            conn.execute("UPDATE chats SET lead_for = NULL WHERE id = ?1", [&chat])?;
+        }
         if new_links == old_links && responsible == old_responsible {
             continue;
         }

@@ -896,7 +896,16 @@ pub fn open_first_chat(
         Some(phone),
         &now(),
     )?;
-    if existed.is_none() && links(conn, &id)?.is_empty() {
+    let bitrix = crate::links::source(conn)? == "bitrix24";
+    if existed.is_none() && links(conn, &id)?.is_empty() && bitrix {
+        // The portal gets the lead from the CRM sync (crm.lead.add, after one more look with
+        // crm.duplicate.findbycomm); until it is linked, the writer answers the chat.
+        conn.execute(
+            "UPDATE chats SET lead_for = ?2, responsible_id = ?2, crm_checked = 0 WHERE id = ?1",
+            params![id, writer],
+        )?;
+        record_change(conn, "chat", &id)?;
+    } else if existed.is_none() && links(conn, &id)?.is_empty() {
         insert_entity(
             conn,
             EntityKind::Lead,
@@ -911,14 +920,17 @@ pub fn open_first_chat(
         )?;
     }
     if existed.is_none() {
-        let client: Option<String> = conn
-            .query_row(
-                "SELECT e.title FROM chat_links l JOIN crm_entities e ON e.kind = l.kind AND e.id = CAST(l.entity_id AS INTEGER) \
-                 WHERE l.chat = ?1 ORDER BY CASE l.kind WHEN 'contact' THEN 0 WHEN 'lead' THEN 1 ELSE 2 END LIMIT 1",
-                [&id],
-                |r| r.get(0),
-            )
-            .optional()?;
+        // Titled after its client: the contact, else the lead, else the deal.
+        let mut linked = links(conn, &id)?;
+        linked.sort_by_key(|r| match r.kind {
+            EntityKind::Contact => 0,
+            EntityKind::Lead => 1,
+            EntityKind::Deal => 2,
+        });
+        let client = match linked.first() {
+            Some(r) => entity(conn, r)?.map(|e| e.title),
+            None => None,
+        };
         if let Some(title) = client {
             conn.execute(
                 "UPDATE chats SET title = ?2 WHERE id = ?1",

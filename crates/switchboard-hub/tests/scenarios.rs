@@ -472,6 +472,7 @@ both!(a_mixed_conversation_lands_once_in_order_despite_redelivery);
 both!(a_hub_killed_mid_queue_loses_and_doubles_nothing);
 both!(a_five_minute_outage_and_a_503_storm_lose_and_double_nothing);
 both!(open_lines_are_exempt_and_setting_1_never_back_fills);
+both!(writing_first_to_an_unknown_number_gives_the_writer_a_lead);
 
 /// Every CRM phone of the vectors that reads to a number under setting 2 on is a lead; a client
 /// writing from each number is linked to exactly the leads whose phones read to it — under the
@@ -843,4 +844,64 @@ async fn open_lines_are_exempt_and_setting_1_never_back_fills(adapter: Adapter) 
     })
     .await;
     assert_eq!(w.timeline(&contact).await.len(), 3);
+}
+
+/// A seller who does not receive new clients writes first to a number the CRM does not know:
+/// one lead is made for it in their name (in the portal: `crm.lead.add` after one more
+/// `crm.duplicate.findbycomm`), the chat stays theirs throughout, and what they wrote is in the
+/// lead's timeline once.
+async fn writing_first_to_an_unknown_number_gives_the_writer_a_lead(adapter: Adapter) {
+    let w = World::new(adapter).await;
+    let (s, v) = w
+        .call(
+            &w.boris.token,
+            Method::POST,
+            "/api/v1/messages",
+            json!({"channel_id": w.channel, "phone": "+7 903 123-45-67", "text": "Добрый день, это Борис",
+                   "idempotency_key": "first-1"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    let chat = v["chat"].as_str().expect("chat").to_owned();
+    assert!(
+        w.sees(&w.boris, "79031234567").await,
+        "the writer sees it at once"
+    );
+    until("the chat is linked to a lead", || async {
+        let c = w.chat("79031234567").await;
+        matches!(refs(&c).as_slice(), [one] if one.starts_with("lead:"))
+    })
+    .await;
+    let lead = refs(&w.chat("79031234567").await)[0]
+        .trim_start_matches("lead:")
+        .to_owned();
+    let c = w.chat("79031234567").await;
+    assert_eq!(c["responsible_id"], w.boris.id.as_str());
+    let r: Ref = ("lead", lead.clone());
+    until("the message in the lead's timeline", || async {
+        w.timeline(&r).await.len() == 1
+    })
+    .await;
+    assert!(w.timeline(&r).await[0].ends_with(": Добрый день, это Борис"));
+    w.reply(&w.boris, &chat, "first-2", "Перезвоню вечером")
+        .await;
+    until("the reply too", || async {
+        w.timeline(&r).await.len() == 2
+    })
+    .await;
+    if adapter == Adapter::Bitrix {
+        let leads = reqwest::Client::new()
+            .post(format!("{}crm.lead.list.json", w.fake().webhook))
+            .json(&json!({"select": ["ID", "ASSIGNED_BY_ID", "PHONE"]}))
+            .send()
+            .await
+            .expect("list")
+            .json::<Value>()
+            .await
+            .expect("json");
+        let rows = leads["result"].as_array().cloned().unwrap_or_default();
+        assert_eq!(rows.len(), 1, "one lead: {rows:?}");
+        assert_eq!(rows[0]["ASSIGNED_BY_ID"], "8", "in Boris's name");
+        assert_eq!(rows[0]["PHONE"][0]["VALUE"], "+79031234567");
+    }
 }
