@@ -211,6 +211,12 @@ async fn scenario(
     })
     .await?;
     type_into(app, "crm-search", "+7 903 123-45-67").await?;
+    until(
+        "the calm word that the CRM cannot be searched now",
+        WAIT,
+        || async { Ok(!text_of(app, "crm-search-offline").await?.is_empty()) },
+    )
+    .await?;
     click(app, "[data-testid=write-to-number]").await?;
     until("the typed number read offline", WAIT, || async {
         Ok(text_of(app, "compose-address").await? == "+7 903 123-45-67")

@@ -48,6 +48,11 @@ export interface Backend {
   onSessionChanged(f: () => void): () => void;
 }
 
+/** Whether a command failed only because the hub is out of reach (the app works on offline). */
+export function isOffline(e: unknown): boolean {
+  return !!e && typeof e === 'object' && 'code' in e && (e as CmdError).code === 'hub_unreachable';
+}
+
 /** A command's error as Rust sends it, or any other failure, as one readable message. */
 export function errorMessage(e: unknown): string {
   if (e && typeof e === 'object' && 'message' in e) return String((e as CmdError).message);

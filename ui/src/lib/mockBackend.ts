@@ -45,7 +45,13 @@ export class MockBackend implements Backend {
     if (!answer) throw { code: 'invalid_phone', message: `"${phone}" is not a phone number (invalid_number)` };
     return answer;
   }
-  async crmSearch(query: string) { this.calls.push(`crmSearch:${query}`); return this.cards; }
+  /** When set, crmSearch fails with it (e.g. the hub out of reach). */
+  searchError: { code: string; message: string } | null = null;
+  async crmSearch(query: string) {
+    this.calls.push(`crmSearch:${query}`);
+    if (this.searchError) throw this.searchError;
+    return this.cards;
+  }
   async sendFirst(channelId: string, phone: string, display: string, text: string) {
     this.calls.push(`sendFirst:${channelId}:${phone}:${display}:${text}`);
     return this.sendResult;

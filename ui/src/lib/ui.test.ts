@@ -99,6 +99,17 @@ const composed: ComposeVm = {
 };
 
 describe('NewMessage', () => {
+  it('says calmly that the CRM cannot be searched offline and still offers the typed number', async () => {
+    const backend = new MockBackend();
+    backend.searchError = { code: 'hub_unreachable', message: 'error sending request' };
+    render(NewMessage, { backend, version: 0, onopen: () => {} });
+    const search = screen.getByTestId('crm-search') as HTMLInputElement;
+    await fireEvent.input(search, { target: { value: '+7 903 123-45-67' } });
+    expect(await screen.findByTestId('crm-search-offline')).toBeTruthy();
+    expect(document.querySelector('.error')).toBeNull();
+    expect(screen.getByTestId('write-to-number')).toBeTruthy();
+  });
+
   function withCard(backend: MockBackend) {
     backend.cards = [{
       kind: 'contact', id: '1', title: 'Ирина Соколова', closed: false,
