@@ -430,6 +430,18 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
         ));
         demo_provider = Some(fake);
     }
+    if provider.is_none() {
+        // Nothing is lost, but nothing goes either: say so where the operator looks.
+        let waiting: i64 = hub
+            .read(|c| Ok(c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?))
+            .await?;
+        if waiting > 0 {
+            tracing::warn!(
+                waiting,
+                "messages wait for the messenger provider: start with --provider-url to send them"
+            );
+        }
+    }
     if let Some(p) = provider {
         let client = provider::ProviderClient::new(p)?;
         let webhook = format!("{public}/webhooks/provider/{}", hub.ingress_secret());
