@@ -376,6 +376,11 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
 /// Opens the data directory (locked: a second hub refuses) and starts serving.
 pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
     let lock = db::lock_dir(&config.data_dir)?;
+    // libphonenumber reads its metadata on first use (0.13 s release, 0.87 s debug): here, not
+    // in the first client's webhook.
+    tokio::task::spawn_blocking(|| switchboard_core::read_crm_phone("+7 916 456-98-12", true))
+        .await?
+        .ok();
     let conn = db::open_hub(&config.data_dir.join("hub.db"))?;
     let admin_token = secret(&config.data_dir, "SWITCHBOARD_ADMIN_TOKEN", "admin-token")?;
     let ingress = secret(
