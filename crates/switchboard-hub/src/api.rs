@@ -579,6 +579,16 @@ async fn crm_timeline(
 
 // ---------- provider webhooks ----------
 
+/// Webhooks from outside carry the ingress secret in their path; a wrong one is answered like
+/// any unknown path (the secret is the only credential there).
+fn ingress(hub: &Hub, secret: &str) -> ApiResult<()> {
+    if constant_time_eq(secret.as_bytes(), hub.ingress_secret().as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("webhook"))
+    }
+}
+
 /// The provider's webhook: test probe, messages, statuses. Validated whole, stored in one transaction.
 #[utoipa::path(post, path = "/webhooks/provider/{secret}", request_body = serde_json::Value,
     responses((status = 200), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -587,10 +597,7 @@ async fn provider_webhook(
     Path(secret): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<impl IntoResponse> {
-    if !constant_time_eq(secret.as_bytes(), hub.ingress_secret().as_bytes()) {
-        // Answered like any unknown path: the secret is the only credential here.
-        return Err(ApiError::not_found("webhook"));
-    }
+    ingress(&hub, &secret)?;
     let delivery = crate::webhook::parse(&body).inspect_err(|e| {
         tracing::warn!(problem = %e.message, bytes = body.len(), "malformed provider webhook refused");
     })?;
@@ -638,9 +645,7 @@ async fn bitrix24_events(
     Path(secret): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<impl IntoResponse> {
-    if !constant_time_eq(secret.as_bytes(), hub.ingress_secret().as_bytes()) {
-        return Err(ApiError::not_found("webhook"));
-    }
+    ingress(&hub, &secret)?;
     let form: serde_json::Value = serde_qs::Config::new()
         .max_depth(4)
         .use_form_encoding(true)

@@ -38,17 +38,8 @@ async fn a_bitrix24_workspace_links_mirrors_and_keeps_the_webhook_secret() {
     .expect("hub");
     let http = reqwest::Client::new();
     let call = |token: String, method: Method, path: String, body: Value| {
-        let http = http.clone();
-        let url = format!("{}{path}", hub.url);
-        async move {
-            let mut r = http.request(method.clone(), url).bearer_auth(token);
-            if method != Method::GET {
-                r = r.json(&body);
-            }
-            let r = r.send().await.expect("request");
-            let s = r.status();
-            (s, r.json::<Value>().await.unwrap_or(Value::Null))
-        }
+        let (http, base) = (http.clone(), hub.url.clone());
+        async move { common::call(&http, &base, &token, method, &path, body).await }
     };
     let admin = hub.admin_token.clone();
     let (_, ch) = call(
