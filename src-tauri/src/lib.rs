@@ -67,6 +67,8 @@ struct Session {
     client: Option<SyncClient>,
     demo: bool,
     task: Option<tauri::async_runtime::JoinHandle<()>>,
+    /// Chats whose history was fetched from the hub since signing in (sync keeps them fresh).
+    history: std::collections::HashSet<String>,
 }
 
 impl App {
@@ -150,6 +152,7 @@ async fn start_sync(
         russian: state.russian,
     });
     session.client = Some(client.clone());
+    session.history.clear();
     session.task = Some(tauri::async_runtime::spawn(client.run(observer)));
     let _ = app.emit("session-changed", ());
     Ok(())
@@ -312,6 +315,7 @@ async fn sign_out(app: AppHandle, state: State<'_, App>) -> CmdResult<()> {
         task.abort();
     }
     session.client = None;
+    session.history.clear();
     state.online.store(false, Ordering::SeqCst);
     state.store()?.clear()?;
     let _ = app.emit("session-changed", ());
@@ -323,7 +327,9 @@ async fn chat_list(state: State<'_, App>, filter: ChatFilter) -> CmdResult<ChatL
     Ok(state.store()?.chat_list(filter)?)
 }
 
-/// A chat's messages from the local store; when online, older ones are fetched in the background.
+/// A chat's messages from the local store; the first time a chat is opened while online, its
+/// history is fetched in the background (afterwards sync keeps it fresh: the window asks on
+/// every redraw, and must not ask the hub each time).
 #[tauri::command]
 async fn chat_messages(
     app: AppHandle,
@@ -331,7 +337,14 @@ async fn chat_messages(
     chat: String,
 ) -> CmdResult<Vec<MessageVm>> {
     let store = state.store()?;
-    if let Some(client) = state.session.lock().await.client.clone() {
+    let client = {
+        let mut session = state.session.lock().await;
+        match session.client.clone() {
+            Some(c) if session.history.insert(chat.clone()) => Some(c),
+            _ => None,
+        }
+    };
+    if let Some(client) = client {
         let chat = chat.clone();
         tauri::async_runtime::spawn(async move {
             let path = format!("/api/v1/chats/{chat}/messages?limit=100");
@@ -344,10 +357,17 @@ async fn chat_messages(
                     .json::<Vec<switchboard_hub::json::MessageView>>()
                     .await
             };
-            // Only news redraws the window (the window asks again on every redraw).
-            if let Ok(messages) = fetched.await {
-                if client.store.put_messages(&messages).unwrap_or(false) {
-                    let _ = app.emit("store-changed", ());
+            match fetched.await {
+                // Only news redraws the window.
+                Ok(messages) => {
+                    if client.store.put_messages(&messages).unwrap_or(false) {
+                        let _ = app.emit("store-changed", ());
+                    }
+                }
+                // Not this time (offline, or the chat went away): a later redraw asks again.
+                Err(_) => {
+                    let state = app.state::<App>();
+                    state.session.lock().await.history.remove(&chat);
                 }
             }
         });

@@ -606,8 +606,6 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
             reindex(c, r.kind, &r.id)?;
         }
         crate::links::relink_entities(c, &refs)?;
-        // Chats asked about by number: linked to what the portal answered (or to nothing).
-        crate::links::relink(c, crate::links::Scope::Chats(&checked))?;
         // The portal knew these clients: what they wrote before we found them goes to the CRM too.
         for id in &checked {
             store::mirror_unlinked(c, id)?;

@@ -505,16 +505,19 @@ pub fn insert_entity(
         ],
     )?;
     let id = conn.last_insert_rowid().to_string();
-    let contacts: Vec<String> = e.contact_id.iter().cloned().collect();
-    crate::links::index_entity(conn, "built_in", kind, &id, &e.phones, &contacts)?;
-    crate::links::relink_entities(
-        conn,
-        &[CrmRef {
-            kind,
-            id: id.clone(),
-        }],
-    )?;
+    let r = CrmRef {
+        kind,
+        id: id.clone(),
+    };
+    entity_written(conn, &r, &e.phones, e.contact_id.as_deref())?;
     Ok(id)
+}
+
+/// A built-in entity was written: its phones into the index, and the chats it touches relinked.
+fn entity_written(conn: &Connection, r: &CrmRef, phones: &[String], contact: Option<&str>) -> Db {
+    let contacts: Vec<String> = contact.map(str::to_owned).into_iter().collect();
+    crate::links::index_entity(conn, "built_in", r.kind, &r.id, phones, &contacts)?;
+    crate::links::relink_entities(conn, std::slice::from_ref(r))
 }
 
 pub fn patch_entity(
@@ -556,9 +559,7 @@ pub fn patch_entity(
             e.stage
         ],
     )?;
-    let contacts: Vec<String> = e.contact_id.iter().cloned().collect();
-    crate::links::index_entity(conn, "built_in", r.kind, &r.id, &e.phones, &contacts)?;
-    crate::links::relink_entities(conn, std::slice::from_ref(r))?;
+    entity_written(conn, r, &e.phones, e.contact_id.as_deref())?;
     Ok(Some(e))
 }
 

@@ -485,6 +485,7 @@ async fn numbers_typed_every_which_way_link_under_setting_2(adapter: Adapter) {
             .filter(|(_, on, want)| *on && want.starts_with('+'))
             .map(|(raw, ..)| raw)
             .collect();
+        r.sort();
         r.dedup();
         r
     };
@@ -586,7 +587,10 @@ async fn the_responsible_follows_deal_then_contact_then_lead_at_once(adapter: Ad
         refs(&w.chat("79164569812").await),
         [format!("contact:{}", contact.1)]
     );
-    let _ = lead;
+    assert_eq!(
+        refs(&w.chat("79031234567").await),
+        [format!("lead:{}", lead.1)]
+    );
 
     if adapter == Adapter::Bitrix {
         // A deal of several contacts (Bitrix24): linked through any of them.
