@@ -98,6 +98,8 @@ impl notify::Window for AppWindow {
 
 struct Observer {
     app: AppHandle,
+    /// The token its sync client holds: news of its end is about this session only.
+    token: String,
     online: Arc<AtomicBool>,
     store: Arc<LocalStore>,
     notifier: Arc<notify::Notifier<AppWindow>>,
@@ -124,7 +126,43 @@ impl SyncObserver for Observer {
             .map_or(0, |d| d.as_millis() as i64);
         self.notifier.show(event, now_ms);
     }
+
+    fn signed_out(&self) {
+        tauri::async_runtime::spawn(access_ended(self.app.clone(), self.token.clone()));
+    }
 }
+
+/// The hub refused the session's `token` (revoked, the employee deactivated): back to the
+/// welcome screen, which says so calmly. The synced copy goes (this employee may no longer see
+/// it); the outbox stays, held back by the sync client. News about an older session is ignored.
+async fn access_ended(app: AppHandle, token: String) {
+    let state = app.state::<App>();
+    let mut session = state.session.lock().await;
+    if session.client.as_ref().map(|c| c.token.as_str()) != Some(token.as_str()) {
+        return;
+    }
+    tracing::warn!("access to the workspace ended; back to sign-in");
+    if let Some(task) = session.task.take() {
+        task.abort();
+    }
+    session.client = None;
+    session.history.clear();
+    state.online.store(false, Ordering::SeqCst);
+    if let Ok(store) = state.store() {
+        let forgotten = store
+            .clear()
+            .and_then(|()| store.set_meta(&[(ACCESS_ENDED_META, "1")]));
+        if let Err(e) = forgotten {
+            tracing::error!(error = %e, "could not forget the ended session");
+        }
+    }
+    tray::update(&app, switchboard_core::Counters::default(), state.russian);
+    let _ = app.emit("store-changed", ());
+    let _ = app.emit("session-changed", ());
+}
+
+/// Set in the local store's meta when the hub ended the session; cleared by the next sign-in.
+const ACCESS_ENDED_META: &str = "access_ended";
 
 async fn start_sync(
     app: &AppHandle,
@@ -146,6 +184,7 @@ async fn start_sync(
     };
     let observer = Arc::new(Observer {
         app: app.clone(),
+        token: client.token.clone(),
         online: state.online.clone(),
         store,
         notifier: state.notifier.clone(),
@@ -182,9 +221,13 @@ async fn app_state(state: State<'_, App>) -> CmdResult<AppState> {
     let store = state.store()?;
     let session = state.session.lock().await;
     let Some(client) = &session.client else {
-        return Ok(AppState { session: None });
+        return Ok(AppState {
+            session: None,
+            access_ended: store.meta(ACCESS_ENDED_META)?.is_some(),
+        });
     };
     Ok(AppState {
+        access_ended: false,
         session: Some(SessionVm {
             hub_url: client.hub_url.clone(),
             demo: session.demo,
@@ -229,8 +272,10 @@ async fn open_demo(state: State<'_, App>) -> CmdResult<Vec<DemoEmployee>> {
         "/api/v1/employees",
     )
     .await?;
+    // A deactivated employee cannot sign in.
     Ok(employees
         .into_iter()
+        .filter(|e| e.active)
         .map(|e| DemoEmployee {
             id: e.id,
             name: e.name,
@@ -314,10 +359,16 @@ async fn sign_out(app: AppHandle, state: State<'_, App>) -> CmdResult<()> {
     if let Some(task) = session.task.take() {
         task.abort();
     }
-    session.client = None;
+    // The hub forgets this desktop's token; out of reach, it is signed out here all the same.
+    if let Some(client) = session.client.take() {
+        if let Err(e) = client.revoke_own_token().await {
+            tracing::info!(error = %e, "the hub could not be told; signed out locally");
+        }
+    }
     session.history.clear();
     state.online.store(false, Ordering::SeqCst);
     state.store()?.clear()?;
+    tray::update(&app, switchboard_core::Counters::default(), state.russian);
     let _ = app.emit("session-changed", ());
     Ok(())
 }
@@ -430,24 +481,39 @@ fn now_rfc3339() -> String {
 /// Hands the outbox to the hub in the background (if signed in); the sync loop does it too
 /// whenever the link comes back.
 fn flush_soon(app: &AppHandle, client: SyncClient) {
-    let app = app.clone();
+    let observer = StoreOnly::of(app, &client);
     tauri::async_runtime::spawn(async move {
-        let observer = StoreOnly(app);
         if let Err(e) = client.flush_outbox(&observer).await {
             tracing::info!(error = %e, "outbox waits for the hub");
         }
     });
 }
 
-/// An observer for one-off flushes: only tells the window the store changed.
-struct StoreOnly(AppHandle);
+/// An observer for one-off flushes: tells the window the store changed, and the app when the
+/// hub refused the token.
+struct StoreOnly {
+    app: AppHandle,
+    token: String,
+}
+
+impl StoreOnly {
+    fn of(app: &AppHandle, client: &SyncClient) -> StoreOnly {
+        StoreOnly {
+            app: app.clone(),
+            token: client.token.clone(),
+        }
+    }
+}
 
 impl SyncObserver for StoreOnly {
     fn changed(&self) {
-        let _ = self.0.emit("store-changed", ());
+        let _ = self.app.emit("store-changed", ());
     }
     fn online(&self, _: bool) {}
     fn notify(&self, _: NotifyEvent) {}
+    fn signed_out(&self) {
+        tauri::async_runtime::spawn(access_ended(self.app.clone(), self.token.clone()));
+    }
 }
 
 /// A reply in a chat: into the outbox at once (shown as pending), then to the hub.
@@ -471,6 +537,8 @@ async fn send_reply(
         text,
         created_at: now_rfc3339(),
         error: None,
+        error_code: None,
+        error_owner: None,
     })?;
     let _ = app.emit("store-changed", ());
     flush_soon(&app, c);
@@ -502,10 +570,12 @@ async fn send_first(
         text,
         created_at: now_rfc3339(),
         error: None,
+        error_code: None,
+        error_owner: None,
     })?;
     let _ = app.emit("store-changed", ());
     let taken = c
-        .flush_outbox(&StoreOnly(app.clone()))
+        .flush_outbox(&StoreOnly::of(&app, &c))
         .await
         .unwrap_or_default();
     let chat = taken.into_iter().find(|(k, _)| *k == key).map(|(_, c)| c);
@@ -645,6 +715,25 @@ async fn hub_send<T: serde::de::DeserializeOwned>(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> CmdResult<T> {
+    Ok(hub_call(state, method, path, body).await?.json().await?)
+}
+
+/// The same for an answer without a body (204).
+async fn hub_do(
+    state: &App,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> CmdResult<()> {
+    hub_call(state, method, path, body).await.map(drop)
+}
+
+async fn hub_call(
+    state: &App,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> CmdResult<reqwest::Response> {
     let c = client(state).await?;
     let mut req = c.request(method, path);
     if let Some(b) = body {
@@ -652,10 +741,10 @@ async fn hub_send<T: serde::de::DeserializeOwned>(
     }
     let resp = req.send().await?;
     if !resp.status().is_success() {
-        let (code, message) = sync::hub_error(resp).await;
-        return Err(CmdError::new(&code, message));
+        let e = sync::hub_error(resp).await;
+        return Err(CmdError::new(&e.code, e.message));
     }
-    Ok(resp.json().await?)
+    Ok(resp)
 }
 
 /// A call about the workspace's CRM connection.
@@ -772,6 +861,7 @@ async fn employees(state: State<'_, App>) -> CmdResult<EmployeesVm> {
                 receives_new_clients: e.receives_new_clients,
                 priority_channel_id: e.priority_channel_id,
                 crm_user_id: e.crm_user_id,
+                active: e.active,
             })
             .collect(),
         channels: workspace_channels(&state).await?,
@@ -790,6 +880,43 @@ async fn update_employee(
     Ok(())
 }
 
+/// Deactivates an employee (every desktop of theirs is signed out at once) or reactivates one
+/// (they sign in anew). Supervisors; not themselves.
+#[tauri::command]
+async fn set_employee_active(state: State<'_, App>, id: String, active: bool) -> CmdResult<()> {
+    let path = format!(
+        "/api/v1/employees/{}",
+        switchboard_hub::encode_component(&id)
+    );
+    let body = Some(serde_json::json!({ "active": active }));
+    hub_send::<serde_json::Value>(&state, reqwest::Method::PATCH, &path, body).await?;
+    Ok(())
+}
+
+/// An employee's sign-ins: the tokens their desktops hold (supervisors).
+#[tauri::command]
+async fn employee_tokens(state: State<'_, App>, id: String) -> CmdResult<Vec<TokenVm>> {
+    let path = format!(
+        "/api/v1/employees/{}/tokens",
+        switchboard_hub::encode_component(&id)
+    );
+    let all: Vec<switchboard_hub::json::TokenView> = hub_get(&state, &path).await?;
+    Ok(all
+        .into_iter()
+        .map(|t| TokenVm {
+            id: t.id,
+            created_at: t.created_at,
+        })
+        .collect())
+}
+
+/// Revokes one sign-in: that desktop is signed out at once (supervisors).
+#[tauri::command]
+async fn revoke_token(state: State<'_, App>, id: String) -> CmdResult<()> {
+    let path = format!("/api/v1/tokens/{}", switchboard_hub::encode_component(&id));
+    hub_do(&state, reqwest::Method::DELETE, &path, None).await
+}
+
 /// A data directory chosen on the command line (`--data-dir DIR`) or by `SWITCHBOARD_DATA_DIR`:
 /// a separate profile. Tests give each app its own.
 fn profile_dir() -> Option<PathBuf> {
@@ -800,13 +927,14 @@ fn profile_dir() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("SWITCHBOARD_DATA_DIR").map(PathBuf::from))
 }
 
-/// Where this desktop keeps its files: the profile's directory, else the OS app-data dir.
+/// Where this desktop keeps its files: the profile's directory, else the OS app-data dir;
+/// this user's alone (0700).
 fn data_dir(app: &AppHandle) -> anyhow::Result<PathBuf> {
     let dir = match profile_dir() {
         Some(d) => d,
         None => app.path().app_data_dir()?,
     };
-    std::fs::create_dir_all(&dir)?;
+    local::private_dir(&dir)?;
     Ok(dir)
 }
 
@@ -924,6 +1052,9 @@ pub fn run() {
             crm_search,
             employees,
             update_employee,
+            set_employee_active,
+            employee_tokens,
+            revoke_token,
             chat_crm,
             retry_mirror,
             crm_connection,

@@ -15,7 +15,12 @@ use switchboard_hub::json::{
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/001_local.sql")),
     (2, include_str!("../migrations/002_outbox.sql")),
+    (3, include_str!("../migrations/003_refusal.sql")),
 ];
+
+/// The outbox code of messages held back because this desktop's sign-in ended (the hub answered
+/// 401) before the hub took them: kept, never sent by themselves, Retry or Discard once signed in.
+pub const ACCESS_ENDED: &str = "access_ended";
 
 /// A message in this desktop's outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +32,12 @@ pub struct OutboxItem {
     pub display: Option<String>,
     pub text: String,
     pub created_at: String,
+    /// Why the hub refused it (`None` while it waits to be sent) …
     pub error: Option<String>,
+    /// … the hub's stable code for that …
+    pub error_code: Option<String>,
+    /// … and, for `client_taken`, whose client it is.
+    pub error_owner: Option<String>,
 }
 
 impl OutboxItem {
@@ -55,10 +65,32 @@ fn outbox_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxItem> {
         text: r.get(5)?,
         created_at: r.get(6)?,
         error: r.get(7)?,
+        error_code: r.get(8)?,
+        error_owner: r.get(9)?,
     })
 }
 
-const OUTBOX_COLS: &str = "key, chat, channel_id, phone, display, text, created_at, error";
+const OUTBOX_COLS: &str =
+    "key, chat, channel_id, phone, display, text, created_at, error, error_code, error_owner";
+
+/// Makes `dir` (created if missing) this user's alone: mode 0700. The desktop's data directory
+/// holds the session's token, the synced chats and the demo hub.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        // An older install made it 0755.
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
@@ -77,7 +109,9 @@ pub struct LocalStore {
 }
 
 impl LocalStore {
-    /// Opens the store; a corrupt or newer file is an error that names it, never wiped.
+    /// Opens the store; a corrupt or newer file is an error that names it, never wiped. The file
+    /// (it holds the session's token) and its WAL are readable by this user only (0600: the
+    /// shared `db::open` creates it so before SQLite does, and narrows an older install's).
     pub fn open(path: &Path) -> Result<LocalStore, switchboard_hub::db::OpenError> {
         Ok(LocalStore {
             conn: Mutex::new(switchboard_hub::db::open(path, MIGRATIONS)?),
@@ -116,8 +150,8 @@ impl LocalStore {
     pub fn enqueue(&self, item: &OutboxItem) -> LocalResult<()> {
         self.with(|c| {
             c.execute(
-                &format!("INSERT OR IGNORE INTO outbox ({OUTBOX_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
-                params![item.key, item.chat, item.channel_id, item.phone, item.display, item.text, item.created_at, item.error],
+                &format!("INSERT OR IGNORE INTO outbox ({OUTBOX_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                params![item.key, item.chat, item.channel_id, item.phone, item.display, item.text, item.created_at, item.error, item.error_code, item.error_owner],
             )?;
             Ok(())
         })
@@ -160,14 +194,33 @@ impl LocalStore {
         })
     }
 
-    /// The hub refused it for good: kept, with the reason, until retried or discarded.
-    pub fn outbox_refused(&self, key: &str, error: &str) -> LocalResult<()> {
+    /// The hub refused it for good: kept, with the reason (its message, stable code and, for
+    /// `client_taken`, whose client it is), until retried or discarded.
+    pub fn outbox_refused(
+        &self,
+        key: &str,
+        code: &str,
+        message: &str,
+        owner: Option<&str>,
+    ) -> LocalResult<()> {
         self.with(|c| {
             c.execute(
-                "UPDATE outbox SET error = ?2 WHERE key = ?1",
-                params![key, error],
+                "UPDATE outbox SET error = ?2, error_code = ?3, error_owner = ?4 WHERE key = ?1",
+                params![key, message, code, owner],
             )?;
             Ok(())
+        })
+    }
+
+    /// Holds back every message still waiting to be sent, with a code and message (the sign-in
+    /// ended: they must not go by themselves, perhaps as someone else). They stay, as refused
+    /// ones do, until retried or discarded. Returns how many were held.
+    pub fn outbox_hold(&self, code: &str, message: &str) -> LocalResult<usize> {
+        self.with(|c| {
+            Ok(c.execute(
+                "UPDATE outbox SET error = ?2, error_code = ?1, error_owner = NULL WHERE error IS NULL",
+                params![code, message],
+            )?)
         })
     }
 
@@ -175,7 +228,10 @@ impl LocalStore {
     pub fn outbox_resolve(&self, key: &str, retry: bool) -> LocalResult<bool> {
         self.with(|c| {
             let n = if retry {
-                c.execute("UPDATE outbox SET error = NULL WHERE key = ?1", [key])?
+                c.execute(
+                    "UPDATE outbox SET error = NULL, error_code = NULL, error_owner = NULL WHERE key = ?1",
+                    [key],
+                )?
             } else {
                 c.execute("DELETE FROM outbox WHERE key = ?1", [key])?
             };
@@ -224,6 +280,8 @@ impl LocalStore {
                     channel_name,
                     text: i.text,
                     error: i.error,
+                    error_code: i.error_code,
+                    error_owner: i.error_owner,
                 });
             }
             Ok(out)
@@ -405,6 +463,8 @@ impl LocalStore {
                     status: m.status,
                     mirror: crate::vm::MirrorVm::of(&m.mirror),
                     error: m.error,
+                    error_code: None,
+                    error_owner: None,
                     local: false,
                 });
             }
@@ -426,6 +486,8 @@ impl LocalStore {
                     text: i.text,
                     at: i.created_at,
                     error: i.error,
+                    error_code: i.error_code,
+                    error_owner: i.error_owner,
                     local: true,
                     mirror: crate::vm::MirrorVm::none(),
                 });

@@ -1,5 +1,7 @@
-//! The sync client: one live `events` stream to the hub; each `change` pulls `sync` into
-//! the local store, each `notify` raises a native notification. Reconnects with back-off.
+//! The sync client: one live `events` stream to the hub; each `change` (or `resync`) pulls
+//! `sync` into the local store, each `notify` raises a native notification. Reconnects with
+//! back-off — except when the hub refuses the token (401: revoked, the employee deactivated):
+//! then it stops for good, holds back the unsent outbox and tells the observer it is signed out.
 
 use crate::local::LocalStore;
 use eventsource_stream::Eventsource;
@@ -20,6 +22,9 @@ pub trait SyncObserver: Send + Sync + 'static {
     fn online(&self, online: bool);
     /// The hub says: notify this employee now.
     fn notify(&self, event: NotifyEvent);
+    /// The hub refused this client's token (revoked, or the employee deactivated). The sync
+    /// loop has stopped; the unsent outbox is kept (held back). May come more than once.
+    fn signed_out(&self);
 }
 
 #[derive(Clone)]
@@ -32,21 +37,31 @@ pub struct SyncClient {
     pub flushing: Arc<tokio::sync::Mutex<()>>,
 }
 
-/// The hub's error answer `{"error": {"code", "message"}}`, or the status when it has none.
-pub async fn hub_error(resp: reqwest::Response) -> (String, String) {
+/// The hub's error answer `{"error": {"code", "message", "owner"?}}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubError {
+    /// Stable, snake_case (`hub_error` when the answer has none).
+    pub code: String,
+    /// For people (the status when the answer has none).
+    pub message: String,
+    /// `client_taken`: the name of the employee whose client it is, when the chat has one.
+    pub owner: Option<String>,
+}
+
+/// Reads the hub's error answer; any body it cannot read gives the status instead.
+pub async fn hub_error(resp: reqwest::Response) -> HubError {
     let status = resp.status();
     let body: serde_json::Value = resp.json().await.unwrap_or_default();
-    let code = body
-        .pointer("/error/code")
-        .and_then(|v| v.as_str())
-        .unwrap_or("hub_error")
-        .to_owned();
-    let message = body
-        .pointer("/error/message")
-        .and_then(|v| v.as_str())
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("the hub answered {status}"));
-    (code, message)
+    let text = |field: &str| {
+        body.pointer(field)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    HubError {
+        code: text("/error/code").unwrap_or_else(|| "hub_error".to_owned()),
+        message: text("/error/message").unwrap_or_else(|| format!("the hub answered {status}")),
+        owner: text("/error/owner"),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +90,36 @@ impl SyncClient {
             .bearer_auth(&self.token)
     }
 
+    /// The hub refused our token: hold back what waits in the outbox (it must not go by itself
+    /// after a later sign-in, perhaps as someone else; Retry or Discard then), tell the observer.
+    fn access_ended(&self, observer: &dyn SyncObserver) -> SyncError {
+        match self.store.outbox_hold(
+            crate::local::ACCESS_ENDED,
+            "not sent: access to the workspace ended before the hub took it",
+        ) {
+            Ok(0) => {}
+            Ok(held) => tracing::info!(held, "unsent messages kept for after the next sign-in"),
+            Err(e) => tracing::error!(error = %e, "could not hold back the outbox"),
+        }
+        observer.signed_out();
+        SyncError::Unauthorized
+    }
+
+    /// Gives up this client's token on the hub (`DELETE /api/v1/me/token`), as signing out does.
+    pub async fn revoke_own_token(&self) -> Result<(), SyncError> {
+        let resp = self
+            .request(reqwest::Method::DELETE, "/api/v1/me/token")
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await?;
+        match resp.status() {
+            s if s.is_success() => Ok(()),
+            // Already gone: nothing left to give up.
+            reqwest::StatusCode::UNAUTHORIZED => Ok(()),
+            s => Err(SyncError::Protocol(format!("the hub answered {s}"))),
+        }
+    }
+
     /// Pulls every change after the stored cursor into the local store.
     pub async fn sync_now(&self, observer: &dyn SyncObserver) -> Result<(), SyncError> {
         loop {
@@ -85,7 +130,7 @@ impl SyncClient {
                 .send()
                 .await?;
             if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
-                return Err(SyncError::Unauthorized);
+                return Err(self.access_ended(observer));
             }
             let answer: SyncResponse = resp.error_for_status()?.json().await?;
             let store = self.store.clone();
@@ -105,7 +150,8 @@ impl SyncClient {
 
     /// Hands the outbox to the hub, oldest first. Stops at the first message the hub cannot
     /// take now (unreachable, 5xx): it stays and goes on the next flush. A refusal (4xx)
-    /// keeps the message with the reason. Returns what the hub took: (key, chat).
+    /// keeps the message with the reason and its code. A refused token (401) stops it and
+    /// holds back the rest. Returns what the hub took: (key, chat).
     pub async fn flush_outbox(
         &self,
         observer: &dyn SyncObserver,
@@ -121,15 +167,20 @@ impl SyncClient {
                     .await?;
                 let status = resp.status();
                 if status == reqwest::StatusCode::UNAUTHORIZED {
-                    return Err(SyncError::Unauthorized);
+                    return Err(self.access_ended(observer));
                 }
                 if status.is_server_error() {
                     return Err(SyncError::Protocol(format!("the hub answered {status}")));
                 }
                 if !status.is_success() {
-                    let (_, message) = hub_error(resp).await;
-                    tracing::warn!(%status, %message, "the hub refused a message");
-                    self.store.outbox_refused(&item.key, &message)?;
+                    let e = hub_error(resp).await;
+                    tracing::warn!(%status, code = %e.code, message = %e.message, "the hub refused a message");
+                    self.store.outbox_refused(
+                        &item.key,
+                        &e.code,
+                        &e.message,
+                        e.owner.as_deref(),
+                    )?;
                     observer.changed();
                     continue;
                 }
@@ -163,7 +214,7 @@ impl SyncClient {
             .send()
             .await?;
         if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
-            return Err(SyncError::Unauthorized);
+            return Err(self.access_ended(observer));
         }
         let mut events = resp.error_for_status()?.bytes_stream().eventsource();
         observer.online(true);
@@ -179,6 +230,13 @@ impl SyncClient {
             let event = event.map_err(|e| SyncError::Protocol(e.to_string()))?;
             match event.event.as_str() {
                 "change" => self.sync_now(observer).await?,
+                // The hub dropped events of this stream (it lagged): sync from where we are.
+                // The notifications it dropped are not raised late; the sync sets the badges
+                // and the tray right.
+                "resync" => {
+                    tracing::info!(data = %event.data, "the hub dropped events for this desktop; syncing");
+                    self.sync_now(observer).await?
+                }
                 "notify" => match serde_json::from_str::<NotifyEvent>(&event.data) {
                     Ok(n) => observer.notify(n),
                     Err(e) => tracing::warn!(error = %e, "unreadable notify event skipped"),
@@ -188,12 +246,18 @@ impl SyncClient {
         }
     }
 
-    /// Stays connected for as long as the task lives.
+    /// Stays connected for as long as the task lives, or until the hub refuses the token.
     pub async fn run(self, observer: Arc<dyn SyncObserver>) {
         let mut backoff = Duration::from_millis(500);
         loop {
             match self.listen(observer.as_ref()).await {
                 Ok(()) => backoff = Duration::from_millis(500),
+                Err(SyncError::Unauthorized) => {
+                    // Retrying cannot help: only a new sign-in can.
+                    tracing::warn!("the hub refused this desktop's token; signed out");
+                    observer.online(false);
+                    return;
+                }
                 Err(e) => tracing::warn!(error = %e, "live link to the hub lost"),
             }
             observer.online(false);

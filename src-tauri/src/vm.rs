@@ -12,6 +12,9 @@ use ts_rs::TS;
 pub struct AppState {
     /// `None`: not connected yet — offer the demo workspace or a hub URL.
     pub session: Option<SessionVm>,
+    /// The hub stopped taking this desktop's sign-in (revoked, the employee deactivated): the
+    /// welcome screen says so until the next sign-in.
+    pub access_ended: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -114,6 +117,11 @@ pub struct MessageVm {
     pub status: String,
     /// Why it is `error` or `failed`.
     pub error: Option<String>,
+    /// For one the hub refused (`local`): the hub's stable code (`client_taken`,
+    /// `no_chat_access`, …, or `access_ended`) — the window explains known ones, else shows `error`.
+    pub error_code: Option<String>,
+    /// For `client_taken`: the employee whose client it is, when the chat has a responsible.
+    pub error_owner: Option<String>,
     /// Still in this desktop's outbox (Retry/Discard act locally); else the hub holds it.
     pub local: bool,
     /// Its copy in the CRM timeline (setting 1).
@@ -179,7 +187,12 @@ pub struct PendingFirstVm {
     pub display: String,
     pub channel_name: String,
     pub text: String,
+    /// Why the hub refused it (`None` while it waits), as the hub said it …
     pub error: Option<String>,
+    /// … its stable code (`client_taken`, `no_chat_access`, …, or `access_ended`) …
+    pub error_code: Option<String>,
+    /// … and, for `client_taken`, whose client it is.
+    pub error_owner: Option<String>,
 }
 
 /// What became of a send: the chat it went to, once the hub took it; `None` while it waits.
@@ -256,6 +269,17 @@ pub struct EmployeeRowVm {
     pub priority_channel_id: Option<String>,
     /// Their user id in the connected CRM (Bitrix24), to map responsibles.
     pub crm_user_id: Option<String>,
+    /// `false`: deactivated — none of their desktops is signed in, none can sign in.
+    pub active: bool,
+}
+
+/// One of an employee's sign-ins (a desktop holding one of their tokens), on the Employees screen.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct TokenVm {
+    /// Names it for `revoke_token`; not the token itself (the hub never shows that again).
+    pub id: String,
+    /// When it was issued (RFC 3339).
+    pub created_at: String,
 }
 
 /// The workspace's CRM on the "CRM integration" screen (the webhook only masked).
@@ -340,6 +364,7 @@ pub fn typescript() -> String {
         ChannelVm::decl(),
         ComposeVm::decl(),
         EmployeeRowVm::decl(),
+        TokenVm::decl(),
         EmployeesVm::decl(),
         CrmConnectionVm::decl(),
         EmployeeChange::decl(),

@@ -27,6 +27,7 @@ fn synced(eight_as_plus7: bool, tg_state: ChannelState) -> (tempfile::TempDir, L
                         receives_new_clients: true,
                         priority_channel_id: Some("tg".into()),
                         crm_user_id: None,
+                        active: true,
                     },
                 },
                 Change::Settings {

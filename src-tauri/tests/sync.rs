@@ -1,11 +1,12 @@
 //! The desktop's sync client against a real hub on loopback: live changes land in the local
-//! store, notifications arrive, and a dropped link comes back and catches up.
+//! store, notifications arrive, and a dropped link comes back and catches up; a token the hub
+//! refuses ends the session for good and keeps the unsent messages; refusals keep their code.
 
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use switchboard_desktop::local::LocalStore;
-use switchboard_desktop::sync::{SyncClient, SyncObserver};
+use switchboard_desktop::local::{LocalStore, OutboxItem};
+use switchboard_desktop::sync::{SyncClient, SyncError, SyncObserver};
 use switchboard_desktop::vm::ChatFilter;
 use switchboard_hub::json::NotifyEvent;
 
@@ -14,6 +15,16 @@ struct Seen {
     changes: Mutex<u32>,
     online: Mutex<Vec<bool>>,
     notified: Mutex<Vec<NotifyEvent>>,
+    signed_out: Mutex<u32>,
+}
+
+impl Seen {
+    fn signed_out(&self) -> u32 {
+        *self.signed_out.lock().expect("lock")
+    }
+    fn was_online(&self) -> bool {
+        self.online.lock().expect("lock").contains(&true)
+    }
 }
 
 impl SyncObserver for Seen {
@@ -25,6 +36,9 @@ impl SyncObserver for Seen {
     }
     fn notify(&self, event: NotifyEvent) {
         self.notified.lock().expect("lock").push(event);
+    }
+    fn signed_out(&self) {
+        *self.signed_out.lock().expect("lock") += 1;
     }
 }
 
@@ -40,15 +54,51 @@ async fn until(what: &str, mut f: impl FnMut() -> bool) {
 }
 
 async fn post(http: &reqwest::Client, url: String, token: &str, body: Value) -> Value {
-    let resp = http
-        .post(url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("post");
-    assert!(resp.status().is_success(), "{}", resp.status());
+    call(http, reqwest::Method::POST, url, token, Some(body)).await
+}
+
+/// A call that must succeed; its JSON answer (null for none).
+async fn call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Option<Value>,
+) -> Value {
+    let mut req = http.request(method.clone(), &url).bearer_auth(token);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let resp = req.send().await.expect("request");
+    assert!(
+        resp.status().is_success(),
+        "{method} {url}: {}",
+        resp.status()
+    );
     resp.json().await.unwrap_or(Value::Null)
+}
+
+/// Waits (bounded) for the sync loop to end by itself.
+async fn ends(task: tokio::task::JoinHandle<()>) {
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("the sync loop should stop by itself")
+        .expect("the sync loop panicked");
+}
+
+fn outbox_item(key: &str, channel: &str, phone: &str) -> OutboxItem {
+    OutboxItem {
+        key: key.into(),
+        chat: None,
+        channel_id: Some(channel.into()),
+        phone: Some(phone.into()),
+        display: Some(phone.into()),
+        text: format!("text of {key}"),
+        created_at: "2026-11-25T10:00:00.000Z".into(),
+        error: None,
+        error_code: None,
+        error_owner: None,
+    }
 }
 
 /// A hub with a WhatsApp sandbox channel and a seller, and an empty local store.
@@ -96,6 +146,68 @@ impl World {
             store,
             _dirs: (hub_dir, local_dir),
         }
+    }
+
+    fn client(&self, token: &str) -> SyncClient {
+        SyncClient {
+            http: self.http.clone(),
+            hub_url: self.hub.url.clone(),
+            token: token.to_owned(),
+            store: self.store.clone(),
+            flushing: Default::default(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.hub.url)
+    }
+
+    /// A call as the hub's administrator.
+    async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        call(
+            &self.http,
+            method,
+            self.url(path),
+            &self.hub.admin_token,
+            body,
+        )
+        .await
+    }
+
+    /// A new employee: (id, token).
+    async fn employee(
+        &self,
+        name: &str,
+        role: &str,
+        receives_new_clients: bool,
+    ) -> (String, String) {
+        let e = self
+            .admin(
+                reqwest::Method::POST,
+                "/api/v1/employees",
+                Some(json!({"name": name, "role": role, "receives_new_clients": receives_new_clients})),
+            )
+            .await;
+        let id = e["id"].as_str().expect("id").to_owned();
+        (id, e["token"].as_str().expect("token").to_owned())
+    }
+
+    /// A client writes to the workspace's channel from `phone` (digits).
+    async fn client_writes(&self, message_id: &str, phone: &str, text: &str) {
+        let webhook = self.url(&format!(
+            "/webhooks/provider/{}",
+            self.hub.hub.ingress_secret()
+        ));
+        let body = json!({"messages": [{"messageId": message_id, "channelId": self.channel["id"], "chatType": "whatsapp",
+            "chatId": phone, "dateTime": "2026-11-25T10:00:00Z", "status": "inbound", "text": text}]});
+        let resp = self
+            .http
+            .post(&webhook)
+            .json(&body)
+            .send()
+            .await
+            .expect("webhook");
+        assert!(resp.status().is_success(), "{}", resp.status());
     }
 }
 
@@ -155,19 +267,9 @@ async fn live_changes_land_in_the_local_store_and_notify() {
 /// back (a resend after a crash is the same message), and a refusal is kept with its reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_outbox_waits_for_the_hub_and_sends_once() {
-    use switchboard_desktop::local::OutboxItem;
     let w = World::new().await;
     let (hub, http, ch, emp, store) = (&w.hub, &w.http, &w.channel, &w.seller, w.store.clone());
-    let item = |key: &str, channel: &str| OutboxItem {
-        key: key.into(),
-        chat: None,
-        channel_id: Some(channel.into()),
-        phone: Some("+79164569812".into()),
-        display: Some("+7 916 456-98-12".into()),
-        text: format!("text of {key}"),
-        created_at: "2026-11-25T10:00:00.000Z".into(),
-        error: None,
-    };
+    let item = |key: &str, channel: &str| outbox_item(key, channel, "+79164569812");
     let channel = ch["id"].as_str().expect("id");
     store.enqueue(&item("k-ok", channel)).expect("enqueue");
     store
@@ -206,6 +308,8 @@ async fn the_outbox_waits_for_the_hub_and_sends_once() {
             .is_some_and(|e| e.contains("channel_id")),
         "{pending:?}"
     );
+    assert_eq!(pending[0].error_code.as_deref(), Some("invalid_field"));
+    assert_eq!(pending[0].error_owner, None);
     assert!(online.flush_outbox(&seen).await.expect("flush").is_empty());
 
     // A crash after the hub took it but before the outbox forgot it: the resend is the same message.
@@ -223,4 +327,259 @@ async fn the_outbox_waits_for_the_hub_and_sends_once() {
         .await
         .expect("json");
     assert_eq!(messages.as_array().map(Vec::len), Some(1), "{messages}");
+}
+
+/// A token the hub does not know: the sync loop stops at once instead of retrying forever, and
+/// tells the app it is signed out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_stops_the_sync_loop_and_signs_out() {
+    let w = World::new().await;
+    let seen = Arc::new(Seen::default());
+    let task = tokio::spawn(w.client("not-a-token").run(seen.clone()));
+    ends(task).await;
+    assert!(seen.signed_out() >= 1);
+    assert!(!seen.was_online());
+}
+
+/// An employee deactivated while their desktop is live: the hub ends the stream, the sync loop
+/// stops without retrying and signs out; a message written meanwhile is kept (held back, not
+/// sent later by itself). Reactivating does not bring the old token back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deactivated_employee_is_signed_out_and_keeps_unsent_messages() {
+    let w = World::new().await;
+    let seller = w.seller["id"].as_str().expect("id").to_owned();
+    let token = w.seller["token"].as_str().expect("token").to_owned();
+    let client = w.client(&token);
+    let seen = Arc::new(Seen::default());
+    let task = tokio::spawn(client.clone().run(seen.clone()));
+    until("online", || seen.was_online()).await;
+    until("who I am", || w.store.me().ok().flatten().is_some()).await;
+    assert_eq!(seen.signed_out(), 0);
+
+    let path = format!("/api/v1/employees/{seller}");
+    w.admin(
+        reqwest::Method::PATCH,
+        &path,
+        Some(json!({"active": false})),
+    )
+    .await;
+    ends(task).await;
+    assert!(seen.signed_out() >= 1);
+    assert_eq!(seen.online.lock().expect("lock").last(), Some(&false));
+
+    // Written as the access ended: the hub refuses the token, the message stays, held back.
+    let channel = w.channel["id"].as_str().expect("id");
+    w.store
+        .enqueue(&outbox_item("k-late", channel, "+79164569812"))
+        .expect("enqueue");
+    let before = seen.signed_out();
+    assert!(matches!(
+        client.flush_outbox(seen.as_ref()).await,
+        Err(SyncError::Unauthorized)
+    ));
+    assert!(seen.signed_out() > before);
+    assert_eq!(w.store.outbox_len().expect("len"), 1);
+    assert!(w.store.outbox().expect("outbox").is_empty(), "held back");
+    let held = w.store.pending_first().expect("pending");
+    assert_eq!(held[0].text, "text of k-late");
+    assert_eq!(held[0].error_code.as_deref(), Some("access_ended"));
+    assert!(matches!(
+        client.sync_now(seen.as_ref()).await,
+        Err(SyncError::Unauthorized)
+    ));
+
+    // Reactivated: the old sign-in stays ended; a new one works.
+    w.admin(reqwest::Method::PATCH, &path, Some(json!({"active": true})))
+        .await;
+    assert!(matches!(
+        client.sync_now(seen.as_ref()).await,
+        Err(SyncError::Unauthorized)
+    ));
+    let issued = w
+        .admin(
+            reqwest::Method::POST,
+            &format!("/api/v1/employees/{seller}/tokens"),
+            None,
+        )
+        .await;
+    let fresh = w.client(issued["token"].as_str().expect("token"));
+    fresh
+        .sync_now(seen.as_ref())
+        .await
+        .expect("a new sign-in syncs");
+}
+
+/// Signing out gives the desktop's own token up; a supervisor's list shows each sign-in, and
+/// revoking one ends that desktop only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_are_listed_and_revoked_one_by_one() {
+    let w = World::new().await;
+    let seller = w.seller["id"].as_str().expect("id").to_owned();
+    let first = w.client(w.seller["token"].as_str().expect("token"));
+    let issued = w
+        .admin(
+            reqwest::Method::POST,
+            &format!("/api/v1/employees/{seller}/tokens"),
+            None,
+        )
+        .await;
+    let second = w.client(issued["token"].as_str().expect("token"));
+    let (_, boss) = w.employee("Boss", "supervisor", false).await;
+    let tokens = || {
+        let url = w.url(&format!("/api/v1/employees/{seller}/tokens"));
+        call(&w.http, reqwest::Method::GET, url, &boss, None)
+    };
+    assert_eq!(tokens().await.as_array().map(Vec::len), Some(2));
+
+    let seen = Arc::new(Seen::default());
+    first.revoke_own_token().await.expect("sign out");
+    assert!(matches!(
+        first.sync_now(seen.as_ref()).await,
+        Err(SyncError::Unauthorized)
+    ));
+    second
+        .sync_now(seen.as_ref())
+        .await
+        .expect("the other desktop");
+    let left = tokens().await;
+    let left = left.as_array().expect("tokens");
+    assert_eq!(left.len(), 1);
+    assert!(left[0]["created_at"].is_string());
+
+    // The supervisor revokes the other one: its live link ends and the loop signs out.
+    let task = tokio::spawn(second.clone().run(seen.clone()));
+    until("online", || seen.was_online()).await;
+    let id = left[0]["id"].as_str().expect("id");
+    let resp = w
+        .http
+        .delete(w.url(&format!("/api/v1/tokens/{id}")))
+        .bearer_auth(&boss)
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(resp.status(), reqwest::StatusCode::NO_CONTENT);
+    ends(task).await;
+    assert!(seen.signed_out() >= 1);
+    assert_eq!(tokens().await.as_array().map(Vec::len), Some(0));
+}
+
+/// Writing first to a client who is someone else's, or with a role without chats: the hub
+/// refuses, and the outbox keeps the code and the owner's name for the window to explain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_first_refusals_keep_their_code_and_owner() {
+    let w = World::new().await;
+    let seller = w.seller["id"].as_str().expect("id").to_owned();
+    // The client is the seller's in the CRM, and has written: their chat exists.
+    w.admin(
+        reqwest::Method::POST,
+        "/api/v1/crm/contacts",
+        Some(json!({"title": "Irina", "phones": ["+79164569812"], "responsible_id": seller})),
+    )
+    .await;
+    w.client_writes("m1", "79164569812", "hello").await;
+
+    let (_, other) = w.employee("Boris", "seller", false).await;
+    let (_, nobody) = w.employee("Nadia", "none", false).await;
+    let channel = w.channel["id"].as_str().expect("id");
+    let seen = Seen::default();
+
+    w.store
+        .enqueue(&outbox_item("k-taken", channel, "+79164569812"))
+        .expect("enqueue");
+    let taken = w.client(&other).flush_outbox(&seen).await.expect("flush");
+    assert!(taken.is_empty());
+    let refused = w.store.pending_first().expect("pending");
+    assert_eq!(refused[0].error_code.as_deref(), Some("client_taken"));
+    assert_eq!(refused[0].error_owner.as_deref(), Some("S"));
+    assert!(w.store.outbox_resolve("k-taken", false).expect("discard"));
+
+    w.store
+        .enqueue(&outbox_item("k-none", channel, "+79035550000"))
+        .expect("enqueue");
+    w.client(&nobody).flush_outbox(&seen).await.expect("flush");
+    let refused = w.store.pending_first().expect("pending");
+    assert_eq!(refused[0].error_code.as_deref(), Some("no_chat_access"));
+    assert_eq!(refused[0].error_owner, None);
+}
+
+/// A stand-in for a hub that dropped events for this desktop: its stream says only `resync`,
+/// its sync answers `answer`. On a raw socket, so the stream says exactly that.
+async fn lagging_hub(answer: &switchboard_hub::json::SyncResponse) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let sync_body = serde_json::to_string(answer).expect("json");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let sync_body = sync_body.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head);
+                if head.starts_with("GET /api/v1/events ") {
+                    let _ = socket
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n\
+                              event: resync\ndata: {\"cursor\": 7}\n\n",
+                        )
+                        .await;
+                    // The stream stays open, as the hub's does.
+                    std::future::pending::<()>().await;
+                } else if head.starts_with("GET /api/v1/sync?cursor=0 ") {
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{sync_body}",
+                        sync_body.len()
+                    );
+                    let _ = socket.write_all(resp.as_bytes()).await;
+                } else {
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                        .await;
+                }
+            });
+        }
+    });
+    url
+}
+
+/// `resync`: the hub dropped this stream's events. The desktop syncs as on `change`, and raises
+/// no notification for what it missed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resync_makes_the_desktop_sync_without_late_notifications() {
+    use switchboard_hub::json::{Change, SyncResponse};
+    let settings = switchboard_core::Settings {
+        notify_supervisors_all: true,
+        ..Default::default()
+    };
+    let hub_url = lagging_hub(&SyncResponse {
+        changes: vec![Change::Settings { settings }],
+        cursor: 7,
+        has_more: false,
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(LocalStore::open(&dir.path().join("local.db")).expect("store"));
+    let client = SyncClient {
+        http: reqwest::Client::new(),
+        hub_url,
+        token: "t".into(),
+        store: store.clone(),
+        flushing: Default::default(),
+    };
+    let seen = Arc::new(Seen::default());
+    let task = tokio::spawn(client.run(seen.clone()));
+    until("the sync after resync", || store.cursor().ok() == Some(7)).await;
+    assert_eq!(store.settings().expect("settings"), Some(settings));
+    assert!(*seen.changes.lock().expect("lock") >= 1);
+    assert!(seen.notified.lock().expect("lock").is_empty());
+    assert_eq!(seen.signed_out(), 0);
+    task.abort();
 }

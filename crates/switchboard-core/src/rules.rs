@@ -38,6 +38,21 @@ pub fn can_see(viewer: &Employee, responsible: Option<&str>) -> bool {
     }
 }
 
+/// Who sees CRM data — an entity's card, phones and timeline, writing first by it, search
+/// hits: whoever could see a chat linked to it, its responsible, and, while nobody is
+/// responsible, the sellers who receive new clients. Supervisors see all; role `none` nothing.
+/// (The Bitrix24 portal's own permissions are not consulted: these are the hub's.)
+pub fn can_see_entity<'a>(
+    viewer: &Employee,
+    responsible: Option<&str>,
+    linked_chat_responsibles: impl IntoIterator<Item = Option<&'a str>>,
+) -> bool {
+    can_see(viewer, responsible)
+        || linked_chat_responsibles
+            .into_iter()
+            .any(|r| can_see(viewer, r))
+}
+
 /// The colour of an unanswered badge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -607,3 +607,46 @@ fn mirror_skip_names_why_a_message_stays_out_of_the_timeline() {
         assert_eq!(mirror_skip(ch, &links, &s).is_none(), writes_message);
     }
 }
+
+/// CRM data: the table of issue 11 (card, timeline, compose by it, search hits).
+#[test]
+fn crm_entities_are_seen_through_chats_responsibility_or_as_new_clients() {
+    let me = employee("me", Role::Seller, false);
+    let me_new = employee("me", Role::Seller, true);
+    let boss = employee("boss", Role::Supervisor, false);
+    let nobody = employee("me", Role::None, true);
+    let none: [Option<&str>; 0] = [];
+    // Responsible for the entity.
+    assert!(can_see_entity(&me, Some("me"), none));
+    // Someone else's entity with no chat of mine.
+    assert!(!can_see_entity(&me, Some("anna"), none));
+    assert!(!can_see_entity(&me, Some("anna"), [Some("anna")]));
+    // Someone else's entity, but a chat linked to it is mine.
+    assert!(can_see_entity(
+        &me,
+        Some("anna"),
+        [Some("anna"), Some("me")]
+    ));
+    // Unassigned: only for those who receive new clients.
+    assert!(!can_see_entity(&me, None, none));
+    assert!(can_see_entity(&me_new, None, none));
+    // ... and through an unassigned chat.
+    assert!(can_see_entity(&me_new, Some("anna"), [None]));
+    assert!(!can_see_entity(&me, Some("anna"), [None]));
+    // Supervisors see all; role none nothing, even as "receives new clients".
+    assert!(can_see_entity(&boss, Some("anna"), none));
+    assert!(!can_see_entity(&nobody, Some("me"), [Some("me"), None]));
+}
+
+proptest! {
+    /// Whoever sees a chat sees the CRM entities it is linked to.
+    #[test]
+    fn a_visible_chat_shows_its_entities(viewer in any_employee(), entity in any_responsible(), chat in any_responsible()) {
+        if can_see(&viewer, chat.as_deref()) {
+            prop_assert!(can_see_entity(&viewer, entity.as_deref(), [chat.as_deref()]));
+        }
+        if viewer.role == Role::None {
+            prop_assert!(!can_see_entity(&viewer, entity.as_deref(), [chat.as_deref()]));
+        }
+    }
+}

@@ -37,8 +37,10 @@ fn routes() -> OpenApiRouter<Hub> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(create_employee, list_employees))
         .routes(routes!(patch_employee))
-        .routes(routes!(issue_token))
+        .routes(routes!(issue_token, list_tokens))
+        .routes(routes!(revoke_token))
         .routes(routes!(me))
+        .routes(routes!(revoke_own_token))
         .routes(routes!(create_channel, list_channels))
         .routes(routes!(patch_channel))
         .routes(routes!(get_settings, put_settings))
@@ -84,18 +86,30 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().split_for_parts().1
 }
 
-impl FromRequestParts<Hub> for Caller {
+/// The bearer token of a request, as sent.
+pub struct Token(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Token {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, hub: &Hub) -> Result<Self, Self::Rejection> {
-        let token = parts
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|t| t.trim().to_owned())
-            .filter(|t| !t.is_empty())
-            .ok_or_else(ApiError::unauthorized)?;
+            .filter(|t| !t.is_empty() && t.len() <= 512)
+            .map(Token)
+            .ok_or_else(ApiError::unauthorized)
+    }
+}
+
+impl FromRequestParts<Hub> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Hub) -> Result<Self, Self::Rejection> {
+        let Token(token) = Token::from_request_parts(parts, hub).await?;
         hub.read(move |c| Ok(store::caller_by_token(c, &token)?))
             .await?
             .ok_or_else(ApiError::unauthorized)
@@ -128,6 +142,57 @@ fn employee(caller: Caller) -> ApiResult<Employee> {
     }
 }
 
+/// An employee who may work with chats: role `none` has no access to chats, and so none to
+/// writing first, CRM search or anything else that reaches a client.
+fn chat_worker(caller: Caller) -> ApiResult<Employee> {
+    let me = employee(caller)?;
+    if me.role == Role::None {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "no_chat_access",
+            "your role has no access to chats",
+        ));
+    }
+    Ok(me)
+}
+
+/// A CRM entity the caller may see (the administrator sees all; an employee by core's
+/// `can_see_entity`); else 404, as if it did not exist.
+fn visible_entity(
+    c: &rusqlite::Connection,
+    caller: &Caller,
+    r: &CrmRef,
+) -> ApiResult<crate::json::CrmEntityView> {
+    let entity = store::entity(c, r)?.ok_or_else(|| ApiError::not_found("CRM entity"))?;
+    if may_see_entity(c, caller, &entity)? {
+        Ok(entity)
+    } else {
+        Err(ApiError::not_found("CRM entity"))
+    }
+}
+
+fn may_see_entity(
+    c: &rusqlite::Connection,
+    caller: &Caller,
+    entity: &crate::json::CrmEntityView,
+) -> ApiResult<bool> {
+    Ok(match caller {
+        Caller::Admin => true,
+        Caller::Employee(me) => {
+            let r = CrmRef {
+                kind: entity.kind,
+                id: entity.id.clone(),
+            };
+            let chats = store::linked_chat_responsibles(c, &r)?;
+            core::can_see_entity(
+                me,
+                entity.responsible_id.as_deref(),
+                chats.iter().map(Option::as_deref),
+            )
+        }
+    })
+}
+
 fn non_empty(field: &str, v: &str) -> ApiResult<()> {
     if v.trim().is_empty() {
         return Err(ApiError::bad_field(field, "must not be empty"));
@@ -138,12 +203,57 @@ fn non_empty(field: &str, v: &str) -> ApiResult<()> {
 /// A JSON body whose errors are 400s naming the problem, in our error shape.
 pub struct Body<T>(pub T);
 
+/// The largest JSON body an `/api/v1` route reads.
+pub const API_BODY_LIMIT: usize = 1024 * 1024;
+/// The largest webhook body (a provider delivery of many messages; a CRM event).
+pub const WEBHOOK_BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+/// Reads a body of at most `limit` bytes: past it, 413 (nothing is read further).
+async fn bounded(req: axum::extract::Request, limit: usize) -> ApiResult<axum::body::Bytes> {
+    let too_large = || {
+        tracing::warn!(limit, "request body too large refused");
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the body is larger than {limit} bytes"),
+        )
+    };
+    // A declared length past the limit is refused before a byte of the body is read.
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|e| {
+            let over = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if over {
+                too_large()
+            } else {
+                ApiError::bad_field("body", &e.to_string())
+            }
+        })
+}
+
+/// A webhook's raw body, at most [`WEBHOOK_BODY_LIMIT`].
+pub struct WebhookBody(pub axum::body::Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for WebhookBody {
+    type Rejection = ApiError;
+    async fn from_request(req: axum::extract::Request, _: &S) -> Result<Self, Self::Rejection> {
+        bounded(req, WEBHOOK_BODY_LIMIT).await.map(WebhookBody)
+    }
+}
+
 impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Body<T> {
     type Rejection = ApiError;
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::bad_field("body", &e.to_string()))?;
+    async fn from_request(req: axum::extract::Request, _: &S) -> Result<Self, Self::Rejection> {
+        let bytes = bounded(req, API_BODY_LIMIT).await?;
         // serde_path_to_error names the field that failed ("role: unknown variant `boss` …").
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(de).map(Body).map_err(|e| {
@@ -182,17 +292,7 @@ async fn list_employees(
     caller: Caller,
 ) -> ApiResult<Json<Vec<EmployeeView>>> {
     manager(&caller, "list employees")?;
-    let (all, crm) = hub
-        .read(|c| Ok((store::employees(c)?, store::crm_user_ids(c)?)))
-        .await?;
-    Ok(Json(
-        all.iter()
-            .map(|e| EmployeeView {
-                crm_user_id: crm.get(&e.id).cloned(),
-                ..store::employee_view(e)
-            })
-            .collect(),
-    ))
+    Ok(Json(hub.read(|c| Ok(store::employee_list(c)?)).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/employees/{id}", request_body = EmployeePatch,
@@ -203,13 +303,29 @@ async fn patch_employee(
     Path(id): Path<String>,
     Body(p): Body<EmployeePatch>,
 ) -> ApiResult<Json<EmployeeView>> {
-    manager(&caller, "change employees")?;
+    let by = manager(&caller, "change employees")?;
+    if p.active == Some(false) && by == id {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "cannot_deactivate_self",
+            "you cannot deactivate yourself: ask another supervisor",
+        ));
+    }
+    // Access may narrow: a deactivation, or a role change.
+    let narrows = p.active.is_some() || p.role.is_some();
     let e = hub
         .write(move |c| {
-            store::patch_employee(c, &id, &p)?.ok_or_else(|| ApiError::not_found("employee"))
+            store::patch_employee(c, &id, &p)?.ok_or_else(|| ApiError::not_found("employee"))?;
+            store::employee_list(c)?
+                .into_iter()
+                .find(|e| e.id == id)
+                .ok_or_else(|| ApiError::internal("employee vanished"))
         })
         .await?;
-    Ok(Json(store::employee_view(&e)))
+    if narrows {
+        hub.publish(HubEvent::AccessChanged);
+    }
+    Ok(Json(e))
 }
 
 /// Issues another token for an employee (administrator only): how a desktop signs in as them.
@@ -222,13 +338,66 @@ async fn issue_token(
     admin(&caller, "issue tokens")?;
     let token = hub
         .write(move |c| {
-            store::employee(c, &id)?.ok_or_else(|| ApiError::not_found("employee"))?;
+            if !store::is_active(c, &id)?.ok_or_else(|| ApiError::not_found("employee"))? {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "employee_inactive",
+                    "the employee is deactivated: reactivate them first",
+                ));
+            }
             let token = store::new_token();
             store::store_token(c, &token, Some(&id))?;
             Ok(token)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(IssuedToken { token })))
+}
+
+/// An employee's tokens (their signed-in desktops), without the secrets.
+#[utoipa::path(get, path = "/api/v1/employees/{id}/tokens", responses((status = 200, body = Vec<TokenView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_tokens(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<TokenView>>> {
+    manager(&caller, "see sign-ins")?;
+    Ok(Json(
+        hub.read(move |c| {
+            store::is_active(c, &id)?.ok_or_else(|| ApiError::not_found("employee"))?;
+            Ok(store::tokens_of(c, &id)?)
+        })
+        .await?,
+    ))
+}
+
+/// Revokes one token: that desktop is signed out at once (its live stream ends).
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn revoke_token(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    manager(&caller, "revoke sign-ins")?;
+    let done = hub.write(move |c| Ok(store::revoke_token(c, &id)?)).await?;
+    if !done {
+        return Err(ApiError::not_found("token"));
+    }
+    hub.publish(HubEvent::AccessChanged);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Signs this desktop out: its own token stops working.
+#[utoipa::path(delete, path = "/api/v1/me/token", responses((status = 204), (status = 401, body = ErrorBody)))]
+async fn revoke_own_token(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Token(token): Token,
+) -> ApiResult<StatusCode> {
+    employee(caller)?;
+    hub.write(move |c| Ok(store::revoke_own_token(c, &token)?))
+        .await?;
+    hub.publish(HubEvent::AccessChanged);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller's own profile.
@@ -341,7 +510,7 @@ async fn create_crm_entity(
 #[utoipa::path(get, path = "/api/v1/crm/{kind}/{id}", responses((status = 200, body = CrmEntityView), (status = 404, body = ErrorBody)))]
 async fn get_crm_entity(
     State(hub): State<Hub>,
-    _caller: Caller,
+    caller: Caller,
     Path((kind, id)): Path<(String, String)>,
 ) -> ApiResult<Json<CrmEntityView>> {
     let r = CrmRef {
@@ -351,7 +520,7 @@ async fn get_crm_entity(
     Ok(Json(
         hub.read(move |c| {
             let eight = store::settings(c)?.eight_as_plus7;
-            let e = store::entity(c, &r)?.ok_or_else(|| ApiError::not_found("CRM entity"))?;
+            let e = visible_entity(c, &caller, &r)?;
             Ok(store::with_numbers(e, eight))
         })
         .await?,
@@ -399,7 +568,7 @@ fn connection_view(hub: &Hub, c: Option<crate::crm_sync::BitrixConnection>) -> C
             events_url: Some(format!(
                 "{}/webhooks/bitrix24/{}",
                 hub.public_url(),
-                hub.ingress_secret()
+                b.events_secret
             )),
             events: b.event_token.is_some(),
         },
@@ -463,6 +632,7 @@ async fn put_crm_connection(
         portal,
         user_name,
         event_token: None,
+        events_secret: String::new(),
     };
     let stored = conn.clone();
     let now = hub
@@ -530,14 +700,17 @@ async fn search_crm(
     caller: Caller,
     Query(q): Query<CrmSearch>,
 ) -> ApiResult<Json<Vec<CrmEntityView>>> {
-    employee(caller)?;
+    let me = Caller::Employee(chat_worker(caller)?);
     Ok(Json(
         hub.read(move |c| {
             let eight = store::settings(c)?.eight_as_plus7;
-            Ok(store::search_entities(c, q.q.as_deref().unwrap_or(""), 20)?
-                .into_iter()
-                .map(|e| store::with_numbers(e, eight))
-                .collect())
+            let mut visible = |e: &CrmEntityView| may_see_entity(c, &me, e);
+            Ok(
+                store::search_entities(c, q.q.as_deref().unwrap_or(""), 20, &mut visible)?
+                    .into_iter()
+                    .map(|e| store::with_numbers(e, eight))
+                    .collect(),
+            )
         })
         .await?,
     ))
@@ -567,14 +740,20 @@ async fn patch_crm_entity(
 #[utoipa::path(get, path = "/api/v1/crm/{kind}/{id}/timeline", responses((status = 200, body = Vec<TimelineEntry>)))]
 async fn crm_timeline(
     State(hub): State<Hub>,
-    _caller: Caller,
+    caller: Caller,
     Path((kind, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<TimelineEntry>>> {
     let r = CrmRef {
         kind: kind_of(&kind)?,
         id,
     };
-    Ok(Json(hub.read(move |c| Ok(store::timeline(c, &r)?)).await?))
+    Ok(Json(
+        hub.read(move |c| {
+            visible_entity(c, &caller, &r)?;
+            Ok(store::timeline(c, &r)?)
+        })
+        .await?,
+    ))
 }
 
 // ---------- provider webhooks ----------
@@ -595,7 +774,7 @@ fn ingress(hub: &Hub, secret: &str) -> ApiResult<()> {
 async fn provider_webhook(
     State(hub): State<Hub>,
     Path(secret): Path<String>,
-    body: axum::body::Bytes,
+    WebhookBody(body): WebhookBody,
 ) -> ApiResult<impl IntoResponse> {
     ingress(&hub, &secret)?;
     let delivery = crate::webhook::parse(&body).inspect_err(|e| {
@@ -627,9 +806,7 @@ async fn provider_webhook(
             Ok(notify)
         })
         .await?;
-    for (employee_id, event) in notifications {
-        hub.publish(HubEvent::Notify { employee_id, event });
-    }
+    hub.notify(notifications);
     // A new chat's number may be one the CRM index does not know yet.
     hub.crm_wake().notify_one();
     Ok(Json(serde_json::json!({"ok": true})))
@@ -643,9 +820,15 @@ async fn provider_webhook(
 async fn bitrix24_events(
     State(hub): State<Hub>,
     Path(secret): Path<String>,
-    body: axum::body::Bytes,
+    WebhookBody(body): WebhookBody,
 ) -> ApiResult<impl IntoResponse> {
-    ingress(&hub, &secret)?;
+    // The handler's own secret, made when the portal was connected (not the provider's).
+    if !hub
+        .read(move |c| Ok(crate::crm_sync::events_secret_matches(c, &secret)?))
+        .await?
+    {
+        return Err(ApiError::not_found("webhook"));
+    }
     let form: serde_json::Value = serde_qs::Config::new()
         .max_depth(4)
         .use_form_encoding(true)
@@ -779,6 +962,7 @@ fn invalid_phone(e: &switchboard_core::PhoneError) -> ApiError {
 /// Reads the address a new message goes to, from a typed number or a CRM entity's phones.
 fn address(
     c: &rusqlite::Connection,
+    me: &Employee,
     phone: Option<&str>,
     crm: Option<&str>,
     settings: &Settings,
@@ -790,7 +974,7 @@ fn address(
         (None, Some(r)) => {
             let r = CrmRef::parse(r)
                 .ok_or_else(|| ApiError::bad_field("crm", "must be <lead|contact|deal>:<id>"))?;
-            let entity = store::entity(c, &r)?.ok_or_else(|| ApiError::not_found("CRM entity"))?;
+            let entity = visible_entity(c, &Caller::Employee(me.clone()), &r)?;
             let mut first_error = None;
             for raw in &entity.phones {
                 match read_crm_phone(raw, settings.eight_as_plus7) {
@@ -823,11 +1007,11 @@ async fn compose(
     caller: Caller,
     Query(q): Query<ComposeQuery>,
 ) -> ApiResult<Json<ComposeView>> {
-    let me = employee(caller)?;
+    let me = chat_worker(caller)?;
     Ok(Json(
         hub.read(move |c| {
             let settings = store::settings(c)?;
-            let address = address(c, q.phone.as_deref(), q.crm.as_deref(), &settings)?;
+            let address = address(c, &me, q.phone.as_deref(), q.crm.as_deref(), &settings)?;
             let channels = store::channels(c)?;
             let pre = core::preselect_channel(&me, &channels);
             Ok(ComposeView {
@@ -862,6 +1046,10 @@ async fn send_message(
     let me = employee(caller)?;
     non_empty("text", &m.text)?;
     non_empty("idempotency_key", &m.idempotency_key)?;
+    if m.chat.is_none() {
+        // Writing first reaches a client: not for role none.
+        chat_worker(Caller::Employee(me.clone()))?;
+    }
     let accepted = hub
         .write(move |c| {
             let chat = match (&m.chat, &m.channel_id) {
@@ -877,11 +1065,17 @@ async fn send_message(
                         )
                     })?;
                     let settings = store::settings(c)?;
-                    let to = address(c, m.phone.as_deref(), m.crm.as_deref(), &settings)?;
+                    let to = address(c, &me, m.phone.as_deref(), m.crm.as_deref(), &settings)?;
                     let id =
                         store::open_first_chat(c, &channel, to.digits(), &to.to_string(), &me.id)?;
-                    store::chat_row_by_id(c, &id)?
-                        .ok_or_else(|| ApiError::internal("chat vanished"))?
+                    let row = store::chat_row_by_id(c, &id)?
+                        .ok_or_else(|| ApiError::internal("chat vanished"))?;
+                    // The number's chat (found, or just linked to its CRM client) is someone
+                    // else's: refused, and the transaction with anything it opened rolls back.
+                    if !core::can_see(&me, row.responsible_id.as_deref()) {
+                        return Err(client_taken(c, row.responsible_id.as_deref())?);
+                    }
+                    row
                 }
                 _ => {
                     return Err(ApiError::bad_field(
@@ -896,6 +1090,22 @@ async fn send_message(
     hub.outbox_wake().notify_one();
     hub.crm_wake().notify_one();
     Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+/// Writing first to a client someone else answers: 409 naming them, so the desktop can say
+/// whom to ask.
+fn client_taken(c: &rusqlite::Connection, responsible: Option<&str>) -> ApiResult<ApiError> {
+    let owner = match responsible {
+        Some(id) => store::employee(c, id)?.map(|e| e.name),
+        None => None,
+    };
+    let message = match &owner {
+        Some(name) => format!("this client is {name}'s — ask a supervisor to hand the chat over"),
+        None => "this client is not assigned to you — ask a supervisor".to_owned(),
+    };
+    let mut e = ApiError::new(StatusCode::CONFLICT, "client_taken", message);
+    e.owner = owner;
+    Ok(e)
 }
 
 /// Puts a `failed` message back on the outbox, with the same idempotency key.
@@ -980,11 +1190,14 @@ async fn sync(
     ))
 }
 
-/// Server-Sent Events: `change` (there is more to sync) and `notify` (notify this employee now).
-#[utoipa::path(get, path = "/api/v1/events", responses((status = 200, content_type = "text/event-stream", description = "change and notify events")))]
+/// Server-Sent Events: `change` (there is more to sync), `notify` (notify this employee now) and
+/// `resync` (events were dropped for this stream: sync; what was missed is not notified late).
+/// The stream ends when its token is revoked or its employee deactivated.
+#[utoipa::path(get, path = "/api/v1/events", responses((status = 200, content_type = "text/event-stream", description = "change, notify and resync events")))]
 async fn events(
     State(hub): State<Hub>,
     caller: Caller,
+    Token(token): Token,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let me = employee(caller)?;
     let rx = hub.subscribe();
@@ -992,28 +1205,84 @@ async fn events(
     let cursor = hub.read(|c| Ok(store::last_seq(c)?)).await?;
     // First a `change` with the current cursor, so a (re)connected client syncs at once.
     let first = futures_util::stream::once(async move { Ok(change_event(cursor)) });
-    let live = futures_util::stream::unfold((rx, me.id, hub), |(mut rx, me, hub)| async move {
-        use tokio::sync::broadcast::error::RecvError;
-        loop {
-            let event = match rx.recv().await {
-                Ok(HubEvent::Change(cursor)) => change_event(cursor),
-                Ok(HubEvent::Notify { employee_id, event }) if employee_id == me => {
-                    Event::default()
-                        .event("notify")
-                        .data(serde_json::to_string(&event).unwrap_or_default())
-                }
-                Ok(HubEvent::Notify { .. }) => continue,
-                // Missed events: a `change` makes the client sync from where it is.
-                Err(RecvError::Lagged(_)) => {
-                    change_event(hub.read(|c| Ok(store::last_seq(c)?)).await.unwrap_or(0))
-                }
-                Err(RecvError::Closed) => return None,
-            };
-            return Some((Ok(event), (rx, me, hub)));
-        }
+    let stream = Listener {
+        rx,
+        me: me.id,
+        token,
+        hub,
+        pending: std::collections::VecDeque::new(),
+    };
+    let live = futures_util::stream::unfold(stream, |mut s| async move {
+        s.next().await.map(|event| (Ok(event), s))
     });
     Ok(Sse::new(first.chain(live).take_until(closed))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// One employee's live stream over the hub's shared event ring.
+struct Listener {
+    rx: tokio::sync::broadcast::Receiver<HubEvent>,
+    me: String,
+    token: String,
+    hub: Hub,
+    /// This employee's notifications of one write, not yet sent.
+    pending: std::collections::VecDeque<NotifyEvent>,
+}
+
+impl Listener {
+    /// The next event for this employee; `None` ends the stream.
+    async fn next(&mut self) -> Option<Event> {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            if let Some(n) = self.pending.pop_front() {
+                return Some(
+                    Event::default()
+                        .event("notify")
+                        .data(serde_json::to_string(&n).unwrap_or_default()),
+                );
+            }
+            match self.rx.recv().await {
+                Ok(HubEvent::Change(cursor)) => return Some(change_event(cursor)),
+                Ok(HubEvent::Notify(all)) => self.pending.extend(
+                    all.iter()
+                        .filter(|(to, _)| *to == self.me)
+                        .map(|(_, n)| n.clone()),
+                ),
+                Ok(HubEvent::AccessChanged) => {
+                    if !self.still_allowed().await {
+                        return None;
+                    }
+                }
+                // Dropped events: say so, so the client syncs from where it is. Notifications
+                // that were dropped are not raised late; badges and tray come right by the sync.
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::info!(employee = %self.me, missed, "a live stream lagged; told to resync");
+                    if !self.still_allowed().await {
+                        return None;
+                    }
+                    let cursor = self
+                        .hub
+                        .read(|c| Ok(store::last_seq(c)?))
+                        .await
+                        .unwrap_or(0);
+                    return Some(Event::default().event("resync").data(
+                        serde_json::json!({ "cursor": cursor, "missed": missed }).to_string(),
+                    ));
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// Whether the stream's token still names this (active) employee.
+    async fn still_allowed(&self) -> bool {
+        let token = self.token.clone();
+        let me = self.me.clone();
+        matches!(
+            self.hub.read(move |c| Ok(store::caller_by_token(c, &token)?)).await,
+            Ok(Some(Caller::Employee(e))) if e.id == me
+        )
+    }
 }
 
 fn change_event(cursor: i64) -> Event {

@@ -32,11 +32,14 @@ pub struct BitrixConnection {
     pub user_name: String,
     /// The outgoing webhook's application token (a secret too), when events are set up.
     pub event_token: Option<String>,
+    /// The secret in the events handler's path (`/webhooks/bitrix24/<secret>`): made when the
+    /// portal is connected, its own — the provider's ingress secret is never shown.
+    pub events_secret: String,
 }
 
 pub fn bitrix(conn: &Connection) -> rusqlite::Result<Option<BitrixConnection>> {
     conn.query_row(
-        "SELECT webhook_url, portal, user_name, event_token FROM crm_connection WHERE id = 1 AND kind = 'bitrix24'",
+        "SELECT webhook_url, portal, user_name, event_token, events_secret FROM crm_connection WHERE id = 1 AND kind = 'bitrix24'",
         [],
         |r| {
             Ok(BitrixConnection {
@@ -44,10 +47,19 @@ pub fn bitrix(conn: &Connection) -> rusqlite::Result<Option<BitrixConnection>> {
                 portal: r.get(1)?,
                 user_name: r.get(2)?,
                 event_token: r.get(3)?,
+                events_secret: r.get::<_, Option<String>>(4)?.unwrap_or_default(),
             })
         },
     )
     .optional()
+}
+
+/// Whether `secret` is the events handler's (a wrong one, or none stored, is `false`).
+pub fn events_secret_matches(conn: &Connection, secret: &str) -> rusqlite::Result<bool> {
+    Ok(bitrix(conn)?.is_some_and(|b| {
+        !b.events_secret.is_empty()
+            && crate::constant_time_eq(b.events_secret.as_bytes(), secret.as_bytes())
+    }))
 }
 
 /// Stores (or, with `None`, forgets) the outgoing webhook's application token. `false`: Bitrix24
@@ -111,8 +123,11 @@ pub fn record_event(
     if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(EventVerdict::Ignored);
     }
+    // Durable before the answer: a deletion stays on the list until a sync round has applied
+    // it (each event bumps `rev`, so one that comes during a round is not cleared by it).
     conn.execute(
-        "INSERT INTO crm_dirty (kind, id, deleted) VALUES (?1, ?2, ?3)          ON CONFLICT (kind, id) DO UPDATE SET deleted = excluded.deleted",
+        "INSERT INTO crm_dirty (kind, id, deleted) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (kind, id) DO UPDATE SET deleted = excluded.deleted, rev = rev + 1",
         params![kind.as_str(), id, deleted],
     )?;
     Ok(EventVerdict::Recorded)
@@ -144,12 +159,13 @@ fn settle_queue(conn: &Connection) -> Db {
 /// Connects Bitrix24: the index starts empty and fills on the next sync.
 pub fn connect(conn: &Connection, c: &BitrixConnection) -> Db {
     settle_queue(conn)?;
-    // The same portal again keeps its outgoing webhook's token.
+    // The same portal again keeps its outgoing webhook's token and handler address.
     conn.execute(
-        "INSERT OR REPLACE INTO crm_connection (id, kind, webhook_url, portal, user_name, connected_at, cursor, event_token) \
+        "INSERT OR REPLACE INTO crm_connection (id, kind, webhook_url, portal, user_name, connected_at, cursor, event_token, events_secret) \
          VALUES (1, 'bitrix24', ?1, ?2, ?3, ?4, '{}', \
-                 (SELECT event_token FROM crm_connection WHERE id = 1 AND portal = ?2))",
-        params![c.webhook_url, c.portal, c.user_name, store::now()],
+                 (SELECT event_token FROM crm_connection WHERE id = 1 AND portal = ?2), \
+                 coalesce((SELECT events_secret FROM crm_connection WHERE id = 1 AND portal = ?2), ?5))",
+        params![c.webhook_url, c.portal, c.user_name, store::now(), store::new_token()],
     )?;
     conn.execute("DELETE FROM bitrix_entities", [])?;
     crate::links::clear(conn, "bitrix24")?;
@@ -437,43 +453,32 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
             learnt.entities.push((kind, rows));
         }
     }
-    // What the portal's events named. Taken off the list now; put back if the round fails.
-    let dirty: Vec<(EntityKind, String, bool)> = hub
-        .write(|c| {
-            let rows: Vec<(String, String, bool)> = {
-                let mut s = c.prepare("SELECT kind, id, deleted FROM crm_dirty LIMIT 50")?;
-                let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                rows.collect::<rusqlite::Result<_>>()?
-            };
-            for (k, id, _) in &rows {
-                c.execute(
-                    "DELETE FROM crm_dirty WHERE kind = ?1 AND id = ?2",
-                    params![k, id],
-                )?;
-            }
+    // What the portal's events named. They stay on the list until the write that applies
+    // them, so a round that fails at any step loses none (a deletion above all).
+    let dirty: Vec<(EntityKind, String, bool, i64)> = hub
+        .read(|c| {
+            let mut s = c.prepare("SELECT kind, id, deleted, rev FROM crm_dirty LIMIT 50")?;
+            let rows = s.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                ))
+            })?;
+            let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows
                 .into_iter()
-                .filter_map(|(k, id, d)| EntityKind::parse(&k).map(|k| (k, id, d)))
+                .filter_map(|(k, id, d, rev)| EntityKind::parse(&k).map(|k| (k, id, d, rev)))
                 .collect())
         })
         .await
         .map_err(|e| e.message)?;
-    let fetched = fetch_named(client, &dirty, &mut learnt).await;
-    if let Err(e) = fetched {
-        let back = dirty.clone();
-        let _ = hub
-            .write(move |c| {
-                for (k, id, d) in &back {
-                    c.execute(
-                        "INSERT OR IGNORE INTO crm_dirty (kind, id, deleted) VALUES (?1, ?2, ?3)",
-                        params![k.as_str(), id, d],
-                    )?;
-                }
-                Ok(())
-            })
-            .await;
-        return Err(e);
-    }
+    let named: Vec<(EntityKind, String, bool)> = dirty
+        .iter()
+        .map(|(k, id, d, _)| (*k, id.clone(), *d))
+        .collect();
+    fetch_named(client, &named, &mut learnt).await?;
     // New chats' numbers the index does not match yet.
     let unchecked: Vec<(String, String)> = hub
         .read(|c| {
@@ -552,7 +557,11 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
             }
         }
     }
-    if learnt.entities.is_empty() && learnt.gone.is_empty() && unchecked.is_empty() {
+    if learnt.entities.is_empty()
+        && learnt.gone.is_empty()
+        && unchecked.is_empty()
+        && dirty.is_empty()
+    {
         return Ok(());
     }
     let checked: Vec<String> = unchecked.into_iter().map(|(id, _)| id).collect();
@@ -594,6 +603,13 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
         )?;
         for id in &checked {
             c.execute("UPDATE chats SET crm_checked = 1 WHERE id = ?1", [id])?;
+        }
+        // Applied: off the list, unless the portal named the entity again meanwhile.
+        for (k, id, _, rev) in &dirty {
+            c.execute(
+                "DELETE FROM crm_dirty WHERE kind = ?1 AND id = ?2 AND rev = ?3",
+                params![k.as_str(), id, rev],
+            )?;
         }
         let refs: Vec<switchboard_core::CrmRef> = touched
             .iter()
@@ -846,6 +862,7 @@ mod tests {
             portal: "p.bitrix24.ru".into(),
             user_name: "U".into(),
             event_token: None,
+            events_secret: String::new(),
         };
         connect(&conn, &b).expect("connect");
         let m1 = store::message(&conn, "m1").expect("m1").expect("m1");

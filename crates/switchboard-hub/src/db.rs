@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/005_crm_connection.sql")),
     (6, include_str!("../migrations/006_crm_events.sql")),
     (7, include_str!("../migrations/007_crm_numbers.sql")),
+    (8, include_str!("../migrations/008_access.sql")),
 ];
 
 /// Why the database could not be opened.
@@ -51,6 +52,8 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock, OpenError> {
         source,
     };
     std::fs::create_dir_all(dir).map_err(io)?;
+    // Messages, tokens and secrets live here: only the hub's user may enter.
+    private(dir, 0o700).map_err(io)?;
     let file = File::options()
         .create(true)
         .truncate(false)
@@ -72,6 +75,10 @@ pub fn open(path: &Path, migrations: &[(i64, &str)]) -> Result<Connection, OpenE
         path: path.display().to_string(),
         source,
     };
+    private_file(path).map_err(|source| OpenError::Io {
+        dir: path.display().to_string(),
+        source,
+    })?;
     let mut conn = Connection::open(path).map_err(sqlite)?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(sqlite)?;
@@ -90,6 +97,38 @@ pub fn open(path: &Path, migrations: &[(i64, &str)]) -> Result<Connection, OpenE
         MigrateError::Sqlite(e) => sqlite(e),
     })?;
     Ok(conn)
+}
+
+/// Sets a file's or directory's mode (Unix; elsewhere the platform's defaults stand).
+pub fn private(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
+/// A database file readable by its owner only (0600), made so before SQLite first opens it;
+/// SQLite gives its `-wal` and `-shm` files the database file's mode. Older files are
+/// narrowed too.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    let mut opts = File::options();
+    opts.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    drop(opts.open(path)?);
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let p = std::path::PathBuf::from(p);
+        if p.exists() {
+            private(&p, 0o600)?;
+        }
+    }
+    Ok(())
 }
 
 /// Opens the hub's own database.
@@ -163,6 +202,27 @@ mod tests {
             .query_row("SELECT count(*) FROM changes", [], |r| r.get(0))
             .expect("count");
         assert_eq!(rows, 1, "nothing was wiped");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn data_files_are_private_to_their_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let parent = tempfile::tempdir().expect("tempdir");
+        let dir = parent.path().join("data");
+        let _lock = lock_dir(&dir).expect("lock");
+        let path = dir.join("hub.db");
+        // An older install's file, world-readable: narrowed on open.
+        std::fs::write(&path, b"").expect("touch");
+        private(&path, 0o644).expect("widen");
+        let conn = open_hub(&path).expect("open");
+        conn.execute("INSERT INTO changes (kind, ref) VALUES ('x', 'y')", [])
+            .expect("write");
+        let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700, "data directory");
+        for name in ["hub.db", "hub.db-wal", "hub.db-shm"] {
+            assert_eq!(mode(&dir.join(name)), 0o600, "{name}");
+        }
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// `client_taken`: the name of the employee who answers that client.
+    pub owner: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -24,6 +26,9 @@ pub struct ErrorDetail {
     /// A small stable snake_case code clients may branch on.
     pub code: String,
     pub message: String,
+    /// `client_taken`: who answers that client (ask a supervisor to hand it over).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 impl ApiError {
@@ -32,6 +37,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            owner: None,
         }
     }
     /// Malformed input: names the field.
@@ -89,6 +95,7 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.to_owned(),
                 message: self.message,
+                owner: self.owner,
             },
         };
         (self.status, Json(body)).into_response()

@@ -85,6 +85,13 @@ pub struct EmployeeView {
     /// Their user id in the connected CRM (Bitrix24's `ASSIGNED_BY_ID`), when known.
     #[serde(default)]
     pub crm_user_id: Option<String>,
+    /// A deactivated employee's tokens stop working at once (their open streams end).
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -185,6 +192,9 @@ pub struct EmployeePatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub crm_user_id: Option<Option<String>>,
+    /// `false` deactivates: every token of theirs is revoked and their live streams end.
+    /// `true` reactivates (they sign in again with a new token).
+    pub active: Option<bool>,
 }
 
 /// `PUT /api/v1/crm/connection` and `POST /api/v1/crm/connection/check`.
@@ -234,6 +244,14 @@ pub struct CreatedEmployee {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct IssuedToken {
     pub token: String,
+}
+
+/// One of an employee's tokens (a signed-in desktop), without the secret itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TokenView {
+    /// Names the token in `DELETE /api/v1/tokens/{id}`.
+    pub id: String,
+    pub created_at: String,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

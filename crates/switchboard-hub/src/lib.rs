@@ -23,6 +23,7 @@ pub mod links;
 pub mod mirror;
 pub mod outbox;
 pub mod provider;
+pub mod serve;
 pub mod store;
 pub mod webhook;
 
@@ -50,12 +51,16 @@ pub fn encode_component(s: &str) -> String {
 pub enum HubEvent {
     /// The change log advanced to this cursor.
     Change(i64),
-    /// This employee must get an OS notification now.
-    Notify {
-        employee_id: String,
-        event: json::NotifyEvent,
-    },
+    /// These employees must get an OS notification now: everything one write decided, in one
+    /// event, so a burst of thousands of messages takes one slot of the ring, not thousands.
+    Notify(Arc<Vec<(String, json::NotifyEvent)>>),
+    /// Tokens were revoked, an employee deactivated or their role changed: every open stream
+    /// checks its token again and ends when it no longer may listen.
+    AccessChanged,
 }
+
+/// How many events the ring holds for a slow stream before it lags (and is told to resync).
+pub const EVENT_RING: usize = 4096;
 
 /// Compares secrets in time independent of where they differ.
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -84,7 +89,7 @@ impl Hub {
     pub fn new(conn: Connection, ingress_secret: String) -> Hub {
         Hub {
             conn: Arc::new(Mutex::new(conn)),
-            events: broadcast::channel(4096).0,
+            events: broadcast::channel(EVENT_RING).0,
             ingress_secret: ingress_secret.into(),
             closing: Arc::new(tokio::sync::watch::channel(false).0),
             outbox: Arc::new(tokio::sync::Notify::new()),
@@ -134,6 +139,13 @@ impl Hub {
     pub fn publish(&self, event: HubEvent) {
         // No subscribers is fine: nobody is listening.
         let _ = self.events.send(event);
+    }
+
+    /// Publishes what one write decided about notifications (nothing when it decided none).
+    pub fn notify(&self, notifications: Vec<(String, json::NotifyEvent)>) {
+        if !notifications.is_empty() {
+            self.publish(HubEvent::Notify(Arc::new(notifications)));
+        }
     }
 
     pub fn ingress_secret(&self) -> &str {
@@ -201,6 +213,8 @@ pub struct ServeConfig {
     pub crm_timeout: std::time::Duration,
     /// The CRM queue's first retry pause (doubling to 60 times it); tests shrink time with it.
     pub crm_backoff: std::time::Duration,
+    /// Connections, header and request deadlines.
+    pub limits: serve::Limits,
 }
 
 impl ServeConfig {
@@ -213,6 +227,7 @@ impl ServeConfig {
             public_url: None,
             crm_timeout: std::time::Duration::from_secs(30),
             crm_backoff: mirror::BASE_BACKOFF,
+            limits: serve::Limits::default(),
         }
     }
 }
@@ -250,17 +265,18 @@ impl RunningHub {
 fn spawn_escalation(hub: Hub) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(store::ESCALATION_TICK);
+        let mut closed = std::pin::pin!(hub.closed());
         loop {
-            every.tick().await;
+            tokio::select! {
+                _ = every.tick() => {}
+                // Stopped: no write after the directory lock is released.
+                _ = &mut closed => return,
+            }
             match hub
                 .write(|c| Ok(store::escalation_tick(c, store::now_ms())?))
                 .await
             {
-                Ok(notify) => {
-                    for (employee_id, event) in notify {
-                        hub.publish(HubEvent::Notify { employee_id, event });
-                    }
-                }
+                Ok(notify) => hub.notify(notify),
                 Err(e) => tracing::warn!(error = %e, "escalation check failed"),
             }
         }
@@ -389,7 +405,8 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
         "ingress-secret",
     )?;
     store::ensure_workspace(&conn)?;
-    store::store_token(&conn, &admin_token, None)?;
+    // The administrator's token now replaces any stored before (a rotated one stops working).
+    store::replace_admin_token(&conn, &admin_token)?;
     let hub = Hub::new(conn, ingress);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -414,16 +431,10 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
     crm_sync::spawn(hub.clone(), workspace_crm);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = api::router(hub.clone());
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "hub server stopped");
-        }
-    });
+    let limits = config.limits;
+    let task = tokio::spawn(serve::serve(listener, app, limits, async {
+        let _ = rx.await;
+    }));
     let mut demo_provider = None;
     let mut provider = config.provider.clone();
     if config.demo && provider.is_none() {

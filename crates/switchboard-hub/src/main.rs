@@ -47,6 +47,12 @@ enum Command {
         /// Milliseconds before the CRM queue's first retry (doubling up to 60 times it).
         #[arg(long, default_value_t = 1000)]
         crm_backoff_ms: u64,
+        /// Open connections at once; more wait (every desktop holds one for its live events).
+        #[arg(long, default_value_t = 1024)]
+        max_connections: usize,
+        /// Seconds a client has to send a request's headers (idle keep-alive ends after it too).
+        #[arg(long, default_value_t = 30)]
+        header_timeout: u64,
     },
     /// Read CRM phone values (one per line on stdin) as setting 2 does; print E.164 or error:<kind>.
     NormalizePhone {
@@ -82,6 +88,8 @@ fn main() -> anyhow::Result<()> {
             public_url,
             crm_timeout,
             crm_backoff_ms,
+            max_connections,
+            header_timeout,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -105,6 +113,11 @@ fn main() -> anyhow::Result<()> {
                     public_url,
                     crm_timeout: std::time::Duration::from_secs(crm_timeout),
                     crm_backoff: std::time::Duration::from_millis(crm_backoff_ms),
+                    limits: switchboard_hub::serve::Limits {
+                        max_connections,
+                        header_timeout: std::time::Duration::from_secs(header_timeout.max(1)),
+                        ..Default::default()
+                    },
                     ..switchboard_hub::ServeConfig::new(data, listen, demo)
                 })
                 .await?;

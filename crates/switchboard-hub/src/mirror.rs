@@ -71,8 +71,12 @@ pub fn due(conn: &Connection, now: i64, limit: usize) -> rusqlite::Result<Vec<Ti
 }
 
 pub fn next_due_ms(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    // Only the first pending row of each entity can be due: a later one waits for it, so its
+    // own (past) time must not wake the worker — during an outage that was a spin at 100/s.
     conn.query_row(
-        "SELECT min(next_attempt_ms) FROM mirror_queue WHERE state = 'pending'",
+        "SELECT min(q.next_attempt_ms) FROM mirror_queue q WHERE q.state = 'pending' AND q.id = \
+         (SELECT min(p.id) FROM mirror_queue p WHERE p.state = 'pending' \
+          AND p.entity_kind = q.entity_kind AND p.entity_id = q.entity_id)",
         [],
         |r| r.get(0),
     )
@@ -279,6 +283,21 @@ async fn attempt<C: CrmPort>(hub: &Hub, crm: &C, jobs: Vec<TimelineJob>, base: D
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_held_back_by_its_entity_does_not_wake_the_worker() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = crate::db::open_hub(&dir.path().join("hub.db")).expect("open");
+        // The entity's first entry waits for its retry in 5 s; the second was never tried.
+        conn.execute_batch(
+            "INSERT INTO mirror_queue (key, kind, entity_kind, entity_id, chat, message_id, at, text, state, next_attempt_ms) VALUES
+               ('k1', 'message', 'lead', '1', 'c', 'm1', 'x', 'a', 'pending', 5000),
+               ('k2', 'message', 'lead', '1', 'c', 'm2', 'x', 'b', 'pending', 0);",
+        )
+        .expect("seed");
+        assert!(due(&conn, 1000, 50).expect("due").is_empty());
+        assert_eq!(next_due_ms(&conn).expect("next"), Some(5000));
+    }
 
     #[test]
     fn backoff_grows_to_a_minute() {

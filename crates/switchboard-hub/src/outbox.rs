@@ -53,69 +53,80 @@ pub struct Job {
 
 /// The head of each chat's queue that is due now, oldest first.
 pub fn due(conn: &Connection, now: i64, limit: usize) -> rusqlite::Result<Vec<Job>> {
-    let mut stmt = conn.prepare(
-        "SELECT o.id, o.message_id, o.chat, o.attempts, o.unsure_since_ms, \
-                m.text, m.author_id, m.idempotency_key, c.channel_id, c.chat_type, c.chat_id \
-         FROM outbox o JOIN messages m ON m.id = o.message_id JOIN chats c ON c.id = o.chat \
-         WHERE o.id = (SELECT min(id) FROM outbox WHERE chat = o.chat) AND o.next_attempt_ms <= ?1 \
-         ORDER BY o.id LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![now, limit as i64], |r| {
-        let message_id: String = r.get(1)?;
-        let key: Option<String> = r.get(7)?;
-        Ok(Job {
-            outbox_id: r.get(0)?,
-            chat: r.get(2)?,
-            attempts: r.get(3)?,
-            unsure_since_ms: r.get(4)?,
-            outgoing: Outgoing {
-                text: r.get(5)?,
-                crm_user_id: r.get(6)?,
-                crm_message_id: key.unwrap_or_else(|| message_id.clone()),
-                channel_id: r.get(8)?,
-                chat_type: r.get(9)?,
-                chat_id: r.get(10)?,
-            },
-            message_id,
-        })
-    })?;
+    let mut stmt = conn.prepare(&format!("{DUE} ORDER BY o.id LIMIT ?2"))?;
+    let rows = stmt.query_map(params![now, limit as i64], job_row)?;
     rows.collect()
+}
+
+/// Heads of chats' queues whose time has come, with what sending them needs.
+const DUE: &str = "SELECT o.id, o.message_id, o.chat, o.attempts, o.unsure_since_ms, \
+        m.text, m.author_id, m.idempotency_key, c.channel_id, c.chat_type, c.chat_id \
+     FROM outbox o JOIN messages m ON m.id = o.message_id JOIN chats c ON c.id = o.chat \
+     WHERE o.id = (SELECT min(id) FROM outbox WHERE chat = o.chat) AND o.next_attempt_ms <= ?1";
+
+fn job_row(r: &rusqlite::Row) -> rusqlite::Result<Job> {
+    let message_id: String = r.get(1)?;
+    let key: Option<String> = r.get(7)?;
+    Ok(Job {
+        outbox_id: r.get(0)?,
+        chat: r.get(2)?,
+        attempts: r.get(3)?,
+        unsure_since_ms: r.get(4)?,
+        outgoing: Outgoing {
+            text: r.get(5)?,
+            crm_user_id: r.get(6)?,
+            crm_message_id: key.unwrap_or_else(|| message_id.clone()),
+            channel_id: r.get(8)?,
+            chat_type: r.get(9)?,
+            chat_id: r.get(10)?,
+        },
+        message_id,
+    })
 }
 
 /// When the next row (of any chat) is due, if any.
 pub fn next_due_ms(conn: &Connection) -> rusqlite::Result<Option<i64>> {
-    conn.query_row("SELECT min(next_attempt_ms) FROM outbox", [], |r| r.get(0))
+    // Only each chat's head can be due (a later row waits for it, whatever its own time).
+    conn.query_row(
+        "SELECT min(o.next_attempt_ms) FROM outbox o WHERE o.id = (SELECT min(id) FROM outbox WHERE chat = o.chat)",
+        [],
+        |r| r.get(0),
+    )
 }
 
-/// Records that an attempt starts. `false`: do not send (the row is gone, or a repeat is
-/// no longer safe — then the message is `failed` with the reason).
-pub fn begin_attempt(conn: &Connection, job: &Job, now: i64) -> rusqlite::Result<bool> {
-    let still_queued: Option<i64> = conn
+/// Claims a row for an attempt, reading it again in the claiming transaction: `None` when it
+/// is gone, not due any more (another attempt moved it on since `due` was read), or a repeat
+/// is no longer safe (then the message is `failed` with the reason). The job returned is the
+/// row as it is now, so the attempt and its outcome never act on a stale snapshot (which
+/// could repeat early or erase the "may have been delivered" mark). The row notes that an
+/// attempt may be in flight before the attempt is made.
+pub fn claim(conn: &Connection, outbox_id: i64, now: i64) -> rusqlite::Result<Option<Job>> {
+    let job = conn
         .query_row(
-            "SELECT id FROM outbox WHERE id = ?1",
-            [job.outbox_id],
-            |r| r.get(0),
+            &format!("{DUE} AND o.id = ?2"),
+            params![now, outbox_id],
+            job_row,
         )
         .optional()?;
-    if still_queued.is_none() {
-        return Ok(false);
-    }
+    let Some(job) = job else {
+        return Ok(None);
+    };
     if let Some(since) = job.unsure_since_ms {
         if now - since > SAFE_REPEAT.as_millis() as i64 {
             fail(
                 conn,
-                job,
+                &job,
                 "not confirmed: the provider may have received it, so it was not repeated \
                  automatically (a repeat could reach the client twice)",
             )?;
-            return Ok(false);
+            return Ok(None);
         }
     }
     conn.execute(
         "UPDATE outbox SET attempts = attempts + 1, unsure_since_ms = coalesce(unsure_since_ms, ?2) WHERE id = ?1",
         params![job.outbox_id, now],
     )?;
-    Ok(true)
+    Ok(Some(job))
 }
 
 fn fail(conn: &Connection, job: &Job, reason: &str) -> Db {
@@ -289,29 +300,24 @@ pub fn spawn(hub: Hub, client: ProviderClient) {
 }
 
 async fn attempt(hub: &Hub, client: &ProviderClient, job: &Job) {
-    let started = {
-        let job = job.clone();
-        hub.write(move |c| Ok(begin_attempt(c, &job, now_ms())?))
-            .await
-    };
-    match started {
-        Ok(true) => {}
-        Ok(false) => return,
+    let id = job.outbox_id;
+    let claimed = hub.write(move |c| Ok(claim(c, id, now_ms())?)).await;
+    let job = match claimed {
+        Ok(Some(job)) => job,
+        Ok(None) => return,
         Err(e) => {
             tracing::warn!(error = %e, "outbox could not start an attempt");
             return;
         }
-    }
+    };
     let outcome = client.send(&job.outgoing).await;
     if let SendOutcome::Retry { reason, .. } = &outcome {
         tracing::info!(message = %job.message_id, attempt = job.attempts + 1, %reason, "send will be retried");
     }
-    let job = job.clone();
     if let Err(e) = hub
         .write(move |c| Ok(finish(c, &job, &outcome, now_ms())?))
         .await
     {
-        // The row stays and is retried; the idempotency key prevents a duplicate.
         tracing::warn!(error = %e, "outbox could not store an outcome");
     }
 }
@@ -319,6 +325,64 @@ async fn attempt(hub: &Hub, client: &ProviderClient, job: &Job) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stale_snapshot_neither_repeats_early_nor_erases_the_unsure_mark() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = crate::db::open_hub(&dir.path().join("hub.db")).expect("open");
+        conn.execute_batch(
+            "INSERT INTO chats (id, channel_id, chat_type, chat_id, title, last_activity_at) VALUES ('c', 'ch', 'whatsapp', '79990000001', 'C', 'x');
+             INSERT INTO messages (id, chat, idempotency_key, direction, text, at, status) VALUES ('m', 'c', 'k', 'out', 'hi', 'x', 'queued');",
+        )
+        .expect("seed");
+        let now = 1_000_000;
+        conn.execute(
+            "INSERT INTO outbox (message_id, chat, next_attempt_ms) VALUES ('m', 'c', ?1)",
+            [now],
+        )
+        .expect("enqueue");
+        let retry = |maybe_accepted| SendOutcome::Retry {
+            reason: "timeout".into(),
+            maybe_accepted,
+            rate_limited: false,
+        };
+        // The worker read the queue; meanwhile an attempt that may have reached the provider ended.
+        let stale = due(&conn, now, 10).expect("due").remove(0);
+        let job = claim(&conn, stale.outbox_id, now)
+            .expect("claim")
+            .expect("due");
+        finish(&conn, &job, &retry(true), now).expect("finish");
+        // The stale snapshot is not sent again before its back-off ends.
+        assert!(claim(&conn, stale.outbox_id, now + 1)
+            .expect("claim")
+            .is_none());
+        // Once due, the claimed job carries the mark, and an attempt that surely failed keeps it.
+        let later = now + backoff(1, false).as_millis() as i64;
+        let job = claim(&conn, stale.outbox_id, later)
+            .expect("claim")
+            .expect("due again");
+        assert_eq!(job.unsure_since_ms, Some(now));
+        finish(&conn, &job, &retry(false), later).expect("finish");
+        let unsure: Option<i64> = conn
+            .query_row("SELECT unsure_since_ms FROM outbox", [], |r| r.get(0))
+            .expect("row");
+        assert_eq!(
+            unsure,
+            Some(now),
+            "the may-have-been-delivered mark survives"
+        );
+        // Past the provider's memory of the key, no automatic repeat: failed with the reason.
+        let too_late = now + SAFE_REPEAT.as_millis() as i64 + 1;
+        assert!(claim(&conn, stale.outbox_id, too_late)
+            .expect("claim")
+            .is_none());
+        let status: String = conn
+            .query_row("SELECT status FROM messages WHERE id = 'm'", [], |r| {
+                r.get(0)
+            })
+            .expect("row");
+        assert_eq!(status, "failed");
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

@@ -184,11 +184,27 @@ fn employee_row(r: &Row) -> rusqlite::Result<Employee> {
 
 const EMPLOYEE_COLS: &str = "id, name, role, receives_new_clients, priority_channel_id";
 
+/// The active staff: whom the rules consider (visibility, notifications, escalation).
 pub fn employees(conn: &Connection) -> rusqlite::Result<Vec<Employee>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {EMPLOYEE_COLS} FROM employees ORDER BY name, id"
+        "SELECT {EMPLOYEE_COLS} FROM employees WHERE active = 1 ORDER BY name, id"
     ))?;
     let rows = stmt.query_map([], employee_row)?;
+    rows.collect()
+}
+
+/// Every employee as the Employees screen lists them, deactivated ones too.
+pub fn employee_list(conn: &Connection) -> rusqlite::Result<Vec<EmployeeView>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {EMPLOYEE_COLS}, crm_user_id, active FROM employees ORDER BY name, id"
+    ))?;
+    let rows = stmt.query_map([], |r| {
+        Ok(EmployeeView {
+            crm_user_id: r.get(5)?,
+            active: r.get(6)?,
+            ..employee_view(&employee_row(r)?)
+        })
+    })?;
     rows.collect()
 }
 
@@ -201,28 +217,86 @@ pub fn employee(conn: &Connection, id: &str) -> rusqlite::Result<Option<Employee
     .optional()
 }
 
+/// Who a token names: the administrator, an active employee, or nobody (unknown, revoked, or
+/// its employee deactivated).
 pub fn caller_by_token(conn: &Connection, token: &str) -> rusqlite::Result<Option<Caller>> {
-    let row: Option<Option<String>> = conn
+    let row: Option<(Option<String>, Option<bool>)> = conn
         .query_row(
-            "SELECT employee_id FROM tokens WHERE hash = ?1",
+            "SELECT t.employee_id, e.active FROM tokens t LEFT JOIN employees e ON e.id = t.employee_id \
+             WHERE t.hash = ?1",
             [token_hash(token)],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
     match row {
         None => Ok(None),
-        Some(None) => Ok(Some(Caller::Admin)),
-        Some(Some(id)) => Ok(employee(conn, &id)?.map(Caller::Employee)),
+        Some((None, _)) => Ok(Some(Caller::Admin)),
+        Some((Some(id), Some(true))) => Ok(employee(conn, &id)?.map(Caller::Employee)),
+        Some((Some(_), _)) => Ok(None),
     }
 }
 
 /// Stores a token (hashed) for an employee, or for the administrator when `employee_id` is `None`.
 pub fn store_token(conn: &Connection, token: &str, employee_id: Option<&str>) -> Db {
     conn.execute(
-        "INSERT OR IGNORE INTO tokens (hash, employee_id, created_at) VALUES (?1, ?2, ?3)",
-        params![token_hash(token), employee_id, now()],
+        "INSERT OR IGNORE INTO tokens (hash, employee_id, created_at, id) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            token_hash(token),
+            employee_id,
+            now(),
+            hex::encode(rand::random::<[u8; 8]>())
+        ],
     )?;
     Ok(())
+}
+
+/// The administrator's token is the one the hub started with: any other stored before (a
+/// rotated `SWITCHBOARD_ADMIN_TOKEN`) stops working.
+pub fn replace_admin_token(conn: &Connection, token: &str) -> Db {
+    conn.execute(
+        "DELETE FROM tokens WHERE employee_id IS NULL AND hash <> ?1",
+        [token_hash(token)],
+    )?;
+    store_token(conn, token, None)
+}
+
+/// An employee's tokens (their signed-in desktops), oldest first.
+pub fn tokens_of(conn: &Connection, employee_id: &str) -> rusqlite::Result<Vec<TokenView>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, created_at FROM tokens WHERE employee_id = ?1 ORDER BY created_at, id",
+    )?;
+    let rows = stmt.query_map([employee_id], |r| {
+        Ok(TokenView {
+            id: r.get(0)?,
+            created_at: r.get(1)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Revokes one employee token by its id; `false`: no such employee token.
+pub fn revoke_token(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "DELETE FROM tokens WHERE id = ?1 AND employee_id IS NOT NULL",
+        [id],
+    )? > 0)
+}
+
+/// Revokes the token itself (a desktop signing out).
+pub fn revoke_own_token(conn: &Connection, token: &str) -> Db {
+    conn.execute(
+        "DELETE FROM tokens WHERE hash = ?1 AND employee_id IS NOT NULL",
+        [token_hash(token)],
+    )?;
+    Ok(())
+}
+
+/// Whether an employee is active (`None`: no such employee).
+pub fn is_active(conn: &Connection, id: &str) -> rusqlite::Result<Option<bool>> {
+    conn.query_row("SELECT active FROM employees WHERE id = ?1", [id], |r| {
+        r.get(0)
+    })
+    .optional()
 }
 
 pub fn insert_employee(conn: &Connection, e: &NewEmployee) -> rusqlite::Result<Employee> {
@@ -281,6 +355,16 @@ pub fn patch_employee(
         // Who is responsible for which chat may have changed.
         relink_all(conn)?;
     }
+    if let Some(active) = p.active {
+        conn.execute(
+            "UPDATE employees SET active = ?2 WHERE id = ?1",
+            params![e.id, active],
+        )?;
+        if !active {
+            // Deactivated: every desktop of theirs is signed out now.
+            conn.execute("DELETE FROM tokens WHERE employee_id = ?1", [&e.id])?;
+        }
+    }
     conn.execute(
         "UPDATE employees SET name = ?2, role = ?3, receives_new_clients = ?4, priority_channel_id = ?5 WHERE id = ?1",
         params![e.id, e.name, e.role.as_str(), e.receives_new_clients, e.priority_channel_id],
@@ -305,6 +389,7 @@ pub fn employee_view(e: &Employee) -> EmployeeView {
         receives_new_clients: e.receives_new_clients,
         priority_channel_id: e.priority_channel_id.clone(),
         crm_user_id: None,
+        active: true,
     }
 }
 
@@ -422,11 +507,12 @@ pub fn with_numbers(mut v: CrmEntityView, eight_as_plus7: bool) -> CrmEntityView
 
 /// CRM entities whose title or phones contain `q` (digits compared without formatting),
 /// open ones first, at most `limit`.
-pub fn search_entities(
+pub fn search_entities<E: From<rusqlite::Error>>(
     conn: &Connection,
     q: &str,
     limit: usize,
-) -> rusqlite::Result<Vec<CrmEntityView>> {
+    visible: &mut dyn FnMut(&CrmEntityView) -> Result<bool, E>,
+) -> Result<Vec<CrmEntityView>, E> {
     let q = q.trim().to_lowercase();
     let digits: String = q.chars().filter(char::is_ascii_digit).collect();
     let mut all = entities(conn)?;
@@ -442,7 +528,7 @@ pub fn search_entities(
                     .collect::<String>()
                     .contains(&digits)
             });
-        if q.is_empty() || e.title.to_lowercase().contains(&q) || phone_hit {
+        if (q.is_empty() || e.title.to_lowercase().contains(&q) || phone_hit) && visible(&e)? {
             found.push(e);
             if found.len() == limit {
                 break;
@@ -561,6 +647,19 @@ pub fn patch_entity(
     )?;
     entity_written(conn, r, &e.phones, e.contact_id.as_deref())?;
     Ok(Some(e))
+}
+
+/// The responsibles of the chats linked to an entity (`None` for an unassigned chat).
+pub fn linked_chat_responsibles(
+    conn: &Connection,
+    r: &CrmRef,
+) -> rusqlite::Result<Vec<Option<String>>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT c.responsible_id FROM chat_links l JOIN chats c ON c.id = l.chat \
+         WHERE l.kind = ?1 AND l.entity_id = ?2",
+    )?;
+    let rows = stmt.query_map(params![r.kind.as_str(), r.id], |r| r.get(0))?;
+    rows.collect()
 }
 
 pub fn timeline(conn: &Connection, r: &CrmRef) -> rusqlite::Result<Vec<TimelineEntry>> {

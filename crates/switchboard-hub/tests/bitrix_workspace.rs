@@ -305,7 +305,7 @@ async fn a_bitrix24_workspace_links_mirrors_and_keeps_the_webhook_secret() {
     );
     until("the deal is Anna's, in preparation", || async {
         let (_, e) = call(
-            boris_t.clone(),
+            anna_t.clone(),
             Method::GET,
             format!("/api/v1/crm/deals/{deal}"),
             Value::Null,
@@ -314,5 +314,156 @@ async fn a_bitrix24_workspace_links_mirrors_and_keeps_the_webhook_secret() {
         e["responsible_name"] == "Анна" && e["stage"] == "Подготовка документов"
     })
     .await;
+    // Boris's chat went with the deal: the deal's card is not his to read any more.
+    let (s, _) = call(
+        boris_t.clone(),
+        Method::GET,
+        format!("/api/v1/crm/deals/{deal}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    hub.stop().await;
+}
+
+/// A deletion the portal announced is applied even when the sync round that first saw it
+/// failed at a later step (here: asking about a new number during an outage). The portal never
+/// sends the event again and the poll cannot see deletions, so losing it left the entity
+/// linked for good.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deletion_event_survives_a_failed_sync_round() {
+    let f = bitrix24_fake::start(([127, 0, 0, 1], 0).into(), FakeConfig::new(1, "c0de"))
+        .await
+        .expect("fake");
+    let contact = f
+        .fake
+        .add("contact", json!({"NAME": "Ирина", "ASSIGNED_BY_ID": 7, "PHONE": [{"VALUE": "8 (916) 456-98-12"}]}))
+        .expect("contact");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hub = start(ServeConfig::new(
+        dir.path().to_owned(),
+        ([127, 0, 0, 1], 0).into(),
+        false,
+    ))
+    .await
+    .expect("hub");
+    let http = reqwest::Client::new();
+    let call = |method: Method, path: String, body: Value| {
+        let (http, base, token) = (http.clone(), hub.url.clone(), hub.admin_token.clone());
+        async move { common::call(&http, &base, &token, method, &path, body).await }
+    };
+    let (_, ch) = call(
+        Method::POST,
+        "/api/v1/channels".into(),
+        json!({"transport": "whatsapp", "name": "WA"}),
+    )
+    .await;
+    let ch = ch["id"].as_str().expect("channel").to_owned();
+    let (_, sup) = call(
+        Method::POST,
+        "/api/v1/employees".into(),
+        json!({"name": "Софья", "role": "supervisor"}),
+    )
+    .await;
+    let sup = sup["token"].as_str().expect("token").to_owned();
+    let (s, _) = call(
+        Method::PUT,
+        "/api/v1/crm/connection".into(),
+        json!({"webhook_url": f.webhook}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, c) = call(
+        Method::PUT,
+        "/api/v1/crm/connection/events".into(),
+        json!({"application_token": "app"}),
+    )
+    .await;
+    f.fake.set_outgoing(Some(bitrix24_fake::Outgoing {
+        handler: c["events_url"].as_str().expect("events url").to_owned(),
+        application_token: "app".into(),
+    }));
+    let hook = format!("{}/webhooks/provider/{}", hub.url, hub.hub.ingress_secret());
+    let writes = |id: &str, phone: &str| {
+        let (http, hook, ch) = (http.clone(), hook.clone(), ch.clone());
+        let body = json!({"messages": [{"messageId": id, "channelId": ch, "chatType": "whatsapp", "chatId": phone,
+            "dateTime": "2026-11-25T10:00:00.000Z", "type": "text", "status": "inbound", "text": "Здравствуйте"}]});
+        async move {
+            let s = http
+                .post(hook)
+                .json(&body)
+                .send()
+                .await
+                .expect("hook")
+                .status();
+            assert!(s.is_success(), "{s}");
+        }
+    };
+    let linked = || {
+        let (http, base, sup) = (http.clone(), hub.url.clone(), sup.clone());
+        async move {
+            let (_, chats) = common::call(
+                &http,
+                &base,
+                &sup,
+                Method::GET,
+                "/api/v1/chats",
+                Value::Null,
+            )
+            .await;
+            chats
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|c| c["chat_id"] == "79164569812")
+                .map(|c| c["crm"].as_array().map_or(0, Vec::len))
+                .sum::<usize>()
+        }
+    };
+    writes("d1", "79164569812").await;
+    until("Ирина's chat is linked to her contact", || async {
+        linked().await == 1
+    })
+    .await;
+
+    // The portal is out of reach; a new number waits to be asked about (that round fails).
+    f.fake.outage(Duration::from_secs(120));
+    let asked = f.fake.calls();
+    writes("d2", "79990001122").await;
+    until("the hub asked about the new number", || async {
+        f.fake.calls() > asked
+    })
+    .await;
+    // The contact is deleted in the portal; its event arrives; the round it starts fails too.
+    let dirty = || async {
+        hub.hub
+            .read(
+                |c| Ok(c.query_row("SELECT count(*) FROM crm_dirty", [], |r| r.get::<_, i64>(0))?),
+            )
+            .await
+            .expect("read")
+    };
+    let asked = f.fake.calls();
+    f.fake.delete("contact", contact).expect("delete");
+    until(
+        "the deletion was recorded and a round failed after it",
+        || async { f.fake.calls() > asked },
+    )
+    .await;
+    assert_eq!(
+        dirty().await,
+        1,
+        "the deletion is still on the list after the failed round"
+    );
+    assert_eq!(linked().await, 1);
+
+    // The portal is back; the next round (rung by any message) applies the deletion.
+    f.fake.outage(Duration::ZERO);
+    writes("d3", "79164569812").await;
+    until("the deleted contact is unlinked", || async {
+        linked().await == 0
+    })
+    .await;
+    assert_eq!(dirty().await, 0);
     hub.stop().await;
 }

@@ -136,6 +136,8 @@ struct Portal {
     faults: VecDeque<Fault>,
     outage_until: Option<Instant>,
     requests: u64,
+    /// Every authorised call, refused ones (outage, rate limit) included.
+    calls: u64,
 }
 
 struct Inner {
@@ -301,6 +303,22 @@ impl Fake {
 
     pub fn comments(&self) -> Vec<Comment> {
         self.portal().comments.clone()
+    }
+
+    /// Deletes an entity directly, as a person would in the portal.
+    pub fn delete(&self, kind: &str, id: u64) -> Result<(), String> {
+        let kind = Kind::parse(kind).ok_or_else(|| format!("unknown kind {kind}"))?;
+        self.portal()
+            .entities
+            .remove(&(kind, id))
+            .ok_or_else(|| format!("no {kind:?} {id}"))?;
+        self.emit(kind, "DELETE", id);
+        Ok(())
+    }
+
+    /// Calls made, answered or refused (an outage, the rate limit).
+    pub fn calls(&self) -> u64 {
+        self.portal().calls
     }
 
     /// HTTP requests served (batch counts once).
@@ -507,6 +525,7 @@ async fn call(
         )
         .into_response();
     }
+    fake.portal().calls += 1;
     let limited = fake
         .portal()
         .outage_until

@@ -4,7 +4,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type {
   AppState, ChatFilter, ChatListVm, CmdError, ComposeVm, CrmCardVm, CrmConnectionVm, CrmPanelVm, DemoEmployee, EmployeeChange, EmployeesVm,
-  MessageVm, PendingFirstVm, SendResultVm, SettingChange,
+  MessageVm, PendingFirstVm, SendResultVm, SettingChange, TokenVm,
 } from './bindings';
 
 export interface Backend {
@@ -29,6 +29,12 @@ export interface Backend {
   discardMessage(id: string): Promise<void>;
   employees(): Promise<EmployeesVm>;
   updateEmployee(id: string, change: EmployeeChange): Promise<void>;
+  /** Deactivates an employee (their desktops are signed out at once) or reactivates one. */
+  setEmployeeActive(id: string, active: boolean): Promise<void>;
+  /** An employee's sign-ins: the desktops holding one of their tokens. */
+  employeeTokens(id: string): Promise<TokenVm[]>;
+  /** Ends one sign-in: that desktop is signed out at once. */
+  revokeToken(id: string): Promise<void>;
   /** The CRM entities a chat belongs to (fresh from the hub). */
   chatCrm(chat: string): Promise<CrmPanelVm[]>;
   retryMirror(id: string): Promise<void>;
@@ -86,6 +92,9 @@ export const tauriBackend: Backend = {
   discardMessage: (id) => invoke('discard_message', { id }),
   employees: () => invoke('employees'),
   updateEmployee: (id, change) => invoke('update_employee', { id, change }),
+  setEmployeeActive: (id, active) => invoke('set_employee_active', { id, active }),
+  employeeTokens: (id) => invoke('employee_tokens', { id }),
+  revokeToken: (id) => invoke('revoke_token', { id }),
   chatCrm: (chat) => invoke('chat_crm', { chat }),
   retryMirror: (id) => invoke('retry_mirror', { id }),
   crmConnection: () => invoke('crm_connection'),

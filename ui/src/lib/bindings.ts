@@ -4,7 +4,12 @@ export type AppState = {
 /**
  * `None`: not connected yet — offer the demo workspace or a hub URL.
  */
-session: SessionVm | null, };
+session: SessionVm | null, 
+/**
+ * The hub stopped taking this desktop's sign-in (revoked, the employee deactivated): the
+ * welcome screen says so until the next sign-in.
+ */
+access_ended: boolean, };
 
 export type SessionVm = { hub_url: string, 
 /**
@@ -51,6 +56,15 @@ status: string,
  */
 error: string | null, 
 /**
+ * For one the hub refused (`local`): the hub's stable code (`client_taken`,
+ * `no_chat_access`, …, or `access_ended`) — the window explains known ones, else shows `error`.
+ */
+error_code: string | null, 
+/**
+ * For `client_taken`: the employee whose client it is, when the chat has a responsible.
+ */
+error_owner: string | null, 
+/**
  * Still in this desktop's outbox (Retry/Discard act locally); else the hub holds it.
  */
 local: boolean, 
@@ -83,7 +97,19 @@ stage: string | null, responsible: string | null,
  */
 url: string | null, phones: Array<PhoneVm>, };
 
-export type PendingFirstVm = { key: string, display: string, channel_name: string, text: string, error: string | null, };
+export type PendingFirstVm = { key: string, display: string, channel_name: string, text: string, 
+/**
+ * Why the hub refused it (`None` while it waits), as the hub said it …
+ */
+error: string | null, 
+/**
+ * … its stable code (`client_taken`, `no_chat_access`, …, or `access_ended`) …
+ */
+error_code: string | null, 
+/**
+ * … and, for `client_taken`, whose client it is.
+ */
+error_owner: string | null, };
 
 export type SendResultVm = { key: string, chat: string | null, };
 
@@ -123,7 +149,21 @@ export type EmployeeRowVm = { id: string, name: string, role: Role, receives_new
 /**
  * Their user id in the connected CRM (Bitrix24), to map responsibles.
  */
-crm_user_id: string | null, };
+crm_user_id: string | null, 
+/**
+ * `false`: deactivated — none of their desktops is signed in, none can sign in.
+ */
+active: boolean, };
+
+export type TokenVm = { 
+/**
+ * Names it for `revoke_token`; not the token itself (the hub never shows that again).
+ */
+id: string, 
+/**
+ * When it was issued (RFC 3339).
+ */
+created_at: string, };
 
 export type EmployeesVm = { employees: Array<EmployeeRowVm>, channels: Array<ChannelVm>, };
 

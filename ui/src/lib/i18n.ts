@@ -104,6 +104,21 @@ const en = {
   crmEventsOn: 'events arrive: changes in the CRM apply at once',
   crmEventsOff: 'no events: changes in the CRM apply within 30 s',
   applicationToken: 'Application token',
+  accessEnded: 'Your access to this workspace was revoked or has ended — sign in again',
+  refused_client_taken_owner: "This client is {owner}'s — ask a supervisor to hand the chat over",
+  refused_client_taken: "This client is another employee's — ask a supervisor to hand the chat over",
+  refused_no_chat_access: 'Your role has no access to chats',
+  refused_access_ended: 'Not sent: your access ended before the hub took it. Retry once signed in, or discard it.',
+  active: 'Active',
+  deactivated: 'deactivated',
+  deactivateConfirm: 'Deactivate {name}? Their desktops are signed out at once.',
+  deactivate: 'Deactivate',
+  cancel: 'Cancel',
+  signIns: 'Sign-ins',
+  signedInSince: 'signed in',
+  noSignIns: 'No desktop is signed in.',
+  revoke: 'Revoke',
+  cannot_deactivate_self: 'You cannot deactivate yourself.',
 } as const;
 
 export type Key = keyof typeof en;
@@ -213,6 +228,21 @@ const ru: Record<Key, string> = {
   crmEventsOn: 'события приходят: изменения в CRM применяются сразу',
   crmEventsOff: 'событий нет: изменения в CRM применяются в течение 30 с',
   applicationToken: 'Токен приложения',
+  accessEnded: 'Доступ к рабочему пространству отозван или закончился — войдите снова',
+  refused_client_taken_owner: 'Этот клиент закреплён за сотрудником {owner} — попросите руководителя передать чат',
+  refused_client_taken: 'Этот клиент закреплён за другим сотрудником — попросите руководителя передать чат',
+  refused_no_chat_access: 'У вашей роли нет доступа к чатам',
+  refused_access_ended: 'Не отправлено: доступ закончился раньше, чем хаб принял сообщение. Повторите после входа или удалите.',
+  active: 'Активен',
+  deactivated: 'деактивирован',
+  deactivateConfirm: 'Деактивировать сотрудника {name}? Все его входы в приложение завершатся сразу.',
+  deactivate: 'Деактивировать',
+  cancel: 'Отмена',
+  signIns: 'Входы',
+  signedInSince: 'вход',
+  noSignIns: 'Ни один компьютер не подключён.',
+  revoke: 'Отозвать',
+  cannot_deactivate_self: 'Нельзя деактивировать самого себя.',
 };
 
 export type Locale = 'ru' | 'en';
@@ -244,4 +274,39 @@ export function shortTime(iso: string, now: Date = new Date()): string {
 /** A key built at run time (`reason_${…}`), falling back to the raw value when unknown. */
 export function tk(key: string): string {
   return key in en ? t(key as Key) : key;
+}
+
+/** `text` with each `{name}` replaced by `vars.name` (plain text in, plain text out). */
+export function fill(text: string, vars: Record<string, string>): string {
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) => vars[name] ?? whole);
+}
+
+/** A translated text with `{name}` placeholders filled in. */
+export function tf(key: Key, vars: Record<string, string>): string {
+  return fill(t(key), vars);
+}
+
+/** What the window says about a message the hub refused: its code explained in this language
+ * (`client_taken` names whose client it is), else the hub's own words. */
+export function refusalText(
+  r: { error: string | null; error_code: string | null; error_owner: string | null },
+  tr: (key: Key) => string = t,
+): string {
+  switch (r.error_code) {
+    case 'client_taken':
+      return r.error_owner ? fill(tr('refused_client_taken_owner'), { owner: r.error_owner }) : tr('refused_client_taken');
+    case 'no_chat_access':
+      return tr('refused_no_chat_access');
+    case 'access_ended':
+      return tr('refused_access_ended');
+    default:
+      return r.error ?? '';
+  }
+}
+
+/** A moment with its date and time, in this language. */
+export function dateTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString(locale, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
 }

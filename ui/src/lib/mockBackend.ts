@@ -2,12 +2,12 @@
 import type { Backend } from './backend';
 import type {
   AppState, ChatFilter, ChatListVm, ComposeVm, CrmCardVm, CrmConnectionVm, CrmPanelVm, EmployeeChange, EmployeesVm, MessageVm, PendingFirstVm,
-  SendResultVm, SettingChange,
+  SendResultVm, SettingChange, TokenVm,
 } from './bindings';
 
 export class MockBackend implements Backend {
   calls: string[] = [];
-  state: AppState = { session: null };
+  state: AppState = { session: null, access_ended: false };
   lists: Record<ChatFilter, ChatListVm> = {
     all: { chats: [], counters: { red: 0, grey: 0 } },
     mine: { chats: [], counters: { red: 0, grey: 0 } },
@@ -21,6 +21,8 @@ export class MockBackend implements Backend {
   sendResult: SendResultVm = { key: 'k1', chat: null };
   staff: EmployeesVm = { employees: [], channels: [] };
   crm: CrmPanelVm[] = [];
+  /** Sign-ins by employee id; revoking one drops it. */
+  tokens: Record<string, TokenVm[]> = {};
   connection: CrmConnectionVm = { kind: 'built_in', portal: null, user: null, webhook_masked: null, events_url: null, events: false };
   private storeListeners: (() => void)[] = [];
 
@@ -61,6 +63,19 @@ export class MockBackend implements Backend {
   async discardMessage(id: string) { this.calls.push(`discard:${id}`); }
   async employees() { this.calls.push('employees'); return this.staff; }
   async updateEmployee(id: string, change: EmployeeChange) { this.calls.push(`updateEmployee:${id}:${JSON.stringify(change)}`); }
+  /** When set, setEmployeeActive fails with it (e.g. the hub's cannot_deactivate_self). */
+  activeError: { code: string; message: string } | null = null;
+  async setEmployeeActive(id: string, active: boolean) {
+    this.calls.push(`setEmployeeActive:${id}:${active}`);
+    if (this.activeError) throw this.activeError;
+    this.staff = { ...this.staff, employees: this.staff.employees.map((e) => (e.id === id ? { ...e, active } : e)) };
+    if (!active) this.tokens[id] = [];
+  }
+  async employeeTokens(id: string) { this.calls.push(`employeeTokens:${id}`); return this.tokens[id] ?? []; }
+  async revokeToken(id: string) {
+    this.calls.push(`revokeToken:${id}`);
+    for (const [e, list] of Object.entries(this.tokens)) this.tokens[e] = list.filter((t) => t.id !== id);
+  }
   async chatCrm(chat: string) { this.calls.push(`chatCrm:${chat}`); return this.crm; }
   async retryMirror(id: string) { this.calls.push(`retryMirror:${id}`); }
   async crmConnection() { return this.connection; }

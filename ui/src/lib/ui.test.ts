@@ -6,9 +6,11 @@ import NewMessage from './NewMessage.svelte';
 import EmployeesView from './EmployeesView.svelte';
 import Conversation from './Conversation.svelte';
 import CrmConnection from './CrmConnection.svelte';
+import Welcome from './Welcome.svelte';
+import App from '../App.svelte';
 import { MockBackend } from './mockBackend';
-import type { ChannelVm, ChatRowVm, ComposeVm, SessionVm } from './bindings';
-import { pickLocale, translator } from './i18n';
+import type { ChannelVm, ChatRowVm, ComposeVm, EmployeeRowVm, MessageVm, SessionVm } from './bindings';
+import { pickLocale, refusalText, t, tf, translator } from './i18n';
 
 const session: SessionVm = {
   hub_url: 'http://127.0.0.1:1',
@@ -167,18 +169,22 @@ describe('NewMessage', () => {
     await fireEvent.click(await screen.findByTestId('write-to-number'));
     await screen.findByTestId('compose-address');
     await fireEvent.input(screen.getByTestId('compose-text'), { target: { value: 'hi' } });
-    backend.pending = [{ key: 'k1', display: '+7 916 456-98-12', channel_name: 'Telegram · bot', text: 'hi', error: null }];
+    backend.pending = [{ key: 'k1', display: '+7 916 456-98-12', channel_name: 'Telegram · bot', text: 'hi', error: null, error_code: null, error_owner: null }];
     await fireEvent.click(screen.getByTestId('compose-send'));
     await screen.findByTestId('compose-info');
     expect((await screen.findAllByTestId('pending-first')).length).toBe(1);
   });
 });
 
+function employee(id: string, name: string, active = true): EmployeeRowVm {
+  return { id, name, role: 'seller', receives_new_clients: true, priority_channel_id: 'tg', crm_user_id: null, active };
+}
+
 describe('EmployeesView', () => {
   it('changes a priority channel through Rust', async () => {
     const backend = new MockBackend();
     backend.staff = {
-      employees: [{ id: 'e1', name: 'Anna', role: 'seller', receives_new_clients: true, priority_channel_id: 'tg', crm_user_id: null }],
+      employees: [employee('e1', 'Anna')],
       channels: [wa, tg, vb],
     };
     render(EmployeesView, { backend, version: 0, onclose: () => {} });
@@ -189,6 +195,76 @@ describe('EmployeesView', () => {
     await fireEvent.change(select, { target: { value: '' } });
     await waitFor(() => expect(backend.calls).toContain('updateEmployee:e1:{"field":"priority_channel_id","value":null}'));
   });
+
+  it('deactivates only after a confirm that names the employee, greys them out, and reactivates at once', async () => {
+    const backend = new MockBackend();
+    backend.staff = { employees: [employee('e1', '<i>Anna</i>'), employee('e2', 'Boris')], channels: [wa, tg] };
+    render(EmployeesView, { backend, version: 0, onclose: () => {} });
+    const [anna] = (await screen.findAllByTestId('employee-active')) as HTMLInputElement[];
+    await waitFor(() => expect(anna?.checked).toBe(true));
+    await fireEvent.click(anna as HTMLInputElement);
+    // Nothing happens before the yes; the switch stays on meanwhile.
+    const confirm = await screen.findByTestId('deactivate-confirm');
+    expect(confirm.textContent).toContain(tf('deactivateConfirm', { name: '<i>Anna</i>' }));
+    expect(confirm.querySelector('i')).toBeNull();
+    expect(anna?.checked).toBe(true);
+    expect(backend.calls.some((c) => c.startsWith('setEmployeeActive'))).toBe(false);
+    await fireEvent.click(screen.getByTestId('deactivate-no'));
+    expect(screen.queryByTestId('deactivate-confirm')).toBeNull();
+    expect(backend.calls.some((c) => c.startsWith('setEmployeeActive'))).toBe(false);
+
+    await fireEvent.click(anna as HTMLInputElement);
+    await fireEvent.click(await screen.findByTestId('deactivate-yes'));
+    await waitFor(() => expect(backend.calls).toContain('setEmployeeActive:e1:false'));
+    const row = await waitFor(() => {
+      const r = screen.getAllByTestId('employee-row').find((x) => x.dataset.active === 'false');
+      if (!r) throw new Error('not deactivated yet');
+      return r;
+    });
+    expect(row.dataset.name).toBe('<i>Anna</i>');
+    expect(row.classList.contains('inactive')).toBe(true);
+    expect(row.querySelector('[data-testid="employee-deactivated"]')?.textContent).toBe(t('deactivated'));
+    expect(screen.getAllByTestId('employee-deactivated')).toHaveLength(1);
+
+    // Reactivating needs no confirm.
+    await fireEvent.click(row.querySelector('[data-testid="employee-active"]') as HTMLInputElement);
+    await waitFor(() => expect(backend.calls).toContain('setEmployeeActive:e1:true'));
+    await waitFor(() => expect(screen.queryAllByTestId('employee-deactivated')).toHaveLength(0));
+  });
+
+  it('does not let a supervisor switch themselves off, and explains the hub\'s refusal', async () => {
+    const backend = new MockBackend();
+    backend.staff = { employees: [employee('me', 'Me'), employee('e2', 'Boris')], channels: [] };
+    render(EmployeesView, { backend, version: 0, me: 'me', onclose: () => {} });
+    const [mine, boris] = (await screen.findAllByTestId('employee-active')) as HTMLInputElement[];
+    expect(mine?.disabled).toBe(true);
+    expect(boris?.disabled).toBe(false);
+    backend.activeError = { code: 'cannot_deactivate_self', message: 'you cannot deactivate yourself' };
+    await fireEvent.click(boris as HTMLInputElement);
+    await fireEvent.click(await screen.findByTestId('deactivate-yes'));
+    expect((await screen.findByText(t('cannot_deactivate_self'))).className).toBe('error');
+  });
+
+  it('lists an employee\'s sign-ins and revokes one', async () => {
+    const backend = new MockBackend();
+    backend.staff = { employees: [employee('e1', 'Anna')], channels: [] };
+    backend.tokens = {
+      e1: [
+        { id: 't1', created_at: '2026-11-25T10:00:00Z' },
+        { id: 't2', created_at: '2026-11-26T09:30:00Z' },
+      ],
+    };
+    render(EmployeesView, { backend, version: 0, onclose: () => {} });
+    await fireEvent.click(await screen.findByTestId('employee-sign-ins'));
+    await waitFor(() => expect(screen.getAllByTestId('sign-in')).toHaveLength(2));
+    expect(backend.calls).toContain('employeeTokens:e1');
+    await fireEvent.click(screen.getAllByTestId('revoke-token')[0] as HTMLButtonElement);
+    await waitFor(() => expect(backend.calls).toContain('revokeToken:t1'));
+    await waitFor(() => expect(screen.getAllByTestId('sign-in')).toHaveLength(1));
+    await fireEvent.click(screen.getByTestId('revoke-token'));
+    await waitFor(() => expect(backend.calls).toContain('revokeToken:t2'));
+    expect(await screen.findByText(t('noSignIns'))).toBeTruthy();
+  });
 });
 
 describe('Conversation', () => {
@@ -196,7 +272,7 @@ describe('Conversation', () => {
     // jsdom has no layout: scrolling is a no-op here.
     Element.prototype.scrollTo = () => {};
     const backend = new MockBackend();
-    const base = { direction: 'out' as const, at: '2026-11-25T10:00:00.000Z', status: 'read', error: null, local: false };
+    const base = { direction: 'out' as const, at: '2026-11-25T10:00:00.000Z', status: 'read', error: null, error_code: null, error_owner: null, local: false };
     backend.messages = [
       { ...base, id: 'a', text: 'one', mirror: { state: 'written', reason: null, error: null } },
       { ...base, id: 'b', text: 'two', mirror: { state: 'failed', reason: null, error: 'OWNER_NOT_FOUND' } },
@@ -256,5 +332,84 @@ describe('CrmConnection', () => {
     await fireEvent.click(screen.getByTestId('crm-events-save'));
     await waitFor(() => expect(screen.getByTestId('crm-events').dataset.on).toBe('true'));
     expect(backend.calls).toContain('setCrmEvents:tok-1');
+  });
+});
+
+describe('refusals', () => {
+  const taken = { error: "this client is Anna's — ask a supervisor", error_code: 'client_taken', error_owner: 'Anna' };
+
+  it('explains the hub\'s codes in both languages, naming whose client it is, else shows the hub\'s words', () => {
+    expect(refusalText(taken, translator('en'))).toBe("This client is Anna's — ask a supervisor to hand the chat over");
+    expect(refusalText(taken, translator('ru'))).toBe('Этот клиент закреплён за сотрудником Anna — попросите руководителя передать чат');
+    expect(refusalText({ ...taken, error_owner: null }, translator('en'))).toBe(translator('en')('refused_client_taken'));
+    const none = { error: 'your role has no chats', error_code: 'no_chat_access', error_owner: null };
+    expect(refusalText(none, translator('en'))).toBe('Your role has no access to chats');
+    expect(refusalText(none, translator('ru'))).toBe('У вашей роли нет доступа к чатам');
+    const other = { error: 'channel_id: no such channel', error_code: 'invalid_field', error_owner: null };
+    expect(refusalText(other, translator('ru'))).toBe('channel_id: no such channel');
+    // A name that looks like a placeholder or markup stays as it is.
+    expect(refusalText({ ...taken, error_owner: '{owner} $& <b>' }, translator('en'))).toBe("This client is {owner} $& <b>'s — ask a supervisor to hand the chat over");
+  });
+
+  it('shows a refused reply\'s owner in the conversation as text', async () => {
+    Element.prototype.scrollTo = () => {};
+    const backend = new MockBackend();
+    const refused: MessageVm = {
+      id: 'k1', direction: 'out', text: 'hello', at: '2026-11-25T10:00:00.000Z', status: 'failed', local: true,
+      error: 'this client is taken', error_code: 'client_taken', error_owner: '<img src=x onerror=alert(1)>Anna',
+      mirror: { state: 'none', reason: null, error: null },
+    };
+    backend.messages = [refused];
+    render(Conversation, { backend, chat: row('x', null, 0, 'Irina'), version: 0 });
+    const error = await screen.findByTestId('message-error');
+    expect(error.dataset.code).toBe('client_taken');
+    expect(error.textContent).toBe(tf('refused_client_taken_owner', { owner: '<img src=x onerror=alert(1)>Anna' }));
+    expect(error.textContent).toContain('<img src=x onerror=alert(1)>Anna');
+    expect(document.querySelector('img')).toBeNull();
+    expect(screen.getByTestId('retry')).toBeTruthy();
+  });
+
+  it('says why a first message was refused instead of "waiting for the hub"', async () => {
+    const backend = new MockBackend();
+    backend.composeAnswers['+79164569812'] = composed;
+    render(NewMessage, { backend, version: 0, onopen: () => {} });
+    await fireEvent.input(screen.getByTestId('crm-search'), { target: { value: '+79164569812' } });
+    await fireEvent.click(await screen.findByTestId('write-to-number'));
+    await screen.findByTestId('compose-address');
+    await fireEvent.input(screen.getByTestId('compose-text'), { target: { value: 'hi' } });
+    backend.sendResult = { key: 'k1', chat: null };
+    backend.pending = [{ key: 'k1', display: '+7 916 456-98-12', channel_name: 'Telegram · bot', text: 'hi', ...taken, error_owner: '<b>Anna</b>' }];
+    await fireEvent.click(screen.getByTestId('compose-send'));
+    const why = await screen.findByTestId('pending-error');
+    expect(why.dataset.code).toBe('client_taken');
+    expect(why.textContent).toBe(tf('refused_client_taken_owner', { owner: '<b>Anna</b>' }));
+    expect(document.querySelector('.pending b')).toBeNull();
+    expect(screen.queryByTestId('compose-info')).toBeNull();
+  });
+});
+
+describe('access ended', () => {
+  it('the welcome screen says calmly that the access ended', async () => {
+    const backend = new MockBackend();
+    render(Welcome, { backend, accessEnded: true });
+    const notice = await screen.findByTestId('access-ended');
+    expect(notice.textContent).toBe(t('accessEnded'));
+    expect(notice.classList.contains('error')).toBe(false);
+    cleanup();
+    render(Welcome, { backend });
+    expect(screen.queryByTestId('access-ended')).toBeNull();
+  });
+
+  it('the app shows it when Rust says the hub ended the session', async () => {
+    const backend = new MockBackend();
+    backend.state = { session: null, access_ended: true };
+    render(App, { backend });
+    expect(await screen.findByTestId('access-ended')).toBeTruthy();
+    expect(screen.getByTestId('open-demo')).toBeTruthy();
+  });
+
+  it('speaks both languages', () => {
+    expect(translator('en')('accessEnded')).toBe('Your access to this workspace was revoked or has ended — sign in again');
+    expect(translator('ru')('accessEnded')).toBe('Доступ к рабочему пространству отозван или закончился — войдите снова');
   });
 });
