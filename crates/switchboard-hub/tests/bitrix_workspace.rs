@@ -248,6 +248,11 @@ async fn a_bitrix24_workspace_links_mirrors_and_keeps_the_webhook_secret() {
     assert_eq!(c["events"], false);
     let events_url = c["events_url"].as_str().expect("events url").to_owned();
     assert!(events_url.starts_with(&hub.url), "{events_url}");
+    // Its own secret: the provider's ingress secret is in no answer and opens no CRM door.
+    assert!(
+        !c.to_string().contains(hub.hub.ingress_secret()),
+        "the ingress secret is shown: {c}"
+    );
     let event = |token: &str| {
         format!("event=ONCRMDEALUPDATE&event_handler_id=7&data%5BFIELDS%5D%5BID%5D={deal}&ts=1&auth%5Bdomain%5D=x&auth%5Bapplication_token%5D={token}")
     };
