@@ -97,8 +97,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Token {
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_owned())
+            // The scheme is case-insensitive (RFC 9110 §11.1).
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim().to_owned())
             .filter(|t| !t.is_empty() && t.len() <= 512)
             .map(Token)
             .ok_or_else(ApiError::unauthorized)
@@ -758,25 +760,60 @@ async fn crm_timeline(
 
 // ---------- provider webhooks ----------
 
-/// Webhooks from outside carry the ingress secret in their path; a wrong one is answered like
-/// any unknown path (the secret is the only credential there).
-fn ingress(hub: &Hub, secret: &str) -> ApiResult<()> {
-    if constant_time_eq(secret.as_bytes(), hub.ingress_secret().as_bytes()) {
-        Ok(())
-    } else {
-        Err(ApiError::not_found("webhook"))
+/// The secret in a webhook's path, checked before a byte of its body is read; a wrong one is
+/// answered like any unknown path (the secret is the only credential there).
+async fn path_secret(parts: &mut Parts, hub: &Hub) -> ApiResult<String> {
+    Path::<String>::from_request_parts(parts, hub)
+        .await
+        .map(|Path(s)| s)
+        .map_err(|_| ApiError::not_found("webhook"))
+}
+
+/// The provider's webhook: its path carries the ingress secret.
+pub struct ProviderIngress;
+
+impl FromRequestParts<Hub> for ProviderIngress {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Hub) -> Result<Self, Self::Rejection> {
+        let secret = path_secret(parts, hub).await?;
+        if constant_time_eq(secret.as_bytes(), hub.ingress_secret().as_bytes()) {
+            Ok(ProviderIngress)
+        } else {
+            Err(ApiError::not_found("webhook"))
+        }
+    }
+}
+
+/// Bitrix24's outgoing webhook: its path carries the events secret made when the portal was
+/// connected (not the provider's).
+pub struct Bitrix24Ingress;
+
+impl FromRequestParts<Hub> for Bitrix24Ingress {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, hub: &Hub) -> Result<Self, Self::Rejection> {
+        let secret = path_secret(parts, hub).await?;
+        if hub
+            .read(move |c| Ok(crate::crm_sync::events_secret_matches(c, &secret)?))
+            .await?
+        {
+            Ok(Bitrix24Ingress)
+        } else {
+            Err(ApiError::not_found("webhook"))
+        }
     }
 }
 
 /// The provider's webhook: test probe, messages, statuses. Validated whole, stored in one transaction.
 #[utoipa::path(post, path = "/webhooks/provider/{secret}", request_body = serde_json::Value,
+    params(("secret" = String, Path, description = "the ingress secret")),
     responses((status = 200), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn provider_webhook(
     State(hub): State<Hub>,
-    Path(secret): Path<String>,
+    _secret: ProviderIngress,
     WebhookBody(body): WebhookBody,
 ) -> ApiResult<impl IntoResponse> {
-    ingress(&hub, &secret)?;
     let delivery = crate::webhook::parse(&body).inspect_err(|e| {
         tracing::warn!(problem = %e.message, bytes = body.len(), "malformed provider webhook refused");
     })?;
@@ -787,8 +824,7 @@ async fn provider_webhook(
     {
         return Ok(Json(serde_json::json!({"ok": true})));
     }
-    let notifications = hub
-        .write(move |c| {
+    hub.write_notify(move |c| {
             let mut notify = Vec::new();
             for m in &delivery.messages {
                 if let Some(done) = store::ingest(c, m)? {
@@ -803,10 +839,9 @@ async fn provider_webhook(
             for (channel, state) in &delivery.channel_states {
                 store::set_channel_state(c, channel, state)?;
             }
-            Ok(notify)
+            Ok(((), notify))
         })
         .await?;
-    hub.notify(notifications);
     // A new chat's number may be one the CRM index does not know yet.
     hub.crm_wake().notify_one();
     Ok(Json(serde_json::json!({"ok": true})))
@@ -816,19 +851,13 @@ async fn provider_webhook(
 /// changed, checked against the stored application token. The portal never resends, so the
 /// answer is quick and the fetch happens in the CRM sync (the poll catches anything missed).
 #[utoipa::path(post, path = "/webhooks/bitrix24/{secret}", request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    params(("secret" = String, Path, description = "the events secret (shown in the CRM connection's events_url)")),
     responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn bitrix24_events(
     State(hub): State<Hub>,
-    Path(secret): Path<String>,
+    _secret: Bitrix24Ingress,
     WebhookBody(body): WebhookBody,
 ) -> ApiResult<impl IntoResponse> {
-    // The handler's own secret, made when the portal was connected (not the provider's).
-    if !hub
-        .read(move |c| Ok(crate::crm_sync::events_secret_matches(c, &secret)?))
-        .await?
-    {
-        return Err(ApiError::not_found("webhook"));
-    }
     let form: serde_json::Value = serde_qs::Config::new()
         .max_depth(4)
         .use_form_encoding(true)
@@ -1052,6 +1081,19 @@ async fn send_message(
     }
     let accepted = hub
         .write(move |c| {
+            // The same key twice sends once: the message it names is the answer. A key names
+            // one message of one author: someone else's is not theirs to reuse.
+            if let Some((accepted, author)) = store::sent_with_key(c, &m.idempotency_key)? {
+                let same_chat = m.chat.as_ref().is_none_or(|want| *want == accepted.chat);
+                if author.as_deref() != Some(me.id.as_str()) || !same_chat {
+                    return Err(ApiError::new(
+                        StatusCode::CONFLICT,
+                        "idempotency_key_reused",
+                        "this idempotency_key already names another message",
+                    ));
+                }
+                return Ok(accepted);
+            }
             let chat = match (&m.chat, &m.channel_id) {
                 (Some(chat), None) => visible_chat(c, &me, chat)?,
                 (None, Some(channel_id)) => {
@@ -1066,6 +1108,13 @@ async fn send_message(
                     })?;
                     let settings = store::settings(c)?;
                     let to = address(c, &me, m.phone.as_deref(), m.crm.as_deref(), &settings)?;
+                    // The client's chats on every channel: one the writer may not see makes
+                    // the client someone else's (a first message elsewhere would take it over).
+                    for responsible in store::responsibles_of_number(c, &to.to_string())? {
+                        if !core::can_see(&me, responsible.as_deref()) {
+                            return Err(client_taken(c, responsible.as_deref())?);
+                        }
+                    }
                     let id =
                         store::open_first_chat(c, &channel, to.digits(), &to.to_string(), &me.id)?;
                     let row = store::chat_row_by_id(c, &id)?
@@ -1152,7 +1201,8 @@ async fn retry(
     let me = employee(caller)?;
     hub.write(move |c| {
         let m = store::message(c, &id)?.ok_or_else(|| ApiError::not_found("message"))?;
-        visible_chat(c, &me, &m.chat)?;
+        // A message in a chat one may not see does not exist for them either.
+        visible_chat(c, &me, &m.chat).map_err(|_| ApiError::not_found("message"))?;
         if !requeue(c, &id)? {
             return Err(ApiError::new(StatusCode::CONFLICT, "not_failed", why(&m)));
         }
@@ -1200,7 +1250,17 @@ async fn events(
     Token(token): Token,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let me = employee(caller)?;
+    // Subscribed first, then the token checked again: a revocation published in between is
+    // either seen here or heard by the stream.
     let rx = hub.subscribe();
+    let again = token.clone();
+    match hub
+        .read(move |c| Ok(store::caller_by_token(c, &again)?))
+        .await?
+    {
+        Some(Caller::Employee(e)) if e.id == me.id => {}
+        _ => return Err(ApiError::unauthorized()),
+    }
     let closed = hub.closed();
     let cursor = hub.read(|c| Ok(store::last_seq(c)?)).await?;
     // First a `change` with the current cursor, so a (re)connected client syncs at once.

@@ -414,6 +414,9 @@ struct Learnt {
     gone: Vec<(EntityKind, String)>,
     contacts: Vec<(String, Value)>,
     stages: Option<Value>,
+    /// Named entities the portal would not give this round (e.g. access denied): they stay on
+    /// the list for the next round instead of failing this one for everyone.
+    refused: Vec<(EntityKind, String)>,
 }
 
 /// One round: refresh the index from `cursor` (when `poll`), fetch what events named, then ask
@@ -604,8 +607,12 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
         for id in &checked {
             c.execute("UPDATE chats SET crm_checked = 1 WHERE id = ?1", [id])?;
         }
-        // Applied: off the list, unless the portal named the entity again meanwhile.
+        // Applied: off the list, unless the portal named the entity again meanwhile (or
+        // would not give it this time).
         for (k, id, _, rev) in &dirty {
+            if learnt.refused.iter().any(|(rk, rid)| rk == k && rid == id) {
+                continue;
+            }
             c.execute(
                 "DELETE FROM crm_dirty WHERE kind = ?1 AND id = ?2 AND rev = ?3",
                 params![k.as_str(), id, rev],
@@ -736,10 +743,12 @@ async fn fetch_named(
                     learnt.gone.push((*kind, id.clone()));
                 }
                 BatchItem::Failed { code, description } => {
-                    return Err(format!(
-                        "crm.{}.get {id}: {code} {description}",
-                        kind.as_str()
-                    ))
+                    tracing::warn!(
+                        kind = kind.as_str(),
+                        %id, %code, %description,
+                        "the portal would not give an entity; asked again next round"
+                    );
+                    learnt.refused.push((*kind, id.clone()));
                 }
                 BatchItem::NotReached => return Err("batch not finished".into()),
             }

@@ -41,6 +41,66 @@ pub enum OpenError {
     },
 }
 
+/// Read-only connections beside a database's writer: each read takes a free one (or waits
+/// for the next), opened when first needed. Empty for an in-memory database (reads then share
+/// the writer).
+#[derive(Default)]
+pub struct Readers {
+    path: String,
+    conns: Vec<std::sync::Mutex<Option<Connection>>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl Readers {
+    /// Up to `n` read-only connections to the file `writer` has open (and migrated).
+    pub fn beside(writer: &Connection, n: usize) -> Readers {
+        match writer.path().filter(|p| !p.is_empty()) {
+            None => Readers::default(),
+            Some(path) => Readers {
+                path: path.to_owned(),
+                conns: (0..n).map(|_| std::sync::Mutex::new(None)).collect(),
+                next: Default::default(),
+            },
+        }
+    }
+
+    /// Runs `f` on a free reader (else the next in turn, once free); `None` when there are
+    /// none (or one cannot be opened: the caller falls back to the writer).
+    pub fn with<T>(&self, f: impl FnOnce(&Connection) -> T) -> Option<T> {
+        let n = self.conns.len();
+        if n == 0 {
+            return None;
+        }
+        let start = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut slot = (0..n)
+            .find_map(|i| self.conns[(start + i) % n].try_lock().ok())
+            .unwrap_or_else(|| {
+                self.conns[start % n]
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+            });
+        if slot.is_none() {
+            match self.open() {
+                Ok(c) => *slot = Some(c),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot open a read-only connection");
+                    return None;
+                }
+            }
+        }
+        slot.as_ref().map(f)
+    }
+
+    fn open(&self) -> rusqlite::Result<Connection> {
+        let c = Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        c.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(c)
+    }
+}
+
 /// Holds the data directory for one hub for as long as it lives.
 #[derive(Debug)]
 pub struct DirLock(#[allow(dead_code, reason = "held for its lock, released on drop")] File);

@@ -8,8 +8,9 @@
 //! tells subscribers when there is more to sync and whom to notify.
 //!
 //! Design decision: a single writer connection behind a mutex, used from blocking
-//! threads. Simple and crash-safe (every request is one transaction); the trade-off is
-//! that writes serialise, which SQLite does anyway.
+//! threads — simple and crash-safe (every write is one transaction; writes serialise, which
+//! SQLite does anyway) — beside a few read-only connections, so reads (a supervisor's first
+//! sync, chat lists) never wait behind writes (webhooks) and writes never wait behind them (WAL).
 
 pub mod api;
 pub mod bitrix;
@@ -59,6 +60,9 @@ pub enum HubEvent {
     AccessChanged,
 }
 
+/// Read-only connections beside the writer (reads at once; more wait for a free one).
+const READERS: usize = 4;
+
 /// How many events the ring holds for a slow stream before it lags (and is told to resync).
 pub const EVENT_RING: usize = 4096;
 
@@ -71,6 +75,8 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[derive(Clone)]
 pub struct Hub {
     conn: Arc<Mutex<Connection>>,
+    /// Read-only connections to the same file (none for an in-memory database).
+    readers: Arc<db::Readers>,
     events: broadcast::Sender<HubEvent>,
     ingress_secret: Arc<str>,
     /// Flips to true when the hub shuts down: live event streams end then.
@@ -87,8 +93,10 @@ pub struct Hub {
 
 impl Hub {
     pub fn new(conn: Connection, ingress_secret: String) -> Hub {
+        let readers = db::Readers::beside(&conn, READERS);
         Hub {
             conn: Arc::new(Mutex::new(conn)),
+            readers: Arc::new(readers),
             events: broadcast::channel(EVENT_RING).0,
             ingress_secret: ingress_secret.into(),
             closing: Arc::new(tokio::sync::watch::channel(false).0),
@@ -152,14 +160,21 @@ impl Hub {
         &self.ingress_secret
     }
 
-    /// Runs `f` on the database off the async threads.
+    /// Runs `f` on a read-only connection off the async threads: it never waits for a write
+    /// (nor a write for it), and sees everything committed before it began.
     pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
     {
-        let conn = self.conn.clone();
+        let (conn, readers) = (self.conn.clone(), self.readers.clone());
         tokio::task::spawn_blocking(move || {
+            let mut f = Some(f);
+            let run = |c: &Connection| f.take().map(|f| f(c));
+            if let Some(Some(answer)) = readers.with(run) {
+                return answer;
+            }
+            let f = f.ok_or_else(|| ApiError::internal("read ran twice"))?;
             let conn = conn
                 .lock()
                 .map_err(|_| ApiError::internal("database lock poisoned"))?;
@@ -175,25 +190,39 @@ impl Hub {
         T: Send + 'static,
         F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
     {
+        self.write_notify(move |c| f(c).map(|v| (v, Vec::new())))
+            .await
+    }
+
+    /// Like [`Hub::write`], and publishes the notifications `f` decided. Both are published by
+    /// the task that commits, so a request given up on (a deadline, a closed connection) never
+    /// leaves a committed write unannounced.
+    pub async fn write_notify<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> ApiResult<(T, Vec<(String, json::NotifyEvent)>)> + Send + 'static,
+    {
         let conn = self.conn.clone();
-        let (value, before, after) = tokio::task::spawn_blocking(move || {
+        let hub = self.clone();
+        tokio::task::spawn_blocking(move || {
             let mut conn = conn
                 .lock()
                 .map_err(|_| ApiError::internal("database lock poisoned"))?;
             let tx = conn.transaction()?;
             let before = store::last_seq(&tx)?;
-            let value = f(&tx)?;
+            let (value, notifications) = f(&tx)?;
             let after = store::last_seq(&tx)?;
             tx.commit()?;
-            Ok::<_, ApiError>((value, before, after))
+            drop(conn);
+            if after != before {
+                hub.publish(HubEvent::Change(after));
+                hub.mirror.notify_one();
+            }
+            hub.notify(notifications);
+            Ok::<_, ApiError>(value)
         })
         .await
-        .map_err(ApiError::internal)??;
-        if after != before {
-            self.publish(HubEvent::Change(after));
-            self.mirror.notify_one();
-        }
-        Ok(value)
+        .map_err(ApiError::internal)?
     }
 }
 
@@ -272,12 +301,11 @@ fn spawn_escalation(hub: Hub) {
                 // Stopped: no write after the directory lock is released.
                 _ = &mut closed => return,
             }
-            match hub
-                .write(|c| Ok(store::escalation_tick(c, store::now_ms())?))
+            if let Err(e) = hub
+                .write_notify(|c| Ok(((), store::escalation_tick(c, store::now_ms())?)))
                 .await
             {
-                Ok(notify) => hub.notify(notify),
-                Err(e) => tracing::warn!(error = %e, "escalation check failed"),
+                tracing::warn!(error = %e, "escalation check failed");
             }
         }
     });
@@ -366,6 +394,8 @@ fn secret(dir: &Path, env: &str, file: &str) -> anyhow::Result<String> {
     let path = dir.join(file);
     if let Ok(v) = std::fs::read_to_string(&path) {
         if !v.trim().is_empty() {
+            // An older install's file may be wider: only the hub's user reads it.
+            db::private(&path, 0o600)?;
             return Ok(v.trim().to_owned());
         }
     }

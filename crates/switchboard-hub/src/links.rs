@@ -125,7 +125,7 @@ fn link_facts(
     if source == "bitrix24" {
         return conn
             .query_row(
-                "SELECT (SELECT e.id FROM employees e WHERE e.crm_user_id = b.assigned_by_id ORDER BY e.id LIMIT 1), b.closed \
+                "SELECT (SELECT e.id FROM employees e WHERE e.crm_user_id = b.assigned_by_id AND e.active = 1 ORDER BY e.id LIMIT 1), b.closed \
                  FROM bitrix_entities b WHERE b.kind = ?1 AND b.id = ?2",
                 params![r.kind.as_str(), r.id],
                 |row| Ok((row.get(0)?, row.get(1)?)),
@@ -136,7 +136,10 @@ fn link_facts(
         return Ok(None);
     };
     conn.query_row(
-        "SELECT responsible_id, closed FROM crm_entities WHERE kind = ?1 AND id = ?2",
+        // A deactivated employee answers nobody: their clients are unassigned (and go to
+        // those who receive new clients) until the CRM names someone else.
+        "SELECT CASE WHEN EXISTS (SELECT 1 FROM employees WHERE id = responsible_id AND active = 0) \
+         THEN NULL ELSE responsible_id END, closed FROM crm_entities WHERE kind = ?1 AND id = ?2",
         params![r.kind.as_str(), id],
         |row| Ok((row.get(0)?, row.get(1)?)),
     )

@@ -99,8 +99,14 @@ pub fn next_due_ms(conn: &Connection) -> rusqlite::Result<Option<i64>> {
 /// is no longer safe (then the message is `failed` with the reason). The job returned is the
 /// row as it is now, so the attempt and its outcome never act on a stale snapshot (which
 /// could repeat early or erase the "may have been delivered" mark). The row notes that an
-/// attempt may be in flight before the attempt is made.
-pub fn claim(conn: &Connection, outbox_id: i64, now: i64) -> rusqlite::Result<Option<Job>> {
+/// attempt may be in flight before the attempt is made, and is leased for `lease`: it is not
+/// due (and wakes nobody) while the attempt runs; a hub stopped mid-attempt tries again after it.
+pub fn claim(
+    conn: &Connection,
+    outbox_id: i64,
+    now: i64,
+    lease: Duration,
+) -> rusqlite::Result<Option<Job>> {
     let job = conn
         .query_row(
             &format!("{DUE} AND o.id = ?2"),
@@ -123,8 +129,9 @@ pub fn claim(conn: &Connection, outbox_id: i64, now: i64) -> rusqlite::Result<Op
         }
     }
     conn.execute(
-        "UPDATE outbox SET attempts = attempts + 1, unsure_since_ms = coalesce(unsure_since_ms, ?2) WHERE id = ?1",
-        params![job.outbox_id, now],
+        "UPDATE outbox SET attempts = attempts + 1, unsure_since_ms = coalesce(unsure_since_ms, ?2), \
+         next_attempt_ms = ?3 WHERE id = ?1",
+        params![job.outbox_id, now, now + lease.as_millis() as i64],
     )?;
     Ok(Some(job))
 }
@@ -301,7 +308,10 @@ pub fn spawn(hub: Hub, client: ProviderClient) {
 
 async fn attempt(hub: &Hub, client: &ProviderClient, job: &Job) {
     let id = job.outbox_id;
-    let claimed = hub.write(move |c| Ok(claim(c, id, now_ms())?)).await;
+    // Past the provider's timeout the attempt is over; the lease stays well inside the window
+    // in which a repeat is safe, so a hub stopped mid-attempt still repeats in time.
+    let lease = (client.timeout() + Duration::from_secs(5)).min(SAFE_REPEAT / 2);
+    let claimed = hub.write(move |c| Ok(claim(c, id, now_ms(), lease)?)).await;
     let job = match claimed {
         Ok(Some(job)) => job,
         Ok(None) => return,
@@ -348,17 +358,20 @@ mod tests {
         };
         // The worker read the queue; meanwhile an attempt that may have reached the provider ended.
         let stale = due(&conn, now, 10).expect("due").remove(0);
-        let job = claim(&conn, stale.outbox_id, now)
+        let lease = Duration::from_secs(15);
+        let job = claim(&conn, stale.outbox_id, now, lease)
             .expect("claim")
             .expect("due");
+        // While the attempt runs, the row is leased: it neither is due nor wakes the worker.
+        assert_eq!(next_due_ms(&conn).expect("next"), Some(now + 15_000));
         finish(&conn, &job, &retry(true), now).expect("finish");
         // The stale snapshot is not sent again before its back-off ends.
-        assert!(claim(&conn, stale.outbox_id, now + 1)
+        assert!(claim(&conn, stale.outbox_id, now + 1, lease)
             .expect("claim")
             .is_none());
         // Once due, the claimed job carries the mark, and an attempt that surely failed keeps it.
         let later = now + backoff(1, false).as_millis() as i64;
-        let job = claim(&conn, stale.outbox_id, later)
+        let job = claim(&conn, stale.outbox_id, later, lease)
             .expect("claim")
             .expect("due again");
         assert_eq!(job.unsure_since_ms, Some(now));
@@ -373,7 +386,7 @@ mod tests {
         );
         // Past the provider's memory of the key, no automatic repeat: failed with the reason.
         let too_late = now + SAFE_REPEAT.as_millis() as i64 + 1;
-        assert!(claim(&conn, stale.outbox_id, too_late)
+        assert!(claim(&conn, stale.outbox_id, too_late, lease)
             .expect("claim")
             .is_none());
         let status: String = conn

@@ -131,6 +131,11 @@ impl ProviderClient {
         Ok(ProviderClient { http, config })
     }
 
+    /// How long one request may take (its outcome is unknown past it).
+    pub fn timeout(&self) -> Duration {
+        self.config.timeout
+    }
+
     /// Sends started per 5 s at most.
     pub fn pace(&self) -> usize {
         self.config.pace_per_5s.max(1)

@@ -364,6 +364,8 @@ pub fn patch_employee(
             // Deactivated: every desktop of theirs is signed out now.
             conn.execute("DELETE FROM tokens WHERE employee_id = ?1", [&e.id])?;
         }
+        // Their clients are unassigned while they are away (and theirs again after).
+        relink_all(conn)?;
     }
     conn.execute(
         "UPDATE employees SET name = ?2, role = ?3, receives_new_clients = ?4, priority_channel_id = ?5 WHERE id = ?1",
@@ -647,6 +649,39 @@ pub fn patch_entity(
     )?;
     entity_written(conn, r, &e.phones, e.contact_id.as_deref())?;
     Ok(Some(e))
+}
+
+/// The message an idempotency key already names, as its send was answered, and its author.
+pub fn sent_with_key(
+    conn: &Connection,
+    key: &str,
+) -> rusqlite::Result<Option<(SendAccepted, Option<String>)>> {
+    conn.query_row(
+        "SELECT id, chat, status, author_id FROM messages WHERE idempotency_key = ?1",
+        [key],
+        |r| {
+            Ok((
+                SendAccepted {
+                    message_id: r.get(0)?,
+                    chat: r.get(1)?,
+                    status: r.get(2)?,
+                },
+                r.get(3)?,
+            ))
+        },
+    )
+    .optional()
+}
+
+/// The responsibles of every chat with this client number (E.164), on any channel.
+pub fn responsibles_of_number(
+    conn: &Connection,
+    phone: &str,
+) -> rusqlite::Result<Vec<Option<String>>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT DISTINCT responsible_id FROM chats WHERE client_phone = ?1")?;
+    let rows = stmt.query_map([phone], |r| r.get(0))?;
+    rows.collect()
 }
 
 /// The responsibles of the chats linked to an entity (`None` for an unassigned chat).
@@ -1618,20 +1653,7 @@ pub fn reply(
     text: &str,
     key: &str,
 ) -> rusqlite::Result<SendAccepted> {
-    if let Some(existing) = conn
-        .query_row(
-            "SELECT id, chat, status FROM messages WHERE idempotency_key = ?1",
-            [key],
-            |r| {
-                Ok(SendAccepted {
-                    message_id: r.get(0)?,
-                    chat: r.get(1)?,
-                    status: r.get(2)?,
-                })
-            },
-        )
-        .optional()?
-    {
+    if let Some((existing, _)) = sent_with_key(conn, key)? {
         return Ok(existing);
     }
     let id = new_id();

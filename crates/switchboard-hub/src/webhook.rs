@@ -63,7 +63,11 @@ fn time(obj: &Value, field: &str, path: &str) -> Result<String, ApiError> {
         .or_else(|_| {
             chrono::NaiveDateTime::parse_from_str(&raw, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc())
         })
-        .map_err(|_| ApiError::bad_field(&format!("{path}.{field}"), "must be an ISO 8601 time"))?;
+        .ok()
+        .filter(|t| (0..=9999).contains(&chrono::Datelike::year(t)))
+        .ok_or_else(|| {
+            ApiError::bad_field(&format!("{path}.{field}"), "must be an ISO 8601 time")
+        })?;
     Ok(crate::store::format_time(parsed))
 }
 

@@ -121,6 +121,15 @@ impl World {
         )
         .await);
         ids.insert("channel", channel["id"].as_str().expect("id").to_owned());
+        let viber = ok(send(
+            &hub,
+            Method::POST,
+            "/api/v1/channels",
+            admin,
+            json!({"transport": "viber", "name": "Viber"}),
+        )
+        .await);
+        ids.insert("viber", viber["id"].as_str().expect("id").to_owned());
         let lead = ok(send(&hub, Method::POST, "/api/v1/crm/leads", admin,
             json!({"title": "Anna's client", "phones": ["8 (916) 111-11-11"], "responsible_id": ids["anna"]})).await);
         ids.insert("lead", lead["id"].as_str().expect("id").to_owned());
@@ -526,6 +535,31 @@ fn rows(w: &World) -> Vec<Row> {
             json!({"channel_id": channel, "crm": format!("lead:{lead}"), "text": "t", "idempotency_key": "k3"}),
             [403, 202, 202, 404, 404, 403, 401, 401],
         ),
+        // ... on another channel too (the client's chat elsewhere is Anna's).
+        row(
+            Method::POST,
+            "/api/v1/messages",
+            "/api/v1/messages".into(),
+            json!({"channel_id": id("viber"), "phone": "8 916 111-11-11", "text": "t", "idempotency_key": "k5"}),
+            [403, 202, 202, 409, 409, 403, 401, 401],
+        ),
+        // The stranger's chat is unassigned: only those who may see it (receiving new clients)
+        // may write first to that number on another channel — else they would take it over.
+        row(
+            Method::POST,
+            "/api/v1/messages",
+            "/api/v1/messages".into(),
+            json!({"channel_id": id("viber"), "phone": "+7 916 222-22-22", "text": "t", "idempotency_key": "k6"}),
+            [403, 202, 409, 409, 202, 403, 401, 401],
+        ),
+        // Anna's key names her message: the same key again is her message; anyone else's 409.
+        row(
+            Method::POST,
+            "/api/v1/messages",
+            "/api/v1/messages".into(),
+            json!({"channel_id": channel, "phone": "+7 916 333-33-33", "text": "t", "idempotency_key": "seed-reply"}),
+            [403, 409, 202, 409, 409, 403, 401, 401],
+        ),
         // A new number: anyone with chats may write first (the client becomes theirs).
         row(
             Method::POST,
@@ -745,4 +779,63 @@ async fn a_rotated_admin_token_stops_working() {
     )
     .await;
     assert_eq!(s, StatusCode::OK);
+}
+
+/// A deactivated seller's clients are not left with nobody: they are unassigned (and so go to
+/// the sellers who receive new clients) until reactivated or handed over in the CRM.
+#[tokio::test]
+async fn a_deactivated_sellers_clients_go_to_those_who_receive_new_clients() {
+    let w = World::new().await;
+    let hub = w.copy(0).await;
+    let (vera, anna_id) = (w.tokens[4].as_deref(), w.ids["anna"].clone());
+    let visible = |hub: Hub, token: Option<String>| async move {
+        let (_, v) = send(
+            &hub,
+            Method::GET,
+            "/api/v1/chats",
+            token.as_deref(),
+            Value::Null,
+        )
+        .await;
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c["id"].as_str().map(str::to_owned))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    assert!(!visible(hub.clone(), vera.map(str::to_owned))
+        .await
+        .contains(&w.ids["chat"]));
+    let (s, _) = send(
+        &hub,
+        Method::PATCH,
+        &format!("/api/v1/employees/{anna_id}"),
+        Some(ADMIN),
+        json!({"active": false}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        visible(hub.clone(), vera.map(str::to_owned))
+            .await
+            .contains(&w.ids["chat"]),
+        "Vera picks up Anna's client"
+    );
+    let (s, _) = send(
+        &hub,
+        Method::PATCH,
+        &format!("/api/v1/employees/{anna_id}"),
+        Some(ADMIN),
+        json!({"active": true}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        !visible(hub.clone(), vera.map(str::to_owned))
+            .await
+            .contains(&w.ids["chat"]),
+        "Anna's again"
+    );
 }

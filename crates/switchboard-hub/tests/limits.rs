@@ -71,6 +71,13 @@ async fn bodies_over_the_limit_are_413_with_the_error_body_and_store_nothing() {
             "{path}: {answer}"
         );
     }
+    // A wrong secret is refused before a byte of the body is read (no 10 MiB per stranger).
+    let answer = exchange(
+        &hub,
+        "POST /webhooks/provider/not-the-secret HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\nConnection: close\r\n\r\n{",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
     // A body with no declared length is cut at the limit as it is read.
     let mut s = TcpStream::connect(addr(&hub)).await.expect("connect");
     let chunk = "x".repeat(1024 * 1024 + 10);
@@ -118,6 +125,17 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
         "the socket was still open after 20 s"
     );
     assert!(!answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // A socket that never sends a byte is closed on the same clock.
+    let started = std::time::Instant::now();
+    let answer = exchange(&hub, "").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "a silent socket was still open after 20 s"
+    );
+    assert!(
+        answer.is_empty() || !answer.starts_with("HTTP/1.1 200"),
+        "{answer}"
+    );
     // Others are served all along.
     let resp = reqwest::get(format!("{}/openapi.json", hub.url))
         .await
