@@ -93,7 +93,13 @@ pub struct Hub {
 
 impl Hub {
     pub fn new(conn: Connection, ingress_secret: String) -> Hub {
-        let readers = db::Readers::beside(&conn, READERS);
+        Hub::with_readers(conn, ingress_secret, READERS)
+    }
+
+    /// A hub with `readers` read-only connections (0: reads share the writer, as before there
+    /// were readers — the bench's floor).
+    pub fn with_readers(conn: Connection, ingress_secret: String, readers: usize) -> Hub {
+        let readers = db::Readers::beside(&conn, readers);
         Hub {
             conn: Arc::new(Mutex::new(conn)),
             readers: Arc::new(readers),
