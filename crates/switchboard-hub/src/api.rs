@@ -78,7 +78,37 @@ pub fn router(hub: Hub) -> axum::Router {
             "/openapi.json",
             axum::routing::get(move || async move { Json(doc) }),
         )
+        .layer(axum::middleware::map_response(error_shape))
         .with_state(hub)
+}
+
+/// Every error answer in the one shape `{"error": {"code", "message"}}`, also those the
+/// framework makes itself (an unreadable path or query, an unknown route or method).
+async fn error_shape(resp: axum::response::Response) -> axum::response::Response {
+    let status = resp.status();
+    let json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if json || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let text = axum::body::to_bytes(resp.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let message = match String::from_utf8_lossy(&text).trim() {
+        "" => status.canonical_reason().unwrap_or("error").to_owned(),
+        t => t.to_owned(),
+    };
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal",
+        _ => "invalid_request",
+    };
+    ApiError::new(status, code, message).into_response()
 }
 
 /// The OpenAPI description of every route.

@@ -839,3 +839,29 @@ async fn a_deactivated_sellers_clients_go_to_those_who_receive_new_clients() {
         "Anna's again"
     );
 }
+
+/// Errors the framework makes (an unreadable path or query, an unknown route or method) come
+/// in the hub's one error shape too.
+#[tokio::test]
+async fn every_error_has_the_error_shape() {
+    let w = World::new().await;
+    let hub = w.copy(0).await;
+    let anna = w.tokens[2].as_deref();
+    for (method, path, status) in [
+        (
+            Method::GET,
+            format!("/api/v1/chats/{}/messages?limit=-1", w.ids["chat"]),
+            400,
+        ),
+        (Method::GET, "/api/v1/sync?cursor=abc".to_owned(), 400),
+        (Method::GET, "/api/v1/nothing-here".to_owned(), 404),
+        (Method::PATCH, "/api/v1/chats".to_owned(), 405),
+    ] {
+        let (s, v) = send(&hub, method.clone(), &path, anna, Value::Null).await;
+        assert_eq!(s.as_u16(), status, "{method} {path}: {v}");
+        assert!(
+            v["error"]["code"].is_string() && v["error"]["message"].is_string(),
+            "{method} {path}: {v}"
+        );
+    }
+}
