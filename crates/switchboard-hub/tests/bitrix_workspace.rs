@@ -10,7 +10,6 @@ use bitrix24_fake::FakeConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::time::Duration;
-use switchboard_hub::{start, ServeConfig};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bitrix24_workspace_links_mirrors_and_keeps_the_webhook_secret() {
@@ -28,14 +27,7 @@ async fn a_bitrix24_workspace_links_mirrors_and_keeps_the_webhook_secret() {
             json!({"TITLE": "Поставка 40 шт.", "ASSIGNED_BY_ID": 8, "CONTACT_ID": irina}),
         )
         .expect("deal");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let hub = start(ServeConfig::new(
-        dir.path().to_owned(),
-        ([127, 0, 0, 1], 0).into(),
-        false,
-    ))
-    .await
-    .expect("hub");
+    let (hub, _dir) = common::hub().await;
     let http = reqwest::Client::new();
     let call = |token: String, method: Method, path: String, body: Value| {
         let (http, base) = (http.clone(), hub.url.clone());
@@ -344,14 +336,7 @@ async fn a_deletion_event_survives_a_failed_sync_round() {
         .fake
         .add("contact", json!({"NAME": "Ирина", "ASSIGNED_BY_ID": 7, "PHONE": [{"VALUE": "8 (916) 456-98-12"}]}))
         .expect("contact");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let hub = start(ServeConfig::new(
-        dir.path().to_owned(),
-        ([127, 0, 0, 1], 0).into(),
-        false,
-    ))
-    .await
-    .expect("hub");
+    let (hub, _dir) = common::hub().await;
     let http = reqwest::Client::new();
     let call = |method: Method, path: String, body: Value| {
         let (http, base, token) = (http.clone(), hub.url.clone(), hub.admin_token.clone());

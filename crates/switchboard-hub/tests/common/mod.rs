@@ -91,3 +91,16 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("a free port")
 }
+
+/// A hub serving in-process on a fresh data directory (kept alive by the returned guard).
+pub async fn hub() -> (switchboard_hub::RunningHub, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hub = switchboard_hub::start(switchboard_hub::ServeConfig::new(
+        dir.path().to_owned(),
+        ([127, 0, 0, 1], 0).into(),
+        false,
+    ))
+    .await
+    .expect("hub");
+    (hub, dir)
+}
