@@ -225,6 +225,24 @@ fn may_see_entity(
     })
 }
 
+/// A field that, when given, must not be empty.
+fn non_empty_if(field: &str, v: Option<&str>) -> ApiResult<()> {
+    v.map_or(Ok(()), |v| non_empty(field, v))
+}
+
+/// A built-in deal's contact must be a contact of the built-in CRM, named as the hub names it.
+fn existing_contact(c: &rusqlite::Connection, contact: Option<&str>) -> ApiResult<()> {
+    let Some(id) = contact else { return Ok(()) };
+    let r = CrmRef {
+        kind: EntityKind::Contact,
+        id: id.to_owned(),
+    };
+    if store::entity(c, &r)?.is_none() {
+        return Err(ApiError::bad_field("contact_id", "no such contact"));
+    }
+    Ok(())
+}
+
 fn non_empty(field: &str, v: &str) -> ApiResult<()> {
     if v.trim().is_empty() {
         return Err(ApiError::bad_field(field, "must not be empty"));
@@ -336,6 +354,7 @@ async fn patch_employee(
     Body(p): Body<EmployeePatch>,
 ) -> ApiResult<Json<EmployeeView>> {
     let by = manager(&caller, "change employees")?;
+    non_empty_if("name", p.name.as_deref())?;
     if p.active == Some(false) && by == id {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -469,6 +488,7 @@ async fn patch_channel(
     Body(p): Body<ChannelPatch>,
 ) -> ApiResult<Json<ChannelView>> {
     manager(&caller, "change channels")?;
+    non_empty_if("name", p.name.as_deref())?;
     let c = hub
         .write(move |c| {
             store::patch_channel(c, &id, &p)?.ok_or_else(|| ApiError::not_found("channel"))
@@ -534,7 +554,10 @@ async fn create_crm_entity(
     let kind = kind_of(&kind)?;
     non_empty("title", &e.title)?;
     let id = hub
-        .write(move |c| Ok(store::insert_entity(c, kind, &e)?))
+        .write(move |c| {
+            existing_contact(c, e.contact_id.as_deref())?;
+            Ok(store::insert_entity(c, kind, &e)?)
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
@@ -761,8 +784,12 @@ async fn patch_crm_entity(
         kind: kind_of(&kind)?,
         id,
     };
+    non_empty_if("title", p.title.as_deref())?;
     Ok(Json(
         hub.write(move |c| {
+            if let Some(contact) = &p.contact_id {
+                existing_contact(c, contact.as_deref())?;
+            }
             store::patch_entity(c, &r, &p)?.ok_or_else(|| ApiError::not_found("CRM entity"))
         })
         .await?,

@@ -564,7 +564,8 @@ pub fn entity(conn: &Connection, r: &CrmRef) -> rusqlite::Result<Option<CrmEntit
                 e
             }));
     }
-    let Ok(id) = r.id.parse::<i64>() else {
+    // Only the id as the hub wrote it ("7", not "07" or "+7"): one entity, one name.
+    let Some(id) = r.id.parse::<i64>().ok().filter(|n| n.to_string() == r.id) else {
         return Ok(None);
     };
     conn.query_row(

@@ -865,3 +865,72 @@ async fn every_error_has_the_error_shape() {
         );
     }
 }
+
+/// What the long fuzz run found stored from a 2xx, refused now with the field named: empty
+/// names and titles, a deal's contact that is not one, an entity named by a second spelling of
+/// its id (its phones went into the index under that spelling).
+#[tokio::test]
+async fn malformed_edits_are_refused_and_store_nothing() {
+    let w = World::new().await;
+    let hub = w.copy(0).await;
+    let before = hub.read(|c| Ok(store::last_seq(c)?)).await.expect("seq");
+    let lead = &w.ids["lead"];
+    for (method, path, body, status, field) in [
+        (
+            Method::PATCH,
+            format!("/api/v1/employees/{}", w.ids["boris"]),
+            json!({"name": " "}),
+            400,
+            "name",
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/channels/{}", w.ids["channel"]),
+            json!({"name": ""}),
+            400,
+            "name",
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/crm/leads/{lead}"),
+            json!({"title": ""}),
+            400,
+            "title",
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/crm/leads/0{lead}"),
+            json!({"phones": ["+7 916 999-99-99"]}),
+            404,
+            "",
+        ),
+        (
+            Method::POST,
+            "/api/v1/crm/deals".to_owned(),
+            json!({"title": "D", "phones": [], "contact_id": "999"}),
+            400,
+            "contact_id",
+        ),
+        (
+            Method::POST,
+            "/api/v1/crm/deals".to_owned(),
+            json!({"title": "D", "phones": [], "contact_id": format!("0{lead}")}),
+            400,
+            "contact_id",
+        ),
+    ] {
+        let (s, v) = send(&hub, method.clone(), &path, Some(ADMIN), body).await;
+        assert_eq!(s.as_u16(), status, "{method} {path}: {v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(field)),
+            "{method} {path}: {v}"
+        );
+    }
+    assert_eq!(
+        hub.read(|c| Ok(store::last_seq(c)?)).await.expect("seq"),
+        before,
+        "nothing stored"
+    );
+}
