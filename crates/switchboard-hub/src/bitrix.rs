@@ -129,6 +129,8 @@ impl Bitrix24 {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .user_agent("Switchboard")
+            // The portal answers where it is asked; a redirect elsewhere is not followed.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| BitrixError::Transient {
                 reason: describe(&e),

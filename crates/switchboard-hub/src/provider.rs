@@ -126,6 +126,7 @@ impl ProviderClient {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ProviderError::Unreachable(describe(&e)))?;
         Ok(ProviderClient { http, config })
