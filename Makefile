@@ -31,6 +31,9 @@ test: lint rust-test ui-test e2e
 lint: ui
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	# The desktop that only connects to hubs, and the hub without the demo, build clean too.
+	$(CARGO) clippy -p switchboard --no-default-features --features custom-protocol -- -D warnings
+	$(CARGO) clippy -p switchboard-hub --no-default-features -- -D warnings
 
 rust-test: ui
 	$(CARGO) test --workspace --exclude switchboard-e2e

@@ -6,7 +6,7 @@ use crate::local::LocalStore;
 use crate::vm::{ChannelVm, ComposeVm};
 use crate::CmdError;
 use switchboard_core::{self as core, Channel, Employee};
-use switchboard_hub::json::ChannelView;
+use switchboard_wire::ChannelView;
 
 pub fn channel_vm(v: &ChannelView) -> ChannelVm {
     let ch = channel(v);

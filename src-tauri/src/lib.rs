@@ -14,14 +14,16 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use switchboard_hub::json::{EmployeeView, IssuedToken, NotifyEvent};
+use switchboard_wire::{EmployeeView, IssuedToken, NotifyEvent};
 use sync::{SyncClient, SyncObserver};
 use tauri::{AppHandle, Emitter, Manager, State};
+#[cfg(test)]
 use ts_rs::TS;
 use vm::*;
 
 /// An error a command answers with; `code` is stable, `message` is for people.
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct CmdError {
     pub code: String,
     pub message: String,
@@ -55,15 +57,29 @@ pub struct App {
     store: Result<Arc<LocalStore>, String>,
     notifier: Arc<notify::Notifier<AppWindow>>,
     russian: bool,
+    #[cfg_attr(
+        not(feature = "demo"),
+        allow(dead_code, reason = "the demo hub's folder")
+    )]
     data_dir: PathBuf,
     http: reqwest::Client,
     online: Arc<AtomicBool>,
     session: tokio::sync::Mutex<Session>,
 }
 
+/// The demo workspace's hub, in-process (a build without the `demo` feature has none).
+#[cfg(feature = "demo")]
+type DemoHub = switchboard_hub::RunningHub;
+#[cfg(not(feature = "demo"))]
+type DemoHub = std::convert::Infallible;
+
 #[derive(Default)]
 struct Session {
-    demo_hub: Option<switchboard_hub::RunningHub>,
+    #[cfg_attr(
+        not(feature = "demo"),
+        allow(dead_code, reason = "never set without the demo")
+    )]
+    demo_hub: Option<DemoHub>,
     client: Option<SyncClient>,
     demo: bool,
     task: Option<tauri::async_runtime::JoinHandle<()>>,
@@ -198,6 +214,7 @@ async fn start_sync(
 }
 
 /// Starts the in-process demo hub (once) and returns its URL and admin token.
+#[cfg(feature = "demo")]
 async fn demo_hub(state: &App, session: &mut Session) -> CmdResult<(String, String)> {
     if session.demo_hub.is_none() {
         let hub = switchboard_hub::start(switchboard_hub::ServeConfig::new(
@@ -214,6 +231,15 @@ async fn demo_hub(state: &App, session: &mut Session) -> CmdResult<(String, Stri
         .as_ref()
         .ok_or_else(|| CmdError::new("demo_unavailable", "demo hub missing"))?;
     Ok((hub.url.clone(), hub.admin_token.clone()))
+}
+
+/// This build connects to hubs only.
+#[cfg(not(feature = "demo"))]
+async fn demo_hub(_: &App, _: &mut Session) -> CmdResult<(String, String)> {
+    Err(CmdError::new(
+        "demo_unavailable",
+        "this build has no demo workspace: connect to a hub",
+    ))
 }
 
 #[tauri::command]
@@ -405,7 +431,7 @@ async fn chat_messages(
                     .send()
                     .await?
                     .error_for_status()?
-                    .json::<Vec<switchboard_hub::json::MessageView>>()
+                    .json::<Vec<switchboard_wire::MessageView>>()
                     .await
             };
             match fetched.await {
@@ -622,7 +648,7 @@ async fn hub_get<T: serde::de::DeserializeOwned>(state: &App, path: &str) -> Cmd
 }
 
 async fn workspace_channels(state: &App) -> CmdResult<Vec<ChannelVm>> {
-    let all: Vec<switchboard_hub::json::ChannelView> = hub_get(state, "/api/v1/channels").await?;
+    let all: Vec<switchboard_wire::ChannelView> = hub_get(state, "/api/v1/channels").await?;
     Ok(all.iter().map(compose::channel_vm).collect())
 }
 
@@ -633,9 +659,9 @@ async fn workspace_channels(state: &App) -> CmdResult<Vec<ChannelVm>> {
 async fn compose(state: State<'_, App>, phone: String) -> CmdResult<ComposeVm> {
     let path = format!(
         "/api/v1/compose?phone={}",
-        switchboard_hub::encode_component(&phone)
+        switchboard_wire::encode_component(&phone)
     );
-    let v: switchboard_hub::json::ComposeView = match hub_get(&state, &path).await {
+    let v: switchboard_wire::ComposeView = match hub_get(&state, &path).await {
         Ok(v) => v,
         Err(e) if e.code == "hub_unreachable" => {
             return compose::compose_locally(state.store()?.as_ref(), &phone)
@@ -660,11 +686,11 @@ async fn compose(state: State<'_, App>, phone: String) -> CmdResult<ComposeVm> {
 /// CRM leads, contacts and deals matching a title or a phone, each phone read under setting 2.
 #[tauri::command]
 async fn crm_search(state: State<'_, App>, query: String) -> CmdResult<Vec<CrmCardVm>> {
-    let found: Vec<switchboard_hub::json::CrmEntityView> = hub_get(
+    let found: Vec<switchboard_wire::CrmEntityView> = hub_get(
         &state,
         &format!(
             "/api/v1/crm?q={}",
-            switchboard_hub::encode_component(&query)
+            switchboard_wire::encode_component(&query)
         ),
     )
     .await?;
@@ -691,9 +717,9 @@ async fn chat_crm(state: State<'_, App>, chat: String) -> CmdResult<Vec<CrmPanel
         let path = format!(
             "/api/v1/crm/{}/{}",
             r.kind.plural(),
-            switchboard_hub::encode_component(&r.id)
+            switchboard_wire::encode_component(&r.id)
         );
-        let e: switchboard_hub::json::CrmEntityView = hub_get(&state, &path).await?;
+        let e: switchboard_wire::CrmEntityView = hub_get(&state, &path).await?;
         out.push(CrmPanelVm {
             kind: e.kind,
             id: e.id,
@@ -755,7 +781,7 @@ async fn crm_call(
     webhook_url: Option<String>,
 ) -> CmdResult<CrmConnectionVm> {
     let body = webhook_url.map(|u| serde_json::json!({ "webhook_url": u }));
-    let v: switchboard_hub::json::CrmConnectionView = hub_send(state, method, path, body).await?;
+    let v: switchboard_wire::CrmConnectionView = hub_send(state, method, path, body).await?;
     Ok(v.into())
 }
 
@@ -786,7 +812,7 @@ async fn set_crm_events(
     application_token: String,
 ) -> CmdResult<CrmConnectionVm> {
     let body = serde_json::json!({ "application_token": application_token });
-    let v: switchboard_hub::json::CrmConnectionView = hub_send(
+    let v: switchboard_wire::CrmConnectionView = hub_send(
         &state,
         reqwest::Method::PUT,
         "/api/v1/crm/connection/events",
@@ -809,9 +835,9 @@ async fn open_in_crm(
     let path = format!(
         "/api/v1/crm/{}/{}",
         kind.plural(),
-        switchboard_hub::encode_component(&id)
+        switchboard_wire::encode_component(&id)
     );
-    let e: switchboard_hub::json::CrmEntityView = hub_get(&state, &path).await?;
+    let e: switchboard_wire::CrmEntityView = hub_get(&state, &path).await?;
     let url = e
         .url
         .filter(|u| crm_card_url_ok(u))
@@ -886,7 +912,7 @@ async fn update_employee(
 async fn set_employee_active(state: State<'_, App>, id: String, active: bool) -> CmdResult<()> {
     let path = format!(
         "/api/v1/employees/{}",
-        switchboard_hub::encode_component(&id)
+        switchboard_wire::encode_component(&id)
     );
     let body = Some(serde_json::json!({ "active": active }));
     hub_send::<serde_json::Value>(&state, reqwest::Method::PATCH, &path, body).await?;
@@ -898,9 +924,9 @@ async fn set_employee_active(state: State<'_, App>, id: String, active: bool) ->
 async fn employee_tokens(state: State<'_, App>, id: String) -> CmdResult<Vec<TokenVm>> {
     let path = format!(
         "/api/v1/employees/{}/tokens",
-        switchboard_hub::encode_component(&id)
+        switchboard_wire::encode_component(&id)
     );
-    let all: Vec<switchboard_hub::json::TokenView> = hub_get(&state, &path).await?;
+    let all: Vec<switchboard_wire::TokenView> = hub_get(&state, &path).await?;
     Ok(all
         .into_iter()
         .map(|t| TokenVm {
@@ -913,7 +939,7 @@ async fn employee_tokens(state: State<'_, App>, id: String) -> CmdResult<Vec<Tok
 /// Revokes one sign-in: that desktop is signed out at once (supervisors).
 #[tauri::command]
 async fn revoke_token(state: State<'_, App>, id: String) -> CmdResult<()> {
-    let path = format!("/api/v1/tokens/{}", switchboard_hub::encode_component(&id));
+    let path = format!("/api/v1/tokens/{}", switchboard_wire::encode_component(&id));
     hub_do(&state, reqwest::Method::DELETE, &path, None).await
 }
 

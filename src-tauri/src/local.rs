@@ -8,9 +8,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 use switchboard_core::{BadgeColor, Counters, Direction, Settings};
-use switchboard_hub::json::{
-    Change, ChannelView, ChatView, EmployeeView, MessageView, SyncResponse,
-};
+use switchboard_wire::{Change, ChannelView, ChatView, EmployeeView, MessageView, SyncResponse};
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/001_local.sql")),
@@ -112,9 +110,9 @@ impl LocalStore {
     /// Opens the store; a corrupt or newer file is an error that names it, never wiped. The file
     /// (it holds the session's token) and its WAL are readable by this user only (0600: the
     /// shared `db::open` creates it so before SQLite does, and narrows an older install's).
-    pub fn open(path: &Path) -> Result<LocalStore, switchboard_hub::db::OpenError> {
+    pub fn open(path: &Path) -> Result<LocalStore, switchboard_db::OpenError> {
         Ok(LocalStore {
-            conn: Mutex::new(switchboard_hub::db::open(path, MIGRATIONS)?),
+            conn: Mutex::new(switchboard_db::open(path, MIGRATIONS)?),
         })
     }
 

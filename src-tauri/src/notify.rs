@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use switchboard_core::{Grouped, NotificationGroups};
-use switchboard_hub::json::NotifyEvent;
+use switchboard_wire::NotifyEvent;
 
 /// What the presenter needs from the app around it.
 pub trait Window: Send + Sync + 'static {
@@ -215,7 +215,7 @@ mod tests {
     fn the_linked_crm_entity_is_named() {
         let n = Notifier::new(FakeWindow(AtomicBool::new(false)), true);
         let mut e = event("a", "hello");
-        e.crm = Some(switchboard_hub::json::NotifyCrm {
+        e.crm = Some(switchboard_wire::NotifyCrm {
             kind: switchboard_core::EntityKind::Deal,
             id: "7".into(),
             title: "Поставка".into(),

@@ -8,7 +8,7 @@ use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
-use switchboard_hub::json::{MessageView, NotifyEvent, SendAccepted, SyncResponse};
+use switchboard_wire::{MessageView, NotifyEvent, SendAccepted, SyncResponse};
 
 /// A hub that sends no byte for this long (keep-alives come every 15 s) is taken as gone.
 const SILENCE: Duration = Duration::from_secs(45);

@@ -2,13 +2,13 @@
 //! are generated into `ui/src/lib/bindings.ts` (see the `bindings_are_fresh` test).
 
 use serde::{Deserialize, Serialize};
-use switchboard_core::{
-    Badge, BadgeColor, Counters, CrmRef, Direction, EntityKind, Role, Settings, Transport,
-};
+use switchboard_core::{Badge, Counters, CrmRef, Direction, EntityKind, Role, Settings, Transport};
+#[cfg(test)]
 use ts_rs::TS;
 
 /// What the window shows first: the welcome screen, or a signed-in session.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct AppState {
     /// `None`: not connected yet — offer the demo workspace or a hub URL.
     pub session: Option<SessionVm>,
@@ -17,7 +17,8 @@ pub struct AppState {
     pub access_ended: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct SessionVm {
     pub hub_url: String,
     /// Signed in to the built-in demo workspace (hub in-process on loopback).
@@ -32,7 +33,8 @@ pub struct SessionVm {
 }
 
 /// One change on the "CRM integration → Additional" screen.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 #[serde(tag = "field", content = "value", rename_all = "snake_case")]
 pub enum SettingChange {
     SaveToCrmTimeline(bool),
@@ -58,7 +60,8 @@ impl SettingChange {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct MeVm {
     pub id: String,
     pub name: String,
@@ -66,7 +69,8 @@ pub struct MeVm {
 }
 
 /// An employee offered on the demo sign-in screen.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct DemoEmployee {
     pub id: String,
     pub name: String,
@@ -75,7 +79,8 @@ pub struct DemoEmployee {
 }
 
 /// Which chats the list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ChatFilter {
     /// Red badges: clients waiting for me.
@@ -86,7 +91,8 @@ pub enum ChatFilter {
 }
 
 /// One row of the chat list.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct ChatRowVm {
     pub id: String,
     pub title: String,
@@ -99,14 +105,16 @@ pub struct ChatRowVm {
     pub crm: Vec<CrmRef>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct ChatListVm {
     pub chats: Vec<ChatRowVm>,
     /// The totals of every visible chat (not just the filtered ones).
     pub counters: Counters,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct MessageVm {
     pub id: String,
     pub direction: Direction,
@@ -129,7 +137,8 @@ pub struct MessageVm {
 }
 
 /// Where a message's copy in the CRM timelines stands.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct MirrorVm {
     /// `none`, `pending`, `written`, `failed`, `skipped`.
     pub state: String,
@@ -148,8 +157,8 @@ impl MirrorVm {
         }
     }
 
-    pub fn of(m: &switchboard_hub::json::MirrorView) -> MirrorVm {
-        use switchboard_hub::json::MirrorState;
+    pub fn of(m: &switchboard_wire::MirrorView) -> MirrorVm {
+        use switchboard_wire::MirrorState;
         let (state, reason) = match m.state {
             MirrorState::None => ("none", None),
             MirrorState::Pending => ("pending", None),
@@ -166,7 +175,8 @@ impl MirrorVm {
 }
 
 /// A CRM entity a chat belongs to, for the panel beside the conversation.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct CrmPanelVm {
     pub kind: EntityKind,
     pub id: String,
@@ -181,7 +191,8 @@ pub struct CrmPanelVm {
 }
 
 /// A message written first that waits in this desktop's outbox (its chat does not exist yet).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct PendingFirstVm {
     pub key: String,
     pub display: String,
@@ -196,14 +207,16 @@ pub struct PendingFirstVm {
 }
 
 /// What became of a send: the chat it went to, once the hub took it; `None` while it waits.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct SendResultVm {
     pub key: String,
     pub chat: Option<String>,
 }
 
 /// One phone of a CRM card: as typed, and as read under setting 2, or why it cannot be.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct PhoneVm {
     pub raw: String,
     pub e164: Option<String>,
@@ -211,8 +224,8 @@ pub struct PhoneVm {
     pub error: Option<String>,
 }
 
-impl From<switchboard_hub::json::PhoneReading> for PhoneVm {
-    fn from(n: switchboard_hub::json::PhoneReading) -> Self {
+impl From<switchboard_wire::PhoneReading> for PhoneVm {
+    fn from(n: switchboard_wire::PhoneReading) -> Self {
         PhoneVm {
             raw: n.raw,
             e164: n.e164,
@@ -223,7 +236,8 @@ impl From<switchboard_hub::json::PhoneReading> for PhoneVm {
 }
 
 /// A CRM lead, contact or deal to write to.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct CrmCardVm {
     pub kind: EntityKind,
     pub id: String,
@@ -233,7 +247,8 @@ pub struct CrmCardVm {
 }
 
 /// A channel as the composer and the Employees screen list it.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct ChannelVm {
     pub id: String,
     pub name: String,
@@ -246,7 +261,8 @@ pub struct ChannelVm {
 }
 
 /// Writing first: the preselected channel (setting 4) and the number read under setting 2.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct ComposeVm {
     /// The employee's priority channel when usable; else `None` and `reason`.
     pub channel_id: Option<String>,
@@ -260,7 +276,8 @@ pub struct ComposeVm {
 }
 
 /// One row of the Employees screen.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct EmployeeRowVm {
     pub id: String,
     pub name: String,
@@ -274,7 +291,8 @@ pub struct EmployeeRowVm {
 }
 
 /// One of an employee's sign-ins (a desktop holding one of their tokens), on the Employees screen.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct TokenVm {
     /// Names it for `revoke_token`; not the token itself (the hub never shows that again).
     pub id: String,
@@ -283,7 +301,8 @@ pub struct TokenVm {
 }
 
 /// The workspace's CRM on the "CRM integration" screen (the webhook only masked).
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct CrmConnectionVm {
     /// `built_in` or `bitrix24`.
     pub kind: String,
@@ -296,8 +315,8 @@ pub struct CrmConnectionVm {
     pub events: bool,
 }
 
-impl From<switchboard_hub::json::CrmConnectionView> for CrmConnectionVm {
-    fn from(v: switchboard_hub::json::CrmConnectionView) -> Self {
+impl From<switchboard_wire::CrmConnectionView> for CrmConnectionVm {
+    fn from(v: switchboard_wire::CrmConnectionView) -> Self {
         CrmConnectionVm {
             kind: v.kind,
             portal: v.portal,
@@ -309,14 +328,16 @@ impl From<switchboard_hub::json::CrmConnectionView> for CrmConnectionVm {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 pub struct EmployeesVm {
     pub employees: Vec<EmployeeRowVm>,
     pub channels: Vec<ChannelVm>,
 }
 
 /// One change on the Employees screen.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
 #[serde(tag = "field", content = "value", rename_all = "snake_case")]
 pub enum EmployeeChange {
     Role(Role),
@@ -344,6 +365,7 @@ impl EmployeeChange {
 }
 
 /// The TypeScript of every type above (and the core types they use), as committed.
+#[cfg(test)]
 pub fn typescript() -> String {
     let decls = [
         AppState::decl(),
@@ -372,7 +394,7 @@ pub fn typescript() -> String {
         Role::decl(),
         Transport::decl(),
         Badge::decl(),
-        BadgeColor::decl(),
+        switchboard_core::BadgeColor::decl(),
         Counters::decl(),
         CrmRef::decl(),
         EntityKind::decl(),

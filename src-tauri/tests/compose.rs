@@ -4,7 +4,7 @@
 use switchboard_core::{ChannelState, Role, Settings, Transport};
 use switchboard_desktop::compose::compose_locally;
 use switchboard_desktop::local::LocalStore;
-use switchboard_hub::json::{Change, ChannelView, EmployeeView, SyncResponse};
+use switchboard_wire::{Change, ChannelView, EmployeeView, SyncResponse};
 
 fn synced(eight_as_plus7: bool, tg_state: ChannelState) -> (tempfile::TempDir, LocalStore) {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -3,7 +3,7 @@
 
 use switchboard_core::Direction;
 use switchboard_desktop::local::LocalStore;
-use switchboard_hub::json::MessageView;
+use switchboard_wire::MessageView;
 
 #[test]
 fn fetched_messages_count_as_news_only_when_new_or_different() {

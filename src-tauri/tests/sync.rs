@@ -8,7 +8,7 @@ use std::time::Duration;
 use switchboard_desktop::local::{LocalStore, OutboxItem};
 use switchboard_desktop::sync::{SyncClient, SyncError, SyncObserver};
 use switchboard_desktop::vm::ChatFilter;
-use switchboard_hub::json::NotifyEvent;
+use switchboard_wire::NotifyEvent;
 
 #[derive(Default)]
 struct Seen {
@@ -504,7 +504,7 @@ async fn write_first_refusals_keep_their_code_and_owner() {
 
 /// A stand-in for a hub that dropped events for this desktop: its stream says only `resync`,
 /// its sync answers `answer`. On a raw socket, so the stream says exactly that.
-async fn lagging_hub(answer: &switchboard_hub::json::SyncResponse) -> String {
+async fn lagging_hub(answer: &switchboard_wire::SyncResponse) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -554,7 +554,7 @@ async fn lagging_hub(answer: &switchboard_hub::json::SyncResponse) -> String {
 /// no notification for what it missed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resync_makes_the_desktop_sync_without_late_notifications() {
-    use switchboard_hub::json::{Change, SyncResponse};
+    use switchboard_wire::{Change, SyncResponse};
     let settings = switchboard_core::Settings {
         notify_supervisors_all: true,
         ..Default::default()

@@ -17,9 +17,9 @@ pub mod bitrix;
 pub mod crm;
 pub mod crm_sync;
 pub mod db;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod error;
-pub mod json;
 pub mod links;
 pub mod mirror;
 pub mod outbox;
@@ -35,17 +35,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
-/// Percent-encodes a query value or a path segment (everything but RFC 3986's unreserved
-/// characters), as the hub's clients build URLs.
-pub fn encode_component(s: &str) -> String {
-    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-    const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
-    utf8_percent_encode(s, UNRESERVED).to_string()
-}
+/// The wire types of hub-api.md (their own crate: the desktop reads them without the server).
+pub use switchboard_wire as json;
+pub use switchboard_wire::encode_component;
 
 /// Something subscribers of `GET /api/v1/events` should hear.
 #[derive(Debug, Clone)]
@@ -276,6 +268,7 @@ pub struct RunningHub {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     /// The demo's provider fake, when it runs in-process.
+    #[cfg(feature = "demo")]
     pub demo_provider: Option<provider_fake::RunningFake>,
     _lock: db::DirLock,
 }
@@ -427,6 +420,10 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
 
 /// Opens the data directory (locked: a second hub refuses) and starts serving.
 pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
+    #[cfg(not(feature = "demo"))]
+    if config.demo {
+        anyhow::bail!("this hub was built without the demo workspace (the `demo` feature)");
+    }
     let lock = db::lock_dir(&config.data_dir)?;
     // libphonenumber reads its metadata on first use (0.13 s release, 0.87 s debug): here, not
     // in the first client's webhook.
@@ -471,8 +468,11 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
     let task = tokio::spawn(serve::serve(listener, app, limits, async {
         let _ = rx.await;
     }));
-    let mut demo_provider = None;
+    #[cfg_attr(not(feature = "demo"), allow(unused_mut))]
     let mut provider = config.provider.clone();
+    #[cfg(feature = "demo")]
+    let mut demo_provider = None;
+    #[cfg(feature = "demo")]
     if config.demo && provider.is_none() {
         let fake = demo::start_provider().await?;
         provider = Some(provider::ProviderConfig::new(
@@ -497,6 +497,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
     if let Some(p) = provider {
         let client = provider::ProviderClient::new(p)?;
         let webhook = format!("{public}/webhooks/provider/{}", hub.ingress_secret());
+        #[cfg(feature = "demo")]
         if demo_provider.is_some() {
             // The demo's channels must exist before it seeds conversations on them.
             connect_provider(&hub, &client, &webhook).await?;
@@ -504,6 +505,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
         spawn_provider_sync(hub.clone(), client.clone(), webhook);
         outbox::spawn(hub.clone(), client);
     }
+    #[cfg(feature = "demo")]
     if config.demo {
         demo::seed(&hub).await?;
         if let Some(fake) = &demo_provider {
@@ -517,20 +519,8 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
         hub,
         shutdown: Some(tx),
         task,
+        #[cfg(feature = "demo")]
         demo_provider,
         _lock: lock,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn components_are_encoded_for_queries_and_paths() {
-        assert_eq!(
-            super::encode_component("8 (916)+7/x"),
-            "8%20%28916%29%2B7%2Fx"
-        );
-        assert_eq!(super::encode_component("a-b_c.d~"), "a-b_c.d~");
-        assert_eq!(super::encode_component("Ира"), "%D0%98%D1%80%D0%B0");
-    }
 }

@@ -1,0 +1,213 @@
+//! SQLite as the hub and the desktop use it: opening (WAL, owner-only files), numbered
+//! migrations (each in its own transaction; a newer file is refused, never wiped), the
+//! data-dir lock, and read-only connections beside the writer.
+
+use rusqlite::Connection;
+use std::fs::File;
+use std::path::Path;
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("another hub is already serving {dir}: stop it first (the lock file {dir}/hub.lock is held)")]
+    Locked { dir: String },
+    #[error("the database {path} has schema version {found}, newer than this build knows ({known}); use a newer Switchboard — the file was left as it is")]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("cannot open the database {path}: {source}")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("cannot use the data directory {dir}: {source}")]
+    Io {
+        dir: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Read-only connections beside a database's writer: each read takes a free one (or waits
+/// for the next), opened when first needed. Empty for an in-memory database (reads then share
+/// the writer).
+#[derive(Default)]
+pub struct Readers {
+    path: String,
+    conns: Vec<std::sync::Mutex<Option<Connection>>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl Readers {
+    /// Up to `n` read-only connections to the file `writer` has open (and migrated).
+    pub fn beside(writer: &Connection, n: usize) -> Readers {
+        match writer.path().filter(|p| !p.is_empty()) {
+            None => Readers::default(),
+            Some(path) => Readers {
+                path: path.to_owned(),
+                conns: (0..n).map(|_| std::sync::Mutex::new(None)).collect(),
+                next: Default::default(),
+            },
+        }
+    }
+
+    /// Runs `f` on a free reader (else the next in turn, once free); `None` when there are
+    /// none (or one cannot be opened: the caller falls back to the writer).
+    pub fn with<T>(&self, f: impl FnOnce(&Connection) -> T) -> Option<T> {
+        let n = self.conns.len();
+        if n == 0 {
+            return None;
+        }
+        let start = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut slot = (0..n)
+            .find_map(|i| self.conns[(start + i) % n].try_lock().ok())
+            .unwrap_or_else(|| {
+                self.conns[start % n]
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+            });
+        if slot.is_none() {
+            match self.open() {
+                Ok(c) => *slot = Some(c),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot open a read-only connection");
+                    return None;
+                }
+            }
+        }
+        slot.as_ref().map(f)
+    }
+
+    fn open(&self) -> rusqlite::Result<Connection> {
+        let c = Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        c.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(c)
+    }
+}
+
+/// Holds the data directory for one hub for as long as it lives.
+#[derive(Debug)]
+pub struct DirLock(#[allow(dead_code, reason = "held for its lock, released on drop")] File);
+
+/// Takes the data directory's lock; a second hub on the same directory gets [`OpenError::Locked`].
+pub fn lock_dir(dir: &Path) -> Result<DirLock, OpenError> {
+    let io = |source| OpenError::Io {
+        dir: dir.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    // Messages, tokens and secrets live here: only the hub's user may enter.
+    private(dir, 0o700).map_err(io)?;
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("hub.lock"))
+        .map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => Ok(DirLock(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(OpenError::Locked {
+            dir: dir.display().to_string(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+    }
+}
+
+/// Opens (or creates) a database in WAL mode and brings its schema up to date.
+pub fn open(path: &Path, migrations: &[(i64, &str)]) -> Result<Connection, OpenError> {
+    let sqlite = |source| OpenError::Sqlite {
+        path: path.display().to_string(),
+        source,
+    };
+    private_file(path).map_err(|source| OpenError::Io {
+        dir: path.display().to_string(),
+        source,
+    })?;
+    let mut conn = Connection::open(path).map_err(sqlite)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(sqlite)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(sqlite)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(sqlite)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(sqlite)?;
+    migrate(&mut conn, migrations).map_err(|e| match e {
+        MigrateError::TooNew { found, known } => OpenError::TooNew {
+            path: path.display().to_string(),
+            found,
+            known,
+        },
+        MigrateError::Sqlite(e) => sqlite(e),
+    })?;
+    Ok(conn)
+}
+
+/// Sets a file's or directory's mode (Unix; elsewhere the platform's defaults stand).
+pub fn private(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
+/// A database file readable by its owner only (0600), made so before SQLite first opens it;
+/// SQLite gives its `-wal` and `-shm` files the database file's mode. Older files are
+/// narrowed too.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    let mut opts = File::options();
+    opts.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    drop(opts.open(path)?);
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let p = std::path::PathBuf::from(p);
+        if p.exists() {
+            private(&p, 0o600)?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug)]
+enum MigrateError {
+    TooNew { found: i64, known: i64 },
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for MigrateError {
+    fn from(e: rusqlite::Error) -> Self {
+        MigrateError::Sqlite(e)
+    }
+}
+
+fn migrate(conn: &mut Connection, migrations: &[(i64, &str)]) -> Result<(), MigrateError> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let known = migrations.last().map_or(0, |m| m.0);
+    if version > known {
+        return Err(MigrateError::TooNew {
+            found: version,
+            known,
+        });
+    }
+    for (number, sql) in migrations.iter().filter(|m| m.0 > version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", number)?;
+        tx.commit()?;
+        tracing::info!(migration = number, "database migrated");
+    }
+    Ok(())
+}

@@ -1,0 +1,496 @@
+//! Wire types of the hub's HTTP surface (hub-api.md): the hub serializes them, the desktop
+//! deserializes the same ones. OpenAPI schemas only with the `openapi` feature (the hub's).
+
+use serde::{Deserialize, Serialize};
+use switchboard_core::{
+    Badge, ChannelState, CrmRef, Direction, EntityKind, Role, Settings, Transport,
+};
+
+/// A chat as one viewer sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChatView {
+    pub id: String,
+    pub channel_id: String,
+    pub chat_type: String,
+    /// The provider's `chatId`: E.164 digits for phone messengers, an id or username elsewhere.
+    pub chat_id: String,
+    pub title: String,
+    pub responsible_id: Option<String>,
+    pub crm: Vec<CrmRef>,
+    pub last_message: Option<LastMessage>,
+    /// Newest activity, RFC 3339 UTC: the list's order.
+    pub last_activity_at: String,
+    pub unanswered: Badge,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LastMessage {
+    pub id: String,
+    pub direction: Direction,
+    pub text: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessageView {
+    pub id: String,
+    pub chat: String,
+    pub direction: Direction,
+    pub text: String,
+    pub content_uri: Option<String>,
+    pub at: String,
+    pub author_id: Option<String>,
+    /// `inbound` for client messages. Ours: `queued` (in the hub's outbox), `accepted` (the
+    /// provider took it), `sent`, `delivered`, `read`; `error` (the provider's delivery error)
+    /// and `failed` (refused, or given up after bounded attempts; can be retried).
+    pub status: String,
+    /// Why it is `error` or `failed`.
+    pub error: Option<String>,
+    /// Setting 1: where its copy in the CRM timeline stands.
+    #[serde(default)]
+    pub mirror: MirrorView,
+}
+
+/// A message's copy in the CRM timelines of its chat's lead, contact and deal.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MirrorView {
+    pub state: MirrorState,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case", tag = "kind", content = "reason")]
+pub enum MirrorState {
+    /// Nothing to say (e.g. stored before mirroring was tracked).
+    #[default]
+    None,
+    /// Queued for the CRM.
+    Pending,
+    /// In every linked entity's timeline.
+    Written,
+    /// The CRM refused it, or it could not be written for long; retried on request.
+    Failed,
+    /// Not mirrored, and why.
+    Skipped(switchboard_core::MirrorSkip),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmployeeView {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub receives_new_clients: bool,
+    pub priority_channel_id: Option<String>,
+    /// Their user id in the connected CRM (Bitrix24's `ASSIGNED_BY_ID`), when known.
+    #[serde(default)]
+    pub crm_user_id: Option<String>,
+    /// A deactivated employee's tokens stop working at once (their open streams end).
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChannelView {
+    pub id: String,
+    pub transport: Transport,
+    pub name: String,
+    pub state: ChannelState,
+    pub open_lines: bool,
+}
+
+/// One item of `GET /api/v1/sync`, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Change {
+    /// The caller's own profile.
+    Me {
+        employee: EmployeeView,
+    },
+    Settings {
+        settings: Settings,
+    },
+    /// Every channel of the workspace (replaces the previous list).
+    Channels {
+        channels: Vec<ChannelView>,
+    },
+    /// Every chat the caller may see now: drop any other.
+    VisibleChats {
+        ids: Vec<String>,
+    },
+    /// A chat the caller sees, new or changed.
+    Chat {
+        chat: ChatView,
+    },
+    /// A chat the caller no longer sees.
+    ChatRemoved {
+        id: String,
+    },
+    Message {
+        message: MessageView,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SyncResponse {
+    pub changes: Vec<Change>,
+    /// Pass back as `cursor` for what changed after this answer.
+    pub cursor: i64,
+    /// More changes wait: sync again at once.
+    pub has_more: bool,
+}
+
+/// The `notify` event: this employee must get an OS notification now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotifyEvent {
+    pub chat: String,
+    pub title: String,
+    pub text: String,
+    /// The chat's most specific linked CRM entity (deal, else contact, else lead), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crm: Option<NotifyCrm>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotifyCrm {
+    pub kind: EntityKind,
+    pub id: String,
+    pub title: String,
+}
+
+/// The `change` event: there is more to sync.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChangeEvent {
+    pub cursor: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewEmployee {
+    pub name: String,
+    pub role: Role,
+    #[serde(default)]
+    pub receives_new_clients: bool,
+    pub priority_channel_id: Option<String>,
+    #[serde(default)]
+    pub crm_user_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmployeePatch {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub receives_new_clients: Option<bool>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub priority_channel_id: Option<Option<String>>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub crm_user_id: Option<Option<String>>,
+    /// `false` deactivates: every token of theirs is revoked and their live streams end.
+    /// `true` reactivates (they sign in again with a new token).
+    pub active: Option<bool>,
+}
+
+/// `PUT /api/v1/crm/connection` and `POST /api/v1/crm/connection/check`.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CrmConnect {
+    /// Bitrix24's incoming webhook: `https://<portal>/rest/<user>/<code>/`.
+    pub webhook_url: String,
+}
+
+/// The workspace's CRM. The webhook URL never leaves the hub whole: only masked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CrmConnectionView {
+    /// `built_in` or `bitrix24`.
+    pub kind: String,
+    pub portal: Option<String>,
+    /// The webhook's user, as Check connection found them.
+    pub user: Option<String>,
+    /// `https://<portal>/rest/<user>/••••••/`.
+    pub webhook_masked: Option<String>,
+    /// Bitrix24 only: the handler address to give the portal's outgoing webhook (its CRM
+    /// events refresh links at once; without it they follow within the poll interval).
+    #[serde(default)]
+    pub events_url: Option<String>,
+    /// Whether the outgoing webhook's application token is stored (events are accepted).
+    #[serde(default)]
+    pub events: bool,
+}
+
+/// The application token Bitrix24 shows for the outgoing webhook (empty: stop accepting events).
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CrmEvents {
+    pub application_token: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Created {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreatedEmployee {
+    pub id: String,
+    /// The employee's bearer token: shown once, stored hashed.
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IssuedToken {
+    pub token: String,
+}
+
+/// One of an employee's tokens (a signed-in desktop), without the secret itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenView {
+    /// Names the token in `DELETE /api/v1/tokens/{id}`.
+    pub id: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewChannel {
+    pub transport: Transport,
+    pub name: String,
+    #[serde(default)]
+    pub open_lines: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChannelPatch {
+    pub state: Option<ChannelState>,
+    pub name: Option<String>,
+    pub open_lines: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SettingsPatch {
+    pub save_to_crm_timeline: Option<bool>,
+    pub eight_as_plus7: Option<bool>,
+    pub notify_supervisors_all: Option<bool>,
+    /// Minutes (1–1440), or `null` to switch escalation off.
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>))]
+    pub escalate_after_minutes: Option<Option<u32>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    pub at: String,
+    pub by: String,
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewCrmEntity {
+    pub title: String,
+    #[serde(default)]
+    pub phones: Vec<String>,
+    pub responsible_id: Option<String>,
+    /// Deals only: the deal's contact.
+    pub contact_id: Option<String>,
+    /// Deals only.
+    #[serde(default)]
+    pub closed: bool,
+    /// Where the lead or deal stands (free text in the built-in CRM).
+    #[serde(default)]
+    pub stage: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CrmEntityPatch {
+    pub title: Option<String>,
+    pub phones: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub responsible_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub contact_id: Option<Option<String>>,
+    pub closed: Option<bool>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub stage: Option<Option<String>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CrmEntityView {
+    pub kind: EntityKind,
+    pub id: String,
+    pub title: String,
+    pub phones: Vec<String>,
+    pub responsible_id: Option<String>,
+    pub contact_id: Option<String>,
+    /// A deal's contacts besides the primary one (Bitrix24 deals may have several).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_contact_ids: Vec<String>,
+    pub closed: bool,
+    /// The stage by name (a lead's status, a deal's stage), when the CRM has one.
+    #[serde(default)]
+    pub stage: Option<String>,
+    /// Each phone as read under setting 2 now (the stored value is never rewritten).
+    #[serde(default)]
+    pub numbers: Vec<PhoneReading>,
+    /// The responsible's name, when the CRM knows them.
+    #[serde(default)]
+    pub responsible_name: Option<String>,
+    /// Where to open it in the CRM (none for the built-in CRM).
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// One CRM phone value: as typed, and as read under setting 2 — or why it cannot be read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PhoneReading {
+    pub raw: String,
+    /// E.164, when readable.
+    pub e164: Option<String>,
+    /// For people: `+7 916 456-98-12`.
+    pub display: Option<String>,
+    /// Why not, naming the raw value.
+    pub error: Option<String>,
+}
+
+impl PhoneReading {
+    pub fn of(raw: &str, eight_as_plus7: bool) -> PhoneReading {
+        match switchboard_core::read_crm_phone(raw, eight_as_plus7) {
+            Ok(n) => PhoneReading {
+                raw: raw.to_owned(),
+                e164: Some(n.to_string()),
+                display: Some(n.international()),
+                error: None,
+            },
+            Err(e) => PhoneReading {
+                raw: raw.to_owned(),
+                e164: None,
+                display: None,
+                error: Some(e.to_string()),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TimelineEntry {
+    pub at: String,
+    /// `message` or `open_lines_activity`.
+    pub kind: String,
+    pub chat: String,
+    pub message_id: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComposeChannel {
+    pub id: String,
+    pub usable: bool,
+    /// Why it cannot send (`disabled`, `unauthorized`, `not_active`, …), when it cannot.
+    pub why: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComposeView {
+    /// The preselected channel, or `null` with `reason`.
+    pub channel_id: Option<String>,
+    pub reason: Option<String>,
+    /// The number read under setting 2, E.164.
+    pub address: String,
+    /// The same for people: `+7 916 456-98-12`.
+    pub display: String,
+    pub channels: Vec<ComposeChannel>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SendMessage {
+    /// Reply in an existing chat (its channel is used) …
+    pub chat: Option<String>,
+    /// … or write first: a channel and a phone or CRM reference.
+    pub channel_id: Option<String>,
+    pub phone: Option<String>,
+    pub crm: Option<String>,
+    pub text: String,
+    /// The same key twice sends once.
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SendAccepted {
+    pub message_id: String,
+    pub chat: String,
+    pub status: String,
+}
+
+fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Percent-encodes a query value or a path segment (everything but RFC 3986's unreserved
+/// characters), as the hub's clients build URLs.
+pub fn encode_component(s: &str) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    utf8_percent_encode(s, UNRESERVED).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn components_are_encoded_for_queries_and_paths() {
+        assert_eq!(
+            super::encode_component("8 (916)+7/x"),
+            "8%20%28916%29%2B7%2Fx"
+        );
+        assert_eq!(super::encode_component("a-b_c.d~"), "a-b_c.d~");
+        assert_eq!(super::encode_component("Ира"), "%D0%98%D1%80%D0%B0");
+    }
+}
