@@ -250,10 +250,12 @@ async fn app_state(state: State<'_, App>) -> CmdResult<AppState> {
         return Ok(AppState {
             session: None,
             access_ended: store.meta(ACCESS_ENDED_META)?.is_some(),
+            demo_available: cfg!(feature = "demo"),
         });
     };
     Ok(AppState {
         access_ended: false,
+        demo_available: cfg!(feature = "demo"),
         session: Some(SessionVm {
             hub_url: client.hub_url.clone(),
             demo: session.demo,

@@ -15,6 +15,9 @@ pub struct AppState {
     /// The hub stopped taking this desktop's sign-in (revoked, the employee deactivated): the
     /// welcome screen says so until the next sign-in.
     pub access_ended: bool,
+    /// This build has the demo workspace (the `demo` feature); without it the welcome screen
+    /// offers only connecting to a hub.
+    pub demo_available: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -93,22 +93,36 @@ async fn error_shape(resp: axum::response::Response) -> axum::response::Response
     if json || !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
-    let text = axum::body::to_bytes(resp.into_body(), 4096)
-        .await
-        .unwrap_or_default();
+    let (mut parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
     let message = match String::from_utf8_lossy(&text).trim() {
         "" => status.canonical_reason().unwrap_or("error").to_owned(),
         t => t.to_owned(),
     };
-    let code = match status {
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        s if s.is_server_error() => "internal",
-        _ => "invalid_request",
+    let error = if status.is_server_error() {
+        // Logged in full; answered without details.
+        ApiError {
+            status,
+            ..ApiError::internal(message)
+        }
+    } else {
+        let code = match status {
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+            StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+            _ => "invalid_request",
+        };
+        ApiError::new(status, code, message)
     };
-    ApiError::new(status, code, message).into_response()
+    // The framework's headers stay (`Allow` on a 405), its body's do not.
+    let mut answer = error.into_response();
+    parts.headers.remove(axum::http::header::CONTENT_TYPE);
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    for (name, value) in &parts.headers {
+        answer.headers_mut().entry(name).or_insert(value.clone());
+    }
+    answer
 }
 
 /// The OpenAPI description of every route.
@@ -364,18 +378,18 @@ async fn patch_employee(
     }
     // Access may narrow: a deactivation, or a role change.
     let narrows = p.active.is_some() || p.role.is_some();
-    let e = hub
-        .write(move |c| {
-            store::patch_employee(c, &id, &p)?.ok_or_else(|| ApiError::not_found("employee"))?;
-            store::employee_list(c)?
-                .into_iter()
-                .find(|e| e.id == id)
-                .ok_or_else(|| ApiError::internal("employee vanished"))
-        })
-        .await?;
-    if narrows {
-        hub.publish(HubEvent::AccessChanged);
-    }
+    let write = move |c: &rusqlite::Connection| {
+        store::patch_employee(c, &id, &p)?.ok_or_else(|| ApiError::not_found("employee"))?;
+        store::employee_list(c)?
+            .into_iter()
+            .find(|e| e.id == id)
+            .ok_or_else(|| ApiError::internal("employee vanished"))
+    };
+    let e = if narrows {
+        hub.write_access(write).await?
+    } else {
+        hub.write(write).await?
+    };
     Ok(Json(e))
 }
 
@@ -429,11 +443,12 @@ async fn revoke_token(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     manager(&caller, "revoke sign-ins")?;
-    let done = hub.write(move |c| Ok(store::revoke_token(c, &id)?)).await?;
+    let done = hub
+        .write_access(move |c| Ok(store::revoke_token(c, &id)?))
+        .await?;
     if !done {
         return Err(ApiError::not_found("token"));
     }
-    hub.publish(HubEvent::AccessChanged);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -445,9 +460,8 @@ async fn revoke_own_token(
     Token(token): Token,
 ) -> ApiResult<StatusCode> {
     employee(caller)?;
-    hub.write(move |c| Ok(store::revoke_own_token(c, &token)?))
+    hub.write_access(move |c| Ok(store::revoke_own_token(c, &token)?))
         .await?;
-    hub.publish(HubEvent::AccessChanged);
     Ok(StatusCode::NO_CONTENT)
 }
 

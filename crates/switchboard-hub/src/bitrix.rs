@@ -224,6 +224,13 @@ impl Bitrix24 {
                 reason: format!("{status} {code}").trim().to_owned(),
                 maybe_done: true,
             }),
+            // Redirects are not followed: say what to do instead of "HTTP 301".
+            (s, _) if (300..400).contains(&s) => Err(BitrixError::Refused {
+                code: "redirect".into(),
+                description:
+                    "the address redirects elsewhere: enter the portal's own https://… address"
+                        .into(),
+            }),
             _ => Err(BitrixError::Refused {
                 code: if code.is_empty() {
                     format!("HTTP {}", status.as_u16())

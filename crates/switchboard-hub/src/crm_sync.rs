@@ -127,10 +127,42 @@ pub fn record_event(
     // it (each event bumps `rev`, so one that comes during a round is not cleared by it).
     conn.execute(
         "INSERT INTO crm_dirty (kind, id, deleted) VALUES (?1, ?2, ?3) \
-         ON CONFLICT (kind, id) DO UPDATE SET deleted = excluded.deleted, rev = rev + 1",
+         ON CONFLICT (kind, id) DO UPDATE SET deleted = excluded.deleted, rev = rev + 1, \
+         attempts = 0, next_try_ms = 0",
         params![kind.as_str(), id, deleted],
     )?;
     Ok(EventVerdict::Recorded)
+}
+
+/// How often an entity the portal will not give is asked again before it is given up.
+const REFUSED_TRIES: i64 = 20;
+
+/// The portal would not give this entity: ask again later (1 s doubling to an hour), or give
+/// up after [`REFUSED_TRIES`] (the poll still brings it if it changes and becomes readable).
+fn refused_again(conn: &Connection, kind: EntityKind, id: &str, rev: i64) -> Db {
+    let attempts: i64 = conn
+        .query_row(
+            "SELECT attempts FROM crm_dirty WHERE kind = ?1 AND id = ?2 AND rev = ?3",
+            params![kind.as_str(), id, rev],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0)
+        + 1;
+    if attempts >= REFUSED_TRIES {
+        tracing::warn!(kind = kind.as_str(), %id, attempts, "the portal keeps refusing an entity; given up");
+        conn.execute(
+            "DELETE FROM crm_dirty WHERE kind = ?1 AND id = ?2 AND rev = ?3",
+            params![kind.as_str(), id, rev],
+        )?;
+        return Ok(());
+    }
+    let pause_ms = (1000i64 << attempts.min(12)).min(3_600_000);
+    conn.execute(
+        "UPDATE crm_dirty SET attempts = ?4, next_try_ms = ?5 WHERE kind = ?1 AND id = ?2 AND rev = ?3",
+        params![kind.as_str(), id, rev, attempts, store::now_ms() + pause_ms],
+    )?;
+    Ok(())
 }
 
 /// Entries not yet written name the old CRM's entities: they are dropped, and their messages
@@ -460,8 +492,11 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
     // them, so a round that fails at any step loses none (a deletion above all).
     let dirty: Vec<(EntityKind, String, bool, i64)> = hub
         .read(|c| {
-            let mut s = c.prepare("SELECT kind, id, deleted, rev FROM crm_dirty LIMIT 50")?;
-            let rows = s.query_map([], |r| {
+            let mut s = c.prepare(
+                "SELECT kind, id, deleted, rev FROM crm_dirty WHERE next_try_ms <= ?1 \
+                 ORDER BY deleted DESC, next_try_ms LIMIT 50",
+            )?;
+            let rows = s.query_map([store::now_ms()], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
@@ -611,6 +646,7 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
         // would not give it this time).
         for (k, id, _, rev) in &dirty {
             if learnt.refused.iter().any(|(rk, rid)| rk == k && rid == id) {
+                refused_again(c, *k, id, *rev)?;
                 continue;
             }
             c.execute(
@@ -649,7 +685,7 @@ async fn create_leads(hub: &Hub, client: &Bitrix24) -> Result<(), String> {
         .read(|c| {
             let mut s = c.prepare(
                 "SELECT ch.id, ch.client_phone, ch.title, e.crm_user_id FROM chats ch \
-                 LEFT JOIN employees e ON e.id = ch.lead_for \
+                 LEFT JOIN employees e ON e.id = ch.lead_for AND e.active = 1 \
                  WHERE ch.lead_for IS NOT NULL AND ch.crm_checked = 1 AND ch.client_phone IS NOT NULL \
                  AND ch.id NOT IN (SELECT chat FROM chat_links) LIMIT 20",
             )?;
@@ -852,6 +888,36 @@ impl CrmPort for WorkspaceCrm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_entity_the_portal_refuses_backs_off_and_is_given_up() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = crate::db::open_hub(&dir.path().join("hub.db")).expect("db");
+        conn.execute(
+            "INSERT INTO crm_dirty (kind, id, deleted, rev) VALUES ('deal', '7', 0, 3)",
+            [],
+        )
+        .expect("seed");
+        let row = |conn: &Connection| -> Option<(i64, i64)> {
+            conn.query_row("SELECT attempts, next_try_ms FROM crm_dirty", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()
+            .expect("row")
+        };
+        let before = store::now_ms();
+        refused_again(&conn, EntityKind::Deal, "7", 3).expect("refused");
+        let (attempts, next) = row(&conn).expect("still listed");
+        assert_eq!(attempts, 1);
+        assert!(
+            next >= before + 2000,
+            "asked again later, not in this round"
+        );
+        for _ in 1..REFUSED_TRIES {
+            refused_again(&conn, EntityKind::Deal, "7", 3).expect("refused");
+        }
+        assert_eq!(row(&conn), None, "given up after {REFUSED_TRIES} tries");
+    }
 
     #[test]
     fn switching_crms_drops_unwritten_entries_and_says_why() {

@@ -200,6 +200,26 @@ impl Hub {
         T: Send + 'static,
         F: FnOnce(&Connection) -> ApiResult<(T, Vec<(String, json::NotifyEvent)>)> + Send + 'static,
     {
+        self.write_events(f, false).await
+    }
+
+    /// Like [`Hub::write`] for a write that may narrow someone's access (a revoked token, a
+    /// deactivation, a role change): every open stream checks its token again, rung by the
+    /// task that commits.
+    pub async fn write_access<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+    {
+        self.write_events(move |c| f(c).map(|v| (v, Vec::new())), true)
+            .await
+    }
+
+    async fn write_events<T, F>(&self, f: F, access_changed: bool) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> ApiResult<(T, Vec<(String, json::NotifyEvent)>)> + Send + 'static,
+    {
         let conn = self.conn.clone();
         let hub = self.clone();
         tokio::task::spawn_blocking(move || {
@@ -217,6 +237,9 @@ impl Hub {
                 hub.mirror.notify_one();
             }
             hub.notify(notifications);
+            if access_changed {
+                hub.publish(HubEvent::AccessChanged);
+            }
             Ok::<_, ApiError>(value)
         })
         .await
@@ -393,8 +416,11 @@ fn secret(dir: &Path, env: &str, file: &str) -> anyhow::Result<String> {
     let path = dir.join(file);
     if let Ok(v) = std::fs::read_to_string(&path) {
         if !v.trim().is_empty() {
-            // An older install's file may be wider: only the hub's user reads it.
-            db::private(&path, 0o600)?;
+            // An older install's file may be wider: only the hub's user reads it (a file the
+            // hub cannot narrow — a read-only mount — is said, not fatal).
+            if let Err(e) = db::private(&path, 0o600) {
+                tracing::warn!(file = %path.display(), error = %e, "cannot make the secret file owner-only");
+            }
             return Ok(v.trim().to_owned());
         }
     }

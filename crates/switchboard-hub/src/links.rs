@@ -272,7 +272,17 @@ pub fn relink(conn: &Connection, scope: Scope<'_>) -> Db {
         // Written first to a number the portal did not know: the writer answers until its lead
         // is linked.
         let responsible = match (&lead_for, new_links.is_empty()) {
-            (Some(writer), true) => Some(writer.clone()),
+            // ... while they are active: a deactivated writer's client is unassigned.
+            (Some(writer), true) => {
+                let active: Option<bool> = conn
+                    .query_row(
+                        "SELECT active FROM employees WHERE id = ?1",
+                        [writer],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                active.unwrap_or(false).then(|| writer.clone())
+            }
             _ => core::responsible(&linked),
         };
         if lead_for.is_some() && !new_links.is_empty() {
@@ -374,6 +384,33 @@ mod tests {
         // Setting 2 off: the 8-number no longer reads to +7.
         assert!(refs(false, "+79164569812").is_empty());
         assert_eq!(refs(false, "+79031234567"), ["lead:3"]);
+    }
+
+    #[test]
+    fn a_deactivated_writer_no_longer_answers_the_chat_they_wrote_first() {
+        let (_dir, conn) = db();
+        conn.execute_batch(
+            "INSERT INTO employees (id, name, role, receives_new_clients) VALUES ('w', 'Writer', 'seller', 0);
+             INSERT INTO chats (id, channel_id, chat_type, chat_id, title, client_phone, responsible_id, lead_for, last_activity_at)
+               VALUES ('c', 'ch', 'whatsapp', '79990001122', 'C', '+79990001122', 'w', 'w', 'x');",
+        )
+        .expect("seed");
+        let responsible = |conn: &Connection| -> Option<String> {
+            conn.query_row("SELECT responsible_id FROM chats WHERE id = 'c'", [], |r| {
+                r.get(0)
+            })
+            .expect("row")
+        };
+        relink(&conn, Scope::All).expect("relink");
+        assert_eq!(responsible(&conn).as_deref(), Some("w"));
+        conn.execute("UPDATE employees SET active = 0 WHERE id = 'w'", [])
+            .expect("deactivate");
+        relink(&conn, Scope::All).expect("relink");
+        assert_eq!(
+            responsible(&conn),
+            None,
+            "unassigned while the writer is away"
+        );
     }
 
     #[test]

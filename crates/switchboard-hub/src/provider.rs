@@ -255,6 +255,18 @@ impl ProviderClient {
         if is_repeated(code) {
             return SendOutcome::AlreadyAccepted;
         }
+        if status.is_redirection() {
+            // Redirects are not followed; a wrong --provider-url is fixed by an administrator
+            // and the message waits meanwhile.
+            return SendOutcome::Retry {
+                reason: format!(
+                    "the provider's address redirects ({}): check --provider-url",
+                    status.as_u16()
+                ),
+                maybe_accepted: false,
+                rate_limited: false,
+            };
+        }
         if status.as_u16() == 401 || status.as_u16() == 403 {
             // The key may be fixed by an administrator; the message waits rather than fails.
             return SendOutcome::Retry {

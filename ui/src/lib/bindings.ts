@@ -9,7 +9,12 @@ session: SessionVm | null,
  * The hub stopped taking this desktop's sign-in (revoked, the employee deactivated): the
  * welcome screen says so until the next sign-in.
  */
-access_ended: boolean, };
+access_ended: boolean, 
+/**
+ * This build has the demo workspace (the `demo` feature); without it the welcome screen
+ * offers only connecting to a hub.
+ */
+demo_available: boolean, };
 
 export type SessionVm = { hub_url: string, 
 /**

@@ -7,7 +7,7 @@ import type {
 
 export class MockBackend implements Backend {
   calls: string[] = [];
-  state: AppState = { session: null, access_ended: false };
+  state: AppState = { session: null, access_ended: false, demo_available: true };
   lists: Record<ChatFilter, ChatListVm> = {
     all: { chats: [], counters: { red: 0, grey: 0 } },
     mine: { chats: [], counters: { red: 0, grey: 0 } },

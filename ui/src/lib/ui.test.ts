@@ -402,10 +402,18 @@ describe('access ended', () => {
 
   it('the app shows it when Rust says the hub ended the session', async () => {
     const backend = new MockBackend();
-    backend.state = { session: null, access_ended: true };
+    backend.state = { session: null, access_ended: true, demo_available: true };
     render(App, { backend });
     expect(await screen.findByTestId('access-ended')).toBeTruthy();
     expect(screen.getByTestId('open-demo')).toBeTruthy();
+  });
+
+  it('a build without the demo workspace offers only connecting to a hub', async () => {
+    const backend = new MockBackend();
+    backend.state = { session: null, access_ended: false, demo_available: false };
+    render(App, { backend });
+    expect(await screen.findByTestId('connect')).toBeTruthy();
+    expect(screen.queryByTestId('open-demo')).toBeNull();
   });
 
   it('speaks both languages', () => {
