@@ -795,7 +795,7 @@ async fn fetch_named(
 
 /// Keeps the index fresh while Bitrix24 is connected: every [`POLL`], and at once when the
 /// hub rings (a new chat, a new connection).
-pub fn spawn(hub: Hub, crm: Arc<WorkspaceCrm>) {
+pub fn spawn(hub: Hub, crm: Arc<WorkspaceCrm>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let wake = hub.crm_wake();
         let mut closed = std::pin::pin!(hub.closed());
@@ -812,7 +812,7 @@ pub fn spawn(hub: Hub, crm: Arc<WorkspaceCrm>) {
                 _ = &mut closed => return,
             };
         }
-    });
+    })
 }
 
 /// The CRM port of the workspace: the built-in CRM, or the connected Bitrix24 portal.

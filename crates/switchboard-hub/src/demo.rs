@@ -202,7 +202,7 @@ pub async fn seed(hub: &Hub) -> anyhow::Result<()> {
 }
 
 /// Every 6–20 s a demo client writes: the provider fake posts the webhook to the hub.
-pub fn spawn_simulator(hub: Hub, fake: provider_fake::Fake) {
+pub fn spawn_simulator(hub: Hub, fake: provider_fake::Fake) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut n: u64 = 0;
         let mut closed = std::pin::pin!(hub.closed());
@@ -226,5 +226,5 @@ pub fn spawn_simulator(hub: Hub, fake: provider_fake::Fake) {
                 tracing::warn!(error = %e, "demo client could not write");
             }
         }
-    });
+    })
 }

@@ -282,6 +282,9 @@ impl ServeConfig {
     }
 }
 
+/// How long `stop()` waits for one of the hub's loops to end by itself.
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A hub serving on a socket.
 pub struct RunningHub {
     pub url: String,
@@ -290,6 +293,8 @@ pub struct RunningHub {
     pub hub: Hub,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    /// The hub's own loops (escalation, mirror, CRM sync, provider sync, outbox, simulator).
+    workers: Vec<tokio::task::JoinHandle<()>>,
     /// The demo's provider fake, when it runs in-process.
     #[cfg(feature = "demo")]
     pub demo_provider: Option<provider_fake::RunningFake>,
@@ -297,13 +302,21 @@ pub struct RunningHub {
 }
 
 impl RunningHub {
-    /// Stops serving and waits for open requests to finish.
+    /// Stops serving, waits for open requests to finish and for the hub's loops to end (each
+    /// ends at its next step; one still busy after [`STOP_WAIT`] — a CRM request in flight — is
+    /// cut off), so nothing writes after the directory's lock is released.
     pub async fn stop(mut self) {
         self.hub.close();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
+        for mut worker in std::mem::take(&mut self.workers) {
+            if tokio::time::timeout(STOP_WAIT, &mut worker).await.is_err() {
+                worker.abort();
+                let _ = worker.await;
+            }
+        }
     }
 
     /// Waits until the server ends (never, unless it fails).
@@ -313,7 +326,7 @@ impl RunningHub {
 }
 
 /// Every few seconds: escalate the chats that waited too long, and notify supervisors once.
-fn spawn_escalation(hub: Hub) {
+fn spawn_escalation(hub: Hub) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(store::ESCALATION_TICK);
         let mut closed = std::pin::pin!(hub.closed());
@@ -330,7 +343,7 @@ fn spawn_escalation(hub: Hub) {
                 tracing::warn!(error = %e, "escalation check failed");
             }
         }
-    });
+    })
 }
 
 /// Subscribes our webhook and reads the provider's channels.
@@ -348,7 +361,11 @@ async fn connect_provider(
 
 /// Keeps the webhook subscribed and the channel list fresh: at start (retrying until the
 /// provider answers), then every minute.
-fn spawn_provider_sync(hub: Hub, client: provider::ProviderClient, webhook: String) {
+fn spawn_provider_sync(
+    hub: Hub,
+    client: provider::ProviderClient,
+    webhook: String,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut pause = std::time::Duration::from_secs(1);
         let mut subscribed = false;
@@ -380,7 +397,7 @@ fn spawn_provider_sync(hub: Hub, client: provider::ProviderClient, webhook: Stri
                 _ = &mut closed => return,
             }
         }
-    });
+    })
 }
 
 /// How often the provider's channel list is read again (webhooks tell of changes meanwhile).
@@ -479,15 +496,19 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
         .trim_end_matches('/')
         .to_owned();
     let _ = hub.public_url.set(public.clone());
-    spawn_escalation(hub.clone());
+    let mut workers = vec![spawn_escalation(hub.clone())];
     // The built-in CRM is the embedded default; a connected Bitrix24 portal replaces it.
     let workspace_crm = Arc::new(crm_sync::WorkspaceCrm::new(
         hub.clone(),
         bitrix::Rate::STANDARD,
         config.crm_timeout,
     ));
-    mirror::spawn_with(hub.clone(), workspace_crm.clone(), config.crm_backoff);
-    crm_sync::spawn(hub.clone(), workspace_crm);
+    workers.push(mirror::spawn_with(
+        hub.clone(),
+        workspace_crm.clone(),
+        config.crm_backoff,
+    ));
+    workers.push(crm_sync::spawn(hub.clone(), workspace_crm));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = api::router(hub.clone());
     let limits = config.limits;
@@ -528,14 +549,14 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
             // The demo's channels must exist before it seeds conversations on them.
             connect_provider(&hub, &client, &webhook).await?;
         }
-        spawn_provider_sync(hub.clone(), client.clone(), webhook);
-        outbox::spawn(hub.clone(), client);
+        workers.push(spawn_provider_sync(hub.clone(), client.clone(), webhook));
+        workers.push(outbox::spawn(hub.clone(), client));
     }
     #[cfg(feature = "demo")]
     if config.demo {
         demo::seed(&hub).await?;
         if let Some(fake) = &demo_provider {
-            demo::spawn_simulator(hub.clone(), fake.fake.clone());
+            workers.push(demo::spawn_simulator(hub.clone(), fake.fake.clone()));
         }
     }
     tracing::info!(%url, data_dir = %config.data_dir.display(), demo = config.demo, "hub serving");
@@ -545,6 +566,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
         hub,
         shutdown: Some(tx),
         task,
+        workers,
         #[cfg(feature = "demo")]
         demo_provider,
         _lock: lock,

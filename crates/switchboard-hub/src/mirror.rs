@@ -163,7 +163,7 @@ pub fn retry(conn: &Connection, message_id: &str) -> rusqlite::Result<bool> {
 }
 
 /// Runs the queue until the hub closes, against `crm`.
-pub fn spawn<C: CrmPort>(hub: Hub, crm: Arc<C>) {
+pub fn spawn<C: CrmPort>(hub: Hub, crm: Arc<C>) -> tokio::task::JoinHandle<()> {
     spawn_with(hub, crm, BASE_BACKOFF)
 }
 
@@ -171,7 +171,11 @@ pub fn spawn<C: CrmPort>(hub: Hub, crm: Arc<C>) {
 ///
 /// One series of requests at a time (the CRM's rate limit is per portal): each round takes
 /// up to [`CrmPort::max_batch`] due rows and writes them in one batch, in order.
-pub fn spawn_with<C: CrmPort>(hub: Hub, crm: Arc<C>, base: Duration) {
+pub fn spawn_with<C: CrmPort>(
+    hub: Hub,
+    crm: Arc<C>,
+    base: Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let wake = hub.mirror_wake();
         let mut closed = std::pin::pin!(hub.closed());
@@ -201,7 +205,7 @@ pub fn spawn_with<C: CrmPort>(hub: Hub, crm: Arc<C>, base: Duration) {
                 _ = &mut closed => return,
             }
         }
-    });
+    })
 }
 
 async fn attempt<C: CrmPort>(hub: &Hub, crm: &C, jobs: Vec<TimelineJob>, base: Duration) {

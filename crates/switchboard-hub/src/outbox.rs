@@ -241,7 +241,7 @@ pub fn retry(conn: &Connection, message_id: &str) -> rusqlite::Result<bool> {
 
 /// Runs the outbox until the hub closes: wakes on new rows, on finished sends and when a
 /// retry falls due.
-pub fn spawn(hub: Hub, client: ProviderClient) {
+pub fn spawn(hub: Hub, client: ProviderClient) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
         let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
@@ -303,7 +303,7 @@ pub fn spawn(hub: Hub, client: ProviderClient) {
                 _ = &mut closed => return,
             }
         }
-    });
+    })
 }
 
 async fn attempt(hub: &Hub, client: &ProviderClient, job: &Job) {
