@@ -158,6 +158,18 @@ impl World {
         }
     }
 
+    /// Another sign-in for `employee`: a token the administrator issues, and its client.
+    async fn sign_in(&self, employee: &str) -> SyncClient {
+        let issued = self
+            .admin(
+                reqwest::Method::POST,
+                &format!("/api/v1/employees/{employee}/tokens"),
+                None,
+            )
+            .await;
+        self.client(issued["token"].as_str().expect("token"))
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.hub.url)
     }
@@ -395,14 +407,7 @@ async fn a_deactivated_employee_is_signed_out_and_keeps_unsent_messages() {
         client.sync_now(seen.as_ref()).await,
         Err(SyncError::Unauthorized)
     ));
-    let issued = w
-        .admin(
-            reqwest::Method::POST,
-            &format!("/api/v1/employees/{seller}/tokens"),
-            None,
-        )
-        .await;
-    let fresh = w.client(issued["token"].as_str().expect("token"));
+    let fresh = w.sign_in(&seller).await;
     fresh
         .sync_now(seen.as_ref())
         .await
@@ -416,14 +421,7 @@ async fn sign_ins_are_listed_and_revoked_one_by_one() {
     let w = World::new().await;
     let seller = w.seller["id"].as_str().expect("id").to_owned();
     let first = w.client(w.seller["token"].as_str().expect("token"));
-    let issued = w
-        .admin(
-            reqwest::Method::POST,
-            &format!("/api/v1/employees/{seller}/tokens"),
-            None,
-        )
-        .await;
-    let second = w.client(issued["token"].as_str().expect("token"));
+    let second = w.sign_in(&seller).await;
     let (_, boss) = w.employee("Boss", "supervisor", false).await;
     let tokens = || {
         let url = w.url(&format!("/api/v1/employees/{seller}/tokens"));
