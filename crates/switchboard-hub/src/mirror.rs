@@ -181,16 +181,17 @@ pub fn spawn_with<C: CrmPort>(
         let mut closed = std::pin::pin!(hub.closed());
         loop {
             let limit = crm.max_batch().max(1);
-            let jobs = hub
-                .read(move |c| Ok(due(c, now_ms(), limit)?))
+            // A look on a reader first: the writer is only taken when there is work.
+            let waiting = hub
+                .read(move |c| Ok(!due(c, now_ms(), 1)?.is_empty()))
                 .await
                 .unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "mirror queue read failed");
-                    Vec::new()
+                    false
                 });
-            if !jobs.is_empty() {
+            if waiting {
                 tokio::select! {
-                    _ = attempt(&hub, crm.as_ref(), jobs, base) => {}
+                    _ = attempt(&hub, crm.as_ref(), limit, base) => {}
                     _ = &mut closed => return,
                 }
                 continue;
@@ -208,21 +209,21 @@ pub fn spawn_with<C: CrmPort>(
     })
 }
 
-async fn attempt<C: CrmPort>(hub: &Hub, crm: &C, jobs: Vec<TimelineJob>, base: Duration) {
-    let started = {
-        let jobs = jobs.clone();
-        hub.write(move |c| {
+async fn attempt<C: CrmPort>(hub: &Hub, crm: &C, limit: usize, base: Duration) {
+    // Claimed as the rows are now, in the transaction that marks the attempt (never from an
+    // older snapshot).
+    let started = hub
+        .write(move |c| {
             let now = now_ms();
             let mut go = Vec::new();
-            for job in jobs {
+            for job in due(c, now, limit)? {
                 if begin_attempt(c, &job, now)? {
                     go.push(job);
                 }
             }
             Ok(go)
         })
-        .await
-    };
+        .await;
     let jobs = match started {
         Ok(jobs) if !jobs.is_empty() => jobs,
         Ok(_) => return,
