@@ -130,6 +130,27 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().split_for_parts().1
 }
 
+/// Every documented operation as `(method, path)`, the path as the description names it
+/// (`/api/v1/chats/{id}/messages`): what the authorization matrix and the fuzzer must cover.
+pub fn operations() -> Vec<(&'static str, String)> {
+    let doc = openapi();
+    let mut all = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        for (has, method) in [
+            (item.get.is_some(), "GET"),
+            (item.post.is_some(), "POST"),
+            (item.put.is_some(), "PUT"),
+            (item.patch.is_some(), "PATCH"),
+            (item.delete.is_some(), "DELETE"),
+        ] {
+            if has {
+                all.push((method, path.clone()));
+            }
+        }
+    }
+    all
+}
+
 /// The bearer token of a request, as sent.
 pub struct Token(pub String);
 

@@ -383,6 +383,8 @@ pub fn crm_user_ids(conn: &Connection) -> rusqlite::Result<HashMap<String, Strin
     rows.collect()
 }
 
+/// An employee as they see themselves (`/me`, sync): only an active employee's token works,
+/// so `active` is true here; the Employees list reads it from the row (`employee_list`).
 pub fn employee_view(e: &Employee) -> EmployeeView {
     EmployeeView {
         id: e.id.clone(),
