@@ -48,7 +48,7 @@ e2e: build
 ## Regenerate the TypeScript bindings from Rust (ui/src/lib/bindings.ts) and the OpenAPI file.
 bindings: ui
 	UPDATE_BINDINGS=1 $(CARGO) test -p switchboard --lib bindings_are_fresh
-	UPDATE_OPENAPI=1 $(CARGO) test -p switchboard-hub --test api openapi_file_is_fresh
+	UPDATE_OPENAPI=1 $(CARGO) test -p switchboard-hub --test hub openapi_file_is_fresh
 
 clean:
 	$(CARGO) clean

@@ -2,9 +2,9 @@
 //! (setting 2 reads the number, setting 4 preselects the channel), over what this desktop
 //! last synced — so a message can be composed offline and wait in the outbox.
 
+use crate::error::CmdError;
 use crate::local::LocalStore;
 use crate::vm::{ChannelVm, ComposeVm};
-use crate::CmdError;
 use switchboard_core::{self as core, Channel, Employee};
 use switchboard_wire::ChannelView;
 

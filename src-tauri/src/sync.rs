@@ -8,7 +8,8 @@ use eventsource_stream::Eventsource;
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
-use switchboard_wire::{MessageView, NotifyEvent, SendAccepted, SyncResponse};
+use switchboard_client::{ClientError, HubClient};
+use switchboard_wire::{MessageView, NotifyEvent};
 
 /// A hub that sends no byte for this long (keep-alives come every 15 s) is taken as gone.
 const SILENCE: Duration = Duration::from_secs(45);
@@ -29,45 +30,17 @@ pub trait SyncObserver: Send + Sync + 'static {
 
 #[derive(Clone)]
 pub struct SyncClient {
-    pub http: reqwest::Client,
-    pub hub_url: String,
-    pub token: String,
+    /// The hub, as this employee.
+    pub hub: HubClient,
     pub store: Arc<LocalStore>,
     /// One outbox flush at a time (a second would only resend the same keys).
     pub flushing: Arc<tokio::sync::Mutex<()>>,
 }
 
-/// The hub's error answer `{"error": {"code", "message", "owner"?}}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HubError {
-    /// Stable, snake_case (`hub_error` when the answer has none).
-    pub code: String,
-    /// For people (the status when the answer has none).
-    pub message: String,
-    /// `client_taken`: the name of the employee whose client it is, when the chat has one.
-    pub owner: Option<String>,
-}
-
-/// Reads the hub's error answer; any body it cannot read gives the status instead.
-pub async fn hub_error(resp: reqwest::Response) -> HubError {
-    let status = resp.status();
-    let body: serde_json::Value = resp.json().await.unwrap_or_default();
-    let text = |field: &str| {
-        body.pointer(field)
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-    };
-    HubError {
-        code: text("/error/code").unwrap_or_else(|| "hub_error".to_owned()),
-        message: text("/error/message").unwrap_or_else(|| format!("the hub answered {status}")),
-        owner: text("/error/owner"),
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    #[error("the hub cannot be reached: {0}")]
-    Http(#[from] reqwest::Error),
+    #[error(transparent)]
+    Hub(ClientError),
     #[error("the hub refused our token; sign in again")]
     Unauthorized,
     #[error("the hub sent something unreadable: {0}")]
@@ -78,16 +51,31 @@ pub enum SyncError {
     Local(#[from] crate::local::LocalError),
 }
 
+impl From<ClientError> for SyncError {
+    fn from(e: ClientError) -> Self {
+        SyncError::Hub(e)
+    }
+}
+
 impl SyncClient {
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.hub_url.trim_end_matches('/'))
+    pub fn new(hub: HubClient, store: Arc<LocalStore>) -> SyncClient {
+        SyncClient {
+            hub,
+            store,
+            flushing: Default::default(),
+        }
     }
 
-    /// A request to the hub as this employee.
-    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, self.url(path))
-            .bearer_auth(&self.token)
+    /// A hub answer, with a refused token taken as the end of this session.
+    fn checked<T>(
+        &self,
+        answer: Result<T, ClientError>,
+        observer: &dyn SyncObserver,
+    ) -> Result<T, SyncError> {
+        match answer {
+            Err(e) if e.is_unauthorized() => Err(self.access_ended(observer)),
+            other => Ok(other?),
+        }
     }
 
     /// The hub refused our token: hold back what waits in the outbox (it must not go by itself
@@ -105,34 +93,16 @@ impl SyncClient {
         SyncError::Unauthorized
     }
 
-    /// Gives up this client's token on the hub (`DELETE /api/v1/me/token`), as signing out does.
+    /// Gives up this client's token on the hub, as signing out does.
     pub async fn revoke_own_token(&self) -> Result<(), SyncError> {
-        let resp = self
-            .request(reqwest::Method::DELETE, "/api/v1/me/token")
-            .timeout(Duration::from_secs(5))
-            .send()
-            .await?;
-        match resp.status() {
-            s if s.is_success() => Ok(()),
-            // Already gone: nothing left to give up.
-            reqwest::StatusCode::UNAUTHORIZED => Ok(()),
-            s => Err(SyncError::Protocol(format!("the hub answered {s}"))),
-        }
+        Ok(self.hub.revoke_own_token().await?)
     }
 
     /// Pulls every change after the stored cursor into the local store.
     pub async fn sync_now(&self, observer: &dyn SyncObserver) -> Result<(), SyncError> {
         loop {
             let cursor = self.store.cursor()?;
-            let resp = self
-                .request(reqwest::Method::GET, "/api/v1/sync")
-                .query(&[("cursor", cursor)])
-                .send()
-                .await?;
-            if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
-                return Err(self.access_ended(observer));
-            }
-            let answer: SyncResponse = resp.error_for_status()?.json().await?;
+            let answer = self.checked(self.hub.sync(cursor).await, observer)?;
             let store = self.store.clone();
             let more = answer.has_more;
             let moved = !answer.changes.is_empty() || answer.cursor != cursor;
@@ -160,31 +130,24 @@ impl SyncClient {
         let mut taken = Vec::new();
         let result = async {
             for item in self.store.outbox()? {
-                let resp = self
-                    .request(reqwest::Method::POST, "/api/v1/messages")
-                    .json(&item.body())
-                    .send()
-                    .await?;
-                let status = resp.status();
-                if status == reqwest::StatusCode::UNAUTHORIZED {
-                    return Err(self.access_ended(observer));
-                }
-                if status.is_server_error() {
-                    return Err(SyncError::Protocol(format!("the hub answered {status}")));
-                }
-                if !status.is_success() {
-                    let e = hub_error(resp).await;
-                    tracing::warn!(%status, code = %e.code, message = %e.message, "the hub refused a message");
-                    self.store.outbox_refused(
-                        &item.key,
-                        &e.code,
-                        &e.message,
-                        e.owner.as_deref(),
-                    )?;
-                    observer.changed();
-                    continue;
-                }
-                let accepted: SendAccepted = resp.json().await?;
+                let accepted = match self.hub.send_message(&item.body()).await {
+                    Ok(a) => a,
+                    Err(e) if e.is_unauthorized() => return Err(self.access_ended(observer)),
+                    // Out of reach or failing: it goes on the next flush.
+                    Err(e) if e.is_transient() => return Err(e.into()),
+                    Err(ClientError::Refused(e)) => {
+                        tracing::warn!(status = e.status, code = %e.code, message = %e.message, "the hub refused a message");
+                        self.store.outbox_refused(
+                            &item.key,
+                            &e.code,
+                            &e.message,
+                            e.owner.as_deref(),
+                        )?;
+                        observer.changed();
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 let view = MessageView {
                     id: accepted.message_id.clone(),
                     chat: accepted.chat.clone(),
@@ -209,14 +172,8 @@ impl SyncClient {
 
     /// One connection of the events stream, until it ends or fails.
     async fn listen(&self, observer: &dyn SyncObserver) -> Result<(), SyncError> {
-        let resp = self
-            .request(reqwest::Method::GET, "/api/v1/events")
-            .send()
-            .await?;
-        if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
-            return Err(self.access_ended(observer));
-        }
-        let mut events = resp.error_for_status()?.bytes_stream().eventsource();
+        let resp = self.checked(self.hub.events().await, observer)?;
+        let mut events = resp.bytes_stream().eventsource();
         observer.online(true);
         // Back online: what was written meanwhile goes now.
         self.flush_outbox(observer).await?;

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use switchboard_core::{Badge, Counters, CrmRef, Direction, EntityKind, Role, Settings, Transport};
+use switchboard_wire::{EmployeePatch, SettingsPatch};
 #[cfg(test)]
 use ts_rs::TS;
 
@@ -48,18 +49,16 @@ pub enum SettingChange {
 }
 
 impl SettingChange {
-    /// The body of `PUT /api/v1/settings` for this one change.
-    pub fn to_patch(&self) -> serde_json::Value {
-        match self {
-            SettingChange::SaveToCrmTimeline(v) => serde_json::json!({ "save_to_crm_timeline": v }),
-            SettingChange::EightAsPlus7(v) => serde_json::json!({ "eight_as_plus7": v }),
-            SettingChange::NotifySupervisorsAll(v) => {
-                serde_json::json!({ "notify_supervisors_all": v })
-            }
-            SettingChange::EscalateAfterMinutes(v) => {
-                serde_json::json!({ "escalate_after_minutes": v })
-            }
+    /// The hub's settings patch for this one change.
+    pub fn to_patch(&self) -> SettingsPatch {
+        let mut p = SettingsPatch::default();
+        match *self {
+            SettingChange::SaveToCrmTimeline(v) => p.save_to_crm_timeline = Some(v),
+            SettingChange::EightAsPlus7(v) => p.eight_as_plus7 = Some(v),
+            SettingChange::NotifySupervisorsAll(v) => p.notify_supervisors_all = Some(v),
+            SettingChange::EscalateAfterMinutes(v) => p.escalate_after_minutes = Some(v),
         }
+        p
     }
 }
 
@@ -352,25 +351,46 @@ pub enum EmployeeChange {
 }
 
 impl EmployeeChange {
-    /// The body of `PATCH /api/v1/employees/{id}` for this one change.
-    pub fn to_patch(&self) -> serde_json::Value {
+    /// The hub's employee patch for this one change.
+    pub fn to_patch(&self) -> EmployeePatch {
+        let mut p = EmployeePatch::default();
         match self {
-            EmployeeChange::Role(r) => serde_json::json!({ "role": r }),
-            EmployeeChange::ReceivesNewClients(v) => {
-                serde_json::json!({ "receives_new_clients": v })
-            }
-            EmployeeChange::PriorityChannelId(v) => {
-                serde_json::json!({ "priority_channel_id": v })
-            }
-            EmployeeChange::CrmUserId(v) => serde_json::json!({ "crm_user_id": v }),
+            EmployeeChange::Role(r) => p.role = Some(*r),
+            EmployeeChange::ReceivesNewClients(v) => p.receives_new_clients = Some(*v),
+            EmployeeChange::PriorityChannelId(v) => p.priority_channel_id = Some(v.clone()),
+            EmployeeChange::CrmUserId(v) => p.crm_user_id = Some(v.clone()),
         }
+        p
     }
 }
 
 /// The TypeScript of every type above (and the core types they use), as committed.
 #[cfg(test)]
 pub fn typescript() -> String {
-    let decls = [
+    let mut out = String::from(
+        "// Generated from Rust (src-tauri/src/vm.rs) by `make bindings`. Do not edit by hand.\n",
+    );
+    for d in declarations() {
+        out.push_str("\nexport ");
+        out.push_str(&d);
+        out.push('\n');
+    }
+    out
+}
+
+/// The names of the types [`typescript`] declares.
+#[cfg(test)]
+pub fn type_names() -> Vec<String> {
+    declarations()
+        .iter()
+        .filter_map(|d| d.strip_prefix("type ")?.split([' ', '<']).next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+fn declarations() -> Vec<String> {
+    vec![
         AppState::decl(),
         SessionVm::decl(),
         SettingChange::decl(),
@@ -403,33 +423,33 @@ pub fn typescript() -> String {
         EntityKind::decl(),
         Direction::decl(),
         crate::CmdError::decl(),
-    ];
-    let mut out = String::from(
-        "// Generated from Rust (src-tauri/src/vm.rs) by `make bindings`. Do not edit by hand.\n",
-    );
-    for d in decls {
-        out.push_str("\nexport ");
-        out.push_str(&d);
-        out.push('\n');
-    }
-    out
+    ]
 }
 
 #[cfg(test)]
 mod tests {
-    /// The committed bindings match the Rust types. `UPDATE_BINDINGS=1` rewrites them.
+    /// The committed bindings (types, and the commands and events that use them) match the
+    /// Rust. `UPDATE_BINDINGS=1` rewrites them.
     #[test]
     fn bindings_are_fresh() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/bindings.ts");
-        let generated = super::typescript();
-        if std::env::var_os("UPDATE_BINDINGS").is_some() {
-            std::fs::write(&path, &generated).expect("write bindings");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib");
+        let files = [
+            ("bindings.ts", super::typescript()),
+            (
+                "commands.ts",
+                crate::commands::typescript(&super::type_names()),
+            ),
+        ];
+        for (name, generated) in files {
+            let path = dir.join(name);
+            if std::env::var_os("UPDATE_BINDINGS").is_some() {
+                std::fs::write(&path, &generated).expect("write bindings");
+            }
+            let committed = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                committed == generated,
+                "ui/src/lib/{name} is stale: run `make bindings` and commit the result"
+            );
         }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "ui/src/lib/bindings.ts is stale: run `make bindings` and commit the result"
-        );
     }
 }

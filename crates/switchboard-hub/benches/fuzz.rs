@@ -1,5 +1,5 @@
 //! The long fuzz run of the hub's HTTP input: the generators and checks of `tests/fuzz.rs`
-//! (`tests/fuzz_gen/mod.rs`), for as many cases as asked, on one worker per core (each with its
+//! (`tests/hub/fuzz_gen/mod.rs`), for as many cases as asked, on one worker per core (each with its
 //! own workspaces and its own stream of cases).
 //!
 //! Run: `cargo bench -p switchboard-hub --bench fuzz` with `FUZZ_CASES` (default 1 000 000),
@@ -7,7 +7,7 @@
 //! each finding's full input; default `target/fuzz-findings`). Prints cases/s, the statuses seen
 //! per route and every finding with its input; exits 1 when there is one.
 
-#[path = "../tests/fuzz_gen/mod.rs"]
+#[path = "../tests/hub/fuzz_gen/mod.rs"]
 mod fuzz_gen;
 
 use fuzz_gen::{Config, Report};

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
+pub use switchboard_wire::{ErrorBody, ErrorDetail};
 
 /// An error answered to a client as `{"error": {"code", "message"}}`.
 #[derive(Debug, thiserror::Error)]
@@ -13,21 +13,6 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     /// `client_taken`: the name of the employee who answers that client.
-    pub owner: Option<String>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ErrorDetail {
-    /// A small stable snake_case code clients may branch on.
-    pub code: String,
-    pub message: String,
-    /// `client_taken`: who answers that client (ask a supervisor to hand it over).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
 }
 

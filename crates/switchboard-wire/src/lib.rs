@@ -180,39 +180,52 @@ pub struct ChangeEvent {
     pub cursor: i64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewEmployee {
     pub name: String,
     pub role: Role,
     #[serde(default)]
     pub receives_new_clients: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub priority_channel_id: Option<String>,
-    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub crm_user_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmployeePatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub receives_new_clients: Option<bool>,
     /// `null` clears it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub priority_channel_id: Option<Option<String>>,
     /// `null` clears it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub crm_user_id: Option<Option<String>>,
     /// `false` deactivates: every token of theirs is revoked and their live streams end.
     /// `true` reactivates (they sign in again with a new token).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
 }
 
 /// `PUT /api/v1/crm/connection` and `POST /api/v1/crm/connection/check`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CrmConnect {
     /// Bitrix24's incoming webhook: `https://<portal>/rest/<user>/<code>/`.
@@ -240,7 +253,7 @@ pub struct CrmConnectionView {
 }
 
 /// The application token Bitrix24 shows for the outgoing webhook (empty: stop accepting events).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CrmEvents {
     pub application_token: String,
@@ -275,7 +288,7 @@ pub struct TokenView {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewChannel {
     pub transport: Transport,
@@ -284,22 +297,32 @@ pub struct NewChannel {
     pub open_lines: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<ChannelState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub open_lines: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SettingsPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub save_to_crm_timeline: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub eight_as_plus7: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notify_supervisors_all: Option<bool>,
     /// Minutes (1–1440), or `null` to switch escalation off.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>))]
     pub escalate_after_minutes: Option<Option<u32>>,
 }
@@ -314,36 +337,53 @@ pub struct AuditEntry {
     pub new: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewCrmEntity {
     pub title: String,
     #[serde(default)]
     pub phones: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub responsible_id: Option<String>,
     /// Deals only: the deal's contact.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_id: Option<String>,
     /// Deals only.
     #[serde(default)]
     pub closed: bool,
     /// Where the lead or deal stands (free text in the built-in CRM).
-    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub stage: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CrmEntityPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phones: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub responsible_id: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub contact_id: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub closed: Option<bool>,
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        deserialize_with = "double_option"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub stage: Option<Option<String>>,
 }
@@ -444,10 +484,14 @@ pub struct ComposeView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SendMessage {
     /// Reply in an existing chat (its channel is used) …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat: Option<String>,
     /// … or write first: a channel and a phone or CRM reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crm: Option<String>,
     pub text: String,
     /// The same key twice sends once.
@@ -460,6 +504,24 @@ pub struct SendAccepted {
     pub message_id: String,
     pub chat: String,
     pub status: String,
+}
+
+/// Every error answer: `{"error": {"code", "message", "owner"?}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorDetail {
+    /// A small stable snake_case code clients may branch on.
+    pub code: String,
+    pub message: String,
+    /// `client_taken`: who answers that client (ask a supervisor to hand it over).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>

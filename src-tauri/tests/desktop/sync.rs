@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use switchboard_client::HubClient;
 use switchboard_desktop::local::{LocalStore, OutboxItem};
 use switchboard_desktop::sync::{SyncClient, SyncError, SyncObserver};
 use switchboard_desktop::vm::ChatFilter;
@@ -149,13 +150,10 @@ impl World {
     }
 
     fn client(&self, token: &str) -> SyncClient {
-        SyncClient {
-            http: self.http.clone(),
-            hub_url: self.hub.url.clone(),
-            token: token.to_owned(),
-            store: self.store.clone(),
-            flushing: Default::default(),
-        }
+        SyncClient::new(
+            HubClient::new(self.http.clone(), &self.hub.url, token),
+            self.store.clone(),
+        )
     }
 
     /// Another sign-in for `employee`: a token the administrator issues, and its client.
@@ -227,13 +225,14 @@ impl World {
 async fn live_changes_land_in_the_local_store_and_notify() {
     let w = World::new().await;
     let (hub, http, ch, emp, store) = (&w.hub, &w.http, &w.channel, &w.seller, w.store.clone());
-    let client = SyncClient {
-        http: http.clone(),
-        hub_url: hub.url.clone(),
-        token: emp["token"].as_str().expect("token").to_owned(),
-        store: store.clone(),
-        flushing: Default::default(),
-    };
+    let client = SyncClient::new(
+        HubClient::new(
+            http.clone(),
+            &hub.url,
+            emp["token"].as_str().expect("token"),
+        ),
+        store.clone(),
+    );
     let seen = Arc::new(Seen::default());
     let task = tokio::spawn(client.run(seen.clone()));
     until("online", || {
@@ -291,21 +290,18 @@ async fn the_outbox_waits_for_the_hub_and_sends_once() {
     let token = emp["token"].as_str().expect("token").to_owned();
 
     // Nobody listens on port 9 of loopback: the hub is "down".
-    let offline = SyncClient {
-        http: http.clone(),
-        hub_url: "http://127.0.0.1:9".into(),
-        token: token.clone(),
-        store: store.clone(),
-        flushing: Default::default(),
-    };
+    let offline = SyncClient::new(
+        HubClient::new(http.clone(), "http://127.0.0.1:9", &token),
+        store.clone(),
+    );
     assert!(offline.flush_outbox(&seen).await.is_err());
     assert_eq!(store.outbox_len().expect("len"), 2);
     assert_eq!(store.pending_first().expect("pending").len(), 2);
 
-    let online = SyncClient {
-        hub_url: hub.url.clone(),
-        ..offline
-    };
+    let online = SyncClient::new(
+        HubClient::new(http.clone(), &hub.url, &token),
+        store.clone(),
+    );
     let taken = online.flush_outbox(&seen).await.expect("flush");
     assert_eq!(taken.len(), 1);
     assert_eq!(taken[0].0, "k-ok");
@@ -565,13 +561,10 @@ async fn resync_makes_the_desktop_sync_without_late_notifications() {
     .await;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(LocalStore::open(&dir.path().join("local.db")).expect("store"));
-    let client = SyncClient {
-        http: reqwest::Client::new(),
-        hub_url,
-        token: "t".into(),
-        store: store.clone(),
-        flushing: Default::default(),
-    };
+    let client = SyncClient::new(
+        HubClient::new(reqwest::Client::new(), &hub_url, "t"),
+        store.clone(),
+    );
     let seen = Arc::new(Seen::default());
     let task = tokio::spawn(client.run(seen.clone()));
     until("the sync after resync", || store.cursor().ok() == Some(7)).await;

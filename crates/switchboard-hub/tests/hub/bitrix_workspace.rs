@@ -3,7 +3,7 @@
 //! user id, timeline comments written once per entity, a new number found with
 //! crm.duplicate.findbycomm, the webhook URL never shown whole.
 
-mod common;
+use crate::common;
 use common::until;
 
 use bitrix24_fake::FakeConfig;

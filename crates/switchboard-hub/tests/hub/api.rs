@@ -656,6 +656,22 @@ async fn every_documented_route_is_routed() {
     assert!(checked >= 20, "only {checked} operations documented");
 }
 
+/// The desktop's typed client calls only what the hub documents (and the hub serves).
+#[test]
+fn the_typed_client_calls_only_documented_operations() {
+    let documented = switchboard_hub::api::operations();
+    for op in switchboard_client::ops::ALL {
+        assert!(
+            documented
+                .iter()
+                .any(|(m, p)| *m == op.method && p == op.path),
+            "{} {} is not in the hub's description",
+            op.method,
+            op.path
+        );
+    }
+}
+
 #[test]
 fn openapi_file_is_fresh() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");

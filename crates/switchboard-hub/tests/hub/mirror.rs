@@ -2,7 +2,7 @@
 //! once and in order — through the built-in CRM over the hub's HTTP surface, and through a
 //! CRM port that loses answers, fails and refuses (the queue's own guarantees).
 
-mod common;
+use crate::common;
 use common::until;
 
 use reqwest::{Method, StatusCode};

@@ -2,7 +2,7 @@
 //! once and in order per entity across a 503 storm, 5xx, a timeout after the portal wrote, an
 //! outage, and a queue restarted mid-way; batches when a backlog builds; Check connection.
 
-mod common;
+use crate::common;
 use common::until;
 
 use bitrix24_fake::{FakeConfig, Fault, RunningFake};

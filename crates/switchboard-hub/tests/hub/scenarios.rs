@@ -11,7 +11,7 @@
 //! and 503 steps are no-ops, and the scenario checks the same outcome (each message once, in
 //! order) with the hub's own crash as the only failure.
 
-mod common;
+use crate::common;
 use common::{free_port, until, HubProcess, ADMIN};
 
 use bitrix24_fake::{FakeConfig, Fault, Outgoing, RunningFake};

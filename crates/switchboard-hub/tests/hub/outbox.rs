@@ -2,7 +2,7 @@
 //! injected failures (5xx, a timeout after the provider accepted, a 429 storm, the hub
 //! killed between accept and ack), statuses and echoes, order within a chat, refusals.
 
-mod common;
+use crate::common;
 use common::{until, HubProcess, ADMIN};
 
 use provider_fake::{FakeChannel, FakeConfig, Fault, RunningFake};

@@ -5,7 +5,7 @@
 //! accepted. Bounded and seeded: the same cases every run (`FUZZ_SEED` picks others). The long
 //! run is `cargo bench -p switchboard-hub --bench fuzz` (`FUZZ_CASES`, `FUZZ_SEED`).
 
-mod fuzz_gen;
+use crate::fuzz_gen;
 
 use fuzz_gen::{run, uncovered_routes, Config, Report};
 

@@ -1,0 +1,15 @@
+//! The hub's integration tests, one binary (one link, one shared kit in [`common`]), by area.
+
+mod common;
+mod fuzz_gen;
+
+mod api;
+mod authz;
+mod bitrix;
+mod bitrix_workspace;
+mod events;
+mod fuzz;
+mod limits;
+mod mirror;
+mod outbox;
+mod scenarios;

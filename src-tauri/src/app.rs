@@ -1,0 +1,353 @@
+//! The app's state shared by every command, and the session's life: signing in starts a sync
+//! client, the hub refusing its token ends it, start-up resumes the saved one.
+
+use crate::error::{CmdError, CmdResult};
+use crate::local::LocalStore;
+use crate::sync::{SyncClient, SyncObserver};
+use crate::ui_events::{emit, OpenChat, SessionChanged, StoreChanged};
+use crate::vm::ChatFilter;
+use crate::{notify, tray};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use switchboard_client::HubClient;
+use switchboard_wire::NotifyEvent;
+use tauri::{AppHandle, Manager};
+
+/// The app's state, shared by every command.
+pub struct App {
+    pub(crate) store: Result<Arc<LocalStore>, String>,
+    pub(crate) notifier: Arc<notify::Notifier<AppWindow>>,
+    pub(crate) russian: bool,
+    #[cfg_attr(
+        not(feature = "demo"),
+        allow(dead_code, reason = "the demo hub's folder")
+    )]
+    pub(crate) data_dir: PathBuf,
+    pub(crate) http: reqwest::Client,
+    pub(crate) online: Arc<AtomicBool>,
+    pub(crate) session: tokio::sync::Mutex<Session>,
+}
+
+/// The demo workspace's hub, in-process (a build without the `demo` feature has none).
+#[cfg(feature = "demo")]
+type DemoHub = switchboard_hub::RunningHub;
+#[cfg(not(feature = "demo"))]
+type DemoHub = std::convert::Infallible;
+
+#[derive(Default)]
+pub(crate) struct Session {
+    #[cfg_attr(
+        not(feature = "demo"),
+        allow(dead_code, reason = "never set without the demo")
+    )]
+    demo_hub: Option<DemoHub>,
+    pub(crate) client: Option<SyncClient>,
+    pub(crate) demo: bool,
+    pub(crate) task: Option<tauri::async_runtime::JoinHandle<()>>,
+    /// Chats whose history was fetched from the hub since signing in (sync keeps them fresh).
+    pub(crate) history: std::collections::HashSet<String>,
+}
+
+impl App {
+    pub(crate) fn store(&self) -> CmdResult<Arc<LocalStore>> {
+        self.store
+            .clone()
+            .map_err(|e| CmdError::new("local_store", e))
+    }
+
+    /// The signed-in session's sync client.
+    pub(crate) async fn client(&self) -> CmdResult<SyncClient> {
+        self.session
+            .lock()
+            .await
+            .client
+            .clone()
+            .ok_or_else(|| CmdError::new("signed_out", "not signed in"))
+    }
+
+    /// The hub, as the signed-in employee.
+    pub(crate) async fn hub(&self) -> CmdResult<HubClient> {
+        Ok(self.client().await?.hub)
+    }
+}
+
+/// The main window, as the notification presenter sees it.
+pub(crate) struct AppWindow(AppHandle);
+
+impl notify::Window for AppWindow {
+    fn is_focused(&self) -> bool {
+        self.0
+            .get_webview_window("main")
+            .and_then(|w| Some(w.is_focused().ok()? && w.is_visible().ok()?))
+            .unwrap_or(false)
+    }
+
+    fn open_chat(&self, chat: &str) {
+        tray::show_window(&self.0);
+        emit(&self.0, OpenChat(chat.to_owned()));
+    }
+}
+
+struct Observer {
+    app: AppHandle,
+    /// The token its sync client holds: news of its end is about this session only.
+    token: String,
+    online: Arc<AtomicBool>,
+    store: Arc<LocalStore>,
+    notifier: Arc<notify::Notifier<AppWindow>>,
+    russian: bool,
+}
+
+impl SyncObserver for Observer {
+    fn changed(&self) {
+        if let Ok(list) = self.store.chat_list(ChatFilter::All) {
+            tray::update(&self.app, list.counters, self.russian);
+        }
+        emit(&self.app, StoreChanged);
+    }
+
+    fn online(&self, online: bool) {
+        if self.online.swap(online, Ordering::SeqCst) != online {
+            emit(&self.app, SessionChanged);
+        }
+    }
+
+    fn notify(&self, event: NotifyEvent) {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        self.notifier.show(event, now_ms);
+    }
+
+    fn signed_out(&self) {
+        tauri::async_runtime::spawn(access_ended(self.app.clone(), self.token.clone()));
+    }
+}
+
+/// An observer for one-off flushes: tells the window the store changed, and the app when the
+/// hub refused the token.
+pub(crate) struct StoreOnly {
+    app: AppHandle,
+    token: String,
+}
+
+impl StoreOnly {
+    pub(crate) fn of(app: &AppHandle, client: &SyncClient) -> StoreOnly {
+        StoreOnly {
+            app: app.clone(),
+            token: client.hub.token().to_owned(),
+        }
+    }
+}
+
+impl SyncObserver for StoreOnly {
+    fn changed(&self) {
+        emit(&self.app, StoreChanged);
+    }
+    fn online(&self, _: bool) {}
+    fn notify(&self, _: NotifyEvent) {}
+    fn signed_out(&self) {
+        tauri::async_runtime::spawn(access_ended(self.app.clone(), self.token.clone()));
+    }
+}
+
+/// Hands the outbox to the hub in the background (if signed in); the sync loop does it too
+/// whenever the link comes back.
+pub(crate) fn flush_soon(app: &AppHandle, client: SyncClient) {
+    let observer = StoreOnly::of(app, &client);
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = client.flush_outbox(&observer).await {
+            tracing::info!(error = %e, "outbox waits for the hub");
+        }
+    });
+}
+
+/// The hub refused the session's `token` (revoked, the employee deactivated): back to the
+/// welcome screen, which says so calmly. The synced copy goes (this employee may no longer see
+/// it); the outbox stays, held back by the sync client. News about an older session is ignored.
+async fn access_ended(app: AppHandle, token: String) {
+    let state = app.state::<App>();
+    let mut session = state.session.lock().await;
+    if session.client.as_ref().map(|c| c.hub.token()) != Some(token.as_str()) {
+        return;
+    }
+    tracing::warn!("access to the workspace ended; back to sign-in");
+    if let Some(task) = session.task.take() {
+        task.abort();
+    }
+    session.client = None;
+    session.history.clear();
+    state.online.store(false, Ordering::SeqCst);
+    if let Ok(store) = state.store() {
+        let forgotten = store
+            .clear()
+            .and_then(|()| store.set_meta(&[(ACCESS_ENDED_META, "1")]));
+        if let Err(e) = forgotten {
+            tracing::error!(error = %e, "could not forget the ended session");
+        }
+    }
+    tray::update(&app, switchboard_core::Counters::default(), state.russian);
+    emit(&app, StoreChanged);
+    emit(&app, SessionChanged);
+}
+
+/// Set in the local store's meta when the hub ended the session; cleared by the next sign-in.
+pub(crate) const ACCESS_ENDED_META: &str = "access_ended";
+
+/// Starts syncing as `token` (stopping any earlier session's loop).
+pub(crate) async fn start_sync(
+    app: &AppHandle,
+    state: &App,
+    session: &mut Session,
+    hub_url: String,
+    token: String,
+) -> CmdResult<()> {
+    if let Some(task) = session.task.take() {
+        task.abort();
+    }
+    let store = state.store()?;
+    let client = SyncClient::new(
+        HubClient::new(state.http.clone(), &hub_url, &token),
+        store.clone(),
+    );
+    let observer = Arc::new(Observer {
+        app: app.clone(),
+        token,
+        online: state.online.clone(),
+        store,
+        notifier: state.notifier.clone(),
+        russian: state.russian,
+    });
+    session.client = Some(client.clone());
+    session.history.clear();
+    session.task = Some(tauri::async_runtime::spawn(client.run(observer)));
+    emit(app, SessionChanged);
+    Ok(())
+}
+
+/// Starts the in-process demo hub (once) and returns it as its administrator.
+#[cfg(feature = "demo")]
+pub(crate) async fn demo_hub(state: &App, session: &mut Session) -> CmdResult<HubClient> {
+    if session.demo_hub.is_none() {
+        let hub = switchboard_hub::start(switchboard_hub::ServeConfig::new(
+            state.data_dir.join("demo-hub"),
+            ([127, 0, 0, 1], 0).into(),
+            true,
+        ))
+        .await
+        .map_err(|e| CmdError::new("demo_unavailable", format!("{e:#}")))?;
+        session.demo_hub = Some(hub);
+    }
+    let hub = session
+        .demo_hub
+        .as_ref()
+        .ok_or_else(|| CmdError::new("demo_unavailable", "demo hub missing"))?;
+    Ok(HubClient::new(
+        state.http.clone(),
+        &hub.url,
+        &hub.admin_token,
+    ))
+}
+
+/// This build connects to hubs only.
+#[cfg(not(feature = "demo"))]
+pub(crate) async fn demo_hub(_: &App, _: &mut Session) -> CmdResult<HubClient> {
+    Err(CmdError::new(
+        "demo_unavailable",
+        "this build has no demo workspace: connect to a hub",
+    ))
+}
+
+/// A data directory chosen on the command line (`--data-dir DIR`) or by `SWITCHBOARD_DATA_DIR`:
+/// a separate profile. Tests give each app its own.
+pub(crate) fn profile_dir() -> Option<PathBuf> {
+    let args: Vec<_> = std::env::args_os().skip(1).collect();
+    args.windows(2)
+        .find(|w| w[0] == "--data-dir")
+        .map(|w| PathBuf::from(&w[1]))
+        .or_else(|| std::env::var_os("SWITCHBOARD_DATA_DIR").map(PathBuf::from))
+}
+
+/// Where this desktop keeps its files: the profile's directory, else the OS app-data dir;
+/// this user's alone (0700).
+fn data_dir(app: &AppHandle) -> anyhow::Result<PathBuf> {
+    let dir = match profile_dir() {
+        Some(d) => d,
+        None => app.path().app_data_dir()?,
+    };
+    crate::local::private_dir(&dir)?;
+    Ok(dir)
+}
+
+/// Whether the system speaks Russian (LC_ALL, LC_MESSAGES, LANG, LANGUAGE).
+fn system_is_russian() -> bool {
+    ["LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.is_empty())
+        .is_some_and(|v| v.starts_with("ru"))
+}
+
+/// Builds the app's state at start-up: the local store, the notifier, the tray.
+pub(crate) fn setup(app: &tauri::App) -> anyhow::Result<()> {
+    let dir = data_dir(app.handle())?;
+    let store = LocalStore::open(&dir.join("local.db"))
+        .map(Arc::new)
+        .map_err(|e| {
+            tracing::error!(error = %e, "local store unavailable");
+            e.to_string()
+        });
+    let russian = system_is_russian();
+    let notifier = Arc::new(notify::Notifier::new(
+        AppWindow(app.handle().clone()),
+        russian,
+    ));
+    let dnd = notifier.clone();
+    if let Err(e) = tray::build(app.handle(), russian, move |on| dnd.set_do_not_disturb(on)) {
+        tracing::warn!(error = %e, "no tray icon");
+    }
+    app.manage(App {
+        notifier,
+        russian,
+        store,
+        data_dir: dir,
+        http: reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .build()?,
+        online: Arc::new(AtomicBool::new(false)),
+        session: tokio::sync::Mutex::new(Session::default()),
+    });
+    tauri::async_runtime::spawn(resume(app.handle().clone()));
+    Ok(())
+}
+
+/// Resumes the saved session, if any, at start-up.
+async fn resume(app: AppHandle) {
+    let state = app.state::<App>();
+    let Ok(store) = state.store() else { return };
+    let (mode, token, url) = (
+        store.meta("mode"),
+        store.meta("token"),
+        store.meta("hub_url"),
+    );
+    let (Ok(Some(mode)), Ok(Some(token))) = (mode, token) else {
+        return;
+    };
+    let mut session = state.session.lock().await;
+    let url = match (mode.as_str(), url) {
+        ("demo", _) => match demo_hub(&state, &mut session).await {
+            Ok(admin) => admin.base().to_owned(),
+            Err(e) => {
+                tracing::error!(error = %e.message, "demo workspace could not start");
+                return;
+            }
+        },
+        (_, Ok(Some(url))) => url,
+        _ => return,
+    };
+    session.demo = mode == "demo";
+    if let Err(e) = start_sync(&app, &state, &mut session, url, token).await {
+        tracing::error!(error = %e.message, "session not resumed");
+    }
+}

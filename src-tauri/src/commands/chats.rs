@@ -1,0 +1,111 @@
+//! The chat list and a conversation: reading from the local store, replying through the
+//! outbox, marking answered, retrying or discarding what failed.
+
+use crate::app::{flush_soon, App};
+use crate::error::{CmdError, CmdResult};
+use crate::local;
+use crate::ui_events::{emit, StoreChanged};
+use crate::vm::*;
+use tauri::{AppHandle, Manager};
+
+pub async fn chat_list(app: &AppHandle, filter: ChatFilter) -> CmdResult<ChatListVm> {
+    Ok(app.state::<App>().store()?.chat_list(filter)?)
+}
+
+/// A chat's messages from the local store; the first time a chat is opened while online, its
+/// history is fetched in the background (afterwards sync keeps it fresh: the window asks on
+/// every redraw, and must not ask the hub each time).
+pub async fn chat_messages(app: &AppHandle, chat: String) -> CmdResult<Vec<MessageVm>> {
+    let state = app.state::<App>();
+    let store = state.store()?;
+    let client = {
+        let mut session = state.session.lock().await;
+        match session.client.clone() {
+            Some(c) if session.history.insert(chat.clone()) => Some(c),
+            _ => None,
+        }
+    };
+    if let Some(client) = client {
+        let chat = chat.clone();
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            match client.hub.chat_messages(&chat, None, Some(100)).await {
+                // Only news redraws the window.
+                Ok(messages) => {
+                    if client.store.put_messages(&messages).unwrap_or(false) {
+                        emit(&app, StoreChanged);
+                    }
+                }
+                // Not this time (offline, or the chat went away): a later redraw asks again.
+                Err(_) => {
+                    let state = app.state::<App>();
+                    state.session.lock().await.history.remove(&chat);
+                }
+            }
+        });
+    }
+    Ok(store.messages(&chat)?)
+}
+
+pub async fn mark_answered(app: &AppHandle, chat: String) -> CmdResult<()> {
+    app.state::<App>().hub().await?.mark_answered(&chat).await?;
+    Ok(())
+}
+
+/// The chat the window shows (no notifications for it while the window is focused).
+pub async fn set_open_chat(app: &AppHandle, chat: Option<String>) -> CmdResult<()> {
+    app.state::<App>().notifier.set_open_chat(chat);
+    Ok(())
+}
+
+pub(crate) fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A reply in a chat: into the outbox at once (shown as pending), then to the hub.
+pub async fn send_reply(app: &AppHandle, chat: String, text: String) -> CmdResult<()> {
+    if text.trim().is_empty() {
+        return Err(CmdError::new("empty", "nothing to send"));
+    }
+    let c = app.state::<App>().client().await?;
+    c.store.enqueue(&local::OutboxItem {
+        key: uuid::Uuid::new_v4().to_string(),
+        chat: Some(chat),
+        channel_id: None,
+        phone: None,
+        display: None,
+        text,
+        created_at: now_rfc3339(),
+        error: None,
+        error_code: None,
+        error_owner: None,
+    })?;
+    emit(app, StoreChanged);
+    flush_soon(app, c);
+    Ok(())
+}
+
+/// First messages still waiting on this desktop.
+pub async fn pending_first(app: &AppHandle) -> CmdResult<Vec<PendingFirstVm>> {
+    Ok(app.state::<App>().store()?.pending_first()?)
+}
+
+/// Retry a failed message: one the hub holds (`local` false) or one this desktop holds.
+pub async fn retry_message(app: &AppHandle, id: String, local: bool) -> CmdResult<()> {
+    let c = app.state::<App>().client().await?;
+    if local {
+        c.store.outbox_resolve(&id, true)?;
+        emit(app, StoreChanged);
+        flush_soon(app, c);
+        return Ok(());
+    }
+    c.hub.retry_message(&id).await?;
+    Ok(())
+}
+
+/// Drops a message the hub refused (it never left this desktop).
+pub async fn discard_message(app: &AppHandle, id: String) -> CmdResult<()> {
+    app.state::<App>().store()?.outbox_resolve(&id, false)?;
+    emit(app, StoreChanged);
+    Ok(())
+}

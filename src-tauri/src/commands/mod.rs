@@ -1,0 +1,172 @@
+//! Every command the webview may call, named once (in [`commands!`] below): the Tauri handler
+//! and the webview's typed `commands` object (`ui/src/lib/commands.ts`, generated) both come
+//! from that list. Each command is `async fn(&AppHandle, args…) -> CmdResult<T>` in the
+//! module of its area; the compiler checks the list against those signatures.
+
+mod chats;
+mod crm;
+mod session;
+mod staff;
+mod writing;
+
+/// Declares the commands: generates their `#[tauri::command]` wrappers, [`handler`], and (in
+/// tests) their TypeScript.
+macro_rules! commands {
+    ($($(#[doc = $doc:literal])* $module:ident :: $name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty;)*) => {
+        /// The `#[tauri::command]` wrappers: each hands the app to its area's function.
+        mod wrappers {
+            #[allow(unused_imports, reason = "each wrapper uses some")]
+            use crate::vm::*;
+            $(
+                #[tauri::command]
+                pub async fn $name(
+                    app: tauri::AppHandle,
+                    $($arg: $ty),*
+                ) -> crate::error::CmdResult<$ret> {
+                    super::$module::$name(&app, $($arg),*).await
+                }
+            )*
+        }
+
+        /// The invoke handler of every command.
+        pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$(wrappers::$name),*]
+        }
+
+        /// `(name, doc, [(argument, TS type)], TS answer)` of every command, in order.
+        #[cfg(test)]
+        pub fn signatures() -> Vec<Signature> {
+            use ts_rs::TS;
+            #[allow(unused_imports, reason = "some signatures use them")]
+            use crate::vm::*;
+            vec![$(
+                Signature {
+                    name: stringify!($name),
+                    doc: concat!($($doc, "\n"),*),
+                    args: vec![$((stringify!($arg), <$ty as TS>::name())),*],
+                    answer: <$ret as TS>::name(),
+                }
+            ),*]
+        }
+    };
+}
+
+commands! {
+    session::app_state() -> AppState;
+    session::open_demo() -> Vec<DemoEmployee>;
+    session::sign_in_demo(employee_id: String) -> ();
+    session::connect_hub(url: String, token: String) -> ();
+    session::sign_out() -> ();
+    chats::chat_list(filter: ChatFilter) -> ChatListVm;
+    chats::chat_messages(chat: String) -> Vec<MessageVm>;
+    chats::mark_answered(chat: String) -> ();
+    chats::send_reply(chat: String, text: String) -> ();
+    /// Tells Rust which chat the window shows (no notification for it while focused).
+    chats::set_open_chat(chat: Option<String>) -> ();
+    chats::pending_first() -> Vec<PendingFirstVm>;
+    chats::retry_message(id: String, local: bool) -> ();
+    chats::discard_message(id: String) -> ();
+    staff::update_setting(change: SettingChange) -> ();
+    /// Writing first: the number read under setting 2 and the preselected channel.
+    writing::compose(phone: String) -> ComposeVm;
+    writing::crm_search(query: String) -> Vec<CrmCardVm>;
+    writing::send_first(channel_id: String, phone: String, display: String, text: String) -> SendResultVm;
+    staff::employees() -> EmployeesVm;
+    staff::update_employee(id: String, change: EmployeeChange) -> ();
+    /// Deactivates an employee (their desktops are signed out at once) or reactivates one.
+    staff::set_employee_active(id: String, active: bool) -> ();
+    /// An employee's sign-ins: the desktops holding one of their tokens.
+    staff::employee_tokens(id: String) -> Vec<TokenVm>;
+    /// Ends one sign-in: that desktop is signed out at once.
+    staff::revoke_token(id: String) -> ();
+    /// The CRM entities a chat belongs to (fresh from the hub).
+    crm::chat_crm(chat: String) -> Vec<CrmPanelVm>;
+    crm::retry_mirror(id: String) -> ();
+    crm::crm_connection() -> CrmConnectionVm;
+    crm::check_crm(webhook_url: String) -> CrmConnectionVm;
+    crm::connect_crm(webhook_url: String) -> CrmConnectionVm;
+    crm::disconnect_crm() -> CrmConnectionVm;
+    /// Stores the application token of the portal's outgoing webhook ('' stops taking events).
+    crm::set_crm_events(application_token: String) -> CrmConnectionVm;
+    /// Opens an entity's card in the CRM (the address comes from the hub, not the page).
+    crm::open_in_crm(kind: switchboard_core::EntityKind, id: String) -> ();
+}
+
+/// One command as the webview sees it.
+#[cfg(test)]
+pub struct Signature {
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub args: Vec<(&'static str, String)>,
+    pub answer: String,
+}
+
+/// `snake_case` → `camelCase`, as Tauri names command arguments on the JavaScript side.
+#[cfg(test)]
+fn camel(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut up = false;
+    for c in s.chars() {
+        if c == '_' {
+            up = true;
+        } else if up {
+            out.extend(c.to_uppercase());
+            up = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `ui/src/lib/commands.ts`: a typed function per command, and the events' payloads.
+#[cfg(test)]
+pub fn typescript(type_names: &[String]) -> String {
+    let mut body = String::new();
+    for s in signatures() {
+        for line in s.doc.lines() {
+            body.push_str(&format!("  /**{line} */\n"));
+        }
+        let params: Vec<String> = s
+            .args
+            .iter()
+            .map(|(a, t)| format!("{}: {t}", camel(a)))
+            .collect();
+        let keys: Vec<String> = s.args.iter().map(|(a, _)| camel(a)).collect();
+        let answer = if s.answer == "null" {
+            "void".to_owned()
+        } else {
+            s.answer.clone()
+        };
+        let call = if keys.is_empty() {
+            format!("invoke('{}')", s.name)
+        } else {
+            format!("invoke('{}', {{ {} }})", s.name, keys.join(", "))
+        };
+        body.push_str(&format!(
+            "  {}: ({}): Promise<{answer}> => {call},\n",
+            camel(s.name),
+            params.join(", ")
+        ));
+    }
+    let events = crate::ui_events::typescript();
+    // Import the binding types these use (and only those: unused imports fail the checks).
+    let used: Vec<&str> = type_names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| {
+            let text = format!("{body}{events}");
+            text.split(|c: char| !c.is_alphanumeric() && c != '_')
+                .any(|w| w == *n)
+        })
+        .collect();
+    format!(
+        "// Generated from Rust (src-tauri/src/commands/mod.rs, ui_events.rs) by `make bindings`. Do not edit by hand.\n\
+         import {{ invoke }} from '@tauri-apps/api/core';\n\
+         import type {{ {} }} from './bindings';\n\n\
+         /** Every command, typed: the one list is Rust's. */\n\
+         export const commands = {{\n{body}}};\n\n\
+         export type Commands = typeof commands;\n\n{events}",
+        used.join(", ")
+    )
+}

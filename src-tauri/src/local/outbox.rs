@@ -1,0 +1,195 @@
+//! The outbox: what this desktop wrote and the hub has not taken yet (it survives restarts;
+//! refused or held-back messages stay with their reason until retried or discarded).
+
+use super::{LocalResult, LocalStore};
+use crate::vm::PendingFirstVm;
+use rusqlite::{params, OptionalExtension};
+use switchboard_wire::{ChannelView, MessageView};
+
+/// The outbox code of messages held back because this desktop's sign-in ended (the hub answered
+/// 401) before the hub took them: kept, never sent by themselves, Retry or Discard once signed in.
+pub const ACCESS_ENDED: &str = "access_ended";
+
+/// A message in this desktop's outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub key: String,
+    pub chat: Option<String>,
+    pub channel_id: Option<String>,
+    pub phone: Option<String>,
+    pub display: Option<String>,
+    pub text: String,
+    pub created_at: String,
+    /// Why the hub refused it (`None` while it waits to be sent) …
+    pub error: Option<String>,
+    /// … the hub's stable code for that …
+    pub error_code: Option<String>,
+    /// … and, for `client_taken`, whose client it is.
+    pub error_owner: Option<String>,
+}
+
+impl OutboxItem {
+    /// What the hub is asked to send: a reply in its chat, or a first message to a number;
+    /// the outbox key is the idempotency key, so a resend after a lost answer sends once.
+    pub fn body(&self) -> switchboard_wire::SendMessage {
+        let first = self.chat.is_none();
+        switchboard_wire::SendMessage {
+            chat: self.chat.clone(),
+            channel_id: self.channel_id.clone().filter(|_| first),
+            phone: self.phone.clone().filter(|_| first),
+            crm: None,
+            text: self.text.clone(),
+            idempotency_key: self.key.clone(),
+        }
+    }
+}
+
+pub(super) fn outbox_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxItem> {
+    Ok(OutboxItem {
+        key: r.get(0)?,
+        chat: r.get(1)?,
+        channel_id: r.get(2)?,
+        phone: r.get(3)?,
+        display: r.get(4)?,
+        text: r.get(5)?,
+        created_at: r.get(6)?,
+        error: r.get(7)?,
+        error_code: r.get(8)?,
+        error_owner: r.get(9)?,
+    })
+}
+
+pub(super) const OUTBOX_COLS: &str =
+    "key, chat, channel_id, phone, display, text, created_at, error, error_code, error_owner";
+
+impl LocalStore {
+    /// Puts a message on the outbox (it survives restarts until the hub takes it).
+    pub fn enqueue(&self, item: &OutboxItem) -> LocalResult<()> {
+        self.with(|c| {
+            c.execute(
+                &format!("INSERT OR IGNORE INTO outbox ({OUTBOX_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                params![item.key, item.chat, item.channel_id, item.phone, item.display, item.text, item.created_at, item.error, item.error_code, item.error_owner],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// What waits to be sent (not refused), oldest first.
+    pub fn outbox(&self) -> LocalResult<Vec<OutboxItem>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {OUTBOX_COLS} FROM outbox WHERE error IS NULL ORDER BY seq"
+            ))?;
+            let rows = stmt.query_map([], outbox_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// How many messages this desktop still holds (waiting or refused).
+    pub fn outbox_len(&self) -> LocalResult<usize> {
+        self.with(|c| {
+            Ok(c.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0))? as usize)
+        })
+    }
+
+    /// The hub took it: the outbox row becomes the hub's message, in one transaction.
+    pub fn outbox_taken(&self, key: &str, message: &MessageView) -> LocalResult<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM outbox WHERE key = ?1", [key])?;
+            tx.execute(
+                "INSERT OR IGNORE INTO messages (id, chat, at, view) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    message.id,
+                    message.chat,
+                    message.at,
+                    serde_json::to_string(message)?
+                ],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// The hub refused it for good: kept, with the reason (its message, stable code and, for
+    /// `client_taken`, whose client it is), until retried or discarded.
+    pub fn outbox_refused(
+        &self,
+        key: &str,
+        code: &str,
+        message: &str,
+        owner: Option<&str>,
+    ) -> LocalResult<()> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE outbox SET error = ?2, error_code = ?3, error_owner = ?4 WHERE key = ?1",
+                params![key, message, code, owner],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Holds back every message still waiting to be sent, with a code and message (the sign-in
+    /// ended: they must not go by themselves, perhaps as someone else). They stay, as refused
+    /// ones do, until retried or discarded. Returns how many were held.
+    pub fn outbox_hold(&self, code: &str, message: &str) -> LocalResult<usize> {
+        self.with(|c| {
+            Ok(c.execute(
+                "UPDATE outbox SET error = ?2, error_code = ?1, error_owner = NULL WHERE error IS NULL",
+                params![code, message],
+            )?)
+        })
+    }
+
+    /// Retry (`true`) puts a refused message back in line; discard (`false`) drops it.
+    pub fn outbox_resolve(&self, key: &str, retry: bool) -> LocalResult<bool> {
+        self.with(|c| {
+            let n = if retry {
+                c.execute(
+                    "UPDATE outbox SET error = NULL, error_code = NULL, error_owner = NULL WHERE key = ?1",
+                    [key],
+                )?
+            } else {
+                c.execute("DELETE FROM outbox WHERE key = ?1", [key])?
+            };
+            Ok(n > 0)
+        })
+    }
+
+    /// First messages waiting here (their chat does not exist yet), oldest first.
+    pub fn pending_first(&self) -> LocalResult<Vec<PendingFirstVm>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {OUTBOX_COLS} FROM outbox WHERE chat IS NULL ORDER BY seq"
+            ))?;
+            let items = stmt
+                .query_map([], outbox_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut out = Vec::new();
+            for i in items {
+                let channel: Option<String> = c
+                    .query_row(
+                        "SELECT view FROM channels WHERE id = ?1",
+                        [&i.channel_id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                let channel_name = channel
+                    .map(|v| serde_json::from_str::<ChannelView>(&v))
+                    .transpose()?
+                    .map(|ch| ch.name)
+                    .unwrap_or_default();
+                out.push(PendingFirstVm {
+                    display: i.display.or(i.phone).unwrap_or_default(),
+                    key: i.key,
+                    channel_name,
+                    text: i.text,
+                    error: i.error,
+                    error_code: i.error_code,
+                    error_owner: i.error_owner,
+                });
+            }
+            Ok(out)
+        })
+    }
+}

@@ -1,0 +1,57 @@
+// Generated from Rust (src-tauri/src/commands/mod.rs, ui_events.rs) by `make bindings`. Do not edit by hand.
+import { invoke } from '@tauri-apps/api/core';
+import type { AppState, SettingChange, DemoEmployee, ChatFilter, ChatListVm, MessageVm, CrmPanelVm, PendingFirstVm, SendResultVm, CrmCardVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
+
+/** Every command, typed: the one list is Rust's. */
+export const commands = {
+  appState: (): Promise<AppState> => invoke('app_state'),
+  openDemo: (): Promise<Array<DemoEmployee>> => invoke('open_demo'),
+  signInDemo: (employeeId: string): Promise<void> => invoke('sign_in_demo', { employeeId }),
+  connectHub: (url: string, token: string): Promise<void> => invoke('connect_hub', { url, token }),
+  signOut: (): Promise<void> => invoke('sign_out'),
+  chatList: (filter: ChatFilter): Promise<ChatListVm> => invoke('chat_list', { filter }),
+  chatMessages: (chat: string): Promise<Array<MessageVm>> => invoke('chat_messages', { chat }),
+  markAnswered: (chat: string): Promise<void> => invoke('mark_answered', { chat }),
+  sendReply: (chat: string, text: string): Promise<void> => invoke('send_reply', { chat, text }),
+  /** Tells Rust which chat the window shows (no notification for it while focused). */
+  setOpenChat: (chat: string | null): Promise<void> => invoke('set_open_chat', { chat }),
+  pendingFirst: (): Promise<Array<PendingFirstVm>> => invoke('pending_first'),
+  retryMessage: (id: string, local: boolean): Promise<void> => invoke('retry_message', { id, local }),
+  discardMessage: (id: string): Promise<void> => invoke('discard_message', { id }),
+  updateSetting: (change: SettingChange): Promise<void> => invoke('update_setting', { change }),
+  /** Writing first: the number read under setting 2 and the preselected channel. */
+  compose: (phone: string): Promise<ComposeVm> => invoke('compose', { phone }),
+  crmSearch: (query: string): Promise<Array<CrmCardVm>> => invoke('crm_search', { query }),
+  sendFirst: (channelId: string, phone: string, display: string, text: string): Promise<SendResultVm> => invoke('send_first', { channelId, phone, display, text }),
+  employees: (): Promise<EmployeesVm> => invoke('employees'),
+  updateEmployee: (id: string, change: EmployeeChange): Promise<void> => invoke('update_employee', { id, change }),
+  /** Deactivates an employee (their desktops are signed out at once) or reactivates one. */
+  setEmployeeActive: (id: string, active: boolean): Promise<void> => invoke('set_employee_active', { id, active }),
+  /** An employee's sign-ins: the desktops holding one of their tokens. */
+  employeeTokens: (id: string): Promise<Array<TokenVm>> => invoke('employee_tokens', { id }),
+  /** Ends one sign-in: that desktop is signed out at once. */
+  revokeToken: (id: string): Promise<void> => invoke('revoke_token', { id }),
+  /** The CRM entities a chat belongs to (fresh from the hub). */
+  chatCrm: (chat: string): Promise<Array<CrmPanelVm>> => invoke('chat_crm', { chat }),
+  retryMirror: (id: string): Promise<void> => invoke('retry_mirror', { id }),
+  crmConnection: (): Promise<CrmConnectionVm> => invoke('crm_connection'),
+  checkCrm: (webhookUrl: string): Promise<CrmConnectionVm> => invoke('check_crm', { webhookUrl }),
+  connectCrm: (webhookUrl: string): Promise<CrmConnectionVm> => invoke('connect_crm', { webhookUrl }),
+  disconnectCrm: (): Promise<CrmConnectionVm> => invoke('disconnect_crm'),
+  /** Stores the application token of the portal's outgoing webhook ('' stops taking events). */
+  setCrmEvents: (applicationToken: string): Promise<CrmConnectionVm> => invoke('set_crm_events', { applicationToken }),
+  /** Opens an entity's card in the CRM (the address comes from the hub, not the page). */
+  openInCrm: (kind: EntityKind, id: string): Promise<void> => invoke('open_in_crm', { kind, id }),
+};
+
+export type Commands = typeof commands;
+
+/** Every event Rust sends, by name, with its payload. */
+export type UiEvents = {
+  /** The local store changed: redraw from it. */
+  'store-changed': null,
+  /** The session changed: signed in or out, the live link up or down. */
+  'session-changed': null,
+  /** A notification was clicked: open this chat. */
+  'open-chat': string,
+};
