@@ -56,7 +56,7 @@ fn main() -> anyhow::Result<()> {
     // The phone index, built as the hub does on its first start after the upgrade.
     conn.execute("UPDATE crm_index_state SET built = 0", [])?;
     let t = Instant::now();
-    switchboard_hub::links::ensure_index(&conn)?;
+    switchboard_hub::store::links::ensure_index(&conn)?;
     let index = t.elapsed();
 
     let t = Instant::now();

@@ -620,7 +620,7 @@ async fn get_crm_entity(
 /// The built-in CRM is edited here; a connected Bitrix24 portal is edited in the portal.
 async fn built_in_only(hub: &Hub) -> ApiResult<()> {
     if hub
-        .read(|c| Ok(crate::crm_sync::bitrix(c)?.is_some()))
+        .read(|c| Ok(crate::store::bitrix_index::bitrix(c)?.is_some()))
         .await?
     {
         return Err(ApiError::new(
@@ -640,7 +640,10 @@ fn masked(url: &str) -> String {
     }
 }
 
-fn connection_view(hub: &Hub, c: Option<crate::crm_sync::BitrixConnection>) -> CrmConnectionView {
+fn connection_view(
+    hub: &Hub,
+    c: Option<crate::store::bitrix_index::BitrixConnection>,
+) -> CrmConnectionView {
     match c {
         None => CrmConnectionView {
             kind: "built_in".into(),
@@ -686,7 +689,9 @@ async fn get_crm_connection(
     caller: Caller,
 ) -> ApiResult<Json<CrmConnectionView>> {
     manager(&caller, "see the CRM connection")?;
-    let c = hub.read(|c| Ok(crate::crm_sync::bitrix(c)?)).await?;
+    let c = hub
+        .read(|c| Ok(crate::store::bitrix_index::bitrix(c)?))
+        .await?;
     Ok(Json(connection_view(&hub, c)))
 }
 
@@ -717,7 +722,7 @@ async fn put_crm_connection(
 ) -> ApiResult<Json<CrmConnectionView>> {
     manager(&caller, "connect the CRM")?;
     let (portal, user_name) = check_webhook(&b.webhook_url).await?;
-    let conn = crate::crm_sync::BitrixConnection {
+    let conn = crate::store::bitrix_index::BitrixConnection {
         webhook_url: b.webhook_url.trim().to_owned(),
         portal,
         user_name,
@@ -727,8 +732,8 @@ async fn put_crm_connection(
     let stored = conn.clone();
     let now = hub
         .write(move |c| {
-            crate::crm_sync::connect(c, &stored)?;
-            Ok(crate::crm_sync::bitrix(c)?)
+            crate::store::bitrix_index::connect(c, &stored)?;
+            Ok(crate::store::bitrix_index::bitrix(c)?)
         })
         .await?;
     tracing::info!(portal = %conn.portal, "Bitrix24 connected");
@@ -750,10 +755,10 @@ async fn put_crm_events(
     let now = hub
         .write(move |c| {
             let set = (!token.is_empty()).then_some(token.as_str());
-            if !crate::crm_sync::set_event_token(c, set)? {
+            if !crate::store::bitrix_index::set_event_token(c, set)? {
                 return Ok(None);
             }
-            Ok(crate::crm_sync::bitrix(c)?)
+            Ok(crate::store::bitrix_index::bitrix(c)?)
         })
         .await?;
     match now {
@@ -773,7 +778,8 @@ async fn delete_crm_connection(
     caller: Caller,
 ) -> ApiResult<Json<CrmConnectionView>> {
     manager(&caller, "disconnect the CRM")?;
-    hub.write(|c| Ok(crate::crm_sync::disconnect(c)?)).await?;
+    hub.write(|c| Ok(crate::store::bitrix_index::disconnect(c)?))
+        .await?;
     Ok(Json(connection_view(&hub, None)))
 }
 
@@ -887,7 +893,11 @@ impl FromRequestParts<Hub> for Bitrix24Ingress {
     async fn from_request_parts(parts: &mut Parts, hub: &Hub) -> Result<Self, Self::Rejection> {
         let secret = path_secret(parts, hub).await?;
         if hub
-            .read(move |c| Ok(crate::crm_sync::events_secret_matches(c, &secret)?))
+            .read(move |c| {
+                Ok(crate::store::bitrix_index::events_secret_matches(
+                    c, &secret,
+                )?)
+            })
             .await?
         {
             Ok(Bitrix24Ingress)
@@ -975,9 +985,13 @@ async fn bitrix24_events(
     }
     let what = event.clone();
     let verdict = hub
-        .write(move |c| Ok(crate::crm_sync::record_event(c, &what, &id, &token)?))
+        .write(move |c| {
+            Ok(crate::store::bitrix_index::record_event(
+                c, &what, &id, &token,
+            )?)
+        })
         .await?;
-    use crate::crm_sync::EventVerdict;
+    use crate::store::bitrix_index::EventVerdict;
     match verdict {
         EventVerdict::Recorded => {
             hub.crm_wake().notify_one();
@@ -1003,7 +1017,7 @@ async fn bitrix24_events(
     }
 }
 
-use crate::constant_time_eq;
+use crate::store::constant_time_eq;
 
 // ---------- what an employee sees ----------
 

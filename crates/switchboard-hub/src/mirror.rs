@@ -84,7 +84,7 @@ pub fn next_due_ms(conn: &Connection) -> rusqlite::Result<Option<i64>> {
 
 fn touched(conn: &Connection, job: &TimelineJob) -> Db {
     if let Some(m) = &job.message_id {
-        store::record_change(conn, "message", m)?;
+        store::record_change(conn, store::ChangeKind::Message, m)?;
     }
     Ok(())
 }
@@ -157,7 +157,7 @@ pub fn retry(conn: &Connection, message_id: &str) -> rusqlite::Result<bool> {
         [message_id],
     )?;
     if n > 0 {
-        store::record_change(conn, "message", message_id)?;
+        store::record_change(conn, store::ChangeKind::Message, message_id)?;
     }
     Ok(n > 0)
 }

@@ -31,15 +31,6 @@ pub const CONCURRENCY: usize = 32;
 /// `ProviderConfig::pace_per_5s` sends per window so a burst queues here instead of drawing 429s.
 pub const PACE_WINDOW: Duration = Duration::from_secs(5);
 
-/// Puts a stored message on the outbox (in the caller's transaction).
-pub fn enqueue(conn: &Connection, message_id: &str, chat: &str) -> Db {
-    conn.execute(
-        "INSERT OR IGNORE INTO outbox (message_id, chat, next_attempt_ms) VALUES (?1, ?2, ?3)",
-        params![message_id, chat, now_ms()],
-    )?;
-    Ok(())
-}
-
 /// One send to make.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -142,7 +133,7 @@ fn fail(conn: &Connection, job: &Job, reason: &str) -> Db {
         "UPDATE messages SET status = 'failed', error = ?2 WHERE id = ?1",
         params![job.message_id, reason],
     )?;
-    store::record_change(conn, "message", &job.message_id)?;
+    store::record_change(conn, store::ChangeKind::Message, &job.message_id)?;
     tracing::warn!(message = %job.message_id, %reason, "send failed");
     Ok(())
 }
@@ -234,8 +225,8 @@ pub fn retry(conn: &Connection, message_id: &str) -> rusqlite::Result<bool> {
         "UPDATE messages SET status = 'queued', error = NULL WHERE id = ?1",
         [message_id],
     )?;
-    enqueue(conn, message_id, &chat)?;
-    store::record_change(conn, "message", message_id)?;
+    store::enqueue_send(conn, message_id, &chat)?;
+    store::record_change(conn, store::ChangeKind::Message, message_id)?;
     Ok(true)
 }
 

@@ -4,7 +4,7 @@
 //! whether the provider may have accepted it after all), or refused for good.
 //! The API key never leaves this module: it is not in `Debug`, errors or logs.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -42,16 +42,8 @@ impl std::fmt::Debug for ProviderConfig {
     }
 }
 
-/// `GET /v3/channels` items.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct ProviderChannel {
-    pub channel_id: String,
-    pub transport: String,
-    #[serde(default)]
-    pub plain_id: String,
-    pub state: String,
-}
+/// `GET /v3/channels` items (stored as they come: `store::upsert_provider_channels`).
+pub use crate::store::ProviderChannel;
 
 /// The body of `POST /v3/message`.
 #[derive(Debug, Clone, Serialize)]

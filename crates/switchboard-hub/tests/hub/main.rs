@@ -9,6 +9,7 @@ mod bitrix;
 mod bitrix_workspace;
 mod events;
 mod fuzz;
+mod layers;
 mod limits;
 mod mirror;
 mod outbox;

@@ -33,8 +33,8 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use switchboard_hub::store::{self, Caller};
-use switchboard_hub::{api, crm_sync, db, encode_component, Hub};
+use switchboard_hub::store::{self, bitrix_index, Caller};
+use switchboard_hub::{api, db, encode_component, Hub};
 use tower::ServiceExt;
 
 pub const ADMIN: &str = "fuzz-admin-token";
@@ -498,9 +498,9 @@ async fn seed(kind: WorldKind, path: &Path) -> (Hub, Facts) {
         WorldKind::Bitrix => {
             let secret = hub
                 .write(|c| {
-                    crm_sync::connect(
+                    bitrix_index::connect(
                         c,
-                        &crm_sync::BitrixConnection {
+                        &bitrix_index::BitrixConnection {
                             webhook_url: SAFE_WEBHOOK.into(),
                             portal: "127.0.0.1:9".into(),
                             user_name: "Fuzz".into(),
@@ -508,13 +508,13 @@ async fn seed(kind: WorldKind, path: &Path) -> (Hub, Facts) {
                             events_secret: String::new(),
                         },
                     )?;
-                    crm_sync::set_event_token(c, Some(APP_TOKEN))?;
+                    bitrix_index::set_event_token(c, Some(APP_TOKEN))?;
                     use switchboard_core::EntityKind;
-                    crm_sync::upsert(c, EntityKind::Lead, &[json!({"ID": "10", "TITLE": "B24 lead", "ASSIGNED_BY_ID": "7", "STATUS_ID": "NEW", "PHONE": [{"VALUE": "+7 916 111 11 11"}]})])?;
-                    crm_sync::upsert(c, EntityKind::Contact, &[json!({"ID": "20", "NAME": "Ivan", "LAST_NAME": "Petrov", "PHONE": [{"VALUE": "8 916 222 22 22"}]})])?;
-                    crm_sync::upsert(c, EntityKind::Deal, &[json!({"ID": "30", "TITLE": "B24 deal", "CONTACT_ID": "20", "ASSIGNED_BY_ID": "9", "STAGE_ID": "NEW", "CLOSED": "N"})])?;
+                    bitrix_index::upsert(c, EntityKind::Lead, &[json!({"ID": "10", "TITLE": "B24 lead", "ASSIGNED_BY_ID": "7", "STATUS_ID": "NEW", "PHONE": [{"VALUE": "+7 916 111 11 11"}]})])?;
+                    bitrix_index::upsert(c, EntityKind::Contact, &[json!({"ID": "20", "NAME": "Ivan", "LAST_NAME": "Petrov", "PHONE": [{"VALUE": "8 916 222 22 22"}]})])?;
+                    bitrix_index::upsert(c, EntityKind::Deal, &[json!({"ID": "30", "TITLE": "B24 deal", "CONTACT_ID": "20", "ASSIGNED_BY_ID": "9", "STAGE_ID": "NEW", "CLOSED": "N"})])?;
                     store::relink_all(c)?;
-                    Ok(crm_sync::bitrix(c)?.map(|b| b.events_secret).unwrap_or_default())
+                    Ok(bitrix_index::bitrix(c)?.map(|b| b.events_secret).unwrap_or_default())
                 })
                 .await
                 .expect("connect Bitrix24");
@@ -738,7 +738,7 @@ fn healthy(c: &rusqlite::Connection, f: &Facts) -> rusqlite::Result<bool> {
     if state.as_deref() != Some("active") {
         return Ok(false);
     }
-    Ok(match (f.kind, crm_sync::bitrix(c)?) {
+    Ok(match (f.kind, bitrix_index::bitrix(c)?) {
         (WorldKind::BuiltIn, None) => true,
         (WorldKind::Bitrix, Some(b)) => {
             b.event_token.as_deref() == Some(APP_TOKEN) && b.events_secret == f.events_secret

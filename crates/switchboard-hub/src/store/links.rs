@@ -16,7 +16,7 @@ use switchboard_core::{self as core, read_crm_phone, CrmRef, EntityKind, LinkedE
 
 /// The index the workspace's CRM uses.
 pub fn source(conn: &Connection) -> rusqlite::Result<&'static str> {
-    Ok(if crate::crm_sync::bitrix(conn)?.is_some() {
+    Ok(if super::bitrix_index::bitrix(conn)?.is_some() {
         "bitrix24"
     } else {
         "built_in"
@@ -302,7 +302,7 @@ pub fn relink(conn: &Connection, scope: Scope<'_>) -> Db {
             "UPDATE chats SET responsible_id = ?2 WHERE id = ?1",
             params![chat, responsible],
         )?;
-        store::record_change(conn, "chat", &chat)?;
+        store::record_change(conn, store::ChangeKind::Chat, &chat)?;
     }
     Ok(())
 }

@@ -1,0 +1,219 @@
+//! The running hub's shared state: the one writer and the readers of its database, the event
+//! ring desktops listen to, and the workers' doorbells. Every write goes through
+//! [`Hub::write`] (one transaction; a moved change log publishes one `change` after commit).
+
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::json;
+use crate::store;
+use rusqlite::Connection;
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+
+/// Something subscribers of `GET /api/v1/events` should hear.
+#[derive(Debug, Clone)]
+pub enum HubEvent {
+    /// The change log advanced to this cursor.
+    Change(i64),
+    /// These employees must get an OS notification now: everything one write decided, in one
+    /// event, so a burst of thousands of messages takes one slot of the ring, not thousands.
+    Notify(Arc<Vec<(String, json::NotifyEvent)>>),
+    /// Tokens were revoked, an employee deactivated or their role changed: every open stream
+    /// checks its token again and ends when it no longer may listen.
+    AccessChanged,
+}
+
+/// Read-only connections beside the writer (reads at once; more wait for a free one).
+const READERS: usize = 4;
+
+/// How many events the ring holds for a slow stream before it lags (and is told to resync).
+pub const EVENT_RING: usize = 4096;
+
+/// The shared state of a running hub.
+#[derive(Clone)]
+pub struct Hub {
+    conn: Arc<Mutex<Connection>>,
+    /// Read-only connections to the same file (none for an in-memory database).
+    readers: Arc<db::Readers>,
+    events: broadcast::Sender<HubEvent>,
+    ingress_secret: Arc<str>,
+    /// Flips to true when the hub shuts down: live event streams end then.
+    closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Rings when the outbox has something new to send.
+    outbox: Arc<tokio::sync::Notify>,
+    /// Rings when something was written (the mirror queue may have new rows).
+    mirror: Arc<tokio::sync::Notify>,
+    /// Rings when the CRM should be asked about new numbers (or was just connected).
+    crm: Arc<tokio::sync::Notify>,
+    /// The hub's address as outside services reach it (webhooks), once serving.
+    public_url: Arc<std::sync::OnceLock<String>>,
+}
+
+impl Hub {
+    pub fn new(conn: Connection, ingress_secret: String) -> Hub {
+        Hub::with_readers(conn, ingress_secret, READERS)
+    }
+
+    /// A hub with `readers` read-only connections (0: reads share the writer, as before there
+    /// were readers — the bench's floor).
+    pub fn with_readers(conn: Connection, ingress_secret: String, readers: usize) -> Hub {
+        let readers = db::Readers::beside(&conn, readers);
+        Hub {
+            conn: Arc::new(Mutex::new(conn)),
+            readers: Arc::new(readers),
+            events: broadcast::channel(EVENT_RING).0,
+            ingress_secret: ingress_secret.into(),
+            closing: Arc::new(tokio::sync::watch::channel(false).0),
+            outbox: Arc::new(tokio::sync::Notify::new()),
+            mirror: Arc::new(tokio::sync::Notify::new()),
+            crm: Arc::new(tokio::sync::Notify::new()),
+            public_url: Arc::new(std::sync::OnceLock::new()),
+        }
+    }
+
+    /// Sets the hub's address as outside services reach it (once, when it starts serving).
+    pub(crate) fn set_public_url(&self, url: String) {
+        let _ = self.public_url.set(url);
+    }
+
+    /// The hub's address as outside services reach it (empty before it serves).
+    pub fn public_url(&self) -> &str {
+        self.public_url.get().map_or("", String::as_str)
+    }
+
+    /// The CRM sync's doorbell.
+    pub fn crm_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.crm.clone()
+    }
+
+    /// The mirror worker's doorbell.
+    pub fn mirror_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.mirror.clone()
+    }
+
+    /// The outbox worker's doorbell.
+    pub fn outbox_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox.clone()
+    }
+
+    /// Ends every live event stream (they would otherwise keep a graceful shutdown waiting).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Resolves when the hub shuts down.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.closing.subscribe();
+        async move {
+            let _ = rx.wait_for(|closing| *closing).await;
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<HubEvent> {
+        self.events.subscribe()
+    }
+
+    pub fn publish(&self, event: HubEvent) {
+        // No subscribers is fine: nobody is listening.
+        let _ = self.events.send(event);
+    }
+
+    /// Publishes what one write decided about notifications (nothing when it decided none).
+    pub fn notify(&self, notifications: Vec<(String, json::NotifyEvent)>) {
+        if !notifications.is_empty() {
+            self.publish(HubEvent::Notify(Arc::new(notifications)));
+        }
+    }
+
+    pub fn ingress_secret(&self) -> &str {
+        &self.ingress_secret
+    }
+
+    /// Runs `f` on a read-only connection off the async threads: it never waits for a write
+    /// (nor a write for it), and sees everything committed before it began.
+    pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+    {
+        let (conn, readers) = (self.conn.clone(), self.readers.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut f = Some(f);
+            let run = |c: &Connection| f.take().map(|f| f(c));
+            if let Some(Some(answer)) = readers.with(run) {
+                return answer;
+            }
+            let f = f.ok_or_else(|| ApiError::internal("read ran twice"))?;
+            let conn = conn
+                .lock()
+                .map_err(|_| ApiError::internal("database lock poisoned"))?;
+            f(&conn)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+
+    /// Runs `f` in one transaction; on commit, tells subscribers when the change log moved.
+    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+    {
+        self.write_notify(move |c| f(c).map(|v| (v, Vec::new())))
+            .await
+    }
+
+    /// Like [`Hub::write`], and publishes the notifications `f` decided. Both are published by
+    /// the task that commits, so a request given up on (a deadline, a closed connection) never
+    /// leaves a committed write unannounced.
+    pub async fn write_notify<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> ApiResult<(T, Vec<(String, json::NotifyEvent)>)> + Send + 'static,
+    {
+        self.write_events(f, false).await
+    }
+
+    /// Like [`Hub::write`] for a write that may narrow someone's access (a revoked token, a
+    /// deactivation, a role change): every open stream checks its token again, rung by the
+    /// task that commits.
+    pub async fn write_access<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+    {
+        self.write_events(move |c| f(c).map(|v| (v, Vec::new())), true)
+            .await
+    }
+
+    async fn write_events<T, F>(&self, f: F, access_changed: bool) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> ApiResult<(T, Vec<(String, json::NotifyEvent)>)> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        let hub = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn
+                .lock()
+                .map_err(|_| ApiError::internal("database lock poisoned"))?;
+            let tx = conn.transaction()?;
+            let before = store::last_seq(&tx)?;
+            let (value, notifications) = f(&tx)?;
+            let after = store::last_seq(&tx)?;
+            tx.commit()?;
+            drop(conn);
+            if after != before {
+                hub.publish(HubEvent::Change(after));
+                hub.mirror.notify_one();
+            }
+            hub.notify(notifications);
+            if access_changed {
+                hub.publish(HubEvent::AccessChanged);
+            }
+            Ok::<_, ApiError>(value)
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+}

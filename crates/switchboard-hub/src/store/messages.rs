@@ -1,0 +1,586 @@
+//! Messages: storing what the provider sends (once), statuses, replies, and their CRM mirror rows.
+
+use super::*;
+use crate::json::*;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use switchboard_core::{
+    self as core, Channel, ChatEvent, Direction, EntityKind, Settings, TimelineWrite,
+};
+
+/// A message's columns, and its mirror state summed over its queue rows (failed beats
+/// pending beats written).
+pub(super) const MESSAGE_COLS: &str = "id, chat, direction, text, content_uri, at, author_id, status, error, mirror_skip, \
+     (SELECT CASE WHEN sum(q.state = 'failed') > 0 THEN 'failed' WHEN sum(q.state = 'pending') > 0 THEN 'pending' \
+             WHEN count(*) > 0 THEN 'written' END FROM mirror_queue q WHERE q.message_id = messages.id), \
+     (SELECT q.error FROM mirror_queue q WHERE q.message_id = messages.id AND q.state = 'failed' LIMIT 1)";
+
+pub(super) fn message_row(r: &Row) -> rusqlite::Result<MessageView> {
+    Ok(MessageView {
+        id: r.get(0)?,
+        chat: r.get(1)?,
+        direction: direction(&r.get::<_, String>(2)?),
+        text: r.get(3)?,
+        content_uri: r.get(4)?,
+        at: r.get(5)?,
+        author_id: r.get(6)?,
+        status: r.get(7)?,
+        error: r.get(8)?,
+        mirror: mirror_view(
+            r.get::<_, Option<String>>(9)?,
+            r.get::<_, Option<String>>(10)?,
+            r.get(11)?,
+        ),
+    })
+}
+
+pub(super) fn mirror_view(
+    skip: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+) -> MirrorView {
+    let state = match (
+        state.as_deref(),
+        skip.as_deref().and_then(core::MirrorSkip::parse),
+    ) {
+        (Some("failed"), _) => MirrorState::Failed,
+        (Some("pending"), _) => MirrorState::Pending,
+        (Some(_), _) => MirrorState::Written,
+        (None, Some(skip)) => MirrorState::Skipped(skip),
+        (None, None) => MirrorState::None,
+    };
+    MirrorView { state, error }
+}
+
+pub fn message(conn: &Connection, id: &str) -> rusqlite::Result<Option<MessageView>> {
+    conn.query_row(
+        &format!("SELECT {MESSAGE_COLS} FROM messages WHERE id = ?1"),
+        [id],
+        message_row,
+    )
+    .optional()
+}
+
+/// A chat's messages, oldest first: the `limit` latest before `before` (a message id).
+pub fn messages(
+    conn: &Connection,
+    chat: &str,
+    before: Option<&str>,
+    limit: u32,
+) -> rusqlite::Result<Vec<MessageView>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {MESSAGE_COLS} FROM messages WHERE chat = ?1 \
+         AND (?2 IS NULL OR (at, rowid) < (SELECT at, rowid FROM messages WHERE id = ?2)) \
+         ORDER BY at DESC, rowid DESC LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![chat, before, limit], message_row)?;
+    let mut out: Vec<MessageView> = rows.collect::<rusqlite::Result<_>>()?;
+    out.reverse();
+    Ok(out)
+}
+
+/// One message as the provider reported it, validated.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    pub provider_message_id: String,
+    pub channel_id: String,
+    pub chat_type: String,
+    pub chat_id: String,
+    pub at: String,
+    pub text: String,
+    pub content_uri: Option<String>,
+    /// `true`: written by an employee from the phone (an echo), not by the client.
+    pub is_echo: bool,
+    pub author_id: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+/// What storing one webhook message did.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub chat: String,
+    pub message_id: String,
+    /// Employees to notify now, with what.
+    pub notify: Vec<(String, NotifyEvent)>,
+}
+
+/// How long a notification preview may be, in characters.
+pub const PREVIEW_CHARS: usize = 120;
+
+pub fn preview(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= PREVIEW_CHARS {
+        return flat;
+    }
+    let mut cut: String = flat.chars().take(PREVIEW_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// Stores one provider message (idempotent on its `messageId`), updates the chat's
+/// unanswered count, mirrors it to the built-in CRM and names whom to notify.
+/// `Ok(None)`: already stored, or its channel is unknown (logged).
+pub fn ingest(conn: &Connection, m: &Inbound) -> rusqlite::Result<Option<Ingested>> {
+    let seen: Option<String> = conn
+        .query_row(
+            "SELECT id FROM messages WHERE provider_message_id = ?1",
+            [&m.provider_message_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if seen.is_some() {
+        return Ok(None);
+    }
+    let Some(channel) = channel(conn, &m.channel_id)? else {
+        tracing::warn!(channel = %m.channel_id, message = %m.provider_message_id, "webhook message for an unknown channel skipped");
+        return Ok(None);
+    };
+    if m.is_echo {
+        if let Some(chat) = find_chat(conn, &channel.id, &m.chat_type, &m.chat_id)? {
+            if adopt_echo(conn, &chat, m)? {
+                return Ok(None);
+            }
+        }
+    }
+    let phone = client_phone(channel.transport, &m.chat_id, m.contact_phone.as_deref());
+    let title = m
+        .contact_name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .or_else(|| phone.clone())
+        .unwrap_or_else(|| m.chat_id.clone());
+    let chat = open_chat(
+        conn,
+        &channel,
+        &m.chat_type,
+        &m.chat_id,
+        &title,
+        phone.as_deref(),
+        &m.at,
+    )?;
+    let (dir, status, event) = if m.is_echo {
+        (Direction::Out, "sent", ChatEvent::EmployeeReply)
+    } else {
+        (Direction::In, "inbound", ChatEvent::ClientMessage)
+    };
+    let message_id = new_id();
+    let first_client_message = dir == Direction::In
+        && conn.query_row(
+            "SELECT count(*) FROM messages WHERE chat = ?1 AND direction = 'in'",
+            [&chat],
+            |r| r.get::<_, i64>(0),
+        )? == 0;
+    insert_message(
+        conn,
+        &message_id,
+        &chat,
+        Some(&m.provider_message_id),
+        None,
+        dir,
+        &m.text,
+        m.content_uri.as_deref(),
+        &m.at,
+        m.author_id.as_deref(),
+        status,
+    )?;
+    apply_chat_event(conn, &chat, event, &m.at)?;
+    let settings = settings(conn)?;
+    // Attachments go to the timeline as links.
+    let body = match (&m.content_uri, m.text.is_empty()) {
+        (Some(uri), true) => uri.clone(),
+        (Some(uri), false) => format!("{}\n{uri}", m.text),
+        (None, _) => m.text.clone(),
+    };
+    let author = if dir == Direction::In {
+        title.clone()
+    } else {
+        author_name(conn, m.author_id.as_deref())?
+    };
+    mirror(
+        conn,
+        &channel,
+        &chat,
+        &message_id,
+        dir,
+        first_client_message,
+        &body,
+        &author,
+        &m.at,
+        &settings,
+    )?;
+    let mut notify = Vec::new();
+    if let (Direction::In, Some(row)) = (dir, chat_row_by_id(conn, &chat)?) {
+        let staff = employees(conn)?;
+        let event = NotifyEvent {
+            chat: chat.clone(),
+            title: format!("{title} · {}", channel.name),
+            text: preview(if m.text.is_empty() {
+                m.content_uri.as_deref().unwrap_or("")
+            } else {
+                &m.text
+            }),
+            crm: notify_crm(conn, &chat)?,
+        };
+        for id in core::notify_recipients(&staff, &row.facts(), &settings) {
+            notify.push((id, event.clone()));
+        }
+    }
+    Ok(Some(Ingested {
+        chat,
+        message_id,
+        notify,
+    }))
+}
+
+#[allow(clippy::too_many_arguments, reason = "one row's columns")]
+pub(super) fn insert_message(
+    conn: &Connection,
+    id: &str,
+    chat: &str,
+    provider_message_id: Option<&str>,
+    idempotency_key: Option<&str>,
+    dir: Direction,
+    text: &str,
+    content_uri: Option<&str>,
+    at: &str,
+    author_id: Option<&str>,
+    status: &str,
+) -> Db {
+    conn.execute(
+        "INSERT INTO messages (id, chat, provider_message_id, idempotency_key, direction, text, content_uri, at, author_id, status) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![id, chat, provider_message_id, idempotency_key, direction_str(dir), text, content_uri, at, author_id, status],
+    )?;
+    conn.execute(
+        "UPDATE chats SET last_message_id = ?2, last_activity_at = max(last_activity_at, ?3) \
+         WHERE id = ?1 AND (last_message_id IS NULL OR last_activity_at <= ?3)",
+        params![chat, id, at],
+    )?;
+    record_change(conn, ChangeKind::Message, id)?;
+    Ok(())
+}
+
+/// The CRM entity a notification names: the chat's deal, else contact, else lead.
+pub(super) fn notify_crm(conn: &Connection, chat: &str) -> rusqlite::Result<Option<NotifyCrm>> {
+    let linked = links(conn, chat)?;
+    for kind in [EntityKind::Deal, EntityKind::Contact, EntityKind::Lead] {
+        if let Some(r) = linked.iter().find(|r| r.kind == kind) {
+            if let Some(e) = entity(conn, r)? {
+                return Ok(Some(NotifyCrm {
+                    kind,
+                    id: e.id,
+                    title: e.title,
+                }));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Queues a message for the CRM timelines core names (setting 1, Open Lines), one row per
+/// entity with its idempotency key; or records why it is not mirrored. In the caller's
+/// transaction, so a stored message always has its mirror rows.
+#[allow(clippy::too_many_arguments, reason = "the facts the rule needs")]
+pub(super) fn mirror(
+    conn: &Connection,
+    channel: &Channel,
+    chat: &str,
+    message_id: &str,
+    dir: Direction,
+    first_client_message: bool,
+    body: &str,
+    author: &str,
+    at: &str,
+    settings: &Settings,
+) -> Db {
+    let linked = links(conn, chat)?;
+    if let Some(skip) = core::mirror_skip(channel, &linked, settings) {
+        conn.execute(
+            "UPDATE messages SET mirror_skip = ?2 WHERE id = ?1",
+            params![message_id, skip.as_str()],
+        )?;
+    }
+    for write in core::timeline_writes(channel, &linked, dir, first_client_message, settings) {
+        let (entity, kind, msg, text) = match &write {
+            TimelineWrite::Message(e) => {
+                let arrow = if dir == Direction::In { "→" } else { "←" };
+                (
+                    e,
+                    "message",
+                    Some(message_id),
+                    format!("[{}] {arrow} {author}: {body}", channel.name),
+                )
+            }
+            TimelineWrite::OpenLinesActivity(e) => (
+                e,
+                "open_lines_activity",
+                None,
+                format!("Open Lines chat started ({}): {author}", channel.name),
+            ),
+        };
+        let key = format!(
+            "{kind}:{}:{}:{}",
+            entity.kind.as_str(),
+            entity.id,
+            msg.unwrap_or(chat)
+        );
+        conn.execute(
+            "INSERT OR IGNORE INTO mirror_queue (key, kind, entity_kind, entity_id, chat, message_id, at, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![key, kind, entity.kind.as_str(), entity.id, chat, msg, at, text],
+        )?;
+    }
+    Ok(())
+}
+
+/// Queues the messages of `chat` that were stored while it had no CRM link (the CRM index had
+/// not seen its client yet), now that it has one. Messages from before a link that existed
+/// only later (a deal created afterwards) are not back-filled: this is for clients the CRM
+/// already had.
+pub fn mirror_unlinked(conn: &Connection, chat: &str) -> Db {
+    let Some(row) = chat_row_by_id(conn, chat)? else {
+        return Ok(());
+    };
+    let Some(channel) = channel(conn, &row.channel_id)? else {
+        return Ok(());
+    };
+    let settings = settings(conn)?;
+    /// id, direction, text, content, at, author.
+    type Waiting = (
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+    );
+    let waiting: Vec<Waiting> = {
+        let mut stmt = conn.prepare(
+            "SELECT id, direction, text, content_uri, at, author_id FROM messages \
+             WHERE chat = ?1 AND mirror_skip = 'not_linked' ORDER BY at, rowid",
+        )?;
+        let rows = stmt.query_map([chat], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (id, dir, text, uri, at, author) in waiting {
+        let dir = direction(&dir);
+        let body = match (uri, text.is_empty()) {
+            (Some(u), true) => u,
+            (Some(u), false) => format!("{text}\n{u}"),
+            (None, _) => text,
+        };
+        let name = if dir == Direction::In {
+            row.title.clone()
+        } else {
+            author_name(conn, author.as_deref())?
+        };
+        conn.execute(
+            "UPDATE messages SET mirror_skip = NULL WHERE id = ?1",
+            [&id],
+        )?;
+        mirror(
+            conn, &channel, chat, &id, dir, false, &body, &name, &at, &settings,
+        )?;
+        record_change(conn, ChangeKind::Message, &id)?;
+    }
+    Ok(())
+}
+
+/// The employee's name, or their id when unknown.
+pub(super) fn author_name(
+    conn: &Connection,
+    employee_id: Option<&str>,
+) -> rusqlite::Result<String> {
+    let Some(id) = employee_id else {
+        return Ok("employee".into());
+    };
+    Ok(conn
+        .query_row("SELECT name FROM employees WHERE id = ?1", [id], |r| {
+            r.get::<_, String>(0)
+        })
+        .optional()?
+        .unwrap_or_else(|| id.to_owned()))
+}
+
+/// How far along an outgoing message is; a status never moves backwards.
+pub(super) fn status_rank(status: &str) -> u8 {
+    match status {
+        "pending" | "queued" => 0,
+        "accepted" => 1,
+        "sent" => 2,
+        "delivered" => 3,
+        "read" => 4,
+        // error/failed end the walk; a later `read` cannot undo them, nor they a `read`.
+        _ => 5,
+    }
+}
+
+/// Applies a provider status (`sent`, `delivered`, `read`, `error` with its reason) to one
+/// of our messages. Statuses arrive out of order and repeated: only a step forward counts.
+/// `Ok(false)`: no such message.
+pub fn apply_status(
+    conn: &Connection,
+    provider_message_id: &str,
+    status: &str,
+    error: Option<&str>,
+) -> rusqlite::Result<bool> {
+    let row: Option<(String, String)> = conn
+        .query_row(
+            "SELECT id, status FROM messages WHERE provider_message_id = ?1",
+            [provider_message_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((id, current)) = row else {
+        return Ok(false);
+    };
+    let forward = if status == "error" {
+        status_rank(&current) < 4
+    } else {
+        status != "edited" && status_rank(status) > status_rank(&current)
+    };
+    if forward {
+        conn.execute(
+            "UPDATE messages SET status = ?2, error = ?3 WHERE id = ?1",
+            params![id, status, error],
+        )?;
+        record_change(conn, ChangeKind::Message, &id)?;
+    }
+    Ok(true)
+}
+
+/// Raises an outgoing message to at least `status` (never backwards).
+pub fn raise_status(conn: &Connection, id: &str, status: &str) -> Db {
+    let current: Option<String> = conn
+        .query_row("SELECT status FROM messages WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if current.is_some_and(|c| status_rank(&c) < status_rank(status)) {
+        conn.execute(
+            "UPDATE messages SET status = ?2, error = NULL WHERE id = ?1",
+            params![id, status],
+        )?;
+        record_change(conn, ChangeKind::Message, id)?;
+    }
+    Ok(())
+}
+
+/// An echo of a message we sent ourselves, recognised when its `messageId` is not known yet
+/// (the hub went down before it read the provider's answer): our oldest outgoing message in
+/// that chat with the same text and no provider id. It takes the provider's id, and leaves
+/// the outbox — it was delivered.
+pub(super) fn adopt_echo(conn: &Connection, chat: &str, m: &Inbound) -> rusqlite::Result<bool> {
+    let ours: Option<String> = conn
+        .query_row(
+            "SELECT id FROM messages WHERE chat = ?1 AND direction = 'out' AND provider_message_id IS NULL \
+             AND idempotency_key IS NOT NULL AND text = ?2 ORDER BY at, id LIMIT 1",
+            params![chat, m.text],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(id) = ours else {
+        return Ok(false);
+    };
+    conn.execute(
+        "UPDATE messages SET provider_message_id = ?2 WHERE id = ?1",
+        params![id, m.provider_message_id],
+    )?;
+    conn.execute("DELETE FROM outbox WHERE message_id = ?1", [&id])?;
+    let status: String =
+        conn.query_row("SELECT status FROM messages WHERE id = ?1", [&id], |r| {
+            r.get(0)
+        })?;
+    if status == "failed" {
+        // It did go out after all.
+        conn.execute(
+            "UPDATE messages SET status = 'accepted', error = NULL WHERE id = ?1",
+            [&id],
+        )?;
+    }
+    raise_status(conn, &id, "accepted")?;
+    record_change(conn, ChangeKind::Message, &id)?;
+    tracing::info!(message = %id, "echo of our own send recognised");
+    Ok(true)
+}
+
+/// An employee's reply in an existing chat. Sandbox channels have no provider: the message
+/// counts as sent at once. Idempotent on `key`.
+pub fn reply(
+    conn: &Connection,
+    chat: &ChatRow,
+    author: &str,
+    text: &str,
+    key: &str,
+) -> rusqlite::Result<SendAccepted> {
+    if let Some((existing, _)) = sent_with_key(conn, key)? {
+        return Ok(existing);
+    }
+    let id = new_id();
+    let at = now();
+    // Sandbox channels have no provider behind them: sent at once. Others go through the outbox.
+    let sandbox: bool = conn
+        .query_row(
+            "SELECT sandbox FROM channels WHERE id = ?1",
+            [&chat.channel_id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(true);
+    let status = if sandbox { "sent" } else { "queued" };
+    insert_message(
+        conn,
+        &id,
+        &chat.id,
+        None,
+        Some(key),
+        Direction::Out,
+        text,
+        None,
+        &at,
+        Some(author),
+        status,
+    )?;
+    if !sandbox {
+        enqueue_send(conn, &id, &chat.id)?;
+    }
+    apply_chat_event(conn, &chat.id, ChatEvent::EmployeeReply, &at)?;
+    if let Some(channel) = channel(conn, &chat.channel_id)? {
+        let settings = settings(conn)?;
+        let name = author_name(conn, Some(author))?;
+        mirror(
+            conn,
+            &channel,
+            &chat.id,
+            &id,
+            Direction::Out,
+            false,
+            text,
+            &name,
+            &at,
+            &settings,
+        )?;
+    }
+    Ok(SendAccepted {
+        message_id: id,
+        chat: chat.id.clone(),
+        status: status.into(),
+    })
+}
+
+/// Puts a stored message on the hub's outbox (sent by the `outbox` worker) (in the caller's transaction).
+pub fn enqueue_send(conn: &Connection, message_id: &str, chat: &str) -> Db {
+    conn.execute(
+        "INSERT OR IGNORE INTO outbox (message_id, chat, next_attempt_ms) VALUES (?1, ?2, ?3)",
+        params![message_id, chat, now_ms()],
+    )?;
+    Ok(())
+}
