@@ -10,6 +10,7 @@ use rusqlite::params;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use switchboard_hub::api::EdgeHub;
 use switchboard_hub::bitrix::{Bitrix24, Rate};
 use switchboard_hub::{store, Hub};
 

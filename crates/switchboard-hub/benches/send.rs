@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use switchboard_hub::api::EdgeHub;
 use switchboard_hub::provider::ProviderConfig;
 use switchboard_hub::{start, HubEvent, ServeConfig};
 

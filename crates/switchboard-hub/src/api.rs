@@ -32,6 +32,62 @@ use utoipa_axum::routes;
 )]
 struct ApiDoc;
 
+/// The hub as the HTTP edge uses it: closures and answers in [`ApiError`] (a refusal is an
+/// answer; a storage failure a logged 500). Below the edge the hub speaks `StoreError`.
+pub trait EdgeHub {
+    fn read<T, F>(&self, f: F) -> impl std::future::Future<Output = ApiResult<T>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> ApiResult<T> + Send + 'static;
+    fn write<T, F>(&self, f: F) -> impl std::future::Future<Output = ApiResult<T>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> ApiResult<T> + Send + 'static;
+    fn write_notify<T, F>(&self, f: F) -> impl std::future::Future<Output = ApiResult<T>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> ApiResult<(T, Vec<(String, NotifyEvent)>)>
+            + Send
+            + 'static;
+    fn write_access<T, F>(&self, f: F) -> impl std::future::Future<Output = ApiResult<T>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> ApiResult<T> + Send + 'static;
+}
+
+impl EdgeHub for Hub {
+    fn read<T, F>(&self, f: F) -> impl std::future::Future<Output = ApiResult<T>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> ApiResult<T> + Send + 'static,
+    {
+        self.read_as(f)
+    }
+    fn write<T, F>(&self, f: F) -> impl std::future::Future<Output = ApiResult<T>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> ApiResult<T> + Send + 'static,
+    {
+        self.write_as(f)
+    }
+    fn write_notify<T, F>(&self, f: F) -> impl std::future::Future<Output = ApiResult<T>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> ApiResult<(T, Vec<(String, NotifyEvent)>)>
+            + Send
+            + 'static,
+    {
+        self.write_notify_as(f)
+    }
+    fn write_access<T, F>(&self, f: F) -> impl std::future::Future<Output = ApiResult<T>> + Send
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> ApiResult<T> + Send + 'static,
+    {
+        self.write_access_as(f)
+    }
+}
+
 /// Every route, declared once: the router and the OpenAPI description both come from here.
 fn routes() -> OpenApiRouter<Hub> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -137,7 +137,7 @@ impl CrmPort for BuiltInCrm {
     async fn write_timeline(&self, job: &TimelineJob) -> Result<String, CrmFailure> {
         let job = job.clone();
         self.hub
-            .write(move |c| {
+            .store_write(move |c| {
                 c.execute(
                     "INSERT OR IGNORE INTO timeline (entity_kind, entity_id, kind, at, chat, message_id, text) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -147,7 +147,7 @@ impl CrmPort for BuiltInCrm {
             })
             .await
             .map_err(|e| CrmFailure::Retry {
-                reason: e.message,
+                reason: e.to_string(),
                 maybe_written: false,
             })
     }
@@ -155,10 +155,10 @@ impl CrmPort for BuiltInCrm {
     async fn find_timeline(&self, job: &TimelineJob) -> Result<Option<String>, CrmFailure> {
         let job = job.clone();
         self.hub
-            .read(move |c| Ok(find(c, &job)?))
+            .store_read(move |c| Ok(find(c, &job)?))
             .await
             .map_err(|e| CrmFailure::Retry {
-                reason: e.message,
+                reason: e.to_string(),
                 maybe_written: false,
             })
     }

@@ -93,7 +93,7 @@ struct Learnt {
 /// the portal about new chats' numbers.
 async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), String> {
     let cursor: Value = hub
-        .read(|c| {
+        .store_read(|c| {
             Ok(
                 c.query_row("SELECT cursor FROM crm_connection WHERE id = 1", [], |r| {
                     r.get::<_, String>(0)
@@ -104,7 +104,7 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
         })
         .await
         .map(|s| serde_json::from_str(&s).unwrap_or_else(|_| json!({})))
-        .map_err(|e| e.message)?;
+        .map_err(|e| e.to_string())?;
     // Never synced since connecting: poll now.
     let poll = poll || cursor.as_object().is_none_or(|m| m.is_empty());
     let mut learnt = Learnt::default();
@@ -129,7 +129,7 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
     // What the portal's events named. They stay on the list until the write that applies
     // them, so a round that fails at any step loses none (a deletion above all).
     let dirty: Vec<(EntityKind, String, bool, i64)> = hub
-        .read(|c| {
+        .store_read(|c| {
             let mut s = c.prepare(
                 "SELECT kind, id, deleted, rev FROM crm_dirty WHERE next_try_ms <= ?1 \
                  ORDER BY deleted DESC, next_try_ms LIMIT 50",
@@ -149,7 +149,7 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
                 .collect())
         })
         .await
-        .map_err(|e| e.message)?;
+        .map_err(|e| e.to_string())?;
     let named: Vec<(EntityKind, String, bool)> = dirty
         .iter()
         .map(|(k, id, d, _)| (*k, id.clone(), *d))
@@ -157,7 +157,7 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
     fetch_named(client, &named, &mut learnt).await?;
     // New chats' numbers the index does not match yet.
     let unchecked: Vec<(String, String)> = hub
-        .read(|c| {
+        .store_read(|c| {
             let mut s = c.prepare(
                 "SELECT id, client_phone FROM chats WHERE crm_checked = 0 AND client_phone IS NOT NULL \
                  AND id NOT IN (SELECT chat FROM chat_links) LIMIT 20",
@@ -166,7 +166,7 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
-        .map_err(|e| e.message)?;
+        .map_err(|e| e.to_string())?;
     for group in unchecked.chunks(6) {
         let values: Vec<String> = group.iter().flat_map(|(_, p)| variants(p)).collect();
         let a = client
@@ -257,7 +257,7 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
             .iter()
             .map(|(deal, _)| (EntityKind::Deal, deal.clone())),
     );
-    hub.write(move |c| {
+    hub.store_write(move |c| {
         if let Some(stages) = &learnt.stages {
             set_stages(c, stages)?;
         }
@@ -310,7 +310,7 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
         Ok(())
     })
     .await
-    .map_err(|e| e.message)?;
+    .map_err(|e| e.to_string())?;
     create_leads(hub, client).await
 }
 
@@ -320,7 +320,7 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
 /// made the lead finds it (`crm.duplicate.findbycomm`) instead of making a second one.
 async fn create_leads(hub: &Hub, client: &Bitrix24) -> Result<(), String> {
     let wanted: Vec<(String, String, String, Option<String>)> = hub
-        .read(|c| {
+        .store_read(|c| {
             let mut s = c.prepare(
                 "SELECT ch.id, ch.client_phone, ch.title, e.crm_user_id FROM chats ch \
                  LEFT JOIN employees e ON e.id = ch.lead_for AND e.active = 1 \
@@ -331,15 +331,15 @@ async fn create_leads(hub: &Hub, client: &Bitrix24) -> Result<(), String> {
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
-        .map_err(|e| e.message)?;
+        .map_err(|e| e.to_string())?;
     for (chat, phone, title, user) in wanted {
         let again = chat.clone();
-        hub.write(move |c| {
+        hub.store_write(move |c| {
             c.execute("UPDATE chats SET crm_checked = 0 WHERE id = ?1", [&again])?;
             Ok(())
         })
         .await
-        .map_err(|e| e.message)?;
+        .map_err(|e| e.to_string())?;
         let mut fields = json!({
             "TITLE": title,
             "PHONE": [{ "VALUE": phone, "VALUE_TYPE": "WORK" }],
@@ -364,7 +364,7 @@ async fn create_leads(hub: &Hub, client: &Bitrix24) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
         tracing::info!(portal = %client.portal(), lead = %id, "lead made for a chat written first");
-        hub.write(move |c| {
+        hub.store_write(move |c| {
             upsert(c, EntityKind::Lead, std::slice::from_ref(&got.result))?;
             reindex(c, EntityKind::Lead, &id)?;
             c.execute("UPDATE chats SET crm_checked = 1 WHERE id = ?1", [&chat])?;
@@ -379,7 +379,7 @@ async fn create_leads(hub: &Hub, client: &Bitrix24) -> Result<(), String> {
             Ok(())
         })
         .await
-        .map_err(|e| e.message)?;
+        .map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -476,7 +476,12 @@ impl WorkspaceCrm {
 
     /// The Bitrix24 client when the workspace is connected to a portal.
     pub async fn bitrix_client(&self) -> Option<Arc<Bitrix24>> {
-        let conn = self.hub.read(|c| Ok(bitrix(c)?)).await.ok().flatten()?;
+        let conn = self
+            .hub
+            .store_read(|c| Ok(bitrix(c)?))
+            .await
+            .ok()
+            .flatten()?;
         let mut cached = self.client.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((url, client)) = cached.as_ref() {
             if *url == conn.webhook_url {

@@ -75,7 +75,7 @@ const LINES: [&str; 8] = [
 
 /// Seeds the demo workspace once (a hub restarted on the same directory keeps its data).
 pub async fn seed(hub: &Hub) -> anyhow::Result<()> {
-    hub.write(|c| {
+    hub.store_write(|c| {
         if !store::employees(c)?.is_empty() {
             return Ok(());
         }
@@ -102,10 +102,10 @@ pub async fn seed(hub: &Hub) -> anyhow::Result<()> {
                 name: Some(name.to_owned()),
                 open_lines: Some(open_lines),
             };
-            named.push(
-                store::patch_channel(c, id, &patch)?
-                    .ok_or_else(|| crate::error::ApiError::internal("demo channel missing"))?,
-            );
+            named
+                .push(store::patch_channel(c, id, &patch)?.ok_or_else(|| {
+                    store::StoreError::Unavailable("demo channel missing".into())
+                })?);
         }
         let (wa, tg) = (&named[0], &named[1]);
         for (who, channel) in [(&anna, tg), (&boris, wa)] {

@@ -1,11 +1,10 @@
 //! The running hub's shared state: the one writer and the readers of its database, the event
 //! ring desktops listen to, and the workers' doorbells. Every write goes through
-//! [`Hub::write`] (one transaction; a moved change log publishes one `change` after commit).
+//! [`Hub::write_as`] (one transaction; a moved change log publishes one `change` after commit).
 
 use crate::db;
-use crate::error::{ApiError, ApiResult};
 use crate::json;
-use crate::store;
+use crate::store::{self, StoreError, StoreResult};
 use rusqlite::Connection;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
@@ -131,10 +130,11 @@ impl Hub {
 
     /// Runs `f` on a read-only connection off the async threads: it never waits for a write
     /// (nor a write for it), and sees everything committed before it began.
-    pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    pub async fn read_as<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     {
         let (conn, readers) = (self.conn.clone(), self.readers.clone());
         tokio::task::spawn_blocking(move || {
@@ -143,65 +143,65 @@ impl Hub {
             if let Some(Some(answer)) = readers.with(run) {
                 return answer;
             }
-            let f = f.ok_or_else(|| ApiError::internal("read ran twice"))?;
-            let conn = conn
-                .lock()
-                .map_err(|_| ApiError::internal("database lock poisoned"))?;
+            let f = f.ok_or_else(|| StoreError::Unavailable("read ran twice".into()))?;
+            let conn = conn.lock().map_err(|_| StoreError::poisoned())?;
             f(&conn)
         })
         .await
-        .map_err(ApiError::internal)?
+        .map_err(StoreError::from)?
     }
 
     /// Runs `f` in one transaction; on commit, tells subscribers when the change log moved.
-    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    pub async fn write_as<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     {
-        self.write_notify(move |c| f(c).map(|v| (v, Vec::new())))
+        self.write_notify_as(move |c| f(c).map(|v| (v, Vec::new())))
             .await
     }
 
-    /// Like [`Hub::write`], and publishes the notifications `f` decided. Both are published by
+    /// Like [`Hub::write_as`], and publishes the notifications `f` decided. Both are published by
     /// the task that commits, so a request given up on (a deadline, a closed connection) never
     /// leaves a committed write unannounced.
-    pub async fn write_notify<T, F>(&self, f: F) -> ApiResult<T>
+    pub async fn write_notify_as<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> ApiResult<(T, Vec<(String, json::NotifyEvent)>)> + Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<(T, Vec<(String, json::NotifyEvent)>), E> + Send + 'static,
     {
         self.write_events(f, false).await
     }
 
-    /// Like [`Hub::write`] for a write that may narrow someone's access (a revoked token, a
+    /// Like [`Hub::write_as`] for a write that may narrow someone's access (a revoked token, a
     /// deactivation, a role change): every open stream checks its token again, rung by the
     /// task that commits.
-    pub async fn write_access<T, F>(&self, f: F) -> ApiResult<T>
+    pub async fn write_access_as<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     {
         self.write_events(move |c| f(c).map(|v| (v, Vec::new())), true)
             .await
     }
 
-    async fn write_events<T, F>(&self, f: F, access_changed: bool) -> ApiResult<T>
+    async fn write_events<T, E, F>(&self, f: F, access_changed: bool) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> ApiResult<(T, Vec<(String, json::NotifyEvent)>)> + Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<(T, Vec<(String, json::NotifyEvent)>), E> + Send + 'static,
     {
         let conn = self.conn.clone();
         let hub = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = conn
-                .lock()
-                .map_err(|_| ApiError::internal("database lock poisoned"))?;
-            let tx = conn.transaction()?;
-            let before = store::last_seq(&tx)?;
+            let mut conn = conn.lock().map_err(|_| StoreError::poisoned())?;
+            let tx = conn.transaction().map_err(StoreError::from)?;
+            let before = store::last_seq(&tx).map_err(StoreError::from)?;
             let (value, notifications) = f(&tx)?;
-            let after = store::last_seq(&tx)?;
-            tx.commit()?;
+            let after = store::last_seq(&tx).map_err(StoreError::from)?;
+            tx.commit().map_err(StoreError::from)?;
             drop(conn);
             if after != before {
                 hub.publish(HubEvent::Change(after));
@@ -211,9 +211,38 @@ impl Hub {
             if access_changed {
                 hub.publish(HubEvent::AccessChanged);
             }
-            Ok::<_, ApiError>(value)
+            Ok::<_, E>(value)
         })
         .await
-        .map_err(ApiError::internal)?
+        .map_err(StoreError::from)?
+    }
+
+    /// [`Hub::read_as`] for the layers below HTTP (workers): a [`StoreError`] on failure.
+    pub async fn store_read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.read_as(f).await
+    }
+
+    /// [`Hub::write_as`] for the layers below HTTP (workers).
+    pub async fn store_write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.write_as(f).await
+    }
+
+    /// [`Hub::write_notify_as`] for the layers below HTTP (workers).
+    pub async fn store_write_notify<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<(T, Vec<(String, json::NotifyEvent)>)>
+            + Send
+            + 'static,
+    {
+        self.write_notify_as(f).await
     }
 }

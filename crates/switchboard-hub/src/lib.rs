@@ -128,7 +128,7 @@ fn spawn_escalation(hub: Hub) -> tokio::task::JoinHandle<()> {
                 _ = &mut closed => return,
             }
             if let Err(e) = hub
-                .write_notify(|c| Ok(((), store::escalation_tick(c, store::now_ms())?)))
+                .store_write_notify(|c| Ok(((), store::escalation_tick(c, store::now_ms())?)))
                 .await
             {
                 tracing::warn!(error = %e, "escalation check failed");
@@ -145,7 +145,7 @@ async fn connect_provider(
 ) -> anyhow::Result<()> {
     client.subscribe(webhook).await?;
     let channels = client.channels().await?;
-    hub.write(move |c| Ok(store::upsert_provider_channels(c, &channels)?))
+    hub.store_write(move |c| Ok(store::upsert_provider_channels(c, &channels)?))
         .await?;
     Ok(())
 }
@@ -165,9 +165,9 @@ fn spawn_provider_sync(
             let done = if subscribed {
                 match client.channels().await {
                     Ok(list) => hub
-                        .write(move |c| Ok(store::upsert_provider_channels(c, &list)?))
+                        .store_write(move |c| Ok(store::upsert_provider_channels(c, &list)?))
                         .await
-                        .map_err(|e| anyhow::anyhow!(e.message)),
+                        .map_err(|e| anyhow::anyhow!(e)),
                     Err(e) => Err(e.into()),
                 }
             } else {
@@ -323,7 +323,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
     if provider.is_none() {
         // Nothing is lost, but nothing goes either: say so where the operator looks.
         let waiting: i64 = hub
-            .read(|c| Ok(c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?))
+            .store_read(|c| Ok(c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?))
             .await?;
         if waiting > 0 {
             tracing::warn!(

@@ -183,7 +183,7 @@ pub fn spawn_with<C: CrmPort>(
             let limit = crm.max_batch().max(1);
             // A look on a reader first: the writer is only taken when there is work.
             let waiting = hub
-                .read(move |c| Ok(!due(c, now_ms(), 1)?.is_empty()))
+                .store_read(move |c| Ok(!due(c, now_ms(), 1)?.is_empty()))
                 .await
                 .unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "mirror queue read failed");
@@ -196,7 +196,7 @@ pub fn spawn_with<C: CrmPort>(
                 }
                 continue;
             }
-            let pause = match hub.read(|c| Ok(next_due_ms(c)?)).await {
+            let pause = match hub.store_read(|c| Ok(next_due_ms(c)?)).await {
                 Ok(Some(at)) => Duration::from_millis((at - now_ms()).clamp(10, 1000) as u64),
                 _ => Duration::from_secs(1),
             };
@@ -213,7 +213,7 @@ async fn attempt<C: CrmPort>(hub: &Hub, crm: &C, limit: usize, base: Duration) {
     // Claimed as the rows are now, in the transaction that marks the attempt (never from an
     // older snapshot).
     let started = hub
-        .write(move |c| {
+        .store_write(move |c| {
             let now = now_ms();
             let mut go = Vec::new();
             for job in due(c, now, limit)? {
@@ -272,7 +272,7 @@ async fn attempt<C: CrmPort>(hub: &Hub, crm: &C, limit: usize, base: Duration) {
         })
         .collect();
     if let Err(e) = hub
-        .write(move |c| {
+        .store_write(move |c| {
             let now = now_ms();
             for (job, outcome) in jobs.iter().zip(&outcomes) {
                 finish(c, job, outcome, now, base)?;

@@ -242,7 +242,7 @@ pub fn spawn(hub: Hub, client: ProviderClient) -> tokio::task::JoinHandle<()> {
         let pace = client.pace();
         loop {
             let jobs = hub
-                .read(|c| Ok(due(c, now_ms(), CONCURRENCY * 2)?))
+                .store_read(|c| Ok(due(c, now_ms(), CONCURRENCY * 2)?))
                 .await
                 .unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "outbox read failed");
@@ -284,7 +284,7 @@ pub fn spawn(hub: Hub, client: ProviderClient) -> tokio::task::JoinHandle<()> {
                     wake.notify_one();
                 });
             }
-            let pause = match hub.read(|c| Ok(next_due_ms(c)?)).await {
+            let pause = match hub.store_read(|c| Ok(next_due_ms(c)?)).await {
                 Ok(Some(at)) => Duration::from_millis((at - now_ms()).clamp(10, 1000) as u64),
                 _ => Duration::from_secs(1),
             };
@@ -302,7 +302,9 @@ async fn attempt(hub: &Hub, client: &ProviderClient, job: &Job) {
     // Past the provider's timeout the attempt is over; the lease stays well inside the window
     // in which a repeat is safe, so a hub stopped mid-attempt still repeats in time.
     let lease = (client.timeout() + Duration::from_secs(5)).min(SAFE_REPEAT / 2);
-    let claimed = hub.write(move |c| Ok(claim(c, id, now_ms(), lease)?)).await;
+    let claimed = hub
+        .store_write(move |c| Ok(claim(c, id, now_ms(), lease)?))
+        .await;
     let job = match claimed {
         Ok(Some(job)) => job,
         Ok(None) => return,
@@ -316,7 +318,7 @@ async fn attempt(hub: &Hub, client: &ProviderClient, job: &Job) {
         tracing::info!(message = %job.message_id, attempt = job.attempts + 1, %reason, "send will be retried");
     }
     if let Err(e) = hub
-        .write(move |c| Ok(finish(c, &job, &outcome, now_ms())?))
+        .store_write(move |c| Ok(finish(c, &job, &outcome, now_ms())?))
         .await
     {
         tracing::warn!(error = %e, "outbox could not store an outcome");

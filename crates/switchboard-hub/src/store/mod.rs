@@ -23,6 +23,30 @@ pub use sync::*;
 
 pub type Db = rusqlite::Result<()>;
 
+/// Why the storage layer could not answer (the HTTP edge turns it into a 500 and logs it).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl StoreError {
+    pub fn poisoned() -> StoreError {
+        StoreError::Unavailable("a thread panicked while holding the database".into())
+    }
+}
+
+/// A database task that could not finish (it panicked or was cancelled).
+impl From<tokio::task::JoinError> for StoreError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
 /// Compares secrets in time independent of where they differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

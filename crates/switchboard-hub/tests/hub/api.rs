@@ -3,6 +3,7 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use switchboard_hub::api::EdgeHub;
 use switchboard_hub::{start, RunningHub, ServeConfig};
 
 struct T {

@@ -11,6 +11,7 @@
 use axum::http::{Method, Request, StatusCode};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+use switchboard_hub::api::EdgeHub;
 use switchboard_hub::{api, db, store, Hub};
 use tower::ServiceExt;
 

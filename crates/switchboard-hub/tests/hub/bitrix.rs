@@ -4,6 +4,7 @@
 
 use crate::common;
 use common::until;
+use switchboard_hub::api::EdgeHub;
 
 use bitrix24_fake::{FakeConfig, Fault, RunningFake};
 use rusqlite::params;

@@ -5,6 +5,7 @@
 
 use crate::common;
 use common::until;
+use switchboard_hub::api::EdgeHub;
 
 use bitrix24_fake::FakeConfig;
 use reqwest::{Method, StatusCode};

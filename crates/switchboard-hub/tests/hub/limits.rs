@@ -3,6 +3,7 @@
 //! at once (the rest wait). Real sockets against a hub serving on port 0.
 
 use std::time::Duration;
+use switchboard_hub::api::EdgeHub;
 use switchboard_hub::serve::Limits;
 use switchboard_hub::{start, RunningHub, ServeConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -4,6 +4,7 @@
 
 use crate::common;
 use common::until;
+use switchboard_hub::api::EdgeHub;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

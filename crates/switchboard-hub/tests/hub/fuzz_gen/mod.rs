@@ -33,6 +33,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use switchboard_hub::api::EdgeHub;
 use switchboard_hub::store::{self, bitrix_index, Caller};
 use switchboard_hub::{api, db, encode_component, Hub};
 use tower::ServiceExt;
