@@ -112,7 +112,7 @@ fn main() {
         for i in 0..total {
             let marker = format!("bench message {i}");
             let body = json!({"messages": [{"messageId": format!("b{i}"), "channelId": ch["id"], "chatType": "whatsapp",
-                "chatId": format!("7916{:07}", i % 50), "dateTime": switchboard_hub::store::now(), "status": "inbound", "text": marker}]});
+                "chatId": format!("7916{:07}", i % 50), "dateTime": switchboard_hub::clock::now(), "status": "inbound", "text": marker}]});
             let t0 = Instant::now();
             let resp = http.post(&webhook).json(&body).send().await.expect("webhook");
             assert!(resp.status().is_success());

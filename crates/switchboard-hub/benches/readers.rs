@@ -20,7 +20,7 @@ const WEBHOOKS: usize = 300;
 fn seed(path: &std::path::Path) -> anyhow::Result<String> {
     let conn = db::open_hub(path)?;
     store::ensure_workspace(&conn)?;
-    store::replace_admin_token(&conn, "admin")?;
+    store::replace_admin_token(&conn, "admin", &switchboard_hub::clock::now())?;
     conn.execute(
         "INSERT INTO channels (id, transport, name, state, open_lines, sandbox) VALUES ('wa', 'whatsapp', 'WA', 'active', 0, 1)",
         [],
@@ -35,7 +35,12 @@ fn seed(path: &std::path::Path) -> anyhow::Result<String> {
             crm_user_id: None,
         },
     )?;
-    store::store_token(&conn, "boss", Some(&boss.id))?;
+    store::store_token(
+        &conn,
+        "boss",
+        Some(&boss.id),
+        &switchboard_hub::clock::now(),
+    )?;
     let tx = conn.unchecked_transaction()?;
     for i in 0..CHATS * PER_CHAT {
         store::ingest(
@@ -53,6 +58,7 @@ fn seed(path: &std::path::Path) -> anyhow::Result<String> {
                 contact_name: None,
                 contact_phone: None,
             },
+            &switchboard_hub::clock::now(),
         )?;
     }
     tx.commit()?;

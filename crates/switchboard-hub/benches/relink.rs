@@ -88,6 +88,7 @@ fn main() -> anyhow::Result<()> {
                 contact_name: None,
                 contact_phone: None,
             },
+            &switchboard_hub::clock::now(),
         )?;
         new_chat.push(t.elapsed());
     }

@@ -1,6 +1,7 @@
 //! The HTTP surface of hub-api.md: router, authentication, handlers, live events.
 //! The OpenAPI description is built from the same route declarations (utoipa-axum).
 
+use crate::clock;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::json::*;
 use crate::store::{self, Caller};
@@ -420,7 +421,7 @@ async fn create_employee(
         .write(move |c| {
             let emp = store::insert_employee(c, &e)?;
             let token = store::new_token();
-            store::store_token(c, &token, Some(&emp.id))?;
+            store::store_token(c, &token, Some(&emp.id), &clock::now())?;
             Ok(CreatedEmployee { id: emp.id, token })
         })
         .await?;
@@ -488,7 +489,7 @@ async fn issue_token(
                 ));
             }
             let token = store::new_token();
-            store::store_token(c, &token, Some(&id))?;
+            store::store_token(c, &token, Some(&id), &clock::now())?;
             Ok(token)
         })
         .await?;
@@ -609,7 +610,7 @@ async fn put_settings(
         }
     }
     Ok(Json(
-        hub.write(move |c| Ok(store::put_settings(c, &p, &by)?))
+        hub.write(move |c| Ok(store::put_settings(c, &p, &by, &clock::now())?))
             .await?,
     ))
 }
@@ -788,7 +789,7 @@ async fn put_crm_connection(
     let stored = conn.clone();
     let now = hub
         .write(move |c| {
-            crate::store::bitrix_index::connect(c, &stored)?;
+            crate::store::bitrix_index::connect(c, &stored, &clock::now())?;
             Ok(crate::store::bitrix_index::bitrix(c)?)
         })
         .await?;
@@ -983,9 +984,10 @@ async fn provider_webhook(
         return Ok(Json(serde_json::json!({"ok": true})));
     }
     hub.write_notify(move |c| {
+            let now = clock::now();
             let mut notify = Vec::new();
             for m in &delivery.messages {
-                if let Some(done) = store::ingest(c, m)? {
+                if let Some(done) = store::ingest(c, m, &now)? {
                     notify.extend(done.notify);
                 }
             }
@@ -1129,7 +1131,8 @@ async fn mark_answered(
     Ok(Json(
         hub.write(move |c| {
             visible_chat(c, &me, &id)?;
-            store::apply_chat_event(c, &id, core::ChatEvent::MarkedAnswered, &store::now())?;
+            let now = clock::now();
+            store::apply_chat_event(c, &id, core::ChatEvent::MarkedAnswered, &now, &now)?;
             let row = visible_chat(c, &me, &id)?;
             store::chat_view(c, &me, &row, &store::settings(c)?)?
                 .ok_or_else(|| ApiError::not_found("chat"))
@@ -1277,8 +1280,14 @@ async fn send_message(
                             return Err(client_taken(c, responsible.as_deref())?);
                         }
                     }
-                    let id =
-                        store::open_first_chat(c, &channel, to.digits(), &to.to_string(), &me.id)?;
+                    let id = store::open_first_chat(
+                        c,
+                        &channel,
+                        to.digits(),
+                        &to.to_string(),
+                        &me.id,
+                        &clock::now(),
+                    )?;
                     let row = store::chat_row_by_id(c, &id)?
                         .ok_or_else(|| ApiError::internal("chat vanished"))?;
                     // The number's chat (found, or just linked to its CRM client) is someone
@@ -1295,7 +1304,14 @@ async fn send_message(
                     ))
                 }
             };
-            Ok(store::reply(c, &chat, &me.id, &m.text, &m.idempotency_key)?)
+            Ok(store::reply(
+                c,
+                &chat,
+                &me.id,
+                &m.text,
+                &m.idempotency_key,
+                &clock::now(),
+            )?)
         })
         .await?;
     hub.outbox_wake().notify_one();

@@ -11,6 +11,7 @@
 //! against the application token) name the entities to fetch again at once.
 
 use crate::bitrix::{BatchItem, Bitrix24, BitrixError, Rate};
+use crate::clock;
 use crate::crm::{BuiltInCrm, CrmFailure, CrmPort, TimelineJob};
 use crate::store::bitrix_index::*;
 use crate::store::{self};
@@ -134,7 +135,7 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
                 "SELECT kind, id, deleted, rev FROM crm_dirty WHERE next_try_ms <= ?1 \
                  ORDER BY deleted DESC, next_try_ms LIMIT 50",
             )?;
-            let rows = s.query_map([store::now_ms()], |r| {
+            let rows = s.query_map([clock::now_ms()], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
@@ -284,7 +285,7 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
         // would not give it this time).
         for (k, id, _, rev) in &dirty {
             if learnt.refused.iter().any(|(rk, rid)| rk == k && rid == id) {
-                refused_again(c, *k, id, *rev)?;
+                refused_again(c, *k, id, *rev, &clock::now())?;
                 continue;
             }
             c.execute(
@@ -548,8 +549,8 @@ mod tests {
             .optional()
             .expect("row")
         };
-        let before = store::now_ms();
-        refused_again(&conn, EntityKind::Deal, "7", 3).expect("refused");
+        let before = clock::now_ms();
+        refused_again(&conn, EntityKind::Deal, "7", 3, &clock::now()).expect("refused");
         let (attempts, next) = row(&conn).expect("still listed");
         assert_eq!(attempts, 1);
         assert!(
@@ -557,7 +558,7 @@ mod tests {
             "asked again later, not in this round"
         );
         for _ in 1..REFUSED_TRIES {
-            refused_again(&conn, EntityKind::Deal, "7", 3).expect("refused");
+            refused_again(&conn, EntityKind::Deal, "7", 3, &clock::now()).expect("refused");
         }
         assert_eq!(row(&conn), None, "given up after {REFUSED_TRIES} tries");
     }
@@ -582,7 +583,7 @@ mod tests {
             event_token: None,
             events_secret: String::new(),
         };
-        connect(&conn, &b).expect("connect");
+        connect(&conn, &b, &clock::now()).expect("connect");
         let m1 = store::message(&conn, "m1").expect("m1").expect("m1");
         let m2 = store::message(&conn, "m2").expect("m2").expect("m2");
         assert_eq!(m1.mirror.state, crate::json::MirrorState::Written);

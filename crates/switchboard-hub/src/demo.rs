@@ -193,6 +193,7 @@ pub async fn seed(hub: &Hub) -> anyhow::Result<()> {
                     contact_name: Some(name.to_string()),
                     contact_phone: Some(format!("+{phone}")),
                 },
+                &crate::clock::now(),
             )?;
         }
         Ok(())

@@ -14,6 +14,7 @@
 
 pub mod api;
 pub mod bitrix;
+pub mod clock;
 pub mod crm;
 pub mod crm_sync;
 pub mod db;
@@ -128,7 +129,7 @@ fn spawn_escalation(hub: Hub) -> tokio::task::JoinHandle<()> {
                 _ = &mut closed => return,
             }
             if let Err(e) = hub
-                .store_write_notify(|c| Ok(((), store::escalation_tick(c, store::now_ms())?)))
+                .store_write_notify(|c| Ok(((), store::escalation_tick(c, clock::now_ms())?)))
                 .await
             {
                 tracing::warn!(error = %e, "escalation check failed");
@@ -273,7 +274,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
     )?;
     store::ensure_workspace(&conn)?;
     // The administrator's token now replaces any stored before (a rotated one stops working).
-    store::replace_admin_token(&conn, &admin_token)?;
+    store::replace_admin_token(&conn, &admin_token, &clock::now())?;
     let hub = Hub::new(conn, ingress);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -9,8 +9,9 @@
 //! Temporary failures (outage, rate limit) are retried with back-off for as long as they
 //! last: nothing is lost; a refusal marks the row `failed` with the reason (Retry re-queues).
 
+use crate::clock::now_ms;
 use crate::crm::{CrmFailure, CrmPort, TimelineJob};
-use crate::store::{self, now_ms, Db};
+use crate::store::{self, Db};
 use crate::Hub;
 use rusqlite::{params, Connection};
 use std::collections::HashSet;

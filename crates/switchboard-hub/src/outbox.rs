@@ -13,8 +13,9 @@
 //! the row records that an attempt may be in flight, so a hub killed mid-request knows it on
 //! restart. The provider's echo of the message (same text, same chat) also settles it.
 
+use crate::clock::{self, now_ms};
 use crate::provider::{Outgoing, ProviderClient, SendOutcome};
-use crate::store::{self, now_ms, Db};
+use crate::store::{self, Db};
 use crate::Hub;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashSet;
@@ -225,7 +226,7 @@ pub fn retry(conn: &Connection, message_id: &str) -> rusqlite::Result<bool> {
         "UPDATE messages SET status = 'queued', error = NULL WHERE id = ?1",
         [message_id],
     )?;
-    store::enqueue_send(conn, message_id, &chat)?;
+    store::enqueue_send(conn, message_id, &chat, &clock::now())?;
     store::record_change(conn, store::ChangeKind::Message, message_id)?;
     Ok(true)
 }

@@ -123,7 +123,7 @@ pub const REFUSED_TRIES: i64 = 20;
 
 /// The portal would not give this entity: ask again later (1 s doubling to an hour), or give
 /// up after [`REFUSED_TRIES`] (the poll still brings it if it changes and becomes readable).
-pub fn refused_again(conn: &Connection, kind: EntityKind, id: &str, rev: i64) -> Db {
+pub fn refused_again(conn: &Connection, kind: EntityKind, id: &str, rev: i64, now: &str) -> Db {
     let attempts: i64 = conn
         .query_row(
             "SELECT attempts FROM crm_dirty WHERE kind = ?1 AND id = ?2 AND rev = ?3",
@@ -144,7 +144,7 @@ pub fn refused_again(conn: &Connection, kind: EntityKind, id: &str, rev: i64) ->
     let pause_ms = (1000i64 << attempts.min(12)).min(3_600_000);
     conn.execute(
         "UPDATE crm_dirty SET attempts = ?4, next_try_ms = ?5 WHERE kind = ?1 AND id = ?2 AND rev = ?3",
-        params![kind.as_str(), id, rev, attempts, super::now_ms() + pause_ms],
+        params![kind.as_str(), id, rev, attempts, super::time_ms(now) + pause_ms],
     )?;
     Ok(())
 }
@@ -173,7 +173,7 @@ pub fn settle_queue(conn: &Connection) -> Db {
 }
 
 /// Connects Bitrix24: the index starts empty and fills on the next sync.
-pub fn connect(conn: &Connection, c: &BitrixConnection) -> Db {
+pub fn connect(conn: &Connection, c: &BitrixConnection, now: &str) -> Db {
     settle_queue(conn)?;
     // The same portal again keeps its outgoing webhook's token and handler address.
     conn.execute(
@@ -181,7 +181,7 @@ pub fn connect(conn: &Connection, c: &BitrixConnection) -> Db {
          VALUES (1, 'bitrix24', ?1, ?2, ?3, ?4, '{}', \
                  (SELECT event_token FROM crm_connection WHERE id = 1 AND portal = ?2), \
                  coalesce((SELECT events_secret FROM crm_connection WHERE id = 1 AND portal = ?2), ?5))",
-        params![c.webhook_url, c.portal, c.user_name, super::now(), super::new_token()],
+        params![c.webhook_url, c.portal, c.user_name, now, super::new_token()],
     )?;
     conn.execute("DELETE FROM bitrix_entities", [])?;
     super::links::clear(conn, "bitrix24")?;

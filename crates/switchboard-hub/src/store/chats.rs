@@ -190,6 +190,7 @@ pub fn open_first_chat(
     chat_id: &str,
     phone: &str,
     writer: &str,
+    now: &str,
 ) -> rusqlite::Result<String> {
     let existed = find_chat(conn, &channel.id, channel.transport.chat_type(), chat_id)?;
     let shown =
@@ -201,7 +202,7 @@ pub fn open_first_chat(
         chat_id,
         &shown,
         Some(phone),
-        &now(),
+        now,
     )?;
     let bitrix = crate::store::links::source(conn)? == "bitrix24";
     if existed.is_none() && links(conn, &id)?.is_empty() && bitrix {
@@ -268,7 +269,14 @@ pub(super) fn client_phone(
 
 /// Applies an unanswered-count event at time `at` to a chat (core decides the new count).
 /// The first unanswered client message starts the wait; an answer ends it and any escalation.
-pub fn apply_chat_event(conn: &Connection, chat: &str, event: ChatEvent, at: &str) -> Db {
+/// `now` bounds the wait's start (a client's clock ahead of ours does not shorten it).
+pub fn apply_chat_event(
+    conn: &Connection,
+    chat: &str,
+    event: ChatEvent,
+    at: &str,
+    now: &str,
+) -> Db {
     let count: u32 = conn.query_row("SELECT unanswered FROM chats WHERE id = ?1", [chat], |r| {
         r.get(0)
     })?;
@@ -276,7 +284,7 @@ pub fn apply_chat_event(conn: &Connection, chat: &str, event: ChatEvent, at: &st
     match (count, new) {
         (0, n) if n > 0 => conn.execute(
             "UPDATE chats SET unanswered = ?2, waiting_since = min(?3, ?4) WHERE id = ?1",
-            params![chat, new, at, now()],
+            params![chat, new, at, now],
         )?,
         (_, 0) => conn.execute(
             "UPDATE chats SET unanswered = 0, waiting_since = NULL, escalated = 0 WHERE id = ?1",

@@ -79,13 +79,13 @@ pub fn caller_by_token(conn: &Connection, token: &str) -> rusqlite::Result<Optio
 }
 
 /// Stores a token (hashed) for an employee, or for the administrator when `employee_id` is `None`.
-pub fn store_token(conn: &Connection, token: &str, employee_id: Option<&str>) -> Db {
+pub fn store_token(conn: &Connection, token: &str, employee_id: Option<&str>, now: &str) -> Db {
     conn.execute(
         "INSERT OR IGNORE INTO tokens (hash, employee_id, created_at, id) VALUES (?1, ?2, ?3, ?4)",
         params![
             token_hash(token),
             employee_id,
-            now(),
+            now,
             hex::encode(rand::random::<[u8; 8]>())
         ],
     )?;
@@ -94,12 +94,12 @@ pub fn store_token(conn: &Connection, token: &str, employee_id: Option<&str>) ->
 
 /// The administrator's token is the one the hub started with: any other stored before (a
 /// rotated `SWITCHBOARD_ADMIN_TOKEN`) stops working.
-pub fn replace_admin_token(conn: &Connection, token: &str) -> Db {
+pub fn replace_admin_token(conn: &Connection, token: &str, now: &str) -> Db {
     conn.execute(
         "DELETE FROM tokens WHERE employee_id IS NULL AND hash <> ?1",
         [token_hash(token)],
     )?;
-    store_token(conn, token, None)
+    store_token(conn, token, None, now)
 }
 
 /// An employee's tokens (their signed-in desktops), oldest first.

@@ -120,7 +120,7 @@ pub fn preview(text: &str) -> String {
 /// Stores one provider message (idempotent on its `messageId`), updates the chat's
 /// unanswered count, mirrors it to the built-in CRM and names whom to notify.
 /// `Ok(None)`: already stored, or its channel is unknown (logged).
-pub fn ingest(conn: &Connection, m: &Inbound) -> rusqlite::Result<Option<Ingested>> {
+pub fn ingest(conn: &Connection, m: &Inbound, now: &str) -> rusqlite::Result<Option<Ingested>> {
     let seen: Option<String> = conn
         .query_row(
             "SELECT id FROM messages WHERE provider_message_id = ?1",
@@ -183,7 +183,7 @@ pub fn ingest(conn: &Connection, m: &Inbound) -> rusqlite::Result<Option<Ingeste
         m.author_id.as_deref(),
         status,
     )?;
-    apply_chat_event(conn, &chat, event, &m.at)?;
+    apply_chat_event(conn, &chat, event, &m.at, now)?;
     let settings = settings(conn)?;
     // Attachments go to the timeline as links.
     let body = match (&m.content_uri, m.text.is_empty()) {
@@ -520,12 +520,13 @@ pub fn reply(
     author: &str,
     text: &str,
     key: &str,
+    now: &str,
 ) -> rusqlite::Result<SendAccepted> {
     if let Some((existing, _)) = sent_with_key(conn, key)? {
         return Ok(existing);
     }
     let id = new_id();
-    let at = now();
+    let at = now.to_owned();
     // Sandbox channels have no provider behind them: sent at once. Others go through the outbox.
     let sandbox: bool = conn
         .query_row(
@@ -550,9 +551,9 @@ pub fn reply(
         status,
     )?;
     if !sandbox {
-        enqueue_send(conn, &id, &chat.id)?;
+        enqueue_send(conn, &id, &chat.id, now)?;
     }
-    apply_chat_event(conn, &chat.id, ChatEvent::EmployeeReply, &at)?;
+    apply_chat_event(conn, &chat.id, ChatEvent::EmployeeReply, &at, now)?;
     if let Some(channel) = channel(conn, &chat.channel_id)? {
         let settings = settings(conn)?;
         let name = author_name(conn, Some(author))?;
@@ -577,10 +578,10 @@ pub fn reply(
 }
 
 /// Puts a stored message on the hub's outbox (sent by the `outbox` worker) (in the caller's transaction).
-pub fn enqueue_send(conn: &Connection, message_id: &str, chat: &str) -> Db {
+pub fn enqueue_send(conn: &Connection, message_id: &str, chat: &str, now: &str) -> Db {
     conn.execute(
         "INSERT OR IGNORE INTO outbox (message_id, chat, next_attempt_ms) VALUES (?1, ?2, ?3)",
-        params![message_id, chat, now_ms()],
+        params![message_id, chat, time_ms(now)],
     )?;
     Ok(())
 }

@@ -52,21 +52,13 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Now, as the hub writes times: RFC 3339 UTC with milliseconds (sorts as text).
-pub fn now() -> String {
-    format_time(chrono::Utc::now())
-}
-
+/// A time as the hub writes them: RFC 3339 UTC with milliseconds (sorts as text).
 pub fn format_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 /// Milliseconds since the epoch of a time the hub wrote (0 if unreadable).
-pub(super) fn time_ms(t: &str) -> i64 {
+pub fn time_ms(t: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(t).map_or(0, |t| t.timestamp_millis())
 }
 

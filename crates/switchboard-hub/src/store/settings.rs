@@ -34,6 +34,7 @@ pub fn put_settings(
     conn: &Connection,
     patch: &SettingsPatch,
     by: &str,
+    now: &str,
 ) -> rusqlite::Result<Settings> {
     let old = settings(conn)?;
     let mut new = old;
@@ -54,7 +55,7 @@ pub fn put_settings(
             &mut new.notify_supervisors_all,
         ),
     ];
-    let at = now();
+    let at = now;
     let audit = |field: &str, old: String, new: String| {
         conn.execute(
             "INSERT INTO settings_audit (at, by, field, old, new) VALUES (?1, ?2, ?3, ?4, ?5)",

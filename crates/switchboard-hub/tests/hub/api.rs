@@ -820,14 +820,14 @@ async fn escalation_turns_a_waiting_chat_red_for_supervisors_once_and_an_answer_
     .await;
     // The client writes now (the hub's own 5-second tick sees nothing due for 30 minutes).
     let mut body = t.message("esc-1", "79164569812", "hello?", false);
-    body["messages"][0]["dateTime"] = json!(switchboard_hub::store::now());
+    body["messages"][0]["dateTime"] = json!(switchboard_hub::clock::now());
     assert_eq!(t.webhook(body).await.0, StatusCode::OK);
     assert_eq!(t.badge(&boss).await, Some((1, json!("grey"))));
 
     let tick = |minutes: i64| {
         let hub = t.hub.hub.clone();
         async move {
-            let at = switchboard_hub::store::now_ms() + minutes * 60_000;
+            let at = switchboard_hub::clock::now_ms() + minutes * 60_000;
             hub.write(move |c| Ok(switchboard_hub::store::escalation_tick(c, at)?))
                 .await
                 .expect("tick")

@@ -77,7 +77,7 @@ async fn send(
 fn open(path: &std::path::Path) -> Hub {
     let conn = db::open_hub(path).expect("db");
     store::ensure_workspace(&conn).expect("workspace");
-    store::replace_admin_token(&conn, ADMIN).expect("admin token");
+    store::replace_admin_token(&conn, ADMIN, &switchboard_hub::clock::now()).expect("admin token");
     Hub::new(conn, INGRESS.into())
 }
 
@@ -748,7 +748,7 @@ async fn a_rotated_admin_token_stops_working() {
     drop(first);
     // The hub starts again with another admin token (as `start` does).
     let conn = db::open_hub(&path).expect("db");
-    store::replace_admin_token(&conn, "rotated").expect("rotate");
+    store::replace_admin_token(&conn, "rotated", &switchboard_hub::clock::now()).expect("rotate");
     let hub = Hub::new(conn, INGRESS.into());
     let (s, _) = send(
         &hub,

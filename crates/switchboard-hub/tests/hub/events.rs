@@ -23,7 +23,7 @@ impl T {
         let dir = tempfile::tempdir().expect("tempdir");
         let conn = db::open_hub(&dir.path().join("hub.db")).expect("db");
         store::ensure_workspace(&conn).expect("workspace");
-        store::replace_admin_token(&conn, ADMIN).expect("admin");
+        store::replace_admin_token(&conn, ADMIN, &switchboard_hub::clock::now()).expect("admin");
         T {
             hub: Hub::new(conn, INGRESS.into()),
             _dir: dir,

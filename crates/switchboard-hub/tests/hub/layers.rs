@@ -10,8 +10,9 @@ use std::path::Path;
 const LAYERS: &[(&str, &[&str])] = &[
     // Records and SQL: the only place that knows the schema.
     ("storage", &["db", "store"]),
-    // The running hub: one writer, the readers, the event ring, the workers' doorbells.
-    ("runtime", &["hub"]),
+    // The running hub: one writer, the readers, the event ring, the workers' doorbells; the
+    // clock (storage is given the time of what it stores).
+    ("runtime", &["hub", "clock"]),
     // Outside services behind ports: the messenger provider, Bitrix24, the CRM port.
     ("adapters", &["provider", "bitrix", "crm"]),
     // Loops over durable queues: sending, mirroring to the CRM, the Bitrix24 index.
@@ -186,6 +187,21 @@ fn modules_form_no_cycle() {
     let mut done = BTreeSet::new();
     for m in graph.keys() {
         visit(m, &graph, &mut Vec::new(), &mut done);
+    }
+}
+
+/// Storage is given the time of what it stores: it never reads a clock itself.
+#[test]
+fn storage_reads_no_clock() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &root, &mut files);
+    for (module, text) in files {
+        if layer_of(&module) == 0 {
+            for clock in ["Utc::now", "SystemTime::now", "Instant::now", "Local::now"] {
+                assert!(!text.contains(clock), "`{module}` reads the clock ({clock})");
+            }
+        }
     }
 }
 

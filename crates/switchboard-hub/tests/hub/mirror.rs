@@ -410,6 +410,7 @@ async fn lost_answers_failures_and_refusals_write_exactly_once_in_order() {
                     contact_name: Some("Client".into()),
                     contact_phone: None,
                 },
+                &switchboard_hub::clock::now(),
             )?;
             Ok(())
         })

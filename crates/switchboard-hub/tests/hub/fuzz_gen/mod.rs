@@ -335,7 +335,7 @@ pub fn fingerprint(c: &rusqlite::Connection) -> rusqlite::Result<Fingerprint> {
 fn open(path: &Path) -> Hub {
     let conn = db::open_hub(path).expect("open the hub's database");
     store::ensure_workspace(&conn).expect("workspace");
-    store::replace_admin_token(&conn, ADMIN).expect("admin token");
+    store::replace_admin_token(&conn, ADMIN, &switchboard_hub::clock::now()).expect("admin token");
     // The fingerprint reads every table with a cached statement.
     conn.set_prepared_statement_cache_capacity(128);
     Hub::new(conn, INGRESS.into())
@@ -508,6 +508,7 @@ async fn seed(kind: WorldKind, path: &Path) -> (Hub, Facts) {
                             event_token: None,
                             events_secret: String::new(),
                         },
+                        &switchboard_hub::clock::now(),
                     )?;
                     bitrix_index::set_event_token(c, Some(APP_TOKEN))?;
                     use switchboard_core::EntityKind;
