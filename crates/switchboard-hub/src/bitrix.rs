@@ -65,6 +65,8 @@ pub struct Bitrix24 {
     user_id: String,
     rate: Rate,
     bucket: tokio::sync::Mutex<(f64, Instant)>,
+    /// One request's limit.
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for Bitrix24 {
@@ -143,6 +145,7 @@ impl Bitrix24 {
             user_id: (*user).to_owned(),
             rate,
             bucket: tokio::sync::Mutex::new((0.0, Instant::now())),
+            timeout,
         })
     }
 
@@ -343,6 +346,12 @@ fn entry_id(v: &Value) -> String {
 }
 
 impl CrmPort for Bitrix24 {
+    /// A lookup and a batch write, each bounded by the request timeout (waits for the rate
+    /// limit come on top, so a margin).
+    fn attempt_limit(&self) -> Duration {
+        self.timeout * 3
+    }
+
     async fn write_timeline(&self, job: &TimelineJob) -> Result<String, CrmFailure> {
         let a = self
             .call(

@@ -9,6 +9,7 @@
 use crate::Hub;
 use rusqlite::{params, OptionalExtension};
 use std::future::Future;
+use std::time::Duration;
 use switchboard_core::CrmRef;
 
 /// One timeline entry to write: a message, or the one Open Lines chat activity.
@@ -73,6 +74,12 @@ pub trait CrmPort: Send + Sync + 'static {
         1
     }
 
+    /// The longest one attempt may take: the entries it claims are leased for this long
+    /// (another hub skips them; a hub stopped mid-attempt takes them up again after it).
+    fn attempt_limit(&self) -> Duration {
+        Duration::from_secs(60)
+    }
+
     /// Writes entries in order, stopping at the first that fails: one outcome per job (the
     /// ones after a failure answer `Retry`, not written). One at a time unless overridden.
     fn write_batch(
@@ -130,6 +137,11 @@ fn find(conn: &rusqlite::Connection, job: &TimelineJob) -> rusqlite::Result<Opti
 }
 
 impl CrmPort for BuiltInCrm {
+    /// Local writes: seconds at most.
+    fn attempt_limit(&self) -> Duration {
+        Duration::from_secs(10)
+    }
+
     fn max_batch(&self) -> usize {
         50
     }

@@ -435,23 +435,27 @@ async fn fetch_named(
 /// Keeps the index fresh while Bitrix24 is connected: every [`POLL`], and at once when the
 /// hub rings (a new chat, a new connection).
 pub fn spawn(hub: Hub, crm: Arc<WorkspaceCrm>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let wake = hub.crm_wake();
-        let mut closed = std::pin::pin!(hub.closed());
-        let mut poll = true;
-        loop {
-            if let Some(client) = crm.bitrix_client().await {
-                if let Err(e) = sync_round(&hub, &client, poll).await {
-                    tracing::warn!(portal = %client.portal(), error = %e, "Bitrix24 sync failed; will retry");
-                }
+    let bell = hub.crm_wake();
+    crate::worker::spawn(hub, Some(bell), IndexWorker { crm })
+}
+
+/// Keeps the Bitrix24 index fresh: a poll every [`POLL`], and at once what the doorbell names
+/// (new chats' numbers, events from the portal, a new connection).
+struct IndexWorker {
+    crm: Arc<WorkspaceCrm>,
+}
+
+impl crate::worker::Worker for IndexWorker {
+    async fn round(&mut self, hub: &Hub, woke: crate::worker::Woke) -> Duration {
+        // The bell asks about what it names; the start and the timer poll the lists too.
+        let poll = woke != crate::worker::Woke::Bell;
+        if let Some(client) = self.crm.bitrix_client().await {
+            if let Err(e) = sync_round(hub, &client, poll).await {
+                tracing::warn!(portal = %client.portal(), error = %e, "Bitrix24 sync failed; will retry");
             }
-            poll = tokio::select! {
-                _ = wake.notified() => false,
-                _ = tokio::time::sleep(POLL) => true,
-                _ = &mut closed => return,
-            };
         }
-    })
+        POLL
+    }
 }
 
 /// The CRM port of the workspace: the built-in CRM, or the connected Bitrix24 portal.
@@ -496,6 +500,11 @@ impl WorkspaceCrm {
 }
 
 impl CrmPort for WorkspaceCrm {
+    /// As the portal's client says (one request's timeout, a few times).
+    fn attempt_limit(&self) -> Duration {
+        self.timeout * 3
+    }
+
     async fn write_timeline(&self, job: &TimelineJob) -> Result<String, CrmFailure> {
         match self.bitrix_client().await {
             Some(b) => b.write_timeline(job).await,

@@ -28,6 +28,7 @@ pub mod provider;
 pub mod serve;
 pub mod store;
 pub mod webhook;
+pub mod worker;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -119,23 +120,21 @@ impl RunningHub {
 
 /// Every few seconds: escalate the chats that waited too long, and notify supervisors once.
 fn spawn_escalation(hub: Hub) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(store::ESCALATION_TICK);
-        let mut closed = std::pin::pin!(hub.closed());
-        loop {
-            tokio::select! {
-                _ = every.tick() => {}
-                // Stopped: no write after the directory lock is released.
-                _ = &mut closed => return,
-            }
-            if let Err(e) = hub
-                .store_write_notify(|c| Ok(((), store::escalation_tick(c, clock::now_ms())?)))
-                .await
-            {
-                tracing::warn!(error = %e, "escalation check failed");
-            }
+    worker::spawn(hub, None, Escalation)
+}
+
+struct Escalation;
+
+impl worker::Worker for Escalation {
+    async fn round(&mut self, hub: &Hub, _: worker::Woke) -> std::time::Duration {
+        if let Err(e) = hub
+            .store_write_notify(|c| Ok(((), store::escalation_tick(c, clock::now_ms())?)))
+            .await
+        {
+            tracing::warn!(error = %e, "escalation check failed");
         }
-    })
+        store::ESCALATION_TICK
+    }
 }
 
 /// Subscribes our webhook and reads the provider's channels.
@@ -158,38 +157,51 @@ fn spawn_provider_sync(
     client: provider::ProviderClient,
     webhook: String,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut pause = std::time::Duration::from_secs(1);
-        let mut subscribed = false;
-        let mut closed = std::pin::pin!(hub.closed());
-        loop {
-            let done = if subscribed {
-                match client.channels().await {
-                    Ok(list) => hub
-                        .store_write(move |c| Ok(store::upsert_provider_channels(c, &list)?))
-                        .await
-                        .map_err(|e| anyhow::anyhow!(e)),
-                    Err(e) => Err(e.into()),
-                }
-            } else {
-                connect_provider(&hub, &client, &webhook).await
-            };
-            match done {
-                Ok(()) => {
-                    subscribed = true;
-                    pause = PROVIDER_REFRESH;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "provider not reachable; will retry");
-                    pause = (pause * 2).min(std::time::Duration::from_secs(30));
-                }
+    worker::spawn(
+        hub,
+        None,
+        ProviderSync {
+            client,
+            webhook,
+            subscribed: false,
+            pause: std::time::Duration::from_secs(1),
+        },
+    )
+}
+
+struct ProviderSync {
+    client: provider::ProviderClient,
+    webhook: String,
+    subscribed: bool,
+    /// Doubles while the provider cannot be reached (up to 30 s).
+    pause: std::time::Duration,
+}
+
+impl worker::Worker for ProviderSync {
+    async fn round(&mut self, hub: &Hub, _: worker::Woke) -> std::time::Duration {
+        let done = if self.subscribed {
+            match self.client.channels().await {
+                Ok(list) => hub
+                    .store_write(move |c| Ok(store::upsert_provider_channels(c, &list)?))
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e)),
+                Err(e) => Err(e.into()),
             }
-            tokio::select! {
-                _ = tokio::time::sleep(pause) => {}
-                _ = &mut closed => return,
+        } else {
+            connect_provider(hub, &self.client, &self.webhook).await
+        };
+        match done {
+            Ok(()) => {
+                self.subscribed = true;
+                self.pause = PROVIDER_REFRESH;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "provider not reachable; will retry");
+                self.pause = (self.pause * 2).min(std::time::Duration::from_secs(30));
             }
         }
-    })
+        self.pause
+    }
 }
 
 /// How often the provider's channel list is read again (webhooks tell of changes meanwhile).

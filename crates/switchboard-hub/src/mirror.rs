@@ -90,12 +90,18 @@ fn touched(conn: &Connection, job: &TimelineJob) -> Db {
     Ok(())
 }
 
-/// Records that an attempt starts (the CRM may write from now on). `false`: not pending any more.
-pub fn begin_attempt(conn: &Connection, job: &TimelineJob, now: i64) -> rusqlite::Result<bool> {
+/// Records that an attempt starts (the CRM may write from now on) and leases the entry for
+/// `lease`: not due meanwhile (nor its entity's later entries). `false`: not pending any more.
+pub fn begin_attempt(
+    conn: &Connection,
+    job: &TimelineJob,
+    now: i64,
+    lease: Duration,
+) -> rusqlite::Result<bool> {
     let n = conn.execute(
-        "UPDATE mirror_queue SET attempts = attempts + 1, unsure_since_ms = coalesce(unsure_since_ms, ?2) \
-         WHERE id = ?1 AND state = 'pending'",
-        params![job.queue_id, now],
+        "UPDATE mirror_queue SET attempts = attempts + 1, unsure_since_ms = coalesce(unsure_since_ms, ?2), \
+         next_attempt_ms = ?3 WHERE id = ?1 AND state = 'pending'",
+        params![job.queue_id, now, now + lease.as_millis() as i64],
     )?;
     Ok(n > 0)
 }
@@ -177,48 +183,46 @@ pub fn spawn_with<C: CrmPort>(
     crm: Arc<C>,
     base: Duration,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let wake = hub.mirror_wake();
-        let mut closed = std::pin::pin!(hub.closed());
-        loop {
-            let limit = crm.max_batch().max(1);
-            // A look on a reader first: the writer is only taken when there is work.
-            let waiting = hub
-                .store_read(move |c| Ok(!due(c, now_ms(), 1)?.is_empty()))
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "mirror queue read failed");
-                    false
-                });
-            if waiting {
-                tokio::select! {
-                    _ = attempt(&hub, crm.as_ref(), limit, base) => {}
-                    _ = &mut closed => return,
-                }
-                continue;
-            }
-            let pause = match hub.store_read(|c| Ok(next_due_ms(c)?)).await {
-                Ok(Some(at)) => Duration::from_millis((at - now_ms()).clamp(10, 1000) as u64),
-                _ => Duration::from_secs(1),
-            };
-            tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(pause) => {}
-                _ = &mut closed => return,
-            }
+    let bell = hub.mirror_wake();
+    crate::worker::spawn(hub, Some(bell), Mirror { crm, base })
+}
+
+/// The mirror's worker: writes due timeline entries, in order per entity.
+struct Mirror<C> {
+    crm: Arc<C>,
+    base: Duration,
+}
+
+impl<C: CrmPort> crate::worker::Worker for Mirror<C> {
+    async fn round(&mut self, hub: &Hub, _: crate::worker::Woke) -> Duration {
+        let limit = self.crm.max_batch().max(1);
+        // A look on a reader first: the writer is only taken when there is work.
+        let waiting = hub
+            .store_read(move |c| Ok(!due(c, now_ms(), 1)?.is_empty()))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "mirror queue read failed");
+                false
+            });
+        if waiting {
+            attempt(hub, self.crm.as_ref(), limit, self.base).await;
+            return Duration::ZERO;
         }
-    })
+        let next = hub.store_read(|c| Ok(next_due_ms(c)?)).await.ok().flatten();
+        crate::worker::until_due(next, now_ms())
+    }
 }
 
 async fn attempt<C: CrmPort>(hub: &Hub, crm: &C, limit: usize, base: Duration) {
     // Claimed as the rows are now, in the transaction that marks the attempt (never from an
     // older snapshot).
+    let lease = crm.attempt_limit();
     let started = hub
         .store_write(move |c| {
             let now = now_ms();
             let mut go = Vec::new();
             for job in due(c, now, limit)? {
-                if begin_attempt(c, &job, now)? {
+                if begin_attempt(c, &job, now, lease)? {
                     go.push(job);
                 }
             }
@@ -303,6 +307,34 @@ mod tests {
         .expect("seed");
         assert!(due(&conn, 1000, 50).expect("due").is_empty());
         assert_eq!(next_due_ms(&conn).expect("next"), Some(5000));
+    }
+
+    /// A claimed entry is leased: neither it nor its entity's later entries are due until the
+    /// lease ends (a second hub skips them); then it is due again, marked as maybe written.
+    #[test]
+    fn a_claimed_entry_is_leased_then_due_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = crate::db::open_hub(&dir.path().join("hub.db")).expect("open");
+        conn.execute_batch(
+            "INSERT INTO mirror_queue (key, kind, entity_kind, entity_id, chat, message_id, at, text, state, next_attempt_ms) VALUES
+               ('k1', 'message', 'lead', '1', 'c', 'm1', 'x', 'a', 'pending', 0),
+               ('k2', 'message', 'lead', '1', 'c', 'm2', 'x', 'b', 'pending', 0);",
+        )
+        .expect("seed");
+        let lease = Duration::from_secs(30);
+        let jobs = due(&conn, 1000, 1).expect("due");
+        assert_eq!(jobs.len(), 1);
+        assert!(begin_attempt(&conn, &jobs[0], 1000, lease).expect("claim"));
+        assert!(due(&conn, 1000 + 29_999, 50).expect("due").is_empty());
+        assert_eq!(next_due_ms(&conn).expect("next"), Some(31_000));
+        let again = due(&conn, 31_000, 50).expect("due");
+        let keys: Vec<&str> = again.iter().map(|j| j.key.as_str()).collect();
+        assert_eq!(keys, ["k1", "k2"], "in the entity's order");
+        assert_eq!(
+            again[0].unsure_since_ms,
+            Some(1000),
+            "asked before written again"
+        );
     }
 
     #[test]

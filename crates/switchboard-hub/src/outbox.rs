@@ -234,68 +234,97 @@ pub fn retry(conn: &Connection, message_id: &str) -> rusqlite::Result<bool> {
 /// Runs the outbox until the hub closes: wakes on new rows, on finished sends and when a
 /// retry falls due.
 pub fn spawn(hub: Hub, client: ProviderClient) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let busy: Arc<Mutex<HashSet<String>>> = Arc::default();
-        let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
-        let wake = hub.outbox_wake();
-        let mut closed = std::pin::pin!(hub.closed());
-        let mut started: std::collections::VecDeque<tokio::time::Instant> = Default::default();
-        let pace = client.pace();
-        loop {
-            let jobs = hub
-                .store_read(|c| Ok(due(c, now_ms(), CONCURRENCY * 2)?))
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "outbox read failed");
-                    Vec::new()
-                });
-            for job in jobs {
-                {
-                    let mut busy = busy.lock().unwrap_or_else(|p| p.into_inner());
-                    if !busy.insert(job.chat.clone()) {
-                        continue;
-                    }
+    let bell = hub.outbox_wake();
+    crate::worker::spawn(
+        hub,
+        Some(bell.clone()),
+        Sender {
+            pace: client.pace(),
+            client,
+            bell,
+            busy: Arc::default(),
+            permits: Arc::new(tokio::sync::Semaphore::new(CONCURRENCY)),
+            started: Default::default(),
+            in_flight: tokio::task::JoinSet::new(),
+        },
+    )
+}
+
+/// The outbox's worker: each chat's oldest due message, up to [`CONCURRENCY`] chats at once,
+/// paced under the provider's limit.
+struct Sender {
+    client: ProviderClient,
+    bell: Arc<tokio::sync::Notify>,
+    /// Chats with a send in flight (a chat's messages go one after another).
+    busy: Arc<Mutex<HashSet<String>>>,
+    permits: Arc<tokio::sync::Semaphore>,
+    /// When the sends of the last [`PACE_WINDOW`] started.
+    started: std::collections::VecDeque<tokio::time::Instant>,
+    pace: usize,
+    /// The sends in flight: owned, so stopping the hub awaits them.
+    in_flight: tokio::task::JoinSet<()>,
+}
+
+impl crate::worker::Worker for Sender {
+    async fn round(&mut self, hub: &Hub, _: crate::worker::Woke) -> Duration {
+        // Finished sends are collected here (their outcome is already stored).
+        while self.in_flight.try_join_next().is_some() {}
+        let jobs = hub
+            .store_read(|c| Ok(due(c, now_ms(), CONCURRENCY * 2)?))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "outbox read failed");
+                Vec::new()
+            });
+        for job in jobs {
+            {
+                let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+                if !busy.insert(job.chat.clone()) {
+                    continue;
                 }
-                let Ok(permit) = permits.clone().acquire_owned().await else {
-                    return;
-                };
-                // Keep under the provider's rate limit.
-                let now = tokio::time::Instant::now();
-                while started
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= PACE_WINDOW)
-                {
-                    started.pop_front();
-                }
-                if started.len() >= pace {
-                    if let Some(oldest) = started.front() {
-                        tokio::time::sleep_until(*oldest + PACE_WINDOW).await;
-                    }
-                    started.pop_front();
-                }
-                started.push_back(tokio::time::Instant::now());
-                let (hub, client, busy, wake) =
-                    (hub.clone(), client.clone(), busy.clone(), wake.clone());
-                tokio::spawn(async move {
-                    attempt(&hub, &client, &job).await;
-                    busy.lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .remove(&job.chat);
-                    drop(permit);
-                    wake.notify_one();
-                });
             }
-            let pause = match hub.store_read(|c| Ok(next_due_ms(c)?)).await {
-                Ok(Some(at)) => Duration::from_millis((at - now_ms()).clamp(10, 1000) as u64),
-                _ => Duration::from_secs(1),
+            let Ok(permit) = self.permits.clone().acquire_owned().await else {
+                break;
             };
-            tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(pause) => {}
-                _ = &mut closed => return,
+            // Keep under the provider's rate limit.
+            let now = tokio::time::Instant::now();
+            while self
+                .started
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= PACE_WINDOW)
+            {
+                self.started.pop_front();
             }
+            if self.started.len() >= self.pace {
+                if let Some(oldest) = self.started.front() {
+                    tokio::time::sleep_until(*oldest + PACE_WINDOW).await;
+                }
+                self.started.pop_front();
+            }
+            self.started.push_back(tokio::time::Instant::now());
+            let (hub, client, busy, bell) = (
+                hub.clone(),
+                self.client.clone(),
+                self.busy.clone(),
+                self.bell.clone(),
+            );
+            self.in_flight.spawn(async move {
+                attempt(&hub, &client, &job).await;
+                busy.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&job.chat);
+                drop(permit);
+                bell.notify_one();
+            });
         }
-    })
+        let next = hub.store_read(|c| Ok(next_due_ms(c)?)).await.ok().flatten();
+        crate::worker::until_due(next, now_ms())
+    }
+
+    /// Sends in flight finish (their outcomes are stored) before the hub lets go of its files.
+    async fn stopped(&mut self) {
+        while self.in_flight.join_next().await.is_some() {}
+    }
 }
 
 async fn attempt(hub: &Hub, client: &ProviderClient, job: &Job) {
