@@ -17,7 +17,7 @@ pub fn channel_vm(v: &ChannelView) -> ChannelVm {
         transport: v.transport,
         state: v.state.as_str().to_owned(),
         usable: usable.is_ok(),
-        why: usable.err().map(|r| r.as_str().to_owned()),
+        why: usable.err(),
     }
 }
 
@@ -51,7 +51,7 @@ pub fn compose_locally(store: &LocalStore, phone: &str) -> Result<ComposeVm, Cmd
     let pre = core::preselect_channel(&employee, &channels);
     Ok(ComposeVm {
         channel_id: pre.as_ref().ok().cloned(),
-        reason: pre.err().map(|r| r.as_str().to_owned()),
+        reason: pre.err(),
         address: address.to_string(),
         display: address.international(),
         channels: views.iter().map(channel_vm).collect(),

@@ -156,7 +156,7 @@ impl SyncClient {
                     content_uri: None,
                     at: item.created_at.clone(),
                     author_id: None,
-                    status: accepted.status.clone(),
+                    status: accepted.status,
                     error: None,
                     mirror: Default::default(),
                 };

@@ -2,7 +2,10 @@
 //! are generated into `ui/src/lib/bindings.ts` (see the `bindings_are_fresh` test).
 
 use serde::{Deserialize, Serialize};
-use switchboard_core::{Badge, Counters, CrmRef, Direction, EntityKind, Role, Settings, Transport};
+use switchboard_core::{
+    Badge, Counters, CrmKind, CrmRef, Direction, EntityKind, MessageStatus, MirrorSkip,
+    NoChannelReason, Role, Settings, Transport,
+};
 use switchboard_wire::{EmployeePatch, SettingsPatch};
 #[cfg(test)]
 use ts_rs::TS;
@@ -124,7 +127,7 @@ pub struct MessageVm {
     pub at: String,
     /// `inbound`; ours: `pending` (on this desktop, waiting for the hub), `queued`,
     /// `accepted`, `sent`, `delivered`, `read`, `error`, `failed`.
-    pub status: String,
+    pub status: MessageStatus,
     /// Why it is `error` or `failed`.
     pub error: Option<String>,
     /// For one the hub refused (`local`): the hub's stable code (`client_taken`,
@@ -138,14 +141,25 @@ pub struct MessageVm {
     pub mirror: MirrorVm,
 }
 
+/// Where a message's copy in the CRM timelines stands (flat, for the page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "snake_case")]
+pub enum MirrorStateVm {
+    None,
+    Pending,
+    Written,
+    Failed,
+    Skipped,
+}
+
 /// Where a message's copy in the CRM timelines stands.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
 pub struct MirrorVm {
-    /// `none`, `pending`, `written`, `failed`, `skipped`.
-    pub state: String,
-    /// For `skipped`: `open_lines`, `setting_off`, `not_linked`.
-    pub reason: Option<String>,
+    pub state: MirrorStateVm,
+    /// For `skipped`: why.
+    pub reason: Option<MirrorSkip>,
     /// For `failed`: the CRM's reason.
     pub error: Option<String>,
 }
@@ -153,7 +167,7 @@ pub struct MirrorVm {
 impl MirrorVm {
     pub fn none() -> MirrorVm {
         MirrorVm {
-            state: "none".into(),
+            state: MirrorStateVm::None,
             reason: None,
             error: None,
         }
@@ -162,14 +176,14 @@ impl MirrorVm {
     pub fn of(m: &switchboard_wire::MirrorView) -> MirrorVm {
         use switchboard_wire::MirrorState;
         let (state, reason) = match m.state {
-            MirrorState::None => ("none", None),
-            MirrorState::Pending => ("pending", None),
-            MirrorState::Written => ("written", None),
-            MirrorState::Failed => ("failed", None),
-            MirrorState::Skipped(why) => ("skipped", Some(why.as_str().to_owned())),
+            MirrorState::None => (MirrorStateVm::None, None),
+            MirrorState::Pending => (MirrorStateVm::Pending, None),
+            MirrorState::Written => (MirrorStateVm::Written, None),
+            MirrorState::Failed => (MirrorStateVm::Failed, None),
+            MirrorState::Skipped(why) => (MirrorStateVm::Skipped, Some(why)),
         };
         MirrorVm {
-            state: state.into(),
+            state,
             reason,
             error: m.error.clone(),
         }
@@ -258,8 +272,8 @@ pub struct ChannelVm {
     /// The provider's state (`active`, `qr`, `unauthorized`, …, `deleted`).
     pub state: String,
     pub usable: bool,
-    /// Why it cannot send: `disabled`, `unauthorized`, `not_active`, `deleted`.
-    pub why: Option<String>,
+    /// Why it cannot send.
+    pub why: Option<NoChannelReason>,
 }
 
 /// Writing first: the preselected channel (setting 4) and the number read under setting 2.
@@ -268,8 +282,8 @@ pub struct ChannelVm {
 pub struct ComposeVm {
     /// The employee's priority channel when usable; else `None` and `reason`.
     pub channel_id: Option<String>,
-    /// `not_set`, `deleted`, `disabled`, `unauthorized`, `not_active`.
-    pub reason: Option<String>,
+    /// Why none is preselected.
+    pub reason: Option<NoChannelReason>,
     /// E.164.
     pub address: String,
     /// `+7 916 456-98-12`.
@@ -306,8 +320,7 @@ pub struct TokenVm {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
 pub struct CrmConnectionVm {
-    /// `built_in` or `bitrix24`.
-    pub kind: String,
+    pub kind: CrmKind,
     pub portal: Option<String>,
     pub user: Option<String>,
     pub webhook_masked: Option<String>,
@@ -422,6 +435,11 @@ fn declarations() -> Vec<String> {
         CrmRef::decl(),
         EntityKind::decl(),
         Direction::decl(),
+        MessageStatus::decl(),
+        CrmKind::decl(),
+        MirrorStateVm::decl(),
+        MirrorSkip::decl(),
+        NoChannelReason::decl(),
         crate::CmdError::decl(),
     ]
 }

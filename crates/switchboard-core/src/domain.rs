@@ -288,3 +288,129 @@ pub enum Direction {
     /// From an employee (through Switchboard, or an echo written from the phone).
     Out,
 }
+
+/// Where a message stands. A client's message is `inbound`. Ours walk `pending` (still on the
+/// desktop) → `queued` (in the hub's outbox) → `accepted` (the provider took it) → `sent` →
+/// `delivered` → `read`, never backwards; or end `error` (the provider's delivery error) or
+/// `failed` (refused, or given up after bounded attempts; can be retried).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    Inbound,
+    Pending,
+    Queued,
+    Accepted,
+    Sent,
+    Delivered,
+    Read,
+    Error,
+    Failed,
+    /// A status a newer hub knows and this program does not (read, never written).
+    Unknown,
+}
+
+/// Any string reads: one this program does not know is [`MessageStatus::Unknown`] (a newer
+/// hub's answer never fails a sync for it).
+impl<'de> Deserialize<'de> for MessageStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(MessageStatus::parse(&s))
+    }
+}
+
+impl MessageStatus {
+    pub const ALL: [MessageStatus; 10] = [
+        MessageStatus::Inbound,
+        MessageStatus::Pending,
+        MessageStatus::Queued,
+        MessageStatus::Accepted,
+        MessageStatus::Sent,
+        MessageStatus::Delivered,
+        MessageStatus::Read,
+        MessageStatus::Error,
+        MessageStatus::Failed,
+        MessageStatus::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Inbound => "inbound",
+            MessageStatus::Pending => "pending",
+            MessageStatus::Queued => "queued",
+            MessageStatus::Accepted => "accepted",
+            MessageStatus::Sent => "sent",
+            MessageStatus::Delivered => "delivered",
+            MessageStatus::Read => "read",
+            MessageStatus::Error => "error",
+            MessageStatus::Failed => "failed",
+            MessageStatus::Unknown => "unknown",
+        }
+    }
+
+    /// A stored or sent status; one this program does not know is [`MessageStatus::Unknown`].
+    pub fn parse(s: &str) -> MessageStatus {
+        MessageStatus::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .unwrap_or(MessageStatus::Unknown)
+    }
+
+    /// How far along an outgoing message is: a status only ever moves to a higher rank.
+    /// `error` and `failed` end the walk (a later `read` cannot undo them, nor they a `read`).
+    pub fn rank(self) -> u8 {
+        match self {
+            MessageStatus::Pending | MessageStatus::Queued => 0,
+            MessageStatus::Accepted => 1,
+            MessageStatus::Sent => 2,
+            MessageStatus::Delivered => 3,
+            MessageStatus::Read => 4,
+            MessageStatus::Inbound
+            | MessageStatus::Error
+            | MessageStatus::Failed
+            | MessageStatus::Unknown => 5,
+        }
+    }
+}
+
+#[cfg(test)]
+mod message_status_tests {
+    use super::MessageStatus;
+
+    #[test]
+    fn statuses_read_back_as_written_and_unknown_ones_are_kept_apart() {
+        for s in MessageStatus::ALL {
+            assert_eq!(MessageStatus::parse(s.as_str()), s);
+            let json = serde_json::to_string(&s).expect("json");
+            assert_eq!(json, format!("\"{}\"", s.as_str()));
+        }
+        assert_eq!(MessageStatus::parse("bounced"), MessageStatus::Unknown);
+        assert_eq!(
+            serde_json::from_str::<MessageStatus>("\"bounced\"").ok(),
+            Some(MessageStatus::Unknown)
+        );
+        assert!(MessageStatus::Sent.rank() > MessageStatus::Accepted.rank());
+        assert!(MessageStatus::Read.rank() < MessageStatus::Failed.rank());
+    }
+}
+
+/// Which CRM the workspace uses: the hub's own, or a Bitrix24 portal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CrmKind {
+    BuiltIn,
+    Bitrix24,
+}
+
+impl CrmKind {
+    /// As stored (`crm_numbers.source`, `crm_connection.kind`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CrmKind::BuiltIn => "built_in",
+            CrmKind::Bitrix24 => "bitrix24",
+        }
+    }
+}

@@ -703,7 +703,7 @@ fn connection_view(
 ) -> CrmConnectionView {
     match c {
         None => CrmConnectionView {
-            kind: "built_in".into(),
+            kind: switchboard_core::CrmKind::BuiltIn,
             portal: None,
             user: None,
             webhook_masked: None,
@@ -711,7 +711,7 @@ fn connection_view(
             events: false,
         },
         Some(b) => CrmConnectionView {
-            kind: "bitrix24".into(),
+            kind: switchboard_core::CrmKind::Bitrix24,
             webhook_masked: Some(masked(&b.webhook_url)),
             portal: Some(b.portal),
             user: Some(b.user_name),
@@ -761,7 +761,7 @@ async fn check_crm_connection(
     manager(&caller, "connect the CRM")?;
     let (portal, user) = check_webhook(&b.webhook_url).await?;
     Ok(Json(CrmConnectionView {
-        kind: "bitrix24".into(),
+        kind: switchboard_core::CrmKind::Bitrix24,
         portal: Some(portal),
         user: Some(user),
         webhook_masked: Some(masked(&b.webhook_url)),
@@ -992,7 +992,7 @@ async fn provider_webhook(
                 }
             }
             for s in &delivery.statuses {
-                if !store::apply_status(c, &s.provider_message_id, &s.status, s.error.as_deref())? {
+                if !store::apply_status(c, &s.provider_message_id, s.status, s.error.as_deref())? {
                     tracing::info!(message = %s.provider_message_id, "status for an unknown message ignored");
                 }
             }
@@ -1210,7 +1210,7 @@ async fn compose(
             let pre = core::preselect_channel(&me, &channels);
             Ok(ComposeView {
                 channel_id: pre.as_ref().ok().cloned(),
-                reason: pre.err().map(|r| r.as_str().to_owned()),
+                reason: pre.err(),
                 address: address.to_string(),
                 display: address.international(),
                 channels: channels
@@ -1220,7 +1220,7 @@ async fn compose(
                         ComposeChannel {
                             id: ch.id.clone(),
                             usable: usable.is_ok(),
-                            why: usable.err().map(|r| r.as_str().to_owned()),
+                            why: usable.err(),
                         }
                     })
                     .collect(),
@@ -1345,7 +1345,8 @@ async fn retry_message(
     let view = retry(&hub, caller, id, crate::outbox::retry, |m| {
         format!(
             "message {} is {}; only a failed message is retried",
-            m.id, m.status
+            m.id,
+            m.status.as_str()
         )
     })
     .await?;

@@ -21,6 +21,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use switchboard_core::MessageStatus;
 
 /// Attempts before a message is `failed`.
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -161,11 +162,11 @@ pub fn finish(conn: &Connection, job: &Job, outcome: &SendOutcome, now: i64) -> 
                 "UPDATE OR IGNORE messages SET provider_message_id = ?2 WHERE id = ?1 AND provider_message_id IS NULL",
                 params![job.message_id, provider_id],
             )?;
-            store::raise_status(conn, &job.message_id, "accepted")
+            store::raise_status(conn, &job.message_id, MessageStatus::Accepted)
         }
         SendOutcome::AlreadyAccepted => {
             conn.execute("DELETE FROM outbox WHERE id = ?1", [job.outbox_id])?;
-            store::raise_status(conn, &job.message_id, "accepted")
+            store::raise_status(conn, &job.message_id, MessageStatus::Accepted)
         }
         SendOutcome::Refused(reason) => fail(conn, job, reason),
         SendOutcome::Retry {

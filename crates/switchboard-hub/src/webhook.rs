@@ -4,6 +4,7 @@
 use crate::error::ApiError;
 use crate::store::Inbound;
 use serde_json::Value;
+use switchboard_core::MessageStatus;
 
 /// A validated webhook delivery.
 #[derive(Debug, Default)]
@@ -19,12 +20,11 @@ pub struct Delivery {
 #[derive(Debug, Clone)]
 pub struct Status {
     pub provider_message_id: String,
-    pub status: String,
+    /// `None`: the provider's `edited` (no step in the walk).
+    pub status: Option<MessageStatus>,
     /// For `error`: the provider's code and description.
     pub error: Option<String>,
 }
-
-const STATUSES: [&str; 5] = ["sent", "delivered", "read", "error", "edited"];
 
 fn string(obj: &Value, field: &str, path: &str) -> Result<String, ApiError> {
     match obj.get(field) {
@@ -145,13 +145,19 @@ pub fn parse(body: &[u8]) -> Result<Delivery, ApiError> {
     }
     for (i, s) in array(&body, "statuses")?.into_iter().flatten().enumerate() {
         let path = format!("statuses[{i}]");
-        let status = string(s, "status", &path)?;
-        if !STATUSES.contains(&status.as_str()) {
-            return Err(ApiError::bad_field(
-                &format!("{path}.status"),
-                "unknown status",
-            ));
-        }
+        let status = match string(s, "status", &path)?.as_str() {
+            "sent" => Some(MessageStatus::Sent),
+            "delivered" => Some(MessageStatus::Delivered),
+            "read" => Some(MessageStatus::Read),
+            "error" => Some(MessageStatus::Error),
+            "edited" => None,
+            _ => {
+                return Err(ApiError::bad_field(
+                    &format!("{path}.status"),
+                    "unknown status",
+                ))
+            }
+        };
         let error = s.get("error").filter(|e| e.is_object()).map(|e| {
             let code = e
                 .get("error")

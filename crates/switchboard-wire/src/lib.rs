@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 use switchboard_core::{
-    Badge, ChannelState, CrmRef, Direction, EntityKind, Role, Settings, Transport,
+    Badge, ChannelState, CrmKind, CrmRef, Direction, EntityKind, MessageStatus, NoChannelReason,
+    Role, Settings, Transport,
 };
 
 /// A chat as one viewer sees it.
@@ -46,7 +47,7 @@ pub struct MessageView {
     /// `inbound` for client messages. Ours: `queued` (in the hub's outbox), `accepted` (the
     /// provider took it), `sent`, `delivered`, `read`; `error` (the provider's delivery error)
     /// and `failed` (refused, or given up after bounded attempts; can be retried).
-    pub status: String,
+    pub status: MessageStatus,
     /// Why it is `error` or `failed`.
     pub error: Option<String>,
     /// Setting 1: where its copy in the CRM timeline stands.
@@ -236,8 +237,7 @@ pub struct CrmConnect {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CrmConnectionView {
-    /// `built_in` or `bitrix24`.
-    pub kind: String,
+    pub kind: CrmKind,
     pub portal: Option<String>,
     /// The webhook's user, as Check connection found them.
     pub user: Option<String>,
@@ -464,7 +464,7 @@ pub struct ComposeChannel {
     pub id: String,
     pub usable: bool,
     /// Why it cannot send (`disabled`, `unauthorized`, `not_active`, …), when it cannot.
-    pub why: Option<String>,
+    pub why: Option<NoChannelReason>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -472,7 +472,7 @@ pub struct ComposeChannel {
 pub struct ComposeView {
     /// The preselected channel, or `null` with `reason`.
     pub channel_id: Option<String>,
-    pub reason: Option<String>,
+    pub reason: Option<NoChannelReason>,
     /// The number read under setting 2, E.164.
     pub address: String,
     /// The same for people: `+7 916 456-98-12`.
@@ -503,7 +503,7 @@ pub struct SendMessage {
 pub struct SendAccepted {
     pub message_id: String,
     pub chat: String,
-    pub status: String,
+    pub status: MessageStatus,
 }
 
 /// Every error answer: `{"error": {"code", "message", "owner"?}}`.

@@ -4,7 +4,7 @@ use super::outbox::{outbox_row, OUTBOX_COLS};
 use super::{LocalResult, LocalStore};
 use crate::vm::MessageVm;
 use rusqlite::{params, Connection};
-use switchboard_core::Direction;
+use switchboard_core::{Direction, MessageStatus};
 use switchboard_wire::MessageView;
 
 impl LocalStore {
@@ -52,11 +52,10 @@ impl LocalStore {
                 let i = i?;
                 out.push(MessageVm {
                     status: if i.error.is_some() {
-                        "failed"
+                        MessageStatus::Failed
                     } else {
-                        "pending"
-                    }
-                    .into(),
+                        MessageStatus::Pending
+                    },
                     id: i.key,
                     direction: Direction::Out,
                     text: i.text,

@@ -17,15 +17,18 @@ fn fetched_messages_count_as_news_only_when_new_or_different() {
         content_uri: None,
         at: "2026-11-25T10:00:00.000Z".into(),
         author_id: Some("e1".into()),
-        status: "sent".into(),
+        status: switchboard_core::MessageStatus::Sent,
         error: None,
         mirror: Default::default(),
     };
     assert!(store.put_messages(std::slice::from_ref(&m)).expect("put"));
     assert!(!store.put_messages(std::slice::from_ref(&m)).expect("put"));
-    m.status = "read".into();
+    m.status = switchboard_core::MessageStatus::Read;
     assert!(store.put_messages(std::slice::from_ref(&m)).expect("put"));
-    assert_eq!(store.messages("c1").expect("messages")[0].status, "read");
+    assert_eq!(
+        store.messages("c1").expect("messages")[0].status,
+        switchboard_core::MessageStatus::Read
+    );
 }
 
 #[cfg(unix)]

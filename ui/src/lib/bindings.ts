@@ -55,7 +55,7 @@ export type MessageVm = { id: string, direction: Direction, text: string, at: st
  * `inbound`; ours: `pending` (on this desktop, waiting for the hub), `queued`,
  * `accepted`, `sent`, `delivered`, `read`, `error`, `failed`.
  */
-status: string, 
+status: MessageStatus, 
 /**
  * Why it is `error` or `failed`.
  */
@@ -78,15 +78,11 @@ local: boolean,
  */
 mirror: MirrorVm, };
 
-export type MirrorVm = { 
+export type MirrorVm = { state: MirrorStateVm, 
 /**
- * `none`, `pending`, `written`, `failed`, `skipped`.
+ * For `skipped`: why.
  */
-state: string, 
-/**
- * For `skipped`: `open_lines`, `setting_off`, `not_linked`.
- */
-reason: string | null, 
+reason: MirrorSkip | null, 
 /**
  * For `failed`: the CRM's reason.
  */
@@ -128,9 +124,9 @@ export type ChannelVm = { id: string, name: string, transport: Transport,
  */
 state: string, usable: boolean, 
 /**
- * Why it cannot send: `disabled`, `unauthorized`, `not_active`, `deleted`.
+ * Why it cannot send.
  */
-why: string | null, };
+why: NoChannelReason | null, };
 
 export type ComposeVm = { 
 /**
@@ -138,9 +134,9 @@ export type ComposeVm = {
  */
 channel_id: string | null, 
 /**
- * `not_set`, `deleted`, `disabled`, `unauthorized`, `not_active`.
+ * Why none is preselected.
  */
-reason: string | null, 
+reason: NoChannelReason | null, 
 /**
  * E.164.
  */
@@ -172,11 +168,7 @@ created_at: string, };
 
 export type EmployeesVm = { employees: Array<EmployeeRowVm>, channels: Array<ChannelVm>, };
 
-export type CrmConnectionVm = { 
-/**
- * `built_in` or `bitrix24`.
- */
-kind: string, portal: string | null, user: string | null, webhook_masked: string | null, 
+export type CrmConnectionVm = { kind: CrmKind, portal: string | null, user: string | null, webhook_masked: string | null, 
 /**
  * Bitrix24: the handler address for the portal's outgoing webhook (CRM events).
  */
@@ -226,5 +218,15 @@ export type CrmRef = { kind: EntityKind, id: string, };
 export type EntityKind = "lead" | "contact" | "deal";
 
 export type Direction = "in" | "out";
+
+export type MessageStatus = "inbound" | "pending" | "queued" | "accepted" | "sent" | "delivered" | "read" | "error" | "failed" | "unknown";
+
+export type CrmKind = "built_in" | "bitrix24";
+
+export type MirrorStateVm = "none" | "pending" | "written" | "failed" | "skipped";
+
+export type MirrorSkip = "open_lines" | "setting_off" | "not_linked" | "crm_changed";
+
+export type NoChannelReason = "not_set" | "deleted" | "disabled" | "unauthorized" | "not_active";
 
 export type CmdError = { code: string, message: string, };

@@ -81,7 +81,7 @@ export class MockBackend implements Backend {
   async crmConnection() { return this.connection; }
   async checkCrm(url: string) {
     this.calls.push(`checkCrm:${url}`);
-    return { kind: 'bitrix24', portal: 'example.bitrix24.ru', user: 'Webhook User', webhook_masked: 'https://example.bitrix24.ru/rest/1/••••••/',
+    return { kind: 'bitrix24' as const, portal: 'example.bitrix24.ru', user: 'Webhook User', webhook_masked: 'https://example.bitrix24.ru/rest/1/••••••/',
       events_url: 'https://hub.example/webhooks/bitrix24/s3cr3t', events: false };
   }
   async connectCrm(url: string) {

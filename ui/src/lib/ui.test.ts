@@ -272,7 +272,7 @@ describe('Conversation', () => {
     // jsdom has no layout: scrolling is a no-op here.
     Element.prototype.scrollTo = () => {};
     const backend = new MockBackend();
-    const base = { direction: 'out' as const, at: '2026-11-25T10:00:00.000Z', status: 'read', error: null, error_code: null, error_owner: null, local: false };
+    const base = { direction: 'out' as const, at: '2026-11-25T10:00:00.000Z', status: 'read' as const, error: null, error_code: null, error_owner: null, local: false };
     backend.messages = [
       { ...base, id: 'a', text: 'one', mirror: { state: 'written', reason: null, error: null } },
       { ...base, id: 'b', text: 'two', mirror: { state: 'failed', reason: null, error: 'OWNER_NOT_FOUND' } },

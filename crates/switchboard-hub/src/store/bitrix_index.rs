@@ -6,7 +6,7 @@ use super::Db;
 use crate::json::CrmEntityView;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
-use switchboard_core::EntityKind;
+use switchboard_core::{CrmKind, EntityKind};
 
 /// The stored connection (the webhook URL is a secret and stays in the hub).
 #[derive(Clone)]
@@ -184,7 +184,7 @@ pub fn connect(conn: &Connection, c: &BitrixConnection, now: &str) -> Db {
         params![c.webhook_url, c.portal, c.user_name, now, super::new_token()],
     )?;
     conn.execute("DELETE FROM bitrix_entities", [])?;
-    super::links::clear(conn, "bitrix24")?;
+    super::links::clear(conn, CrmKind::Bitrix24)?;
     conn.execute("DELETE FROM crm_dirty", [])?;
     conn.execute("UPDATE chats SET crm_checked = 0", [])?;
     super::relink_all(conn)
@@ -195,7 +195,7 @@ pub fn disconnect(conn: &Connection) -> Db {
     settle_queue(conn)?;
     conn.execute("DELETE FROM crm_connection", [])?;
     conn.execute("DELETE FROM bitrix_entities", [])?;
-    super::links::clear(conn, "bitrix24")?;
+    super::links::clear(conn, CrmKind::Bitrix24)?;
     conn.execute("DELETE FROM crm_dirty", [])?;
     super::relink_all(conn)
 }
@@ -331,9 +331,9 @@ pub fn reindex(conn: &Connection, kind: EntityKind, id: &str) -> Db {
         Some((phones, contacts)) => {
             let phones: Vec<String> = serde_json::from_str(&phones).unwrap_or_default();
             let contacts: Vec<String> = serde_json::from_str(&contacts).unwrap_or_default();
-            super::links::index_entity(conn, "bitrix24", kind, id, &phones, &contacts)
+            super::links::index_entity(conn, CrmKind::Bitrix24, kind, id, &phones, &contacts)
         }
-        None => super::links::unindex_entity(conn, "bitrix24", kind, id),
+        None => super::links::unindex_entity(conn, CrmKind::Bitrix24, kind, id),
     }
 }
 

@@ -204,7 +204,7 @@ pub fn open_first_chat(
         Some(phone),
         now,
     )?;
-    let bitrix = crate::store::links::source(conn)? == "bitrix24";
+    let bitrix = crate::store::links::source(conn)? == switchboard_core::CrmKind::Bitrix24;
     if existed.is_none() && links(conn, &id)?.is_empty() && bitrix {
         // The portal gets the lead from the CRM sync (crm.lead.add, after one more look with
         // crm.duplicate.findbycomm); until it is linked, the writer answers the chat.

@@ -140,7 +140,14 @@ pub(super) fn entity_written(
     contact: Option<&str>,
 ) -> Db {
     let contacts: Vec<String> = contact.map(str::to_owned).into_iter().collect();
-    crate::store::links::index_entity(conn, "built_in", r.kind, &r.id, phones, &contacts)?;
+    crate::store::links::index_entity(
+        conn,
+        switchboard_core::CrmKind::BuiltIn,
+        r.kind,
+        &r.id,
+        phones,
+        &contacts,
+    )?;
     crate::store::links::relink_entities(conn, std::slice::from_ref(r))
 }
 
@@ -200,7 +207,7 @@ pub fn sent_with_key(
                 SendAccepted {
                     message_id: r.get(0)?,
                     chat: r.get(1)?,
-                    status: r.get(2)?,
+                    status: switchboard_core::MessageStatus::parse(&r.get::<_, String>(2)?),
                 },
                 r.get(3)?,
             ))

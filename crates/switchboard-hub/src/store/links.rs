@@ -12,21 +12,21 @@
 use crate::store::{self, Db};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::{BTreeSet, HashSet};
-use switchboard_core::{self as core, read_crm_phone, CrmRef, EntityKind, LinkedEntity};
+use switchboard_core::{self as core, read_crm_phone, CrmKind, CrmRef, EntityKind, LinkedEntity};
 
 /// The index the workspace's CRM uses.
-pub fn source(conn: &Connection) -> rusqlite::Result<&'static str> {
+pub fn source(conn: &Connection) -> rusqlite::Result<CrmKind> {
     Ok(if super::bitrix_index::bitrix(conn)?.is_some() {
-        "bitrix24"
+        CrmKind::Bitrix24
     } else {
-        "built_in"
+        CrmKind::BuiltIn
     })
 }
 
 /// (Re)indexes one entity: its phones under both settings, and a deal's contacts.
 pub fn index_entity(
     conn: &Connection,
-    source: &str,
+    source: CrmKind,
     kind: EntityKind,
     id: &str,
     phones: &[String],
@@ -38,7 +38,7 @@ pub fn index_entity(
             if let Ok(n) = read_crm_phone(raw, eight) {
                 conn.execute(
                     "INSERT OR IGNORE INTO crm_numbers (source, kind, id, eight_as_plus7, number) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![source, kind.as_str(), id, eight, n.as_str()],
+                    params![source.as_str(), kind.as_str(), id, eight, n.as_str()],
                 )?;
             }
         }
@@ -47,31 +47,37 @@ pub fn index_entity(
         for c in contacts {
             conn.execute(
                 "INSERT OR IGNORE INTO crm_deal_contacts (source, deal, contact) VALUES (?1, ?2, ?3)",
-                params![source, id, c],
+                params![source.as_str(), id, c],
             )?;
         }
     }
     Ok(())
 }
 
-pub fn unindex_entity(conn: &Connection, source: &str, kind: EntityKind, id: &str) -> Db {
+pub fn unindex_entity(conn: &Connection, source: CrmKind, kind: EntityKind, id: &str) -> Db {
     conn.execute(
         "DELETE FROM crm_numbers WHERE source = ?1 AND kind = ?2 AND id = ?3",
-        params![source, kind.as_str(), id],
+        params![source.as_str(), kind.as_str(), id],
     )?;
     if kind == EntityKind::Deal {
         conn.execute(
             "DELETE FROM crm_deal_contacts WHERE source = ?1 AND deal = ?2",
-            params![source, id],
+            params![source.as_str(), id],
         )?;
     }
     Ok(())
 }
 
 /// Drops a source's whole index (its entities are gone).
-pub fn clear(conn: &Connection, source: &str) -> Db {
-    conn.execute("DELETE FROM crm_numbers WHERE source = ?1", [source])?;
-    conn.execute("DELETE FROM crm_deal_contacts WHERE source = ?1", [source])?;
+pub fn clear(conn: &Connection, source: CrmKind) -> Db {
+    conn.execute(
+        "DELETE FROM crm_numbers WHERE source = ?1",
+        [source.as_str()],
+    )?;
+    conn.execute(
+        "DELETE FROM crm_deal_contacts WHERE source = ?1",
+        [source.as_str()],
+    )?;
     Ok(())
 }
 
@@ -84,8 +90,8 @@ pub fn ensure_index(conn: &Connection) -> Db {
     if built {
         return Ok(());
     }
-    clear(conn, "built_in")?;
-    clear(conn, "bitrix24")?;
+    clear(conn, CrmKind::BuiltIn)?;
+    clear(conn, CrmKind::Bitrix24)?;
     let rows: Vec<(String, i64, String, Option<i64>)> = {
         let mut s = conn.prepare("SELECT kind, id, phones, contact_id FROM crm_entities")?;
         let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
@@ -97,7 +103,14 @@ pub fn ensure_index(conn: &Connection) -> Db {
         };
         let phones: Vec<String> = serde_json::from_str(&phones).unwrap_or_default();
         let contacts: Vec<String> = contact.map(|c| c.to_string()).into_iter().collect();
-        index_entity(conn, "built_in", kind, &id.to_string(), &phones, &contacts)?;
+        index_entity(
+            conn,
+            CrmKind::BuiltIn,
+            kind,
+            &id.to_string(),
+            &phones,
+            &contacts,
+        )?;
     }
     let rows: Vec<(String, String, String, String)> = {
         let mut s = conn.prepare("SELECT kind, id, phones, contact_ids FROM bitrix_entities")?;
@@ -110,7 +123,7 @@ pub fn ensure_index(conn: &Connection) -> Db {
         };
         let phones: Vec<String> = serde_json::from_str(&phones).unwrap_or_default();
         let contacts: Vec<String> = serde_json::from_str(&contacts).unwrap_or_default();
-        index_entity(conn, "bitrix24", kind, &id, &phones, &contacts)?;
+        index_entity(conn, CrmKind::Bitrix24, kind, &id, &phones, &contacts)?;
     }
     conn.execute("UPDATE crm_index_state SET built = 1 WHERE id = 1", [])?;
     Ok(())
@@ -119,10 +132,10 @@ pub fn ensure_index(conn: &Connection) -> Db {
 /// Responsible (an employee id) and closed, of one entity of the workspace's CRM.
 fn link_facts(
     conn: &Connection,
-    source: &str,
+    source: CrmKind,
     r: &CrmRef,
 ) -> rusqlite::Result<Option<(Option<String>, bool)>> {
-    if source == "bitrix24" {
+    if source == CrmKind::Bitrix24 {
         return conn
             .query_row(
                 "SELECT (SELECT e.id FROM employees e WHERE e.crm_user_id = b.assigned_by_id AND e.active = 1 ORDER BY e.id LIMIT 1), b.closed \
@@ -150,7 +163,7 @@ fn link_facts(
 /// any of those contacts; newest first within each kind.
 pub fn linked_for_phone(
     conn: &Connection,
-    source: &str,
+    source: CrmKind,
     eight: bool,
     phone: &str,
 ) -> rusqlite::Result<Vec<LinkedEntity>> {
@@ -159,7 +172,7 @@ pub fn linked_for_phone(
         let mut s = conn.prepare_cached(
             "SELECT kind, id FROM crm_numbers WHERE source = ?1 AND eight_as_plus7 = ?2 AND number = ?3",
         )?;
-        let rows = s.query_map(params![source, eight, phone], |r| {
+        let rows = s.query_map(params![source.as_str(), eight, phone], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })?;
         for row in rows {
@@ -188,7 +201,7 @@ pub fn linked_for_phone(
         .prepare_cached("SELECT deal FROM crm_deal_contacts WHERE source = ?1 AND contact = ?2")?;
     for c in &contacts {
         let found: Vec<String> = s
-            .query_map(params![source, c], |r| r.get(0))?
+            .query_map(params![source.as_str(), c], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         for d in found {
             if deals.insert(d.clone()) {
@@ -206,7 +219,7 @@ pub fn linked_for_phone(
 
 fn push_open(
     conn: &Connection,
-    source: &str,
+    source: CrmKind,
     kind: EntityKind,
     id: &str,
     out: &mut Vec<LinkedEntity>,
@@ -330,15 +343,17 @@ pub fn relink_entities(conn: &Connection, entities: &[CrmRef]) -> Db {
         for row in linked.query_map(params![e.kind.as_str(), e.id], |r| r.get::<_, String>(0))? {
             chats.insert(row?);
         }
-        for row in by_number.query_map(params![src, eight, e.kind.as_str(), e.id], |r| {
-            r.get::<_, String>(0)
-        })? {
+        for row in by_number
+            .query_map(params![src.as_str(), eight, e.kind.as_str(), e.id], |r| {
+                r.get::<_, String>(0)
+            })?
+        {
             chats.insert(row?);
         }
         if e.kind == EntityKind::Deal {
-            for row in
-                by_contacts.query_map(params![src, e.id, eight], |r| r.get::<_, String>(0))?
-            {
+            for row in by_contacts.query_map(params![src.as_str(), e.id, eight], |r| {
+                r.get::<_, String>(0)
+            })? {
                 chats.insert(row?);
             }
         }
@@ -372,7 +387,7 @@ mod tests {
         .expect("seed");
         ensure_index(&conn).expect("index");
         let refs = |eight, phone: &str| -> Vec<String> {
-            let mut v: Vec<String> = linked_for_phone(&conn, "built_in", eight, phone)
+            let mut v: Vec<String> = linked_for_phone(&conn, CrmKind::BuiltIn, eight, phone)
                 .expect("lookup")
                 .into_iter()
                 .map(|l| format!("{}:{}", l.entity.kind.as_str(), l.entity.id))

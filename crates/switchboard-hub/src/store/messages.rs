@@ -4,7 +4,7 @@ use super::*;
 use crate::json::*;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use switchboard_core::{
-    self as core, Channel, ChatEvent, Direction, EntityKind, Settings, TimelineWrite,
+    self as core, Channel, ChatEvent, Direction, EntityKind, MessageStatus, Settings, TimelineWrite,
 };
 
 /// A message's columns, and its mirror state summed over its queue rows (failed beats
@@ -23,7 +23,7 @@ pub(super) fn message_row(r: &Row) -> rusqlite::Result<MessageView> {
         content_uri: r.get(4)?,
         at: r.get(5)?,
         author_id: r.get(6)?,
-        status: r.get(7)?,
+        status: MessageStatus::parse(&r.get::<_, String>(7)?),
         error: r.get(8)?,
         mirror: mirror_view(
             r.get::<_, Option<String>>(9)?,
@@ -159,9 +159,17 @@ pub fn ingest(conn: &Connection, m: &Inbound, now: &str) -> rusqlite::Result<Opt
         &m.at,
     )?;
     let (dir, status, event) = if m.is_echo {
-        (Direction::Out, "sent", ChatEvent::EmployeeReply)
+        (
+            Direction::Out,
+            MessageStatus::Sent,
+            ChatEvent::EmployeeReply,
+        )
     } else {
-        (Direction::In, "inbound", ChatEvent::ClientMessage)
+        (
+            Direction::In,
+            MessageStatus::Inbound,
+            ChatEvent::ClientMessage,
+        )
     };
     let message_id = new_id();
     let first_client_message = dir == Direction::In
@@ -244,12 +252,12 @@ pub(super) fn insert_message(
     content_uri: Option<&str>,
     at: &str,
     author_id: Option<&str>,
-    status: &str,
+    status: MessageStatus,
 ) -> Db {
     conn.execute(
         "INSERT INTO messages (id, chat, provider_message_id, idempotency_key, direction, text, content_uri, at, author_id, status) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![id, chat, provider_message_id, idempotency_key, direction_str(dir), text, content_uri, at, author_id, status],
+        params![id, chat, provider_message_id, idempotency_key, direction_str(dir), text, content_uri, at, author_id, status.as_str()],
     )?;
     conn.execute(
         "UPDATE chats SET last_message_id = ?2, last_activity_at = max(last_activity_at, ?3) \
@@ -410,26 +418,13 @@ pub(super) fn author_name(
         .unwrap_or_else(|| id.to_owned()))
 }
 
-/// How far along an outgoing message is; a status never moves backwards.
-pub(super) fn status_rank(status: &str) -> u8 {
-    match status {
-        "pending" | "queued" => 0,
-        "accepted" => 1,
-        "sent" => 2,
-        "delivered" => 3,
-        "read" => 4,
-        // error/failed end the walk; a later `read` cannot undo them, nor they a `read`.
-        _ => 5,
-    }
-}
-
 /// Applies a provider status (`sent`, `delivered`, `read`, `error` with its reason) to one
-/// of our messages. Statuses arrive out of order and repeated: only a step forward counts.
-/// `Ok(false)`: no such message.
+/// of our messages. Statuses arrive out of order and repeated: only a step forward counts;
+/// `None` (the provider's `edited`) moves nothing. `Ok(false)`: no such message.
 pub fn apply_status(
     conn: &Connection,
     provider_message_id: &str,
-    status: &str,
+    status: Option<MessageStatus>,
     error: Option<&str>,
 ) -> rusqlite::Result<bool> {
     let row: Option<(String, String)> = conn
@@ -442,15 +437,18 @@ pub fn apply_status(
     let Some((id, current)) = row else {
         return Ok(false);
     };
-    let forward = if status == "error" {
-        status_rank(&current) < 4
-    } else {
-        status != "edited" && status_rank(status) > status_rank(&current)
+    let current = MessageStatus::parse(&current);
+    let status = match status {
+        // An error ends the walk unless the message was read already.
+        Some(MessageStatus::Error) if current.rank() < MessageStatus::Read.rank() => status,
+        Some(MessageStatus::Error) => None,
+        Some(s) if s.rank() > current.rank() => Some(s),
+        _ => None,
     };
-    if forward {
+    if let Some(status) = status {
         conn.execute(
             "UPDATE messages SET status = ?2, error = ?3 WHERE id = ?1",
-            params![id, status, error],
+            params![id, status.as_str(), error],
         )?;
         record_change(conn, ChangeKind::Message, &id)?;
     }
@@ -458,16 +456,16 @@ pub fn apply_status(
 }
 
 /// Raises an outgoing message to at least `status` (never backwards).
-pub fn raise_status(conn: &Connection, id: &str, status: &str) -> Db {
+pub fn raise_status(conn: &Connection, id: &str, status: MessageStatus) -> Db {
     let current: Option<String> = conn
         .query_row("SELECT status FROM messages WHERE id = ?1", [id], |r| {
             r.get(0)
         })
         .optional()?;
-    if current.is_some_and(|c| status_rank(&c) < status_rank(status)) {
+    if current.is_some_and(|c| MessageStatus::parse(&c).rank() < status.rank()) {
         conn.execute(
             "UPDATE messages SET status = ?2, error = NULL WHERE id = ?1",
-            params![id, status],
+            params![id, status.as_str()],
         )?;
         record_change(conn, ChangeKind::Message, id)?;
     }
@@ -499,14 +497,14 @@ pub(super) fn adopt_echo(conn: &Connection, chat: &str, m: &Inbound) -> rusqlite
         conn.query_row("SELECT status FROM messages WHERE id = ?1", [&id], |r| {
             r.get(0)
         })?;
-    if status == "failed" {
+    if MessageStatus::parse(&status) == MessageStatus::Failed {
         // It did go out after all.
         conn.execute(
             "UPDATE messages SET status = 'accepted', error = NULL WHERE id = ?1",
             [&id],
         )?;
     }
-    raise_status(conn, &id, "accepted")?;
+    raise_status(conn, &id, MessageStatus::Accepted)?;
     record_change(conn, ChangeKind::Message, &id)?;
     tracing::info!(message = %id, "echo of our own send recognised");
     Ok(true)
@@ -536,7 +534,11 @@ pub fn reply(
         )
         .optional()?
         .unwrap_or(true);
-    let status = if sandbox { "sent" } else { "queued" };
+    let status = if sandbox {
+        MessageStatus::Sent
+    } else {
+        MessageStatus::Queued
+    };
     insert_message(
         conn,
         &id,
@@ -573,7 +575,7 @@ pub fn reply(
     Ok(SendAccepted {
         message_id: id,
         chat: chat.id.clone(),
-        status: status.into(),
+        status,
     })
 }
 
