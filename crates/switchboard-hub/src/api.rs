@@ -1342,13 +1342,19 @@ async fn retry_message(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<MessageView>> {
-    let view = retry(&hub, caller, id, crate::outbox::retry, |m| {
-        format!(
-            "message {} is {}; only a failed message is retried",
-            m.id,
-            m.status.as_str()
-        )
-    })
+    let view = retry(
+        &hub,
+        caller,
+        id,
+        |c, id| crate::outbox::retry(c, id, &clock::now()),
+        |m| {
+            format!(
+                "message {} is {}; only a failed message is retried",
+                m.id,
+                m.status.as_str()
+            )
+        },
+    )
     .await?;
     hub.outbox_wake().notify_one();
     Ok(Json(view))

@@ -7,39 +7,12 @@
 //! even where the CRM itself has no idempotency key.
 
 use crate::Hub;
-use rusqlite::{params, OptionalExtension};
 use std::future::Future;
 use std::time::Duration;
-use switchboard_core::CrmRef;
 
-/// One timeline entry to write: a message, or the one Open Lines chat activity.
-#[derive(Debug, Clone)]
-pub struct TimelineJob {
-    pub queue_id: i64,
-    /// `<kind>:<entity kind>:<entity id>:<message id or chat>`.
-    pub key: String,
-    /// `message` or `open_lines_activity`.
-    pub kind: String,
-    pub entity: CrmRef,
-    pub chat: String,
-    pub message_id: Option<String>,
-    pub at: String,
-    pub text: String,
-    pub attempts: u32,
-    pub unsure_since_ms: Option<i64>,
-}
-
-/// Why a CRM call did not do what was asked.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CrmFailure {
-    /// Try again later (outage, 5xx, rate limit, timeout). `maybe_written`: the CRM may
-    /// have done it anyway.
-    #[error("{reason}")]
-    Retry { reason: String, maybe_written: bool },
-    /// The CRM refused for good (entity gone, access denied): the reason.
-    #[error("{0}")]
-    Refused(String),
-}
+/// One timeline entry to write, and why a CRM call did not do what was asked: the mirror
+/// queue's records.
+pub use crate::store::mirror_queue::{CrmFailure, TimelineJob};
 
 /// What the hub needs from a CRM.
 pub trait CrmPort: Send + Sync + 'static {
@@ -119,23 +92,6 @@ impl BuiltInCrm {
     }
 }
 
-fn find(conn: &rusqlite::Connection, job: &TimelineJob) -> rusqlite::Result<Option<String>> {
-    conn.query_row(
-        "SELECT id FROM timeline WHERE entity_kind = ?1 AND entity_id = ?2 AND kind = ?3 \
-         AND ((kind = 'message' AND message_id = ?4) OR (kind = 'open_lines_activity' AND chat = ?5))",
-        params![
-            job.entity.kind.as_str(),
-            job.entity.id,
-            job.kind,
-            job.message_id,
-            job.chat
-        ],
-        |r| r.get::<_, i64>(0),
-    )
-    .optional()
-    .map(|id| id.map(|i| i.to_string()))
-}
-
 impl CrmPort for BuiltInCrm {
     /// Local writes: seconds at most.
     fn attempt_limit(&self) -> Duration {
@@ -149,14 +105,7 @@ impl CrmPort for BuiltInCrm {
     async fn write_timeline(&self, job: &TimelineJob) -> Result<String, CrmFailure> {
         let job = job.clone();
         self.hub
-            .store_write(move |c| {
-                c.execute(
-                    "INSERT OR IGNORE INTO timeline (entity_kind, entity_id, kind, at, chat, message_id, text) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![job.entity.kind.as_str(), job.entity.id, job.kind, job.at, job.chat, job.message_id, job.text],
-                )?;
-                Ok(find(c, &job)?.unwrap_or_default())
-            })
+            .store_write(move |c| Ok(crate::store::timeline_write(c, &job)?))
             .await
             .map_err(|e| CrmFailure::Retry {
                 reason: e.to_string(),
@@ -167,7 +116,7 @@ impl CrmPort for BuiltInCrm {
     async fn find_timeline(&self, job: &TimelineJob) -> Result<Option<String>, CrmFailure> {
         let job = job.clone();
         self.hub
-            .store_read(move |c| Ok(find(c, &job)?))
+            .store_read(move |c| Ok(crate::store::timeline_find(c, &job)?))
             .await
             .map_err(|e| CrmFailure::Retry {
                 reason: e.to_string(),

@@ -16,7 +16,6 @@ use crate::crm::{BuiltInCrm, CrmFailure, CrmPort, TimelineJob};
 use crate::store::bitrix_index::*;
 use crate::store::{self};
 use crate::Hub;
-use rusqlite::{params, OptionalExtension};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -94,15 +93,7 @@ struct Learnt {
 /// the portal about new chats' numbers.
 async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), String> {
     let cursor: Value = hub
-        .store_read(|c| {
-            Ok(
-                c.query_row("SELECT cursor FROM crm_connection WHERE id = 1", [], |r| {
-                    r.get::<_, String>(0)
-                })
-                .optional()?
-                .unwrap_or_default(),
-            )
-        })
+        .store_read(|c| Ok(index_cursor(c)?))
         .await
         .map(|s| serde_json::from_str(&s).unwrap_or_else(|_| json!({})))
         .map_err(|e| e.to_string())?;
@@ -130,25 +121,7 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
     // What the portal's events named. They stay on the list until the write that applies
     // them, so a round that fails at any step loses none (a deletion above all).
     let dirty: Vec<(EntityKind, String, bool, i64)> = hub
-        .store_read(|c| {
-            let mut s = c.prepare(
-                "SELECT kind, id, deleted, rev FROM crm_dirty WHERE next_try_ms <= ?1 \
-                 ORDER BY deleted DESC, next_try_ms LIMIT 50",
-            )?;
-            let rows = s.query_map([clock::now_ms()], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                ))
-            })?;
-            let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows
-                .into_iter()
-                .filter_map(|(k, id, d, rev)| EntityKind::parse(&k).map(|k| (k, id, d, rev)))
-                .collect())
-        })
+        .store_read(|c| Ok(dirty_due(c, clock::now_ms(), 50)?))
         .await
         .map_err(|e| e.to_string())?;
     let named: Vec<(EntityKind, String, bool)> = dirty
@@ -158,14 +131,7 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
     fetch_named(client, &named, &mut learnt).await?;
     // New chats' numbers the index does not match yet.
     let unchecked: Vec<(String, String)> = hub
-        .store_read(|c| {
-            let mut s = c.prepare(
-                "SELECT id, client_phone FROM chats WHERE crm_checked = 0 AND client_phone IS NOT NULL \
-                 AND id NOT IN (SELECT chat FROM chat_links) LIMIT 20",
-            )?;
-            let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })
+        .store_read(|c| Ok(unchecked_chats(c, 20)?))
         .await
         .map_err(|e| e.to_string())?;
     for group in unchecked.chunks(6) {
@@ -266,20 +232,14 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
             upsert(c, *kind, rows)?;
         }
         for (kind, id) in &learnt.gone {
-            c.execute(
-                "DELETE FROM bitrix_entities WHERE kind = ?1 AND id = ?2",
-                params![kind.as_str(), id],
-            )?;
+            forget_entity(c, *kind, id)?;
         }
         for (deal, items) in &learnt.contacts {
             set_contacts(c, deal, items)?;
         }
-        c.execute(
-            "UPDATE crm_connection SET cursor = ?1 WHERE id = 1",
-            [next_cursor.to_string()],
-        )?;
+        set_index_cursor(c, &next_cursor.to_string())?;
         for id in &checked {
-            c.execute("UPDATE chats SET crm_checked = 1 WHERE id = ?1", [id])?;
+            set_crm_checked(c, id, true)?;
         }
         // Applied: off the list, unless the portal named the entity again meanwhile (or
         // would not give it this time).
@@ -288,10 +248,7 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
                 refused_again(c, *k, id, *rev, &clock::now())?;
                 continue;
             }
-            c.execute(
-                "DELETE FROM crm_dirty WHERE kind = ?1 AND id = ?2 AND rev = ?3",
-                params![k.as_str(), id, rev],
-            )?;
+            settle_dirty(c, *k, id, *rev)?;
         }
         let refs: Vec<switchboard_core::CrmRef> = touched
             .iter()
@@ -320,27 +277,21 @@ async fn sync_round(hub: &Hub, client: &Bitrix24, poll: bool) -> Result<(), Stri
 /// Before asking, the chat is marked to be looked up again, so a hub stopped after the portal
 /// made the lead finds it (`crm.duplicate.findbycomm`) instead of making a second one.
 async fn create_leads(hub: &Hub, client: &Bitrix24) -> Result<(), String> {
-    let wanted: Vec<(String, String, String, Option<String>)> = hub
-        .store_read(|c| {
-            let mut s = c.prepare(
-                "SELECT ch.id, ch.client_phone, ch.title, e.crm_user_id FROM chats ch \
-                 LEFT JOIN employees e ON e.id = ch.lead_for AND e.active = 1 \
-                 WHERE ch.lead_for IS NOT NULL AND ch.crm_checked = 1 AND ch.client_phone IS NOT NULL \
-                 AND ch.id NOT IN (SELECT chat FROM chat_links) LIMIT 20",
-            )?;
-            let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })
+    let wanted = hub
+        .store_read(|c| Ok(leads_wanted(c, 20)?))
         .await
         .map_err(|e| e.to_string())?;
-    for (chat, phone, title, user) in wanted {
+    for LeadWanted {
+        chat,
+        phone,
+        title,
+        crm_user_id: user,
+    } in wanted
+    {
         let again = chat.clone();
-        hub.store_write(move |c| {
-            c.execute("UPDATE chats SET crm_checked = 0 WHERE id = ?1", [&again])?;
-            Ok(())
-        })
-        .await
-        .map_err(|e| e.to_string())?;
+        hub.store_write(move |c| Ok(set_crm_checked(c, &again, false)?))
+            .await
+            .map_err(|e| e.to_string())?;
         let mut fields = json!({
             "TITLE": title,
             "PHONE": [{ "VALUE": phone, "VALUE_TYPE": "WORK" }],
@@ -368,7 +319,7 @@ async fn create_leads(hub: &Hub, client: &Bitrix24) -> Result<(), String> {
         hub.store_write(move |c| {
             upsert(c, EntityKind::Lead, std::slice::from_ref(&got.result))?;
             reindex(c, EntityKind::Lead, &id)?;
-            c.execute("UPDATE chats SET crm_checked = 1 WHERE id = ?1", [&chat])?;
+            set_crm_checked(c, &chat, true)?;
             crate::store::links::relink_entities(
                 c,
                 &[switchboard_core::CrmRef {
@@ -541,6 +492,7 @@ impl CrmPort for WorkspaceCrm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::OptionalExtension;
 
     #[test]
     fn an_entity_the_portal_refuses_backs_off_and_is_given_up() {

@@ -335,9 +335,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
     }
     if provider.is_none() {
         // Nothing is lost, but nothing goes either: say so where the operator looks.
-        let waiting: i64 = hub
-            .store_read(|c| Ok(c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?))
-            .await?;
+        let waiting: i64 = hub.store_read(|c| Ok(store::outbox_queue::len(c)?)).await?;
         if waiting > 0 {
             tracing::warn!(
                 waiting,

@@ -4,7 +4,6 @@
 //! whether the provider may have accepted it after all), or refused for good.
 //! The API key never leaves this module: it is not in `Debug`, errors or logs.
 
-use serde::Serialize;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -45,37 +44,8 @@ impl std::fmt::Debug for ProviderConfig {
 /// `GET /v3/channels` items (stored as they come: `store::upsert_provider_channels`).
 pub use crate::store::ProviderChannel;
 
-/// The body of `POST /v3/message`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Outgoing {
-    pub channel_id: String,
-    pub chat_type: String,
-    pub chat_id: String,
-    pub text: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub crm_user_id: Option<String>,
-    /// Our idempotency key: the provider refuses a repeat within 60 s.
-    pub crm_message_id: String,
-}
-
-/// What became of one send attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SendOutcome {
-    /// 2xx: the provider took it; its `messageId`.
-    Accepted(String),
-    /// `REPEATED_CRM_MESSAGE_ID`: an earlier attempt got through (no `messageId` is returned).
-    AlreadyAccepted,
-    /// Try again later. `maybe_accepted`: the request may have reached the provider
-    /// (timeout, 5xx, broken connection), so a repeat is only safe within the 60 s window.
-    Retry {
-        reason: String,
-        maybe_accepted: bool,
-        rate_limited: bool,
-    },
-    /// A 4xx that will not change by repeating: the provider's code and description.
-    Refused(String),
-}
+/// The body of `POST /v3/message` and what became of one attempt: the outbox's records.
+pub use crate::store::outbox_queue::{Outgoing, SendOutcome};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {

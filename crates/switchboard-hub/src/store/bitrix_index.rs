@@ -369,3 +369,111 @@ pub fn set_stages(conn: &Connection, rows: &Value) -> Db {
     }
     Ok(())
 }
+
+/// The list methods' `DATE_MODIFY` cursor per kind, as stored (JSON; empty when never synced).
+pub fn index_cursor(conn: &Connection) -> rusqlite::Result<String> {
+    Ok(conn
+        .query_row("SELECT cursor FROM crm_connection WHERE id = 1", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .optional()?
+        .unwrap_or_default())
+}
+
+pub fn set_index_cursor(conn: &Connection, cursor: &str) -> Db {
+    conn.execute(
+        "UPDATE crm_connection SET cursor = ?1 WHERE id = 1",
+        [cursor],
+    )?;
+    Ok(())
+}
+
+/// Entities the portal's events named, due to be fetched at `now_ms` (deletions first):
+/// (kind, id, deleted, rev).
+pub fn dirty_due(
+    conn: &Connection,
+    now_ms: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<(EntityKind, String, bool, i64)>> {
+    let mut s = conn.prepare(
+        "SELECT kind, id, deleted, rev FROM crm_dirty WHERE next_try_ms <= ?1 \
+         ORDER BY deleted DESC, next_try_ms LIMIT ?2",
+    )?;
+    let rows = s.query_map(params![now_ms, limit as i64], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get(2)?,
+            r.get(3)?,
+        ))
+    })?;
+    let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(k, id, d, rev)| EntityKind::parse(&k).map(|k| (k, id, d, rev)))
+        .collect())
+}
+
+/// An event's entity was applied: off the list, unless named again since (a newer `rev`).
+pub fn settle_dirty(conn: &Connection, kind: EntityKind, id: &str, rev: i64) -> Db {
+    conn.execute(
+        "DELETE FROM crm_dirty WHERE kind = ?1 AND id = ?2 AND rev = ?3",
+        params![kind.as_str(), id, rev],
+    )?;
+    Ok(())
+}
+
+/// The portal no longer has it.
+pub fn forget_entity(conn: &Connection, kind: EntityKind, id: &str) -> Db {
+    conn.execute(
+        "DELETE FROM bitrix_entities WHERE kind = ?1 AND id = ?2",
+        params![kind.as_str(), id],
+    )?;
+    Ok(())
+}
+
+/// New chats whose number the index does not match yet: (chat, phone).
+pub fn unchecked_chats(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut s = conn.prepare(
+        "SELECT id, client_phone FROM chats WHERE crm_checked = 0 AND client_phone IS NOT NULL \
+         AND id NOT IN (SELECT chat FROM chat_links) LIMIT ?1",
+    )?;
+    let rows = s.query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
+/// Whether the portal was asked about a chat's number.
+pub fn set_crm_checked(conn: &Connection, chat: &str, checked: bool) -> Db {
+    conn.execute(
+        "UPDATE chats SET crm_checked = ?2 WHERE id = ?1",
+        params![chat, checked],
+    )?;
+    Ok(())
+}
+
+/// A chat written first to a number the portal did not know, still without a lead.
+pub struct LeadWanted {
+    pub chat: String,
+    pub phone: String,
+    pub title: String,
+    /// The writer's user in the portal (the lead's responsible), when known.
+    pub crm_user_id: Option<String>,
+}
+
+pub fn leads_wanted(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<LeadWanted>> {
+    let mut s = conn.prepare(
+        "SELECT ch.id, ch.client_phone, ch.title, e.crm_user_id FROM chats ch \
+         LEFT JOIN employees e ON e.id = ch.lead_for AND e.active = 1 \
+         WHERE ch.lead_for IS NOT NULL AND ch.crm_checked = 1 AND ch.client_phone IS NOT NULL \
+         AND ch.id NOT IN (SELECT chat FROM chat_links) LIMIT ?1",
+    )?;
+    let rows = s.query_map([limit as i64], |r| {
+        Ok(LeadWanted {
+            chat: r.get(0)?,
+            phone: r.get(1)?,
+            title: r.get(2)?,
+            crm_user_id: r.get(3)?,
+        })
+    })?;
+    rows.collect()
+}

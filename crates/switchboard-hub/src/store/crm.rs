@@ -274,3 +274,35 @@ pub fn links(conn: &Connection, chat: &str) -> rusqlite::Result<Vec<CrmRef>> {
     })?;
     rows.collect()
 }
+
+/// The built-in CRM's entry for a queued timeline job, if written.
+pub fn timeline_find(
+    conn: &Connection,
+    job: &super::TimelineJob,
+) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT id FROM timeline WHERE entity_kind = ?1 AND entity_id = ?2 AND kind = ?3 \
+         AND ((kind = 'message' AND message_id = ?4) OR (kind = 'open_lines_activity' AND chat = ?5))",
+        params![
+            job.entity.kind.as_str(),
+            job.entity.id,
+            job.kind,
+            job.message_id,
+            job.chat
+        ],
+        |r| r.get::<_, i64>(0),
+    )
+    .optional()
+    .map(|id| id.map(|i| i.to_string()))
+}
+
+/// Writes a queued timeline job into the built-in CRM (once: a repeat finds the first);
+/// answers the entry's id.
+pub fn timeline_write(conn: &Connection, job: &super::TimelineJob) -> rusqlite::Result<String> {
+    conn.execute(
+        "INSERT OR IGNORE INTO timeline (entity_kind, entity_id, kind, at, chat, message_id, text) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![job.entity.kind.as_str(), job.entity.id, job.kind, job.at, job.chat, job.message_id, job.text],
+    )?;
+    Ok(timeline_find(conn, job)?.unwrap_or_default())
+}

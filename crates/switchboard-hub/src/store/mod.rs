@@ -10,6 +10,8 @@ mod crm;
 mod employees;
 pub mod links;
 mod messages;
+pub mod mirror_queue;
+pub mod outbox_queue;
 mod settings;
 mod sync;
 
@@ -18,6 +20,7 @@ pub use chats::*;
 pub use crm::*;
 pub use employees::*;
 pub use messages::*;
+pub use mirror_queue::TimelineJob;
 pub use settings::*;
 pub use sync::*;
 

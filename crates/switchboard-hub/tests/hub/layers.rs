@@ -208,6 +208,32 @@ fn storage_reads_no_clock() {
     }
 }
 
+/// SQL is written in the storage layer only (tests of other modules may set up rows).
+#[test]
+fn only_storage_runs_sql() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &root, &mut files);
+    for (module, text) in files {
+        if layer_of(&module) == 0 {
+            continue;
+        }
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for call in [
+            ".execute(",
+            ".query_row(",
+            ".prepare(",
+            "execute_batch(",
+            "prepare_cached(",
+        ] {
+            assert!(
+                !code.contains(call),
+                "`{module}` runs SQL ({call}): move it to store"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_checker_sees_references_in_use_lists_and_paths() {
     let found = references(
