@@ -14,3 +14,4 @@ mod limits;
 mod mirror;
 mod outbox;
 mod scenarios;
+mod store_conformance;

@@ -1,0 +1,294 @@
+//! The storage layer's contract: what any backend of `switchboard_hub::store` must do, written
+//! against the storage API only (no HTTP, no workers, no clock: every time is passed in). It
+//! runs on SQLite now, through [`SQLITE`]; a PostgreSQL backend adds its own [`Backend`] and
+//! runs the same cases (`conformance!` below makes one test per case, in a module per backend).
+
+use rusqlite::Connection;
+use switchboard_core::{MessageStatus, Role, Transport};
+use switchboard_hub::json::{NewEmployee, SettingsPatch};
+use switchboard_hub::store::{self, outbox_queue, ChangeKind, Inbound, ProviderChannel};
+
+/// A storage backend under test: a fresh, migrated, empty workspace database.
+pub struct Backend {
+    pub open: fn() -> (Connection, Box<dyn std::any::Any>),
+}
+
+/// The embedded backend: a SQLite file in a temporary directory.
+pub const SQLITE: Backend = Backend {
+    open: || {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = switchboard_hub::db::open_hub(&dir.path().join("hub.db")).expect("open");
+        store::ensure_workspace(&conn).expect("workspace");
+        (conn, Box::new(dir))
+    },
+};
+
+const T0: &str = "2026-12-01T10:00:00.000Z";
+const T1: &str = "2026-12-01T10:01:00.000Z";
+/// `T1` in milliseconds since the epoch.
+const T1_MS: i64 = 1_796_119_260_000;
+
+/// A workspace with one provider WhatsApp channel and one seller who gets new clients.
+fn workspace(conn: &Connection) -> (String, String) {
+    store::upsert_provider_channels(
+        conn,
+        &[ProviderChannel {
+            channel_id: "wa".into(),
+            transport: "whatsapp".into(),
+            plain_id: "79160000000".into(),
+            state: "active".into(),
+        }],
+    )
+    .expect("channel");
+    let seller = store::insert_employee(
+        conn,
+        &NewEmployee {
+            name: "Anna".into(),
+            role: Role::Seller,
+            receives_new_clients: true,
+            priority_channel_id: None,
+            crm_user_id: None,
+        },
+    )
+    .expect("seller");
+    ("wa".into(), seller.id)
+}
+
+fn inbound(id: &str, phone: &str, text: &str, at: &str) -> Inbound {
+    Inbound {
+        provider_message_id: id.into(),
+        channel_id: "wa".into(),
+        chat_type: Transport::Whatsapp.chat_type().into(),
+        chat_id: phone.into(),
+        at: at.into(),
+        text: text.into(),
+        content_uri: None,
+        is_echo: false,
+        author_id: None,
+        contact_name: None,
+        contact_phone: Some(format!("+{phone}")),
+    }
+}
+
+/// A webhook redelivered stores nothing twice and changes nothing.
+fn a_redelivered_message_is_stored_once(b: &Backend) {
+    let (conn, _keep) = (b.open)();
+    workspace(&conn);
+    let m = inbound("p1", "79161112233", "hello", T0);
+    let first = store::ingest(&conn, &m, T0).expect("ingest").expect("new");
+    let cursor = store::last_seq(&conn).expect("seq");
+    assert!(store::ingest(&conn, &m, T1).expect("again").is_none());
+    assert_eq!(
+        store::last_seq(&conn).expect("seq"),
+        cursor,
+        "no change logged"
+    );
+    let all = store::messages(&conn, &first.chat, None, 50).expect("messages");
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].status, MessageStatus::Inbound);
+}
+
+/// The first client message makes the chat (unassigned: no CRM client has the number) and
+/// names whom to notify (the sellers who get new clients); the unanswered count follows.
+fn a_new_client_opens_a_chat_for_the_seller_who_gets_new_clients(b: &Backend) {
+    let (conn, _keep) = (b.open)();
+    let (_, seller) = workspace(&conn);
+    let done = store::ingest(&conn, &inbound("p1", "79161112233", "hi", T0), T0)
+        .expect("ingest")
+        .expect("new");
+    assert!(done.notify.iter().any(|(who, _)| *who == seller));
+    let row = store::chat_row_by_id(&conn, &done.chat)
+        .expect("row")
+        .expect("chat");
+    assert_eq!(row.responsible_id, None);
+    assert_eq!(row.unanswered, 1);
+    store::ingest(&conn, &inbound("p2", "79161112233", "still there?", T1), T1).expect("ingest");
+    let row = store::chat_row_by_id(&conn, &done.chat)
+        .expect("row")
+        .expect("chat");
+    assert_eq!(row.unanswered, 2);
+}
+
+/// A reply goes to the outbox once per key; its status walks forward only; `edited` moves
+/// nothing; an error after `read` does not undo it.
+fn statuses_only_move_forward_and_replies_are_idempotent(b: &Backend) {
+    let (conn, _keep) = (b.open)();
+    let (_, seller) = workspace(&conn);
+    let chat = store::ingest(&conn, &inbound("p1", "79161112233", "hi", T0), T0)
+        .expect("ingest")
+        .expect("new")
+        .chat;
+    let row = store::chat_row_by_id(&conn, &chat)
+        .expect("row")
+        .expect("chat");
+    let sent = store::reply(&conn, &row, &seller, "hello!", "key-1", T1).expect("reply");
+    assert_eq!(sent.status, MessageStatus::Queued);
+    let again = store::reply(&conn, &row, &seller, "hello!", "key-1", T1).expect("again");
+    assert_eq!(again.message_id, sent.message_id, "one message per key");
+    assert_eq!(outbox_queue::len(&conn).expect("len"), 1);
+    let row = store::chat_row_by_id(&conn, &chat)
+        .expect("row")
+        .expect("chat");
+    assert_eq!(row.unanswered, 0, "answered");
+
+    // The provider takes it and names it; then statuses arrive out of order.
+    let job = outbox_queue::due(&conn, T1_MS, 10).expect("due").remove(0);
+    let job = outbox_queue::claim(
+        &conn,
+        job.outbox_id,
+        T1_MS,
+        std::time::Duration::from_secs(30),
+    )
+    .expect("claim")
+    .expect("claimed");
+    outbox_queue::finish(
+        &conn,
+        &job,
+        &outbox_queue::SendOutcome::Accepted("prov-1".into()),
+        T1_MS,
+    )
+    .expect("finish");
+    assert_eq!(outbox_queue::len(&conn).expect("len"), 0);
+    let status = |conn: &Connection| {
+        store::message(conn, &sent.message_id)
+            .expect("message")
+            .expect("stored")
+            .status
+    };
+    assert_eq!(status(&conn), MessageStatus::Accepted);
+    for (s, expect) in [
+        (Some(MessageStatus::Read), MessageStatus::Read),
+        (Some(MessageStatus::Delivered), MessageStatus::Read),
+        (None, MessageStatus::Read),
+        (Some(MessageStatus::Error), MessageStatus::Read),
+    ] {
+        assert!(store::apply_status(&conn, "prov-1", s, Some("E")).expect("status"));
+        assert_eq!(status(&conn), expect, "after {s:?}");
+    }
+    assert!(
+        !store::apply_status(&conn, "nobody", Some(MessageStatus::Sent), None).expect("status")
+    );
+}
+
+/// A claimed outbox row is leased: not due again until the lease ends, then due with its
+/// attempt counted and marked as possibly delivered.
+fn an_outbox_claim_is_leased(b: &Backend) {
+    let (conn, _keep) = (b.open)();
+    let (_, seller) = workspace(&conn);
+    let chat = store::ingest(&conn, &inbound("p1", "79161112233", "hi", T0), T0)
+        .expect("ingest")
+        .expect("new")
+        .chat;
+    let row = store::chat_row_by_id(&conn, &chat)
+        .expect("row")
+        .expect("chat");
+    store::reply(&conn, &row, &seller, "one", "k1", T1).expect("reply");
+    let lease = std::time::Duration::from_secs(20);
+    let id = outbox_queue::due(&conn, T1_MS, 10).expect("due")[0].outbox_id;
+    assert!(outbox_queue::claim(&conn, id, T1_MS, lease)
+        .expect("claim")
+        .is_some());
+    assert!(outbox_queue::due(&conn, T1_MS + 19_999, 10)
+        .expect("due")
+        .is_empty());
+    assert!(
+        outbox_queue::claim(&conn, id, T1_MS + 1, lease)
+            .expect("claim")
+            .is_none(),
+        "a second claimant gets nothing"
+    );
+    let again = outbox_queue::due(&conn, T1_MS + 20_000, 10).expect("due");
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 1);
+    assert_eq!(again[0].unsure_since_ms, Some(T1_MS));
+}
+
+/// Every change is logged with its kind, in order; a viewer's sync sees their chats only.
+fn the_change_log_is_ordered_and_sync_respects_visibility(b: &Backend) {
+    let (conn, _keep) = (b.open)();
+    let (_, seller) = workspace(&conn);
+    let other = store::insert_employee(
+        &conn,
+        &NewEmployee {
+            name: "Boris".into(),
+            role: Role::Seller,
+            receives_new_clients: false,
+            priority_channel_id: None,
+            crm_user_id: None,
+        },
+    )
+    .expect("other");
+    let before = store::last_seq(&conn).expect("seq");
+    let a = store::record_change(&conn, ChangeKind::Chat, "x").expect("log");
+    let b2 = store::record_change(&conn, ChangeKind::Message, "y").expect("log");
+    assert!(before < a && a < b2);
+    store::ingest(&conn, &inbound("p1", "79161112233", "hi", T0), T0).expect("ingest");
+    let mine = store::sync(&conn, &seller, 0).expect("sync");
+    let theirs = store::sync(&conn, &other.id, 0).expect("sync");
+    let chats = |s: &switchboard_hub::json::SyncResponse| {
+        s.changes
+            .iter()
+            .filter(|c| matches!(c, switchboard_hub::json::Change::Chat { .. }))
+            .count()
+    };
+    assert_eq!(chats(&mine), 1);
+    assert_eq!(chats(&theirs), 0, "another seller's client is not shown");
+    assert_eq!(mine.cursor, store::last_seq(&conn).expect("seq"));
+}
+
+/// Tokens are stored as digests: the clear token names its employee until revoked.
+fn tokens_name_their_employee_until_revoked(b: &Backend) {
+    let (conn, _keep) = (b.open)();
+    let (_, seller) = workspace(&conn);
+    store::store_token(&conn, "secret-token", Some(&seller), T0).expect("token");
+    match store::caller_by_token(&conn, "secret-token").expect("caller") {
+        Some(store::Caller::Employee(e)) => assert_eq!(e.id, seller),
+        other => panic!("expected the seller, got {other:?}"),
+    }
+    assert!(store::caller_by_token(&conn, "secret-tokeN")
+        .expect("caller")
+        .is_none());
+    store::revoke_own_token(&conn, "secret-token").expect("revoke");
+    assert!(store::caller_by_token(&conn, "secret-token")
+        .expect("caller")
+        .is_none());
+}
+
+/// A settings change is applied and audited with the time given.
+fn settings_changes_are_audited_at_the_time_given(b: &Backend) {
+    let (conn, _keep) = (b.open)();
+    workspace(&conn);
+    let patch = SettingsPatch {
+        notify_supervisors_all: Some(true),
+        ..Default::default()
+    };
+    let s = store::put_settings(&conn, &patch, "admin", T1).expect("put");
+    assert!(s.notify_supervisors_all);
+    let audit = store::audit(&conn).expect("audit");
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].at, T1);
+    assert_eq!(audit[0].field, "notify_supervisors_all");
+}
+
+macro_rules! conformance {
+    ($backend:expr => $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                super::$case(&$backend);
+            }
+        )*
+    };
+}
+
+mod sqlite {
+    conformance! { super::SQLITE =>
+        a_redelivered_message_is_stored_once,
+        a_new_client_opens_a_chat_for_the_seller_who_gets_new_clients,
+        statuses_only_move_forward_and_replies_are_idempotent,
+        an_outbox_claim_is_leased,
+        the_change_log_is_ordered_and_sync_respects_visibility,
+        tokens_name_their_employee_until_revoked,
+        settings_changes_are_audited_at_the_time_given,
+    }
+}
