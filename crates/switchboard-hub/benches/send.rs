@@ -19,6 +19,17 @@ use switchboard_hub::{start, HubEvent, ServeConfig};
 const SENDERS: usize = 50;
 const KEY: &str = "bench-key";
 
+#[path = "support/perf_md.rs"]
+mod perf_md;
+
+/// One run's figures: messages/s end to end, send → sent p50 and p95, duplicates.
+struct Figures {
+    rate: f64,
+    p50: Duration,
+    p95: Duration,
+    duplicates: usize,
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -28,7 +39,7 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     println!("send bench: {SENDERS} concurrent senders, hub → provider fake (loopback HTTP)");
-    run(
+    let steady = run(
         "steady: 50 senders × 10 messages, one a second each (provider limit 500 / 5 s)",
         500,
         450,
@@ -36,7 +47,7 @@ async fn main() -> anyhow::Result<()> {
         Duration::from_secs(1),
     )
     .await?;
-    run(
+    let burst = run(
         "burst: 50 senders × 20 messages back to back (provider limit 500 / 5 s)",
         500,
         450,
@@ -44,7 +55,7 @@ async fn main() -> anyhow::Result<()> {
         Duration::ZERO,
     )
     .await?;
-    run(
+    let ceiling = run(
         "burst without the provider's limit, our pace lifted (the hub's own ceiling)",
         u32::MAX,
         usize::MAX,
@@ -52,6 +63,19 @@ async fn main() -> anyhow::Result<()> {
         Duration::ZERO,
     )
     .await?;
+    perf_md::record(
+        "send",
+        &format!("sends hub → provider fake, {SENDERS} senders"),
+        &format!(
+            "steady {:.0} msg/s: send → `sent` p50 {:.0} ms, p95 {:.0} ms; burst at the provider's limit {:.0} msg/s; ceiling {:.0} msg/s; {} duplicates",
+            steady.rate,
+            steady.p50.as_secs_f64() * 1e3,
+            steady.p95.as_secs_f64() * 1e3,
+            burst.rate,
+            ceiling.rate,
+            steady.duplicates + burst.duplicates + ceiling.duplicates
+        ),
+    );
     Ok(())
 }
 
@@ -66,7 +90,7 @@ async fn run(
     pace: usize,
     per_sender: usize,
     every: Duration,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Figures> {
     let mut config = FakeConfig::new(
         KEY,
         vec![FakeChannel::parse("whatsapp:79990000001:active").map_err(anyhow::Error::msg)?],
@@ -233,5 +257,10 @@ async fn run(
         provider_got.saturating_sub(all.len()),
     );
     hub.stop().await;
-    Ok(())
+    Ok(Figures {
+        rate: all.len() as f64 / total.as_secs_f64(),
+        p50: percentile(&latencies, 0.50),
+        p95: percentile(&latencies, 0.95),
+        duplicates: provider_got.saturating_sub(all.len()),
+    })
 }

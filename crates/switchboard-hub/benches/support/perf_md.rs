@@ -1,0 +1,41 @@
+//! A bench's headline figure, printed, and written into `docs/perf.md` when `PERF_MD=1`
+//! (the row whose last cell names `--bench <name>` is replaced, or one is added), so the
+//! figures page is what the benches last measured, not a copy typed by hand.
+
+#![allow(dead_code, reason = "each bench uses what it needs")]
+
+pub fn record(bench: &str, what: &str, figure: &str) {
+    println!("perf.md ← {what}: {figure}");
+    if std::env::var_os("PERF_MD").is_none() {
+        return;
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/perf.md");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        eprintln!("perf.md: cannot read {}", path.display());
+        return;
+    };
+    let day = chrono::Utc::now().format("%Y-%m-%d");
+    let row =
+        format!("| {what} | {figure} | `cargo bench -p switchboard-hub --bench {bench}` ({day}) |");
+    let key = format!("--bench {bench}`");
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    match lines
+        .iter()
+        .position(|l| l.starts_with('|') && l.contains(&key))
+    {
+        Some(i) => lines[i] = row,
+        None => {
+            // After the table's header and its separator.
+            let at = lines
+                .iter()
+                .position(|l| l.starts_with("|---"))
+                .map_or(lines.len(), |i| i + 1);
+            lines.insert(at, row);
+        }
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    if let Err(e) = std::fs::write(&path, out) {
+        eprintln!("perf.md: cannot write {}: {e}", path.display());
+    }
+}
