@@ -37,6 +37,7 @@ impl From<ClientError> for CmdError {
             ClientError::Unreachable(_) => CmdError::new("hub_unreachable", e),
             ClientError::Refused(h) => CmdError::new(&h.code, h.message),
             ClientError::Unreadable(_) => CmdError::new("hub_error", e),
+            ClientError::BadArgument(_) => CmdError::new("invalid_argument", e),
         }
     }
 }

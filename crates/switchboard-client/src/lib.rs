@@ -20,20 +20,37 @@ pub struct Op {
 }
 
 impl Op {
-    /// The path with each `{…}` filled, in order, by a percent-encoded argument.
-    pub fn fill(&self, args: &[&str]) -> String {
+    /// The path with each `{…}` filled, in order, by a percent-encoded argument. An empty
+    /// argument, `.` or `..` is refused (a URL would read the dots as a step up the path and
+    /// the call would reach another route), as is a wrong number of them.
+    pub fn fill(&self, args: &[&str]) -> ClientResult<String> {
         let mut out = String::with_capacity(self.path.len() + 16);
         let mut args = args.iter();
         let mut rest = self.path;
         while let Some(open) = rest.find('{') {
             out.push_str(&rest[..open]);
             let close = rest[open..].find('}').map_or(rest.len(), |c| open + c + 1);
-            out.push_str(&encode_component(args.next().copied().unwrap_or_default()));
+            let arg = args.next().ok_or_else(|| {
+                ClientError::BadArgument(format!("{} takes more arguments", self.path))
+            })?;
+            if matches!(*arg, "" | "." | "..") {
+                return Err(ClientError::BadArgument(format!(
+                    "{:?} cannot name {}",
+                    arg,
+                    &rest[open..close]
+                )));
+            }
+            out.push_str(&encode_component(arg));
             rest = &rest[close..];
         }
         out.push_str(rest);
-        debug_assert!(args.next().is_none(), "{} takes fewer arguments", self.path);
-        out
+        if args.next().is_some() {
+            return Err(ClientError::BadArgument(format!(
+                "{} takes fewer arguments",
+                self.path
+            )));
+        }
+        Ok(out)
     }
 
     fn method(&self) -> reqwest::Method {
@@ -102,6 +119,9 @@ pub enum ClientError {
     /// An answer that is not what the operation documents.
     #[error("the hub sent something unreadable: {0}")]
     Unreadable(String),
+    /// Refused here, before anything was sent: a path argument that cannot name anything.
+    #[error("not sent: {0}")]
+    BadArgument(String),
 }
 
 /// The hub's error answer, with its status.
@@ -133,7 +153,7 @@ impl ClientError {
         match self {
             ClientError::Unreachable(_) => true,
             ClientError::Refused(e) => e.status >= 500,
-            ClientError::Unreadable(_) => false,
+            ClientError::Unreadable(_) | ClientError::BadArgument(_) => false,
         }
     }
 }
@@ -185,19 +205,12 @@ impl HubClient {
         &self.token
     }
 
-    /// The same hub with another token.
-    pub fn with_token(&self, token: &str) -> HubClient {
-        HubClient {
-            token: token.to_owned(),
-            ..self.clone()
-        }
-    }
-
     /// A request for `op` with its path arguments, authorized.
-    pub fn request(&self, op: Op, args: &[&str]) -> reqwest::RequestBuilder {
-        self.http
-            .request(op.method(), format!("{}{}", self.base, op.fill(args)))
-            .bearer_auth(&self.token)
+    pub fn request(&self, op: Op, args: &[&str]) -> ClientResult<reqwest::RequestBuilder> {
+        Ok(self
+            .http
+            .request(op.method(), format!("{}{}", self.base, op.fill(args)?))
+            .bearer_auth(&self.token))
     }
 
     /// Sends `req`; a non-success answer becomes [`ClientError::Refused`].
@@ -216,7 +229,7 @@ impl HubClient {
     }
 
     async fn get<T: DeserializeOwned>(&self, op: Op, args: &[&str]) -> ClientResult<T> {
-        Self::answer(self.request(op, args)).await
+        Self::answer(self.request(op, args)?).await
     }
 
     async fn with_body<T: DeserializeOwned, B: Serialize>(
@@ -225,12 +238,12 @@ impl HubClient {
         args: &[&str],
         body: &B,
     ) -> ClientResult<T> {
-        Self::answer(self.request(op, args).json(body)).await
+        Self::answer(self.request(op, args)?.json(body)).await
     }
 
     /// An operation whose answer has no body (204), or one the caller does not need.
     async fn act(&self, op: Op, args: &[&str]) -> ClientResult<()> {
-        Self::send(self.request(op, args)).await.map(drop)
+        Self::send(self.request(op, args)?).await.map(drop)
     }
 
     // — the caller —
@@ -242,7 +255,7 @@ impl HubClient {
     /// Gives up this client's own token (signing out). Already gone counts as done.
     pub async fn revoke_own_token(&self) -> ClientResult<()> {
         let req = self
-            .request(ops::REVOKE_OWN_TOKEN, &[])
+            .request(ops::REVOKE_OWN_TOKEN, &[])?
             .timeout(Duration::from_secs(5));
         match Self::send(req).await {
             Err(e) if e.is_unauthorized() => Ok(()),
@@ -256,13 +269,13 @@ impl HubClient {
 
     /// What changed for the caller after `cursor` (0: everything).
     pub async fn sync(&self, cursor: i64) -> ClientResult<SyncResponse> {
-        let req = self.request(ops::SYNC, &[]).query(&[("cursor", cursor)]);
+        let req = self.request(ops::SYNC, &[])?.query(&[("cursor", cursor)]);
         Self::answer(req).await
     }
 
     /// The live events stream (Server-Sent Events), once the hub accepted it.
     pub async fn events(&self) -> ClientResult<reqwest::Response> {
-        Self::send(self.request(ops::EVENTS, &[])).await
+        Self::send(self.request(ops::EVENTS, &[])?).await
     }
 
     // — chats and messages —
@@ -278,7 +291,7 @@ impl HubClient {
         before: Option<&str>,
         limit: Option<u32>,
     ) -> ClientResult<Vec<MessageView>> {
-        let mut req = self.request(ops::CHAT_MESSAGES, &[chat]);
+        let mut req = self.request(ops::CHAT_MESSAGES, &[chat])?;
         if let Some(b) = before {
             req = req.query(&[("before", b)]);
         }
@@ -294,13 +307,13 @@ impl HubClient {
 
     /// Writing first to a number as typed: the number read and the preselected channel.
     pub async fn compose_phone(&self, phone: &str) -> ClientResult<ComposeView> {
-        let req = self.request(ops::COMPOSE, &[]).query(&[("phone", phone)]);
+        let req = self.request(ops::COMPOSE, &[])?.query(&[("phone", phone)]);
         Self::answer(req).await
     }
 
     /// Writing first to a CRM entity (`kind:id`).
     pub async fn compose_crm(&self, crm: &str) -> ClientResult<ComposeView> {
-        let req = self.request(ops::COMPOSE, &[]).query(&[("crm", crm)]);
+        let req = self.request(ops::COMPOSE, &[])?.query(&[("crm", crm)]);
         Self::answer(req).await
     }
 
@@ -377,7 +390,7 @@ impl HubClient {
 
     /// Leads, contacts and deals by title or phone.
     pub async fn crm_search(&self, query: &str) -> ClientResult<Vec<CrmEntityView>> {
-        let req = self.request(ops::CRM_SEARCH, &[]).query(&[("q", query)]);
+        let req = self.request(ops::CRM_SEARCH, &[])?.query(&[("q", query)]);
         Self::answer(req).await
     }
 
@@ -461,14 +474,42 @@ mod tests {
     #[test]
     fn paths_are_filled_in_order_and_encoded() {
         assert_eq!(
-            ops::CHAT_MESSAGES.fill(&["c/1 x"]),
-            "/api/v1/chats/c%2F1%20x/messages"
+            ops::CHAT_MESSAGES.fill(&["c/1 x?y#z"]).ok().as_deref(),
+            Some("/api/v1/chats/c%2F1%20x%3Fy%23z/messages")
         );
         assert_eq!(
-            ops::CRM_TIMELINE.fill(&["deals", "7"]),
-            "/api/v1/crm/deals/7/timeline"
+            ops::CRM_TIMELINE.fill(&["deals", "7"]).ok().as_deref(),
+            Some("/api/v1/crm/deals/7/timeline")
         );
-        assert_eq!(ops::ME.fill(&[]), "/api/v1/me");
+        assert_eq!(ops::ME.fill(&[]).ok().as_deref(), Some("/api/v1/me"));
+    }
+
+    /// `.` and `..` would walk the URL's path to another route; empty would name nothing.
+    #[test]
+    fn arguments_that_cannot_name_anything_are_refused_before_sending() {
+        for bad in ["", ".", ".."] {
+            assert!(matches!(
+                ops::ISSUE_TOKEN.fill(&[bad]),
+                Err(ClientError::BadArgument(_))
+            ));
+        }
+        assert!(
+            ops::ISSUE_TOKEN.fill(&["..a"]).is_ok(),
+            "only the whole segment"
+        );
+        assert!(matches!(
+            ops::CRM_TIMELINE.fill(&["deals"]),
+            Err(ClientError::BadArgument(_))
+        ));
+        assert!(matches!(
+            ops::ME.fill(&["x"]),
+            Err(ClientError::BadArgument(_))
+        ));
+        let hub = HubClient::new(reqwest::Client::new(), "http://127.0.0.1:9", "t");
+        assert!(matches!(
+            hub.request(ops::REVOKE_TOKEN, &[".."]),
+            Err(ClientError::BadArgument(_))
+        ));
     }
 
     #[test]

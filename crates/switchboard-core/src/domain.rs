@@ -311,12 +311,30 @@ pub enum MessageStatus {
     Unknown,
 }
 
-/// Any string reads: one this program does not know is [`MessageStatus::Unknown`] (a newer
-/// hub's answer never fails a sync for it).
+/// Reads one of `all` by its name, or `unknown` for a name this program does not know: a
+/// newer hub's answer never fails a sync (or a screen) for a value added later.
+pub(crate) fn read_tolerant<'de, D: serde::Deserializer<'de>, T: Copy>(
+    d: D,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+    unknown: T,
+) -> Result<T, D::Error> {
+    let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+    Ok(all
+        .iter()
+        .copied()
+        .find(|v| name(*v) == s)
+        .unwrap_or(unknown))
+}
+
 impl<'de> Deserialize<'de> for MessageStatus {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Ok(MessageStatus::parse(&s))
+        read_tolerant(
+            d,
+            &MessageStatus::ALL,
+            MessageStatus::as_str,
+            MessageStatus::Unknown,
+        )
     }
 }
 
@@ -391,18 +409,42 @@ mod message_status_tests {
             Some(MessageStatus::Unknown)
         );
         assert!(MessageStatus::Sent.rank() > MessageStatus::Accepted.rank());
+        // The other enums the hub sends read a value added later as `unknown` too.
+        let read = |json: &str| {
+            (
+                serde_json::from_str::<crate::CrmKind>(json).ok(),
+                serde_json::from_str::<crate::NoChannelReason>(json).ok(),
+                serde_json::from_str::<crate::MirrorSkip>(json).ok(),
+            )
+        };
+        assert_eq!(
+            read("\"amocrm\""),
+            (
+                Some(crate::CrmKind::Unknown),
+                Some(crate::NoChannelReason::Unknown),
+                Some(crate::MirrorSkip::Unknown)
+            )
+        );
+        assert_eq!(read("\"bitrix24\"").0, Some(crate::CrmKind::Bitrix24));
+        assert_eq!(
+            read("\"not_active\"").1,
+            Some(crate::NoChannelReason::NotActive)
+        );
+        assert_eq!(read("\"open_lines\"").2, Some(crate::MirrorSkip::OpenLines));
         assert!(MessageStatus::Read.rank() < MessageStatus::Failed.rank());
     }
 }
 
 /// Which CRM the workspace uses: the hub's own, or a Bitrix24 portal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CrmKind {
     BuiltIn,
     Bitrix24,
+    /// One a newer hub connects to (read, never stored).
+    Unknown,
 }
 
 impl CrmKind {
@@ -411,6 +453,18 @@ impl CrmKind {
         match self {
             CrmKind::BuiltIn => "built_in",
             CrmKind::Bitrix24 => "bitrix24",
+            CrmKind::Unknown => "unknown",
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for CrmKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        read_tolerant(
+            d,
+            &[CrmKind::BuiltIn, CrmKind::Bitrix24],
+            CrmKind::as_str,
+            CrmKind::Unknown,
+        )
     }
 }

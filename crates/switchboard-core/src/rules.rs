@@ -255,7 +255,7 @@ pub fn unanswered_after(count: u32, event: ChatEvent) -> u32 {
 }
 
 /// Why the composer preselects no channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -270,6 +270,8 @@ pub enum NoChannelReason {
     Unauthorized,
     /// Any other state that does not send (QR pending, phone offline, unpaid, …).
     NotActive,
+    /// A reason a newer hub gives (read, never decided here).
+    Unknown,
 }
 
 impl NoChannelReason {
@@ -280,7 +282,20 @@ impl NoChannelReason {
             NoChannelReason::Disabled => "disabled",
             NoChannelReason::Unauthorized => "unauthorized",
             NoChannelReason::NotActive => "not_active",
+            NoChannelReason::Unknown => "unknown",
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for NoChannelReason {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use NoChannelReason::*;
+        crate::domain::read_tolerant(
+            d,
+            &[NotSet, Deleted, Disabled, Unauthorized, NotActive],
+            NoChannelReason::as_str,
+            Unknown,
+        )
     }
 }
 
@@ -350,7 +365,7 @@ pub fn timeline_writes(
 }
 
 /// Why a message is not mirrored to the CRM timeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -363,6 +378,20 @@ pub enum MirrorSkip {
     NotLinked,
     /// The workspace switched CRMs before it was written (its entities belong to the old one).
     CrmChanged,
+    /// A reason a newer hub gives (read, never decided here).
+    Unknown,
+}
+
+impl<'de> Deserialize<'de> for MirrorSkip {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use MirrorSkip::*;
+        crate::domain::read_tolerant(
+            d,
+            &[OpenLines, SettingOff, NotLinked, CrmChanged],
+            MirrorSkip::as_str,
+            Unknown,
+        )
+    }
 }
 
 impl MirrorSkip {
@@ -372,6 +401,7 @@ impl MirrorSkip {
             MirrorSkip::SettingOff => "setting_off",
             MirrorSkip::NotLinked => "not_linked",
             MirrorSkip::CrmChanged => "crm_changed",
+            MirrorSkip::Unknown => "unknown",
         }
     }
     pub fn parse(s: &str) -> Option<MirrorSkip> {

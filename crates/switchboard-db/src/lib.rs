@@ -54,8 +54,9 @@ impl Readers {
         }
     }
 
-    /// Runs `f` on a free reader (else the next in turn, once free); `None` when there are
-    /// none (or one cannot be opened: the caller falls back to the writer).
+    /// Runs `f` on a free reader (else the next in turn, once free), in one read transaction so
+    /// that every statement of `f` sees the same snapshot; `None` when there are none (or one
+    /// cannot be opened: the caller falls back to the writer).
     pub fn with<T>(&self, f: impl FnOnce(&Connection) -> T) -> Option<T> {
         let n = self.conns.len();
         if n == 0 {
@@ -78,7 +79,16 @@ impl Readers {
                 }
             }
         }
-        slot.as_ref().map(f)
+        let conn = slot.as_mut()?;
+        let answer = match conn.transaction() {
+            // Dropped, not committed: a read has nothing to keep.
+            Ok(tx) => Some(f(&tx)),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot begin a read");
+                None
+            }
+        };
+        answer
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {

@@ -38,6 +38,8 @@ pub struct Hub {
     ingress_secret: Arc<str>,
     /// Flips to true when the hub shuts down: live event streams end then.
     closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Set (under the writer's lock) once the hub has stopped: no write after that.
+    stopped: Arc<std::sync::atomic::AtomicBool>,
     /// Rings when the outbox has something new to send.
     outbox: Arc<tokio::sync::Notify>,
     /// Rings when something was written (the mirror queue may have new rows).
@@ -63,6 +65,7 @@ impl Hub {
             events: broadcast::channel(EVENT_RING).0,
             ingress_secret: ingress_secret.into(),
             closing: Arc::new(tokio::sync::watch::channel(false).0),
+            stopped: Arc::default(),
             outbox: Arc::new(tokio::sync::Notify::new()),
             mirror: Arc::new(tokio::sync::Notify::new()),
             crm: Arc::new(tokio::sync::Notify::new()),
@@ -98,6 +101,20 @@ impl Hub {
     /// Ends every live event stream (they would otherwise keep a graceful shutdown waiting).
     pub fn close(&self) {
         self.closing.send_replace(true);
+    }
+
+    /// The last step of stopping: waits for a write still running (a worker's round cut off
+    /// mid-write leaves its blocking task to finish) and refuses every later one, so nothing
+    /// writes after the data directory's lock is released.
+    pub async fn shut(&self) {
+        let (conn, stopped) = (self.conn.clone(), self.stopped.clone());
+        let done = tokio::task::spawn_blocking(move || {
+            let _writer = conn.lock().unwrap_or_else(|p| p.into_inner());
+            stopped.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        if let Err(e) = done.await {
+            tracing::warn!(error = %e, "the writer could not be shut");
+        }
     }
 
     /// Resolves when the hub shuts down.
@@ -197,6 +214,9 @@ impl Hub {
         let hub = self.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = conn.lock().map_err(|_| StoreError::poisoned())?;
+            if hub.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(StoreError::Unavailable("the hub has stopped".into()).into());
+            }
             let tx = conn.transaction().map_err(StoreError::from)?;
             let before = store::last_seq(&tx).map_err(StoreError::from)?;
             let (value, notifications) = f(&tx)?;
@@ -244,5 +264,27 @@ impl Hub {
             + 'static,
     {
         self.write_notify_as(f).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn nothing_is_written_once_the_hub_is_shut() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = db::open_hub(&dir.path().join("hub.db")).expect("open");
+        let hub = Hub::new(conn, "secret".into());
+        hub.store_write(|c| Ok(store::ensure_workspace(c)?))
+            .await
+            .expect("a write before");
+        hub.shut().await;
+        let late = hub
+            .store_write(|c| Ok(store::record_change(c, store::ChangeKind::Settings, "")?))
+            .await;
+        assert!(matches!(late, Err(StoreError::Unavailable(_))), "{late:?}");
+        let read = hub.store_read(|c| Ok(store::last_seq(c)?)).await;
+        assert_eq!(read.ok(), Some(0), "reads still answer");
     }
 }

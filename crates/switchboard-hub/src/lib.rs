@@ -110,6 +110,7 @@ impl RunningHub {
                 let _ = worker.await;
             }
         }
+        self.hub.shut().await;
     }
 
     /// Waits until the server ends (never, unless it fails).

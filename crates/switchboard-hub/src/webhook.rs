@@ -20,7 +20,7 @@ pub struct Delivery {
 #[derive(Debug, Clone)]
 pub struct Status {
     pub provider_message_id: String,
-    /// `None`: the provider's `edited` (no step in the walk).
+    /// `None`: the provider's `edited`, or a status this hub does not know (no step in the walk).
     pub status: Option<MessageStatus>,
     /// For `error`: the provider's code and description.
     pub error: Option<String>,
@@ -145,17 +145,17 @@ pub fn parse(body: &[u8]) -> Result<Delivery, ApiError> {
     }
     for (i, s) in array(&body, "statuses")?.into_iter().flatten().enumerate() {
         let path = format!("statuses[{i}]");
+        // A status this hub does not know (the provider added one) moves nothing, like
+        // `edited`; the delivery's messages are stored all the same.
         let status = match string(s, "status", &path)?.as_str() {
             "sent" => Some(MessageStatus::Sent),
             "delivered" => Some(MessageStatus::Delivered),
             "read" => Some(MessageStatus::Read),
             "error" => Some(MessageStatus::Error),
             "edited" => None,
-            _ => {
-                return Err(ApiError::bad_field(
-                    &format!("{path}.status"),
-                    "unknown status",
-                ))
+            other => {
+                tracing::warn!(status = other, path = %path, "unknown provider status ignored");
+                None
             }
         };
         let error = s.get("error").filter(|e| e.is_object()).map(|e| {
@@ -254,5 +254,18 @@ mod tests {
                 .message,
             "channelsUpdates[0].channelId: is required"
         );
+    }
+
+    /// A status the provider added later neither refuses the delivery nor moves a message.
+    #[test]
+    fn an_unknown_status_is_ignored_and_the_messages_are_kept() {
+        let d = parse(
+            br#"{"messages":[{"messageId":"m1","channelId":"c1","chatType":"whatsapp","chatId":"79164569812","dateTime":"2025-05-06T14:16:00.002Z","type":"text","status":"inbound","text":"hi"}],
+                "statuses":[{"messageId":"p1","timestamp":"2025-02-05T06:01:07.499Z","status":"bounced"}]}"#,
+        )
+        .expect("read");
+        assert_eq!(d.messages.len(), 1);
+        assert_eq!(d.statuses.len(), 1);
+        assert_eq!(d.statuses[0].status, None);
     }
 }

@@ -221,12 +221,12 @@ export type Direction = "in" | "out";
 
 export type MessageStatus = "inbound" | "pending" | "queued" | "accepted" | "sent" | "delivered" | "read" | "error" | "failed" | "unknown";
 
-export type CrmKind = "built_in" | "bitrix24";
+export type CrmKind = "built_in" | "bitrix24" | "unknown";
 
 export type MirrorStateVm = "none" | "pending" | "written" | "failed" | "skipped";
 
-export type MirrorSkip = "open_lines" | "setting_off" | "not_linked" | "crm_changed";
+export type MirrorSkip = "open_lines" | "setting_off" | "not_linked" | "crm_changed" | "unknown";
 
-export type NoChannelReason = "not_set" | "deleted" | "disabled" | "unauthorized" | "not_active";
+export type NoChannelReason = "not_set" | "deleted" | "disabled" | "unauthorized" | "not_active" | "unknown";
 
 export type CmdError = { code: string, message: string, };

@@ -44,6 +44,20 @@ fn layer_of(module: &str) -> usize {
         .unwrap_or_else(|| panic!("module `{module}` is in no layer: add it to LAYERS"))
 }
 
+/// A file's module path: `store/links.rs` → [store, links], `store/mod.rs` → [store],
+/// `lib.rs` / `main.rs` → [].
+fn module_path(rel: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = rel
+        .components()
+        .filter_map(|c| c.as_os_str().to_str())
+        .map(|p| p.trim_end_matches(".rs").to_owned())
+        .collect();
+    if parts.last().is_some_and(|l| l == "mod") || parts == ["lib"] || parts == ["main"] {
+        parts.pop();
+    }
+    parts
+}
+
 /// The module a source file belongs to: `store/links.rs` → `store`, `api.rs` → `api`.
 fn module_of(rel: &Path) -> String {
     let first = rel
@@ -54,54 +68,208 @@ fn module_of(rel: &Path) -> String {
     first.trim_end_matches(".rs").to_owned()
 }
 
-/// Every `crate::x` a file names outside comments.
-fn references(text: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for line in text.lines() {
-        let code = line.split("//").next().unwrap_or_default();
-        let mut rest = code;
-        while let Some(at) = rest.find("crate::") {
-            let before = rest[..at].chars().last();
-            rest = &rest[at + "crate::".len()..];
-            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
-                continue;
-            }
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            if !name.is_empty() {
-                out.insert(name);
-            }
-        }
-        // `use crate::{a, b::{c, d}}`: the first name of each top-level item.
-        if let Some(at) = code.find("crate::{") {
-            let mut depth = 0;
-            let mut item_start = true;
-            let mut name = String::new();
-            for c in code[at + "crate::{".len()..].chars() {
-                match c {
-                    '{' => depth += 1,
-                    '}' if depth == 0 => break,
-                    '}' => depth -= 1,
-                    ',' if depth == 0 => item_start = true,
-                    c if item_start && (c.is_alphanumeric() || c == '_') => name.push(c),
-                    _ if item_start && !name.is_empty() => {
-                        out.insert(std::mem::take(&mut name));
-                        item_start = false;
-                    }
-                    _ => {}
+/// The file's code with comments and the contents of string and char literals blanked out
+/// (so neither `"http://x"` nor `// crate::api` counts).
+fn code_only(text: &str) -> String {
+    let c: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < c.len() {
+        match c[i] {
+            '/' if c.get(i + 1) == Some(&'/') => {
+                while i < c.len() && c[i] != '\n' {
+                    i += 1;
                 }
             }
-            if !name.is_empty() {
-                out.insert(name);
+            '/' if c.get(i + 1) == Some(&'*') => {
+                let mut depth = 0;
+                while i < c.len() {
+                    if c[i] == '/' && c.get(i + 1) == Some(&'*') {
+                        depth += 1;
+                        i += 2;
+                    } else if c[i] == '*' && c.get(i + 1) == Some(&'/') {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+                out.push(' ');
+            }
+            'r' if matches!(c.get(i + 1), Some('"') | Some('#'))
+                && !c[..i]
+                    .last()
+                    .is_some_and(|p| p.is_alphanumeric() || *p == '_') =>
+            {
+                // A raw string: r"…", r#"…"#, …
+                let mut j = i + 1;
+                let mut hashes = 0;
+                while c.get(j) == Some(&'#') {
+                    hashes += 1;
+                    j += 1;
+                }
+                if c.get(j) != Some(&'"') {
+                    out.push(c[i]);
+                    i += 1;
+                    continue;
+                }
+                j += 1;
+                while j < c.len() {
+                    if c[j] == '"' && (0..hashes).all(|h| c.get(j + 1 + h) == Some(&'#')) {
+                        j += 1 + hashes;
+                        break;
+                    }
+                    j += 1;
+                }
+                out.push_str("\"\"");
+                i = j;
+            }
+            '"' => {
+                i += 1;
+                while i < c.len() && c[i] != '"' {
+                    if c[i] == '\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                i += 1;
+                out.push_str("\"\"");
+            }
+            // A char literal ('x', '\n', '\''); a lifetime ('a) is left as it is.
+            '\'' if c.get(i + 2) == Some(&'\'') || c.get(i + 1) == Some(&'\\') => {
+                i += if c.get(i + 1) == Some(&'\\') { 3 } else { 2 };
+                while i < c.len() && c[i] != '\'' {
+                    i += 1;
+                }
+                i += 1;
+                out.push_str("' '");
+            }
+            ch => {
+                out.push(ch);
+                i += 1;
             }
         }
     }
     out
 }
 
-fn sources(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
+/// The top-level modules a file names: `crate::x`, `crate::{x, y::z}` (over any number of
+/// lines), and `super::…` paths resolved from where the file sits (`store/links.rs` is
+/// `crate::store::links`, so `super::super::api` is `api`).
+fn references(text: &str, module_path: &[String]) -> BTreeSet<String> {
+    let code = code_only(text);
+    let tokens = tokenize(&code);
+    let mut out = BTreeSet::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let start_of_path = i == 0 || tokens[i - 1] != "::";
+        let at_root = match tokens[i].as_str() {
+            "crate" if start_of_path => Some(0),
+            "super" if start_of_path => {
+                let mut up = 0;
+                let mut j = i;
+                while tokens.get(j).is_some_and(|t| t == "super")
+                    && tokens.get(j + 1).is_some_and(|t| t == "::")
+                {
+                    up += 1;
+                    j += 2;
+                }
+                // `super` in a file's own `mod tests` is the file itself: only paths that
+                // climb to the crate root name another top-level module.
+                (up > 0 && up >= module_path.len()).then(|| j - i - 2)
+            }
+            _ => None,
+        };
+        let Some(skip) = at_root else {
+            i += 1;
+            continue;
+        };
+        // Through `super` only modules count: in an inline `mod tests` of a top-level file,
+        // `super::x` is that file's own item.
+        let via_super = tokens[i] == "super";
+        let mut j = i + skip + 1;
+        if tokens.get(j).map(String::as_str) != Some("::") {
+            i += 1;
+            continue;
+        }
+        j += 1;
+        match tokens.get(j).map(String::as_str) {
+            Some("{") => {
+                let mut depth = 0;
+                let mut item_start = true;
+                while let Some(t) = tokens.get(j) {
+                    match t.as_str() {
+                        "{" => depth += 1,
+                        "}" => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        "," if depth == 1 => item_start = true,
+                        t if item_start && depth == 1 && is_ident(t) => {
+                            if !via_super || is_module(t) {
+                                out.insert(t.to_owned());
+                            }
+                            item_start = false;
+                        }
+                        _ => item_start = false,
+                    }
+                    j += 1;
+                }
+            }
+            Some(t) if is_ident(t) && (!via_super || is_module(t)) => {
+                out.insert(t.to_owned());
+            }
+            _ => {}
+        }
+        i = j + 1;
+    }
+    out.remove("self");
+    out
+}
+
+fn is_module(name: &str) -> bool {
+    LAYERS.iter().any(|(_, mods)| mods.contains(&name))
+}
+
+fn is_ident(t: &str) -> bool {
+    t.chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
+        && t.chars().all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Identifiers, `::` and single punctuation; whitespace dropped.
+fn tokenize(code: &str) -> Vec<String> {
+    let c: Vec<char> = code.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < c.len() {
+        if c[i].is_alphanumeric() || c[i] == '_' {
+            let start = i;
+            while i < c.len() && (c[i].is_alphanumeric() || c[i] == '_') {
+                i += 1;
+            }
+            out.push(c[start..i].iter().collect());
+        } else if c[i] == ':' && c.get(i + 1) == Some(&':') {
+            out.push("::".to_owned());
+            i += 2;
+        } else if c[i].is_whitespace() {
+            i += 1;
+        } else {
+            out.push(c[i].to_string());
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Every source file: (its top-level module, its module path, its text).
+fn sources(dir: &Path, root: &Path, out: &mut Vec<(String, Vec<String>, String)>) {
     for entry in std::fs::read_dir(dir).expect("src dir") {
         let path = entry.expect("entry").path();
         if path.is_dir() {
@@ -109,7 +277,7 @@ fn sources(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
         } else if path.extension().is_some_and(|e| e == "rs") {
             let rel = path.strip_prefix(root).expect("under src");
             let text = std::fs::read_to_string(&path).expect("read source");
-            out.push((module_of(rel), text));
+            out.push((module_of(rel), module_path(rel), text));
         }
     }
 }
@@ -120,9 +288,9 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
     let mut files = Vec::new();
     sources(&root, &root, &mut files);
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (module, text) in files {
+    for (module, path, text) in files {
         let uses = graph.entry(module.clone()).or_default();
-        for name in references(&text) {
+        for name in references(&text, &path) {
             let target = if LAYERS.iter().any(|(_, m)| m.contains(&name.as_str())) {
                 Some(name)
             } else {
@@ -196,7 +364,7 @@ fn storage_reads_no_clock() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     sources(&root, &root, &mut files);
-    for (module, text) in files {
+    for (module, _, text) in files {
         if layer_of(&module) == 0 {
             for clock in ["Utc::now", "SystemTime::now", "Instant::now", "Local::now"] {
                 assert!(
@@ -208,23 +376,28 @@ fn storage_reads_no_clock() {
     }
 }
 
-/// SQL is written in the storage layer only (tests of other modules may set up rows).
+/// SQL is written in the storage layer only (tests of other modules may set up rows); the
+/// runtime only begins and commits the transactions storage runs in.
 #[test]
 fn only_storage_runs_sql() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     sources(&root, &root, &mut files);
-    for (module, text) in files {
+    for (module, _, text) in files {
         if layer_of(&module) == 0 {
             continue;
         }
-        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        // A module's own tests may set up rows; they come last in every file.
+        let code = code_only(text.split("#[cfg(test)]").next().unwrap_or_default());
         for call in [
             ".execute(",
             ".query_row(",
+            ".query_row_and_then(",
+            ".query_one(",
             ".prepare(",
             "execute_batch(",
             "prepare_cached(",
+            "pragma_update(",
         ] {
             assert!(
                 !code.contains(call),
@@ -236,11 +409,41 @@ fn only_storage_runs_sql() {
 
 #[test]
 fn the_checker_sees_references_in_use_lists_and_paths() {
-    let found = references(
-        "use crate::{store::{self, Db}, hub};\nlet x = crate::outbox::due(); // crate::api\n",
+    let found = |text: &str, path: &[&str]| {
+        let path: Vec<String> = path.iter().map(|p| p.to_string()).collect();
+        references(text, &path).into_iter().collect::<Vec<_>>()
+    };
+    assert_eq!(
+        found(
+            "use crate::{store::{self, Db}, hub};\nlet x = crate::outbox::due(); // crate::api\n",
+            &["mirror"]
+        ),
+        ["hub", "outbox", "store"]
+    );
+    // Over several lines, as rustfmt wraps a long list.
+    assert_eq!(
+        found(
+            "use crate::{\n    api::EdgeHub, crm_sync::WorkspaceCrm,\n    error::ApiError,\n};",
+            &["store", "settings"]
+        ),
+        ["api", "crm_sync", "error"]
+    );
+    // Climbing with super: from store/links.rs two steps reach the crate root.
+    assert_eq!(
+        found("use super::super::api::EdgeHub;", &["store", "links"]),
+        ["api"]
     );
     assert_eq!(
-        found.into_iter().collect::<Vec<_>>(),
-        ["hub", "outbox", "store"]
+        found("use super::bitrix_index::bitrix;", &["store", "links"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(found("use super::api;", &["store"]), ["api"]);
+    // Strings and comments are not code.
+    assert_eq!(
+        found(
+            "let u = \"http://x\"; let e = crate::error::ApiError::x(); /* crate::serve */ let s = r#\"crate::demo\"#;",
+            &["store"]
+        ),
+        ["error"]
     );
 }
