@@ -387,25 +387,51 @@ async fn fetch_named(
 /// hub rings (a new chat, a new connection).
 pub fn spawn(hub: Hub, crm: Arc<WorkspaceCrm>) -> tokio::task::JoinHandle<()> {
     let bell = hub.crm_wake();
-    crate::worker::spawn(hub, Some(bell), IndexWorker { crm })
+    crate::worker::spawn(
+        hub,
+        Some(bell),
+        IndexWorker {
+            crm,
+            last_poll: None,
+        },
+    )
+}
+
+/// Whether a round reads the lists: at start, on the timer, and on a bell once a poll is due.
+fn poll_due(
+    woke: crate::worker::Woke,
+    last_poll: Option<std::time::Instant>,
+    now: std::time::Instant,
+) -> bool {
+    woke != crate::worker::Woke::Bell || last_poll.is_none_or(|t| now.duration_since(t) >= POLL)
 }
 
 /// Keeps the Bitrix24 index fresh: a poll every [`POLL`], and at once what the doorbell names
 /// (new chats' numbers, events from the portal, a new connection).
 struct IndexWorker {
     crm: Arc<WorkspaceCrm>,
+    /// When the lists were last polled: a doorbell that keeps ringing (every webhook rings
+    /// it) must not put the poll off for ever.
+    last_poll: Option<std::time::Instant>,
 }
 
 impl crate::worker::Worker for IndexWorker {
     async fn round(&mut self, hub: &Hub, woke: crate::worker::Woke) -> Duration {
-        // The bell asks about what it names; the start and the timer poll the lists too.
-        let poll = woke != crate::worker::Woke::Bell;
+        // The bell asks about what it names; the start, the timer and a poll overdue read the
+        // lists too.
+        let poll = poll_due(woke, self.last_poll, std::time::Instant::now());
         if let Some(client) = self.crm.bitrix_client().await {
             if let Err(e) = sync_round(hub, &client, poll).await {
                 tracing::warn!(portal = %client.portal(), error = %e, "Bitrix24 sync failed; will retry");
             }
         }
-        POLL
+        if poll {
+            self.last_poll = Some(std::time::Instant::now());
+        }
+        // The next poll is due POLL after the last one, however often the bell rang since.
+        self.last_poll
+            .map_or(POLL, |t| POLL.saturating_sub(t.elapsed()))
+            .max(std::time::Duration::from_millis(10))
     }
 }
 
@@ -493,6 +519,18 @@ impl CrmPort for WorkspaceCrm {
 mod tests {
     use super::*;
     use rusqlite::OptionalExtension;
+
+    /// A bell that keeps ringing (every webhook rings it) does not put the poll off for ever.
+    #[test]
+    fn a_ringing_bell_does_not_starve_the_poll() {
+        use crate::worker::Woke;
+        let t0 = std::time::Instant::now();
+        assert!(poll_due(Woke::Start, None, t0));
+        assert!(poll_due(Woke::Timer, Some(t0), t0));
+        assert!(!poll_due(Woke::Bell, Some(t0), t0 + POLL / 2));
+        assert!(poll_due(Woke::Bell, Some(t0), t0 + POLL));
+        assert!(poll_due(Woke::Bell, None, t0));
+    }
 
     #[test]
     fn an_entity_the_portal_refuses_backs_off_and_is_given_up() {

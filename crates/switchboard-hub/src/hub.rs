@@ -117,6 +117,11 @@ impl Hub {
         }
     }
 
+    /// Whether the hub is shutting down (workers start nothing new).
+    pub fn is_closing(&self) -> bool {
+        *self.closing.borrow()
+    }
+
     /// Resolves when the hub shuts down.
     pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let mut rx = self.closing.subscribe();

@@ -88,6 +88,8 @@ pub struct RunningHub {
     task: tokio::task::JoinHandle<()>,
     /// The hub's own loops (escalation, mirror, CRM sync, provider sync, outbox, simulator).
     workers: Vec<tokio::task::JoinHandle<()>>,
+    /// How long `stop` waits for each loop: [`STOP_WAIT`], or a send's whole timeout.
+    stop_wait: std::time::Duration,
     /// The demo's provider fake, when it runs in-process.
     #[cfg(feature = "demo")]
     pub demo_provider: Option<provider_fake::RunningFake>,
@@ -105,7 +107,10 @@ impl RunningHub {
         }
         let _ = (&mut self.task).await;
         for mut worker in std::mem::take(&mut self.workers) {
-            if tokio::time::timeout(STOP_WAIT, &mut worker).await.is_err() {
+            if tokio::time::timeout(self.stop_wait, &mut worker)
+                .await
+                .is_err()
+            {
                 worker.abort();
                 let _ = worker.await;
             }
@@ -363,6 +368,11 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
         }
     }
     tracing::info!(%url, data_dir = %config.data_dir.display(), demo = config.demo, "hub serving");
+    // A send in flight may finish (and its outcome be stored) rather than be cut off and
+    // left for a repeat that is only safe within the provider's 60 s.
+    let stop_wait = config.provider.as_ref().map_or(STOP_WAIT, |p| {
+        STOP_WAIT.max(p.timeout + std::time::Duration::from_secs(2))
+    });
     Ok(RunningHub {
         url,
         admin_token,
@@ -370,6 +380,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
         shutdown: Some(tx),
         task,
         workers,
+        stop_wait,
         #[cfg(feature = "demo")]
         demo_provider,
         _lock: lock,

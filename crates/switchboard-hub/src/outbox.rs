@@ -129,6 +129,10 @@ async fn attempt(hub: &Hub, client: &ProviderClient, job: &Job) {
     // Past the provider's timeout the attempt is over; the lease stays well inside the window
     // in which a repeat is safe, so a hub stopped mid-attempt still repeats in time.
     let lease = (client.timeout() + Duration::from_secs(5)).min(SAFE_REPEAT / 2);
+    // Stopping: no new send starts (one already claimed finishes within the stop's wait).
+    if hub.is_closing() {
+        return;
+    }
     let claimed = hub
         .store_write(move |c| Ok(claim(c, id, now_ms(), lease)?))
         .await;

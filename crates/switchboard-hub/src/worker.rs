@@ -3,10 +3,12 @@
 //! round's own deadline or the worker's doorbell, until the hub stops. The loop is owned by
 //! the running hub (`RunningHub::stop` awaits it, and what the worker still has in flight).
 //!
-//! Durable work is claimed the same way everywhere: the rows due now are read again and
-//! marked in the transaction that starts the attempt, with a lease (`next_attempt_ms` moves
-//! past the attempt's longest run), so a second hub on the same database would skip them and a
-//! hub killed mid-attempt takes them up again once the lease ends.
+//! Durable work (the outbox, the mirror) is claimed the same way: the rows due now are read
+//! again and marked in the transaction that starts the attempt, with a lease (`next_attempt_ms`
+//! moves past the attempt's expected longest run), so a hub stopped or killed mid-attempt takes
+//! them up again once the lease ends (after a restart that can mean waiting out the lease), and
+//! a second hub on the same database would skip them while it runs. A round cut off by the
+//! stop may leave a write in flight: `Hub::shut` waits for it and refuses any later one.
 
 use crate::hub::Hub;
 use std::future::Future;
@@ -47,9 +49,10 @@ pub fn spawn<W: Worker>(
         let mut woke = Woke::Start;
         loop {
             let pause = tokio::select! {
-                pause = worker.round(&hub, woke) => pause,
-                // Stopped: no write after the directory lock is released.
+                // Closing wins over another round (the hub refuses writes once stopped).
+                biased;
                 _ = &mut closed => break,
+                pause = worker.round(&hub, woke) => pause,
             };
             if pause.is_zero() {
                 woke = Woke::Bell;
@@ -62,9 +65,10 @@ pub fn spawn<W: Worker>(
                 }
             };
             woke = tokio::select! {
+                biased;
+                _ = &mut closed => break,
                 _ = rung => Woke::Bell,
                 _ = tokio::time::sleep(pause) => Woke::Timer,
-                _ = &mut closed => break,
             };
         }
         worker.stopped().await;

@@ -477,11 +477,17 @@ pub fn raise_status(conn: &Connection, id: &str, status: MessageStatus) -> Db {
 /// that chat with the same text and no provider id. It takes the provider's id, and leaves
 /// the outbox — it was delivered.
 pub(super) fn adopt_echo(conn: &Connection, chat: &str, m: &Inbound) -> rusqlite::Result<bool> {
+    // The provider echoes an API send with our `crmUserId` (the author) as `authorId`; the
+    // same text typed on the phone has another author (or none), and must not take the place
+    // of ours still waiting in the outbox — ours would then never be sent.
+    let Some(author) = m.author_id.as_deref() else {
+        return Ok(false);
+    };
     let ours: Option<String> = conn
         .query_row(
             "SELECT id FROM messages WHERE chat = ?1 AND direction = 'out' AND provider_message_id IS NULL \
-             AND idempotency_key IS NOT NULL AND text = ?2 ORDER BY at, id LIMIT 1",
-            params![chat, m.text],
+             AND idempotency_key IS NOT NULL AND text = ?2 AND author_id = ?3 ORDER BY at, id LIMIT 1",
+            params![chat, m.text, author],
             |r| r.get(0),
         )
         .optional()?;

@@ -32,7 +32,8 @@ const CALLERS: [&str; 8] = [
 struct World {
     _dir: tempfile::TempDir,
     template: std::path::PathBuf,
-    seeded: Hub,
+    /// The seeded workspace, kept open while its file is copied.
+    _seeded: Hub,
     /// Tokens in the order of [`CALLERS`] (the last is no token).
     tokens: Vec<Option<String>>,
     ids: std::collections::HashMap<&'static str, String>,
@@ -221,7 +222,7 @@ impl World {
         World {
             _dir: dir,
             template,
-            seeded: hub,
+            _seeded: hub,
             tokens,
             ids,
         }
@@ -231,9 +232,9 @@ impl World {
     async fn copy(&self, n: usize) -> Hub {
         let path = self.template.with_file_name(format!("case{n}.db"));
         let to = path.to_string_lossy().into_owned();
-        self.seeded
-            .read(move |c| Ok(c.execute("VACUUM INTO ?1", [to])?))
-            .await
+        // Its own connection: VACUUM cannot run inside a transaction, and the hub's reads are.
+        rusqlite::Connection::open(&self.template)
+            .and_then(|c| c.execute("VACUUM INTO ?1", [to]))
             .expect("copy");
         open(&path)
     }

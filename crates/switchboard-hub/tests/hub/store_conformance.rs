@@ -170,6 +170,42 @@ fn statuses_only_move_forward_and_replies_are_idempotent(b: &Backend) {
     );
 }
 
+/// The same text typed on the phone (an echo without our author) does not take the place of
+/// our reply still waiting in the outbox: ours is still sent; ours echoed back is adopted.
+fn a_phone_echo_does_not_swallow_a_queued_reply(b: &Backend) {
+    let (conn, _keep) = (b.open)();
+    let (_, seller) = workspace(&conn);
+    let chat = store::ingest(&conn, &inbound("p1", "79161112233", "hi", T0), T0)
+        .expect("ingest")
+        .expect("new")
+        .chat;
+    let row = store::chat_row_by_id(&conn, &chat)
+        .expect("row")
+        .expect("chat");
+    let ours = store::reply(&conn, &row, &seller, "ok", "k1", T1).expect("reply");
+    let echo = |id: &str, author: Option<&str>| Inbound {
+        is_echo: true,
+        author_id: author.map(str::to_owned),
+        ..inbound(id, "79161112233", "ok", T1)
+    };
+    store::ingest(&conn, &echo("phone-1", None), T1).expect("phone echo");
+    assert_eq!(
+        outbox_queue::len(&conn).expect("len"),
+        1,
+        "ours still waits"
+    );
+    let status = |conn: &Connection| {
+        store::message(conn, &ours.message_id)
+            .expect("message")
+            .expect("stored")
+            .status
+    };
+    assert_eq!(status(&conn), MessageStatus::Queued);
+    store::ingest(&conn, &echo("prov-ours", Some(&seller)), T1).expect("our echo");
+    assert_eq!(outbox_queue::len(&conn).expect("len"), 0, "ours went out");
+    assert_eq!(status(&conn), MessageStatus::Accepted);
+}
+
 /// A claimed outbox row is leased: not due again until the lease ends, then due with its
 /// attempt counted and marked as possibly delivered.
 fn an_outbox_claim_is_leased(b: &Backend) {
@@ -287,6 +323,7 @@ mod sqlite {
         a_new_client_opens_a_chat_for_the_seller_who_gets_new_clients,
         statuses_only_move_forward_and_replies_are_idempotent,
         an_outbox_claim_is_leased,
+        a_phone_echo_does_not_swallow_a_queued_reply,
         the_change_log_is_ordered_and_sync_respects_visibility,
         tokens_name_their_employee_until_revoked,
         settings_changes_are_audited_at_the_time_given,

@@ -800,9 +800,10 @@ impl World {
             .dir
             .join(format!("live-{:?}-{}.db", self.facts.kind, self.copies));
         let to = path.to_string_lossy().into_owned();
-        self.template
-            .read(move |c| Ok(c.execute("VACUUM INTO ?1", [to])?))
-            .await
+        // Its own connection: VACUUM cannot run inside a transaction, and the hub's reads are.
+        let from = self.dir.join(format!("template-{:?}.db", self.facts.kind));
+        rusqlite::Connection::open(&from)
+            .and_then(|c| c.execute("VACUUM INTO ?1", [to]))
             .expect("copy the template");
         let old = std::mem::replace(&mut self.live_path, path.clone());
         self.live = open(&path);
