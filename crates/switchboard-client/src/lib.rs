@@ -1,7 +1,7 @@
 //! The typed client of the hub's HTTP surface (`hub-api.md`): one method per operation, its
 //! path from one table ([`ops`]) that a hub test checks against the hub's own description, its
-//! bodies and answers the wire types the hub itself uses. The desktop and the tests call the
-//! hub through it; nobody builds an `/api/v1` path or a JSON body by hand.
+//! bodies and answers the wire types the hub itself uses. The desktop calls the hub only
+//! through it (the hub's own tests still build most requests by hand; moving them is next).
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -1,4 +1,4 @@
-//! The long fuzz run of the hub's HTTP input: the generators and checks of `tests/fuzz.rs`
+//! The long fuzz run of the hub's HTTP input: the generators and checks of `tests/hub/fuzz.rs`
 //! (`tests/hub/fuzz_gen/mod.rs`), for as many cases as asked, on one worker per core (each with its
 //! own workspaces and its own stream of cases).
 //!

@@ -1,7 +1,14 @@
 //! Every command the webview may call, named once (in [`commands!`] below): the Tauri handler
 //! and the webview's typed `commands` object (`ui/src/lib/commands.ts`, generated) both come
 //! from that list. Each command is `async fn(&AppHandle, args…) -> CmdResult<T>` in the
-//! module of its area; the compiler checks the list against those signatures.
+//! module of its area; the compiler checks the list against those signatures (their types;
+//! arguments of one type are passed in the order listed, so keep the list in the function's).
+//!
+//! Adding a command: write the function in its area's module; add its line to `commands!`;
+//! derive `TS` (under `cfg_attr(test)`) for a new argument or answer type and add it to
+//! `vm::declarations()` (the bindings test names any type it is missing); if it calls the hub,
+//! add the operation to `switchboard-client`; `make bindings`; give `MockBackend` the method
+//! (TypeScript insists: it `implements Backend`).
 
 mod chats;
 mod crm;
@@ -150,6 +157,16 @@ pub fn typescript(type_names: &[String]) -> String {
         ));
     }
     let events = crate::ui_events::typescript();
+    // Every type a signature names must be declared in bindings.ts.
+    const BUILTIN: [&str; 4] = ["Promise", "Array", "Record", "UiEvents"];
+    let signatures = body.lines().filter(|l| !l.trim_start().starts_with("/**"));
+    for word in signatures.flat_map(|l| l.split(|c: char| !c.is_alphanumeric() && c != '_')) {
+        let named = word.chars().next().is_some_and(char::is_uppercase);
+        assert!(
+            !named || BUILTIN.contains(&word) || type_names.iter().any(|n| n == word),
+            "{word} is used by a command but not declared: add it to vm::declarations()"
+        );
+    }
     // Import the binding types these use (and only those: unused imports fail the checks).
     let used: Vec<&str> = type_names
         .iter()

@@ -1,4 +1,4 @@
-//! Structure-aware fuzzing of the hub's HTTP input, shared by `tests/fuzz.rs` (bounded and
+//! Structure-aware fuzzing of the hub's HTTP input, shared by `tests/hub/fuzz.rs` (bounded and
 //! seeded, in `make test`) and `benches/fuzz.rs` (the long run).
 //!
 //! Each case is one request, in-process through the hub's router, to a seeded workspace (an
