@@ -191,17 +191,24 @@ pub fn retry(conn: &Connection, message_id: &str) -> rusqlite::Result<bool> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_row_held_back_by_its_entity_does_not_wake_the_worker() {
+    /// One lead's two pending entries, the first due at `first_due` ms, the second at 0.
+    fn two_entries(first_due: i64) -> (tempfile::TempDir, Connection) {
         let dir = tempfile::tempdir().expect("tempdir");
         let conn = crate::db::open_hub(&dir.path().join("hub.db")).expect("open");
-        // The entity's first entry waits for its retry in 5 s; the second was never tried.
-        conn.execute_batch(
+        conn.execute(
             "INSERT INTO mirror_queue (key, kind, entity_kind, entity_id, chat, message_id, at, text, state, next_attempt_ms) VALUES
-               ('k1', 'message', 'lead', '1', 'c', 'm1', 'x', 'a', 'pending', 5000),
-               ('k2', 'message', 'lead', '1', 'c', 'm2', 'x', 'b', 'pending', 0);",
+               ('k1', 'message', 'lead', '1', 'c', 'm1', 'x', 'a', 'pending', ?1),
+               ('k2', 'message', 'lead', '1', 'c', 'm2', 'x', 'b', 'pending', 0)",
+            [first_due],
         )
         .expect("seed");
+        (dir, conn)
+    }
+
+    #[test]
+    fn a_row_held_back_by_its_entity_does_not_wake_the_worker() {
+        // The entity's first entry waits for its retry in 5 s; the second was never tried.
+        let (_dir, conn) = two_entries(5000);
         assert!(due(&conn, 1000, 50).expect("due").is_empty());
         assert_eq!(next_due_ms(&conn).expect("next"), Some(5000));
     }
@@ -210,14 +217,7 @@ mod tests {
     /// lease ends (a second hub skips them); then it is due again, marked as maybe written.
     #[test]
     fn a_claimed_entry_is_leased_then_due_again() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let conn = crate::db::open_hub(&dir.path().join("hub.db")).expect("open");
-        conn.execute_batch(
-            "INSERT INTO mirror_queue (key, kind, entity_kind, entity_id, chat, message_id, at, text, state, next_attempt_ms) VALUES
-               ('k1', 'message', 'lead', '1', 'c', 'm1', 'x', 'a', 'pending', 0),
-               ('k2', 'message', 'lead', '1', 'c', 'm2', 'x', 'b', 'pending', 0);",
-        )
-        .expect("seed");
+        let (_dir, conn) = two_entries(0);
         let lease = Duration::from_secs(30);
         let jobs = due(&conn, 1000, 1).expect("due");
         assert_eq!(jobs.len(), 1);

@@ -54,6 +54,17 @@ fn workspace(conn: &Connection) -> (String, String) {
     ("wa".into(), seller.id)
 }
 
+/// A client's first message (at `T0`) and the chat it opened.
+fn client_chat(conn: &Connection) -> store::ChatRow {
+    let chat = store::ingest(conn, &inbound("p1", "79161112233", "hi", T0), T0)
+        .expect("ingest")
+        .expect("new")
+        .chat;
+    store::chat_row_by_id(conn, &chat)
+        .expect("row")
+        .expect("chat")
+}
+
 fn inbound(id: &str, phone: &str, text: &str, at: &str) -> Inbound {
     Inbound {
         provider_message_id: id.into(),
@@ -114,13 +125,8 @@ fn a_new_client_opens_a_chat_for_the_seller_who_gets_new_clients(b: &Backend) {
 fn statuses_only_move_forward_and_replies_are_idempotent(b: &Backend) {
     let (conn, _keep) = (b.open)();
     let (_, seller) = workspace(&conn);
-    let chat = store::ingest(&conn, &inbound("p1", "79161112233", "hi", T0), T0)
-        .expect("ingest")
-        .expect("new")
-        .chat;
-    let row = store::chat_row_by_id(&conn, &chat)
-        .expect("row")
-        .expect("chat");
+    let row = client_chat(&conn);
+    let chat = row.id.clone();
     let sent = store::reply(&conn, &row, &seller, "hello!", "key-1", T1).expect("reply");
     assert_eq!(sent.status, MessageStatus::Queued);
     let again = store::reply(&conn, &row, &seller, "hello!", "key-1", T1).expect("again");
@@ -175,13 +181,7 @@ fn statuses_only_move_forward_and_replies_are_idempotent(b: &Backend) {
 fn a_phone_echo_does_not_swallow_a_queued_reply(b: &Backend) {
     let (conn, _keep) = (b.open)();
     let (_, seller) = workspace(&conn);
-    let chat = store::ingest(&conn, &inbound("p1", "79161112233", "hi", T0), T0)
-        .expect("ingest")
-        .expect("new")
-        .chat;
-    let row = store::chat_row_by_id(&conn, &chat)
-        .expect("row")
-        .expect("chat");
+    let row = client_chat(&conn);
     let ours = store::reply(&conn, &row, &seller, "ok", "k1", T1).expect("reply");
     let echo = |id: &str, author: Option<&str>| Inbound {
         is_echo: true,
@@ -211,13 +211,7 @@ fn a_phone_echo_does_not_swallow_a_queued_reply(b: &Backend) {
 fn an_outbox_claim_is_leased(b: &Backend) {
     let (conn, _keep) = (b.open)();
     let (_, seller) = workspace(&conn);
-    let chat = store::ingest(&conn, &inbound("p1", "79161112233", "hi", T0), T0)
-        .expect("ingest")
-        .expect("new")
-        .chat;
-    let row = store::chat_row_by_id(&conn, &chat)
-        .expect("row")
-        .expect("chat");
+    let row = client_chat(&conn);
     store::reply(&conn, &row, &seller, "one", "k1", T1).expect("reply");
     let lease = std::time::Duration::from_secs(20);
     let id = outbox_queue::due(&conn, T1_MS, 10).expect("due")[0].outbox_id;
