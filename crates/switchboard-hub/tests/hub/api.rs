@@ -84,19 +84,7 @@ impl T {
     }
 
     async fn webhook(&self, body: Value) -> (StatusCode, Value) {
-        let resp = self
-            .http
-            .post(format!(
-                "{}/webhooks/provider/{}",
-                self.hub.url,
-                self.hub.hub.ingress_secret()
-            ))
-            .json(&body)
-            .send()
-            .await
-            .expect("webhook");
-        let s = resp.status();
-        (s, resp.json().await.unwrap_or(Value::Null))
+        crate::common::post_webhook(&self.http, &self.hub, &body).await
     }
 
     /// A client message from `phone` on the test channel.

@@ -130,11 +130,8 @@ async fn a_bitrix24_workspace_links_mirrors_and_keeps_the_webhook_secret() {
         v.as_array().is_some_and(|a| !a.is_empty())
     })
     .await;
-    let hook = format!("{}/webhooks/provider/{}", hub.url, hub.hub.ingress_secret());
-    let msg = |id: &str, phone: &str, text: &str| {
-        json!({"messages": [{"messageId": id, "channelId": ch, "chatType": "whatsapp", "chatId": phone,
-            "dateTime": "2026-11-25T10:00:00.000Z", "type": "text", "status": "inbound", "text": text}]})
-    };
+    let hook = common::webhook_url(&hub);
+    let msg = |id: &str, phone: &str, text: &str| common::client_message(id, &ch, phone, text);
     assert!(http
         .post(&hook)
         .json(&msg("b1", "79164569812", "Здравствуйте"))
@@ -374,11 +371,10 @@ async fn a_deletion_event_survives_a_failed_sync_round() {
         handler: c["events_url"].as_str().expect("events url").to_owned(),
         application_token: "app".into(),
     }));
-    let hook = format!("{}/webhooks/provider/{}", hub.url, hub.hub.ingress_secret());
+    let hook = common::webhook_url(&hub);
     let writes = |id: &str, phone: &str| {
-        let (http, hook, ch) = (http.clone(), hook.clone(), ch.clone());
-        let body = json!({"messages": [{"messageId": id, "channelId": ch, "chatType": "whatsapp", "chatId": phone,
-            "dateTime": "2026-11-25T10:00:00.000Z", "type": "text", "status": "inbound", "text": "Здравствуйте"}]});
+        let (http, hook) = (http.clone(), hook.clone());
+        let body = common::client_message(id, &ch, phone, "Здравствуйте");
         async move {
             let s = http
                 .post(hook)

@@ -64,18 +64,8 @@ impl T {
     }
 
     async fn webhook(&self, body: Value) {
-        let r = self
-            .http
-            .post(format!(
-                "{}/webhooks/provider/{}",
-                self.hub.url,
-                self.hub.hub.ingress_secret()
-            ))
-            .json(&body)
-            .send()
-            .await
-            .expect("webhook");
-        assert_eq!(r.status(), StatusCode::OK);
+        let (status, _) = common::post_webhook(&self.http, &self.hub, &body).await;
+        assert_eq!(status, StatusCode::OK);
     }
 
     async fn timeline(&self, kind: &str, id: &str) -> Vec<String> {

@@ -282,11 +282,7 @@ async fn statuses_never_go_backwards_and_errors_carry_their_code() {
     let (id, chat) = t.send_first("hello", "k-st").await;
     t.wait_status(&chat, &id, "read").await;
     let provider_id = t.fake.fake.sent()[0].message_id.clone();
-    let hook = format!(
-        "{}/webhooks/provider/{}",
-        t.hub.url,
-        t.hub.hub.ingress_secret()
-    );
+    let hook = common::webhook_url(&t.hub);
     let post = |body: Value| {
         let http = t.http.clone();
         let hook = hook.clone();

@@ -5,6 +5,34 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::time::Duration;
 
+/// The provider webhook address of a running hub.
+pub fn webhook_url(hub: &switchboard_hub::RunningHub) -> String {
+    format!("{}/webhooks/provider/{}", hub.url, hub.hub.ingress_secret())
+}
+
+/// One client's WhatsApp text message to `channel`, as the provider's webhook delivers it.
+pub fn client_message(id: &str, channel: &str, phone: &str, text: &str) -> Value {
+    serde_json::json!({"messages": [{"messageId": id, "channelId": channel, "chatType": "whatsapp",
+        "chatId": phone, "dateTime": "2026-11-25T10:00:00.000Z", "type": "text", "status": "inbound",
+        "text": text}]})
+}
+
+/// Posts a provider webhook body to `hub`: the status and the JSON answer (null if none).
+pub async fn post_webhook(
+    http: &reqwest::Client,
+    hub: &switchboard_hub::RunningHub,
+    body: &Value,
+) -> (StatusCode, Value) {
+    let resp = http
+        .post(webhook_url(hub))
+        .json(body)
+        .send()
+        .await
+        .expect("webhook");
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
 /// Polls `check` every 20 ms until it holds; fails after 30 s naming `what`.
 pub async fn until<F, Fut>(what: &str, mut check: F)
 where
