@@ -5,7 +5,7 @@
 
 use crate::local::LocalStore;
 use eventsource_stream::Eventsource;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use std::sync::Arc;
 use std::time::Duration;
 use switchboard_client::{ClientError, HubClient};
@@ -186,20 +186,53 @@ impl SyncClient {
             };
             let event = event.map_err(|e| SyncError::Protocol(e.to_string()))?;
             match event.event.as_str() {
-                "change" => self.sync_now(observer).await?,
-                // The hub dropped events of this stream (it lagged): sync from where we are.
-                // The notifications it dropped are not raised late; the sync sets the badges
-                // and the tray right.
-                "resync" => {
-                    tracing::info!(data = %event.data, "the hub dropped events for this desktop; syncing");
-                    self.sync_now(observer).await?
+                // One sync answers every change that has already arrived: a burst of 500
+                // events is read first, then synced once (notifications that came with them
+                // are raised after it, when the store has their messages).
+                "change" | "resync" => {
+                    let mut notify = Vec::new();
+                    let mut ended = false;
+                    let mut resync = event.event == "resync";
+                    loop {
+                        match events.next().now_or_never() {
+                            Some(Some(Ok(more))) => match more.event.as_str() {
+                                "notify" => notify.push(more),
+                                "resync" => resync = true,
+                                _ => {}
+                            },
+                            Some(Some(Err(e))) => return Err(SyncError::Protocol(e.to_string())),
+                            Some(None) => {
+                                ended = true;
+                                break;
+                            }
+                            None => break,
+                        }
+                    }
+                    // The hub dropped events of this stream (it lagged): sync from where we
+                    // are. The notifications it dropped are not raised late; the sync sets the
+                    // badges and the tray right.
+                    if resync {
+                        tracing::info!("the hub dropped events for this desktop; syncing");
+                    }
+                    self.sync_now(observer).await?;
+                    for n in &notify {
+                        self.raise(observer, n);
+                    }
+                    if ended {
+                        return Ok(());
+                    }
                 }
-                "notify" => match serde_json::from_str::<NotifyEvent>(&event.data) {
-                    Ok(n) => observer.notify(n),
-                    Err(e) => tracing::warn!(error = %e, "unreadable notify event skipped"),
-                },
+                "notify" => self.raise(observer, &event),
                 _ => {}
             }
+        }
+    }
+
+    /// A `notify` event: the hub says this employee must get an OS notification now.
+    fn raise(&self, observer: &dyn SyncObserver, event: &eventsource_stream::Event) {
+        match serde_json::from_str::<NotifyEvent>(&event.data) {
+            Ok(n) => observer.notify(n),
+            Err(e) => tracing::warn!(error = %e, "unreadable notify event skipped"),
         }
     }
 

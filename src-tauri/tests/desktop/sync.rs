@@ -496,18 +496,30 @@ async fn write_first_refusals_keep_their_code_and_owner() {
     assert_eq!(refused[0].error_owner, None);
 }
 
-/// A stand-in for a hub that dropped events for this desktop: its stream says only `resync`,
-/// its sync answers `answer`. On a raw socket, so the stream says exactly that.
+/// A hub that lagged: its events stream says `resync` (and stays open).
 async fn lagging_hub(answer: &switchboard_wire::SyncResponse) -> String {
+    scripted_hub("event: resync\ndata: {\"cursor\": 7}\n\n".into(), answer)
+        .await
+        .0
+}
+
+/// A scripted hub: its events stream sends `events` at once (and stays open); every sync gets
+/// `answer`. Also answers how many syncs were asked.
+async fn scripted_hub(
+    events: String,
+    answer: &switchboard_wire::SyncResponse,
+) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let sync_body = serde_json::to_string(answer).expect("json");
+    let syncs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = syncs.clone();
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
-            let sync_body = sync_body.clone();
+            let (sync_body, events, counted) = (sync_body.clone(), events.clone(), counted.clone());
             tokio::spawn(async move {
                 let mut head = Vec::new();
                 let mut buf = [0u8; 1024];
@@ -519,15 +531,14 @@ async fn lagging_hub(answer: &switchboard_wire::SyncResponse) -> String {
                 }
                 let head = String::from_utf8_lossy(&head);
                 if head.starts_with("GET /api/v1/events ") {
-                    let _ = socket
-                        .write_all(
-                            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n\
-                              event: resync\ndata: {\"cursor\": 7}\n\n",
-                        )
-                        .await;
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n{events}"
+                    );
+                    let _ = socket.write_all(resp.as_bytes()).await;
                     // The stream stays open, as the hub's does.
                     std::future::pending::<()>().await;
-                } else if head.starts_with("GET /api/v1/sync?cursor=0 ") {
+                } else if head.starts_with("GET /api/v1/sync?cursor=") {
+                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let resp = format!(
                         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{sync_body}",
                         sync_body.len()
@@ -541,7 +552,49 @@ async fn lagging_hub(answer: &switchboard_wire::SyncResponse) -> String {
             });
         }
     });
-    url
+    (url, syncs)
+}
+
+/// A burst of 500 `change` events that arrived together is one sync, not 500; the
+/// notification that came with them is still raised (after the sync).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_changes_is_synced_once() {
+    use switchboard_wire::SyncResponse;
+    let mut events: String = (1..=500)
+        .map(|i| format!("event: change\ndata: {{\"cursor\": {i}}}\n\n"))
+        .collect();
+    events.push_str(
+        "event: notify\ndata: {\"chat\": \"c1\", \"title\": \"Anna\", \"text\": \"hi\"}\n\n",
+    );
+    let (hub_url, syncs) = scripted_hub(
+        events,
+        &SyncResponse {
+            changes: vec![],
+            cursor: 500,
+            has_more: false,
+        },
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(LocalStore::open(&dir.path().join("local.db")).expect("store"));
+    let client = SyncClient::new(
+        HubClient::new(reqwest::Client::new(), &hub_url, "t"),
+        store.clone(),
+    );
+    let seen = Arc::new(Seen::default());
+    let task = tokio::spawn(client.run(seen.clone()));
+    // The notification comes after every change before it was handled.
+    until("the notification after the burst", || {
+        !seen.notified.lock().expect("lock").is_empty()
+    })
+    .await;
+    let n = syncs.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        (1..=5).contains(&n),
+        "{n} syncs for one burst of 500 changes"
+    );
+    assert_eq!(store.cursor().ok(), Some(500));
+    task.abort();
 }
 
 /// `resync`: the hub dropped this stream's events. The desktop syncs as on `change`, and raises
