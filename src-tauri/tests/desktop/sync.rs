@@ -555,6 +555,26 @@ async fn scripted_hub(
     (url, syncs)
 }
 
+/// A desktop syncing from a scripted hub: its store, what it saw, its loop.
+fn syncing(
+    hub_url: &str,
+) -> (
+    tempfile::TempDir,
+    Arc<LocalStore>,
+    Arc<Seen>,
+    tokio::task::JoinHandle<()>,
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(LocalStore::open(&dir.path().join("local.db")).expect("store"));
+    let client = SyncClient::new(
+        HubClient::new(reqwest::Client::new(), hub_url, "t"),
+        store.clone(),
+    );
+    let seen = Arc::new(Seen::default());
+    let task = tokio::spawn(client.run(seen.clone()));
+    (dir, store, seen, task)
+}
+
 /// A burst of 500 `change` events that arrived together is one sync, not 500; the
 /// notification that came with them is still raised (after the sync).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -575,14 +595,7 @@ async fn a_burst_of_changes_is_synced_once() {
         },
     )
     .await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(LocalStore::open(&dir.path().join("local.db")).expect("store"));
-    let client = SyncClient::new(
-        HubClient::new(reqwest::Client::new(), &hub_url, "t"),
-        store.clone(),
-    );
-    let seen = Arc::new(Seen::default());
-    let task = tokio::spawn(client.run(seen.clone()));
+    let (_dir, store, seen, task) = syncing(&hub_url);
     // The notification comes after every change before it was handled.
     until("the notification after the burst", || {
         !seen.notified.lock().expect("lock").is_empty()
@@ -612,14 +625,7 @@ async fn resync_makes_the_desktop_sync_without_late_notifications() {
         has_more: false,
     })
     .await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Arc::new(LocalStore::open(&dir.path().join("local.db")).expect("store"));
-    let client = SyncClient::new(
-        HubClient::new(reqwest::Client::new(), &hub_url, "t"),
-        store.clone(),
-    );
-    let seen = Arc::new(Seen::default());
-    let task = tokio::spawn(client.run(seen.clone()));
+    let (_dir, store, seen, task) = syncing(&hub_url);
     until("the sync after resync", || store.cursor().ok() == Some(7)).await;
     assert_eq!(store.settings().expect("settings"), Some(settings));
     assert!(*seen.changes.lock().expect("lock") >= 1);
