@@ -115,16 +115,7 @@ impl T {
     }
 
     async fn reply(&self, chat: &str, text: &str, key: &str) -> String {
-        let (s, v) = self
-            .call(
-                &self.seller,
-                Method::POST,
-                "/api/v1/messages",
-                json!({"chat": chat, "text": text, "idempotency_key": key}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-        v["message_id"].as_str().expect("id").into()
+        common::reply(&self.http, &self.hub.url, &self.seller, chat, text, key).await
     }
 
     async fn messages(&self, chat: &str) -> Vec<Value> {

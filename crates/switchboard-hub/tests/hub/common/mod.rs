@@ -33,6 +33,28 @@ pub async fn post_webhook(
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
+/// An employee's reply in a chat (`token` is theirs), accepted (202); the message's id.
+pub async fn reply(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    chat: &str,
+    text: &str,
+    key: &str,
+) -> String {
+    let (s, v) = call(
+        http,
+        base,
+        token,
+        Method::POST,
+        "/api/v1/messages",
+        serde_json::json!({"chat": chat, "text": text, "idempotency_key": key}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    v["message_id"].as_str().expect("id").into()
+}
+
 /// Polls `check` every 20 ms until it holds; fails after 30 s naming `what`.
 pub async fn until<F, Fut>(what: &str, mut check: F)
 where

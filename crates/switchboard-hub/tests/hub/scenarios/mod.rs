@@ -333,15 +333,7 @@ impl World {
     }
 
     async fn reply(&self, who: &Employee, chat: &str, key: &str, text: &str) {
-        let (s, v) = self
-            .call(
-                &who.token,
-                Method::POST,
-                "/api/v1/messages",
-                json!({"chat": chat, "text": text, "idempotency_key": key}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+        common::reply(&self.http, &self.url, &who.token, chat, text, key).await;
     }
 
     /// The chats the supervisor sees (all of them).
