@@ -9,11 +9,12 @@ use tauri::{AppHandle, Manager};
 
 const TRAY_ID: &str = "main";
 
+/// The icons, decoded when the app is built (no PNG decoder at run time).
 fn icon(state: TrayState) -> tauri::Result<Image<'static>> {
-    Image::from_bytes(match state {
-        TrayState::Calm => include_bytes!("../../icons/tray-calm.png"),
-        TrayState::Grey => include_bytes!("../../icons/tray-grey.png"),
-        TrayState::Red => include_bytes!("../../icons/tray-red.png"),
+    Ok(match state {
+        TrayState::Calm => tauri::include_image!("../icons/tray-calm.png"),
+        TrayState::Grey => tauri::include_image!("../icons/tray-grey.png"),
+        TrayState::Red => tauri::include_image!("../icons/tray-red.png"),
     })
 }
 
