@@ -4,7 +4,8 @@
 use crate::clock;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::json::*;
-use crate::store::{self, Caller};
+use crate::store::{self, Caller, Tx};
+use crate::workspace::{self, admin, chat_worker, chats, crm, employee, manager};
 use crate::{Hub, HubEvent};
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -16,9 +17,7 @@ use futures_util::{Stream, StreamExt};
 use serde::Deserialize;
 use std::convert::Infallible;
 use std::time::Duration;
-use switchboard_core::{
-    self as core, read_crm_phone, CrmRef, Employee, EntityKind, Role, Settings,
-};
+use switchboard_core::{self as core, CrmRef, Settings};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -39,51 +38,47 @@ pub trait EdgeHub {
     fn read<T, F>(&self, f: F) -> impl std::future::Future<Output = ApiResult<T>> + Send
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> ApiResult<T> + Send + 'static;
+        F: FnOnce(&Tx) -> ApiResult<T> + Send + 'static;
     fn write<T, F>(&self, f: F) -> impl std::future::Future<Output = ApiResult<T>> + Send
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> ApiResult<T> + Send + 'static;
+        F: FnOnce(&Tx) -> ApiResult<T> + Send + 'static;
     fn write_notify<T, F>(&self, f: F) -> impl std::future::Future<Output = ApiResult<T>> + Send
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> ApiResult<(T, Vec<(String, NotifyEvent)>)>
-            + Send
-            + 'static;
+        F: FnOnce(&Tx) -> ApiResult<(T, Vec<(String, NotifyEvent)>)> + Send + 'static;
     fn write_access<T, F>(&self, f: F) -> impl std::future::Future<Output = ApiResult<T>> + Send
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> ApiResult<T> + Send + 'static;
+        F: FnOnce(&Tx) -> ApiResult<T> + Send + 'static;
 }
 
 impl EdgeHub for Hub {
     fn read<T, F>(&self, f: F) -> impl std::future::Future<Output = ApiResult<T>> + Send
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&Tx) -> ApiResult<T> + Send + 'static,
     {
         self.read_as(f)
     }
     fn write<T, F>(&self, f: F) -> impl std::future::Future<Output = ApiResult<T>> + Send
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&Tx) -> ApiResult<T> + Send + 'static,
     {
         self.write_as(f)
     }
     fn write_notify<T, F>(&self, f: F) -> impl std::future::Future<Output = ApiResult<T>> + Send
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> ApiResult<(T, Vec<(String, NotifyEvent)>)>
-            + Send
-            + 'static,
+        F: FnOnce(&Tx) -> ApiResult<(T, Vec<(String, NotifyEvent)>)> + Send + 'static,
     {
         self.write_notify_as(f)
     }
     fn write_access<T, F>(&self, f: F) -> impl std::future::Future<Output = ApiResult<T>> + Send
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&Tx) -> ApiResult<T> + Send + 'static,
     {
         self.write_access_as(f)
     }
@@ -240,108 +235,6 @@ impl FromRequestParts<Hub> for Caller {
     }
 }
 
-fn manager(caller: &Caller, what: &str) -> ApiResult<String> {
-    match caller {
-        Caller::Admin => Ok("admin".into()),
-        Caller::Employee(e) if e.role == Role::Supervisor => Ok(e.id.clone()),
-        Caller::Employee(_) => Err(ApiError::forbidden(what)),
-    }
-}
-
-fn admin(caller: &Caller, what: &str) -> ApiResult<()> {
-    match caller {
-        Caller::Admin => Ok(()),
-        Caller::Employee(_) => Err(ApiError::forbidden(what)),
-    }
-}
-
-fn employee(caller: Caller) -> ApiResult<Employee> {
-    match caller {
-        Caller::Employee(e) => Ok(e),
-        Caller::Admin => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "not_an_employee",
-            "chats are seen through an employee's token, not the administrator's",
-        )),
-    }
-}
-
-/// An employee who may work with chats: role `none` has no access to chats, and so none to
-/// writing first, CRM search or anything else that reaches a client.
-fn chat_worker(caller: Caller) -> ApiResult<Employee> {
-    let me = employee(caller)?;
-    if me.role == Role::None {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "no_chat_access",
-            "your role has no access to chats",
-        ));
-    }
-    Ok(me)
-}
-
-/// A CRM entity the caller may see (the administrator sees all; an employee by core's
-/// `can_see_entity`); else 404, as if it did not exist.
-fn visible_entity(
-    c: &rusqlite::Connection,
-    caller: &Caller,
-    r: &CrmRef,
-) -> ApiResult<crate::json::CrmEntityView> {
-    let entity = store::entity(c, r)?.ok_or_else(|| ApiError::not_found("CRM entity"))?;
-    if may_see_entity(c, caller, &entity)? {
-        Ok(entity)
-    } else {
-        Err(ApiError::not_found("CRM entity"))
-    }
-}
-
-fn may_see_entity(
-    c: &rusqlite::Connection,
-    caller: &Caller,
-    entity: &crate::json::CrmEntityView,
-) -> ApiResult<bool> {
-    Ok(match caller {
-        Caller::Admin => true,
-        Caller::Employee(me) => {
-            let r = CrmRef {
-                kind: entity.kind,
-                id: entity.id.clone(),
-            };
-            let chats = store::linked_chat_responsibles(c, &r)?;
-            core::can_see_entity(
-                me,
-                entity.responsible_id.as_deref(),
-                chats.iter().map(Option::as_deref),
-            )
-        }
-    })
-}
-
-/// A field that, when given, must not be empty.
-fn non_empty_if(field: &str, v: Option<&str>) -> ApiResult<()> {
-    v.map_or(Ok(()), |v| non_empty(field, v))
-}
-
-/// A built-in deal's contact must be a contact of the built-in CRM, named as the hub names it.
-fn existing_contact(c: &rusqlite::Connection, contact: Option<&str>) -> ApiResult<()> {
-    let Some(id) = contact else { return Ok(()) };
-    let r = CrmRef {
-        kind: EntityKind::Contact,
-        id: id.to_owned(),
-    };
-    if store::entity(c, &r)?.is_none() {
-        return Err(ApiError::bad_field("contact_id", "no such contact"));
-    }
-    Ok(())
-}
-
-fn non_empty(field: &str, v: &str) -> ApiResult<()> {
-    if v.trim().is_empty() {
-        return Err(ApiError::bad_field(field, "must not be empty"));
-    }
-    Ok(())
-}
-
 /// A JSON body whose errors are 400s naming the problem, in our error shape.
 pub struct Body<T>(pub T);
 
@@ -416,14 +309,8 @@ async fn create_employee(
     Body(e): Body<NewEmployee>,
 ) -> ApiResult<impl IntoResponse> {
     manager(&caller, "create employees")?;
-    non_empty("name", &e.name)?;
     let created = hub
-        .write(move |c| {
-            let emp = store::insert_employee(c, &e)?;
-            let token = store::new_token();
-            store::store_token(c, &token, Some(&emp.id), &clock::now())?;
-            Ok(CreatedEmployee { id: emp.id, token })
-        })
+        .write(move |c| Ok(admin::create_employee(c, &e, &clock::now())?))
         .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -446,23 +333,9 @@ async fn patch_employee(
     Body(p): Body<EmployeePatch>,
 ) -> ApiResult<Json<EmployeeView>> {
     let by = manager(&caller, "change employees")?;
-    non_empty_if("name", p.name.as_deref())?;
-    if p.active == Some(false) && by == id {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "cannot_deactivate_self",
-            "you cannot deactivate yourself: ask another supervisor",
-        ));
-    }
-    // Access may narrow: a deactivation, or a role change.
-    let narrows = p.active.is_some() || p.role.is_some();
-    let write = move |c: &rusqlite::Connection| {
-        store::patch_employee(c, &id, &p)?.ok_or_else(|| ApiError::not_found("employee"))?;
-        store::employee_list(c)?
-            .into_iter()
-            .find(|e| e.id == id)
-            .ok_or_else(|| ApiError::internal("employee vanished"))
-    };
+    admin::check_employee_patch(&by, &id, &p)?;
+    let narrows = admin::narrows_access(&p);
+    let write = move |c: &Tx| Ok(admin::patch_employee(c, &id, &p)?);
     let e = if narrows {
         hub.write_access(write).await?
     } else {
@@ -478,20 +351,9 @@ async fn issue_token(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    admin(&caller, "issue tokens")?;
+    workspace::admin(&caller, "issue tokens")?;
     let token = hub
-        .write(move |c| {
-            if !store::is_active(c, &id)?.ok_or_else(|| ApiError::not_found("employee"))? {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "employee_inactive",
-                    "the employee is deactivated: reactivate them first",
-                ));
-            }
-            let token = store::new_token();
-            store::store_token(c, &token, Some(&id), &clock::now())?;
-            Ok(token)
-        })
+        .write(move |c| Ok(admin::issue_token(c, &id, &clock::now())?))
         .await?;
     Ok((StatusCode::CREATED, Json(IssuedToken { token })))
 }
@@ -504,13 +366,7 @@ async fn list_tokens(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<TokenView>>> {
     manager(&caller, "see sign-ins")?;
-    Ok(Json(
-        hub.read(move |c| {
-            store::is_active(c, &id)?.ok_or_else(|| ApiError::not_found("employee"))?;
-            Ok(store::tokens_of(c, &id)?)
-        })
-        .await?,
-    ))
+    Ok(Json(hub.read(move |c| Ok(admin::tokens(c, &id)?)).await?))
 }
 
 /// Revokes one token: that desktop is signed out at once (its live stream ends).
@@ -521,12 +377,8 @@ async fn revoke_token(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     manager(&caller, "revoke sign-ins")?;
-    let done = hub
-        .write_access(move |c| Ok(store::revoke_token(c, &id)?))
+    hub.write_access(move |c| Ok(admin::revoke_token(c, &id)?))
         .await?;
-    if !done {
-        return Err(ApiError::not_found("token"));
-    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -556,11 +408,10 @@ async fn create_channel(
     Body(ch): Body<NewChannel>,
 ) -> ApiResult<impl IntoResponse> {
     manager(&caller, "create channels")?;
-    non_empty("name", &ch.name)?;
-    let c = hub
-        .write(move |c| Ok(store::insert_channel(c, &ch)?))
+    let view = hub
+        .write(move |c| Ok(admin::create_channel(c, &ch)?))
         .await?;
-    Ok((StatusCode::CREATED, Json(store::channel_view(&c))))
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 #[utoipa::path(get, path = "/api/v1/channels", responses((status = 200, body = Vec<ChannelView>)))]
@@ -580,13 +431,10 @@ async fn patch_channel(
     Body(p): Body<ChannelPatch>,
 ) -> ApiResult<Json<ChannelView>> {
     manager(&caller, "change channels")?;
-    non_empty_if("name", p.name.as_deref())?;
-    let c = hub
-        .write(move |c| {
-            store::patch_channel(c, &id, &p)?.ok_or_else(|| ApiError::not_found("channel"))
-        })
-        .await?;
-    Ok(Json(store::channel_view(&c)))
+    Ok(Json(
+        hub.write(move |c| Ok(admin::patch_channel(c, &id, &p)?))
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/settings", responses((status = 200, body = Settings)))]
@@ -601,16 +449,9 @@ async fn put_settings(
     Body(p): Body<SettingsPatch>,
 ) -> ApiResult<Json<Settings>> {
     let by = manager(&caller, "change settings")?;
-    if let Some(Some(m)) = p.escalate_after_minutes {
-        if !(1..=1440).contains(&m) {
-            return Err(ApiError::bad_field(
-                "escalate_after_minutes",
-                "must be 1 to 1440 minutes, or null for off",
-            ));
-        }
-    }
+    admin::check_settings_patch(&p)?;
     Ok(Json(
-        hub.write(move |c| Ok(store::put_settings(c, &p, &by, &clock::now())?))
+        hub.write(move |c| Ok(admin::put_settings(c, &p, &by, &clock::now())?))
             .await?,
     ))
 }
@@ -626,12 +467,6 @@ async fn settings_audit(
 
 // ---------- built-in CRM ----------
 
-fn kind_of(plural: &str) -> ApiResult<EntityKind> {
-    EntityKind::parse(plural)
-        .filter(|k| k.plural() == plural)
-        .ok_or_else(|| ApiError::not_found("CRM entity kind"))
-}
-
 #[utoipa::path(post, path = "/api/v1/crm/{kind}", request_body = NewCrmEntity,
     params(("kind" = String, Path, description = "leads, contacts or deals")),
     responses((status = 201, body = Created)))]
@@ -642,14 +477,8 @@ async fn create_crm_entity(
     Body(e): Body<NewCrmEntity>,
 ) -> ApiResult<impl IntoResponse> {
     manager(&caller, "edit the CRM")?;
-    built_in_only(&hub).await?;
-    let kind = kind_of(&kind)?;
-    non_empty("title", &e.title)?;
     let id = hub
-        .write(move |c| {
-            existing_contact(c, e.contact_id.as_deref())?;
-            Ok(store::insert_entity(c, kind, &e)?)
-        })
+        .write(move |c| Ok(crm::create_entity(c, &kind, &e)?))
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
@@ -661,32 +490,12 @@ async fn get_crm_entity(
     Path((kind, id)): Path<(String, String)>,
 ) -> ApiResult<Json<CrmEntityView>> {
     let r = CrmRef {
-        kind: kind_of(&kind)?,
+        kind: crm::kind_of(&kind)?,
         id,
     };
     Ok(Json(
-        hub.read(move |c| {
-            let eight = store::settings(c)?.eight_as_plus7;
-            let e = visible_entity(c, &caller, &r)?;
-            Ok(store::with_numbers(e, eight))
-        })
-        .await?,
+        hub.read(move |c| Ok(crm::entity(c, &caller, &r)?)).await?,
     ))
-}
-
-/// The built-in CRM is edited here; a connected Bitrix24 portal is edited in the portal.
-async fn built_in_only(hub: &Hub) -> ApiResult<()> {
-    if hub
-        .read(|c| Ok(crate::store::bitrix_index::bitrix(c)?.is_some()))
-        .await?
-    {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "crm_is_bitrix24",
-            "the workspace uses Bitrix24: edit leads, contacts and deals in the portal",
-        ));
-    }
-    Ok(())
 }
 
 fn masked(url: &str) -> String {
@@ -725,20 +534,6 @@ fn connection_view(
     }
 }
 
-/// Check connection: reads the webhook's portal and user without saving anything.
-async fn check_webhook(url: &str) -> ApiResult<(String, String)> {
-    let client =
-        crate::bitrix::Bitrix24::new(url, Duration::from_secs(15), crate::bitrix::Rate::STANDARD)
-            .map_err(|e| ApiError::bad_field("webhook_url", &e.to_string()))?;
-    client.check().await.map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "crm_unreachable",
-            format!("{}: {e}", client.portal()),
-        )
-    })
-}
-
 /// The workspace's CRM (built-in, or Bitrix24 with its portal and a masked webhook).
 #[utoipa::path(get, path = "/api/v1/crm/connection", responses((status = 200, body = CrmConnectionView)))]
 async fn get_crm_connection(
@@ -759,7 +554,7 @@ async fn check_crm_connection(
     Body(b): Body<CrmConnect>,
 ) -> ApiResult<Json<CrmConnectionView>> {
     manager(&caller, "connect the CRM")?;
-    let (portal, user) = check_webhook(&b.webhook_url).await?;
+    let (portal, user) = crm::check_webhook(&b.webhook_url).await?;
     Ok(Json(CrmConnectionView {
         kind: switchboard_core::CrmKind::Bitrix24,
         portal: Some(portal),
@@ -778,7 +573,7 @@ async fn put_crm_connection(
     Body(b): Body<CrmConnect>,
 ) -> ApiResult<Json<CrmConnectionView>> {
     manager(&caller, "connect the CRM")?;
-    let (portal, user_name) = check_webhook(&b.webhook_url).await?;
+    let (portal, user_name) = crm::check_webhook(&b.webhook_url).await?;
     let conn = crate::store::bitrix_index::BitrixConnection {
         webhook_url: b.webhook_url.trim().to_owned(),
         portal,
@@ -810,22 +605,9 @@ async fn put_crm_events(
     manager(&caller, "connect the CRM")?;
     let token = b.application_token.trim().to_owned();
     let now = hub
-        .write(move |c| {
-            let set = (!token.is_empty()).then_some(token.as_str());
-            if !crate::store::bitrix_index::set_event_token(c, set)? {
-                return Ok(None);
-            }
-            Ok(crate::store::bitrix_index::bitrix(c)?)
-        })
+        .write(move |c| Ok(crm::set_event_token(c, &token)?))
         .await?;
-    match now {
-        Some(b) => Ok(Json(connection_view(&hub, Some(b)))),
-        None => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "crm_not_connected",
-            "connect Bitrix24 first: events come from its outgoing webhook",
-        )),
-    }
+    Ok(Json(connection_view(&hub, Some(now))))
 }
 
 /// Back to the built-in CRM.
@@ -855,17 +637,8 @@ async fn search_crm(
 ) -> ApiResult<Json<Vec<CrmEntityView>>> {
     let me = Caller::Employee(chat_worker(caller)?);
     Ok(Json(
-        hub.read(move |c| {
-            let eight = store::settings(c)?.eight_as_plus7;
-            let mut visible = |e: &CrmEntityView| may_see_entity(c, &me, e);
-            Ok(
-                store::search_entities(c, q.q.as_deref().unwrap_or(""), 20, &mut visible)?
-                    .into_iter()
-                    .map(|e| store::with_numbers(e, eight))
-                    .collect(),
-            )
-        })
-        .await?,
+        hub.read(move |c| Ok(crm::search(c, &me, q.q.as_deref().unwrap_or(""))?))
+            .await?,
     ))
 }
 
@@ -877,20 +650,9 @@ async fn patch_crm_entity(
     Body(p): Body<CrmEntityPatch>,
 ) -> ApiResult<Json<CrmEntityView>> {
     manager(&caller, "edit the CRM")?;
-    built_in_only(&hub).await?;
-    let r = CrmRef {
-        kind: kind_of(&kind)?,
-        id,
-    };
-    non_empty_if("title", p.title.as_deref())?;
     Ok(Json(
-        hub.write(move |c| {
-            if let Some(contact) = &p.contact_id {
-                existing_contact(c, contact.as_deref())?;
-            }
-            store::patch_entity(c, &r, &p)?.ok_or_else(|| ApiError::not_found("CRM entity"))
-        })
-        .await?,
+        hub.write(move |c| Ok(crm::patch_entity(c, &kind, &id, &p)?))
+            .await?,
     ))
 }
 
@@ -901,15 +663,12 @@ async fn crm_timeline(
     Path((kind, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<TimelineEntry>>> {
     let r = CrmRef {
-        kind: kind_of(&kind)?,
+        kind: crm::kind_of(&kind)?,
         id,
     };
     Ok(Json(
-        hub.read(move |c| {
-            visible_entity(c, &caller, &r)?;
-            Ok(store::timeline(c, &r)?)
-        })
-        .await?,
+        hub.read(move |c| Ok(crm::timeline(c, &caller, &r)?))
+            .await?,
     ))
 }
 
@@ -1087,13 +846,6 @@ async fn list_chats(State(hub): State<Hub>, caller: Caller) -> ApiResult<Json<Ve
     ))
 }
 
-/// The chat row, if `me` may see it; else 404 (a chat one may not see does not exist for them).
-fn visible_chat(c: &rusqlite::Connection, me: &Employee, id: &str) -> ApiResult<store::ChatRow> {
-    store::chat_row_by_id(c, id)?
-        .filter(|row| core::can_see(me, row.responsible_id.as_deref()))
-        .ok_or_else(|| ApiError::not_found("chat"))
-}
-
 #[derive(Deserialize, utoipa::IntoParams)]
 struct Page {
     /// A message id: return the messages before it.
@@ -1110,13 +862,10 @@ async fn chat_messages(
     Query(page): Query<Page>,
 ) -> ApiResult<Json<Vec<MessageView>>> {
     let me = employee(caller)?;
-    let limit = page.limit.unwrap_or(50).clamp(1, 500);
+    let limit = page.limit.unwrap_or(50);
     Ok(Json(
-        hub.read(move |c| {
-            visible_chat(c, &me, &id)?;
-            Ok(store::messages(c, &id, page.before.as_deref(), limit)?)
-        })
-        .await?,
+        hub.read(move |c| Ok(chats::messages(c, &me, &id, page.before.as_deref(), limit)?))
+            .await?,
     ))
 }
 
@@ -1129,15 +878,8 @@ async fn mark_answered(
 ) -> ApiResult<Json<ChatView>> {
     let me = employee(caller)?;
     Ok(Json(
-        hub.write(move |c| {
-            visible_chat(c, &me, &id)?;
-            let now = clock::now();
-            store::apply_chat_event(c, &id, core::ChatEvent::MarkedAnswered, &now, &now)?;
-            let row = visible_chat(c, &me, &id)?;
-            store::chat_view(c, &me, &row, &store::settings(c)?)?
-                .ok_or_else(|| ApiError::not_found("chat"))
-        })
-        .await?,
+        hub.write(move |c| Ok(chats::mark_answered(c, &me, &id, &clock::now())?))
+            .await?,
     ))
 }
 
@@ -1147,51 +889,6 @@ struct ComposeQuery {
     phone: Option<String>,
     /// `<kind>:<id>` of a CRM entity whose phone to write to.
     crm: Option<String>,
-}
-
-fn invalid_phone(e: &switchboard_core::PhoneError) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_phone", e.to_string())
-}
-
-/// Reads the address a new message goes to, from a typed number or a CRM entity's phones.
-fn address(
-    c: &rusqlite::Connection,
-    me: &Employee,
-    phone: Option<&str>,
-    crm: Option<&str>,
-    settings: &Settings,
-) -> ApiResult<switchboard_core::E164> {
-    match (phone, crm) {
-        (Some(raw), None) => {
-            read_crm_phone(raw, settings.eight_as_plus7).map_err(|e| invalid_phone(&e))
-        }
-        (None, Some(r)) => {
-            let r = CrmRef::parse(r)
-                .ok_or_else(|| ApiError::bad_field("crm", "must be <lead|contact|deal>:<id>"))?;
-            let entity = visible_entity(c, &Caller::Employee(me.clone()), &r)?;
-            let mut first_error = None;
-            for raw in &entity.phones {
-                match read_crm_phone(raw, settings.eight_as_plus7) {
-                    Ok(n) => return Ok(n),
-                    Err(e) => {
-                        first_error.get_or_insert(e);
-                    }
-                }
-            }
-            Err(match first_error {
-                Some(e) => invalid_phone(&e),
-                None => ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_phone",
-                    format!("{r} has no phone number"),
-                ),
-            })
-        }
-        _ => Err(ApiError::bad_field(
-            "phone",
-            "give exactly one of phone and crm",
-        )),
-    }
 }
 
 /// Writing first: the preselected channel (setting 4) and the number read under setting 2.
@@ -1204,27 +901,12 @@ async fn compose(
     let me = chat_worker(caller)?;
     Ok(Json(
         hub.read(move |c| {
-            let settings = store::settings(c)?;
-            let address = address(c, &me, q.phone.as_deref(), q.crm.as_deref(), &settings)?;
-            let channels = store::channels(c)?;
-            let pre = core::preselect_channel(&me, &channels);
-            Ok(ComposeView {
-                channel_id: pre.as_ref().ok().cloned(),
-                reason: pre.err(),
-                address: address.to_string(),
-                display: address.international(),
-                channels: channels
-                    .iter()
-                    .map(|ch| {
-                        let usable = core::channel_usable(ch);
-                        ComposeChannel {
-                            id: ch.id.clone(),
-                            usable: usable.is_ok(),
-                            why: usable.err(),
-                        }
-                    })
-                    .collect(),
-            })
+            Ok(chats::compose(
+                c,
+                &me,
+                q.phone.as_deref(),
+                q.crm.as_deref(),
+            )?)
         })
         .await?,
     ))
@@ -1238,101 +920,13 @@ async fn send_message(
     Body(m): Body<SendMessage>,
 ) -> ApiResult<impl IntoResponse> {
     let me = employee(caller)?;
-    non_empty("text", &m.text)?;
-    non_empty("idempotency_key", &m.idempotency_key)?;
-    if m.chat.is_none() {
-        // Writing first reaches a client: not for role none.
-        chat_worker(Caller::Employee(me.clone()))?;
-    }
+    chats::check_message(&me, &m)?;
     let accepted = hub
-        .write(move |c| {
-            // The same key twice sends once: the message it names is the answer. A key names
-            // one message of one author: someone else's is not theirs to reuse.
-            if let Some((accepted, author)) = store::sent_with_key(c, &m.idempotency_key)? {
-                let same_chat = m.chat.as_ref().is_none_or(|want| *want == accepted.chat);
-                if author.as_deref() != Some(me.id.as_str()) || !same_chat {
-                    return Err(ApiError::new(
-                        StatusCode::CONFLICT,
-                        "idempotency_key_reused",
-                        "this idempotency_key already names another message",
-                    ));
-                }
-                return Ok(accepted);
-            }
-            let chat = match (&m.chat, &m.channel_id) {
-                (Some(chat), None) => visible_chat(c, &me, chat)?,
-                (None, Some(channel_id)) => {
-                    let channel = store::channel(c, channel_id)?
-                        .ok_or_else(|| ApiError::bad_field("channel_id", "no such channel"))?;
-                    core::channel_usable(&channel).map_err(|why| {
-                        ApiError::new(
-                            StatusCode::CONFLICT,
-                            "channel_unusable",
-                            format!("channel {} cannot send: {}", channel.name, why.as_str()),
-                        )
-                    })?;
-                    let settings = store::settings(c)?;
-                    let to = address(c, &me, m.phone.as_deref(), m.crm.as_deref(), &settings)?;
-                    // The client's chats on every channel: one the writer may not see makes
-                    // the client someone else's (a first message elsewhere would take it over).
-                    for responsible in store::responsibles_of_number(c, &to.to_string())? {
-                        if !core::can_see(&me, responsible.as_deref()) {
-                            return Err(client_taken(c, responsible.as_deref())?);
-                        }
-                    }
-                    let id = store::open_first_chat(
-                        c,
-                        &channel,
-                        to.digits(),
-                        &to.to_string(),
-                        &me.id,
-                        &clock::now(),
-                    )?;
-                    let row = store::chat_row_by_id(c, &id)?
-                        .ok_or_else(|| ApiError::internal("chat vanished"))?;
-                    // The number's chat (found, or just linked to its CRM client) is someone
-                    // else's: refused, and the transaction with anything it opened rolls back.
-                    if !core::can_see(&me, row.responsible_id.as_deref()) {
-                        return Err(client_taken(c, row.responsible_id.as_deref())?);
-                    }
-                    row
-                }
-                _ => {
-                    return Err(ApiError::bad_field(
-                        "chat",
-                        "give either chat, or channel_id with phone or crm",
-                    ))
-                }
-            };
-            Ok(store::reply(
-                c,
-                &chat,
-                &me.id,
-                &m.text,
-                &m.idempotency_key,
-                &clock::now(),
-            )?)
-        })
+        .write(move |c| Ok(chats::send(c, &me, &m, &clock::now())?))
         .await?;
     hub.outbox_wake().notify_one();
     hub.crm_wake().notify_one();
     Ok((StatusCode::ACCEPTED, Json(accepted)))
-}
-
-/// Writing first to a client someone else answers: 409 naming them, so the desktop can say
-/// whom to ask.
-fn client_taken(c: &rusqlite::Connection, responsible: Option<&str>) -> ApiResult<ApiError> {
-    let owner = match responsible {
-        Some(id) => store::employee(c, id)?.map(|e| e.name),
-        None => None,
-    };
-    let message = match &owner {
-        Some(name) => format!("this client is {name}'s — ask a supervisor to hand the chat over"),
-        None => "this client is not assigned to you — ask a supervisor".to_owned(),
-    };
-    let mut e = ApiError::new(StatusCode::CONFLICT, "client_taken", message);
-    e.owner = owner;
-    Ok(e)
 }
 
 /// Puts a `failed` message back on the outbox, with the same idempotency key.
@@ -1342,20 +936,7 @@ async fn retry_message(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<MessageView>> {
-    let view = retry(
-        &hub,
-        caller,
-        id,
-        |c, id| crate::outbox::retry(c, id, &clock::now()),
-        |m| {
-            format!(
-                "message {} is {}; only a failed message is retried",
-                m.id,
-                m.status.as_str()
-            )
-        },
-    )
-    .await?;
+    let view = retry(&hub, caller, id, chats::Retry::Send).await?;
     hub.outbox_wake().notify_one();
     Ok(Json(view))
 }
@@ -1367,33 +948,18 @@ async fn retry_mirror(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<MessageView>> {
-    let view = retry(&hub, caller, id, crate::mirror::retry, |m| {
-        format!("message {} has no failed timeline entry", m.id)
-    })
-    .await?;
-    Ok(Json(view))
+    Ok(Json(retry(&hub, caller, id, chats::Retry::Mirror).await?))
 }
 
-/// A Retry on a message the caller can see: `requeue` puts what failed back in line; when
-/// nothing had failed, 409 with `why`.
 async fn retry(
     hub: &Hub,
     caller: Caller,
     id: String,
-    requeue: fn(&rusqlite::Connection, &str) -> rusqlite::Result<bool>,
-    why: fn(&MessageView) -> String,
+    what: chats::Retry,
 ) -> ApiResult<MessageView> {
     let me = employee(caller)?;
-    hub.write(move |c| {
-        let m = store::message(c, &id)?.ok_or_else(|| ApiError::not_found("message"))?;
-        // A message in a chat one may not see does not exist for them either.
-        visible_chat(c, &me, &m.chat).map_err(|_| ApiError::not_found("message"))?;
-        if !requeue(c, &id)? {
-            return Err(ApiError::new(StatusCode::CONFLICT, "not_failed", why(&m)));
-        }
-        store::message(c, &id)?.ok_or_else(|| ApiError::internal("message vanished"))
-    })
-    .await
+    hub.write(move |c| Ok(chats::retry(c, &me, &id, what, &clock::now())?))
+        .await
 }
 
 /// The tray's figures: how many visible chats carry a red and a grey badge.

@@ -65,6 +65,30 @@ impl ApiError {
     }
 }
 
+impl From<crate::workspace::Refusal> for ApiError {
+    fn from(r: crate::workspace::Refusal) -> Self {
+        use crate::workspace::RefusalKind;
+        let status = match r.kind() {
+            RefusalKind::NotFound => StatusCode::NOT_FOUND,
+            RefusalKind::Forbidden => StatusCode::FORBIDDEN,
+            RefusalKind::Invalid => StatusCode::BAD_REQUEST,
+            RefusalKind::Conflict => StatusCode::CONFLICT,
+        };
+        let mut e = ApiError::new(status, r.code(), r.to_string());
+        e.owner = r.owner().map(str::to_owned);
+        e
+    }
+}
+
+impl From<crate::workspace::WorkspaceError> for ApiError {
+    fn from(e: crate::workspace::WorkspaceError) -> Self {
+        match e {
+            crate::workspace::WorkspaceError::Refused(r) => r.into(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
         ApiError::internal(e)

@@ -29,6 +29,7 @@ pub mod serve;
 pub mod store;
 pub mod webhook;
 pub mod worker;
+pub mod workspace;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

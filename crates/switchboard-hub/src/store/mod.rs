@@ -26,6 +26,11 @@ pub use sync::*;
 
 pub type Db = rusqlite::Result<()>;
 
+/// What an operation above storage runs over: one transaction of the hub's writer, or a
+/// reader's read transaction. Code above the runtime names this, not the backend's types, so
+/// a second backend (PostgreSQL) changes what stands behind it, not its callers.
+pub type Tx = rusqlite::Connection;
+
 /// Why the storage layer could not answer (the HTTP edge turns it into a 500 and logs it).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
