@@ -4,13 +4,16 @@
 //! crm.duplicate.findbycomm, the webhook URL never shown whole.
 
 use crate::common;
-use common::until;
+use common::{assert_refused, new_channel, new_employee, new_entity, until};
 use switchboard_hub::api::EdgeHub;
 
 use bitrix24_fake::FakeConfig;
-use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use reqwest::StatusCode;
+use serde_json::json;
 use std::time::Duration;
+use switchboard_client::ops;
+use switchboard_core::{CrmKind, EntityKind, Role, Transport};
+use switchboard_hub::json::{CrmConnect, CrmConnectionView, CrmEvents, NewEmployee};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bitrix24_workspace_links_mirrors_and_keeps_the_webhook_secret() {
@@ -30,104 +33,78 @@ async fn a_bitrix24_workspace_links_mirrors_and_keeps_the_webhook_secret() {
         .expect("deal");
     let (hub, _dir) = common::hub().await;
     let http = reqwest::Client::new();
-    let call = |token: String, method: Method, path: String, body: Value| {
-        let (http, base) = (http.clone(), hub.url.clone());
-        async move { common::call(&http, &base, &token, method, &path, body).await }
+    let admin = common::client(&http, &hub.url, &hub.admin_token);
+    let ch = admin
+        .create_channel(&new_channel(Transport::Whatsapp, "WA"))
+        .await
+        .expect("channel")
+        .id;
+    let employee = |name: &str, crm_user_id: &str| NewEmployee {
+        crm_user_id: Some(crm_user_id.to_owned()),
+        ..new_employee(name, Role::Seller)
     };
-    let admin = hub.admin_token.clone();
-    let (_, ch) = call(
-        admin.clone(),
-        Method::POST,
-        "/api/v1/channels".into(),
-        json!({"transport": "whatsapp", "name": "WA"}),
-    )
-    .await;
-    let ch = ch["id"].as_str().expect("channel").to_owned();
-    let (_, anna) = call(
-        admin.clone(),
-        Method::POST,
-        "/api/v1/employees".into(),
-        json!({"name": "Анна", "role": "seller", "crm_user_id": "7"}),
-    )
-    .await;
-    let (_, boris) = call(
-        admin.clone(),
-        Method::POST,
-        "/api/v1/employees".into(),
-        json!({"name": "Борис", "role": "seller", "crm_user_id": "8"}),
-    )
-    .await;
-    let (anna_t, boris_id, boris_t) = (
-        anna["token"].as_str().expect("t").to_owned(),
-        boris["id"].as_str().expect("id").to_owned(),
-        boris["token"].as_str().expect("t").to_owned(),
-    );
+    let anna = admin
+        .create_employee(&employee("Анна", "7"))
+        .await
+        .expect("Анна");
+    let boris = admin
+        .create_employee(&employee("Борис", "8"))
+        .await
+        .expect("Борис");
+    let boris_id = boris.id;
+    let anna = common::client(&http, &hub.url, &anna.token);
+    let boris = common::client(&http, &hub.url, &boris.token);
+    let webhook = |url: String| CrmConnect { webhook_url: url };
 
     // Check connection shows the portal and the webhook's user; a wrong code is refused.
-    let (s, v) = call(
-        admin.clone(),
-        Method::POST,
-        "/api/v1/crm/connection/check".into(),
-        json!({"webhook_url": f.webhook}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["user"], "Webhook User");
-    let (s, v) = call(
-        admin.clone(),
-        Method::POST,
-        "/api/v1/crm/connection/check".into(),
-        json!({"webhook_url": format!("{}/rest/1/wrong/", f.url)}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    let (s, v) = call(
-        admin.clone(),
-        Method::PUT,
-        "/api/v1/crm/connection".into(),
-        json!({"webhook_url": f.webhook}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let (_, v) = call(
-        admin.clone(),
-        Method::GET,
-        "/api/v1/crm/connection".into(),
-        Value::Null,
-    )
-    .await;
-    assert_eq!(v["kind"], "bitrix24");
+    let v = admin
+        .check_crm(&webhook(f.webhook.clone()))
+        .await
+        .expect("check");
+    assert_eq!(v.user.as_deref(), Some("Webhook User"));
+    assert_refused(
+        admin
+            .check_crm(&webhook(format!("{}/rest/1/wrong/", f.url)))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "crm_unreachable",
+    );
+    admin
+        .connect_crm(&webhook(f.webhook.clone()))
+        .await
+        .expect("connect");
+    // Read as sent too: the code must be nowhere in the answer, whatever field would carry it.
+    let connection = || async {
+        common::typed_and_wire::<CrmConnectionView>(
+            admin.request(ops::CRM_CONNECTION, &[]).expect("path"),
+        )
+        .await
+    };
+    let (v, wire) = connection().await;
+    assert_eq!(v.kind, CrmKind::Bitrix24);
     assert!(
-        !v.to_string().contains("s3cr3tc0de"),
-        "the code is never shown: {v}"
+        !wire.contains("s3cr3tc0de"),
+        "the code is never shown: {wire}"
     );
     assert!(
-        v["webhook_masked"]
-            .as_str()
+        v.webhook_masked
+            .as_deref()
             .is_some_and(|m| m.ends_with("/rest/1/••••••/")),
-        "{v}"
+        "{v:?}"
     );
     // Leads, contacts and deals are edited in the portal now.
-    let (s, _) = call(
-        admin.clone(),
-        Method::POST,
-        "/api/v1/crm/leads".into(),
-        json!({"title": "x", "phones": []}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CONFLICT);
+    assert_refused(
+        admin
+            .crm_create(EntityKind::Lead, &new_entity("x", &[]))
+            .await,
+        StatusCode::CONFLICT,
+        "crm_is_bitrix24",
+    );
 
     // The index fills; a client typed with 8 in the portal writes: linked to the contact and
     // (through it) the deal, whose responsible (Boris, CRM user 8) answers.
     until("the index has Ирина", || async {
-        let (_, v) = call(
-            anna_t.clone(),
-            Method::GET,
-            "/api/v1/crm?q=Ирина".into(),
-            Value::Null,
-        )
-        .await;
-        v.as_array().is_some_and(|a| !a.is_empty())
+        anna.crm_search("Ирина").await.is_ok_and(|a| !a.is_empty())
     })
     .await;
     let hook = common::webhook_url(&hub);
@@ -140,36 +117,24 @@ async fn a_bitrix24_workspace_links_mirrors_and_keeps_the_webhook_secret() {
         .expect("hook")
         .status()
         .is_success());
-    let (_, chats) = call(
-        boris_t.clone(),
-        Method::GET,
-        "/api/v1/chats".into(),
-        Value::Null,
-    )
-    .await;
-    assert_eq!(chats.as_array().map(Vec::len), Some(1), "{chats}");
-    assert_eq!(chats[0]["responsible_id"], boris_id.as_str());
-    let mut kinds: Vec<String> = chats[0]["crm"]
-        .as_array()
-        .expect("crm")
-        .iter()
-        .map(|c| c["kind"].as_str().unwrap_or("").to_owned())
-        .collect();
+    let chats = boris.chats().await.expect("chats");
+    assert_eq!(chats.len(), 1, "{chats:?}");
+    assert_eq!(chats[0].responsible_id.as_deref(), Some(boris_id.as_str()));
+    let mut kinds: Vec<&str> = chats[0].crm.iter().map(|c| c.kind.as_str()).collect();
     kinds.sort();
     assert_eq!(kinds, ["contact", "deal"]);
-    let (_, entity) = call(
-        boris_t.clone(),
-        Method::GET,
-        format!("/api/v1/crm/deals/{deal}"),
-        Value::Null,
-    )
-    .await;
-    assert_eq!(entity["responsible_name"], "Борис");
+    let deal_id = deal.to_string();
+    let entity = boris
+        .crm_entity(EntityKind::Deal, &deal_id)
+        .await
+        .expect("the deal");
+    assert_eq!(entity.responsible_name.as_deref(), Some("Борис"));
     assert!(
-        entity["url"]
-            .as_str()
+        entity
+            .url
+            .as_deref()
             .is_some_and(|u| u.ends_with(&format!("/crm/deal/details/{deal}/"))),
-        "{entity}"
+        "{entity:?}"
     );
 
     // Mirrored once to each entity's timeline in the portal.
@@ -206,15 +171,9 @@ async fn a_bitrix24_workspace_links_mirrors_and_keeps_the_webhook_secret() {
         .status()
         .is_success());
     until("Anna sees Pavel's chat", || async {
-        let (_, v) = call(
-            anna_t.clone(),
-            Method::GET,
-            "/api/v1/chats".into(),
-            Value::Null,
-        )
-        .await;
-        v.as_array()
-            .is_some_and(|a| a.iter().any(|c| c["chat_id"] == "79031234567"))
+        anna.chats()
+            .await
+            .is_ok_and(|a| a.iter().any(|c| c.chat_id == "79031234567"))
     })
     .await;
     until("Pavel's message in the portal", || async {
@@ -224,24 +183,18 @@ async fn a_bitrix24_workspace_links_mirrors_and_keeps_the_webhook_secret() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(f.fake.comments().len(), 3, "nothing twice");
     // The deal's stage by the portal's name for it (crm.status.list).
-    assert_eq!(entity["stage"], "Новая", "{entity}");
+    assert_eq!(entity.stage.as_deref(), Some("Новая"), "{entity:?}");
 
     // The portal's outgoing webhook: refused until its application token is stored, then
     // checked against it; a body that is not an event is a 400.
-    let (_, c) = call(
-        admin.clone(),
-        Method::GET,
-        "/api/v1/crm/connection".into(),
-        Value::Null,
-    )
-    .await;
-    assert_eq!(c["events"], false);
-    let events_url = c["events_url"].as_str().expect("events url").to_owned();
+    let (c, wire) = connection().await;
+    assert!(!c.events);
+    let events_url = c.events_url.expect("events url");
     assert!(events_url.starts_with(&hub.url), "{events_url}");
     // Its own secret: the provider's ingress secret is in no answer and opens no CRM door.
     assert!(
-        !c.to_string().contains(hub.hub.ingress_secret()),
-        "the ingress secret is shown: {c}"
+        !wire.contains(hub.hub.ingress_secret()),
+        "the ingress secret is shown: {wire}"
     );
     let event = |token: &str| {
         format!("event=ONCRMDEALUPDATE&event_handler_id=7&data%5BFIELDS%5D%5BID%5D={deal}&ts=1&auth%5Bdomain%5D=x&auth%5Bapplication_token%5D={token}")
@@ -262,18 +215,17 @@ async fn a_bitrix24_workspace_links_mirrors_and_keeps_the_webhook_secret() {
         post_event(events_url.clone(), event("tok")).await,
         StatusCode::CONFLICT
     );
-    let (s, v) = call(
-        admin.clone(),
-        Method::PUT,
-        "/api/v1/crm/connection/events".into(),
-        json!({"application_token": "tok"}),
+    let (v, wire) = common::typed_and_wire::<CrmConnectionView>(
+        admin
+            .request(ops::CRM_EVENTS, &[])
+            .expect("path")
+            .json(&CrmEvents {
+                application_token: "tok".into(),
+            }),
     )
     .await;
-    assert_eq!((s, &v["events"]), (StatusCode::OK, &json!(true)), "{v}");
-    assert!(
-        !v.to_string().contains("\"tok\""),
-        "the token is not shown: {v}"
-    );
+    assert!(v.events, "{wire}");
+    assert!(!wire.contains("\"tok\""), "the token is not shown: {wire}");
     assert_eq!(
         post_event(events_url.clone(), event("wrong")).await,
         StatusCode::UNAUTHORIZED
@@ -299,25 +251,20 @@ async fn a_bitrix24_workspace_links_mirrors_and_keeps_the_webhook_secret() {
         StatusCode::OK
     );
     until("the deal is Anna's, in preparation", || async {
-        let (_, e) = call(
-            anna_t.clone(),
-            Method::GET,
-            format!("/api/v1/crm/deals/{deal}"),
-            Value::Null,
-        )
-        .await;
-        e["responsible_name"] == "Анна" && e["stage"] == "Подготовка документов"
+        anna.crm_entity(EntityKind::Deal, &deal_id)
+            .await
+            .is_ok_and(|e| {
+                e.responsible_name.as_deref() == Some("Анна")
+                    && e.stage.as_deref() == Some("Подготовка документов")
+            })
     })
     .await;
     // Boris's chat went with the deal: the deal's card is not his to read any more.
-    let (s, _) = call(
-        boris_t.clone(),
-        Method::GET,
-        format!("/api/v1/crm/deals/{deal}"),
-        Value::Null,
-    )
-    .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_refused(
+        boris.crm_entity(EntityKind::Deal, &deal_id).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
     hub.stop().await;
 }
 
@@ -336,39 +283,32 @@ async fn a_deletion_event_survives_a_failed_sync_round() {
         .expect("contact");
     let (hub, _dir) = common::hub().await;
     let http = reqwest::Client::new();
-    let call = |method: Method, path: String, body: Value| {
-        let (http, base, token) = (http.clone(), hub.url.clone(), hub.admin_token.clone());
-        async move { common::call(&http, &base, &token, method, &path, body).await }
-    };
-    let (_, ch) = call(
-        Method::POST,
-        "/api/v1/channels".into(),
-        json!({"transport": "whatsapp", "name": "WA"}),
-    )
-    .await;
-    let ch = ch["id"].as_str().expect("channel").to_owned();
-    let (_, sup) = call(
-        Method::POST,
-        "/api/v1/employees".into(),
-        json!({"name": "Софья", "role": "supervisor"}),
-    )
-    .await;
-    let sup = sup["token"].as_str().expect("token").to_owned();
-    let (s, _) = call(
-        Method::PUT,
-        "/api/v1/crm/connection".into(),
-        json!({"webhook_url": f.webhook}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
-    let (_, c) = call(
-        Method::PUT,
-        "/api/v1/crm/connection/events".into(),
-        json!({"application_token": "app"}),
-    )
-    .await;
+    let admin = common::client(&http, &hub.url, &hub.admin_token);
+    let ch = admin
+        .create_channel(&new_channel(Transport::Whatsapp, "WA"))
+        .await
+        .expect("channel")
+        .id;
+    let sup = admin
+        .create_employee(&new_employee("Софья", Role::Supervisor))
+        .await
+        .expect("employee")
+        .token;
+    let sup = common::client(&http, &hub.url, &sup);
+    admin
+        .connect_crm(&CrmConnect {
+            webhook_url: f.webhook.clone(),
+        })
+        .await
+        .expect("connect");
+    let c = admin
+        .set_crm_events(&CrmEvents {
+            application_token: "app".into(),
+        })
+        .await
+        .expect("events");
     f.fake.set_outgoing(Some(bitrix24_fake::Outgoing {
-        handler: c["events_url"].as_str().expect("events url").to_owned(),
+        handler: c.events_url.expect("events url"),
         application_token: "app".into(),
     }));
     let hook = common::webhook_url(&hub);
@@ -386,26 +326,14 @@ async fn a_deletion_event_survives_a_failed_sync_round() {
             assert!(s.is_success(), "{s}");
         }
     };
-    let linked = || {
-        let (http, base, sup) = (http.clone(), hub.url.clone(), sup.clone());
-        async move {
-            let (_, chats) = common::call(
-                &http,
-                &base,
-                &sup,
-                Method::GET,
-                "/api/v1/chats",
-                Value::Null,
-            )
-            .await;
-            chats
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|c| c["chat_id"] == "79164569812")
-                .map(|c| c["crm"].as_array().map_or(0, Vec::len))
-                .sum::<usize>()
-        }
+    let linked = || async {
+        sup.chats()
+            .await
+            .expect("chats")
+            .iter()
+            .filter(|c| c.chat_id == "79164569812")
+            .map(|c| c.crm.len())
+            .sum::<usize>()
     };
     writes("d1", "79164569812").await;
     until("Ирина's chat is linked to her contact", || async {

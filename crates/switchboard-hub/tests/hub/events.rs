@@ -1,13 +1,18 @@
 //! The live events stream at its edges: a burst bigger than the event ring, a stream that
-//! lags, and access taken back while a stream is open. In-process (the router), so the test
-//! decides when the stream is read.
+//! lags, and access taken back while a stream is open. Streams (and the provider's webhook)
+//! go in-process (the router), so the test decides when the stream is read; every other call
+//! goes through the typed client to the same hub served on a loopback port.
 
+use crate::common::{self, assert_refused, new_channel, new_employee};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use std::time::Duration;
-use switchboard_hub::{api, db, store, Hub, HubEvent, EVENT_RING};
+use switchboard_client::{ops, HubClient};
+use switchboard_core::{Role, Transport};
+use switchboard_hub::json::{EmployeePatch, NewEmployee};
+use switchboard_hub::{api, db, serve, store, Hub, HubEvent, EVENT_RING};
 use tower::ServiceExt;
 
 const ADMIN: &str = "events-admin";
@@ -16,18 +21,44 @@ const INGRESS: &str = "events-ingress";
 struct T {
     _dir: tempfile::TempDir,
     hub: Hub,
+    /// The same hub's router served on a loopback port, for the typed client.
+    url: String,
+    http: reqwest::Client,
 }
 
 impl T {
-    fn new() -> T {
+    async fn new() -> T {
         let dir = tempfile::tempdir().expect("tempdir");
         let conn = db::open_hub(&dir.path().join("hub.db")).expect("db");
         store::ensure_workspace(&conn).expect("workspace");
         store::replace_admin_token(&conn, ADMIN, &switchboard_hub::clock::now()).expect("admin");
+        let hub = Hub::new(conn, INGRESS.into());
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("listen");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(serve::serve(
+            listener,
+            api::router(hub.clone()),
+            serve::Limits::default(),
+            std::future::pending(),
+        ));
         T {
-            hub: Hub::new(conn, INGRESS.into()),
+            hub,
+            url,
+            http: reqwest::Client::new(),
             _dir: dir,
         }
+    }
+
+    /// The typed client, calling as `token`.
+    fn client(&self, token: &str) -> HubClient {
+        common::client(&self.http, &self.url, token)
+    }
+
+    /// The typed client, calling as the administrator.
+    fn admin(&self) -> HubClient {
+        self.client(ADMIN)
     }
 
     async fn call(
@@ -67,18 +98,15 @@ impl T {
 
     /// A seller who receives new clients: notified of every new client's first message.
     async fn seller(&self, name: &str) -> (String, String) {
-        let v = self
-            .json(
-                Method::POST,
-                "/api/v1/employees",
-                Some(ADMIN),
-                json!({"name": name, "role": "seller", "receives_new_clients": true}),
-            )
-            .await;
-        (
-            v["id"].as_str().expect("id").into(),
-            v["token"].as_str().expect("token").into(),
-        )
+        let e = self
+            .admin()
+            .create_employee(&NewEmployee {
+                receives_new_clients: true,
+                ..new_employee(name, Role::Seller)
+            })
+            .await
+            .expect("employee");
+        (e.id, e.token)
     }
 
     async fn events(&self, token: &str) -> Stream {
@@ -130,19 +158,14 @@ impl Stream {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_burst_larger_than_the_ring_notifies_every_message() {
-    let t = T::new();
+    let t = T::new().await;
     let (_, token) = t.seller("Vera").await;
     let channel = t
-        .json(
-            Method::POST,
-            "/api/v1/channels",
-            Some(ADMIN),
-            json!({"transport": "whatsapp", "name": "WA"}),
-        )
-        .await["id"]
-        .as_str()
+        .admin()
+        .create_channel(&new_channel(Transport::Whatsapp, "WA"))
+        .await
         .expect("channel")
-        .to_owned();
+        .id;
     let mut stream = t.events(&token).await;
     assert_eq!(stream.next().await.map(|e| e.0), Some("change".into()));
     // One delivery from the provider with more new clients than the event ring holds.
@@ -174,7 +197,7 @@ async fn a_burst_larger_than_the_ring_notifies_every_message() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lagging_stream_is_told_to_resync() {
-    let t = T::new();
+    let t = T::new().await;
     let (_, token) = t.seller("Vera").await;
     let mut stream = t.events(&token).await;
     assert_eq!(stream.next().await.map(|e| e.0), Some("change".into()));
@@ -191,7 +214,7 @@ async fn a_lagging_stream_is_told_to_resync() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deactivating_or_revoking_ends_an_open_stream_at_once() {
-    let t = T::new();
+    let t = T::new().await;
     let (vera, vera_token) = t.seller("Vera").await;
     let (boris, boris_token) = t.seller("Boris").await;
     // Deactivation: every stream of Vera's ends; Boris's goes on.
@@ -199,49 +222,42 @@ async fn deactivating_or_revoking_ends_an_open_stream_at_once() {
     let mut boris_stream = t.events(&boris_token).await;
     assert!(vera_stream.next().await.is_some());
     assert!(boris_stream.next().await.is_some());
-    t.json(
-        Method::PATCH,
-        &format!("/api/v1/employees/{vera}"),
-        Some(ADMIN),
-        json!({"active": false}),
-    )
-    .await;
+    t.admin()
+        .patch_employee(
+            &vera,
+            &EmployeePatch {
+                active: Some(false),
+                ..EmployeePatch::default()
+            },
+        )
+        .await
+        .expect("deactivated");
     while let Some((e, _)) = vera_stream.next().await {
         assert_eq!(e, "change", "only changes before the end");
     }
-    let (s, _) = t
-        .call(
-            Method::GET,
-            "/api/v1/events",
-            Some(&vera_token),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_refused(
+        t.client(&vera_token).events().await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
     // Revoking one token: that stream ends.
-    let tokens = t
-        .json(
-            Method::GET,
-            &format!("/api/v1/employees/{boris}/tokens"),
-            Some(ADMIN),
-            Value::Null,
-        )
-        .await;
-    let id = tokens[0]["id"].as_str().expect("token id");
-    let (s, _) = t
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/tokens/{id}"),
-            Some(ADMIN),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(s, StatusCode::NO_CONTENT);
+    let admin = t.admin();
+    let tokens = admin.employee_tokens(&boris).await.expect("tokens");
+    // Sent as `revoke_token` sends it, read here for its exact status.
+    let revoked = HubClient::send(
+        admin
+            .request(ops::REVOKE_TOKEN, &[&tokens[0].id])
+            .expect("path"),
+    )
+    .await
+    .expect("revoked");
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     while let Some((e, _)) = boris_stream.next().await {
         assert_eq!(e, "change", "only changes before the end");
     }
-    let (s, _) = t
-        .call(Method::GET, "/api/v1/me", Some(&boris_token), Value::Null)
-        .await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_refused(
+        t.client(&boris_token).me().await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    );
 }

@@ -3,16 +3,17 @@
 //! CRM port that loses answers, fails and refuses (the queue's own guarantees).
 
 use crate::common;
-use common::until;
+use common::{new_channel, new_employee, new_entity, until};
 use switchboard_hub::api::EdgeHub;
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use switchboard_core::{EntityKind, Transport};
+use switchboard_client::HubClient;
+use switchboard_core::{EntityKind, MirrorSkip, Role, Transport};
 use switchboard_hub::crm::{CrmFailure, CrmPort, TimelineJob};
-use switchboard_hub::json::{NewChannel, NewCrmEntity};
+use switchboard_hub::json::{MessageView, MirrorState, NewChannel, NewCrmEntity, SettingsPatch};
 use switchboard_hub::store::{self, Inbound};
 use switchboard_hub::{start, Hub, RunningHub, ServeConfig};
 
@@ -39,28 +40,43 @@ impl T {
         }
     }
 
-    async fn call(
-        &self,
-        token: &str,
-        method: Method,
-        path: &str,
-        body: Value,
-    ) -> (StatusCode, Value) {
-        common::call(&self.http, &self.hub.url, token, method, path, body).await
+    /// The typed client, calling as `token`.
+    fn client(&self, token: &str) -> HubClient {
+        common::client(&self.http, &self.hub.url, token)
     }
 
-    /// Creates something as the administrator; its id.
-    async fn create(&self, path: &str, body: Value) -> String {
-        let v = self.admin(Method::POST, path, body).await;
-        v["id"].as_str().expect("id").to_owned()
+    /// The typed client, calling as the administrator.
+    fn admin(&self) -> HubClient {
+        self.client(&self.hub.admin_token)
     }
 
-    async fn admin(&self, method: Method, path: &str, body: Value) -> Value {
-        let (s, v) = self
-            .call(&self.hub.admin_token.clone(), method, path, body)
-            .await;
-        assert!(s.is_success(), "{path}: {s} {v}");
-        v
+    /// A channel made by the administrator; its id.
+    async fn channel(&self, channel: &NewChannel) -> String {
+        self.admin()
+            .create_channel(channel)
+            .await
+            .expect("channel")
+            .id
+    }
+
+    /// A built-in CRM entity made by the administrator; its id.
+    async fn entity(&self, kind: EntityKind, entity: &NewCrmEntity) -> String {
+        self.admin()
+            .crm_create(kind, entity)
+            .await
+            .expect("entity")
+            .id
+    }
+
+    /// Setting 1 on or off.
+    async fn save_to_timeline(&self, on: bool) {
+        self.admin()
+            .put_settings(&SettingsPatch {
+                save_to_crm_timeline: Some(on),
+                ..SettingsPatch::default()
+            })
+            .await
+            .expect("settings");
     }
 
     async fn webhook(&self, body: Value) {
@@ -68,33 +84,21 @@ impl T {
         assert_eq!(status, StatusCode::OK);
     }
 
-    async fn timeline(&self, kind: &str, id: &str) -> Vec<String> {
-        let v = self
-            .admin(
-                Method::GET,
-                &format!("/api/v1/crm/{kind}/{id}/timeline"),
-                Value::Null,
-            )
-            .await;
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|e| e["text"].as_str().unwrap_or_default().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
+    async fn timeline(&self, kind: EntityKind, id: &str) -> Vec<String> {
+        self.admin()
+            .crm_timeline(kind, id)
+            .await
+            .expect("timeline")
+            .into_iter()
+            .map(|e| e.text)
+            .collect()
     }
 
-    async fn messages(&self, token: &str, chat: &str) -> Vec<Value> {
-        let (_, v) = self
-            .call(
-                token,
-                Method::GET,
-                &format!("/api/v1/chats/{chat}/messages"),
-                Value::Null,
-            )
-            .await;
-        v.as_array().cloned().unwrap_or_default()
+    async fn messages(&self, token: &str, chat: &str) -> Vec<MessageView> {
+        self.client(token)
+            .chat_messages(chat, None, None)
+            .await
+            .expect("messages")
     }
 }
 
@@ -107,61 +111,52 @@ fn client(id: &str, channel: &str, text: &str) -> Value {
 #[tokio::test]
 async fn a_mixed_conversation_lands_once_in_order_in_every_linked_timeline() {
     let t = T::new().await;
-    let ch = t
-        .create(
-            "/api/v1/channels",
-            json!({"transport": "whatsapp", "name": "WA"}),
-        )
-        .await;
+    let ch = t.channel(&new_channel(Transport::Whatsapp, "WA")).await;
     let emp = t
-        .admin(
-            Method::POST,
-            "/api/v1/employees",
-            json!({"name": "Анна", "role": "seller", "receives_new_clients": false}),
-        )
-        .await;
-    let (anna, token) = (
-        emp["id"].as_str().expect("id").to_owned(),
-        emp["token"].as_str().expect("t").to_owned(),
-    );
+        .admin()
+        .create_employee(&new_employee("Анна", Role::Seller))
+        .await
+        .expect("employee");
+    let (anna, token) = (emp.id, emp.token);
     let contact = t
-        .create(
-            "/api/v1/crm/contacts",
-            json!({"title": "Ирина", "phones": ["8 916 456 98 12"], "responsible_id": anna}),
+        .entity(
+            EntityKind::Contact,
+            &NewCrmEntity {
+                responsible_id: Some(anna.clone()),
+                ..new_entity("Ирина", &["8 916 456 98 12"])
+            },
         )
         .await;
     let deal = t
-        .create(
-            "/api/v1/crm/deals",
-            json!({"title": "Поставка", "responsible_id": anna, "contact_id": contact}),
+        .entity(
+            EntityKind::Deal,
+            &NewCrmEntity {
+                responsible_id: Some(anna.clone()),
+                contact_id: Some(contact.clone()),
+                ..new_entity("Поставка", &[])
+            },
         )
         .await;
 
     t.webhook(client("m1", &ch, "Здравствуйте")).await;
     // The provider redelivers: nothing is written twice.
     t.webhook(client("m1", &ch, "Здравствуйте")).await;
-    let (_, chats) = t
-        .call(&token, Method::GET, "/api/v1/chats", Value::Null)
-        .await;
-    let chat = chats[0]["id"].as_str().expect("chat").to_owned();
-    t.call(
-        &token,
-        Method::POST,
-        "/api/v1/messages",
-        json!({"chat": chat, "text": "Добрый день!", "idempotency_key": "r1"}),
-    )
-    .await;
+    let anna = t.client(&token);
+    let chat = anna.chats().await.expect("chats")[0].id.clone();
+    anna.send_message(&common::reply_in(&chat, "Добрый день!", "r1"))
+        .await
+        .expect("reply");
     let mut with_file = client("m2", &ch, "");
     with_file["messages"][0]["type"] = json!("image");
     with_file["messages"][0]["contentUri"] = json!("https://store.example/photo.jpg");
     t.webhook(with_file).await;
 
     until("three entries in each timeline", || async {
-        t.timeline("contacts", &contact).await.len() == 3
-            && t.timeline("deals", &deal).await.len() == 3
+        t.timeline(EntityKind::Contact, &contact).await.len() == 3
+            && t.timeline(EntityKind::Deal, &deal).await.len() == 3
     })
     .await;
-    for (kind, id) in [("contacts", &contact), ("deals", &deal)] {
+    for (kind, id) in [(EntityKind::Contact, &contact), (EntityKind::Deal, &deal)] {
         let entries = t.timeline(kind, id).await;
         assert!(entries[0].contains("→ Ирина: Здравствуйте"), "{entries:?}");
         assert!(entries[1].contains("← Анна: Добрый день!"), "{entries:?}");
@@ -175,12 +170,12 @@ async fn a_mixed_conversation_lands_once_in_order_in_every_linked_timeline() {
         t.messages(&token, &chat)
             .await
             .iter()
-            .all(|m| m["mirror"]["state"]["kind"] == "written")
+            .all(|m| m.mirror.state == MirrorState::Written)
     })
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
-        t.timeline("contacts", &contact).await.len(),
+        t.timeline(EntityKind::Contact, &contact).await.len(),
         3,
         "nothing doubled later"
     );
@@ -189,62 +184,40 @@ async fn a_mixed_conversation_lands_once_in_order_in_every_linked_timeline() {
 #[tokio::test]
 async fn setting_off_skips_without_back_fill_and_open_lines_write_one_activity() {
     let t = T::new().await;
-    let ch = t
-        .create(
-            "/api/v1/channels",
-            json!({"transport": "whatsapp", "name": "WA"}),
-        )
-        .await;
+    let ch = t.channel(&new_channel(Transport::Whatsapp, "WA")).await;
     let ol = t
-        .create(
-            "/api/v1/channels",
-            json!({"transport": "viber", "name": "Viber OL", "open_lines": true}),
-        )
+        .channel(&NewChannel {
+            open_lines: true,
+            ..new_channel(Transport::Viber, "Viber OL")
+        })
         .await;
-    let sup = t
-        .admin(
-            Method::POST,
-            "/api/v1/employees",
-            json!({"name": "Вера", "role": "supervisor"}),
-        )
-        .await;
-    let token = sup["token"].as_str().expect("t").to_owned();
+    let token = t
+        .admin()
+        .create_employee(&new_employee("Вера", Role::Supervisor))
+        .await
+        .expect("employee")
+        .token;
+    let vera = t.client(&token);
     let contact = t
-        .create(
-            "/api/v1/crm/contacts",
-            json!({"title": "Ирина", "phones": ["+79164569812"]}),
-        )
+        .entity(EntityKind::Contact, &new_entity("Ирина", &["+79164569812"]))
         .await;
 
-    t.admin(
-        Method::PUT,
-        "/api/v1/settings",
-        json!({"save_to_crm_timeline": false}),
-    )
-    .await;
+    t.save_to_timeline(false).await;
     t.webhook(client("off-1", &ch, "while off")).await;
-    let (_, chats) = t
-        .call(&token, Method::GET, "/api/v1/chats", Value::Null)
-        .await;
-    let chat = chats[0]["id"].as_str().expect("chat").to_owned();
+    let chat = vera.chats().await.expect("chats")[0].id.clone();
     let m = t.messages(&token, &chat).await;
     assert_eq!(
-        m[0]["mirror"]["state"],
-        json!({"kind": "skipped", "reason": "setting_off"})
+        m[0].mirror.state,
+        MirrorState::Skipped(MirrorSkip::SettingOff)
     );
-    t.admin(
-        Method::PUT,
-        "/api/v1/settings",
-        json!({"save_to_crm_timeline": true}),
-    )
-    .await;
+    t.save_to_timeline(true).await;
     t.webhook(client("on-1", &ch, "after on")).await;
     until("the message after on is written", || async {
-        t.timeline("contacts", &contact).await.len() == 1
+        t.timeline(EntityKind::Contact, &contact).await.len() == 1
     })
     .await;
     assert!(
-        t.timeline("contacts", &contact).await[0].contains("after on"),
+        t.timeline(EntityKind::Contact, &contact).await[0].contains("after on"),
         "no back-fill"
     );
 
@@ -256,32 +229,24 @@ async fn setting_off_skips_without_back_fill_and_open_lines_write_one_activity()
     second["messages"][0]["chatType"] = json!("viber");
     t.webhook(second).await;
     until("the Open Lines activity", || async {
-        t.timeline("contacts", &contact).await.len() == 2
+        t.timeline(EntityKind::Contact, &contact).await.len() == 2
     })
     .await;
-    let entries = t.timeline("contacts", &contact).await;
+    let entries = t.timeline(EntityKind::Contact, &contact).await;
     assert!(
         entries[1].contains("Open Lines chat started"),
         "{entries:?}"
     );
-    let (_, chats) = t
-        .call(&token, Method::GET, "/api/v1/chats", Value::Null)
-        .await;
+    let chats = vera.chats().await.expect("chats");
     let ol_chat = chats
-        .as_array()
-        .and_then(|a| a.iter().find(|c| c["channel_id"] == ol.as_str()).cloned())
+        .iter()
+        .find(|c| c.channel_id == ol)
         .expect("open lines chat");
-    for m in t
-        .messages(&token, ol_chat["id"].as_str().expect("id"))
-        .await
-    {
-        assert_eq!(
-            m["mirror"]["state"],
-            json!({"kind": "skipped", "reason": "open_lines"})
-        );
+    for m in t.messages(&token, &ol_chat.id).await {
+        assert_eq!(m.mirror.state, MirrorState::Skipped(MirrorSkip::OpenLines));
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(t.timeline("contacts", &contact).await.len(), 2);
+    assert_eq!(t.timeline(EntityKind::Contact, &contact).await.len(), 2);
 }
 
 /// A CRM that writes but sometimes loses the answer, fails without writing, or refuses.

@@ -3,12 +3,15 @@
 //! killed between accept and ack), statuses and echoes, order within a chat, refusals.
 
 use crate::common;
-use common::{until, HubProcess, ADMIN};
+use common::{assert_refused, new_employee, reply_in, until, write_first, HubProcess, ADMIN};
 
 use provider_fake::{FakeChannel, FakeConfig, Fault, RunningFake};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
+use switchboard_client::HubClient;
+use switchboard_core::{ChannelState, EntityKind, MessageStatus, NoChannelReason, Role};
+use switchboard_hub::json::{MessageView, NewEmployee};
 use switchboard_hub::provider::ProviderConfig;
 use switchboard_hub::{start, RunningHub, ServeConfig};
 
@@ -21,7 +24,10 @@ struct T {
     _dir: tempfile::TempDir,
     wa: String,
     tg: String,
-    seller: String,
+    /// The administrator's typed client.
+    admin: HubClient,
+    /// Anna's (a seller who receives new clients, her priority channel Telegram).
+    seller: HubClient,
     seller_id: String,
 }
 
@@ -55,90 +61,77 @@ impl T {
         })
         .await
         .expect("hub starts");
-        let mut t = T {
-            hub,
-            http: reqwest::Client::new(),
-            _dir: dir,
-            wa: fake.fake.channels()[0].channel_id.clone(),
-            tg: fake.fake.channels()[1].channel_id.clone(),
-            fake,
-            seller: String::new(),
-            seller_id: String::new(),
-        };
+        let http = reqwest::Client::new();
+        let admin = common::client(&http, &hub.url, &hub.admin_token);
         // The hub subscribes and reads the provider's channels on its own.
-        let admin = t.hub.admin_token.clone();
         until("the provider's channels are read", || async {
-            let (_, v) = t
-                .call(&admin, Method::GET, "/api/v1/channels", Value::Null)
-                .await;
-            v.as_array().is_some_and(|a| a.len() == 2)
+            admin.channels().await.is_ok_and(|a| a.len() == 2)
         })
         .await;
-        let (_, v) = t
-            .call(
-                &admin,
-                Method::POST,
-                "/api/v1/employees",
-                json!({"name": "Anna", "role": "seller", "receives_new_clients": true, "priority_channel_id": t.tg}),
-            )
-            .await;
-        t.seller = v["token"].as_str().expect("token").into();
-        t.seller_id = v["id"].as_str().expect("id").into();
-        t
+        let (wa, tg) = (
+            fake.fake.channels()[0].channel_id.clone(),
+            fake.fake.channels()[1].channel_id.clone(),
+        );
+        let anna = admin
+            .create_employee(&NewEmployee {
+                receives_new_clients: true,
+                priority_channel_id: Some(tg.clone()),
+                ..new_employee("Anna", Role::Seller)
+            })
+            .await
+            .expect("employee");
+        T {
+            seller: common::client(&http, &hub.url, &anna.token),
+            seller_id: anna.id,
+            admin,
+            hub,
+            http,
+            _dir: dir,
+            wa,
+            tg,
+            fake,
+        }
     }
 
-    async fn call(
-        &self,
-        token: &str,
-        method: Method,
-        path: &str,
-        body: Value,
-    ) -> (StatusCode, Value) {
-        common::call(&self.http, &self.hub.url, token, method, path, body).await
+    /// The typed client, calling as `token`.
+    fn client(&self, token: &str) -> HubClient {
+        common::client(&self.http, &self.hub.url, token)
     }
 
     /// Writes first on WhatsApp to a number typed with 8; returns (message, chat).
     async fn send_first(&self, text: &str, key: &str) -> (String, String) {
-        let (s, v) = self
-            .call(
-                &self.seller,
-                Method::POST,
-                "/api/v1/messages",
-                json!({"channel_id": self.wa, "phone": "8 (916) 456-98-12", "text": text, "idempotency_key": key}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-        (
-            v["message_id"].as_str().expect("id").into(),
-            v["chat"].as_str().expect("chat").into(),
+        let v = common::send(
+            &self.seller,
+            &write_first(&self.wa, "8 (916) 456-98-12", text, key),
         )
+        .await;
+        (v.message_id, v.chat)
     }
 
     async fn reply(&self, chat: &str, text: &str, key: &str) -> String {
-        common::reply(&self.http, &self.hub.url, &self.seller, chat, text, key).await
+        common::reply(&self.seller, chat, text, key).await
     }
 
-    async fn messages(&self, chat: &str) -> Vec<Value> {
-        let path = format!("/api/v1/chats/{chat}/messages");
-        let (_, v) = self
-            .call(&self.seller, Method::GET, &path, Value::Null)
-            .await;
-        v.as_array().cloned().unwrap_or_default()
+    async fn messages(&self, chat: &str) -> Vec<MessageView> {
+        self.seller
+            .chat_messages(chat, None, None)
+            .await
+            .expect("messages")
     }
 
-    async fn message(&self, chat: &str, id: &str) -> Value {
+    async fn message(&self, chat: &str, id: &str) -> Option<MessageView> {
         let all = self.messages(chat).await;
-        all.into_iter()
-            .find(|m| m["id"] == id)
-            .unwrap_or(Value::Null)
+        all.into_iter().find(|m| m.id == id)
     }
 
-    async fn wait_status(&self, chat: &str, id: &str, status: &str) -> Value {
-        until(&format!("message {id} reaches {status}"), || async {
-            self.message(chat, id).await["status"] == status
+    async fn wait_status(&self, chat: &str, id: &str, status: MessageStatus) -> MessageView {
+        until(&format!("message {id} reaches {status:?}"), || async {
+            self.message(chat, id)
+                .await
+                .is_some_and(|m| m.status == status)
         })
         .await;
-        self.message(chat, id).await
+        self.message(chat, id).await.expect("the message")
     }
 
     fn sent_with_key(&self, key: &str) -> usize {
@@ -158,8 +151,8 @@ async fn a_first_message_reaches_the_provider_once_and_walks_to_read() {
     // The same key again (a desktop retrying) is the same message.
     let (again, _) = t.send_first("Здравствуйте!", "k-1").await;
     assert_eq!(again, id);
-    let m = t.wait_status(&chat, &id, "read").await;
-    assert_eq!(m["error"], Value::Null);
+    let m = t.wait_status(&chat, &id, MessageStatus::Read).await;
+    assert_eq!(m.error, None);
     let sent = t.fake.fake.sent();
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].chat_id, "79164569812");
@@ -177,12 +170,12 @@ async fn server_errors_and_a_429_storm_are_retried_into_one_delivery() {
     let t = T::new().await;
     t.fake.fake.inject([Fault::ServerError, Fault::ServerError]);
     let (id, chat) = t.send_first("after two 500s", "k-5xx").await;
-    t.wait_status(&chat, &id, "read").await;
+    t.wait_status(&chat, &id, MessageStatus::Read).await;
     assert_eq!(t.sent_with_key("k-5xx"), 1);
 
     t.fake.fake.inject([Fault::RateLimited; 4]);
     let id = t.reply(&chat, "after a 429 storm", "k-429").await;
-    t.wait_status(&chat, &id, "read").await;
+    t.wait_status(&chat, &id, MessageStatus::Read).await;
     assert_eq!(t.sent_with_key("k-429"), 1);
 }
 
@@ -191,8 +184,8 @@ async fn a_timeout_after_the_provider_accepted_does_not_send_twice() {
     let t = T::new().await;
     t.fake.fake.inject([Fault::HangAfterAccept]);
     let (id, chat) = t.send_first("accepted, answer lost", "k-hang").await;
-    let m = t.wait_status(&chat, &id, "read").await;
-    assert_eq!(m["error"], Value::Null);
+    let m = t.wait_status(&chat, &id, MessageStatus::Read).await;
+    assert_eq!(m.error, None);
     assert_eq!(t.sent_with_key("k-hang"), 1, "{:?}", t.fake.fake.sent());
     let all = t.messages(&chat).await;
     assert_eq!(all.len(), 1, "{all:?}");
@@ -209,7 +202,7 @@ async fn messages_of_one_chat_reach_the_provider_in_order() {
         ids.push(t.reply(&chat, &n.to_string(), &format!("order-{n}")).await);
     }
     for id in &ids {
-        t.wait_status(&chat, id, "read").await;
+        t.wait_status(&chat, id, MessageStatus::Read).await;
     }
     let texts: Vec<String> = t.fake.fake.sent().into_iter().map(|s| s.text).collect();
     assert_eq!(texts, ["1", "2", "3", "4", "5", "6"]);
@@ -219,59 +212,40 @@ async fn messages_of_one_chat_reach_the_provider_in_order() {
 async fn a_refusal_fails_visibly_with_the_reason_and_retry_is_only_for_failed() {
     let t = T::new().await;
     // Telegram takes at most 4096 characters: the provider refuses, the message shows why.
-    let (s, v) = t
-        .call(
-            &t.seller,
-            Method::POST,
-            "/api/v1/messages",
-            json!({"channel_id": t.tg, "phone": "+79164569812", "text": "я".repeat(5000), "idempotency_key": "long"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-    let (id, chat) = (
-        v["message_id"].as_str().expect("id"),
-        v["chat"].as_str().expect("chat"),
-    );
-    let m = t.wait_status(chat, id, "failed").await;
+    let v = common::send(
+        &t.seller,
+        &write_first(&t.tg, "+79164569812", &"я".repeat(5000), "long"),
+    )
+    .await;
+    let (id, chat) = (v.message_id.as_str(), v.chat.as_str());
+    let m = t.wait_status(chat, id, MessageStatus::Failed).await;
     assert!(
-        m["error"]
-            .as_str()
+        m.error
+            .as_deref()
             .is_some_and(|e| e.contains("MESSAGES_TOO_LONG_TELEGRAM")),
-        "{m}"
+        "{m:?}"
     );
     assert_eq!(t.fake.fake.sent().len(), 0);
     // Retry puts it back on the outbox (and it fails again the same way).
-    let (s, v) = t
-        .call(
-            &t.seller,
-            Method::POST,
-            &format!("/api/v1/messages/{id}/retry"),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["status"], "queued");
-    t.wait_status(chat, id, "failed").await;
+    let v = t.seller.retry_message(id).await.expect("retry");
+    assert_eq!(v.status, MessageStatus::Queued);
+    t.wait_status(chat, id, MessageStatus::Failed).await;
 
     // A delivered message cannot be retried.
     let ok = t.reply(chat, "short", "short").await;
-    t.wait_status(chat, &ok, "read").await;
-    let (s, v) = t
-        .call(
-            &t.seller,
-            Method::POST,
-            &format!("/api/v1/messages/{ok}/retry"),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    t.wait_status(chat, &ok, MessageStatus::Read).await;
+    assert_refused(
+        t.seller.retry_message(&ok).await,
+        StatusCode::CONFLICT,
+        "not_failed",
+    );
 }
 
 #[tokio::test]
 async fn statuses_never_go_backwards_and_errors_carry_their_code() {
     let t = T::new().await;
     let (id, chat) = t.send_first("hello", "k-st").await;
-    t.wait_status(&chat, &id, "read").await;
+    t.wait_status(&chat, &id, MessageStatus::Read).await;
     let provider_id = t.fake.fake.sent()[0].message_id.clone();
     let hook = common::webhook_url(&t.hub);
     let post = |body: Value| {
@@ -289,45 +263,43 @@ async fn statuses_never_go_backwards_and_errors_carry_their_code() {
     // A late `delivered` after `read` changes nothing.
     let s = post(json!({"statuses": [{"messageId": provider_id, "timestamp": "2025-02-05T06:01:07.499Z", "status": "delivered"}]})).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(t.message(&chat, &id).await["status"], "read");
+    assert_eq!(
+        t.message(&chat, &id).await.map(|m| m.status),
+        Some(MessageStatus::Read)
+    );
 
     let id2 = t.reply(&chat, "second", "k-st2").await;
-    t.wait_status(&chat, &id2, "read").await;
+    t.wait_status(&chat, &id2, MessageStatus::Read).await;
     // An error from the messenger (e.g. after a delivered) is shown with its code — but not
     // over a read message, which did arrive.
     let p2 = t.fake.fake.sent()[1].message_id.clone();
     post(json!({"statuses": [{"messageId": p2, "timestamp": "2025-02-05T06:01:07.499Z", "status": "error", "error": {"error": "BAD_CONTACT", "description": "no account"}}]})).await;
-    assert_eq!(t.message(&chat, &id2).await["status"], "read");
+    assert_eq!(
+        t.message(&chat, &id2).await.map(|m| m.status),
+        Some(MessageStatus::Read)
+    );
 }
 
 #[tokio::test]
 async fn channel_states_follow_the_provider() {
     let t = T::new().await;
     assert!(t.fake.fake.set_channel_state(&t.tg, "unauthorized"));
-    let admin = t.hub.admin_token.clone();
     until("the channelsUpdates webhook is applied", || async {
-        let (_, v) = t
-            .call(&admin, Method::GET, "/api/v1/channels", Value::Null)
-            .await;
-        v.as_array().is_some_and(|a| {
+        t.admin.channels().await.is_ok_and(|a| {
             a.iter()
-                .any(|c| c["id"] == t.tg && c["state"] == "unauthorized")
+                .any(|c| c.id == t.tg && c.state == ChannelState::Unauthorized)
         })
     })
     .await;
     // The seller's priority channel is now unusable: nothing is preselected, and it says why.
-    let (s, v) = t
-        .call(
-            &t.seller,
-            Method::GET,
-            "/api/v1/compose?phone=89164569812",
-            Value::Null,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(v["channel_id"], Value::Null);
-    assert_eq!(v["reason"], "unauthorized");
-    assert_eq!(v["display"], "+7 916 456-98-12");
+    let v = t
+        .seller
+        .compose_phone("89164569812")
+        .await
+        .expect("compose");
+    assert_eq!(v.channel_id, None);
+    assert_eq!(v.reason, Some(NoChannelReason::Unauthorized));
+    assert_eq!(v.display, "+7 916 456-98-12");
 }
 
 /// The hub binary, killed with SIGKILL while the provider holds an accepted send, then
@@ -340,66 +312,42 @@ async fn a_hub_killed_between_accept_and_ack_delivers_once_after_restart() {
     let env = [("SWITCHBOARD_PROVIDER_KEY", KEY)];
     let http = reqwest::Client::new();
     let hub = HubProcess::start(dir.path(), "127.0.0.1:0", &args, &env).await;
-    let url = hub.url.clone();
     let wa = fake.fake.channels()[0].channel_id.clone();
+    let admin = common::client(&http, &hub.url, ADMIN);
     until("the hub reads the provider's channels", || async {
-        let v: Value = http
-            .get(format!("{url}/api/v1/channels"))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .expect("get")
-            .json()
-            .await
-            .unwrap_or(Value::Null);
-        v.as_array().is_some_and(|a| !a.is_empty())
+        admin.channels().await.is_ok_and(|a| !a.is_empty())
     })
     .await;
-    let emp: Value = http
-        .post(format!("{url}/api/v1/employees"))
-        .bearer_auth(ADMIN)
-        .json(&json!({"name": "Anna", "role": "seller", "receives_new_clients": true}))
-        .send()
+    let token = admin
+        .create_employee(&NewEmployee {
+            receives_new_clients: true,
+            ..new_employee("Anna", Role::Seller)
+        })
         .await
         .expect("employee")
-        .json()
-        .await
-        .expect("json");
-    let token = emp["token"].as_str().expect("token").to_owned();
+        .token;
     fake.fake.inject([Fault::HangAfterAccept]);
-    let r: Value = http
-        .post(format!("{url}/api/v1/messages"))
-        .bearer_auth(&token)
-        .json(&json!({"channel_id": wa, "phone": "+79164569812", "text": "survives a crash", "idempotency_key": "crash-1"}))
-        .send()
+    let r = common::client(&http, &hub.url, &token)
+        .send_message(&write_first(
+            &wa,
+            "+79164569812",
+            "survives a crash",
+            "crash-1",
+        ))
         .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
-    let (id, chat) = (
-        r["message_id"].as_str().expect("id").to_owned(),
-        r["chat"].as_str().expect("chat").to_owned(),
-    );
+        .expect("send");
+    let (id, chat) = (r.message_id, r.chat);
     until("the provider accepts the send", || async {
         !fake.fake.sent().is_empty()
     })
     .await;
     hub.kill().await;
     let hub = HubProcess::start(dir.path(), "127.0.0.1:0", &args, &env).await;
-    let url = hub.url.clone();
+    let anna = common::client(&http, &hub.url, &token);
     until("the message is read after the restart", || async {
-        let v: Value = http
-            .get(format!("{url}/api/v1/chats/{chat}/messages"))
-            .bearer_auth(&token)
-            .send()
+        anna.chat_messages(&chat, None, None)
             .await
-            .expect("get")
-            .json()
-            .await
-            .unwrap_or(Value::Null);
-        v.as_array()
-            .is_some_and(|a| a.len() == 1 && a[0]["id"] == id.as_str() && a[0]["status"] == "read")
+            .is_ok_and(|a| a.len() == 1 && a[0].id == id && a[0].status == MessageStatus::Read)
     })
     .await;
     let sent: Vec<_> = fake.fake.sent();
@@ -412,47 +360,31 @@ async fn a_hub_killed_between_accept_and_ack_delivers_once_after_restart() {
 #[tokio::test]
 async fn writing_first_to_an_unknown_number_makes_the_writer_responsible() {
     let t = T::new().await;
-    let admin = t.hub.admin_token.clone();
-    let (_, v) = t
-        .call(
-            &admin,
-            Method::POST,
-            "/api/v1/employees",
-            json!({"name": "Boris", "role": "seller", "receives_new_clients": false}),
-        )
-        .await;
-    let (boris, boris_id) = (
-        v["token"].as_str().expect("token").to_owned(),
-        v["id"].as_str().expect("id").to_owned(),
-    );
-    let (s, v) = t
-        .call(
-            &boris,
-            Method::POST,
-            "/api/v1/messages",
-            json!({"channel_id": t.wa, "phone": "+7 903 123-45-67", "text": "Добрый день", "idempotency_key": "b-1"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-    let chat = v["chat"].as_str().expect("chat").to_owned();
-    let (_, chats) = t
-        .call(&boris, Method::GET, "/api/v1/chats", Value::Null)
-        .await;
-    let row = chats
-        .as_array()
-        .and_then(|a| a.iter().find(|c| c["id"] == chat.as_str()).cloned())
-        .expect("the writer sees the chat");
-    assert_eq!(row["responsible_id"], boris_id.as_str());
-    assert_eq!(row["title"], "+7 903 123-45-67");
-    assert_eq!(row["crm"][0]["kind"], "lead");
-    // A reply in it goes through.
-    t.call(
+    let v = t
+        .admin
+        .create_employee(&new_employee("Boris", Role::Seller))
+        .await
+        .expect("employee");
+    let (boris, boris_id) = (t.client(&v.token), v.id);
+    let chat = common::send(
         &boris,
-        Method::POST,
-        "/api/v1/messages",
-        json!({"chat": chat, "text": "ещё", "idempotency_key": "b-2"}),
+        &write_first(&t.wa, "+7 903 123-45-67", "Добрый день", "b-1"),
     )
-    .await;
+    .await
+    .chat;
+    let chats = boris.chats().await.expect("chats");
+    let row = chats
+        .iter()
+        .find(|c| c.id == chat)
+        .expect("the writer sees the chat");
+    assert_eq!(row.responsible_id.as_deref(), Some(boris_id.as_str()));
+    assert_eq!(row.title, "+7 903 123-45-67");
+    assert_eq!(row.crm.first().map(|r| r.kind), Some(EntityKind::Lead));
+    // A reply in it goes through.
+    boris
+        .send_message(&reply_in(&chat, "ещё", "b-2"))
+        .await
+        .expect("reply");
     until("both reach the provider", || async {
         t.fake.fake.sent().len() == 2
     })

@@ -1,109 +1,81 @@
 //! Chats: badges and their colours, answering, webhooks stored once, CRM links, composing, escalation.
 
 use super::*;
+use switchboard_core::{ChannelState, Counters, CrmRef, EntityKind, NoChannelReason};
+use switchboard_wire::{ChannelPatch, NewCrmEntity};
 
 #[tokio::test]
 async fn badges_follow_setting3_and_a_flip_recolours_at_once() {
     let mut t = T::new().await;
-    let (_, newbie) = t.employee("Newbie", "seller", true).await;
-    let (_, other) = t.employee("Other", "seller", false).await;
-    let (_, boss) = t.employee("Boss", "supervisor", false).await;
+    let (_, newbie) = t.employee("Newbie", Role::Seller, true).await;
+    let (_, other) = t.employee("Other", Role::Seller, false).await;
+    let (_, boss) = t.employee("Boss", Role::Supervisor, false).await;
     t.client_writes("79164569812", "hello").await;
     t.client_writes("79164569812", "anyone?").await;
-    assert_eq!(t.badge(&newbie).await, Some((2, json!("red"))));
+    assert_eq!(t.badge(&newbie).await, Some((2, Some(BadgeColor::Red))));
     assert_eq!(
         t.badge(&other).await,
         None,
         "a seller does not see another's chat"
     );
-    assert_eq!(t.badge(&boss).await, Some((2, json!("grey"))));
-    let (_, c) = t
-        .call(&boss, Method::GET, "/api/v1/me/counters", Value::Null)
-        .await;
-    assert_eq!(c, json!({"red": 0, "grey": 1}));
-
-    let (s, _) = t
-        .call(
-            &boss,
-            Method::PUT,
-            "/api/v1/settings",
-            json!({"notify_supervisors_all": true}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK);
-    assert_eq!(t.badge(&boss).await, Some((2, json!("red"))));
-    let (_, c) = t
-        .call(&boss, Method::GET, "/api/v1/me/counters", Value::Null)
-        .await;
-    assert_eq!(c, json!({"red": 1, "grey": 0}));
-    let audit = t
-        .admin(Method::GET, "/api/v1/settings/audit", Value::Null)
-        .await;
-    assert_eq!(audit[0]["field"], "notify_supervisors_all");
+    assert_eq!(t.badge(&boss).await, Some((2, Some(BadgeColor::Grey))));
+    let boss_hub = t.client(&boss);
     assert_eq!(
-        (audit[0]["old"].as_str(), audit[0]["new"].as_str()),
-        (Some("false"), Some("true"))
+        boss_hub.counters().await.expect("counters"),
+        Counters { red: 0, grey: 1 }
+    );
+
+    boss_hub
+        .put_settings(&SettingsPatch {
+            notify_supervisors_all: Some(true),
+            ..SettingsPatch::default()
+        })
+        .await
+        .expect("a supervisor changes settings");
+    assert_eq!(t.badge(&boss).await, Some((2, Some(BadgeColor::Red))));
+    assert_eq!(
+        boss_hub.counters().await.expect("counters"),
+        Counters { red: 1, grey: 0 }
+    );
+    let audit = t.admin().settings_audit().await.expect("audit");
+    assert_eq!(audit[0].field, "notify_supervisors_all");
+    assert_eq!(
+        (audit[0].old.as_str(), audit[0].new.as_str()),
+        ("false", "true")
     );
 }
 
 #[tokio::test]
 async fn reading_resets_nothing_reply_echo_and_mark_answered_reset() {
     let mut t = T::new().await;
-    let (_, seller) = t.employee("S", "seller", true).await;
-    let (_, boss) = t.employee("B", "supervisor", false).await;
+    let (_, seller) = t.employee("S", Role::Seller, true).await;
+    let (_, boss) = t.employee("B", Role::Supervisor, false).await;
     t.client_writes("79164569812", "one").await;
-    let chat = t.chats(&seller).await[0]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let (s, msgs) = t
-        .call(
-            &boss,
-            Method::GET,
-            &format!("/api/v1/chats/{chat}/messages"),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(
-        (s, msgs.as_array().map(Vec::len)),
-        (StatusCode::OK, Some(1))
-    );
+    let chat = t.chats(&seller).await[0].id.clone();
+    let msgs = t
+        .client(&boss)
+        .chat_messages(&chat, None, None)
+        .await
+        .expect("messages");
+    assert_eq!(msgs.len(), 1);
     assert_eq!(
         t.badge(&seller).await,
-        Some((1, json!("red"))),
+        Some((1, Some(BadgeColor::Red))),
         "reading resets nothing"
     );
 
-    let (s, _) = t
-        .call(
-            &seller,
-            Method::POST,
-            "/api/v1/messages",
-            json!({"chat": chat, "text": "hi!", "idempotency_key": "k1"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::ACCEPTED);
-    assert_eq!(t.badge(&seller).await, Some((0, Value::Null)));
-    t.call(
-        &seller,
-        Method::POST,
-        "/api/v1/messages",
-        json!({"chat": chat, "text": "hi!", "idempotency_key": "k1"}),
-    )
-    .await;
-    let (_, msgs) = t
-        .call(
-            &seller,
-            Method::GET,
-            &format!("/api/v1/chats/{chat}/messages"),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(
-        msgs.as_array().map(Vec::len),
-        Some(2),
-        "the same key sends once"
-    );
+    let seller_hub = t.client(&seller);
+    common::send(&seller_hub, &common::reply_in(&chat, "hi!", "k1")).await;
+    assert_eq!(t.badge(&seller).await, Some((0, None)));
+    seller_hub
+        .send_message(&common::reply_in(&chat, "hi!", "k1"))
+        .await
+        .expect("the same key again");
+    let msgs = seller_hub
+        .chat_messages(&chat, None, None)
+        .await
+        .expect("messages");
+    assert_eq!(msgs.len(), 2, "the same key sends once");
 
     t.client_writes("79164569812", "two").await;
     let (s, _) = t
@@ -112,33 +84,28 @@ async fn reading_resets_nothing_reply_echo_and_mark_answered_reset() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         t.badge(&seller).await,
-        Some((0, Value::Null)),
+        Some((0, None)),
         "an echo is a reply"
     );
 
     t.client_writes("79164569812", "three").await;
-    let (s, v) = t
-        .call(
-            &seller,
-            Method::POST,
-            &format!("/api/v1/chats/{chat}/answered"),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(t.badge(&seller).await, Some((0, Value::Null)));
+    seller_hub
+        .mark_answered(&chat)
+        .await
+        .expect("marked answered");
+    assert_eq!(t.badge(&seller).await, Some((0, None)));
 }
 
 #[tokio::test]
 async fn webhooks_are_idempotent_and_malformed_ones_store_nothing() {
     let mut t = T::new().await;
-    let (_, seller) = t.employee("S", "seller", true).await;
+    let (_, seller) = t.employee("S", Role::Seller, true).await;
     let body = t.message("dup", "79164569812", "once", false);
     t.seq += 1;
     for _ in 0..3 {
         assert_eq!(t.webhook(body.clone()).await.0, StatusCode::OK);
     }
-    assert_eq!(t.badge(&seller).await, Some((1, json!("red"))));
+    assert_eq!(t.badge(&seller).await, Some((1, Some(BadgeColor::Red))));
 
     let mut bad = t.message("bad", "79031234567", "x", false);
     bad["messages"][0]
@@ -170,30 +137,42 @@ async fn webhooks_are_idempotent_and_malformed_ones_store_nothing() {
 #[tokio::test]
 async fn chats_link_to_crm_by_numbers_typed_with_8_and_the_deal_decides_the_responsible() {
     let mut t = T::new().await;
-    let (ann, ann_t) = t.employee("Ann", "seller", false).await;
-    let (bob, bob_t) = t.employee("Bob", "seller", false).await;
-    let contact = t
-        .admin(
-            Method::POST,
-            "/api/v1/crm/contacts",
-            json!({"title": "Irina", "phones": ["8 (916) 456-98-12"], "responsible_id": ann}),
+    let (ann, ann_t) = t.employee("Ann", Role::Seller, false).await;
+    let (bob, bob_t) = t.employee("Bob", Role::Seller, false).await;
+    let admin = t.admin();
+    let contact_id = admin
+        .crm_create(
+            EntityKind::Contact,
+            &NewCrmEntity {
+                responsible_id: Some(ann),
+                ..common::new_entity("Irina", &["8 (916) 456-98-12"])
+            },
         )
-        .await;
-    let contact_id = contact["id"].as_str().expect("id").to_owned();
+        .await
+        .expect("contact")
+        .id;
     t.client_writes("79164569812", "hello").await;
     let chats = t.chats(&ann_t).await;
     assert_eq!(chats.len(), 1, "matched through setting 2");
     assert_eq!(
-        chats[0]["crm"],
-        json!([{"kind": "contact", "id": contact_id}])
+        chats[0].crm,
+        [CrmRef {
+            kind: EntityKind::Contact,
+            id: contact_id.clone()
+        }]
     );
-    let deal = t
-        .admin(
-            Method::POST,
-            "/api/v1/crm/deals",
-            json!({"title": "Big deal", "responsible_id": bob, "contact_id": contact_id}),
+    let deal = admin
+        .crm_create(
+            EntityKind::Deal,
+            &NewCrmEntity {
+                responsible_id: Some(bob),
+                contact_id: Some(contact_id.clone()),
+                ..common::new_entity("Big deal", &[])
+            },
         )
-        .await;
+        .await
+        .expect("deal")
+        .id;
     assert_eq!(
         t.chats(&ann_t).await.len(),
         0,
@@ -202,50 +181,46 @@ async fn chats_link_to_crm_by_numbers_typed_with_8_and_the_deal_decides_the_resp
     assert_eq!(t.chats(&bob_t).await.len(), 1);
     t.client_writes("79164569812", "second").await;
     // Mirroring runs through the durable queue: wait for it to drain.
-    let deal_path = format!(
-        "/api/v1/crm/deals/{}/timeline",
-        deal["id"].as_str().expect("id")
-    );
-    let contact_path = format!("/api/v1/crm/contacts/{contact_id}/timeline");
+    let timeline = |kind: EntityKind, id: &str| {
+        let (admin, id) = (admin.clone(), id.to_owned());
+        async move { admin.crm_timeline(kind, &id).await.expect("timeline") }
+    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let contact = t.admin(Method::GET, &contact_path, Value::Null).await;
-        let deal = t.admin(Method::GET, &deal_path, Value::Null).await;
-        let n = |v: &Value| v.as_array().map_or(0, Vec::len);
-        if n(&contact) == 2 && n(&deal) >= 1 {
+        let contact = timeline(EntityKind::Contact, &contact_id).await;
+        let deal = timeline(EntityKind::Deal, &deal).await;
+        if contact.len() == 2 && !deal.is_empty() {
             break;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "timelines: {contact} {deal}"
+            "timelines: {contact:?} {deal:?}"
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let timeline = t.admin(Method::GET, &deal_path, Value::Null).await;
+    let deal_timeline = timeline(EntityKind::Deal, &deal).await;
     assert_eq!(
-        timeline.as_array().map(Vec::len),
-        Some(1),
-        "only messages after the link: {timeline}"
+        deal_timeline.len(),
+        1,
+        "only messages after the link: {deal_timeline:?}"
     );
 
     // Setting 2 off: "8 (916)…" no longer reads as +7, so the chat loses its links.
-    t.admin(
-        Method::PUT,
-        "/api/v1/settings",
-        json!({"eight_as_plus7": false}),
-    )
-    .await;
+    admin
+        .put_settings(&SettingsPatch {
+            eight_as_plus7: Some(false),
+            ..SettingsPatch::default()
+        })
+        .await
+        .expect("settings");
     assert_eq!(t.chats(&bob_t).await.len(), 0);
-    let entity = t
-        .admin(
-            Method::GET,
-            &format!("/api/v1/crm/contacts/{contact_id}"),
-            Value::Null,
-        )
-        .await;
+    let entity = admin
+        .crm_entity(EntityKind::Contact, &contact_id)
+        .await
+        .expect("contact");
     assert_eq!(
-        entity["phones"],
-        json!(["8 (916) 456-98-12"]),
+        entity.phones,
+        ["8 (916) 456-98-12"],
         "the CRM value is never rewritten"
     );
 }
@@ -253,94 +228,82 @@ async fn chats_link_to_crm_by_numbers_typed_with_8_and_the_deal_decides_the_resp
 #[tokio::test]
 async fn compose_reads_the_number_and_preselects_the_priority_channel() {
     let t = T::new().await;
-    let v = t
-        .admin(
-            Method::POST,
-            "/api/v1/employees",
-            json!({"name": "S", "role": "seller", "priority_channel_id": t.channel}),
+    let admin = t.admin();
+    let v = admin
+        .create_employee(&NewEmployee {
+            priority_channel_id: Some(t.channel.clone()),
+            ..new_employee("S", Role::Seller)
+        })
+        .await
+        .expect("employee");
+    let seller = t.client(&v.token);
+    let c = seller
+        .compose_phone("8 (916) 456-98-12")
+        .await
+        .expect("compose");
+    assert_eq!(c.address, "+79164569812");
+    assert_eq!(c.channel_id.as_deref(), Some(t.channel.as_str()));
+    admin
+        .patch_channel(
+            &t.channel,
+            &ChannelPatch {
+                state: Some(ChannelState::Unauthorized),
+                name: None,
+                open_lines: None,
+            },
         )
-        .await;
-    let token = v["token"].as_str().expect("token");
-    let (s, c) = t
-        .call(
-            token,
-            Method::GET,
-            "/api/v1/compose?phone=8%20(916)%20456-98-12",
-            Value::Null,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{c}");
-    assert_eq!(c["address"], "+79164569812");
-    assert_eq!(c["channel_id"], json!(t.channel));
-    t.admin(
-        Method::PATCH,
-        &format!("/api/v1/channels/{}", t.channel),
-        json!({"state": "unauthorized"}),
-    )
-    .await;
-    let (_, c) = t
-        .call(
-            token,
-            Method::GET,
-            "/api/v1/compose?phone=89164569812",
-            Value::Null,
-        )
-        .await;
+        .await
+        .expect("channel");
+    let c = seller.compose_phone("89164569812").await.expect("compose");
     assert_eq!(
-        (c["channel_id"].clone(), c["reason"].clone()),
-        (Value::Null, json!("unauthorized"))
+        (c.channel_id, c.reason),
+        (None, Some(NoChannelReason::Unauthorized))
     );
-    let (s, e) = t
-        .call(
-            token,
-            Method::GET,
-            "/api/v1/compose?phone=9164569812",
-            Value::Null,
-        )
-        .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
-    assert_eq!(e["error"]["code"], "invalid_phone");
+    let e = assert_refused(
+        seller.compose_phone("9164569812").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_phone",
+    );
     assert!(
-        e["error"]["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("9164569812"),
-        "names the raw value: {e}"
+        e.message.contains("9164569812"),
+        "names the raw value: {e:?}"
     );
 }
 
 #[tokio::test]
 async fn escalation_turns_a_waiting_chat_red_for_supervisors_once_and_an_answer_ends_it() {
     let mut t = T::new().await;
-    let (seller_id, seller) = t.employee("S", "seller", false).await;
-    let (boss_id, boss) = t.employee("B", "supervisor", false).await;
-    t.admin(
-        Method::POST,
-        "/api/v1/crm/contacts",
-        json!({"title": "C", "phones": ["+79164569812"], "responsible_id": seller_id}),
-    )
-    .await;
-    let (s, v) = t
-        .call(
-            &boss,
-            Method::PUT,
-            "/api/v1/settings",
-            json!({"escalate_after_minutes": 0}),
+    let (seller_id, seller) = t.employee("S", Role::Seller, false).await;
+    let (boss_id, boss) = t.employee("B", Role::Supervisor, false).await;
+    t.admin()
+        .crm_create(
+            EntityKind::Contact,
+            &NewCrmEntity {
+                responsible_id: Some(seller_id),
+                ..common::new_entity("C", &["+79164569812"])
+            },
         )
-        .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-    t.call(
-        &boss,
-        Method::PUT,
-        "/api/v1/settings",
-        json!({"escalate_after_minutes": 30}),
-    )
-    .await;
+        .await
+        .expect("contact");
+    let escalate_after = |minutes: u32| SettingsPatch {
+        escalate_after_minutes: Some(Some(minutes)),
+        ..SettingsPatch::default()
+    };
+    let boss_hub = t.client(&boss);
+    assert_refused(
+        boss_hub.put_settings(&escalate_after(0)).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_field",
+    );
+    boss_hub
+        .put_settings(&escalate_after(30))
+        .await
+        .expect("settings");
     // The client writes now (the hub's own 5-second tick sees nothing due for 30 minutes).
     let mut body = t.message("esc-1", "79164569812", "hello?", false);
     body["messages"][0]["dateTime"] = json!(switchboard_hub::clock::now());
     assert_eq!(t.webhook(body).await.0, StatusCode::OK);
-    assert_eq!(t.badge(&boss).await, Some((1, json!("grey"))));
+    assert_eq!(t.badge(&boss).await, Some((1, Some(BadgeColor::Grey))));
 
     let tick = |minutes: i64| {
         let hub = t.hub.hub.clone();
@@ -363,24 +326,18 @@ async fn escalation_turns_a_waiting_chat_red_for_supervisors_once_and_an_answer_
         notified[0].1
     );
     assert!(tick(60).await.is_empty(), "supervisors are notified once");
-    assert_eq!(t.badge(&boss).await, Some((1, json!("red"))));
-    assert_eq!(t.badge(&seller).await, Some((1, json!("red"))));
+    assert_eq!(t.badge(&boss).await, Some((1, Some(BadgeColor::Red))));
+    assert_eq!(t.badge(&seller).await, Some((1, Some(BadgeColor::Red))));
 
-    let chat = t.chats(&seller).await[0]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    t.call(
-        &seller,
-        Method::POST,
-        "/api/v1/messages",
-        json!({"chat": chat, "text": "here", "idempotency_key": "e1"}),
-    )
-    .await;
+    let chat = t.chats(&seller).await[0].id.clone();
+    t.client(&seller)
+        .send_message(&common::reply_in(&chat, "here", "e1"))
+        .await
+        .expect("reply");
     t.client_writes("79164569812", "thanks").await;
     assert_eq!(
         t.badge(&boss).await,
-        Some((1, json!("grey"))),
+        Some((1, Some(BadgeColor::Grey))),
         "an answer ends the escalation"
     );
 }

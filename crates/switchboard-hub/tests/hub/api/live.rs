@@ -1,21 +1,16 @@
 //! What desktops are told: sync from a cursor, the events stream, streams ending on stop.
 
 use super::*;
+use switchboard_wire::Change;
 
 #[tokio::test]
 async fn sync_replays_what_the_viewer_may_see_from_a_cursor() {
     let mut t = T::new().await;
-    let (_, seller) = t.employee("S", "seller", true).await;
+    let (_, seller) = t.employee("S", Role::Seller, true).await;
     t.client_writes("79164569812", "first").await;
-    let (_, snap) = t
-        .call(&seller, Method::GET, "/api/v1/sync?cursor=0", Value::Null)
-        .await;
-    let types: Vec<&str> = snap["changes"]
-        .as_array()
-        .expect("changes")
-        .iter()
-        .filter_map(|c| c["type"].as_str())
-        .collect();
+    let seller = t.client(&seller);
+    let snap = seller.sync(0).await.expect("sync");
+    let types: Vec<&str> = snap.changes.iter().map(type_of).collect();
     for needed in [
         "me",
         "settings",
@@ -29,64 +24,54 @@ async fn sync_replays_what_the_viewer_may_see_from_a_cursor() {
             "snapshot lacks {needed}: {types:?}"
         );
     }
-    let cursor = snap["cursor"].as_i64().expect("cursor");
     t.client_writes("79164569812", "second").await;
-    let (_, inc) = t
-        .call(
-            &seller,
-            Method::GET,
-            &format!("/api/v1/sync?cursor={cursor}"),
-            Value::Null,
-        )
-        .await;
-    let changes = inc["changes"].as_array().expect("changes");
+    let inc = seller.sync(snap.cursor).await.expect("sync");
+    let changes = &inc.changes;
     assert!(
         changes
             .iter()
-            .any(|c| c["type"] == "message" && c["message"]["text"] == "second"),
-        "{inc}"
+            .any(|c| matches!(c, Change::Message { message } if message.text == "second")),
+        "{inc:?}"
     );
     assert!(
         changes
             .iter()
-            .any(|c| c["type"] == "chat" && c["chat"]["unanswered"]["count"] == 2),
-        "{inc}"
+            .any(|c| matches!(c, Change::Chat { chat } if chat.unanswered.count == 2)),
+        "{inc:?}"
     );
     assert!(
-        !changes.iter().any(|c| c["type"] == "me"),
-        "incremental, not a snapshot: {inc}"
+        !changes.iter().any(|c| matches!(c, Change::Me { .. })),
+        "incremental, not a snapshot: {inc:?}"
     );
-    let (_, again) = t
-        .call(
-            &seller,
-            Method::GET,
-            &format!("/api/v1/sync?cursor={}", inc["cursor"]),
-            Value::Null,
-        )
-        .await;
-    assert_eq!(again["changes"], json!([]));
+    let again = seller.sync(inc.cursor).await.expect("sync");
+    assert_eq!(again.changes, []);
+}
+
+/// A change's `type` on the wire.
+fn type_of(c: &Change) -> &'static str {
+    match c {
+        Change::Me { .. } => "me",
+        Change::Settings { .. } => "settings",
+        Change::Channels { .. } => "channels",
+        Change::VisibleChats { .. } => "visible_chats",
+        Change::Chat { .. } => "chat",
+        Change::ChatRemoved { .. } => "chat_removed",
+        Change::Message { .. } => "message",
+    }
 }
 
 #[tokio::test]
 async fn events_stream_notifies_exactly_the_employees_the_rules_name() {
     use futures_util::StreamExt;
     let mut t = T::new().await;
-    let (_, seller) = t.employee("S", "seller", true).await;
-    let (_, boss) = t.employee("B", "supervisor", false).await;
-    let open = |token: String| {
-        let http = t.http.clone();
-        let url = format!("{}/api/v1/events", t.hub.url);
-        async move {
-            http.get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("events")
-                .bytes_stream()
-        }
+    let (_, seller) = t.employee("S", Role::Seller, true).await;
+    let (_, boss) = t.employee("B", Role::Supervisor, false).await;
+    let open = |token: &str| {
+        let hub = t.client(token);
+        async move { hub.events().await.expect("events").bytes_stream() }
     };
-    let mut seller_events = open(seller.clone()).await;
-    let mut boss_events = open(boss.clone()).await;
+    let mut seller_events = open(&seller).await;
+    let mut boss_events = open(&boss).await;
     t.client_writes("79164569812", "ping").await;
     let mut text = String::new();
     while !text.contains("event: notify") {
@@ -116,12 +101,10 @@ async fn events_stream_notifies_exactly_the_employees_the_rules_name() {
 async fn stopping_the_hub_ends_live_event_streams_instead_of_waiting_for_them() {
     use futures_util::StreamExt;
     let t = T::new().await;
-    let (_, seller) = t.employee("S", "seller", true).await;
+    let (_, seller) = t.employee("S", Role::Seller, true).await;
     let mut events = t
-        .http
-        .get(format!("{}/api/v1/events", t.hub.url))
-        .bearer_auth(seller)
-        .send()
+        .client(&seller)
+        .events()
         .await
         .expect("events")
         .bytes_stream();

@@ -1,10 +1,14 @@
 //! The hub as its clients see it: real HTTP on a port-0 socket (and in-process for the
 //! route/OpenAPI check), a fresh data directory per test.
 
+use crate::common::{self, assert_refused, new_channel, new_employee};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use switchboard_client::HubClient;
+use switchboard_core::{BadgeColor, Role, Transport};
 use switchboard_hub::api::EdgeHub;
 use switchboard_hub::{start, RunningHub, ServeConfig};
+use switchboard_wire::{ChatView, NewEmployee, SettingsPatch};
 
 struct T {
     hub: RunningHub,
@@ -31,56 +35,35 @@ impl T {
             channel: String::new(),
             seq: 0,
         };
-        let admin = t.hub.admin_token.clone();
-        let (_, ch) = t
-            .call(
-                &admin,
-                Method::POST,
-                "/api/v1/channels",
-                json!({"transport": "whatsapp", "name": "WA"}),
-            )
-            .await;
-        t.channel = ch["id"].as_str().expect("id").to_owned();
+        t.channel = t
+            .admin()
+            .create_channel(&new_channel(Transport::Whatsapp, "WA"))
+            .await
+            .expect("channel")
+            .id;
         t
     }
 
-    async fn call(
-        &self,
-        token: &str,
-        method: Method,
-        path: &str,
-        body: Value,
-    ) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.hub.url))
-            .bearer_auth(token);
-        if method != Method::GET {
-            req = req.json(&body);
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status();
-        (status, resp.json().await.unwrap_or(Value::Null))
+    /// The typed client, calling as `token`.
+    fn client(&self, token: &str) -> HubClient {
+        common::client(&self.http, &self.hub.url, token)
     }
 
-    async fn admin(&self, method: Method, path: &str, body: Value) -> Value {
-        let (s, v) = self.call(&self.hub.admin_token, method, path, body).await;
-        assert!(s.is_success(), "{path}: {s} {v}");
-        v
+    /// The typed client, calling as the administrator.
+    fn admin(&self) -> HubClient {
+        self.client(&self.hub.admin_token)
     }
 
-    async fn employee(&self, name: &str, role: &str, receives: bool) -> (String, String) {
-        let v = self
-            .admin(
-                Method::POST,
-                "/api/v1/employees",
-                json!({"name": name, "role": role, "receives_new_clients": receives}),
-            )
-            .await;
-        (
-            v["id"].as_str().expect("id").into(),
-            v["token"].as_str().expect("token").into(),
-        )
+    async fn employee(&self, name: &str, role: Role, receives: bool) -> (String, String) {
+        let e = self
+            .admin()
+            .create_employee(&NewEmployee {
+                receives_new_clients: receives,
+                ..new_employee(name, role)
+            })
+            .await
+            .expect("employee");
+        (e.id, e.token)
     }
 
     async fn webhook(&self, body: Value) -> (StatusCode, Value) {
@@ -102,23 +85,16 @@ impl T {
             "status": if echo { "sent" } else { "inbound" }, "isEcho": echo, "text": text, "contact": {"name": format!("Client {phone}")}}]})
     }
 
-    async fn chats(&self, token: &str) -> Vec<Value> {
-        let (s, v) = self
-            .call(token, Method::GET, "/api/v1/chats", Value::Null)
-            .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-        v.as_array().cloned().unwrap_or_default()
+    async fn chats(&self, token: &str) -> Vec<ChatView> {
+        self.client(token).chats().await.expect("chats")
     }
 
     /// `(count, color)` of the only chat `token` sees.
-    async fn badge(&self, token: &str) -> Option<(u64, Value)> {
+    async fn badge(&self, token: &str) -> Option<(u32, Option<BadgeColor>)> {
         let chats = self.chats(token).await;
-        chats.first().map(|c| {
-            (
-                c["unanswered"]["count"].as_u64().unwrap_or(99),
-                c["unanswered"]["color"].clone(),
-            )
-        })
+        chats
+            .first()
+            .map(|c| (c.unanswered.count, c.unanswered.color))
     }
 }
 

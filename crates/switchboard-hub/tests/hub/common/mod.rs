@@ -1,9 +1,122 @@
-//! What the hub's integration tests share: waiting for a condition, and calling the hub.
+//! What the hub's integration tests share: waiting for a condition, and calling the hub —
+//! through its typed client ([`client`]), or raw ([`call`]) where the raw surface is the point.
 #![allow(dead_code, reason = "each test file uses its own part of it")]
 
 use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::time::Duration;
+use switchboard_client::{ops, ClientError, ClientResult, HubClient, HubError};
+use switchboard_core::{Role, Transport};
+use switchboard_wire::{NewChannel, NewCrmEntity, NewEmployee, SendAccepted, SendMessage};
+
+/// The typed client of the hub at `base`, calling as `token` (on `http`'s connections).
+pub fn client(http: &reqwest::Client, base: &str, token: &str) -> HubClient {
+    HubClient::new(http.clone(), base, token)
+}
+
+/// The hub's refusal of a call (fails if the call was answered, or not answered at all).
+#[track_caller]
+pub fn refused<T: std::fmt::Debug>(r: ClientResult<T>) -> HubError {
+    match r {
+        Err(ClientError::Refused(e)) => e,
+        other => panic!("expected the hub to refuse, got {other:?}"),
+    }
+}
+
+/// Asserts the hub refused a call with `status` and `code`; the refusal (for its message).
+#[track_caller]
+pub fn assert_refused<T: std::fmt::Debug>(
+    r: ClientResult<T>,
+    status: StatusCode,
+    code: &str,
+) -> HubError {
+    let e = refused(r);
+    assert_eq!(
+        (e.status, e.code.as_str()),
+        (status.as_u16(), code),
+        "{e:?}"
+    );
+    e
+}
+
+/// Sends `req` (built by [`HubClient::request`], so its path is the client's) and reads the
+/// answer twice: typed, and as the text on the wire (for what an answer must never carry).
+pub async fn typed_and_wire<T: DeserializeOwned>(req: reqwest::RequestBuilder) -> (T, String) {
+    let resp = HubClient::send(req)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let text = resp.text().await.expect("answer");
+    let typed = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    (typed, text)
+}
+
+/// A message sent as `hub`'s caller, accepted with 202 (delivery goes on in the background;
+/// [`HubClient::send_message`] takes any success, so the status is read here).
+pub async fn send(hub: &HubClient, message: &SendMessage) -> SendAccepted {
+    let req = hub.request(ops::SEND, &[]).expect("path").json(message);
+    let resp = HubClient::send(req)
+        .await
+        .unwrap_or_else(|e| panic!("send {message:?}: {e:?}"));
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    resp.json().await.expect("the accepted message")
+}
+
+/// A reply in `chat`.
+pub fn reply_in(chat: &str, text: &str, key: &str) -> SendMessage {
+    SendMessage {
+        chat: Some(chat.to_owned()),
+        channel_id: None,
+        phone: None,
+        crm: None,
+        text: text.to_owned(),
+        idempotency_key: key.to_owned(),
+    }
+}
+
+/// Writing first to `phone` (as typed) from `channel`.
+pub fn write_first(channel: &str, phone: &str, text: &str, key: &str) -> SendMessage {
+    SendMessage {
+        chat: None,
+        channel_id: Some(channel.to_owned()),
+        phone: Some(phone.to_owned()),
+        crm: None,
+        text: text.to_owned(),
+        idempotency_key: key.to_owned(),
+    }
+}
+
+/// A new employee who does not receive new clients, without a priority channel or CRM user.
+pub fn new_employee(name: &str, role: Role) -> NewEmployee {
+    NewEmployee {
+        name: name.to_owned(),
+        role,
+        receives_new_clients: false,
+        priority_channel_id: None,
+        crm_user_id: None,
+    }
+}
+
+/// A new channel (not through Open Lines).
+pub fn new_channel(transport: Transport, name: &str) -> NewChannel {
+    NewChannel {
+        transport,
+        name: name.to_owned(),
+        open_lines: false,
+    }
+}
+
+/// A new built-in CRM lead, contact or deal with nobody responsible, open.
+pub fn new_entity(title: &str, phones: &[&str]) -> NewCrmEntity {
+    NewCrmEntity {
+        title: title.to_owned(),
+        phones: phones.iter().map(|p| (*p).to_owned()).collect(),
+        responsible_id: None,
+        contact_id: None,
+        closed: false,
+        stage: None,
+    }
+}
 
 /// The provider webhook address of a running hub.
 pub fn webhook_url(hub: &switchboard_hub::RunningHub) -> String {
@@ -33,26 +146,9 @@ pub async fn post_webhook(
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
-/// An employee's reply in a chat (`token` is theirs), accepted (202); the message's id.
-pub async fn reply(
-    http: &reqwest::Client,
-    base: &str,
-    token: &str,
-    chat: &str,
-    text: &str,
-    key: &str,
-) -> String {
-    let (s, v) = call(
-        http,
-        base,
-        token,
-        Method::POST,
-        "/api/v1/messages",
-        serde_json::json!({"chat": chat, "text": text, "idempotency_key": key}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-    v["message_id"].as_str().expect("id").into()
+/// An employee's reply in a chat (`hub` calls as them), accepted (202); the message's id.
+pub async fn reply(hub: &HubClient, chat: &str, text: &str, key: &str) -> String {
+    send(hub, &reply_in(chat, text, key)).await.message_id
 }
 
 /// Polls `check` every 20 ms until it holds; fails after 30 s naming `what`.
@@ -69,6 +165,8 @@ where
 }
 
 /// One call to the hub at `base` as `token`; the status and the JSON answer (null if none).
+/// Only for tests about the raw HTTP surface (malformed bodies and the like): everything else
+/// calls through [`client`].
 pub async fn call(
     http: &reqwest::Client,
     base: &str,

@@ -11,15 +11,20 @@ both!(a_five_minute_outage_and_a_503_storm_lose_and_double_nothing);
 async fn a_mixed_conversation_lands_once_in_order_despite_redelivery(adapter: Adapter) {
     let w = World::new(adapter).await;
     let contact = w
-        .add("contact", "Ирина", &["+79164569812"], &w.anna, &[])
+        .add(
+            EntityKind::Contact,
+            "Ирина",
+            &["+79164569812"],
+            &w.anna,
+            &[],
+        )
         .await;
-    let deal = w.add("deal", "Поставка", &[], &w.anna, &[&contact.1]).await;
+    let deal = w
+        .add(EntityKind::Deal, "Поставка", &[], &w.anna, &[&contact.1])
+        .await;
     w.client_writes("m1", "79164569812", "Здравствуйте").await;
     w.client_writes("m1", "79164569812", "Здравствуйте").await;
-    let chat = w.chat("79164569812").await["id"]
-        .as_str()
-        .expect("chat")
-        .to_owned();
+    let chat = w.chat("79164569812").await.id;
     w.reply(&w.anna, &chat, "a1", "Добрый день!").await;
     w.provider(json!({"messages": [{"messageId": "m2", "channelId": w.channel, "chatType": "whatsapp",
         "chatId": "79164569812", "dateTime": "2026-11-25T10:01:00.000Z", "type": "image", "status": "inbound",
@@ -33,7 +38,7 @@ async fn a_mixed_conversation_lands_once_in_order_despite_redelivery(adapter: Ad
     }
     until("every message shows written", || async {
         let s = w.mirror_states(&chat).await;
-        s.len() == 4 && s.iter().all(|m| m["kind"] == "written")
+        s.len() == 4 && s.iter().all(|m| *m == MirrorState::Written)
     })
     .await;
     for r in [&contact, &deal] {
@@ -54,7 +59,13 @@ async fn a_mixed_conversation_lands_once_in_order_despite_redelivery(adapter: Ad
 async fn a_hub_killed_mid_queue_loses_and_doubles_nothing(adapter: Adapter) {
     let mut w = World::new(adapter).await;
     let contact = w
-        .add("contact", "Ирина", &["+79164569812"], &w.anna, &[])
+        .add(
+            EntityKind::Contact,
+            "Ирина",
+            &["+79164569812"],
+            &w.anna,
+            &[],
+        )
         .await;
     if adapter == Adapter::Bitrix {
         // The first comment is written, but its answer never comes back.
@@ -80,15 +91,12 @@ async fn a_hub_killed_mid_queue_loses_and_doubles_nothing(adapter: Adapter) {
         w.timeline(&contact).await.len() >= 40
     })
     .await;
-    let chat = w.chat("79164569812").await["id"]
-        .as_str()
-        .expect("chat")
-        .to_owned();
+    let chat = w.chat("79164569812").await.id;
     until("every message shows written", || async {
         w.mirror_states(&chat)
             .await
             .iter()
-            .all(|m| m["kind"] == "written")
+            .all(|m| *m == MirrorState::Written)
     })
     .await;
     let texts: Vec<String> = w
@@ -106,22 +114,27 @@ async fn a_hub_killed_mid_queue_loses_and_doubles_nothing(adapter: Adapter) {
 async fn a_five_minute_outage_and_a_503_storm_lose_and_double_nothing(adapter: Adapter) {
     let w = World::new(adapter).await;
     let contact = w
-        .add("contact", "Ирина", &["+79164569812"], &w.anna, &[])
+        .add(
+            EntityKind::Contact,
+            "Ирина",
+            &["+79164569812"],
+            &w.anna,
+            &[],
+        )
         .await;
-    let deal = w.add("deal", "Поставка", &[], &w.anna, &[&contact.1]).await;
+    let deal = w
+        .add(EntityKind::Deal, "Поставка", &[], &w.anna, &[&contact.1])
+        .await;
     let out = w.outage(Duration::from_secs(3));
     for i in 0..20 {
         w.client_writes(&format!("o{i}"), "79164569812", &format!("text {i}"))
             .await;
     }
-    let chat = w.chat("79164569812").await["id"]
-        .as_str()
-        .expect("chat")
-        .to_owned();
+    let chat = w.chat("79164569812").await.id;
     if out {
         let states = w.mirror_states(&chat).await;
         assert!(
-            states.iter().all(|s| s["kind"] == "pending"),
+            states.iter().all(|s| *s == MirrorState::Pending),
             "nothing written while the CRM is out: {states:?}"
         );
     }
@@ -152,7 +165,7 @@ async fn a_five_minute_outage_and_a_503_storm_lose_and_double_nothing(adapter: A
         w.mirror_states(&chat)
             .await
             .iter()
-            .all(|m| m["kind"] == "written")
+            .all(|m| *m == MirrorState::Written)
     })
     .await;
 }

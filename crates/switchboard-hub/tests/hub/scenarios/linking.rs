@@ -26,7 +26,7 @@ async fn numbers_typed_every_which_way_link_under_setting_2(adapter: Adapter) {
     for (i, raw) in raws.iter().enumerate() {
         leads.push((
             raw.clone(),
-            w.add("lead", &format!("Лид {i}"), &[raw], &w.anna, &[])
+            w.add(EntityKind::Lead, &format!("Лид {i}"), &[raw], &w.anna, &[])
                 .await,
         ));
     }
@@ -50,7 +50,11 @@ async fn numbers_typed_every_which_way_link_under_setting_2(adapter: Adapter) {
             .await;
     }
     for eight in [true, false] {
-        w.settings(json!({"eight_as_plus7": eight})).await;
+        w.settings(SettingsPatch {
+            eight_as_plus7: Some(eight),
+            ..SettingsPatch::default()
+        })
+        .await;
         for n in &numbers {
             let digits = n.trim_start_matches('+');
             let want = expected(eight, n);
@@ -77,25 +81,41 @@ async fn numbers_typed_every_which_way_link_under_setting_2(adapter: Adapter) {
 async fn the_responsible_follows_deal_then_contact_then_lead_at_once(adapter: Adapter) {
     let w = World::new(adapter).await;
     let contact = w
-        .add("contact", "Ирина", &["8 (916) 456-98-12"], &w.gleb, &[])
+        .add(
+            EntityKind::Contact,
+            "Ирина",
+            &["8 (916) 456-98-12"],
+            &w.gleb,
+            &[],
+        )
         .await;
     let deal = w
-        .add("deal", "Поставка", &[], &w.boris, &[&contact.1])
+        .add(EntityKind::Deal, "Поставка", &[], &w.boris, &[&contact.1])
         .await;
     let lead = w
-        .add("lead", "Сайт: Павел", &["+7 903 123-45-67"], &w.anna, &[])
+        .add(
+            EntityKind::Lead,
+            "Сайт: Павел",
+            &["+7 903 123-45-67"],
+            &w.anna,
+            &[],
+        )
         .await;
     w.client_writes("r1", "79164569812", "Здравствуйте").await;
     w.client_writes("r2", "79031234567", "Добрый день").await;
     let irina = w.chat("79164569812").await;
-    assert_eq!(irina["responsible_id"], w.boris.id.as_str(), "the deal's");
+    assert_eq!(
+        irina.responsible_id.as_deref(),
+        Some(w.boris.id.as_str()),
+        "the deal's"
+    );
     assert_eq!(
         refs(&irina),
         [format!("contact:{}", contact.1), format!("deal:{}", deal.1)]
     );
     assert_eq!(
-        w.chat("79031234567").await["responsible_id"],
-        w.anna.id.as_str(),
+        w.chat("79031234567").await.responsible_id.as_deref(),
+        Some(w.anna.id.as_str()),
         "the lead's"
     );
     assert!(w.sees(&w.boris, "79164569812").await);
@@ -104,7 +124,7 @@ async fn the_responsible_follows_deal_then_contact_then_lead_at_once(adapter: Ad
     // The deal goes to Anna: the chat follows, and so does who sees it.
     w.change(&deal, Some(&w.anna), None).await;
     until("Anna answers Irina now", || async {
-        w.chat("79164569812").await["responsible_id"] == w.anna.id.as_str()
+        w.chat("79164569812").await.responsible_id.as_deref() == Some(w.anna.id.as_str())
     })
     .await;
     assert!(w.sees(&w.anna, "79164569812").await);
@@ -112,7 +132,7 @@ async fn the_responsible_follows_deal_then_contact_then_lead_at_once(adapter: Ad
     // The deal is closed: the contact's responsible.
     w.change(&deal, None, Some(true)).await;
     until("Gleb (the contact's) answers Irina now", || async {
-        w.chat("79164569812").await["responsible_id"] == w.gleb.id.as_str()
+        w.chat("79164569812").await.responsible_id.as_deref() == Some(w.gleb.id.as_str())
     })
     .await;
     assert_eq!(
@@ -127,11 +147,17 @@ async fn the_responsible_follows_deal_then_contact_then_lead_at_once(adapter: Ad
     if adapter == Adapter::Bitrix {
         // A deal of several contacts (Bitrix24): linked through any of them.
         let second = w
-            .add("contact", "Олег", &["+7 495 123-45-67"], &w.gleb, &[])
+            .add(
+                EntityKind::Contact,
+                "Олег",
+                &["+7 495 123-45-67"],
+                &w.gleb,
+                &[],
+            )
             .await;
         let shared = w
             .add(
-                "deal",
+                EntityKind::Deal,
                 "Общая сделка",
                 &[],
                 &w.boris,
@@ -144,8 +170,8 @@ async fn the_responsible_follows_deal_then_contact_then_lead_at_once(adapter: Ad
         })
         .await;
         assert_eq!(
-            w.chat("74951234567").await["responsible_id"],
-            w.boris.id.as_str()
+            w.chat("74951234567").await.responsible_id.as_deref(),
+            Some(w.boris.id.as_str())
         );
     }
 }
@@ -156,17 +182,17 @@ async fn the_responsible_follows_deal_then_contact_then_lead_at_once(adapter: Ad
 /// lead's timeline once.
 async fn writing_first_to_an_unknown_number_gives_the_writer_a_lead(adapter: Adapter) {
     let w = World::new(adapter).await;
-    let (s, v) = w
-        .call(
-            &w.boris.token,
-            Method::POST,
-            "/api/v1/messages",
-            json!({"channel_id": w.channel, "phone": "+7 903 123-45-67", "text": "Добрый день, это Борис",
-                   "idempotency_key": "first-1"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
-    let chat = v["chat"].as_str().expect("chat").to_owned();
+    let chat = common::send(
+        &w.client(&w.boris.token),
+        &common::write_first(
+            &w.channel,
+            "+7 903 123-45-67",
+            "Добрый день, это Борис",
+            "first-1",
+        ),
+    )
+    .await
+    .chat;
     assert!(
         w.sees(&w.boris, "79031234567").await,
         "the writer sees it at once"
@@ -180,8 +206,8 @@ async fn writing_first_to_an_unknown_number_gives_the_writer_a_lead(adapter: Ada
         .trim_start_matches("lead:")
         .to_owned();
     let c = w.chat("79031234567").await;
-    assert_eq!(c["responsible_id"], w.boris.id.as_str());
-    let r: Ref = ("lead", lead.clone());
+    assert_eq!(c.responsible_id.as_deref(), Some(w.boris.id.as_str()));
+    let r: Ref = (EntityKind::Lead, lead.clone());
     until("the message in the lead's timeline", || async {
         w.timeline(&r).await.len() == 1
     })

@@ -12,14 +12,19 @@
 //! order) with the hub's own crash as the only failure.
 
 use crate::common;
-use common::{free_port, until, HubProcess, ADMIN};
+use common::{free_port, new_channel, new_employee, new_entity, until, HubProcess, ADMIN};
 
 use bitrix24_fake::{FakeConfig, Fault, Outgoing, RunningFake};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;
-use switchboard_core::read_crm_phone;
+use switchboard_client::HubClient;
+use switchboard_core::{read_crm_phone, EntityKind, MirrorSkip, Role, Transport};
+use switchboard_hub::json::{
+    ChatView, CrmConnect, CrmEntityPatch, CrmEntityView, CrmEvents, MirrorState, NewChannel,
+    NewCrmEntity, NewEmployee, SettingsPatch,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Adapter {
@@ -48,8 +53,8 @@ struct World {
     vera: Employee,
 }
 
-/// A CRM reference as the hub's routes name it: (kind, id).
-type Ref = (&'static str, String);
+/// A CRM reference: (kind, id).
+type Ref = (EntityKind, String);
 
 impl World {
     async fn new(adapter: Adapter) -> World {
@@ -86,36 +91,31 @@ impl World {
             vera: placeholder(),
         };
         w.channel = w
-            .admin(
-                Method::POST,
-                "/api/v1/channels",
-                json!({"transport": "whatsapp", "name": "WA"}),
-            )
-            .await["id"]
-            .as_str()
+            .admin()
+            .create_channel(&new_channel(Transport::Whatsapp, "WA"))
+            .await
             .expect("channel")
-            .to_owned();
-        w.anna = w.employee("Анна", "seller", 7).await;
-        w.boris = w.employee("Борис", "seller", 8).await;
-        w.gleb = w.employee("Глеб", "seller", 10).await;
-        w.vera = w.employee("Вера", "supervisor", 9).await;
+            .id;
+        w.anna = w.employee("Анна", Role::Seller, 7).await;
+        w.boris = w.employee("Борис", Role::Seller, 8).await;
+        w.gleb = w.employee("Глеб", Role::Seller, 10).await;
+        w.vera = w.employee("Вера", Role::Supervisor, 9).await;
         if let Some(f) = &w.fake {
-            let webhook = f.webhook.clone();
-            w.admin(
-                Method::PUT,
-                "/api/v1/crm/connection",
-                json!({"webhook_url": webhook}),
-            )
-            .await;
-            let c = w
-                .admin(
-                    Method::PUT,
-                    "/api/v1/crm/connection/events",
-                    json!({"application_token": "app-token-1"}),
-                )
-                .await;
-            assert_eq!(c["events"], true, "{c}");
-            let handler = c["events_url"].as_str().expect("events url").to_owned();
+            let admin = w.admin();
+            admin
+                .connect_crm(&CrmConnect {
+                    webhook_url: f.webhook.clone(),
+                })
+                .await
+                .expect("connect");
+            let c = admin
+                .set_crm_events(&CrmEvents {
+                    application_token: "app-token-1".into(),
+                })
+                .await
+                .expect("events");
+            assert!(c.events, "{c:?}");
+            let handler = c.events_url.expect("events url");
             f.fake.set_outgoing(Some(Outgoing {
                 handler,
                 application_token: "app-token-1".into(),
@@ -128,33 +128,28 @@ impl World {
         self.fake.as_ref().expect("the Bitrix24 fake")
     }
 
-    async fn call(
-        &self,
-        token: &str,
-        method: Method,
-        path: &str,
-        body: Value,
-    ) -> (StatusCode, Value) {
-        common::call(&self.http, &self.url, token, method, path, body).await
+    /// The typed client, calling as `token`.
+    fn client(&self, token: &str) -> HubClient {
+        common::client(&self.http, &self.url, token)
     }
 
-    async fn admin(&self, method: Method, path: &str, body: Value) -> Value {
-        let (s, v) = self.call(ADMIN, method, path, body).await;
-        assert!(s.is_success(), "{path}: {s} {v}");
-        v
+    /// The typed client, calling as the administrator.
+    fn admin(&self) -> HubClient {
+        self.client(ADMIN)
     }
 
-    async fn employee(&self, name: &str, role: &str, crm_user_id: u64) -> Employee {
+    async fn employee(&self, name: &str, role: Role, crm_user_id: u64) -> Employee {
         let v = self
-            .admin(
-                Method::POST,
-                "/api/v1/employees",
-                json!({"name": name, "role": role, "receives_new_clients": false, "crm_user_id": crm_user_id.to_string()}),
-            )
-            .await;
+            .admin()
+            .create_employee(&NewEmployee {
+                crm_user_id: Some(crm_user_id.to_string()),
+                ..new_employee(name, role)
+            })
+            .await
+            .expect("employee");
         Employee {
-            id: v["id"].as_str().expect("id").to_owned(),
-            token: v["token"].as_str().expect("token").to_owned(),
+            id: v.id,
+            token: v.token,
             crm_user_id,
         }
     }
@@ -174,7 +169,7 @@ impl World {
     /// Adds a lead, contact or deal; returns once the hub knows it.
     async fn add(
         &self,
-        kind: &'static str,
+        kind: EntityKind,
         title: &str,
         phones: &[&str],
         responsible: &Employee,
@@ -182,30 +177,41 @@ impl World {
     ) -> Ref {
         let id = match self.adapter {
             Adapter::BuiltIn => {
-                let v = self
-                    .admin(
-                        Method::POST,
-                        &format!("/api/v1/crm/{kind}s"),
-                        json!({"title": title, "phones": phones, "responsible_id": responsible.id,
-                               "contact_id": contacts.first()}),
-                    )
-                    .await;
-                v["id"].as_str().expect("id").to_owned()
+                let entity = NewCrmEntity {
+                    responsible_id: Some(responsible.id.clone()),
+                    contact_id: contacts.first().map(|c| (*c).to_owned()),
+                    ..new_entity(title, phones)
+                };
+                self.admin()
+                    .crm_create(kind, &entity)
+                    .await
+                    .expect("created")
+                    .id
             }
             Adapter::Bitrix => {
                 let phones: Vec<Value> = phones.iter().map(|p| json!({"VALUE": p})).collect();
                 let mut fields =
                     json!({"ASSIGNED_BY_ID": responsible.crm_user_id, "PHONE": phones});
-                fields[if kind == "contact" { "NAME" } else { "TITLE" }] = json!(title);
+                fields[if kind == EntityKind::Contact {
+                    "NAME"
+                } else {
+                    "TITLE"
+                }] = json!(title);
                 if !contacts.is_empty() {
                     fields["CONTACT_IDS"] = json!(contacts);
                 }
-                self.fake().fake.add(kind, fields).expect("add").to_string()
+                self.fake()
+                    .fake
+                    .add(kind.as_str(), fields)
+                    .expect("add")
+                    .to_string()
             }
         };
         let r = (kind, id);
-        self.until_entity(&r, |e| e["responsible_id"] == responsible.id.as_str())
-            .await;
+        self.until_entity(&r, |e| {
+            e.responsible_id.as_deref() == Some(responsible.id.as_str())
+        })
+        .await;
         r
     }
 
@@ -214,19 +220,15 @@ impl World {
     async fn change(&self, r: &Ref, responsible: Option<&Employee>, closed: Option<bool>) {
         match self.adapter {
             Adapter::BuiltIn => {
-                let mut body = json!({});
-                if let Some(e) = responsible {
-                    body["responsible_id"] = json!(e.id);
-                }
-                if let Some(c) = closed {
-                    body["closed"] = json!(c);
-                }
-                self.admin(
-                    Method::PATCH,
-                    &format!("/api/v1/crm/{}s/{}", r.0, r.1),
-                    body,
-                )
-                .await;
+                let patch = CrmEntityPatch {
+                    responsible_id: responsible.map(|e| Some(e.id.clone())),
+                    closed,
+                    ..CrmEntityPatch::default()
+                };
+                self.admin()
+                    .crm_patch(r.0, &r.1, &patch)
+                    .await
+                    .expect("patched");
             }
             Adapter::Bitrix => {
                 let mut fields = json!({});
@@ -238,23 +240,23 @@ impl World {
                 }
                 self.fake()
                     .fake
-                    .update(r.0, r.1.parse().expect("id"), fields)
+                    .update(r.0.as_str(), r.1.parse().expect("id"), fields)
                     .expect("update");
             }
         }
         self.until_entity(r, |e| {
-            responsible.is_none_or(|x| e["responsible_id"] == x.id.as_str())
-                && closed.is_none_or(|c| e["closed"] == c)
+            responsible.is_none_or(|x| e.responsible_id.as_deref() == Some(x.id.as_str()))
+                && closed.is_none_or(|c| e.closed == c)
         })
         .await;
     }
 
-    async fn until_entity(&self, r: &Ref, ok: impl Fn(&Value) -> bool) {
-        let path = format!("/api/v1/crm/{}s/{}", r.0, r.1);
-        until(&format!("the hub knows {path}"), || async {
-            let (s, v) = self.call(ADMIN, Method::GET, &path, Value::Null).await;
-            s == StatusCode::OK && ok(&v)
-        })
+    async fn until_entity(&self, r: &Ref, ok: impl Fn(&CrmEntityView) -> bool) {
+        let admin = self.admin();
+        until(
+            &format!("the hub knows {} {}", r.0.as_str(), r.1),
+            || async { admin.crm_entity(r.0, &r.1).await.is_ok_and(|e| ok(&e)) },
+        )
         .await;
     }
 
@@ -262,26 +264,20 @@ impl World {
     /// line after the text).
     async fn timeline(&self, r: &Ref) -> Vec<String> {
         match self.adapter {
-            Adapter::BuiltIn => {
-                let v = self
-                    .admin(
-                        Method::GET,
-                        &format!("/api/v1/crm/{}s/{}/timeline", r.0, r.1),
-                        Value::Null,
-                    )
-                    .await;
-                v.as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|e| e["text"].as_str().unwrap_or_default().to_owned())
-                    .collect()
-            }
+            Adapter::BuiltIn => self
+                .admin()
+                .crm_timeline(r.0, &r.1)
+                .await
+                .expect("timeline")
+                .into_iter()
+                .map(|e| e.text)
+                .collect(),
             Adapter::Bitrix => self
                 .fake()
                 .fake
                 .comments()
                 .into_iter()
-                .filter(|c| c.entity_type == r.0 && c.entity_id.to_string() == r.1)
+                .filter(|c| c.entity_type == r.0.as_str() && c.entity_id.to_string() == r.1)
                 .map(|c| c.comment.lines().next().unwrap_or_default().to_owned())
                 .collect(),
         }
@@ -333,26 +329,23 @@ impl World {
     }
 
     async fn reply(&self, who: &Employee, chat: &str, key: &str, text: &str) {
-        common::reply(&self.http, &self.url, &who.token, chat, text, key).await;
+        common::reply(&self.client(&who.token), chat, text, key).await;
     }
 
     /// The chats the supervisor sees (all of them).
-    async fn chats(&self) -> Vec<Value> {
-        let (_, v) = self
-            .call(&self.vera.token, Method::GET, "/api/v1/chats", Value::Null)
-            .await;
-        v.as_array().cloned().unwrap_or_default()
+    async fn chats(&self) -> Vec<ChatView> {
+        self.client(&self.vera.token).chats().await.expect("chats")
     }
 
     /// The WhatsApp chat with `phone` (waits for it, up to 30 s).
-    async fn chat(&self, phone: &str) -> Value {
+    async fn chat(&self, phone: &str) -> ChatView {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             let found = self
                 .chats()
                 .await
                 .into_iter()
-                .find(|c| c["chat_id"] == phone && c["channel_id"] == self.channel.as_str());
+                .find(|c| c.chat_id == phone && c.channel_id == self.channel);
             if let Some(c) = found {
                 return c;
             }
@@ -365,31 +358,35 @@ impl World {
     }
 
     async fn sees(&self, who: &Employee, phone: &str) -> bool {
-        let (_, v) = self
-            .call(&who.token, Method::GET, "/api/v1/chats", Value::Null)
-            .await;
-        v.as_array()
-            .is_some_and(|a| a.iter().any(|c| c["chat_id"] == phone))
+        self.client(&who.token)
+            .chats()
+            .await
+            .expect("chats")
+            .iter()
+            .any(|c| c.chat_id == phone)
     }
 
-    async fn mirror_states(&self, chat: &str) -> Vec<Value> {
-        let (_, v) = self
-            .call(
-                &self.vera.token,
-                Method::GET,
-                &format!("/api/v1/chats/{chat}/messages"),
-                Value::Null,
-            )
-            .await;
-        v.as_array()
+    async fn mirror_states(&self, chat: &str) -> Vec<MirrorState> {
+        self.client(&self.vera.token)
+            .chat_messages(chat, None, None)
+            .await
+            .expect("messages")
             .into_iter()
-            .flatten()
-            .map(|m| m["mirror"]["state"].clone())
+            .map(|m| m.mirror.state)
             .collect()
     }
 
-    async fn settings(&self, body: Value) {
-        self.admin(Method::PUT, "/api/v1/settings", body).await;
+    async fn settings(&self, patch: SettingsPatch) {
+        self.admin().put_settings(&patch).await.expect("settings");
+    }
+
+    /// Setting 1 on or off.
+    async fn save_to_timeline(&self, on: bool) {
+        self.settings(SettingsPatch {
+            save_to_crm_timeline: Some(on),
+            ..SettingsPatch::default()
+        })
+        .await;
     }
 }
 
@@ -403,19 +400,9 @@ async fn start_hub(dir: &std::path::Path, listen: &str) -> HubProcess {
     .await
 }
 
-fn refs(chat: &Value) -> Vec<String> {
-    let mut v: Vec<String> = chat["crm"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| {
-            format!(
-                "{}:{}",
-                c["kind"].as_str().unwrap_or(""),
-                c["id"].as_str().unwrap_or("")
-            )
-        })
-        .collect();
+/// The chat's CRM links as `kind:id`, sorted.
+fn refs(chat: &ChatView) -> Vec<String> {
+    let mut v: Vec<String> = chat.crm.iter().map(ToString::to_string).collect();
     v.sort();
     v
 }

@@ -10,19 +10,22 @@ both!(open_lines_are_exempt_and_setting_1_never_back_fills);
 async fn open_lines_are_exempt_and_setting_1_never_back_fills(adapter: Adapter) {
     let w = World::new(adapter).await;
     let contact = w
-        .add("contact", "Ирина", &["+79164569812"], &w.anna, &[])
+        .add(
+            EntityKind::Contact,
+            "Ирина",
+            &["+79164569812"],
+            &w.anna,
+            &[],
+        )
         .await;
-    w.settings(json!({"save_to_crm_timeline": false})).await;
+    w.save_to_timeline(false).await;
     w.client_writes("off-1", "79164569812", "while off").await;
-    let chat = w.chat("79164569812").await["id"]
-        .as_str()
-        .expect("chat")
-        .to_owned();
+    let chat = w.chat("79164569812").await.id;
     assert_eq!(
         w.mirror_states(&chat).await,
-        [json!({"kind": "skipped", "reason": "setting_off"})]
+        [MirrorState::Skipped(MirrorSkip::SettingOff)]
     );
-    w.settings(json!({"save_to_crm_timeline": true})).await;
+    w.save_to_timeline(true).await;
     w.client_writes("on-1", "79164569812", "after on").await;
     until("the message after on", || async {
         w.timeline(&contact).await.len() == 1
@@ -34,16 +37,15 @@ async fn open_lines_are_exempt_and_setting_1_never_back_fills(adapter: Adapter) 
     );
 
     let ol = w
-        .admin(
-            Method::POST,
-            "/api/v1/channels",
-            json!({"transport": "viber", "name": "Viber OL", "open_lines": true}),
-        )
-        .await["id"]
-        .as_str()
+        .admin()
+        .create_channel(&NewChannel {
+            open_lines: true,
+            ..new_channel(Transport::Viber, "Viber OL")
+        })
+        .await
         .expect("channel")
-        .to_owned();
-    w.settings(json!({"save_to_crm_timeline": false})).await;
+        .id;
+    w.save_to_timeline(false).await;
     for (id, text) in [
         ("ol-1", "по открытой линии"),
         ("ol-2", "ещё"),
@@ -56,7 +58,7 @@ async fn open_lines_are_exempt_and_setting_1_never_back_fills(adapter: Adapter) 
         )
         .await;
     }
-    w.settings(json!({"save_to_crm_timeline": true})).await;
+    w.save_to_timeline(true).await;
     until("the Open Lines activity", || async {
         w.timeline(&contact).await.len() == 2
     })
@@ -69,13 +71,13 @@ async fn open_lines_are_exempt_and_setting_1_never_back_fills(adapter: Adapter) 
     let chats = w.chats().await;
     let ol_chat = chats
         .iter()
-        .find(|c| c["channel_id"] == ol.as_str())
+        .find(|c| c.channel_id == ol)
         .expect("the Open Lines chat");
-    let states = w.mirror_states(ol_chat["id"].as_str().expect("id")).await;
+    let states = w.mirror_states(&ol_chat.id).await;
     assert_eq!(states.len(), 2);
     assert!(states
         .iter()
-        .all(|s| *s == json!({"kind": "skipped", "reason": "open_lines"})));
+        .all(|s| *s == MirrorState::Skipped(MirrorSkip::OpenLines)));
     // A later WhatsApp message lands right after the activity: nothing of the Open Lines chat
     // was queued before it (an entity's entries go in order).
     w.client_writes("on-2", "79164569812", "last").await;
