@@ -4,7 +4,7 @@ use super::*;
 use crate::json::*;
 use rusqlite::{params, Connection};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use switchboard_core::{self as core};
+use switchboard_core::{self as core, Employee, Settings};
 
 /// How many change-log rows one sync answer covers at most.
 pub(super) const SYNC_BATCH: i64 = 500;
@@ -41,11 +41,18 @@ pub fn sync(conn: &Connection, viewer_id: &str, cursor: i64) -> rusqlite::Result
             (seq, parsed, reference)
         })
         .collect();
+    // What a sync can tell without a snapshot: chats and messages, the channel list, the
+    // badges a settings change recoloured, and nothing for another employee's edit. A snapshot
+    // when the viewer's own scope may have changed (their own edit), or for what it cannot
+    // read (an unknown kind; a settings change recorded without the settings before it).
     let full = cursor <= 0
         || cursor > max
-        || batch
-            .iter()
-            .any(|(_, kind, _)| !matches!(kind, Some(ChangeKind::Chat | ChangeKind::Message)));
+        || batch.iter().any(|(_, kind, reference)| match kind {
+            Some(ChangeKind::Chat | ChangeKind::Message | ChangeKind::Channels) => false,
+            Some(ChangeKind::Employees) => reference.is_empty() || *reference == viewer.id,
+            Some(ChangeKind::Settings) => serde_json::from_str::<Settings>(reference).is_err(),
+            None => true,
+        });
     let settings = settings(conn)?;
     let mut changes = Vec::new();
     if full {
@@ -99,11 +106,36 @@ pub fn sync(conn: &Connection, viewer_id: &str, cursor: i64) -> rusqlite::Result
         last_pos.insert((*kind, reference.as_str()), i);
     }
     let mut visible_cache: HashMap<String, bool> = HashMap::new();
+    // The settings before the first settings change of this batch: the badges they coloured
+    // differently from now are sent (a flip back and forth within one batch sends none).
+    let settings_before: Option<Settings> = batch.iter().find_map(|(_, kind, reference)| {
+        (*kind == Some(ChangeKind::Settings))
+            .then(|| serde_json::from_str(reference).ok())
+            .flatten()
+    });
+    let (mut channels_sent, mut settings_sent) = (false, false);
     for (i, (_, kind, reference)) in batch.iter().enumerate() {
         if last_pos.get(&(*kind, reference.as_str())) != Some(&i) {
             continue;
         }
         match kind {
+            Some(ChangeKind::Channels) if !channels_sent => {
+                channels_sent = true;
+                changes.push(Change::Channels {
+                    channels: channels(conn)?.iter().map(channel_view).collect(),
+                });
+            }
+            Some(ChangeKind::Settings) if !settings_sent => {
+                settings_sent = true;
+                changes.push(Change::Settings { settings });
+                if let Some(before) = &settings_before {
+                    recoloured(conn, &viewer, before, &settings, &mut changes)?;
+                }
+            }
+            // Sent once per answer, at the first of them.
+            Some(ChangeKind::Channels | ChangeKind::Settings) => {}
+            // Another employee's edit: who answers which chat moved with it, logged as chats.
+            Some(ChangeKind::Employees) => {}
             Some(ChangeKind::Chat) => match chat_row_by_id(conn, reference)? {
                 Some(row) => match chat_view(conn, &viewer, &row, &settings)? {
                     Some(chat) => changes.push(Change::Chat { chat }),
@@ -131,7 +163,7 @@ pub fn sync(conn: &Connection, viewer_id: &str, cursor: i64) -> rusqlite::Result
                 }
             }
             // A snapshot was sent instead (`full` above).
-            Some(ChangeKind::Channels | ChangeKind::Employees | ChangeKind::Settings) | None => {}
+            None => {}
         }
     }
     let new_cursor = batch.last().map_or(cursor, |b| b.0);
@@ -140,4 +172,38 @@ pub fn sync(conn: &Connection, viewer_id: &str, cursor: i64) -> rusqlite::Result
         cursor: new_cursor,
         has_more: batch.len() as i64 == SYNC_BATCH,
     })
+}
+
+/// The chats whose badge `viewer` sees differently under `now` than under `before`: as they
+/// are now, or removed when no longer visible. Only chats with something unanswered (or
+/// escalated) carry a colour, so only those are read.
+fn recoloured(
+    conn: &Connection,
+    viewer: &Employee,
+    before: &Settings,
+    now: &Settings,
+    out: &mut Vec<Change>,
+) -> rusqlite::Result<()> {
+    if before == now {
+        return Ok(());
+    }
+    let mut stmt = conn.prepare(&format!(
+        "{CHAT_SELECT} WHERE c.unanswered > 0 OR c.escalated ORDER BY c.last_activity_at DESC, c.id"
+    ))?;
+    let rows = stmt.query_map([], chat_row)?;
+    for row in rows {
+        let row = row?;
+        let was = core::badge(viewer, &row.facts(), before);
+        let is = core::badge(viewer, &row.facts(), now);
+        if was == is {
+            continue;
+        }
+        out.push(match is {
+            Some(badge) => Change::Chat {
+                chat: view_of(&row, links(conn, &row.id)?, badge),
+            },
+            None => Change::ChatRemoved { id: row.id },
+        });
+    }
+    Ok(())
 }

@@ -4,8 +4,8 @@
 //! runs the same cases (`conformance!` below makes one test per case, in a module per backend).
 
 use rusqlite::Connection;
-use switchboard_core::{MessageStatus, Role, Transport};
-use switchboard_hub::json::{NewEmployee, SettingsPatch};
+use switchboard_core::{BadgeColor, MessageStatus, Role, Transport};
+use switchboard_hub::json::{Change, EmployeePatch, NewEmployee, SettingsPatch, SyncResponse};
 use switchboard_hub::store::{self, outbox_queue, ChangeKind, Inbound, ProviderChannel};
 
 /// A storage backend under test: a fresh, migrated, empty workspace database.
@@ -300,6 +300,128 @@ fn settings_changes_are_audited_at_the_time_given(b: &Backend) {
     assert_eq!(audit[0].field, "notify_supervisors_all");
 }
 
+/// The kinds of a sync answer's changes, in order.
+fn kinds(s: &SyncResponse) -> Vec<&'static str> {
+    s.changes
+        .iter()
+        .map(|c| match c {
+            Change::Me { .. } => "me",
+            Change::Settings { .. } => "settings",
+            Change::Channels { .. } => "channels",
+            Change::VisibleChats { .. } => "visible_chats",
+            Change::Chat { .. } => "chat",
+            Change::ChatRemoved { .. } => "chat_removed",
+            Change::Message { .. } => "message",
+        })
+        .collect()
+}
+
+fn employee(conn: &Connection, name: &str, role: Role) -> String {
+    store::insert_employee(
+        conn,
+        &NewEmployee {
+            name: name.into(),
+            role,
+            receives_new_clients: false,
+            priority_channel_id: None,
+            crm_user_id: None,
+        },
+    )
+    .expect("employee")
+    .id
+}
+
+/// A channel's state changes (the provider says so): a sync sends the channel list, not every
+/// chat again.
+fn a_channel_state_change_sends_the_channels_not_the_chats(b: &Backend) {
+    let (conn, _keep) = (b.open)();
+    let (_, seller) = workspace(&conn);
+    client_chat(&conn);
+    let first = store::sync(&conn, &seller, 0).expect("sync");
+    assert!(kinds(&first).contains(&"chat"));
+    assert!(store::set_channel_state(&conn, "wa", "phoneUnavailable").expect("state"));
+    let next = store::sync(&conn, &seller, first.cursor).expect("sync");
+    assert_eq!(kinds(&next), ["channels"]);
+    assert!(next.cursor > first.cursor);
+}
+
+/// Setting 3 flipped: each viewer is sent the settings and the badges whose colour moved —
+/// a supervisor's unanswered chat of someone else's turns red; an answered one (no colour)
+/// and a seller's own chats are not sent again; a flip and back sends no chat.
+fn a_setting_3_flip_sends_only_the_badges_it_recoloured(b: &Backend) {
+    let (conn, _keep) = (b.open)();
+    let (_, seller) = workspace(&conn);
+    let boss = employee(&conn, "Vera", Role::Supervisor);
+    let waiting = client_chat(&conn);
+    let answered = store::ingest(&conn, &inbound("p2", "79162223344", "hi", T0), T0)
+        .expect("ingest")
+        .expect("new")
+        .chat;
+    store::apply_chat_event(
+        &conn,
+        &answered,
+        switchboard_core::ChatEvent::MarkedAnswered,
+        T1,
+        T1,
+    )
+    .expect("answered");
+    let boss_at = store::sync(&conn, &boss, 0).expect("sync").cursor;
+    let seller_at = store::sync(&conn, &seller, 0).expect("sync").cursor;
+    let flip = |on: bool| {
+        let patch = SettingsPatch {
+            notify_supervisors_all: Some(on),
+            ..Default::default()
+        };
+        store::put_settings(&conn, &patch, "admin", T1).expect("put");
+    };
+    flip(true);
+    let boss_sync = store::sync(&conn, &boss, boss_at).expect("sync");
+    assert_eq!(kinds(&boss_sync), ["settings", "chat"]);
+    match &boss_sync.changes[1] {
+        Change::Chat { chat } => {
+            assert_eq!(chat.id, waiting.id);
+            assert_eq!(chat.unanswered.color, Some(BadgeColor::Red));
+        }
+        other => panic!("expected the waiting chat, got {other:?}"),
+    }
+    assert_eq!(
+        kinds(&store::sync(&conn, &seller, seller_at).expect("sync")),
+        ["settings"],
+        "the seller's own chats keep their colour"
+    );
+    flip(false);
+    assert_eq!(
+        kinds(&store::sync(&conn, &boss, boss_at).expect("sync")),
+        ["settings"],
+        "on and off again within one answer: no badge moved"
+    );
+}
+
+/// An employee edit re-scopes only that employee: another desktop hears nothing of it, theirs
+/// gets a snapshot (their role or new clients may change what they see).
+fn an_employee_edit_re_scopes_only_that_employee(b: &Backend) {
+    let (conn, _keep) = (b.open)();
+    let (_, seller) = workspace(&conn);
+    let other = employee(&conn, "Boris", Role::Seller);
+    client_chat(&conn);
+    let at = store::sync(&conn, &seller, 0).expect("sync").cursor;
+    let rename = EmployeePatch {
+        name: Some("Boris B.".into()),
+        ..Default::default()
+    };
+    store::patch_employee(&conn, &other, &rename).expect("patch");
+    let quiet = store::sync(&conn, &seller, at).expect("sync");
+    assert_eq!(kinds(&quiet), Vec::<&str>::new());
+    assert!(quiet.cursor > at, "the cursor still moves past the edit");
+    let narrower = EmployeePatch {
+        receives_new_clients: Some(false),
+        ..Default::default()
+    };
+    store::patch_employee(&conn, &seller, &narrower).expect("patch");
+    let own = store::sync(&conn, &seller, quiet.cursor).expect("sync");
+    assert!(kinds(&own).contains(&"me") && kinds(&own).contains(&"visible_chats"));
+}
+
 macro_rules! conformance {
     ($backend:expr => $($case:ident),* $(,)?) => {
         $(
@@ -321,5 +443,8 @@ mod sqlite {
         the_change_log_is_ordered_and_sync_respects_visibility,
         tokens_name_their_employee_until_revoked,
         settings_changes_are_audited_at_the_time_given,
+        a_channel_state_change_sends_the_channels_not_the_chats,
+        a_setting_3_flip_sends_only_the_badges_it_recoloured,
+        an_employee_edit_re_scopes_only_that_employee,
     }
 }
