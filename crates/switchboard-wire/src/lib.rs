@@ -144,6 +144,21 @@ pub enum Change {
     },
 }
 
+impl Change {
+    /// Its `type` on the wire.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Change::Me { .. } => "me",
+            Change::Settings { .. } => "settings",
+            Change::Channels { .. } => "channels",
+            Change::VisibleChats { .. } => "visible_chats",
+            Change::Chat { .. } => "chat",
+            Change::ChatRemoved { .. } => "chat_removed",
+            Change::Message { .. } => "message",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncResponse {
@@ -554,5 +569,21 @@ mod tests {
         );
         assert_eq!(super::encode_component("a-b_c.d~"), "a-b_c.d~");
         assert_eq!(super::encode_component("Ира"), "%D0%98%D1%80%D0%B0");
+    }
+
+    #[test]
+    fn a_change_names_its_wire_type() {
+        use super::Change;
+        for c in [
+            Change::Settings {
+                settings: Default::default(),
+            },
+            Change::Channels { channels: vec![] },
+            Change::VisibleChats { ids: vec![] },
+            Change::ChatRemoved { id: "c".into() },
+        ] {
+            let wire = serde_json::to_value(&c).expect("json");
+            assert_eq!(wire["type"], c.type_name());
+        }
     }
 }

@@ -295,22 +295,7 @@ async fn a_deletion_event_survives_a_failed_sync_round() {
         .expect("employee")
         .token;
     let sup = common::client(&http, &hub.url, &sup);
-    admin
-        .connect_crm(&CrmConnect {
-            webhook_url: f.webhook.clone(),
-        })
-        .await
-        .expect("connect");
-    let c = admin
-        .set_crm_events(&CrmEvents {
-            application_token: "app".into(),
-        })
-        .await
-        .expect("events");
-    f.fake.set_outgoing(Some(bitrix24_fake::Outgoing {
-        handler: c.events_url.expect("events url"),
-        application_token: "app".into(),
-    }));
+    common::connect_bitrix24(&admin, &f, "app").await;
     let hook = common::webhook_url(&hub);
     let writes = |id: &str, phone: &str| {
         let (http, hook) = (http.clone(), hook.clone());

@@ -302,18 +302,7 @@ fn settings_changes_are_audited_at_the_time_given(b: &Backend) {
 
 /// The kinds of a sync answer's changes, in order.
 fn kinds(s: &SyncResponse) -> Vec<&'static str> {
-    s.changes
-        .iter()
-        .map(|c| match c {
-            Change::Me { .. } => "me",
-            Change::Settings { .. } => "settings",
-            Change::Channels { .. } => "channels",
-            Change::VisibleChats { .. } => "visible_chats",
-            Change::Chat { .. } => "chat",
-            Change::ChatRemoved { .. } => "chat_removed",
-            Change::Message { .. } => "message",
-        })
-        .collect()
+    s.changes.iter().map(Change::type_name).collect()
 }
 
 fn employee(conn: &Connection, name: &str, role: Role) -> String {

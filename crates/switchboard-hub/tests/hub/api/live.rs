@@ -10,7 +10,7 @@ async fn sync_replays_what_the_viewer_may_see_from_a_cursor() {
     t.client_writes("79164569812", "first").await;
     let seller = t.client(&seller);
     let snap = seller.sync(0).await.expect("sync");
-    let types: Vec<&str> = snap.changes.iter().map(type_of).collect();
+    let types: Vec<&str> = snap.changes.iter().map(Change::type_name).collect();
     for needed in [
         "me",
         "settings",
@@ -45,19 +45,6 @@ async fn sync_replays_what_the_viewer_may_see_from_a_cursor() {
     );
     let again = seller.sync(inc.cursor).await.expect("sync");
     assert_eq!(again.changes, []);
-}
-
-/// A change's `type` on the wire.
-fn type_of(c: &Change) -> &'static str {
-    match c {
-        Change::Me { .. } => "me",
-        Change::Settings { .. } => "settings",
-        Change::Channels { .. } => "channels",
-        Change::VisibleChats { .. } => "visible_chats",
-        Change::Chat { .. } => "chat",
-        Change::ChatRemoved { .. } => "chat_removed",
-        Change::Message { .. } => "message",
-    }
 }
 
 #[tokio::test]

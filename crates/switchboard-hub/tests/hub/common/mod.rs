@@ -252,3 +252,29 @@ pub async fn hub() -> (switchboard_hub::RunningHub, tempfile::TempDir) {
     .expect("hub");
     (hub, dir)
 }
+
+/// Connects the Bitrix24 fake's portal and lets it post its CRM events to the hub, signed with
+/// `app_token` (what an administrator does in the portal and the hub's CRM settings).
+pub async fn connect_bitrix24(
+    admin: &HubClient,
+    portal: &bitrix24_fake::RunningFake,
+    app_token: &str,
+) {
+    admin
+        .connect_crm(&switchboard_wire::CrmConnect {
+            webhook_url: portal.webhook.clone(),
+        })
+        .await
+        .expect("connect");
+    let c = admin
+        .set_crm_events(&switchboard_wire::CrmEvents {
+            application_token: app_token.into(),
+        })
+        .await
+        .expect("events");
+    assert!(c.events, "{c:?}");
+    portal.fake.set_outgoing(Some(bitrix24_fake::Outgoing {
+        handler: c.events_url.expect("events url"),
+        application_token: app_token.into(),
+    }));
+}

@@ -14,7 +14,7 @@
 use crate::common;
 use common::{free_port, new_channel, new_employee, new_entity, until, HubProcess, ADMIN};
 
-use bitrix24_fake::{FakeConfig, Fault, Outgoing, RunningFake};
+use bitrix24_fake::{FakeConfig, Fault, RunningFake};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -22,8 +22,8 @@ use std::time::Duration;
 use switchboard_client::HubClient;
 use switchboard_core::{read_crm_phone, EntityKind, MirrorSkip, Role, Transport};
 use switchboard_hub::json::{
-    ChatView, CrmConnect, CrmEntityPatch, CrmEntityView, CrmEvents, MirrorState, NewChannel,
-    NewCrmEntity, NewEmployee, SettingsPatch,
+    ChatView, CrmEntityPatch, CrmEntityView, MirrorState, NewChannel, NewCrmEntity, NewEmployee,
+    SettingsPatch,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -101,25 +101,7 @@ impl World {
         w.gleb = w.employee("Глеб", Role::Seller, 10).await;
         w.vera = w.employee("Вера", Role::Supervisor, 9).await;
         if let Some(f) = &w.fake {
-            let admin = w.admin();
-            admin
-                .connect_crm(&CrmConnect {
-                    webhook_url: f.webhook.clone(),
-                })
-                .await
-                .expect("connect");
-            let c = admin
-                .set_crm_events(&CrmEvents {
-                    application_token: "app-token-1".into(),
-                })
-                .await
-                .expect("events");
-            assert!(c.events, "{c:?}");
-            let handler = c.events_url.expect("events url");
-            f.fake.set_outgoing(Some(Outgoing {
-                handler,
-                application_token: "app-token-1".into(),
-            }));
+            common::connect_bitrix24(&w.admin(), f, "app-token-1").await;
         }
         w
     }
