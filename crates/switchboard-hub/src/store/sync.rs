@@ -106,13 +106,15 @@ pub fn sync(conn: &Connection, viewer_id: &str, cursor: i64) -> rusqlite::Result
         last_pos.insert((*kind, reference.as_str()), i);
     }
     let mut visible_cache: HashMap<String, bool> = HashMap::new();
-    // The settings before the first settings change of this batch: the badges they coloured
-    // differently from now are sent (a flip back and forth within one batch sends none).
-    let settings_before: Option<Settings> = batch.iter().find_map(|(_, kind, reference)| {
-        (*kind == Some(ChangeKind::Settings))
-            .then(|| serde_json::from_str(reference).ok())
-            .flatten()
-    });
+    // The settings before each settings change of this batch: the desktop's colours were
+    // computed under one of them (an earlier answer colours its chats under the settings of
+    // its moment, which may lie past the cursor), so a badge that any of them coloured
+    // differently from now is sent.
+    let settings_before: Vec<Settings> = batch
+        .iter()
+        .filter(|(_, kind, _)| *kind == Some(ChangeKind::Settings))
+        .filter_map(|(_, _, reference)| serde_json::from_str(reference).ok())
+        .collect();
     let (mut channels_sent, mut settings_sent) = (false, false);
     for (i, (_, kind, reference)) in batch.iter().enumerate() {
         if last_pos.get(&(*kind, reference.as_str())) != Some(&i) {
@@ -128,9 +130,7 @@ pub fn sync(conn: &Connection, viewer_id: &str, cursor: i64) -> rusqlite::Result
             Some(ChangeKind::Settings) if !settings_sent => {
                 settings_sent = true;
                 changes.push(Change::Settings { settings });
-                if let Some(before) = &settings_before {
-                    recoloured(conn, &viewer, before, &settings, &mut changes)?;
-                }
+                recoloured(conn, &viewer, &settings_before, &settings, &mut changes)?;
             }
             // Sent once per answer, at the first of them.
             Some(ChangeKind::Channels | ChangeKind::Settings) => {}
@@ -174,17 +174,17 @@ pub fn sync(conn: &Connection, viewer_id: &str, cursor: i64) -> rusqlite::Result
     })
 }
 
-/// The chats whose badge `viewer` sees differently under `now` than under `before`: as they
-/// are now, or removed when no longer visible. Only chats with something unanswered (or
-/// escalated) carry a colour, so only those are read.
+/// The chats whose badge `viewer` sees differently under `now` than under any of `before`:
+/// as they are now (settings decide colours, not visibility). Only chats with something
+/// unanswered (or escalated) carry a colour, so only those are read.
 fn recoloured(
     conn: &Connection,
     viewer: &Employee,
-    before: &Settings,
+    before: &[Settings],
     now: &Settings,
     out: &mut Vec<Change>,
 ) -> rusqlite::Result<()> {
-    if before == now {
+    if before.iter().all(|b| b == now) {
         return Ok(());
     }
     let mut stmt = conn.prepare(&format!(
@@ -193,9 +193,11 @@ fn recoloured(
     let rows = stmt.query_map([], chat_row)?;
     for row in rows {
         let row = row?;
-        let was = core::badge(viewer, &row.facts(), before);
         let is = core::badge(viewer, &row.facts(), now);
-        if was == is {
+        if before
+            .iter()
+            .all(|b| core::badge(viewer, &row.facts(), b) == is)
+        {
             continue;
         }
         out.push(match is {

@@ -378,11 +378,71 @@ fn a_setting_3_flip_sends_only_the_badges_it_recoloured(b: &Backend) {
         ["settings"],
         "the seller's own chats keep their colour"
     );
+    // On and off again: the desktop may hold colours of either (an answer colours its chats
+    // under the settings of its moment), so the chat is sent as it is now.
     flip(false);
+    let back = store::sync(&conn, &boss, boss_at).expect("sync");
+    assert_eq!(kinds(&back), ["settings", "chat"]);
+    match &back.changes[1] {
+        Change::Chat { chat } => assert_eq!(chat.unanswered.color, Some(BadgeColor::Grey)),
+        other => panic!("expected the waiting chat, got {other:?}"),
+    }
+}
+
+/// An answer cut at the batch size colours its chats under the settings of its moment, past
+/// the cursor; a flip back before the rest is fetched must still recolour them.
+fn a_flip_back_between_batches_recolours(b: &Backend) {
+    let (conn, _keep) = (b.open)();
+    workspace(&conn);
+    let boss = employee(&conn, "Vera", Role::Supervisor);
+    let at = store::sync(&conn, &boss, 0).expect("sync").cursor;
+    let waiting = client_chat(&conn);
+    for i in 0..600 {
+        let state = if i % 2 == 0 {
+            "phoneUnavailable"
+        } else {
+            "active"
+        };
+        store::set_channel_state(&conn, "wa", state).expect("state");
+    }
+    let patch = |on: bool| SettingsPatch {
+        notify_supervisors_all: Some(on),
+        ..Default::default()
+    };
+    store::put_settings(&conn, &patch(true), "admin", T1).expect("on");
+    let first = store::sync(&conn, &boss, at).expect("sync");
+    assert!(
+        first.has_more,
+        "the answer is cut before the settings change"
+    );
+    let red = first.changes.iter().any(|c| {
+        matches!(c, Change::Chat { chat } if chat.id == waiting.id
+            && chat.unanswered.color == Some(BadgeColor::Red))
+    });
+    assert!(
+        red,
+        "chats are coloured under the settings of the answer's moment"
+    );
+    store::put_settings(&conn, &patch(false), "admin", T1).expect("off");
+    let (mut cursor, mut last) = (first.cursor, None);
+    loop {
+        let next = store::sync(&conn, &boss, cursor).expect("sync");
+        for c in &next.changes {
+            if let Change::Chat { chat } = c {
+                if chat.id == waiting.id {
+                    last = Some(chat.unanswered.color);
+                }
+            }
+        }
+        cursor = next.cursor;
+        if !next.has_more {
+            break;
+        }
+    }
     assert_eq!(
-        kinds(&store::sync(&conn, &boss, boss_at).expect("sync")),
-        ["settings"],
-        "on and off again within one answer: no badge moved"
+        last,
+        Some(Some(BadgeColor::Grey)),
+        "recoloured back to grey"
     );
 }
 
@@ -435,5 +495,6 @@ mod sqlite {
         a_channel_state_change_sends_the_channels_not_the_chats,
         a_setting_3_flip_sends_only_the_badges_it_recoloured,
         an_employee_edit_re_scopes_only_that_employee,
+        a_flip_back_between_batches_recolours,
     }
 }
