@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use std::time::{Duration, Instant};
 use switchboard_core::{ChatEvent, Role};
 use switchboard_hub::json::{NewEmployee, SyncResponse};
-use switchboard_hub::store::{self, Inbound};
+use switchboard_hub::store;
 use switchboard_hub::{db, start, ServeConfig};
 
 const DESKTOPS: usize = 50;
@@ -40,19 +40,11 @@ fn seed(path: &std::path::Path, chats: usize) -> anyhow::Result<()> {
     for i in 0..chats {
         let stored = store::ingest(
             &tx,
-            &Inbound {
-                provider_message_id: format!("seed-{i}"),
-                channel_id: "wa".into(),
-                chat_type: "whatsapp".into(),
-                chat_id: format!("7916{i:07}"),
-                at: at.into(),
-                text: format!("message {i}"),
-                content_uri: None,
-                is_echo: false,
-                author_id: None,
-                contact_name: None,
-                contact_phone: None,
-            },
+            &seed::inbound(
+                format!("seed-{i}"),
+                format!("7916{i:07}"),
+                format!("message {i}"),
+            ),
             at,
         )?;
         if i % 50 != 0 {
@@ -123,6 +115,8 @@ async fn sync_all(
 
 #[path = "support/perf_md.rs"]
 mod perf_md;
+#[path = "support/seed.rs"]
+mod seed;
 
 fn main() -> anyhow::Result<()> {
     let chats: usize = std::env::var("BENCH_CHATS")

@@ -9,7 +9,7 @@ use axum::http::Request;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use switchboard_hub::store::{self, Inbound};
+use switchboard_hub::store;
 use switchboard_hub::{api, db, Hub};
 use tower::ServiceExt;
 
@@ -45,19 +45,11 @@ fn seed(path: &std::path::Path) -> anyhow::Result<String> {
     for i in 0..CHATS * PER_CHAT {
         store::ingest(
             &tx,
-            &Inbound {
-                provider_message_id: format!("seed-{i}"),
-                channel_id: "wa".into(),
-                chat_type: "whatsapp".into(),
-                chat_id: format!("7916{:07}", i % CHATS),
-                at: "2026-11-25T10:00:00.000Z".into(),
-                text: format!("message {i}"),
-                content_uri: None,
-                is_echo: false,
-                author_id: None,
-                contact_name: None,
-                contact_phone: None,
-            },
+            &seed::inbound(
+                format!("seed-{i}"),
+                format!("7916{:07}", i % CHATS),
+                format!("message {i}"),
+            ),
             &switchboard_hub::clock::now(),
         )?;
     }
@@ -123,6 +115,8 @@ async fn run(path: &std::path::Path, readers: usize, label: &str) -> anyhow::Res
 
 #[path = "support/perf_md.rs"]
 mod perf_md;
+#[path = "support/seed.rs"]
+mod seed;
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {

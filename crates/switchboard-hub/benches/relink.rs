@@ -7,7 +7,7 @@
 
 use rusqlite::params;
 use std::time::Instant;
-use switchboard_hub::store::{self, Inbound};
+use switchboard_hub::store;
 
 const ENTITIES: usize = 20_000;
 const CHATS: usize = 5_000;
@@ -25,6 +25,8 @@ fn phone(i: usize) -> String {
 
 #[path = "support/perf_md.rs"]
 mod perf_md;
+#[path = "support/seed.rs"]
+mod seed;
 
 fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
@@ -78,19 +80,7 @@ fn main() -> anyhow::Result<()> {
         let t = Instant::now();
         store::ingest(
             &conn,
-            &Inbound {
-                provider_message_id: format!("bench-{i}"),
-                channel_id: "wa".into(),
-                chat_type: "whatsapp".into(),
-                chat_id: format!("7{n}"),
-                at: "2026-11-25T10:00:00.000Z".into(),
-                text: "Здравствуйте".into(),
-                content_uri: None,
-                is_echo: false,
-                author_id: None,
-                contact_name: None,
-                contact_phone: None,
-            },
+            &seed::inbound(format!("bench-{i}"), format!("7{n}"), "Здравствуйте".into()),
             &switchboard_hub::clock::now(),
         )?;
         new_chat.push(t.elapsed());

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/006_crm_events.sql")),
     (7, include_str!("../migrations/007_crm_numbers.sql")),
     (8, include_str!("../migrations/008_access.sql")),
+    (9, include_str!("../migrations/009_waiting_chats.sql")),
 ];
 
 /// Opens the hub's own database.

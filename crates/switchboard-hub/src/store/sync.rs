@@ -45,12 +45,28 @@ pub fn sync(conn: &Connection, viewer_id: &str, cursor: i64) -> rusqlite::Result
     // badges a settings change recoloured, and nothing for another employee's edit. A snapshot
     // when the viewer's own scope may have changed (their own edit), or for what it cannot
     // read (an unknown kind; a settings change recorded without the settings before it).
+    //
+    // The settings before each settings change of this batch: the desktop's colours were
+    // computed under one of them (an earlier answer colours its chats under the settings of
+    // its moment, which may lie past the cursor), so a badge any of them coloured differently
+    // from now is sent.
+    let settings_before: Vec<Option<Settings>> = batch
+        .iter()
+        .filter(|(_, kind, _)| *kind == Some(ChangeKind::Settings))
+        .map(|(_, _, reference)| serde_json::from_str(reference).ok())
+        .collect();
     let full = cursor <= 0
         || cursor > max
+        || settings_before.iter().any(Option::is_none)
         || batch.iter().any(|(_, kind, reference)| match kind {
-            Some(ChangeKind::Chat | ChangeKind::Message | ChangeKind::Channels) => false,
             Some(ChangeKind::Employees) => reference.is_empty() || *reference == viewer.id,
-            Some(ChangeKind::Settings) => serde_json::from_str::<Settings>(reference).is_err(),
+            // Settings: above (readable before-settings or a snapshot).
+            Some(
+                ChangeKind::Chat
+                | ChangeKind::Message
+                | ChangeKind::Channels
+                | ChangeKind::Settings,
+            ) => false,
             None => true,
         });
     let settings = settings(conn)?;
@@ -106,15 +122,7 @@ pub fn sync(conn: &Connection, viewer_id: &str, cursor: i64) -> rusqlite::Result
         last_pos.insert((*kind, reference.as_str()), i);
     }
     let mut visible_cache: HashMap<String, bool> = HashMap::new();
-    // The settings before each settings change of this batch: the desktop's colours were
-    // computed under one of them (an earlier answer colours its chats under the settings of
-    // its moment, which may lie past the cursor), so a badge that any of them coloured
-    // differently from now is sent.
-    let settings_before: Vec<Settings> = batch
-        .iter()
-        .filter(|(_, kind, _)| *kind == Some(ChangeKind::Settings))
-        .filter_map(|(_, _, reference)| serde_json::from_str(reference).ok())
-        .collect();
+    let settings_before: Vec<Settings> = settings_before.into_iter().flatten().collect();
     let (mut channels_sent, mut settings_sent) = (false, false);
     for (i, (_, kind, reference)) in batch.iter().enumerate() {
         if last_pos.get(&(*kind, reference.as_str())) != Some(&i) {
@@ -187,9 +195,7 @@ fn recoloured(
     if before.iter().all(|b| b == now) {
         return Ok(());
     }
-    let mut stmt = conn.prepare(&format!(
-        "{CHAT_SELECT} WHERE c.unanswered > 0 OR c.escalated ORDER BY c.last_activity_at DESC, c.id"
-    ))?;
+    let mut stmt = conn.prepare(&waiting_chats())?;
     let rows = stmt.query_map([], chat_row)?;
     for row in rows {
         let row = row?;
@@ -208,4 +214,33 @@ fn recoloured(
         });
     }
     Ok(())
+}
+
+/// The chats that carry a colour, through the `chats_waiting` index (migration 9).
+fn waiting_chats() -> String {
+    format!(
+        "{CHAT_SELECT} WHERE c.unanswered > 0 OR c.escalated ORDER BY c.last_activity_at DESC, c.id"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    /// A settings change reads the waiting chats through their index, not every chat.
+    #[test]
+    fn recolouring_reads_the_waiting_chats_by_their_index() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = crate::db::open_hub(&dir.path().join("hub.db")).expect("open");
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", super::waiting_chats()))
+            .expect("plan")
+            .query_map([], |r| r.get::<_, String>(3))
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("plan rows");
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("SCAN c USING INDEX chats_waiting")),
+            "{plan:?}"
+        );
+    }
 }

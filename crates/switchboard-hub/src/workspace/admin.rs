@@ -20,16 +20,12 @@ pub fn narrows_access(p: &EmployeePatch) -> bool {
     p.active.is_some() || p.role.is_some()
 }
 
-/// Checks made before the write: a patch that cannot be applied by `by` whatever is stored.
-pub fn check_employee_patch(by: &str, id: &str, p: &EmployeePatch) -> Result<(), Refusal> {
+/// An employee changed by `by` (who may not deactivate themselves).
+pub fn patch_employee(c: &Tx, by: &str, id: &str, p: &EmployeePatch) -> WsResult<EmployeeView> {
     non_empty_if("name", p.name.as_deref())?;
     if p.active == Some(false) && by == id {
-        return Err(Refusal::CannotDeactivateSelf);
+        return Err(Refusal::CannotDeactivateSelf.into());
     }
-    Ok(())
-}
-
-pub fn patch_employee(c: &Tx, id: &str, p: &EmployeePatch) -> WsResult<EmployeeView> {
     store::patch_employee(c, id, p)?.ok_or(Refusal::NotFound("employee"))?;
     store::employee_list(c)?
         .into_iter()
@@ -71,20 +67,15 @@ pub fn patch_channel(c: &Tx, id: &str, p: &ChannelPatch) -> WsResult<ChannelView
     Ok(store::channel_view(&ch))
 }
 
-/// Checks made before the write.
-pub fn check_settings_patch(p: &SettingsPatch) -> Result<(), Refusal> {
+pub fn put_settings(c: &Tx, p: &SettingsPatch, by: &str, now: &str) -> WsResult<Settings> {
     if let Some(Some(m)) = p.escalate_after_minutes {
         if !(1..=1440).contains(&m) {
             return Err(Refusal::bad_field(
                 "escalate_after_minutes",
                 "must be 1 to 1440 minutes, or null for off",
-            ));
+            )
+            .into());
         }
     }
-    Ok(())
-}
-
-pub fn put_settings(c: &Tx, p: &SettingsPatch, by: &str, now: &str) -> WsResult<Settings> {
-    check_settings_patch(p)?;
     Ok(store::put_settings(c, p, by, now)?)
 }

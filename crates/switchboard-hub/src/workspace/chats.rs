@@ -98,8 +98,8 @@ pub fn compose(
     })
 }
 
-/// Checks made before the write: what a message must carry whatever is stored.
-pub fn check_message(me: &Employee, m: &SendMessage) -> Result<(), Refusal> {
+/// What a message must carry, whatever is stored.
+fn check_message(me: &Employee, m: &SendMessage) -> Result<(), Refusal> {
     non_empty("text", &m.text)?;
     non_empty("idempotency_key", &m.idempotency_key)?;
     if m.chat.is_none() {

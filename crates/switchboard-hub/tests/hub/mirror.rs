@@ -15,7 +15,7 @@ use switchboard_core::{EntityKind, MirrorSkip, Role, Transport};
 use switchboard_hub::crm::{CrmFailure, CrmPort, TimelineJob};
 use switchboard_hub::json::{MessageView, MirrorState, NewChannel, NewCrmEntity, SettingsPatch};
 use switchboard_hub::store::{self, Inbound};
-use switchboard_hub::{start, Hub, RunningHub, ServeConfig};
+use switchboard_hub::{Hub, RunningHub};
 
 struct T {
     hub: RunningHub,
@@ -25,14 +25,7 @@ struct T {
 
 impl T {
     async fn new() -> T {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let hub = start(ServeConfig::new(
-            dir.path().to_owned(),
-            ([127, 0, 0, 1], 0).into(),
-            false,
-        ))
-        .await
-        .expect("hub");
+        let (hub, dir) = common::hub().await;
         T {
             hub,
             http: reqwest::Client::new(),

@@ -20,14 +20,7 @@ struct T {
 
 impl T {
     async fn new() -> T {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let hub = start(ServeConfig::new(
-            dir.path().to_owned(),
-            ([127, 0, 0, 1], 0).into(),
-            false,
-        ))
-        .await
-        .expect("hub starts");
+        let (hub, dir) = common::hub().await;
         let mut t = T {
             hub,
             http: reqwest::Client::new(),
