@@ -9,11 +9,36 @@ use switchboard_core::{self as core, Employee, Settings};
 /// How many change-log rows one sync answer covers at most.
 pub(super) const SYNC_BATCH: i64 = 500;
 
-/// How many recent messages per chat a full snapshot carries.
-pub(super) const SNAPSHOT_MESSAGES: u32 = 50;
+/// How much history a first sync carries: the recent messages of the newest chats only. Every
+/// chat comes with its last message (the list's preview); a desktop fetches the rest of a
+/// chat's history when it is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotDepth {
+    /// How many chats, newest activity first, come with their recent messages.
+    pub chats: usize,
+    /// How many recent messages each of them carries.
+    pub messages: u32,
+}
+
+impl SnapshotDepth {
+    pub const DEFAULT: SnapshotDepth = SnapshotDepth {
+        chats: 200,
+        messages: 50,
+    };
+}
 
 /// Everything `viewer` may see that changed after `cursor`, in order.
 pub fn sync(conn: &Connection, viewer_id: &str, cursor: i64) -> rusqlite::Result<SyncResponse> {
+    sync_with(conn, viewer_id, cursor, SnapshotDepth::DEFAULT)
+}
+
+/// [`sync`] with a first sync's history as deep as `depth` says (benches compare depths).
+pub fn sync_with(
+    conn: &Connection,
+    viewer_id: &str,
+    cursor: i64,
+    depth: SnapshotDepth,
+) -> rusqlite::Result<SyncResponse> {
     let Some(viewer) = employee(conn, viewer_id)? else {
         return Ok(SyncResponse {
             changes: vec![],
@@ -87,8 +112,8 @@ pub fn sync(conn: &Connection, viewer_id: &str, cursor: i64) -> rusqlite::Result
         let visible: BTreeSet<String> = chats.iter().map(|c| c.id.clone()).collect();
         let mut sent: BTreeSet<String> = BTreeSet::new();
         if cursor <= 0 || cursor > max {
-            for c in &chats {
-                for m in messages(conn, &c.id, None, SNAPSHOT_MESSAGES)? {
+            for c in chats.iter().take(depth.chats) {
+                for m in messages(conn, &c.id, None, depth.messages)? {
                     sent.insert(m.id.clone());
                     changes.push(Change::Message { message: m });
                 }

@@ -471,6 +471,54 @@ fn an_employee_edit_re_scopes_only_that_employee(b: &Backend) {
     assert!(kinds(&own).contains(&"me") && kinds(&own).contains(&"visible_chats"));
 }
 
+/// A first sync lists every chat (each with its last message, the list's preview) but carries
+/// recent history only for the newest chats; the rest is fetched when a chat is opened.
+fn a_first_sync_carries_history_for_the_newest_chats_only(b: &Backend) {
+    let (conn, _keep) = (b.open)();
+    let (_, seller) = workspace(&conn);
+    let older = client_chat(&conn);
+    store::ingest(&conn, &inbound("p1b", "79161112233", "again", T0), T0).expect("ingest");
+    let newer = store::ingest(&conn, &inbound("p2", "79162223344", "hello", T1), T1)
+        .expect("ingest")
+        .expect("new")
+        .chat;
+    let depth = store::SnapshotDepth {
+        chats: 1,
+        messages: 1,
+    };
+    let first = store::sync_with(&conn, &seller, 0, depth).expect("sync");
+    let chats: Vec<&switchboard_hub::json::ChatView> = first
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Chat { chat } => Some(chat),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(chats.len(), 2, "every chat is listed");
+    assert!(chats.iter().all(|c| c.last_message.is_some()));
+    let messages: Vec<&str> = first
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Message { message } => Some(message.chat.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        messages,
+        [newer.as_str()],
+        "history for the newest chat only"
+    );
+    assert_ne!(older.id, newer);
+    let deeper = store::SnapshotDepth {
+        chats: 2,
+        messages: 50,
+    };
+    let all = store::sync_with(&conn, &seller, 0, deeper).expect("sync");
+    assert_eq!(kinds(&all).iter().filter(|k| **k == "message").count(), 3);
+}
+
 macro_rules! conformance {
     ($backend:expr => $($case:ident),* $(,)?) => {
         $(
@@ -496,5 +544,6 @@ mod sqlite {
         a_setting_3_flip_sends_only_the_badges_it_recoloured,
         an_employee_edit_re_scopes_only_that_employee,
         a_flip_back_between_batches_recolours,
+        a_first_sync_carries_history_for_the_newest_chats_only,
     }
 }
