@@ -5,7 +5,6 @@ use crate::error::{CmdError, CmdResult};
 use crate::local::LocalStore;
 use crate::sync::{SyncClient, SyncObserver};
 use crate::ui_events::{emit, OpenChat, SessionChanged, StoreChanged};
-use crate::vm::ChatFilter;
 use crate::{notify, tray};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -101,8 +100,8 @@ struct Observer {
 
 impl SyncObserver for Observer {
     fn changed(&self) {
-        if let Ok(list) = self.store.chat_list(ChatFilter::All) {
-            tray::update(&self.app, list.counters, self.russian);
+        if let Ok(counters) = self.store.counters() {
+            tray::update(&self.app, counters, self.russian);
         }
         emit(&self.app, StoreChanged);
     }

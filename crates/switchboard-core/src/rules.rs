@@ -65,6 +65,22 @@ pub enum BadgeColor {
     Grey,
 }
 
+impl BadgeColor {
+    /// As written on the wire and in stores (`red`, `grey`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BadgeColor::Red => "red",
+            BadgeColor::Grey => "grey",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BadgeColor> {
+        [BadgeColor::Red, BadgeColor::Grey]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
 /// What a viewer sees of a chat's unanswered count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/001_local.sql")),
     (2, include_str!("../../migrations/002_outbox.sql")),
     (3, include_str!("../../migrations/003_refusal.sql")),
+    (4, include_str!("../../migrations/004_chat_columns.sql")),
 ];
 
 /// Makes `dir` (created if missing) this user's alone: mode 0700. The desktop's data directory

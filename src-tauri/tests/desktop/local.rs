@@ -1,9 +1,135 @@
 //! The local store tells fetched news from what it already has, so the window redraws (and
 //! asks again) only when something changed; its files are this user's alone.
 
-use switchboard_core::Direction;
+use switchboard_core::{Badge, BadgeColor, Counters, CrmRef, Direction, EntityKind};
 use switchboard_desktop::local::LocalStore;
-use switchboard_wire::MessageView;
+use switchboard_desktop::vm::ChatFilter;
+use switchboard_wire::{Change, ChatView, LastMessage, MessageView, SyncResponse};
+
+fn chat(id: &str, at: &str, color: Option<BadgeColor>) -> ChatView {
+    ChatView {
+        id: id.into(),
+        channel_id: "wa".into(),
+        chat_type: "whatsapp".into(),
+        chat_id: "79161112233".into(),
+        title: format!("Client {id}"),
+        responsible_id: None,
+        crm: vec![CrmRef {
+            kind: EntityKind::Deal,
+            id: "7".into(),
+        }],
+        last_message: Some(LastMessage {
+            id: format!("m-{id}"),
+            direction: Direction::In,
+            text: format!("hello from {id}"),
+            at: at.into(),
+        }),
+        last_activity_at: at.into(),
+        unanswered: Badge {
+            count: u32::from(color.is_some()) * 2,
+            color,
+        },
+    }
+}
+
+/// Filters and totals are answered from the stored columns: "mine" is the red chats, "others"
+/// the grey, all in activity order; the tray's counters agree with the list's.
+#[test]
+fn the_chat_list_filters_and_counts_from_its_columns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = LocalStore::open(&dir.path().join("local.db")).expect("store");
+    store
+        .apply(&SyncResponse {
+            changes: vec![
+                Change::Chat {
+                    chat: chat("a", "2026-11-25T10:00:00.000Z", Some(BadgeColor::Red)),
+                },
+                Change::Chat {
+                    chat: chat("b", "2026-11-25T11:00:00.000Z", Some(BadgeColor::Grey)),
+                },
+                Change::Chat {
+                    chat: chat("c", "2026-11-25T12:00:00.000Z", None),
+                },
+            ],
+            cursor: 3,
+            has_more: false,
+        })
+        .expect("apply");
+    let ids = |f| -> Vec<String> {
+        let list = store.chat_list(f).expect("list");
+        assert_eq!(list.counters, Counters { red: 1, grey: 1 });
+        list.chats.into_iter().map(|c| c.id).collect()
+    };
+    assert_eq!(ids(ChatFilter::All), ["c", "b", "a"]);
+    assert_eq!(ids(ChatFilter::Mine), ["a"]);
+    assert_eq!(ids(ChatFilter::Others), ["b"]);
+    assert_eq!(
+        store.counters().expect("counters"),
+        Counters { red: 1, grey: 1 }
+    );
+    let a = store
+        .chat_list(ChatFilter::Mine)
+        .expect("list")
+        .chats
+        .remove(0);
+    assert_eq!(a.title, "Client a");
+    assert_eq!(a.last_text, "hello from a");
+    assert!(a.last_from_client);
+    assert_eq!(
+        a.badge,
+        Badge {
+            count: 2,
+            color: Some(BadgeColor::Red)
+        }
+    );
+    assert_eq!(a.crm, chat("a", "", None).crm);
+}
+
+/// A store synced before the columns existed gets them from the chats' stored views.
+#[test]
+fn an_older_store_gets_its_columns_from_the_stored_views() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("local.db");
+    {
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        for sql in [
+            include_str!("../../migrations/001_local.sql"),
+            include_str!("../../migrations/002_outbox.sql"),
+            include_str!("../../migrations/003_refusal.sql"),
+        ] {
+            conn.execute_batch(sql).expect("migrate");
+        }
+        conn.pragma_update(None, "user_version", 3)
+            .expect("version");
+        let old = chat("a", "2026-11-25T10:00:00.000Z", Some(BadgeColor::Grey));
+        conn.execute(
+            "INSERT INTO chats (id, last_activity_at, view) VALUES (?1, ?2, ?3)",
+            rusqlite::params![
+                old.id,
+                old.last_activity_at,
+                serde_json::to_string(&old).expect("json")
+            ],
+        )
+        .expect("row");
+    }
+    let store = LocalStore::open(&path).expect("store");
+    let list = store.chat_list(ChatFilter::Others).expect("list");
+    assert_eq!(list.counters, Counters { red: 0, grey: 1 });
+    let a = &list.chats[0];
+    assert_eq!(
+        (a.title.as_str(), a.last_text.as_str()),
+        ("Client a", "hello from a")
+    );
+    assert!(a.last_from_client);
+    assert_eq!(
+        a.badge,
+        Badge {
+            count: 2,
+            color: Some(BadgeColor::Grey)
+        }
+    );
+    assert_eq!(a.crm, chat("a", "", None).crm);
+}
 
 #[test]
 fn fetched_messages_count_as_news_only_when_new_or_different() {

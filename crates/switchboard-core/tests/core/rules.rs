@@ -650,3 +650,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_badge_colour_reads_back_what_it_writes() {
+    for c in [BadgeColor::Red, BadgeColor::Grey] {
+        assert_eq!(BadgeColor::parse(c.as_str()), Some(c));
+        assert_eq!(
+            serde_json::to_value(c).ok(),
+            Some(serde_json::Value::from(c.as_str()))
+        );
+    }
+    assert_eq!(BadgeColor::parse("blue"), None);
+}

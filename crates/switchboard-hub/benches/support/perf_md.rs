@@ -9,14 +9,22 @@ pub fn record(bench: &str, what: &str, figure: &str) {
     if std::env::var_os("PERF_MD").is_none() {
         return;
     }
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/perf.md");
+    // The workspace's docs/perf.md, above the bench's package (any member may include this).
+    let Some(path) = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("docs/perf.md"))
+        .find(|p| p.is_file())
+    else {
+        eprintln!("perf.md: not found above {}", env!("CARGO_MANIFEST_DIR"));
+        return;
+    };
     let Ok(text) = std::fs::read_to_string(&path) else {
         eprintln!("perf.md: cannot read {}", path.display());
         return;
     };
+    let package = env!("CARGO_PKG_NAME");
     let day = chrono::Utc::now().format("%Y-%m-%d");
-    let row =
-        format!("| {what} | {figure} | `cargo bench -p switchboard-hub --bench {bench}` ({day}) |");
+    let row = format!("| {what} | {figure} | `cargo bench -p {package} --bench {bench}` ({day}) |");
     let key = format!("--bench {bench}`");
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     match lines
