@@ -6,7 +6,7 @@ export default defineConfig(({ mode }) => ({
   clearScreen: false,
   server: { port: 5173, strictPort: true },
   build: { target: 'safari16', outDir: 'dist', emptyOutDir: true },
-  test: { environment: 'jsdom', include: ['src/**/*.test.ts'] },
+  test: { environment: 'jsdom', include: ['src/**/*.test.ts'], setupFiles: ['src/test-setup.ts'] },
   // Svelte's browser build for component tests under jsdom.
   resolve: mode === 'test' ? { conditions: ['browser'] } : undefined,
 }));

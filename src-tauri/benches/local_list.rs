@@ -1,7 +1,7 @@
 //! The desktop's local store at volume: `BENCH_CHATS` chats (default 100 000; 2 % waiting,
-//! half of those red) applied as one sync answer; then the chat list (all, and "mine"), the
-//! tray's counters, and — the floor, same run, same file — a bare rusqlite read of the same
-//! rows' ids and activity.
+//! half of those red) applied as one sync answer; then a page of the chat list (at the top and
+//! in the middle), a page of "mine", the tray's counters and one chat's row — and the floor,
+//! same run, same file: a bare rusqlite read of the same page.
 //! Run: `cargo bench -p switchboard --bench local_list` (prints figures and ratios).
 
 use std::time::{Duration, Instant};
@@ -87,38 +87,63 @@ fn main() -> anyhow::Result<()> {
     })?;
     let applied = t.elapsed();
     println!("applied {chats} chats in {applied:.2?}");
-    let all = time(5, || {
-        store.chat_list(ChatFilter::All).expect("list");
+    const PAGE: u32 = 50;
+    let deep = (chats as u32 / 2).saturating_sub(PAGE);
+    let first = time(21, || {
+        store.chat_list(ChatFilter::All, 0, PAGE).expect("page");
     });
-    let mine = time(5, || {
-        store.chat_list(ChatFilter::Mine).expect("list");
+    let middle = time(21, || {
+        store.chat_list(ChatFilter::All, deep, PAGE).expect("page");
     });
-    let counters = time(5, || {
+    let mine = time(21, || {
+        store.chat_list(ChatFilter::Mine, 0, PAGE).expect("page");
+    });
+    let counters = time(21, || {
         store.counters().expect("counters");
     });
-    let bare = rusqlite::Connection::open(&path)?;
-    let floor = time(5, || {
-        let mut stmt = bare
-            .prepare("SELECT id, last_activity_at FROM chats ORDER BY last_activity_at DESC, id")
-            .expect("prepare");
-        let n = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-            .expect("rows")
-            .count();
-        assert_eq!(n, chats);
+    let row = time(21, || {
+        store.chat_row("chat-7").expect("row");
     });
-    println!("chat list, all {chats}: {all:.2?}; mine: {mine:.2?}; tray counters: {counters:.2?}");
+    // The floor: the same page's rows, bare (same file, same order and index).
+    let bare = rusqlite::Connection::open(&path)?;
+    let floor = |offset: u32| {
+        time(21, || {
+            let mut stmt = bare
+                .prepare_cached(
+                    "SELECT id, title, channel_id, last_text, last_from_client, last_activity_at, \
+                     badge_count, badge_color, crm FROM chats \
+                     ORDER BY last_activity_at DESC, id LIMIT ?1 OFFSET ?2",
+                )
+                .expect("prepare");
+            let n = stmt
+                .query_map([PAGE, offset], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(8)?,
+                    ))
+                })
+                .expect("rows")
+                .count();
+            assert_eq!(n, PAGE as usize);
+        })
+    };
+    let (floor_first, floor_middle) = (floor(0), floor(deep));
     println!(
-        "bare rusqlite read of the same rows: {floor:.2?} (list / bare: {:.1}×)",
-        all.as_secs_f64() / floor.as_secs_f64()
+        "page of {PAGE}, top: {first:.2?} (bare {floor_first:.2?}, {:.1}×); at {deep}: {middle:.2?} (bare {floor_middle:.2?}, {:.1}×)",
+        first.as_secs_f64() / floor_first.as_secs_f64(),
+        middle.as_secs_f64() / floor_middle.as_secs_f64()
     );
+    println!("\"mine\" page: {mine:.2?}; tray counters: {counters:.2?}; one chat's row: {row:.2?}");
     perf_md::record(
         "local_list",
         &format!("desktop local store, {chats} chats (1 % red, 1 % grey)"),
         &format!(
-            "chat list all {:.0} ms (bare read of the same rows {:.0} ms), \"mine\" {:.1} ms, tray counters {:.1} ms; one sync applying them all {:.2} s",
-            all.as_secs_f64() * 1e3,
-            floor.as_secs_f64() * 1e3,
+            "a page of 50 at the top {:.2} ms (bare rusqlite {:.2} ms), at the middle {:.1} ms (bare {:.1} ms); \"mine\" {:.2} ms; tray counters {:.1} ms; one sync applying them all {:.2} s (medians of 21)",
+            first.as_secs_f64() * 1e3,
+            floor_first.as_secs_f64() * 1e3,
+            middle.as_secs_f64() * 1e3,
+            floor_middle.as_secs_f64() * 1e3,
             mine.as_secs_f64() * 1e3,
             counters.as_secs_f64() * 1e3,
             applied.as_secs_f64()

@@ -113,7 +113,12 @@ pub struct ChatRowVm {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
 pub struct ChatListVm {
+    /// The rows asked for: from `offset`, at most the `limit` asked.
     pub chats: Vec<ChatRowVm>,
+    /// Where `chats` starts in the whole (filtered) list.
+    pub offset: u32,
+    /// How many chats the whole filtered list has (the list's scroll height).
+    pub total: u32,
     /// The totals of every visible chat (not just the filtered ones).
     pub counters: Counters,
 }

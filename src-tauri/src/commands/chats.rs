@@ -8,8 +8,20 @@ use crate::ui_events::{emit, StoreChanged};
 use crate::vm::*;
 use tauri::{AppHandle, Manager};
 
-pub async fn chat_list(app: &AppHandle, filter: ChatFilter) -> CmdResult<ChatListVm> {
-    Ok(app.state::<App>().store()?.chat_list(filter)?)
+pub async fn chat_list(
+    app: &AppHandle,
+    filter: ChatFilter,
+    offset: u32,
+    limit: u32,
+) -> CmdResult<ChatListVm> {
+    Ok(app
+        .state::<App>()
+        .store()?
+        .chat_list(filter, offset, limit.min(local::MAX_PAGE))?)
+}
+
+pub async fn chat_row(app: &AppHandle, id: String) -> CmdResult<Option<ChatRowVm>> {
+    Ok(app.state::<App>().store()?.chat_row(&id)?)
 }
 
 /// A chat's messages from the local store; the first time a chat is opened while online, its

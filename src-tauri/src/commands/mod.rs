@@ -64,7 +64,10 @@ commands! {
     session::sign_in_demo(employee_id: String) -> ();
     session::connect_hub(url: String, token: String) -> ();
     session::sign_out() -> ();
-    chats::chat_list(filter: ChatFilter) -> ChatListVm;
+    /// One window of the chat list (newest activity first) and the totals.
+    chats::chat_list(filter: ChatFilter, offset: u32, limit: u32) -> ChatListVm;
+    /// One chat's row, wherever it is in the list (the open conversation's header).
+    chats::chat_row(id: String) -> Option<ChatRowVm>;
     chats::chat_messages(chat: String) -> Vec<MessageVm>;
     chats::mark_answered(chat: String) -> ();
     chats::send_reply(chat: String, text: String) -> ();

@@ -34,63 +34,106 @@ impl LocalStore {
         self.with(|c| counters(c))
     }
 
-    /// The chat list, newest activity first, and the totals of every visible chat.
-    pub fn chat_list(&self, filter: ChatFilter) -> LocalResult<ChatListVm> {
+    /// One window of the chat list, newest activity first: `limit` rows from `offset` of those
+    /// `filter` keeps, how many it keeps in all, and the totals of every visible chat.
+    pub fn chat_list(
+        &self,
+        filter: ChatFilter,
+        offset: u32,
+        limit: u32,
+    ) -> LocalResult<ChatListVm> {
         self.with(|c| {
-            let mut channels: HashMap<String, ChannelView> = HashMap::new();
-            let mut stmt = c.prepare("SELECT view FROM channels")?;
-            for v in stmt.query_map([], |r| r.get::<_, String>(0))? {
-                let ch: ChannelView = serde_json::from_str(&v?)?;
-                channels.insert(ch.id.clone(), ch);
-            }
+            let channels = channel_map(c)?;
             let colour = match filter {
                 ChatFilter::All => None,
                 ChatFilter::Mine => Some(BadgeColor::Red),
                 ChatFilter::Others => Some(BadgeColor::Grey),
             };
             // Two shapes, so that each reads its own index (an `IS NULL OR` would read neither).
-            let columns = "SELECT id, title, channel_id, last_text, last_from_client, \
-                 last_activity_at, badge_count, badge_color, crm FROM chats";
-            let order = "ORDER BY last_activity_at DESC, id";
-            let mut stmt = match colour {
-                None => c.prepare(&format!("{columns} {order}"))?,
-                Some(_) => c.prepare(&format!("{columns} WHERE badge_color = ?1 {order}"))?,
+            let order = "ORDER BY last_activity_at DESC, id LIMIT ?1 OFFSET ?2";
+            let (mut stmt, total) = match colour {
+                None => (
+                    c.prepare(&format!("{ROW_COLUMNS} {order}"))?,
+                    c.query_row("SELECT count(*) FROM chats", [], |r| r.get(0))?,
+                ),
+                Some(colour) => (
+                    c.prepare(&format!("{ROW_COLUMNS} WHERE badge_color = ?3 {order}"))?,
+                    c.query_row(
+                        "SELECT count(*) FROM chats WHERE badge_color = ?1",
+                        [colour.as_str()],
+                        |r| r.get(0),
+                    )?,
+                ),
             };
             let mut rows = match colour {
-                None => stmt.query([])?,
-                Some(colour) => stmt.query([colour.as_str()])?,
+                None => stmt.query(params![limit, offset])?,
+                Some(colour) => stmt.query(params![limit, offset, colour.as_str()])?,
             };
             let mut chats = Vec::new();
             while let Some(r) = rows.next()? {
-                let channel = channels.get(r.get_ref(2)?.as_str().unwrap_or_default());
-                let colour: Option<String> = r.get(7)?;
-                chats.push(ChatRowVm {
-                    id: r.get(0)?,
-                    title: r.get(1)?,
-                    channel_name: channel.map(|c| c.name.clone()).unwrap_or_default(),
-                    transport: channel.map(|c| c.transport),
-                    last_text: r.get(3)?,
-                    last_from_client: r.get(4)?,
-                    last_at: r.get(5)?,
-                    badge: Badge {
-                        count: r.get(6)?,
-                        color: colour.as_deref().and_then(BadgeColor::parse),
-                    },
-                    crm: serde_json::from_str(r.get_ref(8)?.as_str().unwrap_or("[]"))?,
-                });
+                chats.push(row_vm(r, &channels)?);
             }
             Ok(ChatListVm {
                 chats,
+                offset,
+                total,
                 counters: counters(c)?,
             })
         })
     }
+
+    /// One chat's row, wherever it stands in the list.
+    pub fn chat_row(&self, id: &str) -> LocalResult<Option<ChatRowVm>> {
+        self.with(|c| {
+            let channels = channel_map(c)?;
+            let mut stmt = c.prepare(&format!("{ROW_COLUMNS} WHERE id = ?1"))?;
+            let mut rows = stmt.query([id])?;
+            rows.next()?.map(|r| row_vm(r, &channels)).transpose()
+        })
+    }
+}
+
+/// The most rows one window of the list may ask for.
+pub const MAX_PAGE: u32 = 500;
+
+const ROW_COLUMNS: &str = "SELECT id, title, channel_id, last_text, last_from_client, \
+     last_activity_at, badge_count, badge_color, crm FROM chats";
+
+fn channel_map(c: &Connection) -> LocalResult<HashMap<String, ChannelView>> {
+    let mut channels = HashMap::new();
+    let mut stmt = c.prepare("SELECT view FROM channels")?;
+    for v in stmt.query_map([], |r| r.get::<_, String>(0))? {
+        let ch: ChannelView = serde_json::from_str(&v?)?;
+        channels.insert(ch.id.clone(), ch);
+    }
+    Ok(channels)
+}
+
+/// A row of [`ROW_COLUMNS`] as the list shows it.
+fn row_vm(r: &rusqlite::Row, channels: &HashMap<String, ChannelView>) -> LocalResult<ChatRowVm> {
+    let channel = channels.get(r.get_ref(2)?.as_str().unwrap_or_default());
+    let colour: Option<String> = r.get(7)?;
+    Ok(ChatRowVm {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        channel_name: channel.map(|c| c.name.clone()).unwrap_or_default(),
+        transport: channel.map(|c| c.transport),
+        last_text: r.get(3)?,
+        last_from_client: r.get(4)?,
+        last_at: r.get(5)?,
+        badge: Badge {
+            count: r.get(6)?,
+            color: colour.as_deref().and_then(BadgeColor::parse),
+        },
+        crm: serde_json::from_str(r.get_ref(8)?.as_str().unwrap_or("[]"))?,
+    })
 }
 
 fn counters(c: &Connection) -> LocalResult<Counters> {
     Ok(c.query_row(
-        "SELECT count(*) FILTER (WHERE badge_color = 'red'), \
-         count(*) FILTER (WHERE badge_color = 'grey') FROM chats",
+        // Two counts over the colour index: a few entries each, not every chat.
+        "SELECT (SELECT count(*) FROM chats WHERE badge_color = 'red'), \
+         (SELECT count(*) FROM chats WHERE badge_color = 'grey')",
         [],
         |r| {
             Ok(Counters {

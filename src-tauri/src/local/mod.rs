@@ -12,6 +12,7 @@ mod chats;
 mod messages;
 mod outbox;
 
+pub use chats::MAX_PAGE;
 pub use outbox::{OutboxItem, ACCESS_ENDED};
 
 const MIGRATIONS: &[(i64, &str)] = &[

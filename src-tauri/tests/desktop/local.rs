@@ -56,7 +56,7 @@ fn the_chat_list_filters_and_counts_from_its_columns() {
         })
         .expect("apply");
     let ids = |f| -> Vec<String> {
-        let list = store.chat_list(f).expect("list");
+        let list = store.chat_list(f, 0, 50).expect("list");
         assert_eq!(list.counters, Counters { red: 1, grey: 1 });
         list.chats.into_iter().map(|c| c.id).collect()
     };
@@ -68,7 +68,7 @@ fn the_chat_list_filters_and_counts_from_its_columns() {
         Counters { red: 1, grey: 1 }
     );
     let a = store
-        .chat_list(ChatFilter::Mine)
+        .chat_list(ChatFilter::Mine, 0, 500)
         .expect("list")
         .chats
         .remove(0);
@@ -83,6 +83,47 @@ fn the_chat_list_filters_and_counts_from_its_columns() {
         }
     );
     assert_eq!(a.crm, chat("a", "", None).crm);
+}
+
+/// The list is read one window at a time: the rows from an offset, and how many there are.
+#[test]
+fn the_chat_list_is_read_one_window_at_a_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = LocalStore::open(&dir.path().join("local.db")).expect("store");
+    let changes = (0..30)
+        .map(|i| Change::Chat {
+            chat: chat(
+                &format!("c{i:02}"),
+                &format!("2026-11-25T10:{i:02}:00.000Z"),
+                (i % 3 == 0).then_some(BadgeColor::Red),
+            ),
+        })
+        .collect();
+    store
+        .apply(&SyncResponse {
+            changes,
+            cursor: 30,
+            has_more: false,
+        })
+        .expect("apply");
+    let page = store.chat_list(ChatFilter::All, 10, 5).expect("page");
+    assert_eq!((page.offset, page.total), (10, 30));
+    let ids: Vec<&str> = page.chats.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["c19", "c18", "c17", "c16", "c15"],
+        "newest first, from the offset"
+    );
+    let mine = store.chat_list(ChatFilter::Mine, 8, 5).expect("page");
+    assert_eq!(
+        (mine.total, mine.chats.len()),
+        (10, 2),
+        "the filter's own count"
+    );
+    assert_eq!(mine.counters, Counters { red: 10, grey: 0 });
+    let row = store.chat_row("c07").expect("row").expect("c07");
+    assert_eq!(row.title, "Client c07");
+    assert!(store.chat_row("nope").expect("row").is_none());
 }
 
 /// A store synced before the columns existed gets them from the chats' stored views.
@@ -113,7 +154,7 @@ fn an_older_store_gets_its_columns_from_the_stored_views() {
         .expect("row");
     }
     let store = LocalStore::open(&path).expect("store");
-    let list = store.chat_list(ChatFilter::Others).expect("list");
+    let list = store.chat_list(ChatFilter::Others, 0, 50).expect("list");
     assert_eq!(list.counters, Counters { red: 0, grey: 1 });
     let a = &list.chats[0];
     assert_eq!(

@@ -254,12 +254,12 @@ async fn live_changes_land_in_the_local_store_and_notify() {
         .is_success());
     until("the chat in the local store", || {
         store
-            .chat_list(ChatFilter::Mine)
+            .chat_list(ChatFilter::Mine, 0, 500)
             .map(|l| l.chats.len() == 1)
             .unwrap_or(false)
     })
     .await;
-    let list = store.chat_list(ChatFilter::All).expect("list");
+    let list = store.chat_list(ChatFilter::All, 0, 500).expect("list");
     assert_eq!(list.chats[0].title, "Irina");
     assert_eq!((list.counters.red, list.counters.grey), (1, 0));
     assert_eq!(

@@ -44,7 +44,19 @@ export type ChatFilter = "mine" | "others" | "all";
 
 export type ChatRowVm = { id: string, title: string, channel_name: string, transport: Transport | null, last_text: string, last_from_client: boolean, last_at: string, badge: Badge, crm: Array<CrmRef>, };
 
-export type ChatListVm = { chats: Array<ChatRowVm>, 
+export type ChatListVm = { 
+/**
+ * The rows asked for: from `offset`, at most the `limit` asked.
+ */
+chats: Array<ChatRowVm>, 
+/**
+ * Where `chats` starts in the whole (filtered) list.
+ */
+offset: number, 
+/**
+ * How many chats the whole filtered list has (the list's scroll height).
+ */
+total: number, 
 /**
  * The totals of every visible chat (not just the filtered ones).
  */

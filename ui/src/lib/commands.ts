@@ -1,6 +1,6 @@
 // Generated from Rust (src-tauri/src/commands/mod.rs, ui_events.rs) by `make bindings`. Do not edit by hand.
 import { invoke } from '@tauri-apps/api/core';
-import type { AppState, SettingChange, DemoEmployee, ChatFilter, ChatListVm, MessageVm, CrmPanelVm, PendingFirstVm, SendResultVm, CrmCardVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
+import type { AppState, SettingChange, DemoEmployee, ChatFilter, ChatRowVm, ChatListVm, MessageVm, CrmPanelVm, PendingFirstVm, SendResultVm, CrmCardVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
 
 /** Every command, typed: the one list is Rust's. */
 export const commands = {
@@ -9,7 +9,10 @@ export const commands = {
   signInDemo: (employeeId: string): Promise<void> => invoke('sign_in_demo', { employeeId }),
   connectHub: (url: string, token: string): Promise<void> => invoke('connect_hub', { url, token }),
   signOut: (): Promise<void> => invoke('sign_out'),
-  chatList: (filter: ChatFilter): Promise<ChatListVm> => invoke('chat_list', { filter }),
+  /** One window of the chat list (newest activity first) and the totals. */
+  chatList: (filter: ChatFilter, offset: number, limit: number): Promise<ChatListVm> => invoke('chat_list', { filter, offset, limit }),
+  /** One chat's row, wherever it is in the list (the open conversation's header). */
+  chatRow: (id: string): Promise<ChatRowVm | null> => invoke('chat_row', { id }),
   chatMessages: (chat: string): Promise<Array<MessageVm>> => invoke('chat_messages', { chat }),
   markAnswered: (chat: string): Promise<void> => invoke('mark_answered', { chat }),
   sendReply: (chat: string, text: string): Promise<void> => invoke('send_reply', { chat, text }),

@@ -1,14 +1,17 @@
 // A Backend for UI tests: records calls, serves fixed view models, fires events on demand.
 import type { Backend } from './backend';
 import type {
-  AppState, ChatFilter, ChatListVm, ComposeVm, CrmCardVm, CrmConnectionVm, CrmPanelVm, EmployeeChange, EmployeesVm, MessageVm, PendingFirstVm,
+  AppState, ChatFilter, ChatRowVm, ComposeVm, CrmCardVm, CrmConnectionVm, CrmPanelVm, EmployeeChange, EmployeesVm, MessageVm, PendingFirstVm,
   SendResultVm, SettingChange, TokenVm,
 } from './bindings';
+
+type MockList = { chats: ChatRowVm[]; counters: { red: number; grey: number } };
 
 export class MockBackend implements Backend {
   calls: string[] = [];
   state: AppState = { session: null, access_ended: false, demo_available: true };
-  lists: Record<ChatFilter, ChatListVm> = {
+  /** The whole list per filter; `chatList` answers one window of it, as Rust does. */
+  lists: Record<ChatFilter, MockList> = {
     all: { chats: [], counters: { red: 0, grey: 0 } },
     mine: { chats: [], counters: { red: 0, grey: 0 } },
     others: { chats: [], counters: { red: 0, grey: 0 } },
@@ -31,7 +34,15 @@ export class MockBackend implements Backend {
   async signInDemo(id: string) { this.calls.push(`signInDemo:${id}`); }
   async connectHub(url: string, token: string) { this.calls.push(`connectHub:${url}:${token}`); }
   async signOut() { this.calls.push('signOut'); }
-  async chatList(filter: ChatFilter) { this.calls.push(`chatList:${filter}`); return this.lists[filter]; }
+  async chatList(filter: ChatFilter, offset: number, limit: number) {
+    this.calls.push(`chatList:${filter}`);
+    const { chats, counters } = this.lists[filter];
+    return { chats: chats.slice(offset, offset + limit), offset, total: chats.length, counters };
+  }
+  async chatRow(id: string) {
+    this.calls.push(`chatRow:${id}`);
+    return this.lists.all.chats.find((c) => c.id === id) ?? null;
+  }
   async chatMessages(chat: string) { this.calls.push(`chatMessages:${chat}`); return this.messages; }
   async markAnswered(chat: string) { this.calls.push(`markAnswered:${chat}`); }
   async sendReply(chat: string, text: string) { this.calls.push(`sendReply:${chat}:${text}`); }

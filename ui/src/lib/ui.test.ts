@@ -52,6 +52,35 @@ describe('Workspace', () => {
     await waitFor(() => expect(backend.calls.filter((c) => c === 'chatList:mine').length).toBe(before + 1));
   });
 
+  it('holds only the rows on screen and asks for the window scrolled to', async () => {
+    const backend = new MockBackend();
+    const chats = Array.from({ length: 5000 }, (_, i) => row(`c${i}`, i % 7 === 0 ? 'red' : null, 1, `Client ${i}`));
+    backend.lists.all = { chats, counters: { red: 715, grey: 0 } };
+    render(Workspace, { backend, session });
+    await screen.findAllByTestId('chat-row');
+    const list = screen.getByTestId('chat-list');
+    expect(list.dataset.total).toBe('5000');
+    const rows = () => screen.getAllByTestId('chat-row');
+    const top = () => rows()[0]!;
+    expect(rows().length).toBeLessThan(60);
+    expect(top().dataset.chatId).toBe('c0');
+    list.scrollTop = 72 * 3000;
+    await fireEvent.scroll(list);
+    await waitFor(() => expect(top().dataset.chatId).toBe('c2990'));
+    expect(rows().length).toBeLessThan(60);
+    // Each row stands where the whole list would put it.
+    expect(top().parentElement?.style.top).toBe(`${72 * 2990}px`);
+  });
+
+  it('shows the open chat even when it is outside the list\'s window', async () => {
+    const backend = new MockBackend();
+    Element.prototype.scrollTo = () => {};
+    backend.lists.all = { chats: [row('a', 'red', 2, 'Irina')], counters: { red: 1, grey: 0 } };
+    render(Workspace, { backend, session });
+    await fireEvent.click(await screen.findByTestId('chat-row'));
+    await waitFor(() => expect(backend.calls).toContain('chatRow:a'));
+  });
+
   it('renders client text as text, never as HTML', async () => {
     const backend = new MockBackend();
     backend.lists.all = { chats: [row('x', 'red', 1, '<img src=x onerror=alert(1)>')], counters: { red: 1, grey: 0 } };
