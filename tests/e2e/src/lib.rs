@@ -95,7 +95,12 @@ impl Hub {
     }
 
     fn spawn(&mut self, listen: &str) -> Result<()> {
-        let mut cmd = Command::new(binary("switchboard-hub")?);
+        // `SWITCHBOARD_HUB` names another build (the volume bench runs a release hub).
+        let hub = match std::env::var_os("SWITCHBOARD_HUB") {
+            Some(p) => PathBuf::from(p),
+            None => binary("switchboard-hub")?,
+        };
+        let mut cmd = Command::new(hub);
         cmd.args(["serve", "--listen", listen, "--data"])
             .arg(self.dir.path())
             .env("SWITCHBOARD_ADMIN_TOKEN", &self.admin_token)

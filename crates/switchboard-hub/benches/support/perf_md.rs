@@ -5,6 +5,16 @@
 #![allow(dead_code, reason = "each bench uses what it needs")]
 
 pub fn record(bench: &str, what: &str, figure: &str) {
+    let package = env!("CARGO_PKG_NAME");
+    record_as(
+        &format!("cargo bench -p {package} --bench {bench}"),
+        what,
+        figure,
+    );
+}
+
+/// [`record`] for a figure made by `command` (its row is the one naming that command).
+pub fn record_as(command: &str, what: &str, figure: &str) {
     println!("perf.md ← {what}: {figure}");
     if std::env::var_os("PERF_MD").is_none() {
         return;
@@ -22,10 +32,9 @@ pub fn record(bench: &str, what: &str, figure: &str) {
         eprintln!("perf.md: cannot read {}", path.display());
         return;
     };
-    let package = env!("CARGO_PKG_NAME");
     let day = chrono::Utc::now().format("%Y-%m-%d");
-    let row = format!("| {what} | {figure} | `cargo bench -p {package} --bench {bench}` ({day}) |");
-    let key = format!("--bench {bench}`");
+    let row = format!("| {what} | {figure} | `{command}` ({day}) |");
+    let key = format!("`{command}`");
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     match lines
         .iter()
