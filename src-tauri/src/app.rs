@@ -109,6 +109,11 @@ impl SyncObserver for Observer {
     fn online(&self, online: bool) {
         if self.online.swap(online, Ordering::SeqCst) != online {
             emit(&self.app, SessionChanged);
+            // Back online: the views ask again (a conversation whose history could not be
+            // fetched offline fetches it now, even when the sync brings nothing new).
+            if online {
+                emit(&self.app, StoreChanged);
+            }
         }
     }
 

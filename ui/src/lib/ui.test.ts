@@ -64,21 +64,55 @@ describe('Workspace', () => {
     const top = () => rows()[0]!;
     expect(rows().length).toBeLessThan(60);
     expect(top().dataset.chatId).toBe('c0');
-    list.scrollTop = 72 * 3000;
+    list.scrollTop = 84 * 3000;
     await fireEvent.scroll(list);
     await waitFor(() => expect(top().dataset.chatId).toBe('c2990'));
     expect(rows().length).toBeLessThan(60);
     // Each row stands where the whole list would put it.
-    expect(top().parentElement?.style.top).toBe(`${72 * 2990}px`);
+    expect(top().parentElement?.style.top).toBe(`${84 * 2990}px`);
+    expect(top().parentElement?.getAttribute('aria-posinset')).toBe('2991');
   });
 
   it('shows the open chat even when it is outside the list\'s window', async () => {
-    const backend = new MockBackend();
     Element.prototype.scrollTo = () => {};
-    backend.lists.all = { chats: [row('a', 'red', 2, 'Irina')], counters: { red: 1, grey: 0 } };
+    const backend = new MockBackend();
+    backend.lists.all = { chats: Array.from({ length: 5000 }, (_, i) => row(`c${i}`, 'red', 1, `Client ${i}`)), counters: { red: 5000, grey: 0 } };
     render(Workspace, { backend, session });
-    await fireEvent.click(await screen.findByTestId('chat-row'));
-    await waitFor(() => expect(backend.calls).toContain('chatRow:a'));
+    await fireEvent.click((await screen.findAllByTestId('chat-row'))[0]!);
+    await screen.findByRole('heading', { name: 'Client 0' });
+    const list = screen.getByTestId('chat-list');
+    list.scrollTop = 84 * 3000;
+    await fireEvent.scroll(list);
+    await waitFor(() => expect(screen.queryByText('Client 1')).toBeNull());
+    const asked = backend.calls.filter((c) => c === 'chatRow:c0').length;
+    backend.fireStoreChanged();
+    await waitFor(() => expect(backend.calls.filter((c) => c === 'chatRow:c0').length).toBe(asked + 1));
+    expect(screen.getByRole('heading', { name: 'Client 0' })).toBeTruthy();
+  });
+
+  it('paints the newest answer while scrolling fast, never an older window', async () => {
+    const backend = new MockBackend();
+    backend.lists.all = { chats: Array.from({ length: 5000 }, (_, i) => row(`c${i}`, null, 0, `Client ${i}`)), counters: { red: 0, grey: 0 } };
+    // Every answer is slow; scrolling goes on faster than they come.
+    const inner = backend.chatList.bind(backend);
+    backend.chatList = async (f, offset, limit) => {
+      await new Promise((r) => setTimeout(r, 30));
+      return inner(f, offset, limit);
+    };
+    render(Workspace, { backend, session });
+    await screen.findAllByTestId('chat-row');
+    const list = screen.getByTestId('chat-list');
+    const seen: string[] = [];
+    for (let step = 1; step <= 10; step++) {
+      list.scrollTop = 84 * 300 * step;
+      await fireEvent.scroll(list);
+      await new Promise((r) => setTimeout(r, 15));
+      seen.push(screen.getAllByTestId('chat-row')[0]!.dataset.chatId!);
+    }
+    const firsts = seen.map((id) => Number(id.slice(1)));
+    expect(firsts.some((n) => n > 0), 'windows are painted while scrolling').toBe(true);
+    expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
+    await waitFor(() => expect(screen.getAllByTestId('chat-row')[0]!.dataset.chatId).toBe('c2990'));
   });
 
   it('renders client text as text, never as HTML', async () => {

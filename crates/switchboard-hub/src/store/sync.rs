@@ -9,9 +9,9 @@ use switchboard_core::{self as core, Employee, Settings};
 /// How many change-log rows one sync answer covers at most.
 pub(super) const SYNC_BATCH: i64 = 500;
 
-/// How much history a first sync carries: the recent messages of the newest chats only. Every
-/// chat comes with its last message (the list's preview); a desktop fetches the rest of a
-/// chat's history when it is opened.
+/// How much history a first sync carries: the recent messages of the newest chats, and of every
+/// other chat waiting for an answer its unanswered ones. Every chat comes with its last message
+/// (the list's preview); a desktop fetches the rest of a chat's history when it is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SnapshotDepth {
     /// How many chats, newest activity first, come with their recent messages.
@@ -112,8 +112,18 @@ pub fn sync_with(
         let visible: BTreeSet<String> = chats.iter().map(|c| c.id.clone()).collect();
         let mut sent: BTreeSet<String> = BTreeSet::new();
         if cursor <= 0 || cursor > max {
-            for c in chats.iter().take(depth.chats) {
-                for m in messages(conn, &c.id, None, depth.messages)? {
+            // The newest chats' recent history; every other chat waiting for an answer its
+            // unanswered messages (what an operator must read, offline too).
+            for (i, c) in chats.iter().enumerate() {
+                let limit = if i < depth.chats {
+                    depth.messages
+                } else {
+                    c.unanswered.count.min(depth.messages)
+                };
+                if limit == 0 {
+                    continue;
+                }
+                for m in messages(conn, &c.id, None, limit)? {
                     sent.insert(m.id.clone());
                     changes.push(Change::Message { message: m });
                 }

@@ -472,19 +472,40 @@ fn an_employee_edit_re_scopes_only_that_employee(b: &Backend) {
 }
 
 /// A first sync lists every chat (each with its last message, the list's preview) but carries
-/// recent history only for the newest chats; the rest is fetched when a chat is opened.
+/// recent history only for the newest chats, and for every other chat waiting for an answer its
+/// unanswered messages; the rest is fetched when a chat is opened.
 fn a_first_sync_carries_history_for_the_newest_chats_only(b: &Backend) {
     let (conn, _keep) = (b.open)();
     let (_, seller) = workspace(&conn);
     let older = client_chat(&conn);
+    store::apply_chat_event(
+        &conn,
+        &older.id,
+        switchboard_core::ChatEvent::MarkedAnswered,
+        T0,
+        T0,
+    )
+    .expect("answered");
     store::ingest(&conn, &inbound("p1b", "79161112233", "again", T0), T0).expect("ingest");
+    let answered = store::ingest(&conn, &inbound("p3", "79163334455", "thanks", T0), T0)
+        .expect("ingest")
+        .expect("new")
+        .chat;
+    store::apply_chat_event(
+        &conn,
+        &answered,
+        switchboard_core::ChatEvent::MarkedAnswered,
+        T0,
+        T0,
+    )
+    .expect("answered");
     let newer = store::ingest(&conn, &inbound("p2", "79162223344", "hello", T1), T1)
         .expect("ingest")
         .expect("new")
         .chat;
     let depth = store::SnapshotDepth {
         chats: 1,
-        messages: 1,
+        messages: 50,
     };
     let first = store::sync_with(&conn, &seller, 0, depth).expect("sync");
     let chats: Vec<&switchboard_hub::json::ChatView> = first
@@ -495,28 +516,29 @@ fn a_first_sync_carries_history_for_the_newest_chats_only(b: &Backend) {
             _ => None,
         })
         .collect();
-    assert_eq!(chats.len(), 2, "every chat is listed");
+    assert_eq!(chats.len(), 3, "every chat is listed");
     assert!(chats.iter().all(|c| c.last_message.is_some()));
-    let messages: Vec<&str> = first
+    let mut messages: Vec<(&str, &str)> = first
         .changes
         .iter()
         .filter_map(|c| match c {
-            Change::Message { message } => Some(message.chat.as_str()),
+            Change::Message { message } => Some((message.chat.as_str(), message.text.as_str())),
             _ => None,
         })
         .collect();
+    messages.sort();
+    let mut expected = vec![(newer.as_str(), "hello"), (older.id.as_str(), "again")];
+    expected.sort();
     assert_eq!(
-        messages,
-        [newer.as_str()],
-        "history for the newest chat only"
+        messages, expected,
+        "the newest chat's history, the waiting chat's unanswered message, nothing of the answered"
     );
-    assert_ne!(older.id, newer);
     let deeper = store::SnapshotDepth {
-        chats: 2,
+        chats: 3,
         messages: 50,
     };
     let all = store::sync_with(&conn, &seller, 0, deeper).expect("sync");
-    assert_eq!(kinds(&all).iter().filter(|k| **k == "message").count(), 3);
+    assert_eq!(kinds(&all).iter().filter(|k| **k == "message").count(), 4);
 }
 
 macro_rules! conformance {

@@ -137,7 +137,7 @@ async fn main() -> Result<()> {
     // Jumps through the list: each time until the rows of the place scrolled to are painted.
     let mut jumps = Vec::new();
     for step in 1..=20 {
-        let at = step * 72 * chats / 21;
+        let at = step * 84 * chats / 21;
         let t = Instant::now();
         dom(
             &app,
@@ -150,7 +150,7 @@ async fn main() -> Result<()> {
                 "const l = document.querySelector('[data-testid=chat-list]'); \
                 return [...document.querySelectorAll('[data-testid=chat-row]')] \
                   .some(r => { const top = parseFloat(r.parentElement.style.top); \
-                    return top >= l.scrollTop - 72 && top <= l.scrollTop + 72; });",
+                    return top >= l.scrollTop - 84 && top <= l.scrollTop + 84; });",
             )
             .await?;
             Ok(v.as_bool() == Some(true))
