@@ -91,6 +91,7 @@ fn main() -> anyhow::Result<()> {
     let every = SnapshotDepth {
         chats: usize::MAX,
         messages: 50,
+        waiting: 0,
     };
     let before = measure(&conn, &boss, every);
     let after = measure(&conn, &boss, SnapshotDepth::DEFAULT);

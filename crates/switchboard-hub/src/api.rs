@@ -976,9 +976,9 @@ struct SyncQuery {
 }
 
 /// What changed for the caller after `cursor`. A first sync (cursor 0) lists every visible
-/// chat with its last message and carries the recent messages of the 200 newest, and of every
-/// other chat waiting for an answer its unanswered ones; the rest of a chat's history is
-/// `GET /api/v1/chats/{id}/messages`.
+/// chat with its last message and carries the recent messages of the 200 newest, and of the
+/// next 2 000 chats waiting for an answer their unanswered ones; the rest of a chat's history
+/// is `GET /api/v1/chats/{id}/messages`.
 #[utoipa::path(get, path = "/api/v1/sync", params(SyncQuery), responses((status = 200, body = SyncResponse)))]
 async fn sync(
     State(hub): State<Hub>,

@@ -9,21 +9,26 @@ use switchboard_core::{self as core, Employee, Settings};
 /// How many change-log rows one sync answer covers at most.
 pub(super) const SYNC_BATCH: i64 = 500;
 
-/// How much history a first sync carries: the recent messages of the newest chats, and of every
-/// other chat waiting for an answer its unanswered ones. Every chat comes with its last message
-/// (the list's preview); a desktop fetches the rest of a chat's history when it is opened.
+/// How much history a first sync carries: the recent messages of the newest chats, and of the
+/// next newest chats waiting for an answer their unanswered ones. Every chat comes with its last
+/// message (the list's preview); a desktop fetches the rest of a chat's history when it is
+/// opened. Bounded whatever the workspace holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SnapshotDepth {
     /// How many chats, newest activity first, come with their recent messages.
     pub chats: usize,
     /// How many recent messages each of them carries.
     pub messages: u32,
+    /// How many more chats, newest first, that wait for an answer carry their unanswered
+    /// messages (at most `messages` each).
+    pub waiting: usize,
 }
 
 impl SnapshotDepth {
     pub const DEFAULT: SnapshotDepth = SnapshotDepth {
         chats: 200,
         messages: 50,
+        waiting: 2_000,
     };
 }
 
@@ -114,11 +119,15 @@ pub fn sync_with(
         if cursor <= 0 || cursor > max {
             // The newest chats' recent history; every other chat waiting for an answer its
             // unanswered messages (what an operator must read, offline too).
+            let mut waiting = 0;
             for (i, c) in chats.iter().enumerate() {
                 let limit = if i < depth.chats {
                     depth.messages
-                } else {
+                } else if c.unanswered.count > 0 && waiting < depth.waiting {
+                    waiting += 1;
                     c.unanswered.count.min(depth.messages)
+                } else {
+                    0
                 };
                 if limit == 0 {
                     continue;

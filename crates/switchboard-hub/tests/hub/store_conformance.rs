@@ -506,6 +506,7 @@ fn a_first_sync_carries_history_for_the_newest_chats_only(b: &Backend) {
     let depth = store::SnapshotDepth {
         chats: 1,
         messages: 50,
+        waiting: 10,
     };
     let first = store::sync_with(&conn, &seller, 0, depth).expect("sync");
     let chats: Vec<&switchboard_hub::json::ChatView> = first
@@ -533,9 +534,20 @@ fn a_first_sync_carries_history_for_the_newest_chats_only(b: &Backend) {
         messages, expected,
         "the newest chat's history, the waiting chat's unanswered message, nothing of the answered"
     );
+    let none_waiting = store::SnapshotDepth {
+        waiting: 0,
+        ..depth
+    };
+    let bounded = store::sync_with(&conn, &seller, 0, none_waiting).expect("sync");
+    assert_eq!(
+        kinds(&bounded).iter().filter(|k| **k == "message").count(),
+        1,
+        "waiting chats past the bound are fetched on open"
+    );
     let deeper = store::SnapshotDepth {
         chats: 3,
         messages: 50,
+        waiting: 0,
     };
     let all = store::sync_with(&conn, &seller, 0, deeper).expect("sync");
     assert_eq!(kinds(&all).iter().filter(|k| **k == "message").count(), 4);
