@@ -7,40 +7,6 @@ use anyhow::{Context, Result};
 use std::time::{Duration, Instant};
 use switchboard_e2e::*;
 
-/// (RSS, PSS) in KiB of a process, from /proc/<pid>/smaps_rollup.
-fn memory(pid: u32) -> Option<(u64, u64)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
-    let field = |name: &str| {
-        text.lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-    };
-    Some((field("Rss:")?, field("Pss:")?))
-}
-
-fn children(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(p) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-        let ppid = stat
-            .rsplit(')')
-            .next()
-            .and_then(|rest| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
-        if ppid == Some(pid) {
-            out.push(p);
-            out.extend(children(p));
-        }
-    }
-    out
-}
-
 fn name(pid: u32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))
         .unwrap_or_default()
@@ -65,8 +31,7 @@ async fn main() -> Result<()> {
     let shown = started.elapsed();
     tokio::time::sleep(Duration::from_secs(10)).await; // the measurement is "after 10 s"; not a test
     let pid = pid_of_profile(data.path()).context("app pid")?;
-    let mut tree = vec![pid];
-    tree.extend(children(pid));
+    let tree = process_tree(pid);
     let (mut rss, mut pss) = (0, 0);
     for p in &tree {
         if let Some((r, s)) = memory(*p) {

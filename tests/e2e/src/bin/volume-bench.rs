@@ -18,39 +18,10 @@ mod perf_md;
 
 /// (RSS, PSS) in KiB of a process and its descendants.
 fn memory_tree(pid: u32) -> (u64, u64) {
-    let mut tree = vec![pid];
-    let mut i = 0;
-    while i < tree.len() {
-        let parent = tree[i];
-        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Some(p) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-            let ppid = stat
-                .rsplit(')')
-                .next()
-                .and_then(|rest| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
-            if ppid == Some(parent) {
-                tree.push(p);
-            }
-        }
-        i += 1;
-    }
-    tree.iter().fold((0, 0), |(rss, pss), p| {
-        let text = std::fs::read_to_string(format!("/proc/{p}/smaps_rollup")).unwrap_or_default();
-        let field = |name: &str| -> u64 {
-            text.lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-                .unwrap_or(0)
-        };
-        (rss + field("Rss:"), pss + field("Pss:"))
-    })
+    process_tree(pid)
+        .into_iter()
+        .filter_map(memory)
+        .fold((0, 0), |(rss, pss), (r, p)| (rss + r, pss + p))
 }
 
 async fn dom(app: &fantoccini::Client, script: &str) -> Result<serde_json::Value> {
