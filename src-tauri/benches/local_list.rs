@@ -51,6 +51,7 @@ fn chat(i: usize) -> ChatView {
             count: u32::from(color.is_some()),
             color,
         },
+        escalated: false,
     }
 }
 
@@ -84,6 +85,7 @@ fn main() -> anyhow::Result<()> {
         changes: (0..chats).map(|i| Change::Chat { chat: chat(i) }).collect(),
         cursor: 1,
         has_more: false,
+        ..SyncResponse::default()
     })?;
     let applied = t.elapsed();
     println!("applied {chats} chats in {applied:.2?}");

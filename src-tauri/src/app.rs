@@ -5,6 +5,7 @@ use crate::error::{CmdError, CmdResult};
 use crate::local::LocalStore;
 use crate::sync::{SyncClient, SyncObserver};
 use crate::ui_events::{emit, OpenChat, SessionChanged, StoreChanged};
+use crate::vm::StoreChange;
 use crate::{notify, tray};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -99,11 +100,13 @@ struct Observer {
 }
 
 impl SyncObserver for Observer {
-    fn changed(&self) {
-        if let Ok(counters) = self.store.counters() {
-            tray::update(&self.app, counters, self.russian);
+    fn changed(&self, what: &StoreChange) {
+        if what.list || what.all {
+            if let Ok(counters) = self.store.counters() {
+                tray::update(&self.app, counters, self.russian);
+            }
         }
-        emit(&self.app, StoreChanged);
+        emit(&self.app, StoreChanged(what.clone()));
     }
 
     fn online(&self, online: bool) {
@@ -112,7 +115,7 @@ impl SyncObserver for Observer {
             // Back online: the views ask again (a conversation whose history could not be
             // fetched offline fetches it now, even when the sync brings nothing new).
             if online {
-                emit(&self.app, StoreChanged);
+                emit(&self.app, StoreChanged(StoreChange::everything()));
             }
         }
     }
@@ -146,8 +149,8 @@ impl StoreOnly {
 }
 
 impl SyncObserver for StoreOnly {
-    fn changed(&self) {
-        emit(&self.app, StoreChanged);
+    fn changed(&self, what: &StoreChange) {
+        emit(&self.app, StoreChanged(what.clone()));
     }
     fn online(&self, _: bool) {}
     fn notify(&self, _: NotifyEvent) {}
@@ -192,7 +195,7 @@ async fn access_ended(app: AppHandle, token: String) {
         }
     }
     tray::update(&app, switchboard_core::Counters::default(), state.russian);
-    emit(&app, StoreChanged);
+    emit(&app, StoreChanged(StoreChange::everything()));
     emit(&app, SessionChanged);
 }
 

@@ -4,6 +4,7 @@
 //! then it stops for good, holds back the unsent outbox and tells the observer it is signed out.
 
 use crate::local::LocalStore;
+use crate::vm::StoreChange;
 use eventsource_stream::Eventsource;
 use futures_util::{FutureExt, StreamExt};
 use std::sync::Arc;
@@ -17,8 +18,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// What the sync loop tells the app about.
 pub trait SyncObserver: Send + Sync + 'static {
-    /// The local store changed.
-    fn changed(&self);
+    /// The local store changed, as `what` says.
+    fn changed(&self, what: &StoreChange);
     /// The live link went up or down.
     fn online(&self, online: bool);
     /// The hub says: notify this employee now.
@@ -35,6 +36,8 @@ pub struct SyncClient {
     pub store: Arc<LocalStore>,
     /// One outbox flush at a time (a second would only resend the same keys).
     pub flushing: Arc<tokio::sync::Mutex<()>>,
+    /// One sync or snapshot page at a time: answers are applied in the order they were read.
+    syncing: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +66,7 @@ impl SyncClient {
             hub,
             store,
             flushing: Default::default(),
+            syncing: Default::default(),
         }
     }
 
@@ -98,24 +102,67 @@ impl SyncClient {
         Ok(self.hub.revoke_own_token().await?)
     }
 
-    /// Pulls every change after the stored cursor into the local store.
+    /// Pulls every change after the stored cursor into the local store. A snapshot's later
+    /// pages are left for [`next_page`](Self::next_page), so that live changes are synced
+    /// between them.
     pub async fn sync_now(&self, observer: &dyn SyncObserver) -> Result<(), SyncError> {
+        let _one = self.syncing.lock().await;
         loop {
             let cursor = self.store.cursor()?;
             let answer = self.checked(self.hub.sync(cursor).await, observer)?;
-            let store = self.store.clone();
-            let more = answer.has_more;
-            let moved = !answer.changes.is_empty() || answer.cursor != cursor;
-            tokio::task::spawn_blocking(move || store.apply(&answer))
-                .await
-                .map_err(|e| SyncError::Protocol(e.to_string()))??;
-            if moved {
-                observer.changed();
-            }
+            let more = answer.has_more && answer.page.is_none();
+            self.apply(answer, observer).await?;
             if !more {
                 return Ok(());
             }
         }
+    }
+
+    /// Fetches the next page of the snapshot being synced, if one waits; `false` when none
+    /// did.
+    pub async fn next_page(&self, observer: &dyn SyncObserver) -> Result<bool, SyncError> {
+        let _one = self.syncing.lock().await;
+        let Some(page) = self.store.snapshot_page()? else {
+            return Ok(false);
+        };
+        let cursor = self.store.cursor()?;
+        let answer = match self.hub.sync_page(cursor, Some(&page)).await {
+            // A page this hub does not take (it was upgraded, or its data replaced): the
+            // snapshot starts again; what is here stays until its last page says what goes.
+            Err(ClientError::Refused(e)) if e.status == 400 => {
+                tracing::warn!(code = %e.code, "the hub refused the snapshot's page; syncing again from the start");
+                self.store.restart_snapshot()?;
+                return Ok(true);
+            }
+            other => self.checked(other, observer)?,
+        };
+        self.apply(answer, observer).await?;
+        Ok(true)
+    }
+
+    /// [`sync_now`](Self::sync_now), then every page of a snapshot it started.
+    pub async fn sync_fully(&self, observer: &dyn SyncObserver) -> Result<(), SyncError> {
+        self.sync_now(observer).await?;
+        while self.next_page(observer).await? {
+            self.sync_now(observer).await?;
+        }
+        Ok(())
+    }
+
+    /// Applies an answer off the async threads and tells the observer what it changed.
+    async fn apply(
+        &self,
+        answer: switchboard_wire::SyncResponse,
+        observer: &dyn SyncObserver,
+    ) -> Result<(), SyncError> {
+        let store = self.store.clone();
+        let what = tokio::task::spawn_blocking(move || store.apply(&answer))
+            .await
+            .map_err(|e| SyncError::Protocol(e.to_string()))??;
+        if !what.is_empty() {
+            observer.changed(&what);
+        }
+        Ok(())
     }
 
     /// Hands the outbox to the hub, oldest first. Stops at the first message the hub cannot
@@ -143,7 +190,11 @@ impl SyncClient {
                             &e.message,
                             e.owner.as_deref(),
                         )?;
-                        observer.changed();
+                        observer.changed(&match &item.chat {
+                            Some(chat) => StoreChange::chat(chat),
+                            // Written to a number: its chat is not known here yet.
+                            None => StoreChange::everything(),
+                        });
                         continue;
                     }
                     Err(e) => return Err(e.into()),
@@ -161,8 +212,8 @@ impl SyncClient {
                     mirror: Default::default(),
                 };
                 self.store.outbox_taken(&item.key, &view)?;
+                observer.changed(&StoreChange::chat(&accepted.chat));
                 taken.push((item.key.clone(), accepted.chat));
-                observer.changed();
             }
             Ok(())
         }
@@ -178,9 +229,15 @@ impl SyncClient {
         // Back online: what was written meanwhile goes now.
         self.flush_outbox(observer).await?;
         loop {
-            let next = tokio::time::timeout(SILENCE, events.next())
-                .await
-                .map_err(|_| SyncError::Silent)?;
+            // While a snapshot comes in pages, the next is fetched whenever no event waits
+            // (a new message shows between two pages, not after the last).
+            let next = match events.next().now_or_never() {
+                Some(next) => next,
+                None if self.next_page(observer).await? => continue,
+                None => tokio::time::timeout(SILENCE, events.next())
+                    .await
+                    .map_err(|_| SyncError::Silent)?,
+            };
             let Some(event) = next else {
                 return Ok(());
             };

@@ -45,8 +45,8 @@ macro_rules! ui_events {
 }
 
 ui_events! {
-    /// The local store changed: redraw from it.
-    StoreChanged = "store-changed";
+    /// The local store changed: each view redraws what it shows of the change.
+    StoreChanged(crate::vm::StoreChange) = "store-changed";
     /// The session changed: signed in or out, the live link up or down.
     SessionChanged = "session-changed";
     /// A notification was clicked: open this chat.

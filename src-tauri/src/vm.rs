@@ -37,6 +37,62 @@ pub struct SessionVm {
     pub settings: Option<Settings>,
     /// Supervisors may change the workspace settings; sellers see them read-only.
     pub can_edit_settings: bool,
+    /// While the hub's snapshot is being synced page by page (a first sync): how far it has
+    /// come. The list shows what has arrived meanwhile.
+    pub sync_progress: Option<SyncProgressVm>,
+}
+
+/// How far a snapshot's sync has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct SyncProgressVm {
+    /// Chats synced so far.
+    pub chats: u32,
+    /// Chats in all.
+    pub total: u32,
+}
+
+/// What changed in the local store: each view asks again only for what it shows of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct StoreChange {
+    /// Anything may have changed (signed in or out, back online): every view asks again.
+    pub all: bool,
+    /// The chat list: rows, their order, badges or the counters.
+    pub list: bool,
+    /// Every chat's row may have changed (badges recoloured, chats dropped).
+    pub every_chat: bool,
+    /// Chats whose row changed or that went.
+    pub chats: Vec<String>,
+    /// Chats whose conversation changed (messages, this desktop's unsent ones).
+    pub messages: Vec<String>,
+    /// Who I am, the settings, the channels or the sync's progress.
+    pub session: bool,
+}
+
+impl StoreChange {
+    /// Every view asks again.
+    pub fn everything() -> StoreChange {
+        StoreChange {
+            all: true,
+            ..StoreChange::default()
+        }
+    }
+
+    /// One chat's conversation and row (and so the list) changed.
+    pub fn chat(id: &str) -> StoreChange {
+        StoreChange {
+            list: true,
+            chats: vec![id.to_owned()],
+            messages: vec![id.to_owned()],
+            ..StoreChange::default()
+        }
+    }
+
+    /// Whether anything changed at all.
+    pub fn is_empty(&self) -> bool {
+        *self == StoreChange::default()
+    }
 }
 
 /// One change on the "CRM integration → Additional" screen.
@@ -411,6 +467,8 @@ fn declarations() -> Vec<String> {
     vec![
         AppState::decl(),
         SessionVm::decl(),
+        SyncProgressVm::decl(),
+        StoreChange::decl(),
         SettingChange::decl(),
         MeVm::decl(),
         DemoEmployee::decl(),

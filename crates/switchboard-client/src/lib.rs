@@ -269,7 +269,15 @@ impl HubClient {
 
     /// What changed for the caller after `cursor` (0: everything).
     pub async fn sync(&self, cursor: i64) -> ClientResult<SyncResponse> {
-        let req = self.request(ops::SYNC, &[])?.query(&[("cursor", cursor)]);
+        self.sync_page(cursor, None).await
+    }
+
+    /// [`sync`](Self::sync), or with `page` the next page of a snapshot (its answer's `page`).
+    pub async fn sync_page(&self, cursor: i64, page: Option<&str>) -> ClientResult<SyncResponse> {
+        let mut req = self.request(ops::SYNC, &[])?.query(&[("cursor", cursor)]);
+        if let Some(page) = page {
+            req = req.query(&[("page", page)]);
+        }
         Self::answer(req).await
     }
 

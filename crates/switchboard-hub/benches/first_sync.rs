@@ -1,9 +1,8 @@
 //! A supervisor's first sync at volume: `BENCH_CHATS` chats (default 100 000) × `BENCH_PER_CHAT`
-//! client messages (default 5), 2 % of the chats still waiting for an answer. Times the storage
-//! answer and its JSON size with history for every chat (how first syncs were: 50 recent
-//! messages each) and with today's depth (recent messages for the newest 200 chats, the
-//! unanswered ones of every other waiting chat; the rest on open), same run, same file; then one
-//! real first sync over HTTP.
+//! client messages (default 5), 2 % of the chats still waiting for an answer. Times, same run,
+//! same file: the storage answer with history for every chat in one answer (how first syncs
+//! were), today's depth in one answer (how they were before pages), and today's paged snapshot
+//! over real HTTP: its first page (what the list paints from) and all its pages.
 //! Run: `cargo bench -p switchboard-hub --bench first_sync` (prints figures and ratios).
 
 use std::time::Instant;
@@ -27,7 +26,7 @@ fn env(name: &str, default: usize) -> usize {
 /// One storage answer at `depth`: (seconds, JSON bytes, messages carried).
 fn measure(conn: &rusqlite::Connection, boss: &str, depth: SnapshotDepth) -> (f64, usize, usize) {
     let t = Instant::now();
-    let answer = store::sync_with(conn, boss, 0, depth).expect("sync");
+    let answer = store::sync_with(conn, boss, 0, None, depth).expect("sync");
     let bytes = serde_json::to_vec(&answer).expect("json").len();
     let took = t.elapsed().as_secs_f64();
     let messages = answer
@@ -92,24 +91,26 @@ fn main() -> anyhow::Result<()> {
         chats: usize::MAX,
         messages: 50,
         waiting: 0,
+        first_page: usize::MAX,
+        page: usize::MAX,
+    };
+    let one_answer = SnapshotDepth {
+        first_page: usize::MAX,
+        page: usize::MAX,
+        ..SnapshotDepth::DEFAULT
     };
     let before = measure(&conn, &boss, every);
-    let after = measure(&conn, &boss, SnapshotDepth::DEFAULT);
+    let unpaged = measure(&conn, &boss, one_answer);
     drop(conn);
     for (name, (took, bytes, messages)) in [
-        ("history for every chat", before),
-        ("newest 200 chats", after),
+        ("history for every chat, one answer", before),
+        ("newest 200 chats, one answer", unpaged),
     ] {
         println!(
             "first sync, {name}: {took:.2} s, {:.1} MB, {messages} messages",
             bytes as f64 / 1e6
         );
     }
-    println!(
-        "ratio (every / newest): time {:.1}×, bytes {:.1}×",
-        before.0 / after.0,
-        before.1 as f64 / after.1 as f64
-    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -120,30 +121,44 @@ fn main() -> anyhow::Result<()> {
             false,
         ))
         .await?;
+        let client = switchboard_client::HubClient::new(reqwest::Client::new(), &hub.url, "boss");
         let t = Instant::now();
-        let body = reqwest::Client::new()
-            .get(format!("{}/api/v1/sync?cursor=0", hub.url))
-            .bearer_auth("boss")
-            .send()
-            .await?
-            .bytes()
-            .await?;
-        let took = t.elapsed().as_secs_f64();
+        let mut answer = client.sync(0).await?;
+        let first = t.elapsed().as_secs_f64();
+        let first_bytes = serde_json::to_vec(&answer)?.len();
+        let (mut pages, mut bytes, cursor) = (1, first_bytes, answer.cursor);
+        while let Some(page) = answer.page.clone() {
+            answer = client.sync_page(cursor, Some(&page)).await?;
+            bytes += serde_json::to_vec(&answer)?.len();
+            pages += 1;
+        }
+        let all = t.elapsed().as_secs_f64();
         hub.stop().await;
-        anyhow::Ok((took, body.len()))
+        anyhow::Ok((first, first_bytes, all, bytes, pages))
     })?;
+    let (first, first_bytes, all, bytes, pages) = http_figure;
     println!(
-        "over HTTP: {:.2} s, {:.1} MB",
-        http_figure.0,
-        http_figure.1 as f64 / 1e6
+        "paged over HTTP: first page {:.3} s, {:.2} MB; all {pages} pages {:.2} s, {:.1} MB",
+        first,
+        first_bytes as f64 / 1e6,
+        all,
+        bytes as f64 / 1e6
+    );
+    println!(
+        "ratio: one answer (storage alone) / first page (over HTTP): time {:.0}×; every chat's history / paged in all: bytes {:.1}×",
+        unpaged.0 / first,
+        before.1 as f64 / bytes as f64
     );
     perf_md::record(
         "first_sync",
         &format!("a supervisor's first sync, {chats} chats × {per_chat} messages, 2 % waiting"),
         &format!(
-            "over HTTP {:.2} s, {:.1} MB (history for the newest 200 chats, unanswered messages of the waiting); with history for every chat, as before: {:.2} s, {:.1} MB in storage alone (same run)",
-            http_figure.0,
-            http_figure.1 as f64 / 1e6,
+            "paged over HTTP: the first page {:.3} s, {:.2} MB; all {pages} pages {:.2} s, {:.1} MB. In one answer (before pages): {:.2} s in storage alone; with history for every chat: {:.2} s, {:.1} MB (same run)",
+            first,
+            first_bytes as f64 / 1e6,
+            all,
+            bytes as f64 / 1e6,
+            unpaged.0,
             before.0,
             before.1 as f64 / 1e6
         ),

@@ -973,12 +973,15 @@ async fn counters(State(hub): State<Hub>, caller: Caller) -> ApiResult<Json<core
 struct SyncQuery {
     /// The cursor of the previous answer; 0 for everything.
     cursor: Option<i64>,
+    /// The next page of a snapshot: the previous answer's `page`.
+    page: Option<String>,
 }
 
-/// What changed for the caller after `cursor`. A first sync (cursor 0) lists every visible
-/// chat with its last message and carries the recent messages of the 200 newest, and of the
-/// next 2 000 chats waiting for an answer their unanswered ones; the rest of a chat's history
-/// is `GET /api/v1/chats/{id}/messages`.
+/// What changed for the caller after `cursor`. A snapshot (a first sync, cursor 0) comes in
+/// pages, waiting chats first, then by newest activity: the first carries 100 chats, each next
+/// one (`page`) 2 000, each chat with its last message; the 200 first chats carry their recent
+/// messages and the next 2 000 waiting chats their unanswered ones; the rest of a chat's
+/// history is `GET /api/v1/chats/{id}/messages`.
 #[utoipa::path(get, path = "/api/v1/sync", params(SyncQuery), responses((status = 200, body = SyncResponse)))]
 async fn sync(
     State(hub): State<Hub>,
@@ -986,9 +989,25 @@ async fn sync(
     Query(q): Query<SyncQuery>,
 ) -> ApiResult<Json<SyncResponse>> {
     let me = employee(caller)?;
+    let page = match q.page.as_deref() {
+        None => None,
+        Some(token) => Some(store::SnapshotPage::parse(token).ok_or_else(|| {
+            ApiError::bad_field(
+                "page",
+                "is not a page this hub gave; sync again from the cursor",
+            )
+        })?),
+    };
     Ok(Json(
-        hub.read(move |c| Ok(store::sync(c, &me.id, q.cursor.unwrap_or(0))?))
-            .await?,
+        hub.read(move |c| {
+            Ok(store::sync(
+                c,
+                &me.id,
+                q.cursor.unwrap_or(0),
+                page.as_ref(),
+            )?)
+        })
+        .await?,
     ))
 }
 

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/007_crm_numbers.sql")),
     (8, include_str!("../migrations/008_access.sql")),
     (9, include_str!("../migrations/009_waiting_chats.sql")),
+    (10, include_str!("../migrations/010_chats_by_activity.sql")),
 ];
 
 /// Opens the hub's own database.

@@ -23,6 +23,12 @@ pub struct ChatView {
     /// Newest activity, RFC 3339 UTC: the list's order.
     pub last_activity_at: String,
     pub unanswered: Badge,
+    /// The chat crossed the escalation threshold and is still unanswered. With `responsible_id`
+    /// and `unanswered.count` these are the facts a desktop colours the badge from under its
+    /// settings (`switchboard_core::badge`), so a settings change recolours without resending
+    /// chats.
+    #[serde(default)]
+    pub escalated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,7 +165,7 @@ impl Change {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncResponse {
     pub changes: Vec<Change>,
@@ -167,6 +173,25 @@ pub struct SyncResponse {
     pub cursor: i64,
     /// More changes wait: sync again at once.
     pub has_more: bool,
+    /// A snapshot comes in pages, waiting chats first, then by newest activity: while this is
+    /// set, more pages wait; ask for the next with `page=<this>` (and the same cursor). A page
+    /// carries chats and their messages only; its answer's cursor is the one asked with. Changes
+    /// after `cursor` may be synced between pages (they are newer than any page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
+    /// How far a snapshot has come (with its first page and each next one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<SyncProgress>,
+}
+
+/// How far a paged snapshot has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SyncProgress {
+    /// Chats sent so far, this page's included.
+    pub chats: u64,
+    /// Chats the snapshot holds in all (as counted when the page was read).
+    pub total: u64,
 }
 
 /// The `notify` event: this employee must get an OS notification now.

@@ -5,6 +5,7 @@ use crate::app::{flush_soon, App};
 use crate::error::{CmdError, CmdResult};
 use crate::local;
 use crate::ui_events::{emit, StoreChanged};
+use crate::vm::StoreChange;
 use crate::vm::*;
 use tauri::{AppHandle, Manager};
 
@@ -45,7 +46,11 @@ pub async fn chat_messages(app: &AppHandle, chat: String) -> CmdResult<Vec<Messa
                 // Only news redraws the window.
                 Ok(messages) => {
                     if client.store.put_messages(&messages).unwrap_or(false) {
-                        emit(&app, StoreChanged);
+                        let changed = StoreChange {
+                            messages: vec![chat],
+                            ..StoreChange::default()
+                        };
+                        emit(&app, StoreChanged(changed));
                     }
                 }
                 // Not this time (offline, or the chat went away): a later redraw asks again.
@@ -80,6 +85,7 @@ pub async fn send_reply(app: &AppHandle, chat: String, text: String) -> CmdResul
         return Err(CmdError::new("empty", "nothing to send"));
     }
     let c = app.state::<App>().client().await?;
+    let changed = StoreChange::chat(&chat);
     c.store.enqueue(&local::OutboxItem {
         key: uuid::Uuid::new_v4().to_string(),
         chat: Some(chat),
@@ -92,7 +98,7 @@ pub async fn send_reply(app: &AppHandle, chat: String, text: String) -> CmdResul
         error_code: None,
         error_owner: None,
     })?;
-    emit(app, StoreChanged);
+    emit(app, StoreChanged(changed));
     flush_soon(app, c);
     Ok(())
 }
@@ -107,7 +113,7 @@ pub async fn retry_message(app: &AppHandle, id: String, local: bool) -> CmdResul
     let c = app.state::<App>().client().await?;
     if local {
         c.store.outbox_resolve(&id, true)?;
-        emit(app, StoreChanged);
+        emit(app, StoreChanged(StoreChange::everything()));
         flush_soon(app, c);
         return Ok(());
     }
@@ -118,6 +124,6 @@ pub async fn retry_message(app: &AppHandle, id: String, local: bool) -> CmdResul
 /// Drops a message the hub refused (it never left this desktop).
 pub async fn discard_message(app: &AppHandle, id: String) -> CmdResult<()> {
     app.state::<App>().store()?.outbox_resolve(&id, false)?;
-    emit(app, StoreChanged);
+    emit(app, StoreChanged(StoreChange::everything()));
     Ok(())
 }

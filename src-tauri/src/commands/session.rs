@@ -37,6 +37,7 @@ pub async fn app_state(app: &AppHandle) -> CmdResult<AppState> {
             }),
             online: state.online.load(Ordering::SeqCst),
             settings: store.settings()?,
+            sync_progress: store.sync_progress()?,
         }),
     })
 }

@@ -82,7 +82,7 @@ pub async fn send_first(
         error_code: None,
         error_owner: None,
     })?;
-    emit(app, StoreChanged);
+    emit(app, StoreChanged(crate::vm::StoreChange::everything()));
     let taken = c
         .flush_outbox(&StoreOnly::of(app, &c))
         .await

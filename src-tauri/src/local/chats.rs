@@ -4,8 +4,10 @@ use super::{LocalResult, LocalStore};
 use crate::vm::{ChatFilter, ChatListVm, ChatRowVm};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
-use switchboard_core::{Badge, BadgeColor, Counters, Direction};
-use switchboard_wire::{ChannelView, ChatView};
+use switchboard_core::{
+    self as core, Badge, BadgeColor, ChatFacts, Counters, Direction, Employee, Settings,
+};
+use switchboard_wire::{ChannelView, ChatView, EmployeeView};
 
 impl LocalStore {
     /// The workspace's channels as last synced.
@@ -34,8 +36,9 @@ impl LocalStore {
         self.with(|c| counters(c))
     }
 
-    /// One window of the chat list, newest activity first: `limit` rows from `offset` of those
-    /// `filter` keeps, how many it keeps in all, and the totals of every visible chat.
+    /// One window of the chat list, chats waiting for an answer first, then by newest
+    /// activity: `limit` rows from `offset` of those `filter` keeps, how many it keeps in all,
+    /// and the totals of every visible chat.
     pub fn chat_list(
         &self,
         filter: ChatFilter,
@@ -49,15 +52,21 @@ impl LocalStore {
                 ChatFilter::Mine => Some(BadgeColor::Red),
                 ChatFilter::Others => Some(BadgeColor::Grey),
             };
-            // Two shapes, so that each reads its own index (an `IS NULL OR` would read neither).
-            let order = "ORDER BY last_activity_at DESC, id LIMIT ?1 OFFSET ?2";
+            // Two shapes, so that each reads its own index (an `IS NULL OR` would read neither):
+            // `chats_in_list_order`, or `chats_by_colour` (where every chat waits).
             let (mut stmt, total) = match colour {
                 None => (
-                    c.prepare(&format!("{ROW_COLUMNS} {order}"))?,
+                    c.prepare_cached(&format!(
+                        "{ROW_COLUMNS} ORDER BY badge_count > 0 DESC, last_activity_at DESC, id \
+                         LIMIT ?1 OFFSET ?2"
+                    ))?,
                     c.query_row("SELECT count(*) FROM chats", [], |r| r.get(0))?,
                 ),
                 Some(colour) => (
-                    c.prepare(&format!("{ROW_COLUMNS} WHERE badge_color = ?3 {order}"))?,
+                    c.prepare_cached(&format!(
+                        "{ROW_COLUMNS} WHERE badge_color = ?3 ORDER BY last_activity_at DESC, id \
+                         LIMIT ?1 OFFSET ?2"
+                    ))?,
                     c.query_row(
                         "SELECT count(*) FROM chats WHERE badge_color = ?1",
                         [colour.as_str()],
@@ -144,12 +153,95 @@ fn counters(c: &Connection) -> LocalResult<Counters> {
     )?)
 }
 
-pub(super) fn put_chat(c: &Connection, chat: &ChatView) -> LocalResult<()> {
+/// Who this desktop is and the settings it holds: what a badge is coloured under, here as on
+/// the hub (`core::badge`).
+#[derive(Default)]
+pub(super) struct Colouring {
+    pub me: Option<Employee>,
+    pub settings: Option<Settings>,
+}
+
+impl Colouring {
+    pub fn load(c: &Connection) -> LocalResult<Colouring> {
+        let read = |key: &str| -> rusqlite::Result<Option<String>> {
+            c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+        };
+        let me: Option<EmployeeView> = read("me")?.map(|m| serde_json::from_str(&m)).transpose()?;
+        Ok(Colouring {
+            me: me.as_ref().map(employee_of),
+            settings: read("settings")?
+                .map(|s| serde_json::from_str(&s))
+                .transpose()?,
+        })
+    }
+
+    /// The colour of a badge with these facts; `hub` (the hub's colour) until this desktop
+    /// knows who it is and the settings.
+    fn colour(&self, facts: &ChatFacts, hub: Option<BadgeColor>) -> Option<BadgeColor> {
+        match (&self.me, &self.settings) {
+            (Some(me), Some(settings)) => match core::badge(me, facts, settings) {
+                Some(badge) => badge.color,
+                // Not visible by the rules here: the hub sent it, so it is shown as it says.
+                None => hub,
+            },
+            _ => hub,
+        }
+    }
+}
+
+pub(super) fn employee_of(e: &EmployeeView) -> Employee {
+    Employee {
+        id: e.id.clone(),
+        name: e.name.clone(),
+        role: e.role,
+        receives_new_clients: e.receives_new_clients,
+        priority_channel_id: e.priority_channel_id.clone(),
+    }
+}
+
+/// Colours every waiting chat again under `colours` (who I am or the settings changed);
+/// how many badges changed colour.
+pub(super) fn recolour(c: &Connection, colours: &Colouring) -> LocalResult<usize> {
+    let mut stmt = c.prepare(
+        "SELECT id, responsible_id, badge_count, escalated, badge_color FROM chats \
+         WHERE badge_count > 0",
+    )?;
+    let mut changed = Vec::new();
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let responsible: Option<String> = r.get(1)?;
+        let facts = ChatFacts {
+            responsible: responsible.as_deref(),
+            unanswered: r.get(2)?,
+            escalated: r.get(3)?,
+        };
+        let was: Option<String> = r.get(4)?;
+        let was = was.as_deref().and_then(BadgeColor::parse);
+        let is = colours.colour(&facts, was);
+        if is != was {
+            changed.push((r.get::<_, String>(0)?, is));
+        }
+    }
+    let mut update = c.prepare("UPDATE chats SET badge_color = ?2 WHERE id = ?1")?;
+    for (id, colour) in &changed {
+        update.execute(params![id, colour.map(BadgeColor::as_str)])?;
+    }
+    Ok(changed.len())
+}
+
+pub(super) fn put_chat(c: &Connection, chat: &ChatView, colours: &Colouring) -> LocalResult<()> {
     let last = chat.last_message.as_ref();
+    let facts = ChatFacts {
+        responsible: chat.responsible_id.as_deref(),
+        unanswered: chat.unanswered.count,
+        escalated: chat.escalated,
+    };
+    let colour = colours.colour(&facts, chat.unanswered.color);
     c.prepare_cached(
         "INSERT OR REPLACE INTO chats (id, last_activity_at, view, title, channel_id, badge_count, \
-         badge_color, last_text, last_from_client, crm) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         badge_color, last_text, last_from_client, crm, responsible_id, escalated) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         chat.id,
@@ -158,10 +250,12 @@ pub(super) fn put_chat(c: &Connection, chat: &ChatView) -> LocalResult<()> {
         chat.title,
         chat.channel_id,
         chat.unanswered.count,
-        chat.unanswered.color.map(BadgeColor::as_str),
+        colour.map(BadgeColor::as_str),
         last.map_or("", |m| m.text.as_str()),
         last.is_some_and(|m| m.direction == Direction::In),
         serde_json::to_string(&chat.crm)?,
+        chat.responsible_id,
+        chat.escalated,
     ])?;
     Ok(())
 }

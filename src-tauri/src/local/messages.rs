@@ -8,7 +8,6 @@ use switchboard_core::{Direction, MessageStatus};
 use switchboard_wire::MessageView;
 
 impl LocalStore {
-    /// Stores messages fetched page by page (opening an older conversation).
     /// Stores messages fetched from the hub; `true` when any of them was new or different
     /// (the window redraws only then).
     pub fn put_messages(&self, messages: &[MessageView]) -> LocalResult<bool> {
@@ -26,19 +25,28 @@ impl LocalStore {
     /// A chat's messages, oldest first.
     pub fn messages(&self, chat: &str) -> LocalResult<Vec<MessageVm>> {
         self.with(|c| {
-            let mut stmt =
-                c.prepare("SELECT view FROM messages WHERE chat = ?1 ORDER BY at, rowid")?;
+            let mut stmt = c.prepare_cached(
+                "SELECT id, direction, text, at, status, error, mirror FROM messages \
+                 WHERE chat = ?1 ORDER BY at, rowid",
+            )?;
             let mut out = Vec::new();
-            for v in stmt.query_map([chat], |r| r.get::<_, String>(0))? {
-                let m: MessageView = serde_json::from_str(&v?)?;
+            let mut rows = stmt.query([chat])?;
+            while let Some(r) = rows.next()? {
+                let mirror: switchboard_wire::MirrorView =
+                    serde_json::from_str(r.get_ref(6)?.as_str().unwrap_or("{}"))
+                        .unwrap_or_default();
                 out.push(MessageVm {
-                    id: m.id,
-                    direction: m.direction,
-                    text: m.text,
-                    at: m.at,
-                    status: m.status,
-                    mirror: crate::vm::MirrorVm::of(&m.mirror),
-                    error: m.error,
+                    id: r.get(0)?,
+                    direction: if r.get_ref(1)?.as_str().unwrap_or("in") == "out" {
+                        Direction::Out
+                    } else {
+                        Direction::In
+                    },
+                    text: r.get(2)?,
+                    at: r.get(3)?,
+                    status: MessageStatus::parse(r.get_ref(4)?.as_str().unwrap_or_default()),
+                    mirror: crate::vm::MirrorVm::of(&mirror),
+                    error: r.get(5)?,
                     error_code: None,
                     error_owner: None,
                     local: false,
@@ -74,11 +82,28 @@ impl LocalStore {
 
 /// Stores a message; `true` when it was new or different from the stored one.
 pub(super) fn put_message(c: &Connection, m: &MessageView) -> LocalResult<bool> {
-    let n = c.execute(
-        "INSERT INTO messages (id, chat, at, view) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (id) DO UPDATE SET chat = excluded.chat, at = excluded.at, view = excluded.view \
-         WHERE messages.view IS NOT excluded.view",
-        params![m.id, m.chat, m.at, serde_json::to_string(m)?],
-    )?;
+    let n = c
+        .prepare_cached(
+            "INSERT INTO messages (id, chat, at, view, direction, text, status, error, mirror) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+             ON CONFLICT (id) DO UPDATE SET chat = excluded.chat, at = excluded.at, \
+             view = excluded.view, direction = excluded.direction, text = excluded.text, \
+             status = excluded.status, error = excluded.error, mirror = excluded.mirror \
+             WHERE messages.view IS NOT excluded.view",
+        )?
+        .execute(params![
+            m.id,
+            m.chat,
+            m.at,
+            serde_json::to_string(m)?,
+            match m.direction {
+                Direction::In => "in",
+                Direction::Out => "out",
+            },
+            m.text,
+            m.status.as_str(),
+            m.error,
+            serde_json::to_string(&m.mirror)?,
+        ])?;
     Ok(n > 0)
 }

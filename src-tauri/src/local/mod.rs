@@ -2,7 +2,9 @@
 //! renders (and works offline) from its own SQLite file. A sync answer is applied in one
 //! transaction together with its cursor, so a crash never leaves data and cursor apart.
 
+use crate::vm::{StoreChange, SyncProgressVm};
 use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Mutex;
 use switchboard_core::Settings;
@@ -20,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/002_outbox.sql")),
     (3, include_str!("../../migrations/003_refusal.sql")),
     (4, include_str!("../../migrations/004_chat_columns.sql")),
+    (5, include_str!("../../migrations/005_facts_and_order.sql")),
 ];
 
 /// Makes `dir` (created if missing) this user's alone: mode 0700. The desktop's data directory
@@ -126,17 +129,58 @@ impl LocalStore {
             .transpose()?)
     }
 
-    /// Applies one sync answer and its cursor in one transaction.
-    pub fn apply(&self, sync: &SyncResponse) -> LocalResult<()> {
+    /// The next page of a snapshot being synced, if one waits.
+    pub fn snapshot_page(&self) -> LocalResult<Option<String>> {
+        self.meta(SNAPSHOT_PAGE)
+    }
+
+    /// How far the snapshot being synced has come, while one is.
+    pub fn sync_progress(&self) -> LocalResult<Option<SyncProgressVm>> {
+        Ok(self
+            .meta(SYNC_PROGRESS)?
+            .map(|m| serde_json::from_str(&m))
+            .transpose()?)
+    }
+
+    /// Syncs again from the start (the hub no longer takes the snapshot's page): what is
+    /// here stays until the new snapshot's last page says what to drop.
+    pub fn restart_snapshot(&self) -> LocalResult<()> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM meta WHERE key IN (?1, ?2)",
+                [SNAPSHOT_PAGE, SYNC_PROGRESS],
+            )?;
+            put_meta(c, "cursor", "0")?;
+            Ok(())
+        })
+    }
+
+    /// Applies one sync answer and its cursor in one transaction; tells what it changed.
+    pub fn apply(&self, sync: &SyncResponse) -> LocalResult<StoreChange> {
         self.with(|c| {
             let tx = c.transaction()?;
+            let mut out = Applied::default();
+            let mut colours = chats::Colouring::load(&tx)?;
+            let mut recolour = false;
             for change in &sync.changes {
                 match change {
                     Change::Me { employee } => {
-                        put_meta(&tx, "me", &serde_json::to_string(employee)?)?
+                        let json = serde_json::to_string(employee)?;
+                        if get_meta(&tx, "me")?.as_deref() != Some(json.as_str()) {
+                            put_meta(&tx, "me", &json)?;
+                            colours.me = Some(chats::employee_of(employee));
+                            recolour = true;
+                            out.session = true;
+                        }
                     }
                     Change::Settings { settings } => {
-                        put_meta(&tx, "settings", &serde_json::to_string(settings)?)?
+                        let json = serde_json::to_string(settings)?;
+                        if get_meta(&tx, "settings")?.as_deref() != Some(json.as_str()) {
+                            put_meta(&tx, "settings", &json)?;
+                            colours.settings = Some(*settings);
+                            recolour = true;
+                            out.session = true;
+                        }
                     }
                     Change::Channels { channels } => {
                         tx.execute("DELETE FROM channels", [])?;
@@ -146,6 +190,8 @@ impl LocalStore {
                                 params![ch.id, serde_json::to_string(ch)?],
                             )?;
                         }
+                        out.session = true;
+                        out.list = true;
                     }
                     Change::VisibleChats { ids } => {
                         tx.execute(
@@ -160,26 +206,96 @@ impl LocalStore {
                             "DELETE FROM messages WHERE chat NOT IN (SELECT id FROM keep)",
                             [],
                         )?;
-                        tx.execute(
+                        let dropped = tx.execute(
                             "DELETE FROM chats WHERE id NOT IN (SELECT id FROM keep)",
                             [],
                         )?;
+                        if dropped > 0 {
+                            out.list = true;
+                            out.every_chat = true;
+                        }
                     }
-                    Change::Chat { chat } => chats::put_chat(&tx, chat)?,
+                    Change::Chat { chat } => {
+                        chats::put_chat(&tx, chat, &colours)?;
+                        out.list = true;
+                        out.chats.insert(chat.id.clone());
+                    }
                     Change::ChatRemoved { id } => {
                         tx.execute("DELETE FROM messages WHERE chat = ?1", [id])?;
                         tx.execute("DELETE FROM chats WHERE id = ?1", [id])?;
+                        out.list = true;
+                        out.chats.insert(id.clone());
+                        out.messages.insert(id.clone());
                     }
                     Change::Message { message } => {
-                        messages::put_message(&tx, message)?;
+                        if messages::put_message(&tx, message)? {
+                            out.messages.insert(message.chat.clone());
+                        }
                     }
                 }
             }
+            if recolour && chats::recolour(&tx, &colours)? > 0 {
+                out.list = true;
+                out.every_chat = true;
+            }
+            // A snapshot's answer says whether more pages wait and how far it has come.
+            if let Some(progress) = sync.progress {
+                match &sync.page {
+                    Some(page) => {
+                        put_meta(&tx, SNAPSHOT_PAGE, page)?;
+                        let vm = SyncProgressVm {
+                            chats: progress.chats.min(u64::from(u32::MAX)) as u32,
+                            total: progress.total.min(u64::from(u32::MAX)) as u32,
+                        };
+                        put_meta(&tx, SYNC_PROGRESS, &serde_json::to_string(&vm)?)?;
+                    }
+                    None => {
+                        tx.execute(
+                            "DELETE FROM meta WHERE key IN (?1, ?2)",
+                            [SNAPSHOT_PAGE, SYNC_PROGRESS],
+                        )?;
+                    }
+                }
+                out.session = true;
+            }
             put_meta(&tx, "cursor", &sync.cursor.to_string())?;
             tx.commit()?;
-            Ok(())
+            Ok(out.into())
         })
     }
+}
+
+/// The next page of the snapshot being synced (the hub's token).
+const SNAPSHOT_PAGE: &str = "snapshot_page";
+/// How far that snapshot has come (JSON of [`SyncProgressVm`]).
+const SYNC_PROGRESS: &str = "sync_progress";
+
+/// What one answer changed, gathered while applying it.
+#[derive(Default)]
+struct Applied {
+    list: bool,
+    every_chat: bool,
+    session: bool,
+    chats: BTreeSet<String>,
+    messages: BTreeSet<String>,
+}
+
+impl From<Applied> for StoreChange {
+    fn from(a: Applied) -> StoreChange {
+        StoreChange {
+            all: false,
+            list: a.list,
+            every_chat: a.every_chat,
+            chats: a.chats.into_iter().collect(),
+            messages: a.messages.into_iter().collect(),
+            session: a.session,
+        }
+    }
+}
+
+fn get_meta(c: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()
 }
 
 fn put_meta(c: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {

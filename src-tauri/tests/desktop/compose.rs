@@ -45,6 +45,7 @@ fn synced(eight_as_plus7: bool, tg_state: ChannelState) -> (tempfile::TempDir, L
             ],
             cursor: 1,
             has_more: false,
+            ..SyncResponse::default()
         })
         .expect("apply");
     (dir, store)

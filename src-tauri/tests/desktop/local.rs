@@ -1,10 +1,14 @@
 //! The local store tells fetched news from what it already has, so the window redraws (and
 //! asks again) only when something changed; its files are this user's alone.
 
-use switchboard_core::{Badge, BadgeColor, Counters, CrmRef, Direction, EntityKind};
+use switchboard_core::{
+    Badge, BadgeColor, Counters, CrmRef, Direction, EntityKind, Role, Settings,
+};
 use switchboard_desktop::local::LocalStore;
-use switchboard_desktop::vm::ChatFilter;
-use switchboard_wire::{Change, ChatView, LastMessage, MessageView, SyncResponse};
+use switchboard_desktop::vm::{ChatFilter, SyncProgressVm};
+use switchboard_wire::{
+    Change, ChatView, EmployeeView, LastMessage, MessageView, SyncProgress, SyncResponse,
+};
 
 fn chat(id: &str, at: &str, color: Option<BadgeColor>) -> ChatView {
     ChatView {
@@ -29,11 +33,13 @@ fn chat(id: &str, at: &str, color: Option<BadgeColor>) -> ChatView {
             count: u32::from(color.is_some()) * 2,
             color,
         },
+        escalated: false,
     }
 }
 
 /// Filters and totals are answered from the stored columns: "mine" is the red chats, "others"
-/// the grey, all in activity order; the tray's counters agree with the list's.
+/// the grey, all waiting chats first, then by activity; the tray's counters agree with the
+/// list's.
 #[test]
 fn the_chat_list_filters_and_counts_from_its_columns() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -53,6 +59,7 @@ fn the_chat_list_filters_and_counts_from_its_columns() {
             ],
             cursor: 3,
             has_more: false,
+            ..SyncResponse::default()
         })
         .expect("apply");
     let ids = |f| -> Vec<String> {
@@ -60,7 +67,7 @@ fn the_chat_list_filters_and_counts_from_its_columns() {
         assert_eq!(list.counters, Counters { red: 1, grey: 1 });
         list.chats.into_iter().map(|c| c.id).collect()
     };
-    assert_eq!(ids(ChatFilter::All), ["c", "b", "a"]);
+    assert_eq!(ids(ChatFilter::All), ["b", "a", "c"]);
     assert_eq!(ids(ChatFilter::Mine), ["a"]);
     assert_eq!(ids(ChatFilter::Others), ["b"]);
     assert_eq!(
@@ -104,6 +111,7 @@ fn the_chat_list_is_read_one_window_at_a_time() {
             changes,
             cursor: 30,
             has_more: false,
+            ..SyncResponse::default()
         })
         .expect("apply");
     let page = store.chat_list(ChatFilter::All, 10, 5).expect("page");
@@ -111,8 +119,8 @@ fn the_chat_list_is_read_one_window_at_a_time() {
     let ids: Vec<&str> = page.chats.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(
         ids,
-        ["c19", "c18", "c17", "c16", "c15"],
-        "newest first, from the offset"
+        ["c29", "c28", "c26", "c25", "c23"],
+        "the ten waiting chats first, then the others newest first, from the offset"
     );
     let mine = store.chat_list(ChatFilter::Mine, 8, 5).expect("page");
     assert_eq!(
@@ -152,8 +160,39 @@ fn an_older_store_gets_its_columns_from_the_stored_views() {
             ],
         )
         .expect("row");
+        let message = MessageView {
+            id: "m1".into(),
+            chat: "a".into(),
+            direction: Direction::Out,
+            text: "Добрый день".into(),
+            content_uri: None,
+            at: "2026-11-25T10:00:00.000Z".into(),
+            author_id: None,
+            status: switchboard_core::MessageStatus::Delivered,
+            error: None,
+            mirror: Default::default(),
+        };
+        conn.execute(
+            "INSERT INTO messages (id, chat, at, view) VALUES ('m1', 'a', ?1, ?2)",
+            rusqlite::params![message.at, serde_json::to_string(&message).expect("json")],
+        )
+        .expect("message");
     }
     let store = LocalStore::open(&path).expect("store");
+    let messages = store.messages("a").expect("messages");
+    assert_eq!(
+        (
+            messages[0].text.as_str(),
+            messages[0].direction,
+            messages[0].status
+        ),
+        (
+            "Добрый день",
+            Direction::Out,
+            switchboard_core::MessageStatus::Delivered
+        ),
+        "messages get their columns too"
+    );
     let list = store.chat_list(ChatFilter::Others, 0, 50).expect("list");
     assert_eq!(list.counters, Counters { red: 0, grey: 1 });
     let a = &list.chats[0];
@@ -252,5 +291,160 @@ fn an_older_store_is_made_private_on_open() {
     assert_eq!(
         store.meta("token").expect("meta").as_deref(),
         Some("secret")
+    );
+}
+
+fn me(role: Role) -> Change {
+    Change::Me {
+        employee: EmployeeView {
+            id: "e1".into(),
+            name: "Вера".into(),
+            role,
+            receives_new_clients: false,
+            priority_channel_id: None,
+            crm_user_id: None,
+            active: true,
+        },
+    }
+}
+
+fn settings(notify_supervisors_all: bool) -> Change {
+    Change::Settings {
+        settings: Settings {
+            notify_supervisors_all,
+            ..Settings::default()
+        },
+    }
+}
+
+/// Badges are coloured here from each chat's facts, as the hub's rules do: a settings change
+/// recolours the stored chats without any chat being sent again, and says so.
+#[test]
+fn badges_are_coloured_from_the_facts_and_a_settings_change_recolours_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = LocalStore::open(&dir.path().join("local.db")).expect("store");
+    let mut theirs = chat("x", "2026-11-25T10:00:00.000Z", Some(BadgeColor::Grey));
+    theirs.responsible_id = Some("e2".into());
+    // The hub's colour is not what decides: the facts are (here: my chat, so red).
+    let mut mine = chat("y", "2026-11-25T11:00:00.000Z", Some(BadgeColor::Grey));
+    mine.responsible_id = Some("e1".into());
+    let first = store
+        .apply(&SyncResponse {
+            changes: vec![
+                me(Role::Supervisor),
+                settings(false),
+                Change::Chat { chat: theirs },
+                Change::Chat { chat: mine },
+            ],
+            cursor: 4,
+            ..SyncResponse::default()
+        })
+        .expect("apply");
+    assert!(first.session && first.list);
+    assert_eq!(first.chats, ["x", "y"]);
+    assert_eq!(
+        store.counters().expect("counters"),
+        Counters { red: 1, grey: 1 }
+    );
+    let flip = store
+        .apply(&SyncResponse {
+            changes: vec![settings(true)],
+            cursor: 5,
+            ..SyncResponse::default()
+        })
+        .expect("flip");
+    assert!(flip.session && flip.list && flip.every_chat, "{flip:?}");
+    assert_eq!(
+        store.counters().expect("counters"),
+        Counters { red: 2, grey: 0 }
+    );
+    let x = store.chat_row("x").expect("row").expect("x");
+    assert_eq!(x.badge.color, Some(BadgeColor::Red));
+    // The same settings again change nothing and say nothing.
+    let again = store
+        .apply(&SyncResponse {
+            changes: vec![settings(true)],
+            cursor: 6,
+            ..SyncResponse::default()
+        })
+        .expect("again");
+    assert!(again.is_empty(), "{again:?}");
+    // Who I am moves the colours too.
+    let Change::Me { mut employee } = me(Role::Supervisor) else {
+        unreachable!()
+    };
+    employee.id = "e2".into();
+    store
+        .apply(&SyncResponse {
+            changes: vec![settings(false), Change::Me { employee }],
+            cursor: 7,
+            ..SyncResponse::default()
+        })
+        .expect("me");
+    let colour = |id: &str| store.chat_row(id).expect("row").expect("chat").badge.color;
+    assert_eq!(
+        (colour("x"), colour("y")),
+        (Some(BadgeColor::Red), Some(BadgeColor::Grey))
+    );
+}
+
+/// A paged snapshot's next page and progress are kept (across answers between its pages, and
+/// restarts) until its last page.
+#[test]
+fn a_snapshots_page_is_kept_until_its_last() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("local.db");
+    let store = LocalStore::open(&path).expect("store");
+    let first = store
+        .apply(&SyncResponse {
+            changes: vec![Change::Chat {
+                chat: chat("a", "2026-11-25T10:00:00.000Z", Some(BadgeColor::Red)),
+            }],
+            cursor: 40,
+            has_more: true,
+            page: Some("wh|1|0|2026-11-25T10:00:00.000Z|a".into()),
+            progress: Some(SyncProgress { chats: 1, total: 3 }),
+        })
+        .expect("first page");
+    assert!(first.session, "the progress is the session's to show");
+    store
+        .apply(&SyncResponse {
+            changes: vec![],
+            cursor: 41,
+            ..SyncResponse::default()
+        })
+        .expect("a change between pages");
+    drop(store);
+    let store = LocalStore::open(&path).expect("reopened");
+    assert_eq!(
+        store.snapshot_page().expect("page").as_deref(),
+        Some("wh|1|0|2026-11-25T10:00:00.000Z|a")
+    );
+    assert_eq!(
+        store.sync_progress().expect("progress"),
+        Some(SyncProgressVm { chats: 1, total: 3 })
+    );
+    assert_eq!(store.cursor().expect("cursor"), 41);
+    store
+        .apply(&SyncResponse {
+            changes: vec![
+                Change::Chat {
+                    chat: chat("b", "2026-11-25T09:00:00.000Z", None),
+                },
+                Change::VisibleChats {
+                    ids: vec!["a".into(), "b".into()],
+                },
+            ],
+            cursor: 41,
+            has_more: false,
+            page: None,
+            progress: Some(SyncProgress { chats: 2, total: 2 }),
+        })
+        .expect("last page");
+    assert_eq!(store.snapshot_page().expect("page"), None);
+    assert_eq!(store.sync_progress().expect("progress"), None);
+    assert_eq!(
+        store.chat_list(ChatFilter::All, 0, 10).expect("list").total,
+        2
     );
 }

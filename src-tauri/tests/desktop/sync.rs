@@ -29,7 +29,7 @@ impl Seen {
 }
 
 impl SyncObserver for Seen {
-    fn changed(&self) {
+    fn changed(&self, _: &switchboard_desktop::vm::StoreChange) {
         *self.changes.lock().expect("lock") += 1;
     }
     fn online(&self, online: bool) {
@@ -592,6 +592,7 @@ async fn a_burst_of_changes_is_synced_once() {
             changes: vec![],
             cursor: 500,
             has_more: false,
+            ..SyncResponse::default()
         },
     )
     .await;
@@ -623,6 +624,7 @@ async fn resync_makes_the_desktop_sync_without_late_notifications() {
         changes: vec![Change::Settings { settings }],
         cursor: 7,
         has_more: false,
+        ..SyncResponse::default()
     })
     .await;
     let (_dir, store, seen, task) = syncing(&hub_url);
@@ -632,4 +634,61 @@ async fn resync_makes_the_desktop_sync_without_late_notifications() {
     assert!(seen.notified.lock().expect("lock").is_empty());
     assert_eq!(seen.signed_out(), 0);
     task.abort();
+}
+
+/// A first sync comes in pages: the first fills the list at once, with the progress; live
+/// changes are synced between pages; the last page ends it. A page the hub does not take
+/// starts the snapshot again instead of stopping the sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_sync_comes_in_pages_with_live_changes_between_them() {
+    let w = World::new().await;
+    for i in 0..130 {
+        w.client_writes(&format!("p{i}"), &format!("7916{i:07}"), "hello")
+            .await;
+    }
+    let client = w.client(w.seller["token"].as_str().expect("token"));
+    let seen = Seen::default();
+    client.sync_now(&seen).await.expect("first page");
+    let count = || {
+        w.store
+            .chat_list(ChatFilter::All, 0, 500)
+            .expect("list")
+            .total
+    };
+    assert_eq!(count(), 100, "the first page");
+    assert!(w.store.snapshot_page().expect("page").is_some());
+    assert_eq!(
+        w.store
+            .sync_progress()
+            .expect("progress")
+            .map(|p| (p.chats, p.total)),
+        Some((100, 130))
+    );
+    // A new client between pages: synced at once, before the rest of the snapshot.
+    w.client_writes("late", "79990000001", "hi").await;
+    client.sync_now(&seen).await.expect("live change");
+    assert_eq!(count(), 101);
+    assert!(
+        w.store.snapshot_page().expect("page").is_some(),
+        "the snapshot goes on"
+    );
+    assert!(client.next_page(&seen).await.expect("next page"));
+    assert_eq!(count(), 131);
+    assert_eq!(w.store.snapshot_page().expect("page"), None);
+    assert_eq!(w.store.sync_progress().expect("progress"), None);
+    assert!(
+        !client.next_page(&seen).await.expect("no page"),
+        "nothing waits"
+    );
+
+    // A page the hub refuses (say, it was upgraded): the snapshot starts again, nothing lost.
+    w.store
+        .set_meta(&[("snapshot_page", "not a page")])
+        .expect("meta");
+    assert!(client.next_page(&seen).await.expect("restarted"));
+    assert_eq!(w.store.cursor().expect("cursor"), 0);
+    assert_eq!(count(), 131, "what was synced stays meanwhile");
+    client.sync_fully(&seen).await.expect("synced again");
+    assert_eq!(count(), 131);
+    assert_eq!(w.store.snapshot_page().expect("page"), None);
 }

@@ -1,15 +1,16 @@
 // The one door from the UI to Rust. Components receive a Backend; only this file and the
 // generated commands.ts touch @tauri-apps/api, so tests hand components a mock instead.
 import { listen } from '@tauri-apps/api/event';
-import type { CmdError } from './bindings';
+import type { CmdError, StoreChange } from './bindings';
 import { commands, type Commands, type UiEvents } from './commands';
 
 /** Every command (generated from Rust's one list), and the events the UI listens for. */
 export interface Backend extends Commands {
   /** Calls `f` with a chat id when a notification click asks to open it. */
   onOpenChat(f: (chat: string) => void): () => void;
-  /** Calls `f` whenever the local store changed; returns a function that stops it. */
-  onStoreChanged(f: () => void): () => void;
+  /** Calls `f` with what changed whenever the local store changed; returns a function that
+   * stops it. */
+  onStoreChanged(f: (change: StoreChange) => void): () => void;
   /** Calls `f` whenever the session (sign-in, online state) changed. */
   onSessionChanged(f: () => void): () => void;
 }
@@ -34,7 +35,7 @@ function subscribe<K extends keyof UiEvents>(event: K, f: (payload: UiEvents[K])
 
 export const tauriBackend: Backend = {
   ...commands,
-  onStoreChanged: (f) => subscribe('store-changed', () => f()),
+  onStoreChanged: (f) => subscribe('store-changed', f),
   onSessionChanged: (f) => subscribe('session-changed', () => f()),
   onOpenChat: (f) => subscribe('open-chat', f),
 };

@@ -32,7 +32,48 @@ online: boolean, settings: Settings | null,
 /**
  * Supervisors may change the workspace settings; sellers see them read-only.
  */
-can_edit_settings: boolean, };
+can_edit_settings: boolean, 
+/**
+ * While the hub's snapshot is being synced page by page (a first sync): how far it has
+ * come. The list shows what has arrived meanwhile.
+ */
+sync_progress: SyncProgressVm | null, };
+
+export type SyncProgressVm = { 
+/**
+ * Chats synced so far.
+ */
+chats: number, 
+/**
+ * Chats in all.
+ */
+total: number, };
+
+export type StoreChange = { 
+/**
+ * Anything may have changed (signed in or out, back online): every view asks again.
+ */
+all: boolean, 
+/**
+ * The chat list: rows, their order, badges or the counters.
+ */
+list: boolean, 
+/**
+ * Every chat's row may have changed (badges recoloured, chats dropped).
+ */
+every_chat: boolean, 
+/**
+ * Chats whose row changed or that went.
+ */
+chats: Array<string>, 
+/**
+ * Chats whose conversation changed (messages, this desktop's unsent ones).
+ */
+messages: Array<string>, 
+/**
+ * Who I am, the settings, the channels or the sync's progress.
+ */
+session: boolean, };
 
 export type SettingChange = { "field": "save_to_crm_timeline", "value": boolean } | { "field": "eight_as_plus7", "value": boolean } | { "field": "notify_supervisors_all", "value": boolean } | { "field": "escalate_after_minutes", "value": number | null };
 

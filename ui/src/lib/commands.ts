@@ -1,6 +1,6 @@
 // Generated from Rust (src-tauri/src/commands/mod.rs, ui_events.rs) by `make bindings`. Do not edit by hand.
 import { invoke } from '@tauri-apps/api/core';
-import type { AppState, SettingChange, DemoEmployee, ChatFilter, ChatRowVm, ChatListVm, MessageVm, CrmPanelVm, PendingFirstVm, SendResultVm, CrmCardVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
+import type { AppState, StoreChange, SettingChange, DemoEmployee, ChatFilter, ChatRowVm, ChatListVm, MessageVm, CrmPanelVm, PendingFirstVm, SendResultVm, CrmCardVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
 
 /** Every command, typed: the one list is Rust's. */
 export const commands = {
@@ -51,8 +51,8 @@ export type Commands = typeof commands;
 
 /** Every event Rust sends, by name, with its payload. */
 export type UiEvents = {
-  /** The local store changed: redraw from it. */
-  'store-changed': null,
+  /** The local store changed: each view redraws what it shows of the change. */
+  'store-changed': StoreChange,
   /** The session changed: signed in or out, the live link up or down. */
   'session-changed': null,
   /** A notification was clicked: open this chat. */

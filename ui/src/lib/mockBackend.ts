@@ -2,7 +2,7 @@
 import type { Backend } from './backend';
 import type {
   AppState, ChatFilter, ChatRowVm, ComposeVm, CrmCardVm, CrmConnectionVm, CrmPanelVm, EmployeeChange, EmployeesVm, MessageVm, PendingFirstVm,
-  SendResultVm, SettingChange, TokenVm,
+  SendResultVm, SettingChange, StoreChange, TokenVm,
 } from './bindings';
 
 type MockList = { chats: ChatRowVm[]; counters: { red: number; grey: number } };
@@ -27,7 +27,7 @@ export class MockBackend implements Backend {
   /** Sign-ins by employee id; revoking one drops it. */
   tokens: Record<string, TokenVm[]> = {};
   connection: CrmConnectionVm = { kind: 'built_in', portal: null, user: null, webhook_masked: null, events_url: null, events: false };
-  private storeListeners: (() => void)[] = [];
+  private storeListeners: ((c: StoreChange) => void)[] = [];
 
   async appState() { this.calls.push('appState'); return this.state; }
   async openDemo() { this.calls.push('openDemo'); return []; }
@@ -46,7 +46,7 @@ export class MockBackend implements Backend {
   async chatMessages(chat: string) { this.calls.push(`chatMessages:${chat}`); return this.messages; }
   async markAnswered(chat: string) { this.calls.push(`markAnswered:${chat}`); }
   async sendReply(chat: string, text: string) { this.calls.push(`sendReply:${chat}:${text}`); }
-  onStoreChanged(f: () => void) {
+  onStoreChanged(f: (c: StoreChange) => void) {
     this.storeListeners.push(f);
     return () => { this.storeListeners = this.storeListeners.filter((g) => g !== f); };
   }
@@ -113,5 +113,9 @@ export class MockBackend implements Backend {
   async openInCrm(kind: string, id: string) { this.calls.push(`openInCrm:${kind}:${id}`); }
   onSessionChanged(_f: () => void) { return () => {}; }
   onOpenChat(_f: (chat: string) => void) { return () => {}; }
-  fireStoreChanged() { for (const f of this.storeListeners) f(); }
+  /** Tells the views the store changed: everything by default, or as `change` says. */
+  fireStoreChanged(change: Partial<StoreChange> = { all: true }) {
+    const c: StoreChange = { all: false, list: false, every_chat: false, chats: [], messages: [], session: false, ...change };
+    for (const f of this.storeListeners) f(c);
+  }
 }

@@ -19,6 +19,7 @@ const session: SessionVm = {
   online: true,
   settings: null,
   can_edit_settings: true,
+  sync_progress: null,
 };
 
 function row(id: string, color: 'red' | 'grey' | null, count: number, title: string): ChatRowVm {
@@ -88,6 +89,37 @@ describe('Workspace', () => {
     backend.fireStoreChanged();
     await waitFor(() => expect(backend.calls.filter((c) => c === 'chatRow:c0').length).toBe(asked + 1));
     expect(screen.getByRole('heading', { name: 'Client 0' })).toBeTruthy();
+  });
+
+  it('asks again only for what a store change names', async () => {
+    Element.prototype.scrollTo = () => {};
+    const backend = new MockBackend();
+    backend.lists.all = { chats: [row('a', 'red', 2, 'Irina'), row('b', 'grey', 1, 'Pavel')], counters: { red: 1, grey: 1 } };
+    render(Workspace, { backend, session });
+    await fireEvent.click((await screen.findAllByTestId('chat-row'))[0]!);
+    await screen.findByRole('heading', { name: 'Irina' });
+    await waitFor(() => expect(backend.calls).toContain('chatCrm:a'));
+    const count = (call: string) => backend.calls.filter((c) => c === call).length;
+    const before = { list: count('chatList:all'), row: count('chatRow:a'), messages: count('chatMessages:a'), crm: count('chatCrm:a') };
+    // Another chat got a message: the list asks again; the open chat asks nothing.
+    backend.fireStoreChanged({ list: true, chats: ['b'], messages: ['b'] });
+    await waitFor(() => expect(count('chatList:all')).toBe(before.list + 1));
+    expect(count('chatRow:a')).toBe(before.row);
+    expect(count('chatMessages:a')).toBe(before.messages);
+    // The open chat got one: its row and messages are asked again, its CRM panel is not.
+    backend.fireStoreChanged({ list: true, chats: ['a'], messages: ['a'] });
+    await waitFor(() => expect(count('chatMessages:a')).toBe(before.messages + 1));
+    await waitFor(() => expect(count('chatRow:a')).toBe(before.row + 1));
+    expect(count('chatCrm:a')).toBe(before.crm);
+  });
+
+  it('shows how far a first sync has come', async () => {
+    const backend = new MockBackend();
+    render(Workspace, { backend, session: { ...session, sync_progress: { chats: 2100, total: 100000 } } });
+    const progress = await screen.findByTestId('sync-progress');
+    expect(progress.dataset.chats).toBe('2100');
+    expect(progress.dataset.total).toBe('100000');
+    expect(progress.querySelector('progress')?.value).toBe(2100);
   });
 
   it('paints the newest answer while scrolling fast, never an older window', async () => {

@@ -106,6 +106,7 @@ pub(super) fn view_of(row: &ChatRow, crm: Vec<CrmRef>, unanswered: Badge) -> Cha
         last_message: row.last_message.clone(),
         last_activity_at: row.last_activity_at.clone(),
         unanswered,
+        escalated: row.escalated,
     }
 }
 

@@ -262,7 +262,7 @@ pub fn relink_all(conn: &Connection) -> Db {
 }
 
 pub fn links(conn: &Connection, chat: &str) -> rusqlite::Result<Vec<CrmRef>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT kind, entity_id FROM chat_links WHERE chat = ?1 ORDER BY kind, entity_id",
     )?;
     let rows = stmt.query_map([chat], |r| {

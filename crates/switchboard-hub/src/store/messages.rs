@@ -67,7 +67,7 @@ pub fn messages(
     before: Option<&str>,
     limit: u32,
 ) -> rusqlite::Result<Vec<MessageView>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {MESSAGE_COLS} FROM messages WHERE chat = ?1 \
          AND (?2 IS NULL OR (at, rowid) < (SELECT at, rowid FROM messages WHERE id = ?2)) \
          ORDER BY at DESC, rowid DESC LIMIT ?3"

@@ -85,10 +85,9 @@ pub fn put_settings(
             "UPDATE settings SET save_to_crm_timeline = ?1, eight_as_plus7 = ?2, notify_supervisors_all = ?3, escalate_after_minutes = ?4 WHERE id = 1",
             params![new.save_to_crm_timeline, new.eight_as_plus7, new.notify_supervisors_all, new.escalate_after_minutes],
         )?;
-        // The settings before: a sync tells each viewer only the badges whose colour the
-        // change moved (setting 3), by comparing them with the settings now.
-        let before = serde_json::to_string(&old).unwrap_or_default();
-        record_change(conn, ChangeKind::Settings, &before)?;
+        // A sync sends the settings alone: desktops colour badges from each chat's facts
+        // (`core::badge`), so a flip resends no chat.
+        record_change(conn, ChangeKind::Settings, "")?;
         if new.eight_as_plus7 != old.eight_as_plus7 {
             relink_all(conn)?;
         }

@@ -3,13 +3,14 @@
 use super::*;
 use crate::json::*;
 use rusqlite::{params, Connection};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use switchboard_core::{self as core, Employee, Settings};
+use std::collections::{BTreeMap, HashMap};
+use switchboard_core::{self as core, Employee, Role, Settings};
+use switchboard_wire::SyncProgress;
 
 /// How many change-log rows one sync answer covers at most.
 pub(super) const SYNC_BATCH: i64 = 500;
 
-/// How much history a first sync carries: the recent messages of the newest chats, and of the
+/// How a snapshot is paged and how much history it carries: the recent messages of the newest chats, and of the
 /// next newest chats waiting for an answer their unanswered ones. Every chat comes with its last
 /// message (the list's preview); a desktop fetches the rest of a chat's history when it is
 /// opened. Bounded whatever the workspace holds.
@@ -22,6 +23,11 @@ pub struct SnapshotDepth {
     /// How many more chats, newest first, that wait for an answer carry their unanswered
     /// messages (at most `messages` each).
     pub waiting: usize,
+    /// How many chats the first page of a snapshot carries: a screenful and more, so that a
+    /// desktop paints its list at once.
+    pub first_page: usize,
+    /// How many chats each later page carries.
+    pub page: usize,
 }
 
 impl SnapshotDepth {
@@ -29,12 +35,89 @@ impl SnapshotDepth {
         chats: 200,
         messages: 50,
         waiting: 2_000,
+        first_page: 100,
+        page: 2_000,
     };
 }
 
-/// Everything `viewer` may see that changed after `cursor`, in order.
-pub fn sync(conn: &Connection, viewer_id: &str, cursor: i64) -> rusqlite::Result<SyncResponse> {
-    sync_with(conn, viewer_id, cursor, SnapshotDepth::DEFAULT)
+/// Where a paged snapshot goes on: passed to the desktop as an opaque token (`page`) and back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotPage {
+    /// Still among the chats waiting for an answer (they come first).
+    waiting_phase: bool,
+    /// Whether the chats carry their recent history (a first sync) or not (a re-snapshot of a
+    /// desktop that has it).
+    history: bool,
+    /// Chats sent so far.
+    sent: u64,
+    /// Waiting chats beyond the newest `depth.chats` that were sent with their unanswered
+    /// messages so far.
+    waiting_sent: u64,
+    /// The last chat sent in this phase (its activity and id), if any.
+    after: Option<(String, String)>,
+}
+
+impl SnapshotPage {
+    const FIRST: SnapshotPage = SnapshotPage {
+        waiting_phase: true,
+        history: true,
+        sent: 0,
+        waiting_sent: 0,
+        after: None,
+    };
+
+    /// The token as the desktop passes it back; `None` when it is not one this hub wrote.
+    pub fn parse(token: &str) -> Option<SnapshotPage> {
+        let mut parts = token.splitn(5, '|');
+        let phase = parts.next()?;
+        let (waiting_phase, history) = match phase {
+            "wh" => (true, true),
+            "wn" => (true, false),
+            "rh" => (false, true),
+            "rn" => (false, false),
+            _ => return None,
+        };
+        let sent = parts.next()?.parse().ok()?;
+        let waiting_sent = parts.next()?.parse().ok()?;
+        let (at, id) = (parts.next()?, parts.next()?);
+        let after = match (at.is_empty(), id.is_empty()) {
+            (true, true) => None,
+            (false, false) => Some((at.to_owned(), id.to_owned())),
+            _ => return None,
+        };
+        Some(SnapshotPage {
+            waiting_phase,
+            history,
+            sent,
+            waiting_sent,
+            after,
+        })
+    }
+
+    fn token(&self) -> String {
+        let (at, id) = self
+            .after
+            .as_ref()
+            .map_or(("", ""), |(a, i)| (a.as_str(), i.as_str()));
+        format!(
+            "{}{}|{}|{}|{at}|{id}",
+            if self.waiting_phase { 'w' } else { 'r' },
+            if self.history { 'h' } else { 'n' },
+            self.sent,
+            self.waiting_sent,
+        )
+    }
+}
+
+/// Everything `viewer` may see that changed after `cursor`, in order; with `page`, the next
+/// page of a snapshot.
+pub fn sync(
+    conn: &Connection,
+    viewer_id: &str,
+    cursor: i64,
+    page: Option<&SnapshotPage>,
+) -> rusqlite::Result<SyncResponse> {
+    sync_with(conn, viewer_id, cursor, page, SnapshotDepth::DEFAULT)
 }
 
 /// [`sync`] with a first sync's history as deep as `depth` says (benches compare depths).
@@ -42,18 +125,35 @@ pub fn sync_with(
     conn: &Connection,
     viewer_id: &str,
     cursor: i64,
+    page: Option<&SnapshotPage>,
     depth: SnapshotDepth,
 ) -> rusqlite::Result<SyncResponse> {
     let Some(viewer) = employee(conn, viewer_id)? else {
         return Ok(SyncResponse {
-            changes: vec![],
             cursor,
-            has_more: false,
+            ..SyncResponse::default()
         });
     };
+    if let Some(page) = page {
+        // A page is read as things are now; whatever changed since the snapshot's cursor is
+        // in the log after it, and synced with it.
+        let mut changes = Vec::new();
+        let settings = settings(conn)?;
+        let next = snapshot_page(
+            conn,
+            &viewer,
+            &settings,
+            page.clone(),
+            depth.page,
+            depth,
+            &mut changes,
+        )?;
+        return page_answer(conn, &viewer, cursor, next, changes);
+    }
     let max = last_seq(conn)?;
-    let mut stmt =
-        conn.prepare("SELECT seq, kind, ref FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, kind, ref FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
     let rows: Vec<(i64, String, String)> = stmt
         .query_map(params![cursor, SYNC_BATCH], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -72,25 +172,13 @@ pub fn sync_with(
         })
         .collect();
     // What a sync can tell without a snapshot: chats and messages, the channel list, the
-    // badges a settings change recoloured, and nothing for another employee's edit. A snapshot
-    // when the viewer's own scope may have changed (their own edit), or for what it cannot
-    // read (an unknown kind; a settings change recorded without the settings before it).
-    //
-    // The settings before each settings change of this batch: the desktop's colours were
-    // computed under one of them (an earlier answer colours its chats under the settings of
-    // its moment, which may lie past the cursor), so a badge any of them coloured differently
-    // from now is sent.
-    let settings_before: Vec<Option<Settings>> = batch
-        .iter()
-        .filter(|(_, kind, _)| *kind == Some(ChangeKind::Settings))
-        .map(|(_, _, reference)| serde_json::from_str(reference).ok())
-        .collect();
+    // settings (desktops colour badges from facts), and nothing for another employee's edit.
+    // A snapshot when the viewer's own scope may have changed (their own edit), or for what it
+    // cannot read (an unknown kind).
     let full = cursor <= 0
         || cursor > max
-        || settings_before.iter().any(Option::is_none)
         || batch.iter().any(|(_, kind, reference)| match kind {
             Some(ChangeKind::Employees) => reference.is_empty() || *reference == viewer.id,
-            // Settings: above (readable before-settings or a snapshot).
             Some(
                 ChangeKind::Chat
                 | ChangeKind::Message
@@ -102,7 +190,7 @@ pub fn sync_with(
     let settings = settings(conn)?;
     let mut changes = Vec::new();
     if full {
-        // A snapshot of now: covers every change up to `max`.
+        // A snapshot of now, in pages: it covers every change up to `max`.
         changes.push(Change::Me {
             employee: employee_view(&viewer),
         });
@@ -110,55 +198,38 @@ pub fn sync_with(
         changes.push(Change::Channels {
             channels: channels(conn)?.iter().map(channel_view).collect(),
         });
-        let chats = visible_chats(conn, &viewer)?;
-        changes.push(Change::VisibleChats {
-            ids: chats.iter().map(|c| c.id.clone()).collect(),
-        });
-        let visible: BTreeSet<String> = chats.iter().map(|c| c.id.clone()).collect();
-        let mut sent: BTreeSet<String> = BTreeSet::new();
-        if cursor <= 0 || cursor > max {
-            // The newest chats' recent history; every other chat waiting for an answer its
-            // unanswered messages (what an operator must read, offline too).
-            let mut waiting = 0;
-            for (i, c) in chats.iter().enumerate() {
-                let limit = if i < depth.chats {
-                    depth.messages
-                } else if c.unanswered.count > 0 && waiting < depth.waiting {
-                    waiting += 1;
-                    c.unanswered.count.min(depth.messages)
-                } else {
-                    0
-                };
-                if limit == 0 {
-                    continue;
-                }
-                for m in messages(conn, &c.id, None, limit)? {
-                    sent.insert(m.id.clone());
-                    changes.push(Change::Message { message: m });
-                }
-            }
-        } else {
+        let history = cursor <= 0 || cursor > max;
+        if !history {
+            // A desktop that has the history gets the messages changed since its cursor.
             let mut stmt = conn.prepare(
                 "SELECT DISTINCT ref FROM changes WHERE seq > ?1 AND kind = 'message' ORDER BY seq",
             )?;
             let ids: Vec<String> = stmt
                 .query_map([cursor], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
+            let mut visible_cache: HashMap<String, bool> = HashMap::new();
             for id in ids {
-                if let Some(m) = message(conn, &id)?
-                    .filter(|m| visible.contains(&m.chat) && !sent.contains(&m.id))
-                {
-                    sent.insert(m.id.clone());
-                    changes.push(Change::Message { message: m });
+                if let Some(m) = message(conn, &id)? {
+                    if sees_chat(conn, &viewer, &m.chat, &mut visible_cache)? {
+                        changes.push(Change::Message { message: m });
+                    }
                 }
             }
         }
-        changes.extend(chats.into_iter().map(|chat| Change::Chat { chat }));
-        return Ok(SyncResponse {
-            changes,
-            cursor: max,
-            has_more: false,
-        });
+        let first = SnapshotPage {
+            history,
+            ..SnapshotPage::FIRST
+        };
+        let next = snapshot_page(
+            conn,
+            &viewer,
+            &settings,
+            first,
+            depth.first_page,
+            depth,
+            &mut changes,
+        )?;
+        return page_answer(conn, &viewer, max, next, changes);
     }
     // Incremental: the latest state of each changed chat and message, in log order.
     let mut last_pos: BTreeMap<(Option<ChangeKind>, &str), usize> = BTreeMap::new();
@@ -166,7 +237,6 @@ pub fn sync_with(
         last_pos.insert((*kind, reference.as_str()), i);
     }
     let mut visible_cache: HashMap<String, bool> = HashMap::new();
-    let settings_before: Vec<Settings> = settings_before.into_iter().flatten().collect();
     let (mut channels_sent, mut settings_sent) = (false, false);
     for (i, (_, kind, reference)) in batch.iter().enumerate() {
         if last_pos.get(&(*kind, reference.as_str())) != Some(&i) {
@@ -182,7 +252,6 @@ pub fn sync_with(
             Some(ChangeKind::Settings) if !settings_sent => {
                 settings_sent = true;
                 changes.push(Change::Settings { settings });
-                recoloured(conn, &viewer, &settings_before, &settings, &mut changes)?;
             }
             // Sent once per answer, at the first of them.
             Some(ChangeKind::Channels | ChangeKind::Settings) => {}
@@ -199,17 +268,7 @@ pub fn sync_with(
             },
             Some(ChangeKind::Message) => {
                 if let Some(m) = message(conn, reference)? {
-                    let visible = match visible_cache.get(&m.chat) {
-                        Some(v) => *v,
-                        None => {
-                            let v = chat_row_by_id(conn, &m.chat)?.is_some_and(|row| {
-                                core::can_see(&viewer, row.responsible_id.as_deref())
-                            });
-                            visible_cache.insert(m.chat.clone(), v);
-                            v
-                        }
-                    };
-                    if visible {
+                    if sees_chat(conn, &viewer, &m.chat, &mut visible_cache)? {
                         changes.push(Change::Message { message: m });
                     }
                 }
@@ -223,68 +282,308 @@ pub fn sync_with(
         changes,
         cursor: new_cursor,
         has_more: batch.len() as i64 == SYNC_BATCH,
+        ..SyncResponse::default()
     })
 }
 
-/// The chats whose badge `viewer` sees differently under `now` than under any of `before`:
-/// as they are now (settings decide colours, not visibility). Only chats with something
-/// unanswered (or escalated) carry a colour, so only those are read.
-fn recoloured(
+/// Whether `viewer` sees chat `id` (remembered per answer).
+fn sees_chat(
     conn: &Connection,
     viewer: &Employee,
-    before: &[Settings],
-    now: &Settings,
-    out: &mut Vec<Change>,
-) -> rusqlite::Result<()> {
-    if before.iter().all(|b| b == now) {
-        return Ok(());
+    id: &str,
+    cache: &mut HashMap<String, bool>,
+) -> rusqlite::Result<bool> {
+    if let Some(v) = cache.get(id) {
+        return Ok(*v);
     }
-    let mut stmt = conn.prepare(&waiting_chats())?;
-    let rows = stmt.query_map([], chat_row)?;
-    for row in rows {
-        let row = row?;
-        let is = core::badge(viewer, &row.facts(), now);
-        if before
-            .iter()
-            .all(|b| core::badge(viewer, &row.facts(), b) == is)
-        {
-            continue;
-        }
-        out.push(match is {
-            Some(badge) => Change::Chat {
-                chat: view_of(&row, links(conn, &row.id)?, badge),
-            },
-            None => Change::ChatRemoved { id: row.id },
-        });
-    }
-    Ok(())
+    let v = chat_row_by_id(conn, id)?
+        .is_some_and(|row| core::can_see(viewer, row.responsible_id.as_deref()));
+    cache.insert(id.to_owned(), v);
+    Ok(v)
 }
 
-/// The chats that carry a colour, through the `chats_waiting` index (migration 9).
-fn waiting_chats() -> String {
+/// The answer that carries one page of a snapshot: the next page's token while there is one;
+/// with the last, every chat the viewer sees now (the desktop drops the others).
+fn page_answer(
+    conn: &Connection,
+    viewer: &Employee,
+    cursor: i64,
+    next: Option<SnapshotPage>,
+    mut changes: Vec<Change>,
+) -> rusqlite::Result<SyncResponse> {
+    let total = visible_count(conn, viewer)?;
+    let progress = Some(SyncProgress {
+        chats: next.as_ref().map_or(total, |p| p.sent.min(total)),
+        total,
+    });
+    match next {
+        Some(next) => Ok(SyncResponse {
+            changes,
+            cursor,
+            has_more: true,
+            page: Some(next.token()),
+            progress,
+        }),
+        None => {
+            changes.push(Change::VisibleChats {
+                ids: visible_ids(conn, viewer)?,
+            });
+            Ok(SyncResponse {
+                changes,
+                cursor,
+                has_more: last_seq(conn)? > cursor,
+                page: None,
+                progress,
+            })
+        }
+    }
+}
+
+/// The SQL narrowing to the chats `viewer` may see (`core::can_see` decides; this only saves
+/// reading the others), over `:viewer` and `:receives`.
+fn visibility(viewer: &Employee) -> &'static str {
+    match viewer.role {
+        Role::Supervisor => "1",
+        Role::Seller => "(c.responsible_id = :viewer OR (c.responsible_id IS NULL AND :receives))",
+        Role::None => "0",
+    }
+}
+
+/// Of `all`, the named parameters `stmt` has.
+fn named<'a>(
+    stmt: &rusqlite::Statement,
+    all: &[(&'a str, &'a dyn rusqlite::ToSql)],
+) -> rusqlite::Result<Vec<(&'a str, &'a dyn rusqlite::ToSql)>> {
+    let mut out = Vec::new();
+    for (name, value) in all {
+        if stmt.parameter_index(name)?.is_some() {
+            out.push((*name, *value));
+        }
+    }
+    Ok(out)
+}
+
+fn visible_count(conn: &Connection, viewer: &Employee) -> rusqlite::Result<u64> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT count(*) FROM chats c WHERE {}",
+        visibility(viewer)
+    ))?;
+    let args = named(
+        &stmt,
+        &[
+            (":viewer", &viewer.id),
+            (":receives", &viewer.receives_new_clients),
+        ],
+    )?;
+    stmt.query_row(args.as_slice(), |r| r.get(0))
+}
+
+fn visible_ids(conn: &Connection, viewer: &Employee) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT c.id, c.responsible_id FROM chats c WHERE {}",
+        visibility(viewer)
+    ))?;
+    let args = named(
+        &stmt,
+        &[
+            (":viewer", &viewer.id),
+            (":receives", &viewer.receives_new_clients),
+        ],
+    )?;
+    let mut out = Vec::new();
+    let mut rows = stmt.query(args.as_slice())?;
+    while let Some(r) = rows.next()? {
+        let responsible: Option<String> = r.get(1)?;
+        if core::can_see(viewer, responsible.as_deref()) {
+            out.push(r.get(0)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The page query of one phase: waiting chats (through `chats_waiting`) or the others
+/// (through `chats_by_activity`), newest activity first, after `(:at, :id)` when `keyed`.
+fn page_query(waiting: bool, keyed: bool, viewer: &Employee) -> String {
+    let phase = if waiting {
+        "(c.unanswered > 0 OR c.escalated)"
+    } else {
+        "NOT (c.unanswered > 0 OR c.escalated)"
+    };
+    let after = if keyed {
+        " AND c.last_activity_at <= :at AND NOT (c.last_activity_at = :at AND c.id <= :id)"
+    } else {
+        ""
+    };
     format!(
-        "{CHAT_SELECT} WHERE c.unanswered > 0 OR c.escalated ORDER BY c.last_activity_at DESC, c.id"
+        "{CHAT_SELECT} WHERE {phase}{after} AND {} ORDER BY c.last_activity_at DESC, c.id LIMIT :limit",
+        visibility(viewer)
     )
+}
+
+/// Appends up to `limit` chats of a snapshot from `page` on (each after its messages, as deep
+/// as `depth` says); the page after them, or `None` when the snapshot is complete.
+fn snapshot_page(
+    conn: &Connection,
+    viewer: &Employee,
+    settings: &Settings,
+    mut page: SnapshotPage,
+    limit: usize,
+    depth: SnapshotDepth,
+    out: &mut Vec<Change>,
+) -> rusqlite::Result<Option<SnapshotPage>> {
+    let mut taken = 0;
+    while taken < limit {
+        let want = limit - taken;
+        let mut stmt = conn.prepare_cached(&page_query(
+            page.waiting_phase,
+            page.after.is_some(),
+            viewer,
+        ))?;
+        let (at, id) = page
+            .after
+            .as_ref()
+            .map_or((None, None), |(a, i)| (Some(a.as_str()), Some(i.as_str())));
+        let want_sql = want as i64;
+        let args = named(
+            &stmt,
+            &[
+                (":at", &at),
+                (":id", &id),
+                (":limit", &want_sql),
+                (":viewer", &viewer.id),
+                (":receives", &viewer.receives_new_clients),
+            ],
+        )?;
+        let rows: Vec<ChatRow> = stmt
+            .query_map(args.as_slice(), chat_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        let read = rows.len();
+        for row in rows {
+            page.after = Some((row.last_activity_at.clone(), row.id.clone()));
+            let Some(badge) = core::badge(viewer, &row.facts(), settings) else {
+                continue;
+            };
+            let position = page.sent;
+            page.sent += 1;
+            taken += 1;
+            let history = if !page.history {
+                0
+            } else if position < depth.chats as u64 {
+                depth.messages
+            } else if row.unanswered > 0 && page.waiting_sent < depth.waiting as u64 {
+                page.waiting_sent += 1;
+                row.unanswered.min(depth.messages)
+            } else {
+                0
+            };
+            if history > 0 {
+                for m in messages(conn, &row.id, None, history)? {
+                    out.push(Change::Message { message: m });
+                }
+            }
+            out.push(Change::Chat {
+                chat: view_of(&row, links(conn, &row.id)?, badge),
+            });
+        }
+        if read < want {
+            // This phase is done: the waiting chats give way to the others; after them,
+            // the snapshot is complete.
+            if !page.waiting_phase {
+                return Ok(None);
+            }
+            page.waiting_phase = false;
+            page.after = None;
+        }
+    }
+    Ok(Some(page))
 }
 
 #[cfg(test)]
 mod tests {
-    /// A settings change reads the waiting chats through their index, not every chat.
+    use super::*;
+    use switchboard_core::Employee;
+
+    fn viewer(role: Role) -> Employee {
+        Employee {
+            id: "e1".into(),
+            name: "E".into(),
+            role,
+            receives_new_clients: true,
+            priority_channel_id: None,
+        }
+    }
+
+    /// Each page walks an index in its order: no page sorts the chats.
     #[test]
-    fn recolouring_reads_the_waiting_chats_by_their_index() {
+    fn snapshot_pages_walk_their_index() {
         let dir = tempfile::tempdir().expect("tempdir");
         let conn = crate::db::open_hub(&dir.path().join("hub.db")).expect("open");
-        let plan: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {}", super::waiting_chats()))
-            .expect("plan")
-            .query_map([], |r| r.get::<_, String>(3))
-            .expect("rows")
-            .collect::<Result<_, _>>()
-            .expect("plan rows");
-        assert!(
-            plan.iter()
-                .any(|step| step.contains("SCAN c USING INDEX chats_waiting")),
-            "{plan:?}"
-        );
+        for role in [Role::Supervisor, Role::Seller] {
+            for (waiting, index) in [(true, "chats_waiting"), (false, "chats_by_activity")] {
+                for keyed in [false, true] {
+                    let sql = page_query(waiting, keyed, &viewer(role));
+                    let mut stmt = conn
+                        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                        .expect("plan");
+                    let args = named(
+                        &stmt,
+                        &[
+                            (":at", &"2026-01-01T00:00:00Z"),
+                            (":id", &"c"),
+                            (":limit", &10),
+                            (":viewer", &"e1"),
+                            (":receives", &true),
+                        ],
+                    )
+                    .expect("args");
+                    let plan: Vec<String> = stmt
+                        .query_map(args.as_slice(), |r| r.get::<_, String>(3))
+                        .expect("rows")
+                        .collect::<Result<_, _>>()
+                        .expect("plan rows");
+                    assert!(
+                        plan.iter()
+                            .any(|step| step.contains(&format!("USING INDEX {index}"))),
+                        "{role:?} waiting={waiting} keyed={keyed}: {plan:?}"
+                    );
+                    assert!(
+                        !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+                        "{role:?} waiting={waiting} keyed={keyed}: {plan:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_page_token_reads_back_as_written() {
+        for page in [
+            SnapshotPage::FIRST,
+            SnapshotPage {
+                waiting_phase: false,
+                history: false,
+                sent: 2_100,
+                waiting_sent: 17,
+                after: Some(("2026-12-06T10:00:00.123Z".into(), "chat|with|bars".into())),
+            },
+        ] {
+            assert_eq!(SnapshotPage::parse(&page.token()), Some(page));
+        }
+    }
+
+    #[test]
+    fn a_token_this_hub_did_not_write_is_refused() {
+        for bad in [
+            "",
+            "x",
+            "xh|0|0||",
+            "wh|-1|0||",
+            "wh|0|0|2026-01-01T00:00:00Z|",
+            "wh|0|0||c1",
+            "wh|a|0||",
+            "wh|0|0|",
+        ] {
+            assert_eq!(SnapshotPage::parse(bad), None, "{bad:?}");
+        }
     }
 }

@@ -253,8 +253,8 @@ fn the_change_log_is_ordered_and_sync_respects_visibility(b: &Backend) {
     let b2 = store::record_change(&conn, ChangeKind::Message, "y").expect("log");
     assert!(before < a && a < b2);
     store::ingest(&conn, &inbound("p1", "79161112233", "hi", T0), T0).expect("ingest");
-    let mine = store::sync(&conn, &seller, 0).expect("sync");
-    let theirs = store::sync(&conn, &other.id, 0).expect("sync");
+    let mine = store::sync(&conn, &seller, 0, None).expect("sync");
+    let theirs = store::sync(&conn, &other.id, 0, None).expect("sync");
     let chats = |s: &switchboard_hub::json::SyncResponse| {
         s.changes
             .iter()
@@ -326,124 +326,196 @@ fn a_channel_state_change_sends_the_channels_not_the_chats(b: &Backend) {
     let (conn, _keep) = (b.open)();
     let (_, seller) = workspace(&conn);
     client_chat(&conn);
-    let first = store::sync(&conn, &seller, 0).expect("sync");
+    let first = store::sync(&conn, &seller, 0, None).expect("sync");
     assert!(kinds(&first).contains(&"chat"));
     assert!(store::set_channel_state(&conn, "wa", "phoneUnavailable").expect("state"));
-    let next = store::sync(&conn, &seller, first.cursor).expect("sync");
+    let next = store::sync(&conn, &seller, first.cursor, None).expect("sync");
     assert_eq!(kinds(&next), ["channels"]);
     assert!(next.cursor > first.cursor);
 }
 
-/// Setting 3 flipped: each viewer is sent the settings and the badges whose colour moved —
-/// a supervisor's unanswered chat of someone else's turns red; an answered one (no colour)
-/// and a seller's own chats are not sent again; a flip and back sends no chat.
-fn a_setting_3_flip_sends_only_the_badges_it_recoloured(b: &Backend) {
+/// A settings change sends the settings alone: the chats carry the facts a desktop colours
+/// their badges from (`core::badge`), so nothing else moves, whatever the workspace holds.
+fn a_settings_flip_sends_the_settings_alone(b: &Backend) {
     let (conn, _keep) = (b.open)();
     let (_, seller) = workspace(&conn);
     let boss = employee(&conn, "Vera", Role::Supervisor);
     let waiting = client_chat(&conn);
-    let answered = store::ingest(&conn, &inbound("p2", "79162223344", "hi", T0), T0)
-        .expect("ingest")
-        .expect("new")
-        .chat;
-    store::apply_chat_event(
-        &conn,
-        &answered,
-        switchboard_core::ChatEvent::MarkedAnswered,
-        T1,
-        T1,
-    )
-    .expect("answered");
-    let boss_at = store::sync(&conn, &boss, 0).expect("sync").cursor;
-    let seller_at = store::sync(&conn, &seller, 0).expect("sync").cursor;
-    let flip = |on: bool| {
-        let patch = SettingsPatch {
-            notify_supervisors_all: Some(on),
-            ..Default::default()
-        };
-        store::put_settings(&conn, &patch, "admin", T1).expect("put");
+    let first = store::sync(&conn, &boss, 0, None).expect("sync");
+    let chat = first
+        .changes
+        .iter()
+        .find_map(|c| match c {
+            Change::Chat { chat } if chat.id == waiting.id => Some(chat.clone()),
+            _ => None,
+        })
+        .expect("the waiting chat");
+    assert_eq!(chat.unanswered.color, Some(BadgeColor::Grey));
+    let seller_at = store::sync(&conn, &seller, 0, None).expect("sync").cursor;
+    let patch = SettingsPatch {
+        notify_supervisors_all: Some(true),
+        ..Default::default()
     };
-    flip(true);
-    let boss_sync = store::sync(&conn, &boss, boss_at).expect("sync");
-    assert_eq!(kinds(&boss_sync), ["settings", "chat"]);
-    match &boss_sync.changes[1] {
-        Change::Chat { chat } => {
-            assert_eq!(chat.id, waiting.id);
-            assert_eq!(chat.unanswered.color, Some(BadgeColor::Red));
-        }
-        other => panic!("expected the waiting chat, got {other:?}"),
-    }
+    let now = store::put_settings(&conn, &patch, "admin", T1).expect("put");
+    let boss_sync = store::sync(&conn, &boss, first.cursor, None).expect("sync");
+    assert_eq!(kinds(&boss_sync), ["settings"]);
     assert_eq!(
-        kinds(&store::sync(&conn, &seller, seller_at).expect("sync")),
-        ["settings"],
-        "the seller's own chats keep their colour"
+        kinds(&store::sync(&conn, &seller, seller_at, None).expect("sync")),
+        ["settings"]
     );
-    // On and off again: the desktop may hold colours of either (an answer colours its chats
-    // under the settings of its moment), so the chat is sent as it is now.
-    flip(false);
-    let back = store::sync(&conn, &boss, boss_at).expect("sync");
-    assert_eq!(kinds(&back), ["settings", "chat"]);
-    match &back.changes[1] {
-        Change::Chat { chat } => assert_eq!(chat.unanswered.color, Some(BadgeColor::Grey)),
-        other => panic!("expected the waiting chat, got {other:?}"),
-    }
+    // What the desktop then computes from the facts it holds.
+    let me = store::employee(&conn, &boss).expect("read").expect("boss");
+    let facts = switchboard_core::ChatFacts {
+        responsible: chat.responsible_id.as_deref(),
+        unanswered: chat.unanswered.count,
+        escalated: chat.escalated,
+    };
+    assert_eq!(
+        switchboard_core::badge(&me, &facts, &now).and_then(|b| b.color),
+        Some(BadgeColor::Red)
+    );
 }
 
-/// An answer cut at the batch size colours its chats under the settings of its moment, past
-/// the cursor; a flip back before the rest is fetched must still recolour them.
-fn a_flip_back_between_batches_recolours(b: &Backend) {
+/// A snapshot comes in pages: waiting chats first, then the others, newest activity first;
+/// every chat once; the first page carries who and what, the last every visible chat's id;
+/// the cursor stays the snapshot's; what changes meanwhile follows in the log after it.
+fn a_snapshot_comes_in_pages_waiting_chats_first(b: &Backend) {
     let (conn, _keep) = (b.open)();
     workspace(&conn);
     let boss = employee(&conn, "Vera", Role::Supervisor);
-    let at = store::sync(&conn, &boss, 0).expect("sync").cursor;
-    let waiting = client_chat(&conn);
-    for i in 0..600 {
-        let state = if i % 2 == 0 {
-            "phoneUnavailable"
+    let mut waiting = Vec::new();
+    let mut answered = Vec::new();
+    for i in 0..7 {
+        let at = format!("2026-12-01T10:00:{i:02}.000Z");
+        let message = inbound(&format!("p{i}"), &format!("7916111220{i}"), "hi", &at);
+        let chat = store::ingest(&conn, &message, &at)
+            .expect("ingest")
+            .expect("new")
+            .chat;
+        if i % 2 == 0 {
+            let event = switchboard_core::ChatEvent::MarkedAnswered;
+            store::apply_chat_event(&conn, &chat, event, &at, &at).expect("answered");
+            answered.insert(0, chat);
         } else {
-            "active"
-        };
-        store::set_channel_state(&conn, "wa", state).expect("state");
+            waiting.insert(0, chat);
+        }
     }
-    let patch = |on: bool| SettingsPatch {
-        notify_supervisors_all: Some(on),
-        ..Default::default()
+    let depth = store::SnapshotDepth {
+        chats: 1,
+        messages: 50,
+        waiting: 1,
+        first_page: 2,
+        page: 2,
     };
-    store::put_settings(&conn, &patch(true), "admin", T1).expect("on");
-    let first = store::sync(&conn, &boss, at).expect("sync");
-    assert!(
-        first.has_more,
-        "the answer is cut before the settings change"
+    let first = store::sync_with(&conn, &boss, 0, None, depth).expect("sync");
+    assert_eq!(&kinds(&first)[..3], ["me", "settings", "channels"]);
+    assert!(first.has_more && first.page.is_some());
+    assert_eq!(first.progress.map(|p| (p.chats, p.total)), Some((2, 7)));
+    let cursor = first.cursor;
+    // An answered chat not yet sent gets a message between pages: it waits now, behind the
+    // page being read; the log after the cursor carries it.
+    let late = answered[2].clone();
+    store::ingest(&conn, &inbound("late", "79161112202", "again", T1), T1)
+        .expect("ingest")
+        .expect("known");
+    let mut answers = vec![first];
+    while let Some(token) = answers.last().and_then(|a| a.page.clone()) {
+        let page = store::SnapshotPage::parse(&token).expect("a token this hub wrote");
+        let next = store::sync_with(&conn, &boss, cursor, Some(&page), depth).expect("page");
+        assert_eq!(next.cursor, cursor, "a page keeps the snapshot's cursor");
+        assert!(
+            !kinds(&next)
+                .iter()
+                .any(|k| ["me", "settings", "channels"].contains(k)),
+            "{:?}",
+            kinds(&next)
+        );
+        answers.push(next);
+        assert!(answers.len() < 10, "the pages end");
+    }
+    let order: Vec<String> = answers
+        .iter()
+        .flat_map(|a| &a.changes)
+        .filter_map(|c| match c {
+            Change::Chat { chat } => Some(chat.id.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut expected = waiting.clone();
+    expected.extend(answered.iter().filter(|id| **id != late).cloned());
+    assert_eq!(order, expected, "waiting first, then the others, each once");
+    let last = answers.last().expect("answers");
+    assert_eq!(last.progress.map(|p| (p.chats, p.total)), Some((7, 7)));
+    match last.changes.last() {
+        Some(Change::VisibleChats { ids }) => assert_eq!(ids.len(), 7),
+        other => panic!("the last page ends with every visible chat: {other:?}"),
+    }
+    assert!(last.has_more, "the log moved past the snapshot's cursor");
+    let messages = answers
+        .iter()
+        .flat_map(|a| &a.changes)
+        .filter(|c| matches!(c, Change::Message { .. }))
+        .count();
+    assert_eq!(
+        messages, 2,
+        "history for the newest chat, the unanswered message of one more waiting chat"
     );
-    let red = first.changes.iter().any(|c| {
-        matches!(c, Change::Chat { chat } if chat.id == waiting.id
-            && chat.unanswered.color == Some(BadgeColor::Red))
-    });
+    let after = store::sync(&conn, &boss, cursor, None).expect("sync");
     assert!(
-        red,
-        "chats are coloured under the settings of the answer's moment"
+        after
+            .changes
+            .iter()
+            .any(|c| matches!(c, Change::Chat { chat } if chat.id == late)),
+        "{:?}",
+        kinds(&after)
     );
-    store::put_settings(&conn, &patch(false), "admin", T1).expect("off");
-    let (mut cursor, mut last) = (first.cursor, None);
-    loop {
-        let next = store::sync(&conn, &boss, cursor).expect("sync");
-        for c in &next.changes {
-            if let Change::Chat { chat } = c {
-                if chat.id == waiting.id {
-                    last = Some(chat.unanswered.color);
+}
+
+/// A seller's snapshot pages hold the chats they see only, and count only those.
+fn a_sellers_snapshot_pages_hold_their_chats_only(b: &Backend) {
+    let (conn, _keep) = (b.open)();
+    let (_, anna) = workspace(&conn);
+    // Nobody answers for the chat yet: Anna sees it (she gets new clients), Boris does not.
+    let chat = client_chat(&conn);
+    let boris = employee(&conn, "Boris", Role::Seller);
+    let depth = store::SnapshotDepth {
+        first_page: 1,
+        page: 1,
+        ..store::SnapshotDepth::DEFAULT
+    };
+    let pages = |viewer: &str| {
+        let mut answer = store::sync_with(&conn, viewer, 0, None, depth).expect("sync");
+        let cursor = answer.cursor;
+        let (mut chats, mut messages, mut visible) = (Vec::new(), Vec::new(), None);
+        loop {
+            for c in &answer.changes {
+                match c {
+                    Change::Chat { chat } => chats.push(chat.id.clone()),
+                    Change::Message { message } => messages.push(message.chat.clone()),
+                    Change::VisibleChats { ids } => visible = Some(ids.clone()),
+                    _ => {}
                 }
             }
+            let total = answer.progress.map(|p| p.total);
+            assert_eq!(
+                total,
+                Some(chats.len().max(visible.as_ref().map_or(0, Vec::len)) as u64)
+            );
+            let Some(token) = answer.page.clone() else {
+                break;
+            };
+            let page = store::SnapshotPage::parse(&token).expect("token");
+            answer = store::sync_with(&conn, viewer, cursor, Some(&page), depth).expect("page");
         }
-        cursor = next.cursor;
-        if !next.has_more {
-            break;
-        }
-    }
-    assert_eq!(
-        last,
-        Some(Some(BadgeColor::Grey)),
-        "recoloured back to grey"
-    );
+        (
+            chats,
+            messages,
+            visible.expect("the last page lists the visible chats"),
+        )
+    };
+    let one = vec![chat.id.clone()];
+    assert_eq!(pages(&anna), (one.clone(), one.clone(), one));
+    assert_eq!(pages(&boris), (vec![], vec![], vec![]));
 }
 
 /// An employee edit re-scopes only that employee: another desktop hears nothing of it, theirs
@@ -453,13 +525,13 @@ fn an_employee_edit_re_scopes_only_that_employee(b: &Backend) {
     let (_, seller) = workspace(&conn);
     let other = employee(&conn, "Boris", Role::Seller);
     client_chat(&conn);
-    let at = store::sync(&conn, &seller, 0).expect("sync").cursor;
+    let at = store::sync(&conn, &seller, 0, None).expect("sync").cursor;
     let rename = EmployeePatch {
         name: Some("Boris B.".into()),
         ..Default::default()
     };
     store::patch_employee(&conn, &other, &rename).expect("patch");
-    let quiet = store::sync(&conn, &seller, at).expect("sync");
+    let quiet = store::sync(&conn, &seller, at, None).expect("sync");
     assert_eq!(kinds(&quiet), Vec::<&str>::new());
     assert!(quiet.cursor > at, "the cursor still moves past the edit");
     let narrower = EmployeePatch {
@@ -467,7 +539,7 @@ fn an_employee_edit_re_scopes_only_that_employee(b: &Backend) {
         ..Default::default()
     };
     store::patch_employee(&conn, &seller, &narrower).expect("patch");
-    let own = store::sync(&conn, &seller, quiet.cursor).expect("sync");
+    let own = store::sync(&conn, &seller, quiet.cursor, None).expect("sync");
     assert!(kinds(&own).contains(&"me") && kinds(&own).contains(&"visible_chats"));
 }
 
@@ -507,8 +579,9 @@ fn a_first_sync_carries_history_for_the_newest_chats_only(b: &Backend) {
         chats: 1,
         messages: 50,
         waiting: 10,
+        ..store::SnapshotDepth::DEFAULT
     };
-    let first = store::sync_with(&conn, &seller, 0, depth).expect("sync");
+    let first = store::sync_with(&conn, &seller, 0, None, depth).expect("sync");
     let chats: Vec<&switchboard_hub::json::ChatView> = first
         .changes
         .iter()
@@ -538,7 +611,7 @@ fn a_first_sync_carries_history_for_the_newest_chats_only(b: &Backend) {
         waiting: 0,
         ..depth
     };
-    let bounded = store::sync_with(&conn, &seller, 0, none_waiting).expect("sync");
+    let bounded = store::sync_with(&conn, &seller, 0, None, none_waiting).expect("sync");
     assert_eq!(
         kinds(&bounded).iter().filter(|k| **k == "message").count(),
         1,
@@ -548,8 +621,9 @@ fn a_first_sync_carries_history_for_the_newest_chats_only(b: &Backend) {
         chats: 3,
         messages: 50,
         waiting: 0,
+        ..store::SnapshotDepth::DEFAULT
     };
-    let all = store::sync_with(&conn, &seller, 0, deeper).expect("sync");
+    let all = store::sync_with(&conn, &seller, 0, None, deeper).expect("sync");
     assert_eq!(kinds(&all).iter().filter(|k| **k == "message").count(), 4);
 }
 
@@ -575,9 +649,10 @@ mod sqlite {
         tokens_name_their_employee_until_revoked,
         settings_changes_are_audited_at_the_time_given,
         a_channel_state_change_sends_the_channels_not_the_chats,
-        a_setting_3_flip_sends_only_the_badges_it_recoloured,
+        a_settings_flip_sends_the_settings_alone,
         an_employee_edit_re_scopes_only_that_employee,
-        a_flip_back_between_batches_recolours,
         a_first_sync_carries_history_for_the_newest_chats_only,
+        a_snapshot_comes_in_pages_waiting_chats_first,
+        a_sellers_snapshot_pages_hold_their_chats_only,
     }
 }
