@@ -1,14 +1,17 @@
 //! The desktop's local store at volume: `BENCH_CHATS` chats (default 100 000; 2 % waiting,
 //! half of those red) applied as one sync answer; then a page of the chat list (at the top and
-//! in the middle), a page of "mine", the tray's counters and one chat's row — and the floor,
-//! same run, same file: a bare rusqlite read of the same page.
+//! in the middle), a page of "mine", the tray's counters, one chat's row, an open chat's 50
+//! messages and a settings flip's recolouring — and the floor, same run, same file: a bare
+//! rusqlite read of the same page and of the same messages.
 //! Run: `cargo bench -p switchboard --bench local_list` (prints figures and ratios).
 
 use std::time::{Duration, Instant};
-use switchboard_core::{Badge, BadgeColor, CrmRef, Direction, EntityKind};
+use switchboard_core::{
+    Badge, BadgeColor, CrmRef, Direction, EntityKind, MessageStatus, Role, Settings,
+};
 use switchboard_desktop::local::LocalStore;
 use switchboard_desktop::vm::ChatFilter;
-use switchboard_wire::{Change, ChatView, LastMessage, SyncResponse};
+use switchboard_wire::{Change, ChatView, EmployeeView, LastMessage, MessageView, SyncResponse};
 
 #[path = "../../crates/switchboard-hub/benches/support/perf_md.rs"]
 mod perf_md;
@@ -55,22 +58,66 @@ fn chat(i: usize) -> ChatView {
     }
 }
 
-fn median(mut runs: Vec<Duration>) -> Duration {
+/// (median, p95) of `n` runs of `f`.
+fn time(n: usize, mut f: impl FnMut()) -> (Duration, Duration) {
+    let mut runs: Vec<Duration> = (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
     runs.sort();
-    runs[runs.len() / 2]
+    (runs[n / 2], runs[(n * 95).div_ceil(100) - 1])
 }
 
-fn time(n: usize, mut f: impl FnMut()) -> Duration {
-    median(
-        (0..n)
-            .map(|_| {
-                let t = Instant::now();
-                f();
-                t.elapsed()
-            })
-            .collect(),
-    )
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
 }
+
+fn me() -> Change {
+    Change::Me {
+        employee: EmployeeView {
+            id: "e0".into(),
+            name: "Вера".into(),
+            role: Role::Supervisor,
+            receives_new_clients: false,
+            priority_channel_id: None,
+            crm_user_id: None,
+            active: true,
+        },
+    }
+}
+
+fn settings(notify_supervisors_all: bool) -> Change {
+    Change::Settings {
+        settings: Settings {
+            notify_supervisors_all,
+            ..Settings::default()
+        },
+    }
+}
+
+fn message(chat: &str, i: usize) -> MessageView {
+    MessageView {
+        id: format!("{chat}-m{i}"),
+        chat: chat.into(),
+        direction: if i % 2 == 0 {
+            Direction::In
+        } else {
+            Direction::Out
+        },
+        text: format!("Сообщение {i}: когда будет готов заказ?"),
+        content_uri: None,
+        at: format!("2026-11-25T10:{:02}:00.000Z", i % 60),
+        author_id: None,
+        status: MessageStatus::Delivered,
+        error: None,
+        mirror: Default::default(),
+    }
+}
+
+const RUNS: usize = 41;
 
 fn main() -> anyhow::Result<()> {
     let chats: usize = std::env::var("BENCH_CHATS")
@@ -81,8 +128,13 @@ fn main() -> anyhow::Result<()> {
     let path = dir.path().join("local.db");
     let store = LocalStore::open(&path)?;
     let t = Instant::now();
+    let mut changes = vec![me(), settings(false)];
+    changes.extend((0..chats).map(|i| Change::Chat { chat: chat(i) }));
+    changes.extend((0..50).map(|i| Change::Message {
+        message: message("chat-7", i),
+    }));
     store.apply(&SyncResponse {
-        changes: (0..chats).map(|i| Change::Chat { chat: chat(i) }).collect(),
+        changes,
         cursor: 1,
         has_more: false,
         ..SyncResponse::default()
@@ -91,30 +143,33 @@ fn main() -> anyhow::Result<()> {
     println!("applied {chats} chats in {applied:.2?}");
     const PAGE: u32 = 50;
     let deep = (chats as u32 / 2).saturating_sub(PAGE);
-    let first = time(21, || {
+    let first = time(RUNS, || {
         store.chat_list(ChatFilter::All, 0, PAGE).expect("page");
     });
-    let middle = time(21, || {
+    let middle = time(RUNS, || {
         store.chat_list(ChatFilter::All, deep, PAGE).expect("page");
     });
-    let mine = time(21, || {
+    let mine = time(RUNS, || {
         store.chat_list(ChatFilter::Mine, 0, PAGE).expect("page");
     });
-    let counters = time(21, || {
+    let counters = time(RUNS, || {
         store.counters().expect("counters");
     });
-    let row = time(21, || {
+    let row = time(RUNS, || {
         store.chat_row("chat-7").expect("row");
     });
-    // The floor: the same page's rows, bare (same file, same order and index).
+    let open = time(RUNS, || {
+        assert_eq!(store.messages("chat-7").expect("messages").len(), 50);
+    });
+    // The floor: the same queries, bare (same file, same order, index and columns).
     let bare = rusqlite::Connection::open(&path)?;
     let floor = |offset: u32| {
-        time(21, || {
+        time(RUNS, || {
             let mut stmt = bare
                 .prepare_cached(
                     "SELECT id, title, channel_id, last_text, last_from_client, last_activity_at, \
                      badge_count, badge_color, crm FROM chats \
-                     ORDER BY last_activity_at DESC, id LIMIT ?1 OFFSET ?2",
+                     ORDER BY badge_count > 0 DESC, last_activity_at DESC, id LIMIT ?1 OFFSET ?2",
                 )
                 .expect("prepare");
             let n = stmt
@@ -122,6 +177,12 @@ fn main() -> anyhow::Result<()> {
                     Ok((
                         r.get::<_, String>(0)?,
                         r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, bool>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, u32>(6)?,
+                        r.get::<_, Option<String>>(7)?,
                         r.get::<_, String>(8)?,
                     ))
                 })
@@ -131,23 +192,80 @@ fn main() -> anyhow::Result<()> {
         })
     };
     let (floor_first, floor_middle) = (floor(0), floor(deep));
-    println!(
-        "page of {PAGE}, top: {first:.2?} (bare {floor_first:.2?}, {:.1}×); at {deep}: {middle:.2?} (bare {floor_middle:.2?}, {:.1}×)",
-        first.as_secs_f64() / floor_first.as_secs_f64(),
-        middle.as_secs_f64() / floor_middle.as_secs_f64()
+    let floor_open = time(RUNS, || {
+        let mut stmt = bare
+            .prepare_cached(
+                "SELECT id, direction, text, at, status, error, mirror FROM messages \
+                 WHERE chat = ?1 ORDER BY at, rowid",
+            )
+            .expect("prepare");
+        let n = stmt
+            .query_map(["chat-7"], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })
+            .expect("rows")
+            .count();
+        assert_eq!(n, 50);
+        // As opening a chat does: this desktop's unsent messages of it.
+        let mut stmt = bare
+            .prepare_cached("SELECT key, text, created_at FROM outbox WHERE chat = ?1 ORDER BY seq")
+            .expect("prepare");
+        assert_eq!(
+            stmt.query_map(["chat-7"], |_| Ok(()))
+                .expect("rows")
+                .count(),
+            0
+        );
+    });
+    // A settings flip: the waiting chats recoloured here (the hub sends the settings alone).
+    let t = Instant::now();
+    store.apply(&SyncResponse {
+        changes: vec![settings(true)],
+        cursor: 2,
+        ..SyncResponse::default()
+    })?;
+    let flip = t.elapsed();
+    let after = store.counters()?;
+    assert_eq!(
+        after.grey, 0,
+        "every waiting chat is the supervisor's to answer now"
     );
-    println!("\"mine\" page: {mine:.2?}; tray counters: {counters:.2?}; one chat's row: {row:.2?}");
+    let ratio = |(a, _): (Duration, Duration), (b, _): (Duration, Duration)| {
+        a.as_secs_f64() / b.as_secs_f64()
+    };
+    println!(
+        "page of {PAGE}, top: median {:.2} ms, p95 {:.2} ms (bare {:.2} ms, {:.2}×); at {deep}: median {:.2} ms, p95 {:.2} ms (bare {:.2} ms, {:.2}×)",
+        ms(first.0), ms(first.1), ms(floor_first.0), ratio(first, floor_first),
+        ms(middle.0), ms(middle.1), ms(floor_middle.0), ratio(middle, floor_middle),
+    );
+    println!(
+        "open chat (50 messages): median {:.2} ms, p95 {:.2} ms (bare {:.2} ms, {:.2}×)",
+        ms(open.0),
+        ms(open.1),
+        ms(floor_open.0),
+        ratio(open, floor_open),
+    );
+    println!(
+        "\"mine\" page: {:.2} ms; tray counters: {:.3} ms; one chat's row: {:.3} ms; a settings flip recolouring {} chats: {:.1} ms",
+        ms(mine.0), ms(counters.0), ms(row.0), after.red, ms(flip),
+    );
     perf_md::record(
         "local_list",
         &format!("desktop local store, {chats} chats (1 % red, 1 % grey)"),
         &format!(
-            "a page of 50 at the top {:.2} ms (bare rusqlite {:.2} ms), at the middle {:.1} ms (bare {:.1} ms); \"mine\" {:.2} ms; tray counters {:.1} ms; one sync applying them all {:.2} s (medians of 21)",
-            first.as_secs_f64() * 1e3,
-            floor_first.as_secs_f64() * 1e3,
-            middle.as_secs_f64() * 1e3,
-            floor_middle.as_secs_f64() * 1e3,
-            mine.as_secs_f64() * 1e3,
-            counters.as_secs_f64() * 1e3,
+            "a page of 50 at the top: median {:.2} ms, p95 {:.2} ms (bare rusqlite {:.2} ms, {:.2}×); at the middle {:.2} / {:.2} ms (bare {:.2} ms, {:.2}×); open chat (50 messages) {:.2} / {:.2} ms (bare {:.2} ms, {:.2}×); \"mine\" {:.2} ms; tray counters {:.2} ms; a settings flip recolouring the waiting chats {:.1} ms; one sync applying them all {:.2} s ({RUNS} runs each)",
+            ms(first.0), ms(first.1), ms(floor_first.0), ratio(first, floor_first),
+            ms(middle.0), ms(middle.1), ms(floor_middle.0), ratio(middle, floor_middle),
+            ms(open.0), ms(open.1), ms(floor_open.0), ratio(open, floor_open),
+            ms(mine.0), ms(counters.0), ms(flip),
             applied.as_secs_f64()
         ),
     );

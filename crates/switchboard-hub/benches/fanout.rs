@@ -1,7 +1,8 @@
 //! Settings-flip fan-out at volume: a workspace of `BENCH_CHATS` chats (default 100 000; one
 //! client message each, 2 % still unanswered) and 50 supervisors' desktops on the live stream.
 //! Each flip of setting 3 is timed until every desktop has synced it, and the sync answers'
-//! bytes are summed. For scale, same run: one supervisor's first sync (the snapshot; before
+//! bytes are summed (desktops colour badges from the chats' facts they hold: a flip sends the
+//! settings; the local recolouring is timed by `local_list`). For scale, same run: one supervisor's first sync (the snapshot; before
 //! syncs were scoped, every flip made each desktop fetch it again, less its messages).
 //! Run: `cargo bench -p switchboard-hub --bench fanout` (prints figures and ratios).
 
@@ -82,7 +83,8 @@ async fn next_change(
     }
 }
 
-/// Syncs from `cursor` until the answer is complete; (new cursor, bytes, saw the value).
+/// Syncs from `cursor` until the answer is complete (every page of a snapshot too); (new
+/// cursor, bytes, saw the value).
 async fn sync_all(
     http: &reqwest::Client,
     url: &str,
@@ -90,10 +92,15 @@ async fn sync_all(
     mut cursor: i64,
     want: bool,
 ) -> (i64, usize, bool) {
-    let (mut bytes, mut seen) = (0, false);
+    let (mut bytes, mut seen, mut page) = (0, false, None::<String>);
     loop {
+        let mut query = vec![("cursor", cursor.to_string())];
+        if let Some(page) = page.take() {
+            query.push(("page", page));
+        }
         let body = http
-            .get(format!("{url}/api/v1/sync?cursor={cursor}"))
+            .get(format!("{url}/api/v1/sync"))
+            .query(&query)
             .bearer_auth(token)
             .send()
             .await
@@ -107,6 +114,7 @@ async fn sync_all(
             matches!(c, switchboard_hub::json::Change::Settings { settings } if settings.notify_supervisors_all == want)
         });
         cursor = s.cursor;
+        page = s.page;
         if !s.has_more {
             return (cursor, bytes, seen);
         }

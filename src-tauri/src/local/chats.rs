@@ -1,6 +1,6 @@
 //! Chats and channels as last synced, and the chat list drawn from them.
 
-use super::{LocalResult, LocalStore};
+use super::{LocalError, LocalResult, LocalStore};
 use crate::vm::{ChatFilter, ChatListVm, ChatRowVm};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
@@ -12,7 +12,7 @@ use switchboard_wire::{ChannelView, ChatView, EmployeeView};
 impl LocalStore {
     /// The workspace's channels as last synced.
     pub fn channels(&self) -> LocalResult<Vec<ChannelView>> {
-        self.with(|c| {
+        self.read(|c, _| {
             let mut stmt = c.prepare("SELECT view FROM channels ORDER BY rowid")?;
             let mut out = Vec::new();
             for v in stmt.query_map([], |r| r.get::<_, String>(0))? {
@@ -23,7 +23,7 @@ impl LocalStore {
     }
 
     pub fn chat(&self, id: &str) -> LocalResult<Option<ChatView>> {
-        self.with(|c| {
+        self.read(|c, _| {
             let view: Option<String> = c
                 .query_row("SELECT view FROM chats WHERE id = ?1", [id], |r| r.get(0))
                 .optional()?;
@@ -33,7 +33,7 @@ impl LocalStore {
 
     /// The tray's figures: chats with a red and with a grey badge (SQL over an index).
     pub fn counters(&self) -> LocalResult<Counters> {
-        self.with(|c| counters(c))
+        self.read(|c, _| counters(c))
     }
 
     /// One window of the chat list, chats waiting for an answer first, then by newest
@@ -45,34 +45,27 @@ impl LocalStore {
         offset: u32,
         limit: u32,
     ) -> LocalResult<ChatListVm> {
-        self.with(|c| {
-            let channels = channel_map(c)?;
+        self.read(|c, reader| {
             let colour = match filter {
                 ChatFilter::All => None,
                 ChatFilter::Mine => Some(BadgeColor::Red),
                 ChatFilter::Others => Some(BadgeColor::Grey),
             };
+            let mut cache = self.list_cache.lock().map_err(|_| LocalError::Poisoned)?;
+            let cache = cache.fresh(c, reader)?;
+            let total = cache.total(c, colour)?;
+            let counters = cache.counters(c)?;
             // Two shapes, so that each reads its own index (an `IS NULL OR` would read neither):
             // `chats_in_list_order`, or `chats_by_colour` (where every chat waits).
-            let (mut stmt, total) = match colour {
-                None => (
-                    c.prepare_cached(&format!(
-                        "{ROW_COLUMNS} ORDER BY badge_count > 0 DESC, last_activity_at DESC, id \
-                         LIMIT ?1 OFFSET ?2"
-                    ))?,
-                    c.query_row("SELECT count(*) FROM chats", [], |r| r.get(0))?,
-                ),
-                Some(colour) => (
-                    c.prepare_cached(&format!(
-                        "{ROW_COLUMNS} WHERE badge_color = ?3 ORDER BY last_activity_at DESC, id \
-                         LIMIT ?1 OFFSET ?2"
-                    ))?,
-                    c.query_row(
-                        "SELECT count(*) FROM chats WHERE badge_color = ?1",
-                        [colour.as_str()],
-                        |r| r.get(0),
-                    )?,
-                ),
+            let mut stmt = match colour {
+                None => c.prepare_cached(&format!(
+                    "{ROW_COLUMNS} ORDER BY badge_count > 0 DESC, last_activity_at DESC, id \
+                     LIMIT ?1 OFFSET ?2"
+                ))?,
+                Some(_) => c.prepare_cached(&format!(
+                    "{ROW_COLUMNS} WHERE badge_color = ?3 ORDER BY last_activity_at DESC, id \
+                     LIMIT ?1 OFFSET ?2"
+                ))?,
             };
             let mut rows = match colour {
                 None => stmt.query(params![limit, offset])?,
@@ -80,24 +73,25 @@ impl LocalStore {
             };
             let mut chats = Vec::new();
             while let Some(r) = rows.next()? {
-                chats.push(row_vm(r, &channels)?);
+                chats.push(row_vm(r, &cache.channels)?);
             }
             Ok(ChatListVm {
                 chats,
                 offset,
                 total,
-                counters: counters(c)?,
+                counters,
             })
         })
     }
 
     /// One chat's row, wherever it stands in the list.
     pub fn chat_row(&self, id: &str) -> LocalResult<Option<ChatRowVm>> {
-        self.with(|c| {
-            let channels = channel_map(c)?;
-            let mut stmt = c.prepare(&format!("{ROW_COLUMNS} WHERE id = ?1"))?;
+        self.read(|c, reader| {
+            let mut cache = self.list_cache.lock().map_err(|_| LocalError::Poisoned)?;
+            let cache = cache.fresh(c, reader)?;
+            let mut stmt = c.prepare_cached(&format!("{ROW_COLUMNS} WHERE id = ?1"))?;
             let mut rows = stmt.query([id])?;
-            rows.next()?.map(|r| row_vm(r, &channels)).transpose()
+            rows.next()?.map(|r| row_vm(r, &cache.channels)).transpose()
         })
     }
 }
@@ -107,6 +101,64 @@ pub const MAX_PAGE: u32 = 500;
 
 const ROW_COLUMNS: &str = "SELECT id, title, channel_id, last_text, last_from_client, \
      last_activity_at, badge_count, badge_color, crm FROM chats";
+
+/// What every window of the list reads and only a write changes: the channels, each filter's
+/// total and the counters. Kept while the database's `data_version` (as the reader sees it)
+/// stays, so scrolling counts nothing again.
+#[derive(Default)]
+pub(super) struct ListCache {
+    /// The `data_version` these were read at.
+    at: Option<i64>,
+    channels: HashMap<String, ChannelView>,
+    totals: HashMap<Option<BadgeColor>, u32>,
+    counters: Option<Counters>,
+}
+
+impl ListCache {
+    /// This cache, emptied first if anything was written since it was filled. On the
+    /// `reader`, `data_version` tells (it moves when the writer commits); on the writer itself
+    /// it would not, so there it is always emptied.
+    fn fresh(&mut self, c: &Connection, reader: bool) -> LocalResult<&mut ListCache> {
+        let version = if reader {
+            Some(c.pragma_query_value(None, "data_version", |r| r.get(0))?)
+        } else {
+            None
+        };
+        if version.is_none() || self.at != version {
+            *self = ListCache {
+                at: version,
+                channels: channel_map(c)?,
+                ..ListCache::default()
+            };
+        }
+        Ok(self)
+    }
+
+    fn total(&mut self, c: &Connection, colour: Option<BadgeColor>) -> LocalResult<u32> {
+        if let Some(total) = self.totals.get(&colour) {
+            return Ok(*total);
+        }
+        let total = match colour {
+            None => c.query_row("SELECT count(*) FROM chats", [], |r| r.get(0))?,
+            Some(colour) => c.query_row(
+                "SELECT count(*) FROM chats WHERE badge_color = ?1",
+                [colour.as_str()],
+                |r| r.get(0),
+            )?,
+        };
+        self.totals.insert(colour, total);
+        Ok(total)
+    }
+
+    fn counters(&mut self, c: &Connection) -> LocalResult<Counters> {
+        if let Some(counters) = self.counters {
+            return Ok(counters);
+        }
+        let counters = counters(c)?;
+        self.counters = Some(counters);
+        Ok(counters)
+    }
+}
 
 fn channel_map(c: &Connection) -> LocalResult<HashMap<String, ChannelView>> {
     let mut channels = HashMap::new();
@@ -204,8 +256,9 @@ pub(super) fn employee_of(e: &EmployeeView) -> Employee {
 /// how many badges changed colour.
 pub(super) fn recolour(c: &Connection, colours: &Colouring) -> LocalResult<usize> {
     let mut stmt = c.prepare(
+        // Every waiting chat has a colour: read through `chats_by_colour`.
         "SELECT id, responsible_id, badge_count, escalated, badge_color FROM chats \
-         WHERE badge_count > 0",
+         WHERE badge_color IS NOT NULL",
     )?;
     let mut changed = Vec::new();
     let mut rows = stmt.query([])?;

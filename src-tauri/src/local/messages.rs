@@ -24,7 +24,7 @@ impl LocalStore {
 
     /// A chat's messages, oldest first.
     pub fn messages(&self, chat: &str) -> LocalResult<Vec<MessageVm>> {
-        self.with(|c| {
+        self.read(|c, _| {
             let mut stmt = c.prepare_cached(
                 "SELECT id, direction, text, at, status, error, mirror FROM messages \
                  WHERE chat = ?1 ORDER BY at, rowid",

@@ -58,6 +58,12 @@ pub type LocalResult<T> = Result<T, LocalError>;
 
 pub struct LocalStore {
     conn: Mutex<Connection>,
+    /// A read-only connection for what the window reads (the list, a chat, its messages): it
+    /// never waits for a sync being applied, and keeps its own warm page cache.
+    readers: switchboard_db::Readers,
+    /// What the chat list reads again and again, kept until the next write (see
+    /// [`chats::ListCache`]). Locked only while `conn` is.
+    list_cache: Mutex<chats::ListCache>,
 }
 
 impl LocalStore {
@@ -65,14 +71,26 @@ impl LocalStore {
     /// (it holds the session's token) and its WAL are readable by this user only (0600: the
     /// shared `db::open` creates it so before SQLite does, and narrows an older install's).
     pub fn open(path: &Path) -> Result<LocalStore, switchboard_db::OpenError> {
+        let conn = switchboard_db::open(path, MIGRATIONS)?;
         Ok(LocalStore {
-            conn: Mutex::new(switchboard_db::open(path, MIGRATIONS)?),
+            readers: switchboard_db::Readers::beside(&conn, 1),
+            conn: Mutex::new(conn),
+            list_cache: Mutex::default(),
         })
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> LocalResult<T>) -> LocalResult<T> {
         let mut conn = self.conn.lock().map_err(|_| LocalError::Poisoned)?;
         f(&mut conn)
+    }
+
+    /// Runs `f` on the read-only connection, in one snapshot (`true`); on the writer when no
+    /// reader can be had (`false`).
+    fn read<T>(&self, f: impl Fn(&Connection, bool) -> LocalResult<T>) -> LocalResult<T> {
+        match self.readers.with(|c| f(c, true)) {
+            Some(answer) => answer,
+            None => self.with(|c| f(c, false)),
+        }
     }
 
     pub fn meta(&self, key: &str) -> LocalResult<Option<String>> {

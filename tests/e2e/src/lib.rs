@@ -899,3 +899,195 @@ pub fn process_tree(pid: u32) -> Vec<u32> {
     tree.extend(children(pid));
     tree
 }
+
+/// One sync answer the relay passed on: its query (`cursor=…&page=…`) and its JSON.
+#[derive(Debug, Clone)]
+pub struct RelayedSync {
+    pub query: String,
+    pub answer: serde_json::Value,
+}
+
+impl RelayedSync {
+    /// The `type` of each change it carried.
+    pub fn kinds(&self) -> Vec<String> {
+        self.answer["changes"]
+            .as_array()
+            .map(|changes| {
+                changes
+                    .iter()
+                    .filter_map(|c| c["type"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// An HTTP/1.1 relay between the app and a hub, for what only the wire shows: it records every
+/// sync answer, and holds back the requests for a snapshot's later pages until
+/// [`open_pages`](Self::open_pages) (so a test sees the list painted from the first page while
+/// the rest is still to come). Everything else passes as it is; the live events stream is
+/// relayed as it flows.
+pub struct SyncRelay {
+    pub url: String,
+    pages: Arc<tokio::sync::watch::Sender<bool>>,
+    synced: Arc<Mutex<Vec<RelayedSync>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SyncRelay {
+    pub async fn start(hub: &str) -> Result<SyncRelay> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let (pages, _) = tokio::sync::watch::channel(false);
+        let pages = Arc::new(pages);
+        let synced = Arc::new(Mutex::new(Vec::new()));
+        let (hub, p, s) = (hub.to_owned(), pages.clone(), synced.clone());
+        let task = tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            while let Ok((conn, _)) = listener.accept().await {
+                let (hub, http, p, s) = (hub.clone(), http.clone(), p.clone(), s.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = relay(conn, &hub, &http, &p, &s).await {
+                        eprintln!("relay: {e:#}");
+                    }
+                });
+            }
+        });
+        Ok(SyncRelay {
+            url,
+            pages,
+            synced,
+            task,
+        })
+    }
+
+    /// Lets the held page requests (and every later one) through.
+    pub fn open_pages(&self) {
+        self.pages.send_replace(true);
+    }
+
+    /// Every sync answer relayed so far, in order.
+    pub fn synced(&self) -> Vec<RelayedSync> {
+        self.synced.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for SyncRelay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Relays one keep-alive connection, request by request.
+async fn relay(
+    conn: tokio::net::TcpStream,
+    hub: &str,
+    http: &reqwest::Client,
+    pages: &tokio::sync::watch::Sender<bool>,
+    synced: &Mutex<Vec<RelayedSync>>,
+) -> Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    let (read, mut write) = conn.into_split();
+    let mut read = tokio::io::BufReader::new(read);
+    loop {
+        let mut line = String::new();
+        if read.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let mut parts = line.split_whitespace();
+        let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
+            bail!("not a request line: {line:?}");
+        };
+        let (method, target) = (
+            reqwest::Method::from_bytes(method.as_bytes())?,
+            target.to_owned(),
+        );
+        let mut headers = reqwest::header::HeaderMap::new();
+        let mut length = 0usize;
+        loop {
+            let mut h = String::new();
+            read.read_line(&mut h).await?;
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            let Some((name, value)) = h.split_once(':') else {
+                continue;
+            };
+            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
+            if name == "content-length" {
+                length = value.parse()?;
+            }
+            if ["authorization", "content-type", "accept"].contains(&name.as_str()) {
+                headers.insert(
+                    reqwest::header::HeaderName::from_bytes(name.as_bytes())?,
+                    value.parse()?,
+                );
+            }
+        }
+        let mut body = vec![0; length];
+        read.read_exact(&mut body).await?;
+        let sync = target.starts_with("/api/v1/sync");
+        if sync && target.contains("page=") {
+            pages.subscribe().wait_for(|open| *open).await?;
+        }
+        let resp = http
+            .request(method, format!("{hub}{target}"))
+            .headers(headers)
+            .body(body)
+            .send()
+            .await;
+        let resp = match resp {
+            Ok(r) => r,
+            Err(_) => {
+                write
+                    .write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n")
+                    .await?;
+                continue;
+            }
+        };
+        let status = resp.status();
+        let kind = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        if target.starts_with("/api/v1/events") && status.is_success() {
+            // A stream: relayed as it flows, the connection closed at its end.
+            write
+                .write_all(
+                    format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\nconnection: close\r\n\r\n"
+                    )
+                    .as_bytes(),
+                )
+                .await?;
+            let mut stream = resp;
+            while let Some(chunk) = stream.chunk().await? {
+                write.write_all(&chunk).await?;
+                write.flush().await?;
+            }
+            return Ok(());
+        }
+        let bytes = resp.bytes().await?;
+        if sync && status.is_success() {
+            if let Ok(answer) = serde_json::from_slice(&bytes) {
+                let query = target.split_once('?').map_or("", |(_, q)| q).to_owned();
+                if let Ok(mut s) = synced.lock() {
+                    s.push(RelayedSync { query, answer });
+                }
+            }
+        }
+        write
+            .write_all(
+                format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\r\n",
+                    bytes.len()
+                )
+                .as_bytes(),
+            )
+            .await?;
+        write.write_all(&bytes).await?;
+    }
+}

@@ -8,3 +8,4 @@ mod composer;
 mod demo;
 mod tray;
 mod two_desktops;
+mod volume;
