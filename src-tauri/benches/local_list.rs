@@ -102,7 +102,7 @@ fn message(chat: &str, i: usize) -> MessageView {
     MessageView {
         id: format!("{chat}-m{i}"),
         chat: chat.into(),
-        direction: if i % 2 == 0 {
+        direction: if i.is_multiple_of(2) {
             Direction::In
         } else {
             Direction::Out

@@ -13,7 +13,7 @@ use switchboard_client::{ClientError, HubClient};
 use switchboard_wire::{MessageView, NotifyEvent};
 
 /// A hub that sends no byte for this long (keep-alives come every 15 s) is taken as gone.
-const SILENCE: Duration = Duration::from_secs(45);
+pub const SILENCE: Duration = Duration::from_secs(45);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 /// What the sync loop tells the app about.
@@ -38,6 +38,9 @@ pub struct SyncClient {
     pub flushing: Arc<tokio::sync::Mutex<()>>,
     /// One sync or snapshot page at a time: answers are applied in the order they were read.
     syncing: Arc<tokio::sync::Mutex<()>>,
+    /// How long the live stream may bring no byte at all (not even a keep-alive comment)
+    /// before the hub is taken as gone.
+    pub silence: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +70,7 @@ impl SyncClient {
             store,
             flushing: Default::default(),
             syncing: Default::default(),
+            silence: SILENCE,
         }
     }
 
@@ -224,7 +228,17 @@ impl SyncClient {
     /// One connection of the events stream, until it ends or fails.
     async fn listen(&self, observer: &dyn SyncObserver) -> Result<(), SyncError> {
         let resp = self.checked(self.hub.events().await, observer)?;
-        let mut events = resp.bytes_stream().eventsource();
+        // Keep-alives are comments, which yield no event: silence is judged on bytes.
+        let heard = Arc::new(std::sync::Mutex::new(tokio::time::Instant::now()));
+        let last = heard.clone();
+        let mut events = resp
+            .bytes_stream()
+            .inspect(move |_| {
+                if let Ok(mut at) = last.lock() {
+                    *at = tokio::time::Instant::now();
+                }
+            })
+            .eventsource();
         observer.online(true);
         // Back online: what was written meanwhile goes now.
         self.flush_outbox(observer).await?;
@@ -234,9 +248,18 @@ impl SyncClient {
             let next = match events.next().now_or_never() {
                 Some(next) => next,
                 None if self.next_page(observer).await? => continue,
-                None => tokio::time::timeout(SILENCE, events.next())
-                    .await
-                    .map_err(|_| SyncError::Silent)?,
+                None => loop {
+                    let check = self.silence / 3;
+                    match tokio::time::timeout(check, events.next()).await {
+                        Ok(next) => break next,
+                        Err(_) => {
+                            let quiet = heard.lock().map_or(self.silence, |at| at.elapsed());
+                            if quiet >= self.silence {
+                                return Err(SyncError::Silent);
+                            }
+                        }
+                    }
+                },
             };
             let Some(event) = next else {
                 return Ok(());

@@ -8,55 +8,11 @@
 
 use futures_util::StreamExt;
 use std::time::{Duration, Instant};
-use switchboard_core::{ChatEvent, Role};
-use switchboard_hub::json::{NewEmployee, SyncResponse};
-use switchboard_hub::store;
-use switchboard_hub::{db, start, ServeConfig};
+use switchboard_hub::json::SyncResponse;
+use switchboard_hub::{start, ServeConfig};
 
 const DESKTOPS: usize = 50;
 const FLIPS: usize = 6;
-
-fn seed(path: &std::path::Path, chats: usize) -> anyhow::Result<()> {
-    let conn = db::open_hub(path)?;
-    store::ensure_workspace(&conn)?;
-    conn.execute(
-        "INSERT INTO channels (id, transport, name, state, open_lines, sandbox) VALUES ('wa', 'whatsapp', 'WA', 'active', 0, 1)",
-        [],
-    )?;
-    let at = "2026-11-25T10:00:00.000Z";
-    let tx = conn.unchecked_transaction()?;
-    for d in 0..DESKTOPS {
-        let boss = store::insert_employee(
-            &tx,
-            &NewEmployee {
-                name: format!("Supervisor {d}"),
-                role: Role::Supervisor,
-                receives_new_clients: false,
-                priority_channel_id: None,
-                crm_user_id: None,
-            },
-        )?;
-        store::store_token(&tx, &format!("boss-{d}"), Some(&boss.id), at)?;
-    }
-    for i in 0..chats {
-        let stored = store::ingest(
-            &tx,
-            &seed::inbound(
-                format!("seed-{i}"),
-                format!("7916{i:07}"),
-                format!("message {i}"),
-            ),
-            at,
-        )?;
-        if i % 50 != 0 {
-            if let Some(s) = stored {
-                store::apply_chat_event(&tx, &s.chat, ChatEvent::MarkedAnswered, at, at)?;
-            }
-        }
-    }
-    tx.commit()?;
-    Ok(())
-}
 
 /// The `cursor` of an SSE `change` event's data.
 fn cursor_of(block: &str) -> Option<i64> {
@@ -133,7 +89,7 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or(100_000);
     let dir = tempfile::tempdir()?;
     let t = Instant::now();
-    seed(&dir.path().join("hub.db"), chats)?;
+    seed::workspace(&dir.path().join("hub.db"), DESKTOPS, chats, 1, 50)?;
     eprintln!("seeded {chats} chats in {:.1?}", t.elapsed());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

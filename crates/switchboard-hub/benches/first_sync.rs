@@ -5,9 +5,8 @@
 //! over real HTTP: its first page (what the list paints from) and all its pages.
 //! Run: `cargo bench -p switchboard-hub --bench first_sync` (prints figures and ratios).
 
+use anyhow::Context;
 use std::time::Instant;
-use switchboard_core::{ChatEvent, Role};
-use switchboard_hub::json::NewEmployee;
 use switchboard_hub::store::{self, SnapshotDepth};
 use switchboard_hub::{db, start, ServeConfig};
 
@@ -42,46 +41,9 @@ fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("hub.db");
     let t = Instant::now();
-    let boss = {
-        let conn = db::open_hub(&path)?;
-        store::ensure_workspace(&conn)?;
-        conn.execute(
-            "INSERT INTO channels (id, transport, name, state, open_lines, sandbox) VALUES ('wa', 'whatsapp', 'WA', 'active', 0, 1)",
-            [],
-        )?;
-        let at = "2026-11-25T10:00:00.000Z";
-        let tx = conn.unchecked_transaction()?;
-        let boss = store::insert_employee(
-            &tx,
-            &NewEmployee {
-                name: "Boss".into(),
-                role: Role::Supervisor,
-                receives_new_clients: false,
-                priority_channel_id: None,
-                crm_user_id: None,
-            },
-        )?;
-        store::store_token(&tx, "boss", Some(&boss.id), at)?;
-        for i in 0..chats * per_chat {
-            let stored = store::ingest(
-                &tx,
-                &seed::inbound(
-                    format!("seed-{i}"),
-                    format!("7916{:07}", i % chats),
-                    format!("message {i}"),
-                ),
-                at,
-            )?;
-            // After each chat's last message: answered, but for one chat in 50.
-            if i / chats == per_chat - 1 && i % 50 != 0 {
-                if let Some(s) = stored {
-                    store::apply_chat_event(&tx, &s.chat, ChatEvent::MarkedAnswered, at, at)?;
-                }
-            }
-        }
-        tx.commit()?;
-        boss.id
-    };
+    let boss = seed::workspace(&path, 1, chats, per_chat, 50)?
+        .pop()
+        .context("the supervisor")?;
     eprintln!(
         "seeded {chats} chats × {per_chat} messages in {:.1?}",
         t.elapsed()
@@ -121,7 +83,7 @@ fn main() -> anyhow::Result<()> {
             false,
         ))
         .await?;
-        let client = switchboard_client::HubClient::new(reqwest::Client::new(), &hub.url, "boss");
+        let client = switchboard_client::HubClient::new(reqwest::Client::new(), &hub.url, "boss-0");
         let t = Instant::now();
         let mut answer = client.sync(0).await?;
         let first = t.elapsed().as_secs_f64();

@@ -134,6 +134,11 @@ impl Hub {
         self.events.subscribe()
     }
 
+    /// How many live streams listen now.
+    pub fn subscribers(&self) -> usize {
+        self.events.receiver_count()
+    }
+
     pub fn publish(&self, event: HubEvent) {
         // No subscribers is fine: nobody is listening.
         let _ = self.events.send(event);

@@ -498,16 +498,22 @@ async fn write_first_refusals_keep_their_code_and_owner() {
 
 /// A hub that lagged: its events stream says `resync` (and stays open).
 async fn lagging_hub(answer: &switchboard_wire::SyncResponse) -> String {
-    scripted_hub("event: resync\ndata: {\"cursor\": 7}\n\n".into(), answer)
-        .await
-        .0
+    scripted_hub(
+        "event: resync\ndata: {\"cursor\": 7}\n\n".into(),
+        answer,
+        None,
+    )
+    .await
+    .0
 }
 
-/// A scripted hub: its events stream sends `events` at once (and stays open); every sync gets
-/// `answer`. Also answers how many syncs were asked.
+/// A scripted hub: its events stream sends `events` at once (and stays open, with a keep-alive
+/// comment every `keep_alive` if given); every sync gets `answer`. Also answers how many syncs
+/// were asked.
 async fn scripted_hub(
     events: String,
     answer: &switchboard_wire::SyncResponse,
+    keep_alive: Option<Duration>,
 ) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -536,7 +542,15 @@ async fn scripted_hub(
                     );
                     let _ = socket.write_all(resp.as_bytes()).await;
                     // The stream stays open, as the hub's does.
-                    std::future::pending::<()>().await;
+                    match keep_alive {
+                        Some(every) => loop {
+                            tokio::time::sleep(every).await;
+                            if socket.write_all(b":\n\n").await.is_err() {
+                                return;
+                            }
+                        },
+                        None => std::future::pending::<()>().await,
+                    }
                 } else if head.starts_with("GET /api/v1/sync?cursor=") {
                     counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let resp = format!(
@@ -564,12 +578,26 @@ fn syncing(
     Arc<Seen>,
     tokio::task::JoinHandle<()>,
 ) {
+    syncing_with(hub_url, switchboard_desktop::sync::SILENCE)
+}
+
+/// [`syncing`], taking the hub as gone after `silence` without a byte.
+fn syncing_with(
+    hub_url: &str,
+    silence: Duration,
+) -> (
+    tempfile::TempDir,
+    Arc<LocalStore>,
+    Arc<Seen>,
+    tokio::task::JoinHandle<()>,
+) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(LocalStore::open(&dir.path().join("local.db")).expect("store"));
-    let client = SyncClient::new(
+    let mut client = SyncClient::new(
         HubClient::new(reqwest::Client::new(), hub_url, "t"),
         store.clone(),
     );
+    client.silence = silence;
     let seen = Arc::new(Seen::default());
     let task = tokio::spawn(client.run(seen.clone()));
     (dir, store, seen, task)
@@ -594,6 +622,7 @@ async fn a_burst_of_changes_is_synced_once() {
             has_more: false,
             ..SyncResponse::default()
         },
+        None,
     )
     .await;
     let (_dir, store, seen, task) = syncing(&hub_url);
@@ -691,4 +720,29 @@ async fn a_first_sync_comes_in_pages_with_live_changes_between_them() {
     client.sync_fully(&seen).await.expect("synced again");
     assert_eq!(count(), 131);
     assert_eq!(w.store.snapshot_page().expect("page"), None);
+}
+
+/// Keep-alive comments are life: a quiet hub that sends them is not taken as gone (they yield
+/// no event, so silence is judged on bytes); one that sends nothing is, and is reconnected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_alives_keep_the_link_and_silence_ends_it() {
+    let quiet = switchboard_wire::SyncResponse::default();
+    let first = "event: change\ndata: {\"cursor\": 0}\n\n".to_owned();
+    let silence = Duration::from_millis(600);
+    let (alive, _) = scripted_hub(first.clone(), &quiet, Some(Duration::from_millis(100))).await;
+    let (_dir, _store, seen, task) = syncing_with(&alive, silence);
+    until("online", || seen.was_online()).await;
+    // Five times the silence allowed, with keep-alives only.
+    tokio::time::sleep(silence * 5).await;
+    assert_eq!(*seen.online.lock().expect("lock"), [true], "never dropped");
+    task.abort();
+
+    let (mute, _) = scripted_hub(first, &quiet, None).await;
+    let (_dir, _store, seen, task) = syncing_with(&mute, silence);
+    until("online, then dropped and back", || {
+        seen.online.lock().expect("lock").len() >= 3
+    })
+    .await;
+    assert_eq!(seen.online.lock().expect("lock")[..3], [true, false, true]);
+    task.abort();
 }

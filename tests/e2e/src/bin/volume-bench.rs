@@ -1,8 +1,10 @@
 //! The real app against a hub at volume: `BENCH_CHATS` chats (default 100 000; one client
 //! message each, through the hub's webhook in deliveries of 1 000) and a supervisor who sees
-//! them all. Times Connect → first chat row painted and → the whole list known, a new client
-//! message → its row on top, and counts the DOM's rows; then sums the PSS of the app and its
-//! WebKit processes. Prints figures, asserts nothing.
+//! them all; the newest chat has 50 messages. Times Connect → first chat row painted and → the
+//! whole list known, a new client message → its row on top, jumps through the list, opening the
+//! chat of 50 messages, and counts the DOM's rows; sums the PSS of the app and its WebKit
+//! processes after the sync and around 1 000 chat switches and 100 list scrolls. Prints
+//! figures, asserts nothing.
 //! `cargo build --release -p switchboard -p switchboard-hub && SWITCHBOARD_APP=target/release/switchboard \
 //!  SWITCHBOARD_HUB=target/release/switchboard-hub \
 //!  xvfb-run -a dbus-run-session -- cargo run --release -p switchboard-e2e --bin volume-bench`
@@ -26,6 +28,58 @@ fn memory_tree(pid: u32) -> (u64, u64) {
 
 async fn dom(app: &fantoccini::Client, script: &str) -> Result<serde_json::Value> {
     Ok(app.execute(script, vec![]).await?)
+}
+
+/// Runs `action` (JS statements) in the page, then waits there until `done` (a JS expression)
+/// holds; the page's own measure of how long it took, in ms (to the DOM updated; its paint
+/// follows within a frame).
+async fn timed(app: &fantoccini::Client, action: &str, done: &str) -> Result<f64> {
+    let script = format!(
+        "const cb = arguments[arguments.length - 1]; const t0 = performance.now(); {action}; \
+         const tick = () => {{ if ({done}) cb(performance.now() - t0); \
+           else if (performance.now() - t0 > 30000) cb(-1); else setTimeout(tick, 1); }}; tick();"
+    );
+    let ms = app
+        .execute_async(&script, vec![])
+        .await?
+        .as_f64()
+        .context("a time")?;
+    anyhow::ensure!(ms >= 0.0, "timed out waiting for {done}");
+    Ok(ms)
+}
+
+/// Clicks a row of the list (`row`: a JS expression) and waits until its conversation is shown
+/// (with `messages` messages); the ms it took.
+async fn open(app: &fantoccini::Client, row: &str, messages: Option<usize>) -> Result<f64> {
+    let shown = format!(
+        "document.querySelector('[data-testid=conversation] h2')?.textContent === \
+         {row}.querySelector('[data-testid=chat-title]').textContent"
+    );
+    let done = match messages {
+        Some(m) => {
+            format!("{shown} && document.querySelectorAll('[data-testid=message]').length === {m}")
+        }
+        None => shown,
+    };
+    timed(app, &format!("{row}.click()"), &done).await
+}
+
+/// The list's row `n` of those in the DOM.
+fn nth_row(n: usize) -> String {
+    format!("document.querySelectorAll('[data-testid=chat-row]')[{n}]")
+}
+
+/// The list's row titled `title` (it must be in the DOM).
+fn row_titled(title: &str) -> String {
+    format!(
+        "[...document.querySelectorAll('[data-testid=chat-row]')].find(r => \
+         r.querySelector('[data-testid=chat-title]').textContent === {title:?})"
+    )
+}
+
+fn median_p95(mut v: Vec<f64>) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (v[v.len() / 2], v[(v.len() * 95).div_ceil(100) - 1])
 }
 
 #[tokio::main]
@@ -54,6 +108,16 @@ async fn main() -> Result<()> {
         let status = hub.webhook(json!({ "messages": messages })).await?;
         anyhow::ensure!(status == 200, "seeding: the webhook answered {status}");
     }
+    // The newest chat has a conversation of 50 messages (what "open a chat" times).
+    let newest = format!("7916{:07}", chats - 1);
+    let more: Vec<_> = (1..50)
+        .map(|k| {
+            json!({"messageId": format!("history-{k}"), "channelId": channel, "chatType": "whatsapp",
+                "chatId": newest, "dateTime": format!("2026-11-30T23:{:02}:00.000Z", k),
+                "type": "text", "status": "inbound", "text": format!("Ещё вопрос {k}")})
+        })
+        .collect();
+    anyhow::ensure!(hub.webhook(json!({ "messages": more })).await? == 200);
     println!(
         "seeded {chats} chats through the webhook in {:.1?}",
         t.elapsed()
@@ -65,10 +129,13 @@ async fn main() -> Result<()> {
     let started = Instant::now();
     sign_in(&app, &hub.url, &boss, "Vera").await?;
     let signed_in = started.elapsed();
-    until("the first chat row", Duration::from_secs(300), || async {
-        Ok(!chat_rows(&app).await?.is_empty())
-    })
-    .await?;
+    // Polled as fast as WebDriver answers (each poll is one round trip).
+    loop {
+        if !chat_rows(&app).await?.is_empty() {
+            break;
+        }
+        anyhow::ensure!(started.elapsed() < Duration::from_secs(300), "no first row");
+    }
     let first_row = started.elapsed();
     let total = format!("{chats}");
     until("the whole list", Duration::from_secs(300), || async {
@@ -135,8 +202,69 @@ async fn main() -> Result<()> {
         "return document.querySelectorAll('[data-testid=chat-row]').length",
     )
     .await?;
-    let (rss, pss) = memory_tree(pid_of_profile(data.path()).context("app pid")?);
+    let pid = pid_of_profile(data.path()).context("app pid")?;
+    let (rss, pss) = memory_tree(pid);
     let _ = screenshot(&app, "volume-bench.png").await;
+
+    // Back to the top; opening a chat of 50 messages, from another one, 20 times.
+    dom(
+        &app,
+        "document.querySelector('[data-testid=chat-list]').scrollTop = 0;",
+    )
+    .await?;
+    until("the top rows", Duration::from_secs(30), || async {
+        Ok(dom(
+            &app,
+            "return document.querySelectorAll('[data-testid=chat-row]').length > 3",
+        )
+        .await?
+        .as_bool()
+            == Some(true))
+    })
+    .await?;
+    let mut opens = Vec::new();
+    for _ in 0..20 {
+        open(&app, &nth_row(8), None).await?;
+        opens.push(
+            open(
+                &app,
+                &row_titled(&format!("Клиент {}", chats - 1)),
+                Some(50),
+            )
+            .await?,
+        );
+    }
+    let (open_median, open_p95) = median_p95(opens);
+    // 1 000 chat switches and 100 list scrolls: the memory must stay flat.
+    let (_, pss_before) = memory_tree(pid);
+    let mut switches = Vec::new();
+    for i in 0..1000 {
+        switches.push(open(&app, &nth_row(i % 8), None).await?);
+    }
+    let (_, pss_switched) = memory_tree(pid);
+    for step in 0..100 {
+        let at = (step * 7919 % 100) * 84 * chats / 100;
+        timed(
+            &app,
+            &format!("document.querySelector('[data-testid=chat-list]').scrollTop = {at}"),
+            "(() => { const l = document.querySelector('[data-testid=chat-list]'); \
+               return [...document.querySelectorAll('[data-testid=chat-row]')].some(r => { \
+                 const top = parseFloat(r.parentElement.style.top); \
+                 return top >= l.scrollTop - 84 && top <= l.scrollTop + 84; }); })()",
+        )
+        .await?;
+    }
+    let (_, pss_scrolled) = memory_tree(pid);
+    let (switch_median, switch_p95) = median_p95(switches);
+    let growth = (pss_scrolled as f64 / pss_before as f64 - 1.0) * 100.0;
+    println!(
+        "open a chat of 50 messages: median {open_median:.0} ms, p95 {open_p95:.0} ms; \
+         1 000 chat switches: median {switch_median:.0} ms, p95 {switch_p95:.0} ms; \
+         PSS before {} MiB, after the switches {} MiB, after 100 scrolls {} MiB ({growth:+.1} %)",
+        pss_before / 1024,
+        pss_switched / 1024,
+        pss_scrolled / 1024
+    );
     println!(
         "{chats} chats: signed in {signed_in:.2?}; first row {first_row:.2?}; whole list known {whole:.2?}; \
          new message → row: median {:.2?}, max {:.2?}; DOM rows {rows} (after 20 jumps {rows_scrolled}; \
@@ -154,11 +282,14 @@ async fn main() -> Result<()> {
         "cargo run --release -p switchboard-e2e --bin volume-bench",
         &format!("the real app (release) against a hub of {chats} chats, a supervisor"),
         &format!(
-            "Connect → first row {:.1} s; new message → row median {:.2} s; a jump → rows painted median {:.2} s; {rows} rows in the DOM; app + WebKit PSS {} MiB (times polled every 100 ms)",
+            "Connect → first row {:.2} s, whole list {:.1} s; new message → row median {:.2} s; a jump → rows painted median {:.2} s; open a chat of 50 messages median {open_median:.0} ms, p95 {open_p95:.0} ms; {rows} rows in the DOM; app + WebKit PSS {} MiB, over 1 000 chat switches and 100 scrolls {} → {} MiB ({growth:+.1} %)",
             first_row.as_secs_f64(),
+            whole.as_secs_f64(),
             arrivals[arrivals.len() / 2].as_secs_f64(),
             jumps[jumps.len() / 2].as_secs_f64(),
-            pss / 1024
+            pss / 1024,
+            pss_before / 1024,
+            pss_scrolled / 1024
         ),
     );
     app.close().await?;

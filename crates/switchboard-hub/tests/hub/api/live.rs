@@ -47,6 +47,23 @@ async fn sync_replays_what_the_viewer_may_see_from_a_cursor() {
     assert_eq!(again.changes, []);
 }
 
+/// A page token the hub did not write is refused by name, and nothing else is answered.
+#[tokio::test]
+async fn a_page_the_hub_did_not_write_is_refused() {
+    let t = T::new().await;
+    let (_, seller) = t.employee("S", Role::Seller, true).await;
+    let seller = t.client(&seller);
+    for bad in ["", "garbage", "wh|x|0||", "wh|0|0|2026-01-01T00:00:00Z|"] {
+        let e = crate::common::refused(seller.sync_page(0, Some(bad)).await);
+        assert_eq!(
+            (e.status, e.code.as_str()),
+            (400, "invalid_field"),
+            "{bad:?}"
+        );
+        assert!(e.message.contains("page"), "{e:?}");
+    }
+}
+
 #[tokio::test]
 async fn events_stream_notifies_exactly_the_employees_the_rules_name() {
     use futures_util::StreamExt;
