@@ -97,6 +97,8 @@ impl Readers {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         c.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Readers run the same few queries again and again.
+        c.set_prepared_statement_cache_capacity(128);
         Ok(c)
     }
 }

@@ -21,7 +21,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
 
 /// Opens the hub's own database.
 pub fn open_hub(path: &Path) -> Result<Connection, OpenError> {
-    open(path, MIGRATIONS)
+    let conn = open(path, MIGRATIONS)?;
+    // Room for every statement the store runs (see `store::Cached`).
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(conn)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! (`crm_connection`, `bitrix_entities`, `bitrix_stages`, `crm_dirty`): storage only; the
 //! rounds that fill it from the portal are `crm_sync`'s.
 
-use super::Db;
+use super::{Cached, Db};
 use crate::json::CrmEntityView;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
@@ -22,7 +22,7 @@ pub struct BitrixConnection {
 }
 
 pub fn bitrix(conn: &Connection) -> rusqlite::Result<Option<BitrixConnection>> {
-    conn.query_row(
+    conn.one(
         "SELECT webhook_url, portal, user_name, event_token, events_secret FROM crm_connection WHERE id = 1 AND kind = 'bitrix24'",
         [],
         |r| {
@@ -49,7 +49,7 @@ pub fn events_secret_matches(conn: &Connection, secret: &str) -> rusqlite::Resul
 /// Stores (or, with `None`, forgets) the outgoing webhook's application token. `false`: Bitrix24
 /// is not connected.
 pub fn set_event_token(conn: &Connection, token: Option<&str>) -> rusqlite::Result<bool> {
-    let n = conn.execute(
+    let n = conn.exec(
         "UPDATE crm_connection SET event_token = ?1 WHERE id = 1 AND kind = 'bitrix24'",
         [token],
     )?;
@@ -109,7 +109,7 @@ pub fn record_event(
     }
     // Durable before the answer: a deletion stays on the list until a sync round has applied
     // it (each event bumps `rev`, so one that comes during a round is not cleared by it).
-    conn.execute(
+    conn.exec(
         "INSERT INTO crm_dirty (kind, id, deleted) VALUES (?1, ?2, ?3) \
          ON CONFLICT (kind, id) DO UPDATE SET deleted = excluded.deleted, rev = rev + 1, \
          attempts = 0, next_try_ms = 0",
@@ -135,14 +135,14 @@ pub fn refused_again(conn: &Connection, kind: EntityKind, id: &str, rev: i64, no
         + 1;
     if attempts >= REFUSED_TRIES {
         tracing::warn!(kind = kind.as_str(), %id, attempts, "the portal keeps refusing an entity; given up");
-        conn.execute(
+        conn.exec(
             "DELETE FROM crm_dirty WHERE kind = ?1 AND id = ?2 AND rev = ?3",
             params![kind.as_str(), id, rev],
         )?;
         return Ok(());
     }
     let pause_ms = (1000i64 << attempts.min(12)).min(3_600_000);
-    conn.execute(
+    conn.exec(
         "UPDATE crm_dirty SET attempts = ?4, next_try_ms = ?5 WHERE kind = ?1 AND id = ?2 AND rev = ?3",
         params![kind.as_str(), id, rev, attempts, super::time_ms(now) + pause_ms],
     )?;
@@ -152,20 +152,20 @@ pub fn refused_again(conn: &Connection, kind: EntityKind, id: &str, rev: i64, no
 /// Entries not yet written name the old CRM's entities: they are dropped, and their messages
 /// say why they are not in the CRM.
 pub fn settle_queue(conn: &Connection) -> Db {
-    conn.execute(
+    conn.exec(
         "UPDATE messages SET mirror_skip = 'crm_changed' WHERE id IN \
          (SELECT message_id FROM mirror_queue WHERE state <> 'written' AND message_id IS NOT NULL) \
          AND id NOT IN (SELECT message_id FROM mirror_queue WHERE state = 'written' AND message_id IS NOT NULL)",
         [],
     )?;
     let ids: Vec<String> = {
-        let mut s = conn.prepare(
+        let mut s = conn.prepare_cached(
             "SELECT DISTINCT message_id FROM mirror_queue WHERE state <> 'written' AND message_id IS NOT NULL",
         )?;
         let rows = s.query_map([], |r| r.get(0))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    conn.execute("DELETE FROM mirror_queue WHERE state <> 'written'", [])?;
+    conn.exec("DELETE FROM mirror_queue WHERE state <> 'written'", [])?;
     for id in ids {
         super::record_change(conn, super::ChangeKind::Message, &id)?;
     }
@@ -176,27 +176,27 @@ pub fn settle_queue(conn: &Connection) -> Db {
 pub fn connect(conn: &Connection, c: &BitrixConnection, now: &str) -> Db {
     settle_queue(conn)?;
     // The same portal again keeps its outgoing webhook's token and handler address.
-    conn.execute(
+    conn.exec(
         "INSERT OR REPLACE INTO crm_connection (id, kind, webhook_url, portal, user_name, connected_at, cursor, event_token, events_secret) \
          VALUES (1, 'bitrix24', ?1, ?2, ?3, ?4, '{}', \
                  (SELECT event_token FROM crm_connection WHERE id = 1 AND portal = ?2), \
                  coalesce((SELECT events_secret FROM crm_connection WHERE id = 1 AND portal = ?2), ?5))",
         params![c.webhook_url, c.portal, c.user_name, now, super::new_token()],
     )?;
-    conn.execute("DELETE FROM bitrix_entities", [])?;
+    conn.exec("DELETE FROM bitrix_entities", [])?;
     super::links::clear(conn, CrmKind::Bitrix24)?;
-    conn.execute("DELETE FROM crm_dirty", [])?;
-    conn.execute("UPDATE chats SET crm_checked = 0", [])?;
+    conn.exec("DELETE FROM crm_dirty", [])?;
+    conn.exec("UPDATE chats SET crm_checked = 0", [])?;
     super::relink_all(conn)
 }
 
 /// Back to the built-in CRM.
 pub fn disconnect(conn: &Connection) -> Db {
     settle_queue(conn)?;
-    conn.execute("DELETE FROM crm_connection", [])?;
-    conn.execute("DELETE FROM bitrix_entities", [])?;
+    conn.exec("DELETE FROM crm_connection", [])?;
+    conn.exec("DELETE FROM bitrix_entities", [])?;
     super::links::clear(conn, CrmKind::Bitrix24)?;
-    conn.execute("DELETE FROM crm_dirty", [])?;
+    conn.exec("DELETE FROM crm_dirty", [])?;
     super::relink_all(conn)
 }
 
@@ -206,7 +206,7 @@ pub fn entities(
     conn: &Connection,
     only: Option<&switchboard_core::CrmRef>,
 ) -> rusqlite::Result<Vec<CrmEntityView>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT b.kind, b.id, b.title, b.phones, e.id, b.contact_id, b.closed, e.name, \
                 coalesce(s.name, b.stage), b.contact_ids \
          FROM bitrix_entities b LEFT JOIN employees e ON e.crm_user_id = b.assigned_by_id \
@@ -294,7 +294,7 @@ pub fn upsert(conn: &Connection, kind: EntityKind, rows: &[Value]) -> Db {
         };
         // A deal's contacts list is kept (crm.deal.contact.items.get fills it) unless the
         // primary contact changed.
-        conn.execute(
+        conn.exec(
             "INSERT INTO bitrix_entities (kind, id, title, phones, assigned_by_id, contact_id, closed, stage, stage_list, contact_ids) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, json_array(?6)) \
              ON CONFLICT (kind, id) DO UPDATE SET title = excluded.title, phones = excluded.phones, \
@@ -345,7 +345,7 @@ pub fn set_contacts(conn: &Connection, deal: &str, items: &Value) -> Db {
         .flatten()
         .filter_map(|i| text(i, "CONTACT_ID"))
         .collect();
-    conn.execute(
+    conn.exec(
         "UPDATE bitrix_entities SET contact_ids = ?2 WHERE kind = 'deal' AND id = ?1",
         params![
             deal,
@@ -361,7 +361,7 @@ pub fn set_stages(conn: &Connection, rows: &Value) -> Db {
         if let (Some(list), Some(id), Some(name)) =
             (text(r, "ENTITY_ID"), text(r, "STATUS_ID"), text(r, "NAME"))
         {
-            conn.execute(
+            conn.exec(
                 "INSERT OR REPLACE INTO bitrix_stages (list, status_id, name) VALUES (?1, ?2, ?3)",
                 params![list, id, name],
             )?;
@@ -381,7 +381,7 @@ pub fn index_cursor(conn: &Connection) -> rusqlite::Result<String> {
 }
 
 pub fn set_index_cursor(conn: &Connection, cursor: &str) -> Db {
-    conn.execute(
+    conn.exec(
         "UPDATE crm_connection SET cursor = ?1 WHERE id = 1",
         [cursor],
     )?;
@@ -395,7 +395,7 @@ pub fn dirty_due(
     now_ms: i64,
     limit: usize,
 ) -> rusqlite::Result<Vec<(EntityKind, String, bool, i64)>> {
-    let mut s = conn.prepare(
+    let mut s = conn.prepare_cached(
         "SELECT kind, id, deleted, rev FROM crm_dirty WHERE next_try_ms <= ?1 \
          ORDER BY deleted DESC, next_try_ms LIMIT ?2",
     )?;
@@ -416,7 +416,7 @@ pub fn dirty_due(
 
 /// An event's entity was applied: off the list, unless named again since (a newer `rev`).
 pub fn settle_dirty(conn: &Connection, kind: EntityKind, id: &str, rev: i64) -> Db {
-    conn.execute(
+    conn.exec(
         "DELETE FROM crm_dirty WHERE kind = ?1 AND id = ?2 AND rev = ?3",
         params![kind.as_str(), id, rev],
     )?;
@@ -425,7 +425,7 @@ pub fn settle_dirty(conn: &Connection, kind: EntityKind, id: &str, rev: i64) -> 
 
 /// The portal no longer has it.
 pub fn forget_entity(conn: &Connection, kind: EntityKind, id: &str) -> Db {
-    conn.execute(
+    conn.exec(
         "DELETE FROM bitrix_entities WHERE kind = ?1 AND id = ?2",
         params![kind.as_str(), id],
     )?;
@@ -434,7 +434,7 @@ pub fn forget_entity(conn: &Connection, kind: EntityKind, id: &str) -> Db {
 
 /// New chats whose number the index does not match yet: (chat, phone).
 pub fn unchecked_chats(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<(String, String)>> {
-    let mut s = conn.prepare(
+    let mut s = conn.prepare_cached(
         "SELECT id, client_phone FROM chats WHERE crm_checked = 0 AND client_phone IS NOT NULL \
          AND id NOT IN (SELECT chat FROM chat_links) LIMIT ?1",
     )?;
@@ -444,7 +444,7 @@ pub fn unchecked_chats(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<
 
 /// Whether the portal was asked about a chat's number.
 pub fn set_crm_checked(conn: &Connection, chat: &str, checked: bool) -> Db {
-    conn.execute(
+    conn.exec(
         "UPDATE chats SET crm_checked = ?2 WHERE id = ?1",
         params![chat, checked],
     )?;
@@ -461,7 +461,7 @@ pub struct LeadWanted {
 }
 
 pub fn leads_wanted(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<LeadWanted>> {
-    let mut s = conn.prepare(
+    let mut s = conn.prepare_cached(
         "SELECT ch.id, ch.client_phone, ch.title, e.crm_user_id FROM chats ch \
          LEFT JOIN employees e ON e.id = ch.lead_for AND e.active = 1 \
          WHERE ch.lead_for IS NOT NULL AND ch.crm_checked = 1 AND ch.client_phone IS NOT NULL \

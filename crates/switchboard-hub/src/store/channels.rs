@@ -26,7 +26,7 @@ pub fn channels(conn: &Connection) -> rusqlite::Result<Vec<Channel>> {
 }
 
 pub fn channel(conn: &Connection, id: &str) -> rusqlite::Result<Option<Channel>> {
-    conn.query_row(
+    conn.one(
         "SELECT id, transport, name, state, open_lines FROM channels WHERE id = ?1",
         [id],
         channel_row,
@@ -42,7 +42,7 @@ pub fn insert_channel(conn: &Connection, c: &NewChannel) -> rusqlite::Result<Cha
         state: ChannelState::Active,
         open_lines: c.open_lines,
     };
-    conn.execute(
+    conn.exec(
         "INSERT INTO channels (id, transport, name, state, open_lines, sandbox) VALUES (?1, ?2, ?3, ?4, ?5, 1)",
         params![channel.id, channel.transport.as_str(), channel.name, channel.state.as_str(), channel.open_lines],
     )?;
@@ -67,7 +67,7 @@ pub fn patch_channel(
     if let Some(o) = p.open_lines {
         c.open_lines = o;
     }
-    conn.execute(
+    conn.exec(
         "UPDATE channels SET state = ?2, name = ?3, open_lines = ?4 WHERE id = ?1",
         params![c.id, c.state.as_str(), c.name, c.open_lines],
     )?;
@@ -108,7 +108,7 @@ pub fn upsert_provider_channels(conn: &Connection, listed: &[ProviderChannel]) -
                 let name = format!("{} {}", transport_label(transport), p.plain_id)
                     .trim()
                     .to_owned();
-                conn.execute(
+                conn.exec(
                     "INSERT INTO channels (id, transport, name, state, open_lines, sandbox, plain_id) VALUES (?1, ?2, ?3, ?4, 0, 0, ?5)",
                     params![p.channel_id, transport.as_str(), name, state.as_str(), p.plain_id],
                 )?;
@@ -116,7 +116,7 @@ pub fn upsert_provider_channels(conn: &Connection, listed: &[ProviderChannel]) -
             }
             Some((old_state, old_plain)) => {
                 if old_state != state.as_str() || old_plain.as_deref() != Some(&p.plain_id) {
-                    conn.execute(
+                    conn.exec(
                         "UPDATE channels SET state = ?2, plain_id = ?3 WHERE id = ?1",
                         params![p.channel_id, state.as_str(), p.plain_id],
                     )?;
@@ -126,8 +126,8 @@ pub fn upsert_provider_channels(conn: &Connection, listed: &[ProviderChannel]) -
         }
     }
     let gone: Vec<String> = {
-        let mut stmt =
-            conn.prepare("SELECT id FROM channels WHERE sandbox = 0 AND state <> 'deleted'")?;
+        let mut stmt = conn
+            .prepare_cached("SELECT id FROM channels WHERE sandbox = 0 AND state <> 'deleted'")?;
         let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
         ids.collect::<rusqlite::Result<Vec<_>>>()?
             .into_iter()
@@ -135,7 +135,7 @@ pub fn upsert_provider_channels(conn: &Connection, listed: &[ProviderChannel]) -
             .collect()
     };
     for id in gone {
-        conn.execute("UPDATE channels SET state = 'deleted' WHERE id = ?1", [&id])?;
+        conn.exec("UPDATE channels SET state = 'deleted' WHERE id = ?1", [&id])?;
         record_change(conn, ChangeKind::Channels, &id)?;
     }
     Ok(())
@@ -144,7 +144,7 @@ pub fn upsert_provider_channels(conn: &Connection, listed: &[ProviderChannel]) -
 /// A `channelsUpdates` webhook item: the channel's new state (unknown channels are ignored).
 pub fn set_channel_state(conn: &Connection, id: &str, state: &str) -> rusqlite::Result<bool> {
     let state = ChannelState::parse(state);
-    let n = conn.execute(
+    let n = conn.exec(
         "UPDATE channels SET state = ?2 WHERE id = ?1 AND sandbox = 0 AND state <> ?2",
         params![id, state.as_str()],
     )?;

@@ -77,7 +77,7 @@ pub(super) fn direction_str(d: Direction) -> &'static str {
 }
 
 pub fn chat_row_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<ChatRow>> {
-    conn.query_row(&format!("{CHAT_SELECT} WHERE c.id = ?1"), [id], chat_row)
+    conn.one(&format!("{CHAT_SELECT} WHERE c.id = ?1"), [id], chat_row)
         .optional()
 }
 
@@ -115,8 +115,9 @@ pub fn visible_chats(conn: &Connection, viewer: &Employee) -> rusqlite::Result<V
     let settings = settings(conn)?;
     let mut all_links: HashMap<String, Vec<CrmRef>> = HashMap::new();
     {
-        let mut stmt =
-            conn.prepare("SELECT chat, kind, entity_id FROM chat_links ORDER BY kind, entity_id")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT chat, kind, entity_id FROM chat_links ORDER BY kind, entity_id",
+        )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let kind: String = r.get(1)?;
@@ -126,7 +127,7 @@ pub fn visible_chats(conn: &Connection, viewer: &Employee) -> rusqlite::Result<V
             });
         }
     }
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "{CHAT_SELECT} ORDER BY c.last_activity_at DESC, c.id"
     ))?;
     let rows = stmt.query_map([], chat_row)?;
@@ -147,7 +148,7 @@ pub(super) fn find_chat(
     chat_type: &str,
     chat_id: &str,
 ) -> rusqlite::Result<Option<String>> {
-    conn.query_row(
+    conn.one(
         "SELECT id FROM chats WHERE channel_id = ?1 AND chat_type = ?2 AND chat_id = ?3",
         params![channel_id, chat_type, chat_id],
         |r| r.get(0),
@@ -169,7 +170,7 @@ pub(super) fn open_chat(
         return Ok(id);
     }
     let id = new_id();
-    conn.execute(
+    conn.exec(
         "INSERT INTO chats (id, channel_id, chat_type, chat_id, title, client_phone, last_activity_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![id, channel.id, chat_type, chat_id, title, client_phone, at],
     )?;
@@ -209,7 +210,7 @@ pub fn open_first_chat(
     if existed.is_none() && links(conn, &id)?.is_empty() && bitrix {
         // The portal gets the lead from the CRM sync (crm.lead.add, after one more look with
         // crm.duplicate.findbycomm); until it is linked, the writer answers the chat.
-        conn.execute(
+        conn.exec(
             "UPDATE chats SET lead_for = ?2, responsible_id = ?2, crm_checked = 0 WHERE id = ?1",
             params![id, writer],
         )?;
@@ -241,7 +242,7 @@ pub fn open_first_chat(
             None => None,
         };
         if let Some(title) = client {
-            conn.execute(
+            conn.exec(
                 "UPDATE chats SET title = ?2 WHERE id = ?1",
                 params![id, title],
             )?;
@@ -278,20 +279,20 @@ pub fn apply_chat_event(
     at: &str,
     now: &str,
 ) -> Db {
-    let count: u32 = conn.query_row("SELECT unanswered FROM chats WHERE id = ?1", [chat], |r| {
+    let count: u32 = conn.one("SELECT unanswered FROM chats WHERE id = ?1", [chat], |r| {
         r.get(0)
     })?;
     let new = core::unanswered_after(count, event);
     match (count, new) {
-        (0, n) if n > 0 => conn.execute(
+        (0, n) if n > 0 => conn.exec(
             "UPDATE chats SET unanswered = ?2, waiting_since = min(?3, ?4) WHERE id = ?1",
             params![chat, new, at, now],
         )?,
-        (_, 0) => conn.execute(
+        (_, 0) => conn.exec(
             "UPDATE chats SET unanswered = 0, waiting_since = NULL, escalated = 0 WHERE id = ?1",
             params![chat],
         )?,
-        _ => conn.execute(
+        _ => conn.exec(
             "UPDATE chats SET unanswered = ?2 WHERE id = ?1",
             params![chat, new],
         )?,
@@ -313,7 +314,7 @@ pub fn escalation_tick(
         return Ok(Vec::new());
     }
     let waiting: Vec<(String, u32, String)> = {
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT id, unanswered, waiting_since FROM chats \
              WHERE unanswered > 0 AND escalated = 0 AND waiting_since IS NOT NULL",
         )?;
@@ -327,7 +328,7 @@ pub fn escalation_tick(
         if !core::escalation_due(unanswered, since_ms, now_ms, &settings) {
             continue;
         }
-        conn.execute("UPDATE chats SET escalated = 1 WHERE id = ?1", [&chat])?;
+        conn.exec("UPDATE chats SET escalated = 1 WHERE id = ?1", [&chat])?;
         record_change(conn, ChangeKind::Chat, &chat)?;
         let Some(row) = chat_row_by_id(conn, &chat)? else {
             continue;

@@ -75,7 +75,7 @@ pub fn entities(conn: &Connection) -> rusqlite::Result<Vec<CrmEntityView>> {
     if crate::store::bitrix_index::bitrix(conn)?.is_some() {
         return crate::store::bitrix_index::entities(conn, None);
     }
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {ENTITY_COLS} FROM crm_entities ORDER BY id DESC"
     ))?;
     let rows = stmt.query_map([], entity_row)?;
@@ -98,7 +98,7 @@ pub fn entity(conn: &Connection, r: &CrmRef) -> rusqlite::Result<Option<CrmEntit
     let Some(id) = r.id.parse::<i64>().ok().filter(|n| n.to_string() == r.id) else {
         return Ok(None);
     };
-    conn.query_row(
+    conn.one(
         &format!("SELECT {ENTITY_COLS} FROM crm_entities WHERE kind = ?1 AND id = ?2"),
         params![r.kind.as_str(), id],
         entity_row,
@@ -111,7 +111,7 @@ pub fn insert_entity(
     kind: EntityKind,
     e: &NewCrmEntity,
 ) -> rusqlite::Result<String> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO crm_entities (kind, title, phones, responsible_id, contact_id, closed, stage) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             kind.as_str(),
@@ -177,7 +177,7 @@ pub fn patch_entity(
     if let Some(st) = &p.stage {
         e.stage.clone_from(st);
     }
-    conn.execute(
+    conn.exec(
         "UPDATE crm_entities SET title = ?3, phones = ?4, responsible_id = ?5, contact_id = ?6, closed = ?7, stage = ?8 WHERE kind = ?1 AND id = ?2",
         params![
             r.kind.as_str(),
@@ -199,7 +199,7 @@ pub fn sent_with_key(
     conn: &Connection,
     key: &str,
 ) -> rusqlite::Result<Option<(SendAccepted, Option<String>)>> {
-    conn.query_row(
+    conn.one(
         "SELECT id, chat, status, author_id FROM messages WHERE idempotency_key = ?1",
         [key],
         |r| {
@@ -241,7 +241,7 @@ pub fn linked_chat_responsibles(
 }
 
 pub fn timeline(conn: &Connection, r: &CrmRef) -> rusqlite::Result<Vec<TimelineEntry>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT at, kind, chat, message_id, text FROM timeline WHERE entity_kind = ?1 AND entity_id = ?2 ORDER BY id",
     )?;
     let rows = stmt.query_map(params![r.kind.as_str(), r.id], |r| {
@@ -280,7 +280,7 @@ pub fn timeline_find(
     conn: &Connection,
     job: &super::TimelineJob,
 ) -> rusqlite::Result<Option<String>> {
-    conn.query_row(
+    conn.one(
         "SELECT id FROM timeline WHERE entity_kind = ?1 AND entity_id = ?2 AND kind = ?3 \
          AND ((kind = 'message' AND message_id = ?4) OR (kind = 'open_lines_activity' AND chat = ?5))",
         params![
@@ -299,7 +299,7 @@ pub fn timeline_find(
 /// Writes a queued timeline job into the built-in CRM (once: a repeat finds the first);
 /// answers the entry's id.
 pub fn timeline_write(conn: &Connection, job: &super::TimelineJob) -> rusqlite::Result<String> {
-    conn.execute(
+    conn.exec(
         "INSERT OR IGNORE INTO timeline (entity_kind, entity_id, kind, at, chat, message_id, text) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![job.entity.kind.as_str(), job.entity.id, job.kind, job.at, job.chat, job.message_id, job.text],

@@ -28,7 +28,7 @@ pub(super) const EMPLOYEE_COLS: &str = "id, name, role, receives_new_clients, pr
 
 /// The active staff: whom the rules consider (visibility, notifications, escalation).
 pub fn employees(conn: &Connection) -> rusqlite::Result<Vec<Employee>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {EMPLOYEE_COLS} FROM employees WHERE active = 1 ORDER BY name, id"
     ))?;
     let rows = stmt.query_map([], employee_row)?;
@@ -37,7 +37,7 @@ pub fn employees(conn: &Connection) -> rusqlite::Result<Vec<Employee>> {
 
 /// Every employee as the Employees screen lists them, deactivated ones too.
 pub fn employee_list(conn: &Connection) -> rusqlite::Result<Vec<EmployeeView>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {EMPLOYEE_COLS}, crm_user_id, active FROM employees ORDER BY name, id"
     ))?;
     let rows = stmt.query_map([], |r| {
@@ -51,7 +51,7 @@ pub fn employee_list(conn: &Connection) -> rusqlite::Result<Vec<EmployeeView>> {
 }
 
 pub fn employee(conn: &Connection, id: &str) -> rusqlite::Result<Option<Employee>> {
-    conn.query_row(
+    conn.one(
         &format!("SELECT {EMPLOYEE_COLS} FROM employees WHERE id = ?1"),
         [id],
         employee_row,
@@ -80,7 +80,7 @@ pub fn caller_by_token(conn: &Connection, token: &str) -> rusqlite::Result<Optio
 
 /// Stores a token (hashed) for an employee, or for the administrator when `employee_id` is `None`.
 pub fn store_token(conn: &Connection, token: &str, employee_id: Option<&str>, now: &str) -> Db {
-    conn.execute(
+    conn.exec(
         "INSERT OR IGNORE INTO tokens (hash, employee_id, created_at, id) VALUES (?1, ?2, ?3, ?4)",
         params![
             token_hash(token),
@@ -95,7 +95,7 @@ pub fn store_token(conn: &Connection, token: &str, employee_id: Option<&str>, no
 /// The administrator's token is the one the hub started with: any other stored before (a
 /// rotated `SWITCHBOARD_ADMIN_TOKEN`) stops working.
 pub fn replace_admin_token(conn: &Connection, token: &str, now: &str) -> Db {
-    conn.execute(
+    conn.exec(
         "DELETE FROM tokens WHERE employee_id IS NULL AND hash <> ?1",
         [token_hash(token)],
     )?;
@@ -104,7 +104,7 @@ pub fn replace_admin_token(conn: &Connection, token: &str, now: &str) -> Db {
 
 /// An employee's tokens (their signed-in desktops), oldest first.
 pub fn tokens_of(conn: &Connection, employee_id: &str) -> rusqlite::Result<Vec<TokenView>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id, created_at FROM tokens WHERE employee_id = ?1 ORDER BY created_at, id",
     )?;
     let rows = stmt.query_map([employee_id], |r| {
@@ -118,7 +118,7 @@ pub fn tokens_of(conn: &Connection, employee_id: &str) -> rusqlite::Result<Vec<T
 
 /// Revokes one employee token by its id; `false`: no such employee token.
 pub fn revoke_token(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
-    Ok(conn.execute(
+    Ok(conn.exec(
         "DELETE FROM tokens WHERE id = ?1 AND employee_id IS NOT NULL",
         [id],
     )? > 0)
@@ -126,7 +126,7 @@ pub fn revoke_token(conn: &Connection, id: &str) -> rusqlite::Result<bool> {
 
 /// Revokes the token itself (a desktop signing out).
 pub fn revoke_own_token(conn: &Connection, token: &str) -> Db {
-    conn.execute(
+    conn.exec(
         "DELETE FROM tokens WHERE hash = ?1 AND employee_id IS NOT NULL",
         [token_hash(token)],
     )?;
@@ -135,7 +135,7 @@ pub fn revoke_own_token(conn: &Connection, token: &str) -> Db {
 
 /// Whether an employee is active (`None`: no such employee).
 pub fn is_active(conn: &Connection, id: &str) -> rusqlite::Result<Option<bool>> {
-    conn.query_row("SELECT active FROM employees WHERE id = ?1", [id], |r| {
+    conn.one("SELECT active FROM employees WHERE id = ?1", [id], |r| {
         r.get(0)
     })
     .optional()
@@ -149,7 +149,7 @@ pub fn insert_employee(conn: &Connection, e: &NewEmployee) -> rusqlite::Result<E
         receives_new_clients: e.receives_new_clients,
         priority_channel_id: e.priority_channel_id.clone(),
     };
-    conn.execute(
+    conn.exec(
         &format!("INSERT INTO employees ({EMPLOYEE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
         params![
             employee.id,
@@ -160,7 +160,7 @@ pub fn insert_employee(conn: &Connection, e: &NewEmployee) -> rusqlite::Result<E
         ],
     )?;
     if let Some(crm) = &e.crm_user_id {
-        conn.execute(
+        conn.exec(
             "UPDATE employees SET crm_user_id = ?2 WHERE id = ?1",
             params![employee.id, crm],
         )?;
@@ -190,7 +190,7 @@ pub fn patch_employee(
         e.priority_channel_id.clone_from(c);
     }
     if let Some(crm) = &p.crm_user_id {
-        conn.execute(
+        conn.exec(
             "UPDATE employees SET crm_user_id = ?2 WHERE id = ?1",
             params![e.id, crm],
         )?;
@@ -198,18 +198,18 @@ pub fn patch_employee(
         relink_all(conn)?;
     }
     if let Some(active) = p.active {
-        conn.execute(
+        conn.exec(
             "UPDATE employees SET active = ?2 WHERE id = ?1",
             params![e.id, active],
         )?;
         if !active {
             // Deactivated: every desktop of theirs is signed out now.
-            conn.execute("DELETE FROM tokens WHERE employee_id = ?1", [&e.id])?;
+            conn.exec("DELETE FROM tokens WHERE employee_id = ?1", [&e.id])?;
         }
         // Their clients are unassigned while they are away (and theirs again after).
         relink_all(conn)?;
     }
-    conn.execute(
+    conn.exec(
         "UPDATE employees SET name = ?2, role = ?3, receives_new_clients = ?4, priority_channel_id = ?5 WHERE id = ?1",
         params![e.id, e.name, e.role.as_str(), e.receives_new_clients, e.priority_channel_id],
     )?;
@@ -220,7 +220,7 @@ pub fn patch_employee(
 /// Employees' CRM user ids.
 pub fn crm_user_ids(conn: &Connection) -> rusqlite::Result<HashMap<String, String>> {
     let mut stmt =
-        conn.prepare("SELECT id, crm_user_id FROM employees WHERE crm_user_id IS NOT NULL")?;
+        conn.prepare_cached("SELECT id, crm_user_id FROM employees WHERE crm_user_id IS NOT NULL")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
 }

@@ -9,7 +9,7 @@
 //! The index follows the workspace's CRM: `built_in` rows for the hub's own tables, `bitrix24`
 //! rows for the portal's local index.
 
-use crate::store::{self, Db};
+use crate::store::{self, Cached, Db};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::{BTreeSet, HashSet};
 use switchboard_core::{self as core, read_crm_phone, CrmKind, CrmRef, EntityKind, LinkedEntity};
@@ -36,7 +36,7 @@ pub fn index_entity(
     for eight in [false, true] {
         for raw in phones {
             if let Ok(n) = read_crm_phone(raw, eight) {
-                conn.execute(
+                conn.exec(
                     "INSERT OR IGNORE INTO crm_numbers (source, kind, id, eight_as_plus7, number) VALUES (?1, ?2, ?3, ?4, ?5)",
                     params![source.as_str(), kind.as_str(), id, eight, n.as_str()],
                 )?;
@@ -45,7 +45,7 @@ pub fn index_entity(
     }
     if kind == EntityKind::Deal {
         for c in contacts {
-            conn.execute(
+            conn.exec(
                 "INSERT OR IGNORE INTO crm_deal_contacts (source, deal, contact) VALUES (?1, ?2, ?3)",
                 params![source.as_str(), id, c],
             )?;
@@ -55,12 +55,12 @@ pub fn index_entity(
 }
 
 pub fn unindex_entity(conn: &Connection, source: CrmKind, kind: EntityKind, id: &str) -> Db {
-    conn.execute(
+    conn.exec(
         "DELETE FROM crm_numbers WHERE source = ?1 AND kind = ?2 AND id = ?3",
         params![source.as_str(), kind.as_str(), id],
     )?;
     if kind == EntityKind::Deal {
-        conn.execute(
+        conn.exec(
             "DELETE FROM crm_deal_contacts WHERE source = ?1 AND deal = ?2",
             params![source.as_str(), id],
         )?;
@@ -70,11 +70,11 @@ pub fn unindex_entity(conn: &Connection, source: CrmKind, kind: EntityKind, id: 
 
 /// Drops a source's whole index (its entities are gone).
 pub fn clear(conn: &Connection, source: CrmKind) -> Db {
-    conn.execute(
+    conn.exec(
         "DELETE FROM crm_numbers WHERE source = ?1",
         [source.as_str()],
     )?;
-    conn.execute(
+    conn.exec(
         "DELETE FROM crm_deal_contacts WHERE source = ?1",
         [source.as_str()],
     )?;
@@ -83,17 +83,16 @@ pub fn clear(conn: &Connection, source: CrmKind) -> Db {
 
 /// Builds the index from the entities when it has never been built (a database from before it).
 pub fn ensure_index(conn: &Connection) -> Db {
-    let built: bool =
-        conn.query_row("SELECT built FROM crm_index_state WHERE id = 1", [], |r| {
-            r.get(0)
-        })?;
+    let built: bool = conn.one("SELECT built FROM crm_index_state WHERE id = 1", [], |r| {
+        r.get(0)
+    })?;
     if built {
         return Ok(());
     }
     clear(conn, CrmKind::BuiltIn)?;
     clear(conn, CrmKind::Bitrix24)?;
     let rows: Vec<(String, i64, String, Option<i64>)> = {
-        let mut s = conn.prepare("SELECT kind, id, phones, contact_id FROM crm_entities")?;
+        let mut s = conn.prepare_cached("SELECT kind, id, phones, contact_id FROM crm_entities")?;
         let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
@@ -113,7 +112,8 @@ pub fn ensure_index(conn: &Connection) -> Db {
         )?;
     }
     let rows: Vec<(String, String, String, String)> = {
-        let mut s = conn.prepare("SELECT kind, id, phones, contact_ids FROM bitrix_entities")?;
+        let mut s =
+            conn.prepare_cached("SELECT kind, id, phones, contact_ids FROM bitrix_entities")?;
         let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
@@ -125,7 +125,7 @@ pub fn ensure_index(conn: &Connection) -> Db {
         let contacts: Vec<String> = serde_json::from_str(&contacts).unwrap_or_default();
         index_entity(conn, CrmKind::Bitrix24, kind, &id, &phones, &contacts)?;
     }
-    conn.execute("UPDATE crm_index_state SET built = 1 WHERE id = 1", [])?;
+    conn.exec("UPDATE crm_index_state SET built = 1 WHERE id = 1", [])?;
     Ok(())
 }
 
@@ -148,7 +148,7 @@ fn link_facts(
     let Ok(id) = r.id.parse::<i64>() else {
         return Ok(None);
     };
-    conn.query_row(
+    conn.one(
         // A deactivated employee answers nobody: their clients are unassigned (and go to
         // those who receive new clients) until the CRM names someone else.
         "SELECT CASE WHEN EXISTS (SELECT 1 FROM employees WHERE id = responsible_id AND active = 0) \
@@ -257,8 +257,8 @@ pub fn relink(conn: &Connection, scope: Scope<'_>) -> Db {
     };
     let chats: Vec<Row> = match scope {
         Scope::All => {
-            let mut stmt =
-                conn.prepare("SELECT id, client_phone, responsible_id, lead_for FROM chats")?;
+            let mut stmt = conn
+                .prepare_cached("SELECT id, client_phone, responsible_id, lead_for FROM chats")?;
             let rows = stmt.query_map([], row)?;
             rows.collect::<rusqlite::Result<_>>()?
         }
@@ -299,19 +299,19 @@ pub fn relink(conn: &Connection, scope: Scope<'_>) -> Db {
             _ => core::responsible(&linked),
         };
         if lead_for.is_some() && !new_links.is_empty() {
-            conn.execute("UPDATE chats SET lead_for = NULL WHERE id = ?1", [&chat])?;
+            conn.exec("UPDATE chats SET lead_for = NULL WHERE id = ?1", [&chat])?;
         }
         if new_links == old_links && responsible == old_responsible {
             continue;
         }
-        conn.execute("DELETE FROM chat_links WHERE chat = ?1", [&chat])?;
+        conn.exec("DELETE FROM chat_links WHERE chat = ?1", [&chat])?;
         for l in &new_links {
-            conn.execute(
+            conn.exec(
                 "INSERT INTO chat_links (chat, kind, entity_id) VALUES (?1, ?2, ?3)",
                 params![chat, l.kind.as_str(), l.id],
             )?;
         }
-        conn.execute(
+        conn.exec(
             "UPDATE chats SET responsible_id = ?2 WHERE id = ?1",
             params![chat, responsible],
         )?;

@@ -52,7 +52,7 @@ pub(super) fn mirror_view(
 }
 
 pub fn message(conn: &Connection, id: &str) -> rusqlite::Result<Option<MessageView>> {
-    conn.query_row(
+    conn.one(
         &format!("SELECT {MESSAGE_COLS} FROM messages WHERE id = ?1"),
         [id],
         message_row,
@@ -173,7 +173,7 @@ pub fn ingest(conn: &Connection, m: &Inbound, now: &str) -> rusqlite::Result<Opt
     };
     let message_id = new_id();
     let first_client_message = dir == Direction::In
-        && conn.query_row(
+        && conn.one(
             "SELECT count(*) FROM messages WHERE chat = ?1 AND direction = 'in'",
             [&chat],
             |r| r.get::<_, i64>(0),
@@ -254,12 +254,12 @@ pub(super) fn insert_message(
     author_id: Option<&str>,
     status: MessageStatus,
 ) -> Db {
-    conn.execute(
+    conn.exec(
         "INSERT INTO messages (id, chat, provider_message_id, idempotency_key, direction, text, content_uri, at, author_id, status) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![id, chat, provider_message_id, idempotency_key, direction_str(dir), text, content_uri, at, author_id, status.as_str()],
     )?;
-    conn.execute(
+    conn.exec(
         "UPDATE chats SET last_message_id = ?2, last_activity_at = max(last_activity_at, ?3) \
          WHERE id = ?1 AND (last_message_id IS NULL OR last_activity_at <= ?3)",
         params![chat, id, at],
@@ -303,7 +303,7 @@ pub(super) fn mirror(
 ) -> Db {
     let linked = links(conn, chat)?;
     if let Some(skip) = core::mirror_skip(channel, &linked, settings) {
-        conn.execute(
+        conn.exec(
             "UPDATE messages SET mirror_skip = ?2 WHERE id = ?1",
             params![message_id, skip.as_str()],
         )?;
@@ -332,7 +332,7 @@ pub(super) fn mirror(
             entity.id,
             msg.unwrap_or(chat)
         );
-        conn.execute(
+        conn.exec(
             "INSERT OR IGNORE INTO mirror_queue (key, kind, entity_kind, entity_id, chat, message_id, at, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![key, kind, entity.kind.as_str(), entity.id, chat, msg, at, text],
         )?;
@@ -362,7 +362,7 @@ pub fn mirror_unlinked(conn: &Connection, chat: &str) -> Db {
         Option<String>,
     );
     let waiting: Vec<Waiting> = {
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT id, direction, text, content_uri, at, author_id FROM messages \
              WHERE chat = ?1 AND mirror_skip = 'not_linked' ORDER BY at, rowid",
         )?;
@@ -390,7 +390,7 @@ pub fn mirror_unlinked(conn: &Connection, chat: &str) -> Db {
         } else {
             author_name(conn, author.as_deref())?
         };
-        conn.execute(
+        conn.exec(
             "UPDATE messages SET mirror_skip = NULL WHERE id = ?1",
             [&id],
         )?;
@@ -446,7 +446,7 @@ pub fn apply_status(
         _ => None,
     };
     if let Some(status) = status {
-        conn.execute(
+        conn.exec(
             "UPDATE messages SET status = ?2, error = ?3 WHERE id = ?1",
             params![id, status.as_str(), error],
         )?;
@@ -463,7 +463,7 @@ pub fn raise_status(conn: &Connection, id: &str, status: MessageStatus) -> Db {
         })
         .optional()?;
     if current.is_some_and(|c| MessageStatus::parse(&c).rank() < status.rank()) {
-        conn.execute(
+        conn.exec(
             "UPDATE messages SET status = ?2, error = NULL WHERE id = ?1",
             params![id, status.as_str()],
         )?;
@@ -494,18 +494,17 @@ pub(super) fn adopt_echo(conn: &Connection, chat: &str, m: &Inbound) -> rusqlite
     let Some(id) = ours else {
         return Ok(false);
     };
-    conn.execute(
+    conn.exec(
         "UPDATE messages SET provider_message_id = ?2 WHERE id = ?1",
         params![id, m.provider_message_id],
     )?;
-    conn.execute("DELETE FROM outbox WHERE message_id = ?1", [&id])?;
-    let status: String =
-        conn.query_row("SELECT status FROM messages WHERE id = ?1", [&id], |r| {
-            r.get(0)
-        })?;
+    conn.exec("DELETE FROM outbox WHERE message_id = ?1", [&id])?;
+    let status: String = conn.one("SELECT status FROM messages WHERE id = ?1", [&id], |r| {
+        r.get(0)
+    })?;
     if MessageStatus::parse(&status) == MessageStatus::Failed {
         // It did go out after all.
-        conn.execute(
+        conn.exec(
             "UPDATE messages SET status = 'accepted', error = NULL WHERE id = ?1",
             [&id],
         )?;
@@ -587,7 +586,7 @@ pub fn reply(
 
 /// Puts a stored message on the hub's outbox (sent by the `outbox` worker) (in the caller's transaction).
 pub fn enqueue_send(conn: &Connection, message_id: &str, chat: &str, now: &str) -> Db {
-    conn.execute(
+    conn.exec(
         "INSERT OR IGNORE INTO outbox (message_id, chat, next_attempt_ms) VALUES (?1, ?2, ?3)",
         params![message_id, chat, time_ms(now)],
     )?;

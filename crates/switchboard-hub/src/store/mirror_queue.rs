@@ -2,7 +2,7 @@
 //! them for an attempt (with a lease), and what an attempt's outcome does to them. The worker
 //! that writes is `crate::mirror`.
 
-use super::Db;
+use super::{Cached, Db};
 use rusqlite::{params, Connection};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -44,7 +44,7 @@ const WINDOW: i64 = 1000;
 /// only while each is due: a row waiting for its retry holds back the entity's later rows,
 /// so every entity's timeline stays in order.
 pub fn due(conn: &Connection, now: i64, limit: usize) -> rusqlite::Result<Vec<TimelineJob>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id, key, kind, entity_kind, entity_id, chat, message_id, at, text, attempts, unsure_since_ms, next_attempt_ms \
          FROM mirror_queue WHERE state = 'pending' ORDER BY id LIMIT ?1",
     )?;
@@ -92,7 +92,7 @@ pub fn due(conn: &Connection, now: i64, limit: usize) -> rusqlite::Result<Vec<Ti
 pub fn next_due_ms(conn: &Connection) -> rusqlite::Result<Option<i64>> {
     // Only the first pending row of each entity can be due: a later one waits for it, so its
     // own (past) time must not wake the worker — during an outage that was a spin at 100/s.
-    conn.query_row(
+    conn.one(
         "SELECT min(q.next_attempt_ms) FROM mirror_queue q WHERE q.state = 'pending' AND q.id = \
          (SELECT min(p.id) FROM mirror_queue p WHERE p.state = 'pending' \
           AND p.entity_kind = q.entity_kind AND p.entity_id = q.entity_id)",
@@ -116,7 +116,7 @@ pub fn begin_attempt(
     now: i64,
     lease: Duration,
 ) -> rusqlite::Result<bool> {
-    let n = conn.execute(
+    let n = conn.exec(
         "UPDATE mirror_queue SET attempts = attempts + 1, unsure_since_ms = coalesce(unsure_since_ms, ?2), \
          next_attempt_ms = ?3 WHERE id = ?1 AND state = 'pending'",
         params![job.queue_id, now, now + lease.as_millis() as i64],
@@ -142,13 +142,13 @@ pub fn finish(
 ) -> Db {
     match outcome {
         Ok(entry) => {
-            conn.execute(
+            conn.exec(
                 "UPDATE mirror_queue SET state = 'written', crm_entry_id = ?2, error = NULL WHERE id = ?1",
                 params![job.queue_id, entry],
             )?;
         }
         Err(CrmFailure::Refused(reason)) => {
-            conn.execute(
+            conn.exec(
                 "UPDATE mirror_queue SET state = 'failed', error = ?2 WHERE id = ?1",
                 params![job.queue_id, reason],
             )?;
@@ -165,7 +165,7 @@ pub fn finish(
                 (false, None) => None,
             };
             let next = now + backoff(job.attempts + 1, base).as_millis() as i64;
-            conn.execute(
+            conn.exec(
                 "UPDATE mirror_queue SET next_attempt_ms = ?2, error = ?3, unsure_since_ms = ?4 WHERE id = ?1",
                 params![job.queue_id, next, reason, unsure],
             )?;
@@ -176,7 +176,7 @@ pub fn finish(
 
 /// Re-queues a message's failed rows (a person asked). `false`: none were failed.
 pub fn retry(conn: &Connection, message_id: &str) -> rusqlite::Result<bool> {
-    let n = conn.execute(
+    let n = conn.exec(
         "UPDATE mirror_queue SET state = 'pending', error = NULL, attempts = 0, next_attempt_ms = 0 \
          WHERE message_id = ?1 AND state = 'failed'",
         [message_id],

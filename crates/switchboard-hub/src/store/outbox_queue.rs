@@ -2,7 +2,7 @@
 //! for an attempt (with a lease), and what an attempt's outcome does to the row and its
 //! message. The worker that sends is `crate::outbox`.
 
-use super::Db;
+use super::{Cached, Db};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use std::time::Duration;
@@ -58,7 +58,7 @@ pub struct Job {
 
 /// The head of each chat's queue that is due now, oldest first.
 pub fn due(conn: &Connection, now: i64, limit: usize) -> rusqlite::Result<Vec<Job>> {
-    let mut stmt = conn.prepare(&format!("{DUE} ORDER BY o.id LIMIT ?2"))?;
+    let mut stmt = conn.prepare_cached(&format!("{DUE} ORDER BY o.id LIMIT ?2"))?;
     let rows = stmt.query_map(params![now, limit as i64], job_row)?;
     rows.collect()
 }
@@ -91,13 +91,13 @@ fn job_row(r: &rusqlite::Row) -> rusqlite::Result<Job> {
 
 /// How many messages wait in the outbox.
 pub fn len(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
+    conn.one("SELECT count(*) FROM outbox", [], |r| r.get(0))
 }
 
 /// When the next row (of any chat) is due, if any.
 pub fn next_due_ms(conn: &Connection) -> rusqlite::Result<Option<i64>> {
     // Only each chat's head can be due (a later row waits for it, whatever its own time).
-    conn.query_row(
+    conn.one(
         "SELECT min(o.next_attempt_ms) FROM outbox o WHERE o.id = (SELECT min(id) FROM outbox WHERE chat = o.chat)",
         [],
         |r| r.get(0),
@@ -138,7 +138,7 @@ pub fn claim(
             return Ok(None);
         }
     }
-    conn.execute(
+    conn.exec(
         "UPDATE outbox SET attempts = attempts + 1, unsure_since_ms = coalesce(unsure_since_ms, ?2), \
          next_attempt_ms = ?3 WHERE id = ?1",
         params![job.outbox_id, now, now + lease.as_millis() as i64],
@@ -147,8 +147,8 @@ pub fn claim(
 }
 
 fn fail(conn: &Connection, job: &Job, reason: &str) -> Db {
-    conn.execute("DELETE FROM outbox WHERE id = ?1", [job.outbox_id])?;
-    conn.execute(
+    conn.exec("DELETE FROM outbox WHERE id = ?1", [job.outbox_id])?;
+    conn.exec(
         "UPDATE messages SET status = 'failed', error = ?2 WHERE id = ?1",
         params![job.message_id, reason],
     )?;
@@ -173,16 +173,16 @@ pub fn backoff(attempts: u32, rate_limited: bool) -> Duration {
 pub fn finish(conn: &Connection, job: &Job, outcome: &SendOutcome, now: i64) -> Db {
     match outcome {
         SendOutcome::Accepted(provider_id) => {
-            conn.execute("DELETE FROM outbox WHERE id = ?1", [job.outbox_id])?;
+            conn.exec("DELETE FROM outbox WHERE id = ?1", [job.outbox_id])?;
             // The echo may have named it already; the first name stays.
-            conn.execute(
+            conn.exec(
                 "UPDATE OR IGNORE messages SET provider_message_id = ?2 WHERE id = ?1 AND provider_message_id IS NULL",
                 params![job.message_id, provider_id],
             )?;
             super::raise_status(conn, &job.message_id, MessageStatus::Accepted)
         }
         SendOutcome::AlreadyAccepted => {
-            conn.execute("DELETE FROM outbox WHERE id = ?1", [job.outbox_id])?;
+            conn.exec("DELETE FROM outbox WHERE id = ?1", [job.outbox_id])?;
             super::raise_status(conn, &job.message_id, MessageStatus::Accepted)
         }
         SendOutcome::Refused(reason) => fail(conn, job, reason),
@@ -193,7 +193,7 @@ pub fn finish(conn: &Connection, job: &Job, outcome: &SendOutcome, now: i64) -> 
         } => {
             // A 429 says for certain the provider did not take it: it costs no attempt.
             let attempts = if *rate_limited {
-                conn.execute(
+                conn.exec(
                     "UPDATE outbox SET attempts = attempts - 1 WHERE id = ?1",
                     [job.outbox_id],
                 )?;
@@ -216,7 +216,7 @@ pub fn finish(conn: &Connection, job: &Job, outcome: &SendOutcome, now: i64) -> 
                 job.unsure_since_ms.unwrap_or(-1)
             };
             let next = now + backoff(attempts, *rate_limited).as_millis() as i64;
-            conn.execute(
+            conn.exec(
                 "UPDATE outbox SET next_attempt_ms = ?2, last_error = ?3, unsure_since_ms = nullif(?4, -1) WHERE id = ?1",
                 params![job.outbox_id, next, reason, unsure],
             )?;
@@ -240,7 +240,7 @@ pub fn retry(conn: &Connection, message_id: &str, now: &str) -> rusqlite::Result
     if status != "failed" {
         return Ok(false);
     }
-    conn.execute(
+    conn.exec(
         "UPDATE messages SET status = 'queued', error = NULL WHERE id = ?1",
         [message_id],
     )?;

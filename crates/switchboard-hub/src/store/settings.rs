@@ -7,7 +7,7 @@ use switchboard_core::Settings;
 
 pub fn ensure_workspace(conn: &Connection) -> Db {
     let d = Settings::default();
-    conn.execute(
+    conn.exec(
         "INSERT OR IGNORE INTO settings (id, save_to_crm_timeline, eight_as_plus7, notify_supervisors_all) VALUES (1, ?1, ?2, ?3)",
         params![d.save_to_crm_timeline, d.eight_as_plus7, d.notify_supervisors_all],
     )?;
@@ -15,7 +15,7 @@ pub fn ensure_workspace(conn: &Connection) -> Db {
 }
 
 pub fn settings(conn: &Connection) -> rusqlite::Result<Settings> {
-    conn.query_row(
+    conn.one(
         "SELECT save_to_crm_timeline, eight_as_plus7, notify_supervisors_all, escalate_after_minutes FROM settings WHERE id = 1",
         [],
         |r| {
@@ -57,7 +57,7 @@ pub fn put_settings(
     ];
     let at = now;
     let audit = |field: &str, old: String, new: String| {
-        conn.execute(
+        conn.exec(
             "INSERT INTO settings_audit (at, by, field, old, new) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![at, by, field, old, new],
         )
@@ -81,7 +81,7 @@ pub fn put_settings(
         new.escalate_after_minutes = v;
     }
     if new != old {
-        conn.execute(
+        conn.exec(
             "UPDATE settings SET save_to_crm_timeline = ?1, eight_as_plus7 = ?2, notify_supervisors_all = ?3, escalate_after_minutes = ?4 WHERE id = 1",
             params![new.save_to_crm_timeline, new.eight_as_plus7, new.notify_supervisors_all, new.escalate_after_minutes],
         )?;
@@ -97,7 +97,7 @@ pub fn put_settings(
 
 pub fn audit(conn: &Connection) -> rusqlite::Result<Vec<AuditEntry>> {
     let mut stmt =
-        conn.prepare("SELECT at, by, field, old, new FROM settings_audit ORDER BY id")?;
+        conn.prepare_cached("SELECT at, by, field, old, new FROM settings_audit ORDER BY id")?;
     let rows = stmt.query_map([], |r| {
         Ok(AuditEntry {
             at: r.get(0)?,

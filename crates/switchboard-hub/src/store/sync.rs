@@ -201,7 +201,7 @@ pub fn sync_with(
         let history = cursor <= 0 || cursor > max;
         if !history {
             // A desktop that has the history gets the messages changed since its cursor.
-            let mut stmt = conn.prepare(
+            let mut stmt = conn.prepare_cached(
                 "SELECT DISTINCT ref FROM changes WHERE seq > ?1 AND kind = 'message' ORDER BY seq",
             )?;
             let ids: Vec<String> = stmt
