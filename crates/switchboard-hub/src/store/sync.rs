@@ -432,6 +432,8 @@ fn snapshot_page(
     out: &mut Vec<Change>,
 ) -> rusqlite::Result<Option<SnapshotPage>> {
     let mut taken = 0;
+    // However the token was written, one answer carries no more history than a first sync's.
+    let (mut recent_here, mut waiting_here) = (0, 0);
     while taken < limit {
         let want = limit - taken;
         let mut stmt = conn.prepare_cached(&page_query(
@@ -468,10 +470,15 @@ fn snapshot_page(
             taken += 1;
             let history = if !page.history {
                 0
-            } else if position < depth.chats as u64 {
+            } else if position < depth.chats as u64 && recent_here < depth.chats {
+                recent_here += 1;
                 depth.messages
-            } else if row.unanswered > 0 && page.waiting_sent < depth.waiting as u64 {
+            } else if row.unanswered > 0
+                && page.waiting_sent < depth.waiting as u64
+                && waiting_here < depth.waiting
+            {
                 page.waiting_sent += 1;
+                waiting_here += 1;
                 row.unanswered.min(depth.messages)
             } else {
                 0
