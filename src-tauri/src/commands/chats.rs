@@ -64,6 +64,26 @@ pub async fn chat_messages(app: &AppHandle, chat: String) -> CmdResult<Vec<Messa
     Ok(store.messages(&chat)?)
 }
 
+/// How many older messages one scroll to the top fetches.
+const OLDER_PAGE: u32 = 100;
+
+pub async fn older_messages(app: &AppHandle, chat: String, before: String) -> CmdResult<u32> {
+    let client = app.state::<App>().client().await?;
+    let messages = client
+        .hub
+        .chat_messages(&chat, Some(&before), Some(OLDER_PAGE))
+        .await?;
+    let came = messages.len() as u32;
+    if client.store.put_messages(&messages)? {
+        let changed = StoreChange {
+            messages: vec![chat],
+            ..StoreChange::default()
+        };
+        emit(app, StoreChanged(changed));
+    }
+    Ok(came)
+}
+
 pub async fn mark_answered(app: &AppHandle, chat: String) -> CmdResult<()> {
     app.state::<App>().hub().await?.mark_answered(&chat).await?;
     Ok(())

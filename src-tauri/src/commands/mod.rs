@@ -64,11 +64,14 @@ commands! {
     session::sign_in_demo(employee_id: String) -> ();
     session::connect_hub(url: String, token: String) -> ();
     session::sign_out() -> ();
-    /// One window of the chat list (newest activity first) and the totals.
+    /// One window of the chat list (waiting chats first, then newest activity) and the totals.
     chats::chat_list(filter: ChatFilter, offset: u32, limit: u32) -> ChatListVm;
     /// One chat's row, wherever it is in the list (the open conversation's header).
     chats::chat_row(id: String) -> Option<ChatRowVm>;
     chats::chat_messages(chat: String) -> Vec<MessageVm>;
+    /// Fetches a chat's history before the message `before` (scrolling up): how many came
+    /// (0 at its beginning). The messages arrive with `store-changed`.
+    chats::older_messages(chat: String, before: String) -> u32;
     chats::mark_answered(chat: String) -> ();
     chats::send_reply(chat: String, text: String) -> ();
     /// Tells Rust which chat the window shows (no notification for it while focused).

@@ -9,11 +9,14 @@ export const commands = {
   signInDemo: (employeeId: string): Promise<void> => invoke('sign_in_demo', { employeeId }),
   connectHub: (url: string, token: string): Promise<void> => invoke('connect_hub', { url, token }),
   signOut: (): Promise<void> => invoke('sign_out'),
-  /** One window of the chat list (newest activity first) and the totals. */
+  /** One window of the chat list (waiting chats first, then newest activity) and the totals. */
   chatList: (filter: ChatFilter, offset: number, limit: number): Promise<ChatListVm> => invoke('chat_list', { filter, offset, limit }),
   /** One chat's row, wherever it is in the list (the open conversation's header). */
   chatRow: (id: string): Promise<ChatRowVm | null> => invoke('chat_row', { id }),
   chatMessages: (chat: string): Promise<Array<MessageVm>> => invoke('chat_messages', { chat }),
+  /** Fetches a chat's history before the message `before` (scrolling up): how many came */
+  /** (0 at its beginning). The messages arrive with `store-changed`. */
+  olderMessages: (chat: string, before: string): Promise<number> => invoke('older_messages', { chat, before }),
   markAnswered: (chat: string): Promise<void> => invoke('mark_answered', { chat }),
   sendReply: (chat: string, text: string): Promise<void> => invoke('send_reply', { chat, text }),
   /** Tells Rust which chat the window shows (no notification for it while focused). */

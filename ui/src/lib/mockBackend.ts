@@ -44,6 +44,15 @@ export class MockBackend implements Backend {
     return this.lists.all.chats.find((c) => c.id === id) ?? null;
   }
   async chatMessages(chat: string) { this.calls.push(`chatMessages:${chat}`); return this.messages; }
+  /** Older messages the next `olderMessages` call adds at the top (then none). */
+  older: MessageVm[] = [];
+  async olderMessages(chat: string, before: string) {
+    this.calls.push(`olderMessages:${chat}:${before}`);
+    const came = this.older;
+    this.messages = [...came, ...this.messages];
+    this.older = [];
+    return came.length;
+  }
   async markAnswered(chat: string) { this.calls.push(`markAnswered:${chat}`); }
   async sendReply(chat: string, text: string) { this.calls.push(`sendReply:${chat}:${text}`); }
   onStoreChanged(f: (c: StoreChange) => void) {

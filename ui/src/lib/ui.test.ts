@@ -363,6 +363,25 @@ describe('EmployeesView', () => {
 });
 
 describe('Conversation', () => {
+  it('fetches the history before the oldest message when scrolled to the top, until its beginning', async () => {
+    Element.prototype.scrollTo = () => {};
+    const backend = new MockBackend();
+    const base = { direction: 'in' as const, at: '2026-11-25T10:00:00.000Z', status: 'inbound' as const, error: null, error_code: null, error_owner: null, mirror: { state: 'none' as const, reason: null, error: null } };
+    backend.messages = [{ ...base, id: 'm5', text: 'five', local: false }, { ...base, id: 'k1', text: 'mine', local: true }];
+    backend.older = [{ ...base, id: 'm4', text: 'four', local: false }];
+    render(Conversation, { backend, chat: row('x', 'red', 1, 'Irina'), version: 0 });
+    await screen.findByText('five');
+    const list = document.querySelector('.messages') as HTMLElement;
+    await fireEvent.scroll(list);
+    await waitFor(() => expect(backend.calls).toContain('olderMessages:x:m5'));
+    // The next scroll finds nothing older: the conversation says it begins here, and asks no more.
+    await waitFor(() => expect(screen.queryByTestId('history-loading')).toBeNull());
+    await fireEvent.scroll(list);
+    await screen.findByTestId('history-start');
+    await fireEvent.scroll(list);
+    expect(backend.calls.filter((c) => c.startsWith('olderMessages:')).length).toBe(2);
+  });
+
   it('shows each message\'s CRM mirror state and the linked entities; a failed one can be retried', async () => {
     // jsdom has no layout: scrolling is a no-op here.
     Element.prototype.scrollTo = () => {};

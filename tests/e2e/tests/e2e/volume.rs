@@ -10,6 +10,7 @@ use switchboard_e2e::*;
 
 const WAIT: Duration = Duration::from_secs(60);
 const CHATS: usize = 5_000;
+const HISTORY: usize = 160;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_thousand_chats_paint_from_the_first_page() -> Result<()> {
@@ -31,6 +32,15 @@ async fn five_thousand_chats_paint_from_the_first_page() -> Result<()> {
             .collect();
         assert_eq!(hub.webhook(json!({ "messages": messages })).await?, 200);
     }
+    // One client has written 160 more: a history longer than a snapshot or an open brings.
+    let history: Vec<_> = (0..HISTORY)
+        .map(|k| {
+            json!({"messageId": format!("history-{k}"), "channelId": channel, "chatType": "whatsapp",
+                "chatId": "79160000001", "dateTime": format!("2026-12-05T{:02}:{:02}:00.000Z", k / 60, k % 60),
+                "type": "text", "status": "inbound", "text": format!("Вопрос {k}")})
+        })
+        .collect();
+    assert_eq!(hub.webhook(json!({ "messages": history })).await?, 200);
     let relay = SyncRelay::start(&hub.url).await?;
     let driver = Driver::start().await?;
     let data = tempfile::tempdir()?;
@@ -149,5 +159,54 @@ async fn scenario(
     );
     assert_eq!(list_total(app).await?, CHATS.to_string());
     let _ = screenshot(app, "volume-flipped.png").await;
+
+    // The long conversation: opening brings its newest 100; scrolling up brings the rest,
+    // then says where it begins.
+    js(
+        app,
+        "[...document.querySelectorAll('[data-testid=chat-row]')].find(r => \
+           r.querySelector('[data-testid=chat-title]').textContent === 'Клиент 1').click()",
+    )
+    .await?;
+    let count = || async {
+        let v = js(
+            app,
+            "return document.querySelectorAll('[data-testid=message]').length",
+        )
+        .await?;
+        anyhow::Ok(v.as_u64().unwrap_or_default())
+    };
+    until("the newest 100 messages", WAIT, || async {
+        Ok(count().await? == 100)
+    })
+    .await?;
+    let scroll_up = "document.querySelector('[data-testid=conversation] .messages').scrollTop = 0; \
+         document.querySelector('[data-testid=conversation] .messages').dispatchEvent(new Event('scroll'));";
+    js(app, scroll_up).await?;
+    until("the whole history", WAIT, || async {
+        Ok(count().await? == HISTORY as u64 + 1)
+    })
+    .await?;
+    until("the beginning of the conversation", WAIT, || async {
+        js(app, scroll_up).await?;
+        Ok(js(
+            app,
+            "return !!document.querySelector('[data-testid=history-start]')",
+        )
+        .await?
+        .as_bool()
+            == Some(true))
+    })
+    .await?;
+    let first = js(
+        app,
+        "return document.querySelector('[data-testid=message] p').textContent",
+    )
+    .await?;
+    assert_eq!(
+        first,
+        json!("Здравствуйте, заказ 1"),
+        "the client's first message is on top"
+    );
     Ok(())
 }
