@@ -63,8 +63,13 @@ impl Readers {
             return None;
         }
         let start = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // A slot whose last user panicked is still a connection (the read was rolled back).
         let mut slot = (0..n)
-            .find_map(|i| self.conns[(start + i) % n].try_lock().ok())
+            .find_map(|i| match self.conns[(start + i) % n].try_lock() {
+                Ok(slot) => Some(slot),
+                Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
+            })
             .unwrap_or_else(|| {
                 self.conns[start % n]
                     .lock()

@@ -198,15 +198,24 @@ pub fn sync_with(
         changes.push(Change::Channels {
             channels: channels(conn)?.iter().map(channel_view).collect(),
         });
-        let history = cursor <= 0 || cursor > max;
-        if !history {
-            // A desktop that has the history gets the messages changed since its cursor.
+        let mut history = cursor <= 0 || cursor > max;
+        // A desktop that has the history gets the messages changed since its cursor, as many
+        // as a first sync's history at most; past that, a first sync's history instead.
+        let bound = depth.chats.saturating_mul(depth.messages as usize);
+        let ids: Vec<String> = if history {
+            Vec::new()
+        } else {
             let mut stmt = conn.prepare_cached(
-                "SELECT DISTINCT ref FROM changes WHERE seq > ?1 AND kind = 'message' ORDER BY seq",
+                "SELECT DISTINCT ref FROM changes WHERE seq > ?1 AND kind = 'message' ORDER BY seq \
+                 LIMIT ?2",
             )?;
             let ids: Vec<String> = stmt
-                .query_map([cursor], |r| r.get(0))?
+                .query_map(params![cursor, bound as i64 + 1], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
+            history = ids.len() > bound;
+            ids
+        };
+        if !history {
             let mut visible_cache: HashMap<String, bool> = HashMap::new();
             for id in ids {
                 if let Some(m) = message(conn, &id)? {
@@ -257,6 +266,8 @@ pub fn sync_with(
             Some(ChangeKind::Channels | ChangeKind::Settings) => {}
             // Another employee's edit: who answers which chat moved with it, logged as chats.
             Some(ChangeKind::Employees) => {}
+            // Role `none` sees no chat: not even which ones changed.
+            Some(ChangeKind::Chat) if viewer.role == Role::None => {}
             Some(ChangeKind::Chat) => match chat_row_by_id(conn, reference)? {
                 Some(row) => match chat_view(conn, &viewer, &row, &settings)? {
                     Some(chat) => changes.push(Change::Chat { chat }),
@@ -466,7 +477,7 @@ fn snapshot_page(
                 continue;
             };
             let position = page.sent;
-            page.sent += 1;
+            page.sent = page.sent.saturating_add(1);
             taken += 1;
             let history = if !page.history {
                 0
@@ -477,7 +488,7 @@ fn snapshot_page(
                 && page.waiting_sent < depth.waiting as u64
                 && waiting_here < depth.waiting
             {
-                page.waiting_sent += 1;
+                page.waiting_sent = page.waiting_sent.saturating_add(1);
                 waiting_here += 1;
                 row.unanswered.min(depth.messages)
             } else {

@@ -598,6 +598,14 @@ fn rows(w: &World) -> Vec<Row> {
             Value::Null,
             ANY_EMPLOYEE(200),
         ),
+        // A snapshot's next page (a token as the hub writes them).
+        row(
+            Method::GET,
+            "/api/v1/sync",
+            "/api/v1/sync?cursor=0&page=wh%7C0%7C0%7C%7C".into(),
+            Value::Null,
+            ANY_EMPLOYEE(200),
+        ),
         row(
             Method::GET,
             "/api/v1/events",

@@ -334,6 +334,47 @@ fn a_channel_state_change_sends_the_channels_not_the_chats(b: &Backend) {
     assert!(next.cursor > first.cursor);
 }
 
+/// A re-snapshot (the viewer's own edit) carries the messages changed since the cursor, but
+/// never more than a first sync's history: past that, a first sync's history instead.
+fn a_re_snapshot_carries_no_more_than_a_first_syncs_history(b: &Backend) {
+    let (conn, _keep) = (b.open)();
+    let (_, seller) = workspace(&conn);
+    let at = store::sync(&conn, &seller, 0, None).expect("sync").cursor;
+    for i in 0..5 {
+        let at = format!("2026-12-01T10:00:0{i}.000Z");
+        store::ingest(
+            &conn,
+            &inbound(&format!("p{i}"), "79161112233", "hi", &at),
+            &at,
+        )
+        .expect("ingest");
+    }
+    let edit = EmployeePatch {
+        name: Some("Anna B.".into()),
+        ..Default::default()
+    };
+    store::patch_employee(&conn, &seller, &edit).expect("patch");
+    let depth = |chats| store::SnapshotDepth {
+        chats,
+        messages: 2,
+        ..store::SnapshotDepth::DEFAULT
+    };
+    let messages = |s: &SyncResponse| kinds(s).iter().filter(|k| **k == "message").count();
+    let roomy = store::sync_with(&conn, &seller, at, None, depth(10)).expect("sync");
+    assert!(kinds(&roomy).contains(&"me"));
+    assert_eq!(
+        messages(&roomy),
+        5,
+        "every message changed since the cursor"
+    );
+    let tight = store::sync_with(&conn, &seller, at, None, depth(1)).expect("sync");
+    assert_eq!(
+        messages(&tight),
+        2,
+        "a first sync's history: 2 messages of 1 chat"
+    );
+}
+
 /// A settings change sends the settings alone: the chats carry the facts a desktop colours
 /// their badges from (`core::badge`), so nothing else moves, whatever the workspace holds.
 fn a_settings_flip_sends_the_settings_alone(b: &Backend) {
@@ -654,5 +695,6 @@ mod sqlite {
         a_first_sync_carries_history_for_the_newest_chats_only,
         a_snapshot_comes_in_pages_waiting_chats_first,
         a_sellers_snapshot_pages_hold_their_chats_only,
+        a_re_snapshot_carries_no_more_than_a_first_syncs_history,
     }
 }

@@ -62,6 +62,35 @@ async fn a_page_the_hub_did_not_write_is_refused() {
         );
         assert!(e.message.contains("page"), "{e:?}");
     }
+    // Well formed but absurd counts: answered, not a crash.
+    let (_, seller_token) = t.employee("R", Role::Seller, true).await;
+    let mut t = t;
+    t.client_writes("79164569812", "hi").await;
+    let answer = t
+        .client(&seller_token)
+        .sync_page(0, Some("wh|18446744073709551615|18446744073709551615||"))
+        .await
+        .expect("a page");
+    assert!(answer.page.is_none());
+}
+
+/// Role `none` sees no chat, and is not even told which chats changed.
+#[tokio::test]
+async fn role_none_hears_of_no_chat() {
+    let mut t = T::new().await;
+    t.employee("S", Role::Seller, true).await;
+    let (_, nobody) = t.employee("N", Role::None, false).await;
+    let nobody = t.client(&nobody);
+    let at = nobody.sync(0).await.expect("sync").cursor;
+    t.client_writes("79164569812", "hi").await;
+    let answer = nobody.sync(at).await.expect("sync");
+    assert!(
+        answer.changes.iter().all(|c| !matches!(
+            c,
+            Change::Chat { .. } | Change::ChatRemoved { .. } | Change::Message { .. }
+        )),
+        "{answer:?}"
+    );
 }
 
 #[tokio::test]
