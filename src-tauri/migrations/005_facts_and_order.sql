@@ -23,3 +23,6 @@ UPDATE messages SET
     status = coalesce(json_extract(view, '$.status'), 'inbound'),
     error = json_extract(view, '$.error'),
     mirror = coalesce(json_extract(view, '$.mirror'), mirror);
+-- Chats stored before carry no `escalated` fact: the next sync is a snapshot, which sends every
+-- chat with its facts (what is here stays meanwhile, coloured as the hub said).
+DELETE FROM meta WHERE key = 'cursor';

@@ -111,9 +111,23 @@ impl SyncClient {
     /// between them.
     pub async fn sync_now(&self, observer: &dyn SyncObserver) -> Result<(), SyncError> {
         let _one = self.syncing.lock().await;
+        self.sync_locked(observer).await
+    }
+
+    /// [`sync_now`](Self::sync_now), with the sync lock held.
+    async fn sync_locked(&self, observer: &dyn SyncObserver) -> Result<(), SyncError> {
         loop {
             let cursor = self.store.cursor()?;
+            let paging = self.store.snapshot_page()?.is_some();
             let answer = self.checked(self.hub.sync(cursor).await, observer)?;
+            // A new snapshot (this employee's own edit) while one is still coming in pages:
+            // the one coming may be a first sync, whose history the new one would not carry.
+            // It starts again from the beginning instead (rare; what is here stays meanwhile).
+            if paging && answer.progress.is_some() && cursor > 0 {
+                tracing::info!("a new snapshot began during a paged one; syncing from the start");
+                self.store.restart_snapshot()?;
+                continue;
+            }
             let more = answer.has_more && answer.page.is_none();
             self.apply(answer, observer).await?;
             if !more {
@@ -132,15 +146,27 @@ impl SyncClient {
         let cursor = self.store.cursor()?;
         let answer = match self.hub.sync_page(cursor, Some(&page)).await {
             // A page this hub does not take (it was upgraded, or its data replaced): the
-            // snapshot starts again; what is here stays until its last page says what goes.
+            // snapshot starts again at once; what is here stays until its last page says what
+            // goes.
             Err(ClientError::Refused(e)) if e.status == 400 => {
                 tracing::warn!(code = %e.code, "the hub refused the snapshot's page; syncing again from the start");
                 self.store.restart_snapshot()?;
+                observer.changed(&StoreChange {
+                    session: true,
+                    ..StoreChange::default()
+                });
+                self.sync_locked(observer).await?;
                 return Ok(true);
             }
             other => self.checked(other, observer)?,
         };
+        // A hub that answers a page as no page (it knows none): nothing more to ask for.
+        let unpaged = answer.progress.is_none();
         self.apply(answer, observer).await?;
+        if unpaged {
+            tracing::warn!("the hub answered a page without one; the snapshot ends here");
+            self.store.end_snapshot()?;
+        }
         Ok(true)
     }
 
@@ -295,6 +321,9 @@ impl SyncClient {
                         tracing::info!("the hub dropped events for this desktop; syncing");
                     }
                     self.sync_now(observer).await?;
+                    // And one page of a snapshot being synced: events coming faster than
+                    // syncs must not hold its pages back for good.
+                    self.next_page(observer).await?;
                     for n in &notify {
                         self.raise(observer, n);
                     }

@@ -173,6 +173,17 @@ impl LocalStore {
         })
     }
 
+    /// Forgets the snapshot being synced (its page and progress), keeping the cursor.
+    pub fn end_snapshot(&self) -> LocalResult<()> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM meta WHERE key IN (?1, ?2)",
+                [SNAPSHOT_PAGE, SYNC_PROGRESS],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Applies one sync answer and its cursor in one transaction; tells what it changed.
     pub fn apply(&self, sync: &SyncResponse) -> LocalResult<StoreChange> {
         self.with(|c| {

@@ -178,7 +178,17 @@ fn an_older_store_gets_its_columns_from_the_stored_views() {
         )
         .expect("message");
     }
+    {
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        conn.execute("INSERT INTO meta (key, value) VALUES ('cursor', '42')", [])
+            .expect("cursor");
+    }
     let store = LocalStore::open(&path).expect("store");
+    assert_eq!(
+        store.cursor().expect("cursor"),
+        0,
+        "the chats stored before carry no `escalated`: the next sync is a snapshot"
+    );
     let messages = store.messages("a").expect("messages");
     assert_eq!(
         (

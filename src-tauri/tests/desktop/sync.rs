@@ -3,13 +3,14 @@
 //! refuses ends the session for good and keeps the unsent messages; refusals keep their code.
 
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchboard_client::HubClient;
 use switchboard_desktop::local::{LocalStore, OutboxItem};
 use switchboard_desktop::sync::{SyncClient, SyncError, SyncObserver};
 use switchboard_desktop::vm::ChatFilter;
-use switchboard_wire::NotifyEvent;
+use switchboard_wire::{NotifyEvent, SyncProgress, SyncResponse};
 
 #[derive(Default)]
 struct Seen {
@@ -715,7 +716,9 @@ async fn a_first_sync_comes_in_pages_with_live_changes_between_them() {
         .set_meta(&[("snapshot_page", "not a page")])
         .expect("meta");
     assert!(client.next_page(&seen).await.expect("restarted"));
-    assert_eq!(w.store.cursor().expect("cursor"), 0);
+    // Started again at once: a new first page, the rest to come; what was synced stays.
+    assert!(w.store.cursor().expect("cursor") > 0);
+    assert!(w.store.snapshot_page().expect("page").is_some());
     assert_eq!(count(), 131, "what was synced stays meanwhile");
     client.sync_fully(&seen).await.expect("synced again");
     assert_eq!(count(), 131);
@@ -745,4 +748,220 @@ async fn keep_alives_keep_the_link_and_silence_ends_it() {
     .await;
     assert_eq!(seen.online.lock().expect("lock")[..3], [true, false, true]);
     task.abort();
+}
+
+/// A hub scripted for paging: the first plain sync answers `first` (a snapshot's first page),
+/// a page request answers `page` (a body, or a status with an empty body), every later plain
+/// sync `later`; its events stream sends a `change` every `every` (else one, then keep-alives).
+/// Counts the plain syncs and the page requests.
+async fn paging_hub(
+    first: SyncResponse,
+    page: Result<SyncResponse, u16>,
+    later: SyncResponse,
+    every: Option<Duration>,
+) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let json = |s: &SyncResponse| serde_json::to_string(s).expect("json");
+    let (first, later) = (json(&first), json(&later));
+    let page = page.map(|p| json(&p));
+    let (plain, paged) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (p, g) = (plain.clone(), paged.clone());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let (first, later, page, plain, paged) = (
+                first.clone(),
+                later.clone(),
+                page.clone(),
+                p.clone(),
+                g.clone(),
+            );
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&head)
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                let answer = |status: u16, body: &str| {
+                    format!("HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
+                };
+                let resp = if line.starts_with("GET /api/v1/events ") {
+                    // A change at once, as the hub says on connect.
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\nevent: change\ndata: {\"cursor\": 5}\n\n")
+                        .await;
+                    loop {
+                        let event: &[u8] = if every.is_some() {
+                            b"event: change\ndata: {\"cursor\": 6}\n\n"
+                        } else {
+                            b":\n\n"
+                        };
+                        if socket.write_all(event).await.is_err() {
+                            return;
+                        }
+                        tokio::time::sleep(every.unwrap_or(Duration::from_millis(100))).await;
+                    }
+                } else if line.starts_with("GET /api/v1/sync?") && line.contains("page=") {
+                    paged.fetch_add(1, Ordering::SeqCst);
+                    match &page {
+                        Ok(body) => answer(200, body),
+                        Err(status) => answer(
+                            *status,
+                            r#"{"error":{"code":"invalid_field","message":"page: not a page"}}"#,
+                        ),
+                    }
+                } else if line.starts_with("GET /api/v1/sync?") {
+                    let n = plain.fetch_add(1, Ordering::SeqCst);
+                    // A sync takes a while: events come faster than syncs.
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    answer(200, if n == 0 { &first } else { &later })
+                } else {
+                    answer(404, "")
+                };
+                let _ = socket.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    (url, plain, paged)
+}
+
+fn first_page() -> SyncResponse {
+    SyncResponse {
+        cursor: 5,
+        has_more: true,
+        page: Some("wh|100|0|2026-11-25T10:00:00.000Z|c".into()),
+        progress: Some(SyncProgress {
+            chats: 100,
+            total: 200,
+        }),
+        ..SyncResponse::default()
+    }
+}
+
+fn last_page() -> SyncResponse {
+    SyncResponse {
+        cursor: 5,
+        progress: Some(SyncProgress {
+            chats: 200,
+            total: 200,
+        }),
+        ..SyncResponse::default()
+    }
+}
+
+/// Events coming faster than syncs do not hold a snapshot's pages back for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_hub_does_not_starve_the_pages() {
+    let later = SyncResponse {
+        cursor: 6,
+        ..SyncResponse::default()
+    };
+    let every = Some(Duration::from_millis(10));
+    let (url, plain, paged) = paging_hub(first_page(), Ok(last_page()), later, every).await;
+    let (_dir, store, _seen, task) = syncing(&url);
+    until("the snapshot's last page", || {
+        paged.load(Ordering::SeqCst) > 0 && store.snapshot_page().ok().flatten().is_none()
+    })
+    .await;
+    assert!(plain.load(Ordering::SeqCst) >= 1);
+    assert_eq!(store.sync_progress().expect("progress"), None);
+    task.abort();
+}
+
+/// A page the hub refuses starts the snapshot again at once, even on a quiet hub.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_page_starts_the_snapshot_again_at_once() {
+    let again = SyncResponse {
+        cursor: 7,
+        ..last_page()
+    };
+    let (url, plain, paged) = paging_hub(first_page(), Err(400), again, None).await;
+    let (_dir, store, _seen, task) = syncing(&url);
+    until("the snapshot synced again", || {
+        paged.load(Ordering::SeqCst) == 1 && store.cursor().ok() == Some(7)
+    })
+    .await;
+    assert_eq!(
+        plain.load(Ordering::SeqCst),
+        2,
+        "the first page, then the new snapshot"
+    );
+    assert_eq!(store.snapshot_page().expect("page"), None);
+    assert_eq!(store.sync_progress().expect("progress"), None);
+    task.abort();
+}
+
+/// A page answered as no page (a hub that knows none) ends the snapshot instead of asking
+/// again and again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_answered_without_one_ends_the_snapshot() {
+    let unpaged = SyncResponse {
+        cursor: 5,
+        ..SyncResponse::default()
+    };
+    let (url, _plain, paged) =
+        paging_hub(first_page(), Ok(unpaged), SyncResponse::default(), None).await;
+    let (_dir, store, _seen, task) = syncing(&url);
+    until("the snapshot ended", || {
+        paged.load(Ordering::SeqCst) == 1 && store.snapshot_page().ok().flatten().is_none()
+    })
+    .await;
+    assert_eq!(paged.load(Ordering::SeqCst), 1);
+    task.abort();
+}
+
+/// The employee's own edit during a first sync's pages: the sync starts again from the
+/// beginning, so every waiting chat still comes with its unanswered messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_own_edit_during_a_first_sync_keeps_its_history() {
+    let w = World::new().await;
+    for i in 0..130 {
+        w.client_writes(&format!("p{i}"), &format!("7916{i:07}"), "hello")
+            .await;
+    }
+    let client = w.client(w.seller["token"].as_str().expect("token"));
+    let seen = Seen::default();
+    client.sync_now(&seen).await.expect("first page");
+    assert!(w.store.snapshot_page().expect("page").is_some());
+    let id = w.seller["id"].as_str().expect("id");
+    w.admin(
+        reqwest::Method::PATCH,
+        &format!("/api/v1/employees/{id}"),
+        Some(json!({"name": "S. Renamed"})),
+    )
+    .await;
+    client.sync_fully(&seen).await.expect("synced");
+    let list = w.store.chat_list(ChatFilter::All, 0, 500).expect("list");
+    assert_eq!(list.total, 130);
+    let without: Vec<&str> = list
+        .chats
+        .iter()
+        .filter(|c| {
+            w.store
+                .messages(&c.id)
+                .map(|m| m.is_empty())
+                .unwrap_or(true)
+        })
+        .map(|c| c.id.as_str())
+        .collect();
+    assert!(
+        without.is_empty(),
+        "chats without their messages: {}",
+        without.len()
+    );
+    assert_eq!(
+        w.store.me().expect("me").map(|m| m.name),
+        Some("S. Renamed".into())
+    );
 }

@@ -21,6 +21,7 @@ const en = {
   offline: 'Offline — showing what was synced',
   syncingChats: 'Syncing chats: {chats} of {total}',
   loadingEarlier: 'Loading earlier messages…',
+  countSoFar: 'So far: the chats are still being synced',
   conversationStart: 'The beginning of the conversation',
   signOut: 'Sign out',
   markAnswered: 'Mark answered',
@@ -152,6 +153,7 @@ const ru: Record<Key, string> = {
   offline: 'Нет связи — показано то, что успело синхронизироваться',
   syncingChats: 'Загрузка чатов: {chats} из {total}',
   loadingEarlier: 'Загружаем более ранние сообщения…',
+  countSoFar: 'Пока что: чаты ещё загружаются',
   conversationStart: 'Начало переписки',
   signOut: 'Выйти',
   markAnswered: 'Ответ не нужен',
@@ -275,13 +277,18 @@ const systemLanguages = typeof navigator === 'undefined' ? [] : navigator.langua
 export const locale: Locale = pickLocale(systemLanguages);
 export const t = translator(locale);
 
+/** A count as the UI's language writes it ("5 000", "5,000"). */
+export function count(n: number): string {
+  return n.toLocaleString(locale);
+}
+
 /** A time as the list shows it: the clock today, the date otherwise. */
 export function shortTime(iso: string, now: Date = new Date()): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
   const sameDay = d.toDateString() === now.toDateString();
   return sameDay
-    ? d.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' })
+    ? d.toLocaleTimeString(locale, { hour: 'numeric', minute: '2-digit' })
     : d.toLocaleDateString(locale, { day: 'numeric', month: 'short' });
 }
 

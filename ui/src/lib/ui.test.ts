@@ -106,11 +106,17 @@ describe('Workspace', () => {
     await waitFor(() => expect(count('chatList:all')).toBe(before.list + 1));
     expect(count('chatRow:a')).toBe(before.row);
     expect(count('chatMessages:a')).toBe(before.messages);
-    // The open chat got one: its row and messages are asked again, its CRM panel is not.
+    expect(count('chatCrm:a')).toBe(before.crm);
+    // The open chat got one: its row, messages and CRM panel are asked again.
     backend.fireStoreChanged({ list: true, chats: ['a'], messages: ['a'] });
     await waitFor(() => expect(count('chatMessages:a')).toBe(before.messages + 1));
     await waitFor(() => expect(count('chatRow:a')).toBe(before.row + 1));
-    expect(count('chatCrm:a')).toBe(before.crm);
+    await waitFor(() => expect(count('chatCrm:a')).toBe(before.crm + 1));
+    // A sync page (the progress moved): nothing of the open chat is asked again.
+    backend.fireStoreChanged({ session: false, list: true, chats: ['z'] });
+    await waitFor(() => expect(count('chatList:all')).toBe(before.list + 3));
+    expect(count('chatCrm:a')).toBe(before.crm + 1);
+    expect(count('chatMessages:a')).toBe(before.messages + 1);
   });
 
   it('shows how far a first sync has come', async () => {

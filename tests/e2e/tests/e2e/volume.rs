@@ -11,6 +11,7 @@ use switchboard_e2e::*;
 const WAIT: Duration = Duration::from_secs(60);
 const CHATS: usize = 5_000;
 const HISTORY: usize = 160;
+const ANSWERED: usize = 10;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_thousand_chats_paint_from_the_first_page() -> Result<()> {
@@ -41,6 +42,15 @@ async fn five_thousand_chats_paint_from_the_first_page() -> Result<()> {
         })
         .collect();
     assert_eq!(hub.webhook(json!({ "messages": history })).await?, 200);
+    // The newest clients were answered (from the phone): they come after every waiting chat.
+    let answers: Vec<_> = (CHATS - ANSWERED..CHATS)
+        .map(|i| {
+            json!({"messageId": format!("answer-{i}"), "channelId": channel, "chatType": "whatsapp",
+                "chatId": format!("7916{i:07}"), "dateTime": "2026-12-05T23:00:00.000Z",
+                "type": "text", "status": "sent", "isEcho": true, "text": "Добрый день!"})
+        })
+        .collect();
+    assert_eq!(hub.webhook(json!({ "messages": answers })).await?, 200);
     let relay = SyncRelay::start(&hub.url).await?;
     let driver = Driver::start().await?;
     let data = tempfile::tempdir()?;
@@ -114,6 +124,51 @@ async fn scenario(
         (5..=60).contains(&rows),
         "the DOM holds the rows on screen and a margin, not {CHATS}: {rows}"
     );
+    // Waiting chats first: the answered ones, though the newest, are at the very end.
+    assert!(chat_rows(app)
+        .await?
+        .iter()
+        .all(|(_, colour, _)| colour != "none"));
+    let list = "document.querySelector('[data-testid=chat-list]')";
+    js(app, &format!("{list}.scrollTop = {list}.scrollHeight")).await?;
+    let last = format!("[data-testid=chat-row][aria-posinset], li[aria-posinset='{CHATS}']");
+    until("the end of the list", WAIT, || async {
+        Ok(js(
+            app,
+            &format!("return !!document.querySelector(\"{last}\".split(', ')[1])"),
+        )
+        .await?
+        .as_bool()
+            == Some(true))
+    })
+    .await?;
+    let tail = js(
+        app,
+        &format!(
+            "return [...document.querySelectorAll('li[aria-posinset]')] \
+               .filter(li => +li.getAttribute('aria-posinset') > {}) \
+               .map(li => li.querySelector('[data-testid=chat-row]').dataset.badgeColor)",
+            CHATS - ANSWERED
+        ),
+    )
+    .await?;
+    assert_eq!(
+        tail,
+        json!(vec!["none"; ANSWERED]),
+        "the answered chats close the list"
+    );
+    let _ = screenshot(app, "volume-list-end.png").await;
+    js(app, &format!("{list}.scrollTop = 0")).await?;
+    until("back at the top", WAIT, || async {
+        Ok(js(
+            app,
+            "return !!document.querySelector(\"li[aria-posinset='1']\")",
+        )
+        .await?
+        .as_bool()
+            == Some(true))
+    })
+    .await?;
 
     // The oldest chat gets a message: it moves to the top.
     let status = hub
