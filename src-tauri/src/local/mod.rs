@@ -73,6 +73,8 @@ impl LocalStore {
     pub fn open(path: &Path) -> Result<LocalStore, switchboard_db::OpenError> {
         let conn = switchboard_db::open(path, MIGRATIONS)?;
         Ok(LocalStore {
+            // One reader: the list cache is keyed on its `data_version`, which each connection
+            // counts on its own.
             readers: switchboard_db::Readers::beside(&conn, 1),
             conn: Mutex::new(conn),
             list_cache: Mutex::default(),
