@@ -1,4 +1,4 @@
-//! Reads never hold up writes: a supervisor's full sync of a 20 000-chat workspace (3 messages
+//! Reads never hold up writes: a supervisor's full sync (every page) of a 20 000-chat workspace (3 messages
 //! each) runs again and again while clients keep writing, one webhook at a time. Times each
 //! webhook (request to answer) with the reads on their own read-only connections, and — the
 //! floor, same run — with reads sharing the writer's connection as before.
@@ -74,12 +74,30 @@ async fn run(path: &std::path::Path, readers: usize, label: &str) -> anyhow::Res
         let (router, stop, syncs) = (router.clone(), stop.clone(), syncs.clone());
         tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                let req = Request::get("/api/v1/sync?cursor=0")
-                    .header("authorization", "Bearer boss")
-                    .body(Body::empty())
-                    .expect("request");
-                let resp = router.clone().oneshot(req).await.expect("answer");
-                let _ = http_body_util::BodyExt::collect(resp.into_body()).await;
+                // A whole snapshot: its first page, then every next one.
+                let mut uri = "/api/v1/sync?cursor=0".to_owned();
+                loop {
+                    let req = Request::get(&uri)
+                        .header("authorization", "Bearer boss")
+                        .body(Body::empty())
+                        .expect("request");
+                    let resp = router.clone().oneshot(req).await.expect("answer");
+                    let body = http_body_util::BodyExt::collect(resp.into_body())
+                        .await
+                        .expect("body")
+                        .to_bytes();
+                    let head: serde_json::Value = serde_json::from_slice(&body).expect("json");
+                    match head["page"].as_str() {
+                        Some(page) => {
+                            uri = format!(
+                                "/api/v1/sync?cursor={}&page={}",
+                                head["cursor"],
+                                page.replace('|', "%7C")
+                            );
+                        }
+                        None => break,
+                    }
+                }
                 syncs.fetch_add(1, Ordering::Relaxed);
             }
         })
