@@ -508,6 +508,20 @@ async fn lagging_hub(answer: &switchboard_wire::SyncResponse) -> String {
     .0
 }
 
+/// A request's head (up to the blank line), or `None` when the connection ends first.
+async fn read_head(socket: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
+
 /// A scripted hub: its events stream sends `events` at once (and stays open, with a keep-alive
 /// comment every `keep_alive` if given); every sync gets `answer`. Also answers how many syncs
 /// were asked.
@@ -516,7 +530,7 @@ async fn scripted_hub(
     answer: &switchboard_wire::SyncResponse,
     keep_alive: Option<Duration>,
 ) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -528,15 +542,9 @@ async fn scripted_hub(
         while let Ok((mut socket, _)) = listener.accept().await {
             let (sync_body, events, counted) = (sync_body.clone(), events.clone(), counted.clone());
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&head);
+                let Some(head) = read_head(&mut socket).await else {
+                    return;
+                };
                 if head.starts_with("GET /api/v1/events ") {
                     let resp = format!(
                         "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n{events}"
@@ -760,7 +768,7 @@ async fn paging_hub(
     later: SyncResponse,
     every: Option<Duration>,
 ) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -780,19 +788,10 @@ async fn paging_hub(
                 g.clone(),
             );
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let line = String::from_utf8_lossy(&head)
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
+                let Some(head) = read_head(&mut socket).await else {
+                    return;
+                };
+                let line = head.lines().next().unwrap_or_default().to_owned();
                 let answer = |status: u16, body: &str| {
                     format!("HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
                 };

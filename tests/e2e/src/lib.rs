@@ -174,6 +174,30 @@ impl Hub {
         ))
     }
 
+    /// `n` clients ("Клиент i", number 7916iiiiiii) write once each on `channel`, through the
+    /// webhook in deliveries of 1 000, their messages spread over November 2026 in order.
+    pub async fn seed_clients(&self, channel: &str, n: usize) -> Result<()> {
+        let start = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")?;
+        let step = 28 * 86_400 / n.max(1) as i64;
+        for batch in 0..n.div_ceil(1000) {
+            let messages: Vec<_> = (batch * 1000..((batch + 1) * 1000).min(n))
+                .map(|i| {
+                    let at = start + chrono::Duration::seconds(i as i64 * step);
+                    serde_json::json!({"messageId": format!("seed-{i}"), "channelId": channel,
+                        "chatType": "whatsapp", "chatId": format!("7916{i:07}"),
+                        "dateTime": at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+                        "type": "text", "status": "inbound", "text": format!("Здравствуйте, заказ {i}"),
+                        "contact": {"name": format!("Клиент {i}")}})
+                })
+                .collect();
+            let status = self
+                .webhook(serde_json::json!({ "messages": messages }))
+                .await?;
+            anyhow::ensure!(status == 200, "seeding: the webhook answered {status}");
+        }
+        Ok(())
+    }
+
     /// Posts a provider webhook body; returns the HTTP status.
     pub async fn webhook(&self, body: serde_json::Value) -> Result<u16> {
         let resp = self

@@ -374,22 +374,33 @@ fn named<'a>(
     Ok(out)
 }
 
+/// How many chats `viewer` sees.
 fn visible_count(conn: &Connection, viewer: &Employee) -> rusqlite::Result<u64> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT count(*) FROM chats c WHERE {}",
-        visibility(viewer)
-    ))?;
-    let args = named(
-        &stmt,
-        &[
-            (":viewer", &viewer.id),
-            (":receives", &viewer.receives_new_clients),
-        ],
-    )?;
-    stmt.query_row(args.as_slice(), |r| r.get(0))
+    let mut n = 0;
+    each_visible(conn, viewer, |_| {
+        n += 1;
+        Ok(())
+    })?;
+    Ok(n)
 }
 
+/// Every chat `viewer` sees.
 fn visible_ids(conn: &Connection, viewer: &Employee) -> rusqlite::Result<Vec<String>> {
+    let mut out = Vec::new();
+    each_visible(conn, viewer, |r| {
+        out.push(r.get(0)?);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Calls `each` with the row (id, responsible) of every chat `viewer` sees: the SQL narrowing,
+/// then `core::can_see`.
+fn each_visible(
+    conn: &Connection,
+    viewer: &Employee,
+    mut each: impl FnMut(&rusqlite::Row) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT c.id, c.responsible_id FROM chats c WHERE {}",
         visibility(viewer)
@@ -401,15 +412,17 @@ fn visible_ids(conn: &Connection, viewer: &Employee) -> rusqlite::Result<Vec<Str
             (":receives", &viewer.receives_new_clients),
         ],
     )?;
-    let mut out = Vec::new();
     let mut rows = stmt.query(args.as_slice())?;
     while let Some(r) = rows.next()? {
-        let responsible: Option<String> = r.get(1)?;
-        if core::can_see(viewer, responsible.as_deref()) {
-            out.push(r.get(0)?);
+        // A responsible that is not text is nobody's to see.
+        let Ok(responsible) = r.get_ref(1)?.as_str_or_null() else {
+            continue;
+        };
+        if core::can_see(viewer, responsible) {
+            each(r)?;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The page query of one phase: waiting chats (through `chats_waiting`) or the others

@@ -95,19 +95,7 @@ async fn main() -> Result<()> {
         .employee(json!({"name": "Vera", "role": "supervisor"}))
         .await?;
     let t = Instant::now();
-    for batch in 0..chats.div_ceil(1000) {
-        let messages: Vec<_> = (batch * 1000..((batch + 1) * 1000).min(chats))
-            .map(|i| {
-                json!({"messageId": format!("seed-{i}"), "channelId": channel, "chatType": "whatsapp",
-                    "chatId": format!("7916{i:07}"),
-                    "dateTime": format!("2026-11-{:02}T{:02}:{:02}:00.000Z", 1 + i / 5000, (i / 60) % 24, i % 60),
-                    "type": "text", "status": "inbound", "text": format!("Здравствуйте, заказ {i}"),
-                    "contact": {"name": format!("Клиент {i}")}})
-            })
-            .collect();
-        let status = hub.webhook(json!({ "messages": messages })).await?;
-        anyhow::ensure!(status == 200, "seeding: the webhook answered {status}");
-    }
+    hub.seed_clients(&channel, chats).await?;
     // The newest chat has a conversation of 50 messages (what "open a chat" times).
     let newest = format!("7916{:07}", chats - 1);
     let more: Vec<_> = (1..50)

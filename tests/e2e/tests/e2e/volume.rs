@@ -21,18 +21,7 @@ async fn five_thousand_chats_paint_from_the_first_page() -> Result<()> {
     let (_, boss) = hub
         .employee(json!({"name": "Vera", "role": "supervisor"}))
         .await?;
-    for batch in 0..CHATS.div_ceil(1000) {
-        let messages: Vec<_> = (batch * 1000..((batch + 1) * 1000).min(CHATS))
-            .map(|i| {
-                json!({"messageId": format!("seed-{i}"), "channelId": channel, "chatType": "whatsapp",
-                    "chatId": format!("7916{i:07}"),
-                    "dateTime": format!("2026-11-{:02}T{:02}:{:02}:00.000Z", 1 + i / 1440, (i / 60) % 24, i % 60),
-                    "type": "text", "status": "inbound", "text": format!("Здравствуйте, заказ {i}"),
-                    "contact": {"name": format!("Клиент {i}")}})
-            })
-            .collect();
-        assert_eq!(hub.webhook(json!({ "messages": messages })).await?, 200);
-    }
+    hub.seed_clients(&channel, CHATS).await?;
     // One client has written 160 more: a history longer than a snapshot or an open brings.
     let history: Vec<_> = (0..HISTORY)
         .map(|k| {
