@@ -203,6 +203,18 @@ impl World {
         (id, e["token"].as_str().expect("token").to_owned())
     }
 
+    /// `n` clients write, then the seller's desktop syncs the first page of its snapshot.
+    async fn first_page_of(&self, n: usize) -> (SyncClient, Seen) {
+        for i in 0..n {
+            self.client_writes(&format!("p{i}"), &format!("7916{i:07}"), "hello")
+                .await;
+        }
+        let client = self.client(self.seller["token"].as_str().expect("token"));
+        let seen = Seen::default();
+        client.sync_now(&seen).await.expect("first page");
+        (client, seen)
+    }
+
     /// A client writes to the workspace's channel from `phone` (digits).
     async fn client_writes(&self, message_id: &str, phone: &str, text: &str) {
         let webhook = self.url(&format!(
@@ -680,13 +692,7 @@ async fn resync_makes_the_desktop_sync_without_late_notifications() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_sync_comes_in_pages_with_live_changes_between_them() {
     let w = World::new().await;
-    for i in 0..130 {
-        w.client_writes(&format!("p{i}"), &format!("7916{i:07}"), "hello")
-            .await;
-    }
-    let client = w.client(w.seller["token"].as_str().expect("token"));
-    let seen = Seen::default();
-    client.sync_now(&seen).await.expect("first page");
+    let (client, seen) = w.first_page_of(130).await;
     let count = || {
         w.store
             .chat_list(ChatFilter::All, 0, 500)
@@ -925,13 +931,7 @@ async fn a_page_answered_without_one_ends_the_snapshot() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_own_edit_during_a_first_sync_keeps_its_history() {
     let w = World::new().await;
-    for i in 0..130 {
-        w.client_writes(&format!("p{i}"), &format!("7916{i:07}"), "hello")
-            .await;
-    }
-    let client = w.client(w.seller["token"].as_str().expect("token"));
-    let seen = Seen::default();
-    client.sync_now(&seen).await.expect("first page");
+    let (client, seen) = w.first_page_of(130).await;
     assert!(w.store.snapshot_page().expect("page").is_some());
     let id = w.seller["id"].as_str().expect("id");
     w.admin(
