@@ -22,6 +22,9 @@ pub struct AppState {
     /// This build has the demo workspace (the `demo` feature); without it the welcome screen
     /// offers only connecting to a hub.
     pub demo_available: bool,
+    /// The system speaks Russian (as Rust reads it for the tray and notifications): the window
+    /// speaks the same language.
+    pub russian: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

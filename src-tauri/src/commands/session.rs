@@ -18,12 +18,14 @@ pub async fn app_state(app: &AppHandle) -> CmdResult<AppState> {
             session: None,
             access_ended: store.meta(ACCESS_ENDED_META)?.is_some(),
             demo_available: cfg!(feature = "demo"),
+            russian: state.russian,
         });
     };
     let me = store.me()?;
     Ok(AppState {
         access_ended: false,
         demo_available: cfg!(feature = "demo"),
+        russian: state.russian,
         session: Some(SessionVm {
             hub_url: client.hub.base().to_owned(),
             demo: session.demo,

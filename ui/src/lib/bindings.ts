@@ -14,7 +14,12 @@ access_ended: boolean,
  * This build has the demo workspace (the `demo` feature); without it the welcome screen
  * offers only connecting to a hub.
  */
-demo_available: boolean, };
+demo_available: boolean, 
+/**
+ * The system speaks Russian (as Rust reads it for the tray and notifications): the window
+ * speaks the same language.
+ */
+russian: boolean, };
 
 export type SessionVm = { hub_url: string, 
 /**

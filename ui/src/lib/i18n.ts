@@ -274,8 +274,23 @@ export function translator(locale: Locale): (key: Key) => string {
 }
 
 const systemLanguages = typeof navigator === 'undefined' ? [] : navigator.languages ?? [navigator.language];
-export const locale: Locale = pickLocale(systemLanguages);
-export const t = translator(locale);
+/** The language the window speaks: the webview's until the app says the system's as Rust reads
+ * it (`setLocale`, before any screen renders), so that the window, the tray and notifications
+ * agree. */
+let locale: Locale = pickLocale(systemLanguages);
+
+export function setLocale(l: Locale): void {
+  locale = l;
+  if (typeof document !== 'undefined') document.documentElement.lang = l;
+}
+
+export function currentLocale(): Locale {
+  return locale;
+}
+
+export function t(key: Key): string {
+  return (locale === 'ru' ? ru : en)[key];
+}
 
 /** A count as the UI's language writes it ("5 000", "5,000"). */
 export function count(n: number): string {

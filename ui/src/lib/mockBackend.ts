@@ -9,7 +9,7 @@ type MockList = { chats: ChatRowVm[]; counters: { red: number; grey: number } };
 
 export class MockBackend implements Backend {
   calls: string[] = [];
-  state: AppState = { session: null, access_ended: false, demo_available: true };
+  state: AppState = { session: null, access_ended: false, demo_available: true, russian: false };
   /** The whole list per filter; `chatList` answers one window of it, as Rust does. */
   lists: Record<ChatFilter, MockList> = {
     all: { chats: [], counters: { red: 0, grey: 0 } },

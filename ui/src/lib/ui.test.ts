@@ -10,7 +10,7 @@ import Welcome from './Welcome.svelte';
 import App from '../App.svelte';
 import { MockBackend } from './mockBackend';
 import type { ChannelVm, ChatRowVm, ComposeVm, EmployeeRowVm, MessageVm, SessionVm } from './bindings';
-import { pickLocale, refusalText, t, tf, translator } from './i18n';
+import { pickLocale, refusalText, setLocale, t, tf, translator } from './i18n';
 
 const session: SessionVm = {
   hub_url: 'http://127.0.0.1:1',
@@ -522,7 +522,7 @@ describe('access ended', () => {
 
   it('the app shows it when Rust says the hub ended the session', async () => {
     const backend = new MockBackend();
-    backend.state = { session: null, access_ended: true, demo_available: true };
+    backend.state = { session: null, access_ended: true, demo_available: true, russian: false };
     render(App, { backend });
     expect(await screen.findByTestId('access-ended')).toBeTruthy();
     expect(screen.getByTestId('open-demo')).toBeTruthy();
@@ -530,10 +530,21 @@ describe('access ended', () => {
 
   it('a build without the demo workspace offers only connecting to a hub', async () => {
     const backend = new MockBackend();
-    backend.state = { session: null, access_ended: false, demo_available: false };
+    backend.state = { session: null, access_ended: false, demo_available: false, russian: false };
     render(App, { backend });
     expect(await screen.findByTestId('connect')).toBeTruthy();
     expect(screen.queryByTestId('open-demo')).toBeNull();
+  });
+
+  it('speaks the language Rust read from the system, whatever the webview says', async () => {
+    const backend = new MockBackend();
+    backend.state = { session: null, access_ended: false, demo_available: true, russian: true };
+    render(App, { backend });
+    expect((await screen.findByTestId('open-demo')).textContent).toBe(translator('ru')('openDemo'));
+    expect(document.documentElement.lang).toBe('ru');
+    cleanup();
+    setLocale('en');
+    expect(t('openDemo')).toBe(translator('en')('openDemo'));
   });
 
   it('speaks both languages', () => {
