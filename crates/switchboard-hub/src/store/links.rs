@@ -315,6 +315,9 @@ pub fn relink(conn: &Connection, scope: Scope<'_>) -> Db {
             "UPDATE chats SET responsible_id = ?2 WHERE id = ?1",
             params![chat, responsible],
         )?;
+        if responsible != old_responsible {
+            store::record_lost(conn, &chat, old_responsible.as_deref())?;
+        }
         store::record_change(conn, store::ChangeKind::Chat, &chat)?;
     }
     Ok(())

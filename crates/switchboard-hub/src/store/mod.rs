@@ -95,6 +95,15 @@ pub fn time_ms(t: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(t).map_or(0, |t| t.timestamp_millis())
 }
 
+/// Logs that `chat`'s responsible moved away from `previous` (see [`ChangeKind::Lost`]).
+pub fn record_lost(conn: &Connection, chat: &str, previous: Option<&str>) -> rusqlite::Result<i64> {
+    record_change(
+        conn,
+        ChangeKind::Lost,
+        &format!("{chat}\t{}", previous.unwrap_or_default()),
+    )
+}
+
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -114,6 +123,10 @@ pub fn token_hash(token: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ChangeKind {
     Chat,
+    /// A chat's responsible changed from the one its ref names (`chat\tprevious`, empty for
+    /// nobody): whoever saw the chat through them may see it no more. Only they are told it
+    /// went; nobody else hears of a chat they cannot see.
+    Lost,
     Message,
     Channels,
     Employees,
@@ -121,8 +134,9 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 5] = [
+    pub const ALL: [ChangeKind; 6] = [
         ChangeKind::Chat,
+        ChangeKind::Lost,
         ChangeKind::Message,
         ChangeKind::Channels,
         ChangeKind::Employees,
@@ -133,6 +147,7 @@ impl ChangeKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ChangeKind::Chat => "chat",
+            ChangeKind::Lost => "lost",
             ChangeKind::Message => "message",
             ChangeKind::Channels => "channels",
             ChangeKind::Employees => "employees",

@@ -181,6 +181,7 @@ pub fn sync_with(
             Some(ChangeKind::Employees) => reference.is_empty() || *reference == viewer.id,
             Some(
                 ChangeKind::Chat
+                | ChangeKind::Lost
                 | ChangeKind::Message
                 | ChangeKind::Channels
                 | ChangeKind::Settings,
@@ -266,17 +267,24 @@ pub fn sync_with(
             Some(ChangeKind::Channels | ChangeKind::Settings) => {}
             // Another employee's edit: who answers which chat moved with it, logged as chats.
             Some(ChangeKind::Employees) => {}
-            // Role `none` sees no chat: not even which ones changed.
-            Some(ChangeKind::Chat) if viewer.role == Role::None => {}
-            Some(ChangeKind::Chat) => match chat_row_by_id(conn, reference)? {
-                Some(row) => match chat_view(conn, &viewer, &row, &settings)? {
-                    Some(chat) => changes.push(Change::Chat { chat }),
-                    None => changes.push(Change::ChatRemoved { id: row.id }),
-                },
-                None => changes.push(Change::ChatRemoved {
-                    id: reference.clone(),
-                }),
-            },
+            // A chat the viewer cannot see is not named to them: only one they may have had
+            // (below, `Lost`) is said to be gone.
+            Some(ChangeKind::Chat) => {
+                if let Some(row) = chat_row_by_id(conn, reference)? {
+                    if let Some(chat) = chat_view(conn, &viewer, &row, &settings)? {
+                        changes.push(Change::Chat { chat });
+                    }
+                }
+            }
+            Some(ChangeKind::Lost) => {
+                let (id, previous) = reference.split_once('\t').unwrap_or((reference, ""));
+                let previous = (!previous.is_empty()).then_some(previous);
+                let sees_now = chat_row_by_id(conn, id)?
+                    .is_some_and(|row| core::can_see(&viewer, row.responsible_id.as_deref()));
+                if core::can_see(&viewer, previous) && !sees_now {
+                    changes.push(Change::ChatRemoved { id: id.to_owned() });
+                }
+            }
             Some(ChangeKind::Message) => {
                 if let Some(m) = message(conn, reference)? {
                     if sees_chat(conn, &viewer, &m.chat, &mut visible_cache)? {

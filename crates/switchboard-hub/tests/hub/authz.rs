@@ -821,6 +821,24 @@ async fn a_deactivated_sellers_clients_go_to_those_who_receive_new_clients() {
             .contains(&w.ids["chat"]),
         "Vera picks up Anna's client"
     );
+    // Where Vera's and Boris's desktops stand before Anna is back.
+    let other = w.tokens[3].as_deref();
+    let cursor = |token: Option<&str>| {
+        let (hub, token) = (hub.clone(), token.map(str::to_owned));
+        async move {
+            let token = token.as_deref();
+            let (_, v) = send(
+                &hub,
+                Method::GET,
+                "/api/v1/sync?cursor=0",
+                token,
+                Value::Null,
+            )
+            .await;
+            v["cursor"].as_i64().expect("cursor")
+        }
+    };
+    let (vera_at, other_at) = (cursor(vera).await, cursor(other).await);
     let (s, _) = send(
         &hub,
         Method::PATCH,
@@ -836,6 +854,24 @@ async fn a_deactivated_sellers_clients_go_to_those_who_receive_new_clients() {
             .contains(&w.ids["chat"]),
         "Anna's again"
     );
+    // Vera's desktop is told the chat went; Boris, who never saw it, hears nothing of it.
+    let removed = |token: Option<&str>, at: i64| {
+        let (hub, token) = (hub.clone(), token.map(str::to_owned));
+        async move {
+            let token = token.as_deref();
+            let path = format!("/api/v1/sync?cursor={at}");
+            let (_, v) = send(&hub, Method::GET, &path, token, Value::Null).await;
+            v["changes"]
+                .as_array()
+                .expect("changes")
+                .iter()
+                .filter(|c| c["type"] == "chat_removed")
+                .filter_map(|c| c["id"].as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(removed(vera, vera_at).await, [w.ids["chat"].clone()]);
+    assert_eq!(removed(other, other_at).await, Vec::<String>::new());
 }
 
 /// Errors the framework makes (an unreadable path or query, an unknown route or method) come
