@@ -287,9 +287,11 @@ fn data_dir(app: &AppHandle) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// Whether the system speaks Russian (LC_ALL, LC_MESSAGES, LANG, LANGUAGE).
+/// Whether the system speaks Russian (LANGUAGE, LC_ALL, LC_MESSAGES, LANG).
 fn system_is_russian() -> bool {
-    ["LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"]
+    // As gettext and WebKitGTK read them: LANGUAGE (a list, first choice first) before the
+    // locale variables.
+    ["LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"]
         .iter()
         .filter_map(|v| std::env::var(v).ok())
         .find(|v| !v.is_empty())

@@ -6,7 +6,8 @@ use rusqlite::Connection;
 use std::path::Path;
 
 /// The numbered migrations, applied in order inside one transaction each.
-const MIGRATIONS: &[(i64, &str)] = &[
+/// The hub database's numbered migrations, in order.
+pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/001_init.sql")),
     (2, include_str!("../migrations/002_escalation.sql")),
     (3, include_str!("../migrations/003_outbox.sql")),
@@ -17,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/008_access.sql")),
     (9, include_str!("../migrations/009_waiting_chats.sql")),
     (10, include_str!("../migrations/010_chats_by_activity.sql")),
+    (11, include_str!("../migrations/011_lost.sql")),
 ];
 
 /// Opens the hub's own database.

@@ -655,6 +655,12 @@ impl Driver {
         let proc = Proc(
             Command::new(&exe)
                 .process_group(0)
+                // The app in English whatever this machine's locale (the tests read some of
+                // its words); the Russian window is checked by the UI tests.
+                .env("LANG", "C.UTF-8")
+                .env_remove("LANGUAGE")
+                .env_remove("LC_ALL")
+                .env_remove("LC_MESSAGES")
                 .args([
                     "--port",
                     &port.to_string(),

@@ -539,11 +539,14 @@ describe('access ended', () => {
   it('speaks the language Rust read from the system, whatever the webview says', async () => {
     const backend = new MockBackend();
     backend.state = { session: null, access_ended: false, demo_available: true, russian: true };
-    render(App, { backend });
-    expect((await screen.findByTestId('open-demo')).textContent).toBe(translator('ru')('openDemo'));
-    expect(document.documentElement.lang).toBe('ru');
-    cleanup();
-    setLocale('en');
+    try {
+      render(App, { backend });
+      expect((await screen.findByTestId('open-demo')).textContent).toBe(translator('ru')('openDemo'));
+      expect(document.documentElement.lang).toBe('ru');
+    } finally {
+      cleanup();
+      setLocale('en');
+    }
     expect(t('openDemo')).toBe(translator('en')('openDemo'));
   });
 

@@ -668,6 +668,41 @@ fn a_first_sync_carries_history_for_the_newest_chats_only(b: &Backend) {
     assert_eq!(kinds(&all).iter().filter(|k| **k == "message").count(), 4);
 }
 
+/// A desktop whose cursor predates migration 11 gets a snapshot next (moves logged before
+/// it carry no `lost` entry).
+#[test]
+fn a_cursor_from_before_the_lost_entries_gets_a_snapshot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hub.db");
+    let (seller, cursor) = {
+        let conn =
+            switchboard_db::open(&path, &switchboard_hub::db::MIGRATIONS[..10]).expect("v10");
+        store::ensure_workspace(&conn).expect("workspace");
+        let seller = store::insert_employee(
+            &conn,
+            &switchboard_hub::json::NewEmployee {
+                name: "S".into(),
+                role: switchboard_core::Role::Seller,
+                receives_new_clients: true,
+                priority_channel_id: None,
+                crm_user_id: None,
+            },
+        )
+        .expect("seller");
+        let cursor = store::record_change(&conn, store::ChangeKind::Chat, "c").expect("change");
+        (seller.id, cursor)
+    };
+    let conn = switchboard_hub::db::open_hub(&path).expect("migrated");
+    let answer = store::sync(&conn, &seller, cursor, None).expect("sync");
+    assert!(
+        answer
+            .changes
+            .iter()
+            .any(|c| c.type_name() == "visible_chats"),
+        "{answer:?}"
+    );
+}
+
 macro_rules! conformance {
     ($backend:expr => $($case:ident),* $(,)?) => {
         $(
