@@ -45,38 +45,23 @@ async fn sync_all(
     http: &reqwest::Client,
     url: &str,
     token: &str,
-    mut cursor: i64,
+    cursor: i64,
     want: bool,
 ) -> (i64, usize, bool) {
-    let (mut bytes, mut seen, mut page) = (0, false, None::<String>);
-    loop {
-        let mut query = vec![("cursor", cursor.to_string())];
-        if let Some(page) = page.take() {
-            query.push(("page", page));
-        }
-        let body = http
-            .get(format!("{url}/api/v1/sync"))
-            .query(&query)
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("sync")
-            .bytes()
-            .await
-            .expect("body");
-        bytes += body.len();
-        let s: SyncResponse = serde_json::from_slice(&body).expect("sync answer");
+    let mut seen = false;
+    let (cursor, bytes) = pages::sync_all(http, url, token, cursor, |body| {
+        let s: SyncResponse = serde_json::from_slice(body).expect("sync answer");
         seen |= s.changes.iter().any(|c| {
             matches!(c, switchboard_hub::json::Change::Settings { settings } if settings.notify_supervisors_all == want)
         });
-        cursor = s.cursor;
-        page = s.page;
-        if !s.has_more {
-            return (cursor, bytes, seen);
-        }
-    }
+    })
+    .await
+    .expect("the hub answers");
+    (cursor, bytes, seen)
 }
 
+#[path = "support/pages.rs"]
+mod pages;
 #[path = "support/perf_md.rs"]
 mod perf_md;
 #[path = "support/seed.rs"]

@@ -11,6 +11,8 @@ use futures_util::{FutureExt, StreamExt};
 use std::time::{Duration, Instant};
 use switchboard_hub::{start, ServeConfig};
 
+#[path = "support/pages.rs"]
+mod pages;
 #[path = "support/perf_md.rs"]
 mod perf_md;
 #[path = "support/seed.rs"]
@@ -94,55 +96,10 @@ async fn post(
     Ok(t.elapsed())
 }
 
-/// What a sync answer says about what follows it.
-#[derive(serde::Deserialize)]
-struct SyncHead {
-    cursor: i64,
-    has_more: bool,
-    #[serde(default)]
-    page: Option<String>,
-}
-
-/// Syncs from `cursor` until nothing more waits (every page too); the new cursor and bytes
-/// (`None` once the hub is gone).
-async fn sync_all(
-    http: &reqwest::Client,
-    url: &str,
-    token: &str,
-    mut cursor: i64,
-) -> Option<(i64, usize)> {
-    let (mut bytes, mut page) = (0, None::<String>);
-    loop {
-        let mut query = vec![("cursor", cursor.to_string())];
-        if let Some(p) = page.take() {
-            query.push(("page", p));
-        }
-        let body = http
-            .get(format!("{url}/api/v1/sync"))
-            .query(&query)
-            .bearer_auth(token)
-            .send()
-            .await
-            .ok()?
-            .bytes()
-            .await
-            .ok()?;
-        bytes += body.len();
-        // Only what paging needs is read (the hub's work is measured, not the bench's own
-        // parsing on the same two cores).
-        let s: SyncHead = serde_json::from_slice(&body).expect("sync answer");
-        cursor = s.cursor;
-        page = s.page;
-        if !s.has_more {
-            return Some((cursor, bytes));
-        }
-    }
-}
-
 /// One desktop: synced once, then on the live stream, syncing at each burst of events until
 /// the stream ends; answers the bytes it synced live.
 async fn desktop(http: reqwest::Client, url: String, token: String) -> usize {
-    let Some((mut cursor, _)) = sync_all(&http, &url, &token, 0).await else {
+    let Some((mut cursor, _)) = pages::sync_all(&http, &url, &token, 0, |_| {}).await else {
         return 0;
     };
     let resp = http
@@ -156,7 +113,7 @@ async fn desktop(http: reqwest::Client, url: String, token: String) -> usize {
     while let Some(Ok(_)) = body.next().await {
         // A burst: whatever else has already arrived is read first, then one sync.
         while let Some(Some(Ok(_))) = body.next().now_or_never() {}
-        let Some((c, b)) = sync_all(&http, &url, &token, cursor).await else {
+        let Some((c, b)) = pages::sync_all(&http, &url, &token, cursor, |_| {}).await else {
             break;
         };
         cursor = c;

@@ -53,6 +53,9 @@ pub struct SnapshotPage {
     /// Waiting chats beyond the newest `depth.chats` that were sent with their unanswered
     /// messages so far.
     waiting_sent: u64,
+    /// The chats the viewer saw when the snapshot began (its progress's total; counted once,
+    /// not again for every page).
+    total: u64,
     /// The last chat sent in this phase (its activity and id), if any.
     after: Option<(String, String)>,
 }
@@ -63,12 +66,13 @@ impl SnapshotPage {
         history: true,
         sent: 0,
         waiting_sent: 0,
+        total: 0,
         after: None,
     };
 
     /// The token as the desktop passes it back; `None` when it is not one this hub wrote.
     pub fn parse(token: &str) -> Option<SnapshotPage> {
-        let mut parts = token.splitn(5, '|');
+        let mut parts = token.splitn(6, '|');
         let phase = parts.next()?;
         let (waiting_phase, history) = match phase {
             "wh" => (true, true),
@@ -79,6 +83,7 @@ impl SnapshotPage {
         };
         let sent = parts.next()?.parse().ok()?;
         let waiting_sent = parts.next()?.parse().ok()?;
+        let total = parts.next()?.parse().ok()?;
         let (at, id) = (parts.next()?, parts.next()?);
         let after = match (at.is_empty(), id.is_empty()) {
             (true, true) => None,
@@ -90,6 +95,7 @@ impl SnapshotPage {
             history,
             sent,
             waiting_sent,
+            total,
             after,
         })
     }
@@ -100,11 +106,12 @@ impl SnapshotPage {
             .as_ref()
             .map_or(("", ""), |(a, i)| (a.as_str(), i.as_str()));
         format!(
-            "{}{}|{}|{}|{at}|{id}",
+            "{}{}|{}|{}|{}|{at}|{id}",
             if self.waiting_phase { 'w' } else { 'r' },
             if self.history { 'h' } else { 'n' },
             self.sent,
             self.waiting_sent,
+            self.total,
         )
     }
 }
@@ -228,6 +235,7 @@ pub fn sync_with(
         }
         let first = SnapshotPage {
             history,
+            total: visible_count(conn, &viewer)?,
             ..SnapshotPage::FIRST
         };
         let next = snapshot_page(
@@ -330,29 +338,30 @@ fn page_answer(
     next: Option<SnapshotPage>,
     mut changes: Vec<Change>,
 ) -> rusqlite::Result<SyncResponse> {
-    let total = visible_count(conn, viewer)?;
-    let progress = Some(SyncProgress {
-        chats: next.as_ref().map_or(total, |p| p.sent.min(total)),
-        total,
-    });
     match next {
         Some(next) => Ok(SyncResponse {
             changes,
             cursor,
             has_more: true,
+            progress: Some(SyncProgress {
+                chats: next.sent.min(next.total),
+                total: next.total,
+            }),
             page: Some(next.token()),
-            progress,
         }),
         None => {
-            changes.push(Change::VisibleChats {
-                ids: visible_ids(conn, viewer)?,
-            });
+            let ids = visible_ids(conn, viewer)?;
+            let total = ids.len() as u64;
+            changes.push(Change::VisibleChats { ids });
             Ok(SyncResponse {
                 changes,
                 cursor,
                 has_more: last_seq(conn)? > cursor,
                 page: None,
-                progress,
+                progress: Some(SyncProgress {
+                    chats: total,
+                    total,
+                }),
             })
         }
     }
@@ -603,6 +612,7 @@ mod tests {
                 history: false,
                 sent: 2_100,
                 waiting_sent: 17,
+                total: 100_000,
                 after: Some(("2026-12-06T10:00:00.123Z".into(), "chat|with|bars".into())),
             },
         ] {
@@ -621,6 +631,10 @@ mod tests {
             "wh|0|0||c1",
             "wh|a|0||",
             "wh|0|0|",
+            "wh|0|0|x||",
+            "wh|0|0|0|2026-01-01T00:00:00Z|",
+            "wh|0|0|0||c1",
+            "wh|0|0|-5||",
         ] {
             assert_eq!(SnapshotPage::parse(bad), None, "{bad:?}");
         }

@@ -602,7 +602,7 @@ fn rows(w: &World) -> Vec<Row> {
         row(
             Method::GET,
             "/api/v1/sync",
-            "/api/v1/sync?cursor=0&page=wh%7C0%7C0%7C%7C".into(),
+            "/api/v1/sync?cursor=0&page=wh%7C0%7C0%7C0%7C%7C".into(),
             Value::Null,
             ANY_EMPLOYEE(200),
         ),

@@ -53,7 +53,13 @@ async fn a_page_the_hub_did_not_write_is_refused() {
     let t = T::new().await;
     let (_, seller) = t.employee("S", Role::Seller, true).await;
     let seller = t.client(&seller);
-    for bad in ["", "garbage", "wh|x|0||", "wh|0|0|2026-01-01T00:00:00Z|"] {
+    for bad in [
+        "",
+        "garbage",
+        "wh|x|0|0||",
+        "wh|0|0|0|2026-01-01T00:00:00Z|",
+        "wh|0|0||",
+    ] {
         let e = crate::common::refused(seller.sync_page(0, Some(bad)).await);
         assert_eq!(
             (e.status, e.code.as_str()),
@@ -68,7 +74,10 @@ async fn a_page_the_hub_did_not_write_is_refused() {
     t.client_writes("79164569812", "hi").await;
     let answer = t
         .client(&seller_token)
-        .sync_page(0, Some("wh|18446744073709551615|18446744073709551615||"))
+        .sync_page(
+            0,
+            Some("wh|18446744073709551615|18446744073709551615|18446744073709551615||"),
+        )
         .await
         .expect("a page");
     assert!(answer.page.is_none());
