@@ -108,6 +108,87 @@ impl Readers {
     }
 }
 
+/// Checkpoints a WAL database from a thread of its own, so that a writer never stops to copy
+/// the log into the database (and wait for the disk) in the middle of a request. The writer
+/// rings [`Checkpointer::wrote`] after each commit; the thread checkpoints (passively: it never
+/// waits for readers or the writer) at most once per [`CHECKPOINT_PACE`], and once more when
+/// it is dropped (which waits for that). The writer keeps SQLite's own checkpoint as a backstop
+/// at [`BACKSTOP_PAGES`], should this thread fall behind.
+pub struct Checkpointer {
+    wake: Option<std::sync::Mutex<std::sync::mpsc::Sender<()>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How often the checkpoint thread runs at most while writes go on.
+pub const CHECKPOINT_PACE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The log's size (pages) at which the writer checkpoints by itself after all.
+pub const BACKSTOP_PAGES: i64 = 10_000;
+
+impl Checkpointer {
+    /// Takes over checkpoints of the file `writer` has open; `None` for an in-memory database
+    /// (the writer keeps its own).
+    pub fn beside(writer: &Connection) -> rusqlite::Result<Option<Checkpointer>> {
+        let Some(path) = writer.path().filter(|p| !p.is_empty()).map(str::to_owned) else {
+            return Ok(None);
+        };
+        let conn = Connection::open(&path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        writer.pragma_update(None, "wal_autocheckpoint", BACKSTOP_PAGES)?;
+        let (wake, rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoints(&conn, &rx))
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        Ok(Some(Checkpointer {
+            wake: Some(std::sync::Mutex::new(wake)),
+            thread: Some(thread),
+        }))
+    }
+
+    /// Something was committed: checkpoint soon.
+    pub fn wrote(&self) {
+        if let Some(Ok(wake)) = self.wake.as_ref().map(|w| w.lock()) {
+            let _ = wake.send(());
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    /// The last checkpoint, waited for.
+    fn drop(&mut self) {
+        drop(self.wake.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn checkpoints(conn: &Connection, rx: &std::sync::mpsc::Receiver<()>) {
+    use std::sync::mpsc::TryRecvError;
+    let checkpoint = || {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "checkpoint failed; the writer's own will do");
+        }
+    };
+    while rx.recv().is_ok() {
+        // Whatever is committed meanwhile is covered by this one checkpoint.
+        std::thread::sleep(CHECKPOINT_PACE);
+        let gone = loop {
+            match rx.try_recv() {
+                Ok(()) => {}
+                Err(TryRecvError::Empty) => break false,
+                Err(TryRecvError::Disconnected) => break true,
+            }
+        };
+        checkpoint();
+        if gone {
+            return;
+        }
+    }
+    checkpoint();
+}
+
 /// Holds the data directory for one hub for as long as it lives.
 #[derive(Debug)]
 pub struct DirLock(#[allow(dead_code, reason = "held for its lock, released on drop")] File);
@@ -227,4 +308,34 @@ fn migrate(conn: &mut Connection, migrations: &[(i64, &str)]) -> Result<(), Migr
         tracing::info!(migration = number, "database migrated");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What is committed reaches the database file from the checkpoint thread, not from the
+    /// writer: before it runs the file holds none of it, after the last one all of it.
+    #[test]
+    fn the_checkpoint_thread_copies_the_log_into_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let writer = open(&path, &[(1, "CREATE TABLE t (v BLOB NOT NULL);")]).expect("open");
+        let checkpoints = Checkpointer::beside(&writer)
+            .expect("thread")
+            .expect("a file");
+        let size = || std::fs::metadata(&path).expect("stat").len();
+        let before = size();
+        writer
+            .execute(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
+                 INSERT INTO t (v) SELECT zeroblob(1000) FROM n",
+                [],
+            )
+            .expect("2 MB");
+        assert_eq!(size(), before, "the writer did not checkpoint");
+        checkpoints.wrote();
+        drop(checkpoints);
+        assert!(size() > before + 2_000_000, "{} bytes", size());
+    }
 }

@@ -111,6 +111,9 @@ fn main() -> anyhow::Result<()> {
         let (mut times, mut totals) = (Vec::new(), Vec::new());
         for flip in 0..FLIPS {
             let value = flip % 2 == 0;
+            // A person flips a setting now and then: past the live stream's pace (which holds
+            // a write back only while writes come faster than it).
+            tokio::time::sleep(switchboard_hub::api::CHANGE_PACE).await;
             let t0 = Instant::now();
             let put = http
                 .put(format!("{}/api/v1/settings", hub.url))

@@ -4,8 +4,13 @@
 //! live stream, each syncing at every change as the desktop does (a burst read first, then one
 //! sync, every page followed). The floor, same run: a bare rusqlite insert of the same rows (the
 //! message, its chat's new state, the two change-log entries) into the same schema, in
-//! transactions of the same 100.
-//! Run: `cargo bench -p switchboard-hub --bench ingest` (prints figures and ratios).
+//! transactions of the same 100, on a connection as SQLite comes.
+//!
+//! Message after message goes to chats spread over the whole workspace ([`scatter`]), as
+//! clients write. (In the order the chats were created, the floor touches one page of each
+//! index per delivery and runs at memory speed; docs/perf.md gives that figure too.)
+//! Run: `cargo bench -p switchboard-hub --bench ingest` (prints figures and ratios);
+//! `BENCH_ALONE=1` stops after the hub without desktops (for a profiler).
 
 use futures_util::{FutureExt, StreamExt};
 use std::time::{Duration, Instant};
@@ -28,6 +33,13 @@ fn env(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// The chat the `i`th message goes to: clients write in no particular order, so message after
+/// message lands on chats spread over the whole workspace (a stride prime to its size visits
+/// every chat once per round), not on chats in the order they were created.
+fn scatter(i: usize, chats: usize) -> usize {
+    (i * 7_919) % chats
+}
+
 fn phone(i: usize) -> String {
     format!("7916{i:07}")
 }
@@ -46,7 +58,7 @@ fn bare(path: &std::path::Path, chats: usize, messages: usize) -> anyhow::Result
     for batch in 0..messages.div_ceil(DELIVERY) {
         let tx = conn.unchecked_transaction()?;
         for i in batch * DELIVERY..((batch + 1) * DELIVERY).min(messages) {
-            let (id, chat) = (format!("bare-{i}"), &ids[i % chats]);
+            let (id, chat) = (format!("bare-{i}"), &ids[scatter(i, chats)]);
             let at = format!("2026-11-26T10:{:02}:{:02}.000Z", (i / 60) % 60, i % 60);
             tx.prepare_cached(
                 "INSERT INTO messages (id, chat, provider_message_id, direction, text, at, status) \
@@ -80,7 +92,7 @@ async fn post(
         let body: Vec<_> = (batch * DELIVERY..((batch + 1) * DELIVERY).min(messages))
             .map(|i| {
                 serde_json::json!({"messageId": format!("{tag}-{i}"), "channelId": "wa",
-                    "chatType": "whatsapp", "chatId": phone(i % chats),
+                    "chatType": "whatsapp", "chatId": phone(scatter(i, chats)),
                     "dateTime": "2026-11-26T10:00:00.000Z", "type": "text", "status": "inbound",
                     "text": format!("message {i}")})
             })
@@ -154,6 +166,10 @@ fn main() -> anyhow::Result<()> {
         let http = reqwest::Client::new();
         let webhook = format!("{}/webhooks/provider/{}", hub.url, hub.hub.ingress_secret());
         let alone = post(&http, &webhook, chats, messages, "alone").await?;
+        if std::env::var("BENCH_ALONE").is_ok() {
+            hub.stop().await;
+            return anyhow::Ok((alone, alone, 0));
+        }
         let desktops: Vec<_> = (0..DESKTOPS)
             .map(|d| tokio::spawn(desktop(http.clone(), hub.url.clone(), format!("boss-{d}"))))
             .collect();

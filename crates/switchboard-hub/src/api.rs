@@ -742,9 +742,9 @@ async fn provider_webhook(
     }
     hub.write_notify(move |c| {
             let now = clock::now();
-            let mut notify = Vec::new();
+            let (mut notify, mut reads) = (Vec::new(), store::DeliveryReads::default());
             for m in &delivery.messages {
-                if let Some(done) = store::ingest(c, m, &now)? {
+                if let Some(done) = store::ingest_with(c, &mut reads, m, &now)? {
                     notify.extend(done.notify);
                 }
             }
@@ -987,7 +987,7 @@ async fn sync(
     State(hub): State<Hub>,
     caller: Caller,
     Query(q): Query<SyncQuery>,
-) -> ApiResult<Json<SyncResponse>> {
+) -> ApiResult<Json<store::SyncAnswer>> {
     let me = employee(caller)?;
     let page = match q.page.as_deref() {
         None => None,
@@ -998,13 +998,16 @@ async fn sync(
             )
         })?),
     };
+    let cache = hub.log_cache();
     Ok(Json(
         hub.read(move |c| {
-            Ok(store::sync(
+            Ok(store::sync_shared(
                 c,
+                &cache,
                 &me.id,
                 q.cursor.unwrap_or(0),
                 page.as_ref(),
+                store::SnapshotDepth::DEFAULT,
             )?)
         })
         .await?,
@@ -1042,9 +1045,11 @@ async fn events(
         token,
         hub,
         pending: std::collections::VecDeque::new(),
+        said: None,
+        due: None,
     };
     let live = futures_util::stream::unfold(stream, |mut s| async move {
-        s.next().await.map(|event| (Ok(event), s))
+        s.next().await.map(|said| (Ok(said.event()), s))
     });
     Ok(Sse::new(first.chain(live).take_until(closed))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
@@ -1058,22 +1063,64 @@ struct Listener {
     hub: Hub,
     /// This employee's notifications of one write, not yet sent.
     pending: std::collections::VecDeque<NotifyEvent>,
+    /// When this stream last said `change` (or `resync`).
+    said: Option<tokio::time::Instant>,
+    /// The newest cursor of writes since, not yet said (the pace holds it back).
+    due: Option<i64>,
+}
+
+/// How often a live stream says `change` at most. The first write after a quiet spell is said
+/// at once; during a burst (a webhook delivery every few milliseconds) a desktop hears of it
+/// once per pace and syncs everything since in one answer, instead of once per write.
+/// Notifications are never held back.
+pub const CHANGE_PACE: Duration = Duration::from_millis(100);
+
+/// What a live stream says next.
+#[derive(Debug)]
+enum Said {
+    Change(i64),
+    Notify(NotifyEvent),
+    Resync { cursor: i64, missed: u64 },
+}
+
+impl Said {
+    fn event(self) -> Event {
+        match self {
+            Said::Change(cursor) => change_event(cursor),
+            Said::Notify(n) => Event::default()
+                .event("notify")
+                .data(serde_json::to_string(&n).unwrap_or_default()),
+            Said::Resync { cursor, missed } => Event::default()
+                .event("resync")
+                .data(serde_json::json!({ "cursor": cursor, "missed": missed }).to_string()),
+        }
+    }
 }
 
 impl Listener {
-    /// The next event for this employee; `None` ends the stream.
-    async fn next(&mut self) -> Option<Event> {
+    /// What to say next to this employee; `None` ends the stream.
+    async fn next(&mut self) -> Option<Said> {
         use tokio::sync::broadcast::error::RecvError;
         loop {
             if let Some(n) = self.pending.pop_front() {
-                return Some(
-                    Event::default()
-                        .event("notify")
-                        .data(serde_json::to_string(&n).unwrap_or_default()),
-                );
+                return Some(Said::Notify(n));
             }
-            match self.rx.recv().await {
-                Ok(HubEvent::Change(cursor)) => return Some(change_event(cursor)),
+            let next_say = self.said.map(|t| t + CHANGE_PACE);
+            let now = tokio::time::Instant::now();
+            if let Some(cursor) = self.due.filter(|_| next_say.is_none_or(|t| t <= now)) {
+                self.due = None;
+                self.said = Some(now);
+                return Some(Said::Change(cursor));
+            }
+            let received = match (self.due, next_say) {
+                (Some(_), Some(at)) => tokio::select! {
+                    r = self.rx.recv() => r,
+                    () = tokio::time::sleep_until(at) => continue,
+                },
+                _ => self.rx.recv().await,
+            };
+            match received {
+                Ok(HubEvent::Change(cursor)) => self.due = Some(cursor),
                 Ok(HubEvent::Notify(all)) => self.pending.extend(
                     all.iter()
                         .filter(|(to, _)| *to == self.me)
@@ -1096,9 +1143,8 @@ impl Listener {
                         .read(|c| Ok(store::last_seq(c)?))
                         .await
                         .unwrap_or(0);
-                    return Some(Event::default().event("resync").data(
-                        serde_json::json!({ "cursor": cursor, "missed": missed }).to_string(),
-                    ));
+                    (self.due, self.said) = (None, Some(tokio::time::Instant::now()));
+                    return Some(Said::Resync { cursor, missed });
                 }
                 Err(RecvError::Closed) => return None,
             }
@@ -1120,4 +1166,63 @@ fn change_event(cursor: i64) -> Event {
     Event::default()
         .event("change")
         .data(serde_json::json!({ "cursor": cursor }).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(chat: &str) -> NotifyEvent {
+        NotifyEvent {
+            chat: chat.into(),
+            title: "Ivan".into(),
+            text: "hi".into(),
+            crm: None,
+        }
+    }
+
+    /// A burst of writes is said as one `change` with the newest cursor, after the first one
+    /// (said at once); a notification in the burst is not held back by the pace.
+    #[tokio::test]
+    async fn a_burst_of_changes_is_said_once_per_pace_and_notifications_at_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = crate::db::open_hub(&dir.path().join("hub.db")).expect("open");
+        let hub = Hub::new(conn, "secret".into());
+        let mut listener = Listener {
+            rx: hub.subscribe(),
+            me: "vera".into(),
+            token: String::new(),
+            hub: hub.clone(),
+            pending: std::collections::VecDeque::new(),
+            said: None,
+            due: None,
+        };
+        hub.publish(HubEvent::Change(1));
+        assert!(matches!(listener.next().await, Some(Said::Change(1))));
+        for cursor in 2..=100 {
+            hub.publish(HubEvent::Change(cursor));
+            if cursor == 50 {
+                hub.notify(vec![
+                    ("boris".into(), note("b")),
+                    ("vera".into(), note("v")),
+                ]);
+            }
+        }
+        let t = tokio::time::Instant::now();
+        match listener.next().await {
+            Some(Said::Notify(n)) => assert_eq!(n.chat, "v", "only her own notification"),
+            other => panic!("the notification before the held change: {other:?}"),
+        }
+        assert!(
+            matches!(listener.next().await, Some(Said::Change(100))),
+            "99 writes are said once, with the newest cursor"
+        );
+        assert!(
+            t.elapsed() >= CHANGE_PACE / 2,
+            "held back by the pace after the first change"
+        );
+        // Quiet since: the next write is said as soon as the pace allows, nothing is lost.
+        hub.publish(HubEvent::Change(101));
+        assert!(matches!(listener.next().await, Some(Said::Change(101))));
+    }
 }

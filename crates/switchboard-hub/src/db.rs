@@ -26,6 +26,11 @@ pub fn open_hub(path: &Path) -> Result<Connection, OpenError> {
     let conn = open(path, MIGRATIONS)?;
     // Room for every statement the store runs (see `store::Cached`).
     conn.set_prepared_statement_cache_capacity(256);
+    conn.pragma_update(None, "cache_size", -65536)
+        .map_err(|source| OpenError::Sqlite {
+            path: path.display().to_string(),
+            source,
+        })?;
     Ok(conn)
 }
 

@@ -48,6 +48,10 @@ pub struct Hub {
     crm: Arc<tokio::sync::Notify>,
     /// The hub's address as outside services reach it (webhooks), once serving.
     public_url: Arc<std::sync::OnceLock<String>>,
+    /// The newest log entries as read, shared by every desktop's sync.
+    log_cache: Arc<store::LogCache>,
+    /// Checkpoints the database beside the writer (none in memory).
+    checkpointer: Option<Arc<db::Checkpointer>>,
 }
 
 impl Hub {
@@ -55,10 +59,22 @@ impl Hub {
         Hub::with_readers(conn, ingress_secret, READERS)
     }
 
+    /// The newest log entries as read, shared by every desktop's sync.
+    pub fn log_cache(&self) -> Arc<store::LogCache> {
+        self.log_cache.clone()
+    }
+
     /// A hub with `readers` read-only connections (0: reads share the writer, as before there
     /// were readers — the bench's floor).
     pub fn with_readers(conn: Connection, ingress_secret: String, readers: usize) -> Hub {
         let readers = db::Readers::beside(&conn, readers);
+        let checkpointer = db::Checkpointer::beside(&conn)
+            .inspect_err(
+                |e| tracing::warn!(error = %e, "no checkpoint thread; the writer checkpoints"),
+            )
+            .ok()
+            .flatten()
+            .map(Arc::new);
         Hub {
             conn: Arc::new(Mutex::new(conn)),
             readers: Arc::new(readers),
@@ -70,6 +86,8 @@ impl Hub {
             mirror: Arc::new(tokio::sync::Notify::new()),
             crm: Arc::new(tokio::sync::Notify::new()),
             public_url: Arc::new(std::sync::OnceLock::new()),
+            log_cache: Arc::default(),
+            checkpointer,
         }
     }
 
@@ -233,6 +251,9 @@ impl Hub {
             let after = store::last_seq(&tx).map_err(StoreError::from)?;
             tx.commit().map_err(StoreError::from)?;
             drop(conn);
+            if let Some(c) = &hub.checkpointer {
+                c.wrote();
+            }
             if after != before {
                 hub.publish(HubEvent::Change(after));
                 hub.mirror.notify_one();

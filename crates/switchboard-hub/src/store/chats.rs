@@ -339,7 +339,7 @@ pub fn escalation_tick(
             chat: chat.clone(),
             title: row.title.clone(),
             text: preview(&format!("{minutes} min without a reply: {last}")),
-            crm: notify_crm(conn, &chat)?,
+            crm: notify_crm(conn, &links(conn, &chat)?)?,
         };
         for id in core::escalation_recipients(&staff, &row.facts(), &settings) {
             notify.push((id, event.clone()));

@@ -3,8 +3,10 @@
 use super::*;
 use crate::json::*;
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::collections::HashMap;
 use switchboard_core::{
-    self as core, Channel, ChatEvent, Direction, EntityKind, MessageStatus, Settings, TimelineWrite,
+    self as core, Channel, ChatEvent, CrmRef, Direction, EntityKind, MessageStatus, Settings,
+    TimelineWrite,
 };
 
 /// A message's columns, and its mirror state summed over its queue rows (failed beats
@@ -117,12 +119,59 @@ pub fn preview(text: &str) -> String {
     cut
 }
 
+/// What every message of one webhook delivery reads alike (the settings, the staff, its
+/// channels), read once per delivery: storing a message then costs its own rows only. Only
+/// for one transaction in which none of these change.
+#[derive(Default)]
+pub struct DeliveryReads {
+    settings: Option<Settings>,
+    staff: Option<Vec<core::Employee>>,
+    channels: HashMap<String, Option<Channel>>,
+}
+
+impl DeliveryReads {
+    fn settings(&mut self, conn: &Connection) -> rusqlite::Result<Settings> {
+        if let Some(s) = self.settings {
+            return Ok(s);
+        }
+        let s = settings(conn)?;
+        self.settings = Some(s);
+        Ok(s)
+    }
+
+    fn staff(&mut self, conn: &Connection) -> rusqlite::Result<&[core::Employee]> {
+        if self.staff.is_none() {
+            self.staff = Some(employees(conn)?);
+        }
+        Ok(self.staff.as_deref().unwrap_or_default())
+    }
+
+    fn channel(&mut self, conn: &Connection, id: &str) -> rusqlite::Result<Option<Channel>> {
+        if let Some(c) = self.channels.get(id) {
+            return Ok(c.clone());
+        }
+        let c = channel(conn, id)?;
+        self.channels.insert(id.to_owned(), c.clone());
+        Ok(c)
+    }
+}
+
 /// Stores one provider message (idempotent on its `messageId`), updates the chat's
 /// unanswered count, mirrors it to the built-in CRM and names whom to notify.
 /// `Ok(None)`: already stored, or its channel is unknown (logged).
 pub fn ingest(conn: &Connection, m: &Inbound, now: &str) -> rusqlite::Result<Option<Ingested>> {
+    ingest_with(conn, &mut DeliveryReads::default(), m, now)
+}
+
+/// [`ingest`] for one message of a delivery, with what the delivery's messages share.
+pub fn ingest_with(
+    conn: &Connection,
+    reads: &mut DeliveryReads,
+    m: &Inbound,
+    now: &str,
+) -> rusqlite::Result<Option<Ingested>> {
     let seen: Option<String> = conn
-        .query_row(
+        .one(
             "SELECT id FROM messages WHERE provider_message_id = ?1",
             [&m.provider_message_id],
             |r| r.get(0),
@@ -131,7 +180,7 @@ pub fn ingest(conn: &Connection, m: &Inbound, now: &str) -> rusqlite::Result<Opt
     if seen.is_some() {
         return Ok(None);
     }
-    let Some(channel) = channel(conn, &m.channel_id)? else {
+    let Some(channel) = reads.channel(conn, &m.channel_id)? else {
         tracing::warn!(channel = %m.channel_id, message = %m.provider_message_id, "webhook message for an unknown channel skipped");
         return Ok(None);
     };
@@ -173,11 +222,11 @@ pub fn ingest(conn: &Connection, m: &Inbound, now: &str) -> rusqlite::Result<Opt
     };
     let message_id = new_id();
     let first_client_message = dir == Direction::In
-        && conn.one(
-            "SELECT count(*) FROM messages WHERE chat = ?1 AND direction = 'in'",
+        && !conn.one(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE chat = ?1 AND direction = 'in')",
             [&chat],
-            |r| r.get::<_, i64>(0),
-        )? == 0;
+            |r| r.get::<_, bool>(0),
+        )?;
     insert_message(
         conn,
         &message_id,
@@ -192,7 +241,8 @@ pub fn ingest(conn: &Connection, m: &Inbound, now: &str) -> rusqlite::Result<Opt
         status,
     )?;
     apply_chat_event(conn, &chat, event, &m.at, now)?;
-    let settings = settings(conn)?;
+    let settings = reads.settings(conn)?;
+    let linked = links(conn, &chat)?;
     // Attachments go to the timeline as links.
     let body = match (&m.content_uri, m.text.is_empty()) {
         (Some(uri), true) => uri.clone(),
@@ -208,6 +258,7 @@ pub fn ingest(conn: &Connection, m: &Inbound, now: &str) -> rusqlite::Result<Opt
         conn,
         &channel,
         &chat,
+        &linked,
         &message_id,
         dir,
         first_client_message,
@@ -218,7 +269,6 @@ pub fn ingest(conn: &Connection, m: &Inbound, now: &str) -> rusqlite::Result<Opt
     )?;
     let mut notify = Vec::new();
     if let (Direction::In, Some(row)) = (dir, chat_row_by_id(conn, &chat)?) {
-        let staff = employees(conn)?;
         let event = NotifyEvent {
             chat: chat.clone(),
             title: format!("{title} · {}", channel.name),
@@ -227,9 +277,9 @@ pub fn ingest(conn: &Connection, m: &Inbound, now: &str) -> rusqlite::Result<Opt
             } else {
                 &m.text
             }),
-            crm: notify_crm(conn, &chat)?,
+            crm: notify_crm(conn, &linked)?,
         };
-        for id in core::notify_recipients(&staff, &row.facts(), &settings) {
+        for id in core::notify_recipients(reads.staff(conn)?, &row.facts(), &settings) {
             notify.push((id, event.clone()));
         }
     }
@@ -269,8 +319,10 @@ pub(super) fn insert_message(
 }
 
 /// The CRM entity a notification names: the chat's deal, else contact, else lead.
-pub(super) fn notify_crm(conn: &Connection, chat: &str) -> rusqlite::Result<Option<NotifyCrm>> {
-    let linked = links(conn, chat)?;
+pub(super) fn notify_crm(
+    conn: &Connection,
+    linked: &[CrmRef],
+) -> rusqlite::Result<Option<NotifyCrm>> {
     for kind in [EntityKind::Deal, EntityKind::Contact, EntityKind::Lead] {
         if let Some(r) = linked.iter().find(|r| r.kind == kind) {
             if let Some(e) = entity(conn, r)? {
@@ -293,6 +345,7 @@ pub(super) fn mirror(
     conn: &Connection,
     channel: &Channel,
     chat: &str,
+    linked: &[CrmRef],
     message_id: &str,
     dir: Direction,
     first_client_message: bool,
@@ -301,14 +354,13 @@ pub(super) fn mirror(
     at: &str,
     settings: &Settings,
 ) -> Db {
-    let linked = links(conn, chat)?;
-    if let Some(skip) = core::mirror_skip(channel, &linked, settings) {
+    if let Some(skip) = core::mirror_skip(channel, linked, settings) {
         conn.exec(
             "UPDATE messages SET mirror_skip = ?2 WHERE id = ?1",
             params![message_id, skip.as_str()],
         )?;
     }
-    for write in core::timeline_writes(channel, &linked, dir, first_client_message, settings) {
+    for write in core::timeline_writes(channel, linked, dir, first_client_message, settings) {
         let (entity, kind, msg, text) = match &write {
             TimelineWrite::Message(e) => {
                 let arrow = if dir == Direction::In { "→" } else { "←" };
@@ -395,7 +447,17 @@ pub fn mirror_unlinked(conn: &Connection, chat: &str) -> Db {
             [&id],
         )?;
         mirror(
-            conn, &channel, chat, &id, dir, false, &body, &name, &at, &settings,
+            conn,
+            &channel,
+            chat,
+            &links(conn, chat)?,
+            &id,
+            dir,
+            false,
+            &body,
+            &name,
+            &at,
+            &settings,
         )?;
         record_change(conn, ChangeKind::Message, &id)?;
     }
@@ -568,6 +630,7 @@ pub fn reply(
             conn,
             &channel,
             &chat.id,
+            &links(conn, &chat.id)?,
             &id,
             Direction::Out,
             false,

@@ -105,7 +105,9 @@ pub fn record_lost(conn: &Connection, chat: &str, previous: Option<&str>) -> rus
 }
 
 pub fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    // Time-ordered (UUIDv7): a new row's key lands at the end of its index, so storing a
+    // delivery of 100 messages dirties a page or two of each id index instead of 100.
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// A fresh bearer token: 256 random bits, hex.

@@ -2,13 +2,308 @@
 
 use super::*;
 use crate::json::*;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashMap};
-use switchboard_core::{self as core, Employee, Role, Settings};
+use std::sync::{Arc, Mutex};
+use switchboard_core::{self as core, Badge, CrmRef, Employee, Role, Settings};
 use switchboard_wire::SyncProgress;
 
 /// How many change-log rows one sync answer covers at most.
 pub(super) const SYNC_BATCH: i64 = 500;
+
+/// How many log entries [`LogCache`] keeps (the newest): a few dozen answers' worth.
+pub const LOG_CACHE_ENTRIES: usize = 10_000;
+
+/// What the newest log entries read as, shared by every viewer's sync: a delivery of 100
+/// messages is read from the database once, and each message's JSON is written once, however
+/// many desktops sync it. Only what every viewer is sent alike is kept (a chat's JSON per
+/// badge, since a badge's colour is the viewer's); who may see it is decided per viewer.
+///
+/// An entry is read after its change was committed, so it shows the change or something newer;
+/// anything newer was logged after it and is synced after it: the desktop ends where the
+/// database is, as when each viewer read for itself.
+#[derive(Default)]
+pub struct LogCache {
+    entries: Mutex<BTreeMap<i64, Arc<Decoded>>>,
+    /// The log's newest entries themselves, as one run with no gap.
+    tail: Mutex<Option<Tail>>,
+}
+
+/// One log entry: its seq, its kind (`None`: written by a newer hub), what it names.
+type LogEntry = (i64, Option<ChangeKind>, String);
+
+/// Every log entry after `from` up to `to`, oldest first.
+struct Tail {
+    from: i64,
+    to: i64,
+    entries: std::collections::VecDeque<LogEntry>,
+}
+
+/// One log entry as read.
+enum Decoded {
+    Chat {
+        row: Box<ChatRow>,
+        crm: Vec<CrmRef>,
+        /// `{"type":"chat",…}` per badge it was sent with.
+        json: Mutex<Vec<(Badge, Arc<RawValue>)>>,
+    },
+    Message {
+        /// Who answers its chat (who may see it follows).
+        responsible: Option<String>,
+        /// `{"type":"message",…}`.
+        json: Arc<RawValue>,
+    },
+    /// The chat or message is no more.
+    Gone,
+}
+
+impl LogCache {
+    /// The log after `cursor`, up to `max` (the newest entry the caller's read sees) and
+    /// [`SYNC_BATCH`] entries. What the tail holds is not read again; what is read extends it.
+    fn log(&self, conn: &Connection, cursor: i64, max: i64) -> rusqlite::Result<Vec<LogEntry>> {
+        let limit = SYNC_BATCH as usize;
+        let (mut known, mut read_from) = (Vec::new(), cursor);
+        if let Ok(guard) = self.tail.lock() {
+            if let Some(tail) = guard
+                .as_ref()
+                .filter(|t| t.from <= cursor && cursor <= t.to)
+            {
+                let start = tail.entries.partition_point(|e| e.0 <= cursor);
+                known.extend(
+                    tail.entries
+                        .range(start..)
+                        .take_while(|e| e.0 <= max)
+                        .take(limit)
+                        .cloned(),
+                );
+                read_from = tail.to;
+            }
+        }
+        if known.len() >= limit || read_from >= max {
+            return Ok(known);
+        }
+        let want = limit - known.len();
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, kind, ref FROM changes WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+        )?;
+        let rows: Vec<LogEntry> = stmt
+            .query_map(params![read_from, max, want as i64], |r| {
+                let (seq, kind, reference): (i64, String, String) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?);
+                let parsed = ChangeKind::parse(&kind);
+                if parsed.is_none() {
+                    tracing::warn!(seq, kind, "unknown change kind; sending a snapshot");
+                }
+                Ok((seq, parsed, reference))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        // Everything up to `max` is committed and seen by this read: fewer rows than asked
+        // means none is missing up to there.
+        let covered = match rows.last() {
+            Some(last) if rows.len() == want => last.0,
+            _ => max,
+        };
+        if let Ok(mut guard) = self.tail.lock() {
+            match guard.as_mut() {
+                Some(tail) if tail.to == read_from => {
+                    tail.entries.extend(rows.iter().cloned());
+                    tail.to = covered;
+                    while tail.entries.len() > LOG_CACHE_ENTRIES {
+                        if let Some(first) = tail.entries.pop_front() {
+                            tail.from = first.0;
+                        }
+                    }
+                }
+                Some(tail) if read_from < tail.from || read_from > tail.to => {
+                    // A desktop from before the tail (its read is kept only if it is newer).
+                    if read_from > tail.to {
+                        *tail = Tail {
+                            from: read_from,
+                            to: covered,
+                            entries: rows.iter().cloned().collect(),
+                        };
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    *guard = Some(Tail {
+                        from: read_from,
+                        to: covered,
+                        entries: rows.iter().cloned().collect(),
+                    })
+                }
+            }
+        }
+        known.extend(rows);
+        Ok(known)
+    }
+
+    fn get(&self, seq: i64) -> Option<Arc<Decoded>> {
+        self.entries.lock().ok()?.get(&seq).cloned()
+    }
+
+    fn put(&self, seq: i64, entry: Decoded) -> Arc<Decoded> {
+        let entry = Arc::new(entry);
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(seq, entry.clone());
+            while entries.len() > LOG_CACHE_ENTRIES {
+                entries.pop_first();
+            }
+        }
+        entry
+    }
+
+    /// Log entry `seq`, a change of chat `id`.
+    fn chat(&self, conn: &Connection, seq: i64, id: &str) -> rusqlite::Result<Arc<Decoded>> {
+        if let Some(hit) = self.get(seq) {
+            return Ok(hit);
+        }
+        let entry = match chat_row_by_id(conn, id)? {
+            Some(row) => Decoded::Chat {
+                crm: links(conn, id)?,
+                row: Box::new(row),
+                json: Mutex::default(),
+            },
+            None => Decoded::Gone,
+        };
+        Ok(self.put(seq, entry))
+    }
+
+    /// Log entry `seq`, a change of message `id`.
+    fn message(&self, conn: &Connection, seq: i64, id: &str) -> rusqlite::Result<Arc<Decoded>> {
+        if let Some(hit) = self.get(seq) {
+            return Ok(hit);
+        }
+        let entry = match message(conn, id)? {
+            Some(message) => Decoded::Message {
+                responsible: conn
+                    .one(
+                        "SELECT responsible_id FROM chats WHERE id = ?1",
+                        [&message.chat],
+                        |r| r.get(0),
+                    )
+                    .optional()?
+                    .flatten(),
+                json: raw(&Change::Message { message })?,
+            },
+            None => Decoded::Gone,
+        };
+        Ok(self.put(seq, entry))
+    }
+}
+
+fn raw(change: &Change) -> rusqlite::Result<Arc<RawValue>> {
+    serde_json::value::to_raw_value(change)
+        .map(Arc::from)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// A chat change as `viewer` is sent it (`None`: not theirs to see).
+fn chat_piece(
+    entry: &Decoded,
+    viewer: &Employee,
+    settings: &Settings,
+) -> rusqlite::Result<Option<Piece>> {
+    let Decoded::Chat { row, crm, json } = entry else {
+        return Ok(None);
+    };
+    let Some(badge) = core::badge(viewer, &row.facts(), settings) else {
+        return Ok(None);
+    };
+    let mut json = json.lock().map_err(|_| rusqlite::Error::InvalidQuery)?;
+    if let Some((_, bytes)) = json.iter().find(|(b, _)| *b == badge) {
+        return Ok(Some(Piece::Shared(bytes.clone())));
+    }
+    let bytes = raw(&Change::Chat {
+        chat: view_of(row, crm.clone(), badge),
+    })?;
+    json.push((badge, bytes.clone()));
+    Ok(Some(Piece::Shared(bytes)))
+}
+
+/// One change of an answer: made for this viewer, or JSON every viewer sent it shares.
+#[derive(Debug, Clone)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a snapshot page is a few thousand own changes: one allocation each would cost more than the room"
+)]
+pub enum Piece {
+    Own(Change),
+    Shared(Arc<RawValue>),
+}
+
+impl Serialize for Piece {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Piece::Own(change) => change.serialize(s),
+            Piece::Shared(raw) => raw.serialize(s),
+        }
+    }
+}
+
+/// A sync answer as the hub writes it: the JSON of [`SyncResponse`] (the wire type, which
+/// names it), with changes that many viewers are sent written once.
+#[derive(Debug, Clone, Default)]
+pub struct SyncAnswer {
+    pub changes: Vec<Piece>,
+    pub cursor: i64,
+    pub has_more: bool,
+    pub page: Option<String>,
+    pub progress: Option<SyncProgress>,
+}
+
+impl Serialize for SyncAnswer {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let fields = 3 + usize::from(self.page.is_some()) + usize::from(self.progress.is_some());
+        let mut st = s.serialize_struct("SyncResponse", fields)?;
+        st.serialize_field("changes", &self.changes)?;
+        st.serialize_field("cursor", &self.cursor)?;
+        st.serialize_field("has_more", &self.has_more)?;
+        if let Some(page) = &self.page {
+            st.serialize_field("page", page)?;
+        }
+        if let Some(progress) = &self.progress {
+            st.serialize_field("progress", progress)?;
+        }
+        st.end()
+    }
+}
+
+impl From<SyncResponse> for SyncAnswer {
+    fn from(r: SyncResponse) -> SyncAnswer {
+        SyncAnswer {
+            changes: r.changes.into_iter().map(Piece::Own).collect(),
+            cursor: r.cursor,
+            has_more: r.has_more,
+            page: r.page,
+            progress: r.progress,
+        }
+    }
+}
+
+impl SyncAnswer {
+    /// As the wire type (shared JSON read back): what a desktop reads.
+    pub fn into_response(self) -> rusqlite::Result<SyncResponse> {
+        let changes = self
+            .changes
+            .into_iter()
+            .map(|p| match p {
+                Piece::Own(c) => Ok(c),
+                Piece::Shared(raw) => serde_json::from_str(raw.get())
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e))),
+            })
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(SyncResponse {
+            changes,
+            cursor: self.cursor,
+            has_more: self.has_more,
+            page: self.page,
+            progress: self.progress,
+        })
+    }
+}
 
 /// How a snapshot is paged and how much history it carries: the recent messages of the newest chats, and of the
 /// next newest chats waiting for an answer their unanswered ones. Every chat comes with its last
@@ -135,10 +430,23 @@ pub fn sync_with(
     page: Option<&SnapshotPage>,
     depth: SnapshotDepth,
 ) -> rusqlite::Result<SyncResponse> {
+    sync_shared(conn, &LogCache::default(), viewer_id, cursor, page, depth)?.into_response()
+}
+
+/// [`sync_with`] as the hub answers it: what the newest log entries read as comes from `cache`,
+/// shared with every other viewer's sync.
+pub fn sync_shared(
+    conn: &Connection,
+    cache: &LogCache,
+    viewer_id: &str,
+    cursor: i64,
+    page: Option<&SnapshotPage>,
+    depth: SnapshotDepth,
+) -> rusqlite::Result<SyncAnswer> {
     let Some(viewer) = employee(conn, viewer_id)? else {
-        return Ok(SyncResponse {
+        return Ok(SyncAnswer {
             cursor,
-            ..SyncResponse::default()
+            ..SyncAnswer::default()
         });
     };
     if let Some(page) = page {
@@ -155,29 +463,12 @@ pub fn sync_with(
             depth,
             &mut changes,
         )?;
-        return page_answer(conn, &viewer, cursor, next, changes);
+        return page_answer(conn, &viewer, cursor, next, changes).map(SyncAnswer::from);
     }
     let max = last_seq(conn)?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, kind, ref FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    )?;
-    let rows: Vec<(i64, String, String)> = stmt
-        .query_map(params![cursor, SYNC_BATCH], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
     // A kind this hub does not know (a newer hub wrote it) cannot be replayed: a snapshot
     // covers it, as it covers every list change.
-    let batch: Vec<(i64, Option<ChangeKind>, String)> = rows
-        .into_iter()
-        .map(|(seq, kind, reference)| {
-            let parsed = ChangeKind::parse(&kind);
-            if parsed.is_none() {
-                tracing::warn!(seq, kind, "unknown change kind; sending a snapshot");
-            }
-            (seq, parsed, reference)
-        })
-        .collect();
+    let batch = cache.log(conn, cursor, max)?;
     // What a sync can tell without a snapshot: chats and messages, the channel list, the
     // settings (desktops colour badges from facts), and nothing for another employee's edit.
     // A snapshot when the viewer's own scope may have changed (their own edit), or for what it
@@ -196,8 +487,8 @@ pub fn sync_with(
             None => true,
         });
     let settings = settings(conn)?;
-    let mut changes = Vec::new();
     if full {
+        let mut changes = Vec::new();
         // A snapshot of now, in pages: it covers every change up to `max`.
         changes.push(Change::Me {
             employee: employee_view(&viewer),
@@ -247,29 +538,29 @@ pub fn sync_with(
             depth,
             &mut changes,
         )?;
-        return page_answer(conn, &viewer, max, next, changes);
+        return page_answer(conn, &viewer, max, next, changes).map(SyncAnswer::from);
     }
     // Incremental: the latest state of each changed chat and message, in log order.
     let mut last_pos: BTreeMap<(Option<ChangeKind>, &str), usize> = BTreeMap::new();
     for (i, (_, kind, reference)) in batch.iter().enumerate() {
         last_pos.insert((*kind, reference.as_str()), i);
     }
-    let mut visible_cache: HashMap<String, bool> = HashMap::new();
     let (mut channels_sent, mut settings_sent) = (false, false);
-    for (i, (_, kind, reference)) in batch.iter().enumerate() {
+    let mut changes = Vec::new();
+    for (i, (seq, kind, reference)) in batch.iter().enumerate() {
         if last_pos.get(&(*kind, reference.as_str())) != Some(&i) {
             continue;
         }
         match kind {
             Some(ChangeKind::Channels) if !channels_sent => {
                 channels_sent = true;
-                changes.push(Change::Channels {
+                changes.push(Piece::Own(Change::Channels {
                     channels: channels(conn)?.iter().map(channel_view).collect(),
-                });
+                }));
             }
             Some(ChangeKind::Settings) if !settings_sent => {
                 settings_sent = true;
-                changes.push(Change::Settings { settings });
+                changes.push(Piece::Own(Change::Settings { settings }));
             }
             // Sent once per answer, at the first of them.
             Some(ChangeKind::Channels | ChangeKind::Settings) => {}
@@ -278,10 +569,9 @@ pub fn sync_with(
             // A chat the viewer cannot see is not named to them: only one they may have had
             // (below, `Lost`) is said to be gone.
             Some(ChangeKind::Chat) => {
-                if let Some(row) = chat_row_by_id(conn, reference)? {
-                    if let Some(chat) = chat_view(conn, &viewer, &row, &settings)? {
-                        changes.push(Change::Chat { chat });
-                    }
+                let entry = cache.chat(conn, *seq, reference)?;
+                if let Some(piece) = chat_piece(&entry, &viewer, &settings)? {
+                    changes.push(piece);
                 }
             }
             Some(ChangeKind::Lost) => {
@@ -290,13 +580,15 @@ pub fn sync_with(
                 let sees_now = chat_row_by_id(conn, id)?
                     .is_some_and(|row| core::can_see(&viewer, row.responsible_id.as_deref()));
                 if core::can_see(&viewer, previous) && !sees_now {
-                    changes.push(Change::ChatRemoved { id: id.to_owned() });
+                    changes.push(Piece::Own(Change::ChatRemoved { id: id.to_owned() }));
                 }
             }
             Some(ChangeKind::Message) => {
-                if let Some(m) = message(conn, reference)? {
-                    if sees_chat(conn, &viewer, &m.chat, &mut visible_cache)? {
-                        changes.push(Change::Message { message: m });
+                if let Decoded::Message { responsible, json } =
+                    &*cache.message(conn, *seq, reference)?
+                {
+                    if core::can_see(&viewer, responsible.as_deref()) {
+                        changes.push(Piece::Shared(json.clone()));
                     }
                 }
             }
@@ -305,11 +597,11 @@ pub fn sync_with(
         }
     }
     let new_cursor = batch.last().map_or(cursor, |b| b.0);
-    Ok(SyncResponse {
+    Ok(SyncAnswer {
         changes,
         cursor: new_cursor,
         has_more: batch.len() as i64 == SYNC_BATCH,
-        ..SyncResponse::default()
+        ..SyncAnswer::default()
     })
 }
 

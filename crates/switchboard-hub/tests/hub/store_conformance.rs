@@ -703,6 +703,116 @@ fn a_cursor_from_before_the_lost_entries_gets_a_snapshot() {
     );
 }
 
+/// Every viewer's sync through one shared log cache (as the hub answers) says what a read of
+/// its own says, change for change, byte for byte on the wire: a seller is never sent another
+/// seller's chat or message that a supervisor's sync put in the cache, a chat moved away is
+/// said gone only to whom it was visible, and a cached entry read before a later change is
+/// followed by that change.
+fn a_shared_log_cache_answers_each_viewer_as_its_own_read(b: &Backend) {
+    let (conn, _keep) = (b.open)();
+    let (_, anna) = workspace(&conn);
+    let boris = employee(&conn, "Boris", Role::Seller);
+    let vera = employee(&conn, "Vera", Role::Supervisor);
+    let cache = store::LogCache::default();
+    let depth = store::SnapshotDepth::DEFAULT;
+    let mut cursors = vec![(vera.clone(), 0), (anna.clone(), 0), (boris.clone(), 0)];
+    let mut seen: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let round = |conn: &Connection,
+                 cursors: &mut Vec<(String, i64)>,
+                 seen: &mut std::collections::HashMap<String, Vec<String>>| {
+        for (viewer, cursor) in cursors.iter_mut() {
+            loop {
+                let shared =
+                    store::sync_shared(conn, &cache, viewer, *cursor, None, depth).expect("shared");
+                let wire = serde_json::to_string(&shared).expect("json");
+                let answer = shared.into_response().expect("read back");
+                let own = store::sync(conn, viewer, *cursor, None).expect("own read");
+                assert_eq!(answer, own, "{viewer} from {cursor}");
+                assert_eq!(
+                    wire,
+                    serde_json::to_string(&own).expect("json"),
+                    "the same bytes"
+                );
+                for c in &answer.changes {
+                    match c {
+                        Change::Chat { chat } => seen
+                            .entry(viewer.clone())
+                            .or_default()
+                            .push(chat.id.clone()),
+                        Change::Message { message } => seen
+                            .entry(viewer.clone())
+                            .or_default()
+                            .push(message.chat.clone()),
+                        _ => {}
+                    }
+                }
+                *cursor = answer.cursor;
+                if !answer.has_more && answer.page.is_none() {
+                    break;
+                }
+                assert!(answer.page.is_none(), "no snapshot past the first");
+            }
+        }
+    };
+    // Anna's client (she gets new clients), then first syncs.
+    let annas = client_chat(&conn);
+    round(&conn, &mut cursors, &mut seen);
+    // Supervisor first, so the cache holds Anna's entries before Boris reads.
+    for i in 0..5 {
+        store::ingest(
+            &conn,
+            &inbound(&format!("more-{i}"), "79161112233", "again", T1),
+            T1,
+        )
+        .expect("ingest");
+    }
+    round(&conn, &mut cursors, &mut seen);
+    assert!(
+        !seen.get(&boris).is_some_and(|ids| ids.contains(&annas.id)),
+        "Boris is never sent Anna's client"
+    );
+    // Anna's lead in the CRM, then it moves to Boris: the chat moves with it.
+    let lead = switchboard_core::CrmRef {
+        kind: switchboard_core::EntityKind::Lead,
+        id: store::insert_entity(
+            &conn,
+            switchboard_core::EntityKind::Lead,
+            &switchboard_hub::json::NewCrmEntity {
+                title: "Ivan".into(),
+                phones: vec!["+79161112233".into()],
+                responsible_id: Some(anna.clone()),
+                contact_id: None,
+                closed: false,
+                stage: None,
+            },
+        )
+        .expect("lead"),
+    };
+    round(&conn, &mut cursors, &mut seen);
+    store::patch_entity(
+        &conn,
+        &lead,
+        &switchboard_hub::json::CrmEntityPatch {
+            responsible_id: Some(Some(boris.clone())),
+            ..Default::default()
+        },
+    )
+    .expect("patch")
+    .expect("the lead");
+    store::ingest(
+        &conn,
+        &inbound("after-move", "79161112233", "still here?", T1),
+        T1,
+    )
+    .expect("ingest");
+    let before_boris = seen.get(&boris).map_or(0, Vec::len);
+    round(&conn, &mut cursors, &mut seen);
+    assert!(
+        seen[&boris][before_boris..].contains(&annas.id),
+        "Boris now gets the chat"
+    );
+}
+
 macro_rules! conformance {
     ($backend:expr => $($case:ident),* $(,)?) => {
         $(
@@ -731,5 +841,6 @@ mod sqlite {
         a_snapshot_comes_in_pages_waiting_chats_first,
         a_sellers_snapshot_pages_hold_their_chats_only,
         a_re_snapshot_carries_no_more_than_a_first_syncs_history,
+        a_shared_log_cache_answers_each_viewer_as_its_own_read,
     }
 }
