@@ -11,6 +11,8 @@ APT_PACKAGES=(
   libjavascriptcoregtk-4.1-dev build-essential pkg-config libssl-dev
   # headless runs and end-to-end tests: X server, D-Bus session, WebDriver for WebKitGTK
   xvfb xauth dbus dbus-x11 webkit2gtk-driver libnotify-bin
+  # voice notes and videos in the conversation: WebKitGTK plays them through GStreamer
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   # screenshots
   imagemagick
 )

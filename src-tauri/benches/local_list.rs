@@ -43,6 +43,8 @@ fn chat(i: usize) -> ChatView {
                 i % 60,
                 (i / 60) % 60
             ),
+            kind: Default::default(),
+            media_name: None,
         }),
         last_activity_at: format!(
             "2026-11-{:02}T10:{:02}:{:02}.000Z",
@@ -114,6 +116,8 @@ fn message(chat: &str, i: usize) -> MessageView {
         status: MessageStatus::Delivered,
         error: None,
         mirror: Default::default(),
+        kind: Default::default(),
+        media: None,
     }
 }
 

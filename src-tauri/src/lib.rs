@@ -12,6 +12,7 @@ mod commands;
 pub mod compose;
 pub mod error;
 pub mod local;
+mod media;
 pub mod notify;
 pub mod sync;
 pub mod tray;
@@ -36,6 +37,9 @@ pub fn run() {
     }
     let result = builder
         .plugin(tauri_plugin_opener::init())
+        .register_asynchronous_uri_scheme_protocol(media::SCHEME, |ctx, request, responder| {
+            media::handle(ctx.app_handle(), request, responder)
+        })
         .setup(|app| Ok(app::setup(app)?))
         .on_window_event(|window, event| {
             // Closing the window hides it: the app lives on in the tray (Quit is in its menu).

@@ -82,13 +82,20 @@ impl<W: Window> Notifier<W> {
             Some(c) => format!("\n{}: {}", kind_label(c.kind, self.russian), c.title),
             None => String::new(),
         };
+        // A file without a caption is named by its kind.
+        let text = match (
+            event.text.is_empty(),
+            message_label(event.kind, self.russian),
+        ) {
+            (true, Some(label)) => label.to_owned(),
+            (false, Some(label)) => format!("{label} · {}", event.text),
+            (_, None) => event.text.clone(),
+        };
         let body = match grouped {
-            Grouped::New => format!("{}{crm}", event.text),
-            Grouped::Replace { count } => format!(
-                "{} · {}{crm}",
-                new_messages(count, self.russian),
-                event.text
-            ),
+            Grouped::New => format!("{text}{crm}"),
+            Grouped::Replace { count } => {
+                format!("{} · {text}{crm}", new_messages(count, self.russian),)
+            }
         };
         Some(Shown {
             summary: event.title.clone(),
@@ -137,6 +144,30 @@ impl<W: Window> Notifier<W> {
     }
 }
 
+/// What a message carries, named ("Photo", «Фото»); `None` for text.
+fn message_label(kind: switchboard_core::MessageKind, russian: bool) -> Option<&'static str> {
+    use switchboard_core::MessageKind::*;
+    Some(match (kind, russian) {
+        (Text, _) => return None,
+        (Image, false) => "Photo",
+        (Image, true) => "Фото",
+        (Audio, false) => "Voice message",
+        (Audio, true) => "Голосовое сообщение",
+        (Video, false) => "Video",
+        (Video, true) => "Видео",
+        (Document, false) => "Document",
+        (Document, true) => "Документ",
+        (Vcard, false) => "Contact",
+        (Vcard, true) => "Контакт",
+        (Geo, false) => "Location",
+        (Geo, true) => "Геопозиция",
+        (MissingCall, false) => "Missed call",
+        (MissingCall, true) => "Пропущенный звонок",
+        (Unsupported | Unknown, false) => "A message",
+        (Unsupported | Unknown, true) => "Сообщение",
+    })
+}
+
 fn kind_label(kind: switchboard_core::EntityKind, russian: bool) -> &'static str {
     use switchboard_core::EntityKind::*;
     match (kind, russian) {
@@ -180,8 +211,28 @@ mod tests {
             chat: chat.into(),
             title: "Irina · WhatsApp".into(),
             text: text.into(),
+            kind: switchboard_core::MessageKind::Text,
             crm: None,
         }
+    }
+
+    /// A client's file is named by its kind in the viewer's language, with its caption if any.
+    #[test]
+    fn a_file_is_named_by_its_kind() {
+        let photo = |text: &str| NotifyEvent {
+            kind: switchboard_core::MessageKind::Image,
+            ..event("p", text)
+        };
+        let ru = Notifier::new(FakeWindow(AtomicBool::new(false)), true);
+        assert_eq!(
+            ru.decide(&photo(""), 0).map(|s| s.body),
+            Some("Фото".into())
+        );
+        let en = Notifier::new(FakeWindow(AtomicBool::new(false)), false);
+        assert_eq!(
+            en.decide(&photo("the invoice"), 0).map(|s| s.body),
+            Some("Photo · the invoice".into())
+        );
     }
 
     #[test]

@@ -240,6 +240,8 @@ impl SyncClient {
                     status: accepted.status,
                     error: None,
                     mirror: Default::default(),
+                    kind: switchboard_core::MessageKind::Text,
+                    media: None,
                 };
                 self.store.outbox_taken(&item.key, &view)?;
                 observer.changed(&StoreChange::chat(&accepted.chat));

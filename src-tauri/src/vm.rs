@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 use switchboard_core::{
-    Badge, Counters, CrmKind, CrmRef, Direction, EntityKind, MessageStatus, MirrorSkip,
-    NoChannelReason, Role, Settings, Transport,
+    Badge, Counters, CrmKind, CrmRef, Direction, EntityKind, MediaState, MessageKind,
+    MessageStatus, MirrorSkip, NoChannelReason, Role, Settings, Transport,
 };
 use switchboard_wire::{EmployeePatch, SettingsPatch};
 #[cfg(test)]
@@ -167,6 +167,9 @@ pub struct ChatRowVm {
     pub last_at: String,
     pub badge: Badge,
     pub crm: Vec<CrmRef>,
+    /// What the last message carries: a file's preview is its kind (and a document's name).
+    pub last_kind: MessageKind,
+    pub last_media_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -203,6 +206,46 @@ pub struct MessageVm {
     pub local: bool,
     /// Its copy in the CRM timeline (setting 1).
     pub mirror: MirrorVm,
+    /// What it carries (the provider's `type`).
+    pub kind: MessageKind,
+    /// Its file, when it has one.
+    pub media: Option<MediaVm>,
+}
+
+/// A message's file for the page: where to load it from (this app's own `media:` scheme,
+/// served from the local cache or fetched through the hub; never a remote URL) and how.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct MediaVm {
+    pub state: MediaState,
+    pub name: Option<String>,
+    pub mime: Option<String>,
+    /// Bytes (at most 50 MB: a number in the page).
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub size: Option<u64>,
+    pub error: Option<String>,
+    /// `media://localhost/<message id>` once the hub keeps it.
+    pub url: Option<String>,
+    /// Shown in place (an image, audio or video type); else offered as a file to open.
+    pub inline: bool,
+}
+
+impl MediaVm {
+    pub fn of(message: &str, m: &switchboard_wire::MediaView) -> MediaVm {
+        let stored = m.state == MediaState::Stored;
+        MediaVm {
+            state: m.state,
+            name: m.name.clone(),
+            mime: m.mime.clone(),
+            size: m.size,
+            error: m.error.clone(),
+            url: stored.then(|| format!("media://localhost/{message}")),
+            inline: stored
+                && m.mime
+                    .as_deref()
+                    .is_some_and(switchboard_core::inline_media_type),
+        }
+    }
 }
 
 /// Where a message's copy in the CRM timelines stands (flat, for the page).
@@ -502,6 +545,9 @@ fn declarations() -> Vec<String> {
         EntityKind::decl(),
         Direction::decl(),
         MessageStatus::decl(),
+        MessageKind::decl(),
+        MediaState::decl(),
+        MediaVm::decl(),
         CrmKind::decl(),
         MirrorStateVm::decl(),
         MirrorSkip::decl(),

@@ -78,6 +78,7 @@ ops! {
     EVENTS = "GET" "/api/v1/events";
     CHATS = "GET" "/api/v1/chats";
     CHAT_MESSAGES = "GET" "/api/v1/chats/{id}/messages";
+    MESSAGE_MEDIA = "GET" "/api/v1/messages/{id}/media";
     MARK_ANSWERED = "POST" "/api/v1/chats/{id}/answered";
     COMPOSE = "GET" "/api/v1/compose";
     SEND = "POST" "/api/v1/messages";
@@ -293,6 +294,12 @@ impl HubClient {
     }
 
     /// A chat's messages, newest `limit`, or those before the message `before`.
+    /// A message's kept file: the answer, for its body to be streamed (its headers name the
+    /// type to show it as).
+    pub async fn message_media(&self, message: &str) -> ClientResult<reqwest::Response> {
+        Self::send(self.request(ops::MESSAGE_MEDIA, &[message])?).await
+    }
+
     pub async fn chat_messages(
         &self,
         chat: &str,

@@ -392,6 +392,192 @@ impl MessageStatus {
     }
 }
 
+/// What a message carries: the provider's `type` (contract §4.2). A file comes with
+/// `image`, `audio`, `video` and `document` (and may with the others); `missing_call` is a
+/// line in the conversation, not something the client wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    #[default]
+    Text,
+    Image,
+    Audio,
+    Video,
+    Document,
+    Vcard,
+    Geo,
+    MissingCall,
+    /// The messenger sent something the provider cannot pass on.
+    Unsupported,
+    /// A type this program does not know (the provider's `unknown`, `wapi_template`, or one
+    /// added later).
+    Unknown,
+}
+
+impl MessageKind {
+    pub const ALL: [MessageKind; 10] = [
+        MessageKind::Text,
+        MessageKind::Image,
+        MessageKind::Audio,
+        MessageKind::Video,
+        MessageKind::Document,
+        MessageKind::Vcard,
+        MessageKind::Geo,
+        MessageKind::MissingCall,
+        MessageKind::Unsupported,
+        MessageKind::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Text => "text",
+            MessageKind::Image => "image",
+            MessageKind::Audio => "audio",
+            MessageKind::Video => "video",
+            MessageKind::Document => "document",
+            MessageKind::Vcard => "vcard",
+            MessageKind::Geo => "geo",
+            MessageKind::MissingCall => "missing_call",
+            MessageKind::Unsupported => "unsupported",
+            MessageKind::Unknown => "unknown",
+        }
+    }
+
+    /// The provider's `type` (absent: text); one this program does not know is `Unknown`.
+    pub fn parse(s: &str) -> MessageKind {
+        MessageKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .unwrap_or(MessageKind::Unknown)
+    }
+}
+
+impl<'de> Deserialize<'de> for MessageKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        read_tolerant(
+            d,
+            &MessageKind::ALL,
+            MessageKind::as_str,
+            MessageKind::Unknown,
+        )
+    }
+}
+
+/// Where a message's file is, as the hub keeps it: the hub fetches a client's file from the
+/// provider at once (its links may not last), and serves it to whoever may see the chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MediaState {
+    /// Being fetched from the provider.
+    Pending,
+    /// Kept by the hub: it can be shown.
+    Stored,
+    /// Larger than the hub keeps ([`MEDIA_MAX_BYTES`]).
+    TooBig,
+    /// Could not be fetched (the reason is given).
+    Failed,
+    /// A state a newer hub knows.
+    Unknown,
+}
+
+/// The largest file the hub keeps: the provider's own limit (`TOO_BIG_CONTENT`, 50 MB).
+pub const MEDIA_MAX_BYTES: u64 = 50 * 1024 * 1024;
+
+impl MediaState {
+    pub const ALL: [MediaState; 5] = [
+        MediaState::Pending,
+        MediaState::Stored,
+        MediaState::TooBig,
+        MediaState::Failed,
+        MediaState::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaState::Pending => "pending",
+            MediaState::Stored => "stored",
+            MediaState::TooBig => "too_big",
+            MediaState::Failed => "failed",
+            MediaState::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> MediaState {
+        MediaState::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .unwrap_or(MediaState::Unknown)
+    }
+}
+
+impl<'de> Deserialize<'de> for MediaState {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        read_tolerant(d, &MediaState::ALL, MediaState::as_str, MediaState::Unknown)
+    }
+}
+
+/// How a file may be shown in the conversation: only types a browser engine renders as media
+/// (never HTML, SVG or anything scriptable: those are offered as a file to save).
+pub fn inline_media_type(mime: &str) -> bool {
+    matches!(
+        mime,
+        "image/png"
+            | "image/jpeg"
+            | "image/gif"
+            | "image/webp"
+            | "audio/ogg"
+            | "audio/opus"
+            | "audio/mpeg"
+            | "audio/mp4"
+            | "audio/aac"
+            | "audio/wav"
+            | "audio/x-wav"
+            | "video/mp4"
+            | "video/webm"
+            | "video/ogg"
+    )
+}
+
+#[cfg(test)]
+mod message_kind_tests {
+    use super::*;
+
+    #[test]
+    fn kinds_read_back_as_written_and_unknown_ones_are_kept_apart() {
+        for k in MessageKind::ALL {
+            assert_eq!(MessageKind::parse(k.as_str()), k);
+            let json = serde_json::to_string(&k).expect("json");
+            assert_eq!(serde_json::from_str::<MessageKind>(&json).expect("read"), k);
+        }
+        assert_eq!(MessageKind::parse("wapi_template"), MessageKind::Unknown);
+        assert_eq!(
+            serde_json::from_str::<MediaState>("\"shredded\"").expect("read"),
+            MediaState::Unknown
+        );
+        for s in MediaState::ALL {
+            assert_eq!(MediaState::parse(s.as_str()), s);
+        }
+    }
+
+    #[test]
+    fn only_media_types_render_inline() {
+        assert!(inline_media_type("image/png") && inline_media_type("audio/ogg"));
+        for scriptable in [
+            "image/svg+xml",
+            "text/html",
+            "application/xhtml+xml",
+            "application/pdf",
+            "",
+        ] {
+            assert!(!inline_media_type(scriptable), "{scriptable}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod message_status_tests {
     use super::MessageStatus;

@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../migrations/009_waiting_chats.sql")),
     (10, include_str!("../migrations/010_chats_by_activity.sql")),
     (11, include_str!("../migrations/011_lost.sql")),
+    (12, include_str!("../migrations/012_media.sql")),
 ];
 
 /// Opens the hub's own database.

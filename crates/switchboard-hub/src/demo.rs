@@ -6,7 +6,7 @@
 use crate::json::{ChannelPatch, NewCrmEntity, NewEmployee};
 use crate::store::{self, Inbound};
 use crate::Hub;
-use provider_fake::{FakeChannel, FakeConfig, RunningFake};
+use provider_fake::{FakeChannel, FakeConfig, FakeMedia, RunningFake};
 use switchboard_core::{EntityKind, Role};
 
 /// The demo fake's API key (it listens on loopback only).
@@ -72,6 +72,17 @@ const LINES: [&str; 8] = [
     "Is the discount still valid?",
     "Пришлите, пожалуйста, договор.",
 ];
+
+/// Captions the demo clients put on a photo or a PDF (a voice note goes without).
+const CAPTIONS: [&str; 4] = [
+    "Вот счёт, проверьте, пожалуйста",
+    "Invoice attached",
+    "Фото накладной",
+    "Here is the scan",
+];
+
+/// The files the demo clients send, in turn.
+const MEDIA: [FakeMedia; 3] = [FakeMedia::Photo, FakeMedia::VoiceNote, FakeMedia::Pdf];
 
 /// Seeds the demo workspace once (a hub restarted on the same directory keeps its data).
 pub async fn seed(hub: &Hub) -> anyhow::Result<()> {
@@ -188,6 +199,7 @@ pub async fn seed(hub: &Hub) -> anyhow::Result<()> {
                     at: store::format_time(at + chrono::Duration::minutes(i as i64 * 5)),
                     text: LINES[i].into(),
                     content_uri: None,
+                    kind: switchboard_core::MessageKind::Text,
                     is_echo: false,
                     author_id: None,
                     contact_name: Some(name.to_string()),
@@ -202,7 +214,8 @@ pub async fn seed(hub: &Hub) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every 6–20 s a demo client writes: the provider fake posts the webhook to the hub.
+/// Every 6–20 s a demo client writes: the provider fake posts the webhook to the hub. One
+/// message in four is a file instead (photo, voice note, PDF in turn; photo and PDF captioned).
 pub fn spawn_simulator(hub: Hub, fake: provider_fake::Fake) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut n: u64 = 0;
@@ -221,9 +234,17 @@ pub fn spawn_simulator(hub: Hub, fake: provider_fake::Fake) -> tokio::task::Join
                 phone.to_string()
             };
             n += 1;
-            if let Err(e) =
-                fake.client_writes(id, &chat_id, name, LINES[(n as usize) % LINES.len()])
-            {
+            let i = n as usize;
+            let written = if i.is_multiple_of(4) {
+                let media = MEDIA[(i / 4 - 1) % MEDIA.len()];
+                let caption =
+                    (media != FakeMedia::VoiceNote).then(|| CAPTIONS[(i / 4) % CAPTIONS.len()]);
+                fake.client_sends_media(id, &chat_id, name, media, caption)
+            } else {
+                // Counted over the texts only, so every line still comes up in turn.
+                fake.client_writes(id, &chat_id, name, LINES[(i - i / 4) % LINES.len()])
+            };
+            if let Err(e) = written {
                 tracing::warn!(error = %e, "demo client could not write");
             }
         }

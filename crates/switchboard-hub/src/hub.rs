@@ -50,6 +50,10 @@ pub struct Hub {
     public_url: Arc<std::sync::OnceLock<String>>,
     /// The newest log entries as read, shared by every desktop's sync.
     log_cache: Arc<store::LogCache>,
+    /// Where clients' files are kept (`<data dir>/media`), once serving.
+    media_dir: Arc<std::sync::OnceLock<std::path::PathBuf>>,
+    /// Rings when a client's file waits to be fetched.
+    media: Arc<tokio::sync::Notify>,
     /// Checkpoints the database beside the writer (none in memory).
     checkpointer: Option<Arc<db::Checkpointer>>,
 }
@@ -87,6 +91,8 @@ impl Hub {
             crm: Arc::new(tokio::sync::Notify::new()),
             public_url: Arc::new(std::sync::OnceLock::new()),
             log_cache: Arc::default(),
+            media_dir: Arc::default(),
+            media: Arc::new(tokio::sync::Notify::new()),
             checkpointer,
         }
     }
@@ -99,6 +105,21 @@ impl Hub {
     /// The hub's address as outside services reach it (empty before it serves).
     pub fn public_url(&self) -> &str {
         self.public_url.get().map_or("", String::as_str)
+    }
+
+    /// Where clients' files are kept (set once, when the hub starts serving).
+    pub fn set_media_dir(&self, dir: std::path::PathBuf) {
+        let _ = self.media_dir.set(dir);
+    }
+
+    /// Where clients' files are kept (none before the hub serves: nothing is fetched then).
+    pub fn media_dir(&self) -> Option<&std::path::Path> {
+        self.media_dir.get().map(std::path::PathBuf::as_path)
+    }
+
+    /// The media fetcher's doorbell.
+    pub fn media_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.media.clone()
     }
 
     /// The CRM sync's doorbell.
@@ -257,6 +278,7 @@ impl Hub {
             if after != before {
                 hub.publish(HubEvent::Change(after));
                 hub.mirror.notify_one();
+                hub.media.notify_one();
             }
             hub.notify(notifications);
             if access_changed {

@@ -22,6 +22,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod hub;
+pub mod media;
 pub mod mirror;
 pub mod outbox;
 pub mod provider;
@@ -320,6 +321,7 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
         config.crm_backoff,
     ));
     workers.push(crm_sync::spawn(hub.clone(), workspace_crm));
+    workers.push(media::spawn(hub.clone(), config.data_dir.join("media"))?);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = api::router(hub.clone());
     let limits = config.limits;

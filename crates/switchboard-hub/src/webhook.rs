@@ -4,7 +4,7 @@
 use crate::error::ApiError;
 use crate::store::Inbound;
 use serde_json::Value;
-use switchboard_core::MessageStatus;
+use switchboard_core::{MessageKind, MessageStatus};
 
 /// A validated webhook delivery.
 #[derive(Debug, Default)]
@@ -131,6 +131,7 @@ pub fn parse(body: &[u8]) -> Result<Delivery, ApiError> {
             at,
             text,
             content_uri,
+            kind: MessageKind::parse(m.get("type").and_then(Value::as_str).unwrap_or("text")),
             is_echo,
             author_id: opt_string(m, "authorId", &path)?,
             contact_name: contact

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 use switchboard_core::{
-    Badge, ChannelState, CrmKind, CrmRef, Direction, EntityKind, MessageStatus, NoChannelReason,
-    Role, Settings, Transport,
+    Badge, ChannelState, CrmKind, CrmRef, Direction, EntityKind, MediaState, MessageKind,
+    MessageStatus, NoChannelReason, Role, Settings, Transport,
 };
 
 /// A chat as one viewer sees it.
@@ -38,6 +38,11 @@ pub struct LastMessage {
     pub direction: Direction,
     pub text: String,
     pub at: String,
+    /// What it carries (a file's preview is its kind and name).
+    #[serde(default)]
+    pub kind: MessageKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +64,28 @@ pub struct MessageView {
     /// Setting 1: where its copy in the CRM timeline stands.
     #[serde(default)]
     pub mirror: MirrorView,
+    /// What it carries (the provider's `type`).
+    #[serde(default)]
+    pub kind: MessageKind,
+    /// Its file, when it has one: fetched by the hub, served by
+    /// `GET /api/v1/messages/{id}/media` to whoever may see the chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<MediaView>,
+}
+
+/// A message's file as the hub keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MediaView {
+    pub state: MediaState,
+    /// Its file name (the provider's link's `filename`, or the one it was served with).
+    pub name: Option<String>,
+    /// Its type as read from its first bytes (or as served, when they say nothing).
+    pub mime: Option<String>,
+    /// Bytes.
+    pub size: Option<u64>,
+    /// Why it is `failed` (or `too_big`).
+    pub error: Option<String>,
 }
 
 /// A message's copy in the CRM timelines of its chat's lead, contact and deal.
@@ -201,6 +228,9 @@ pub struct NotifyEvent {
     pub chat: String,
     pub title: String,
     pub text: String,
+    /// What the message carries: a file without a caption has no `text`.
+    #[serde(default)]
+    pub kind: MessageKind,
     /// The chat's most specific linked CRM entity (deal, else contact, else lead), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crm: Option<NotifyCrm>,

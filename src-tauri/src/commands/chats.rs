@@ -84,6 +84,14 @@ pub async fn older_messages(app: &AppHandle, chat: String, before: String) -> Cm
     Ok(came)
 }
 
+pub async fn open_media(app: &AppHandle, id: String) -> CmdResult<()> {
+    let (file, _) = crate::media::ensure(app, &id)
+        .await
+        .map_err(|(_, why)| CmdError::new("media", why))?;
+    tauri_plugin_opener::open_path(&file, None::<&str>).map_err(|e| CmdError::new("media", e))?;
+    Ok(())
+}
+
 pub async fn mark_answered(app: &AppHandle, chat: String) -> CmdResult<()> {
     app.state::<App>().hub().await?.mark_answered(&chat).await?;
     Ok(())

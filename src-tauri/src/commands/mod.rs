@@ -72,6 +72,9 @@ commands! {
     /// Fetches a chat's history before the message `before` (scrolling up): how many came
     /// (0 at its beginning). The messages arrive with `store-changed`.
     chats::older_messages(chat: String, before: String) -> u32;
+    /// Opens a message's file (a document) with the system's app for its type, fetching it
+    /// through the hub first when this desktop has not kept it.
+    chats::open_media(id: String) -> ();
     chats::mark_answered(chat: String) -> ();
     chats::send_reply(chat: String, text: String) -> ();
     /// Tells Rust which chat the window shows (no notification for it while focused).

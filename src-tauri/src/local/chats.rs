@@ -5,7 +5,8 @@ use crate::vm::{ChatFilter, ChatListVm, ChatRowVm};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 use switchboard_core::{
-    self as core, Badge, BadgeColor, ChatFacts, Counters, Direction, Employee, Settings,
+    self as core, Badge, BadgeColor, ChatFacts, Counters, Direction, Employee, MessageKind,
+    Settings,
 };
 use switchboard_wire::{ChannelView, ChatView, EmployeeView};
 
@@ -100,7 +101,7 @@ impl LocalStore {
 pub const MAX_PAGE: u32 = 500;
 
 const ROW_COLUMNS: &str = "SELECT id, title, channel_id, last_text, last_from_client, \
-     last_activity_at, badge_count, badge_color, crm FROM chats";
+     last_activity_at, badge_count, badge_color, crm, last_kind, last_media_name FROM chats";
 
 /// What every window of the list reads and only a write changes: the channels, each filter's
 /// total and the counters. Kept while the database's `data_version` (as the reader sees it)
@@ -187,6 +188,8 @@ fn row_vm(r: &rusqlite::Row, channels: &HashMap<String, ChannelView>) -> LocalRe
             color: colour.as_deref().and_then(BadgeColor::parse),
         },
         crm: serde_json::from_str(r.get_ref(8)?.as_str().unwrap_or("[]"))?,
+        last_kind: MessageKind::parse(r.get_ref(9)?.as_str().unwrap_or("text")),
+        last_media_name: r.get(10)?,
     })
 }
 
@@ -293,8 +296,8 @@ pub(super) fn put_chat(c: &Connection, chat: &ChatView, colours: &Colouring) -> 
     let colour = colours.colour(&facts, chat.unanswered.color);
     c.prepare_cached(
         "INSERT OR REPLACE INTO chats (id, last_activity_at, view, title, channel_id, badge_count, \
-         badge_color, last_text, last_from_client, crm, responsible_id, escalated) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         badge_color, last_text, last_from_client, crm, responsible_id, escalated, last_kind, \
+         last_media_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         chat.id,
@@ -309,6 +312,8 @@ pub(super) fn put_chat(c: &Connection, chat: &ChatView, colours: &Colouring) -> 
         serde_json::to_string(&chat.crm)?,
         chat.responsible_id,
         chat.escalated,
+        last.map_or(MessageKind::Text, |m| m.kind).as_str(),
+        last.and_then(|m| m.media_name.as_deref()),
     ])?;
     Ok(())
 }

@@ -2,10 +2,10 @@
 
 use super::outbox::{outbox_row, OUTBOX_COLS};
 use super::{LocalResult, LocalStore};
-use crate::vm::MessageVm;
+use crate::vm::{MediaVm, MessageVm};
 use rusqlite::{params, Connection};
-use switchboard_core::{Direction, MessageStatus};
-use switchboard_wire::MessageView;
+use switchboard_core::{Direction, MessageKind, MessageStatus};
+use switchboard_wire::{MediaView, MessageView};
 
 impl LocalStore {
     /// Stores messages fetched from the hub; `true` when any of them was new or different
@@ -22,21 +22,32 @@ impl LocalStore {
         })
     }
 
+    /// Whether this desktop holds message `id` (it holds only what its employee may see).
+    pub fn has_message(&self, id: &str) -> LocalResult<bool> {
+        self.read(|c, _| {
+            Ok(
+                c.prepare_cached("SELECT EXISTS (SELECT 1 FROM messages WHERE id = ?1)")?
+                    .query_row([id], |r| r.get(0))?,
+            )
+        })
+    }
+
     /// A chat's messages, oldest first.
     pub fn messages(&self, chat: &str) -> LocalResult<Vec<MessageVm>> {
         self.read(|c, _| {
             let mut stmt = c.prepare_cached(
-                "SELECT id, direction, text, at, status, error, mirror FROM messages \
+                "SELECT id, direction, text, at, status, error, mirror, kind, media FROM messages \
                  WHERE chat = ?1 ORDER BY at, rowid",
             )?;
             let mut out = Vec::new();
             let mut rows = stmt.query([chat])?;
             while let Some(r) = rows.next()? {
+                let id: String = r.get(0)?;
                 let mirror: switchboard_wire::MirrorView =
                     serde_json::from_str(r.get_ref(6)?.as_str().unwrap_or("{}"))
                         .unwrap_or_default();
                 out.push(MessageVm {
-                    id: r.get(0)?,
+                    id: id.clone(),
                     direction: if r.get_ref(1)?.as_str().unwrap_or("in") == "out" {
                         Direction::Out
                     } else {
@@ -50,6 +61,11 @@ impl LocalStore {
                     error_code: None,
                     error_owner: None,
                     local: false,
+                    kind: MessageKind::parse(r.get_ref(7)?.as_str().unwrap_or("text")),
+                    media: r
+                        .get::<_, Option<String>>(8)?
+                        .and_then(|j| serde_json::from_str::<MediaView>(&j).ok())
+                        .map(|m| MediaVm::of(&id, &m)),
                 });
             }
             // Then what this desktop still holds for the chat, in the order written.
@@ -73,6 +89,8 @@ impl LocalStore {
                     error_owner: i.error_owner,
                     local: true,
                     mirror: crate::vm::MirrorVm::none(),
+                    kind: MessageKind::Text,
+                    media: None,
                 });
             }
             Ok(out)
@@ -84,11 +102,12 @@ impl LocalStore {
 pub(super) fn put_message(c: &Connection, m: &MessageView) -> LocalResult<bool> {
     let n = c
         .prepare_cached(
-            "INSERT INTO messages (id, chat, at, view, direction, text, status, error, mirror) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+            "INSERT INTO messages (id, chat, at, view, direction, text, status, error, mirror, kind, media) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
              ON CONFLICT (id) DO UPDATE SET chat = excluded.chat, at = excluded.at, \
              view = excluded.view, direction = excluded.direction, text = excluded.text, \
-             status = excluded.status, error = excluded.error, mirror = excluded.mirror \
+             status = excluded.status, error = excluded.error, mirror = excluded.mirror, \
+             kind = excluded.kind, media = excluded.media \
              WHERE messages.view IS NOT excluded.view",
         )?
         .execute(params![
@@ -104,6 +123,8 @@ pub(super) fn put_message(c: &Connection, m: &MessageView) -> LocalResult<bool> 
             m.status.as_str(),
             m.error,
             serde_json::to_string(&m.mirror)?,
+            m.kind.as_str(),
+            m.media.as_ref().map(serde_json::to_string).transpose()?,
         ])?;
     Ok(n > 0)
 }

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/003_refusal.sql")),
     (4, include_str!("../../migrations/004_chat_columns.sql")),
     (5, include_str!("../../migrations/005_facts_and_order.sql")),
+    (6, include_str!("../../migrations/006_media.sql")),
 ];
 
 /// Makes `dir` (created if missing) this user's alone: mode 0700. The desktop's data directory

@@ -27,6 +27,8 @@ fn chat(id: &str, at: &str, color: Option<BadgeColor>) -> ChatView {
             direction: Direction::In,
             text: format!("hello from {id}"),
             at: at.into(),
+            kind: Default::default(),
+            media_name: None,
         }),
         last_activity_at: at.into(),
         unanswered: Badge {
@@ -171,6 +173,8 @@ fn an_older_store_gets_its_columns_from_the_stored_views() {
             status: switchboard_core::MessageStatus::Delivered,
             error: None,
             mirror: Default::default(),
+            kind: Default::default(),
+            media: None,
         };
         conn.execute(
             "INSERT INTO messages (id, chat, at, view) VALUES ('m1', 'a', ?1, ?2)",
@@ -236,6 +240,8 @@ fn fetched_messages_count_as_news_only_when_new_or_different() {
         status: switchboard_core::MessageStatus::Sent,
         error: None,
         mirror: Default::default(),
+        kind: Default::default(),
+        media: None,
     };
     assert!(store.put_messages(std::slice::from_ref(&m)).expect("put"));
     assert!(!store.put_messages(std::slice::from_ref(&m)).expect("put"));

@@ -20,8 +20,10 @@
 //!   a fake that retries is the stricter test of the receiver's idempotency).
 //!
 //! What is fake-only, under `/_fake/` (same key): the messages accepted so far, faults to
-//! inject on the next sends (5xx, a hang before or after accepting, 429), a client writing in,
-//! and a channel changing state.
+//! inject on the next sends (5xx, a hang before or after accepting, 429), a client writing in
+//! (text, or media: [`FakeMedia`]), and a channel changing state. `GET /_fake/media/{name}`
+//! needs no key: it stands for the provider's media store, whose `contentUri` links inbound
+//! `messages` carry (contract §4.2) and which is fetched without the API key.
 
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -33,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -88,6 +90,61 @@ pub fn chat_type_of(transport: &str) -> Option<&'static str> {
         "max" => "max",
         _ => return None,
     })
+}
+
+/// A sample file a client can send: served by `GET /_fake/media/{name}`, linked from the
+/// `contentUri` of the `messages` webhook [`Fake::client_sends_media`] posts. The files live in
+/// `tests/provider-fake/media/` (made by its `generate.py`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FakeMedia {
+    /// A phone photo of a paper invoice (PNG, 480×320).
+    Photo,
+    /// A 3 s voice note (WAV, mono 16-bit PCM, 16 kHz).
+    VoiceNote,
+    /// A one-page invoice (PDF 1.4).
+    Pdf,
+}
+
+impl FakeMedia {
+    pub const ALL: [FakeMedia; 3] = [FakeMedia::Photo, FakeMedia::VoiceNote, FakeMedia::Pdf];
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            FakeMedia::Photo => "invoice-photo.png",
+            FakeMedia::VoiceNote => "voice-note.wav",
+            FakeMedia::Pdf => "invoice-42.pdf",
+        }
+    }
+
+    /// The webhook message's `type` (contract §4.2).
+    pub fn provider_type(self) -> &'static str {
+        match self {
+            FakeMedia::Photo => "image",
+            FakeMedia::VoiceNote => "audio",
+            FakeMedia::Pdf => "document",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            FakeMedia::Photo => "image/png",
+            FakeMedia::VoiceNote => "audio/wav",
+            FakeMedia::Pdf => "application/pdf",
+        }
+    }
+
+    pub fn bytes(self) -> &'static [u8] {
+        match self {
+            FakeMedia::Photo => include_bytes!("../media/invoice-photo.png"),
+            FakeMedia::VoiceNote => include_bytes!("../media/voice-note.wav"),
+            FakeMedia::Pdf => include_bytes!("../media/invoice-42.pdf"),
+        }
+    }
+
+    /// The file served under `name`, if any.
+    pub fn by_file_name(name: &str) -> Option<FakeMedia> {
+        FakeMedia::ALL.into_iter().find(|m| m.file_name() == name)
+    }
 }
 
 /// A message the fake accepted from `POST /v3/message`.
@@ -160,6 +217,8 @@ struct Inner {
     account: Mutex<Account>,
     deliveries: mpsc::UnboundedSender<Value>,
     http: reqwest::Client,
+    /// `http://host:port` once [`start`] has bound its socket: the base of media links.
+    url: OnceLock<String>,
 }
 
 /// A handle on a running fake (cheap to clone).
@@ -202,11 +261,14 @@ pub async fn start(listen: SocketAddr, config: FakeConfig) -> anyhow::Result<Run
             config,
             deliveries: tx,
             http,
+            url: OnceLock::new(),
         }),
     };
     tokio::spawn(deliver(fake.clone(), rx));
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let url = format!("http://{}", listener.local_addr()?);
+    // Set once, here, before anything can read it.
+    let _ = fake.inner.url.set(url.clone());
     let app = router(fake.clone());
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
@@ -243,6 +305,51 @@ impl Fake {
         name: &str,
         text: &str,
     ) -> Result<String, String> {
+        self.client_message(channel_id, chat_id, name, "text", Some(text), None)
+    }
+
+    /// A client sends a file to a channel: the fake posts a `messages` webhook with the media's
+    /// `type` and a `contentUri` link to `GET /_fake/media/{file}`; `text` only with a caption.
+    /// Returns its `messageId`. Needs a fake running from [`start`] (the link's base URL).
+    pub fn client_sends_media(
+        &self,
+        channel_id: &str,
+        chat_id: &str,
+        name: &str,
+        media: FakeMedia,
+        caption: Option<&str>,
+    ) -> Result<String, String> {
+        let uri = self
+            .media_uri(media)
+            .ok_or_else(|| "the fake is not serving yet: no base URL".to_owned())?;
+        self.client_message(
+            channel_id,
+            chat_id,
+            name,
+            media.provider_type(),
+            caption,
+            Some(uri),
+        )
+    }
+
+    /// `{url}/_fake/media/{file}?filename={file}`, shaped like the provider's store links;
+    /// `None` before [`start`] has bound the socket.
+    pub fn media_uri(&self, media: FakeMedia) -> Option<String> {
+        let url = self.inner.url.get()?;
+        let file = media.file_name();
+        Some(format!("{url}/_fake/media/{file}?filename={file}"))
+    }
+
+    /// Posts one inbound `messages` item from a client.
+    fn client_message(
+        &self,
+        channel_id: &str,
+        chat_id: &str,
+        name: &str,
+        kind: &str,
+        text: Option<&str>,
+        content_uri: Option<String>,
+    ) -> Result<String, String> {
         let channel = self
             .channels()
             .into_iter()
@@ -254,18 +361,24 @@ impl Fake {
         if chat_type == "telegram" || chat_type == "max" {
             contact["phone"] = json!(chat_id);
         }
-        self.post(json!({ "messages": [{
+        let mut message = json!({
             "messageId": message_id,
             "dateTime": now(),
             "channelId": channel_id,
             "chatType": chat_type,
             "chatId": chat_id,
-            "type": "text",
+            "type": kind,
             "status": "inbound",
             "isEcho": false,
-            "text": text,
             "contact": contact,
-        }]}));
+        });
+        if let Some(text) = text {
+            message["text"] = json!(text);
+        }
+        if let Some(uri) = content_uri {
+            message["contentUri"] = json!(uri);
+        }
+        self.post(json!({ "messages": [message] }));
         Ok(message_id)
     }
 
@@ -399,7 +512,28 @@ pub fn router(fake: Fake) -> Router {
         .route("/_fake/channels/{id}", patch(channel_state));
     v3.merge(control)
         .route_layer(axum::middleware::from_fn_with_state(fake.clone(), auth))
+        // Added after the auth layer, so outside it: store links are fetched without the key.
+        .route("/_fake/media/{name}", get(media))
         .with_state(fake)
+}
+
+/// The provider's media store: a sample file with its type and length; 404 for any other name.
+async fn media(Path(name): Path<String>) -> Response {
+    let Some(media) = FakeMedia::by_file_name(&name) else {
+        return (StatusCode::NOT_FOUND, "No such file").into_response();
+    };
+    let bytes = media.bytes();
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                media.content_type().to_owned(),
+            ),
+            (axum::http::header::CONTENT_LENGTH, bytes.len().to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 async fn auth(State(fake): State<Fake>, headers: HeaderMap, req: Request, next: Next) -> Response {

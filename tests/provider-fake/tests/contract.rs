@@ -1,6 +1,6 @@
 //! The fake answers as the contract (messenger-provider.md) says the provider does.
 
-use provider_fake::{FakeChannel, FakeConfig};
+use provider_fake::{FakeChannel, FakeConfig, FakeMedia};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -168,4 +168,137 @@ async fn sends_shaped_like_clients_in_the_wild_are_accepted() {
         assert_eq!(r.status(), StatusCode::CREATED, "{path}");
     }
     assert_eq!(f.fake.sent().len(), 2);
+}
+
+/// The media store: each sample file with its type, length and exact bytes (as shipped in
+/// `media/`), without the API key; 404 for any other name.
+#[tokio::test]
+async fn the_media_route_serves_the_sample_files_without_the_key() {
+    let f = fake().await;
+    let http = reqwest::Client::new();
+    for media in FakeMedia::ALL {
+        let file = media.file_name();
+        let r = http
+            .get(format!("{}/_fake/media/{file}?filename={file}", f.url))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), StatusCode::OK, "{file}");
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            header("content-type").as_deref(),
+            Some(media.content_type())
+        );
+        let on_disk = std::fs::read(format!("{}/media/{file}", env!("CARGO_MANIFEST_DIR")))
+            .expect("sample file");
+        assert_eq!(header("content-length"), Some(on_disk.len().to_string()));
+        let body = r.bytes().await.expect("body");
+        assert_eq!(body.as_ref(), on_disk.as_slice(), "{file}");
+        assert_eq!(media.bytes(), on_disk.as_slice(), "{file}");
+    }
+    let magic: [(FakeMedia, &[u8]); 3] = [
+        (FakeMedia::Photo, b"\x89PNG\r\n\x1a\n"),
+        (FakeMedia::VoiceNote, b"RIFF"),
+        (FakeMedia::Pdf, b"%PDF-1.4"),
+    ];
+    for (media, start) in magic {
+        assert!(media.bytes().starts_with(start), "{media:?}");
+    }
+    for name in ["nope.png", "generate.py", "..%2Fsrc%2Flib.rs"] {
+        let r = http
+            .get(format!("{}/_fake/media/{name}", f.url))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{name}");
+    }
+}
+
+/// Collects the webhook bodies the fake posts (after answering its `{"test": true}` probe).
+async fn webhook_receiver(
+    f: &provider_fake::RunningFake,
+) -> tokio::sync::mpsc::UnboundedReceiver<Value> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let tx = tx.clone();
+            async move {
+                if body != json!({"test": true}) {
+                    let _ = tx.send(body);
+                }
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let hook = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let r = reqwest::Client::new()
+        .patch(format!("{}/v3/webhooks", f.url))
+        .bearer_auth(KEY)
+        .json(&json!({"webhooksUri": hook, "subscriptions": {"messagesAndStatuses": true}}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), StatusCode::OK);
+    rx
+}
+
+/// A client sending a file: one inbound `messages` item with the media's `type` and a
+/// `contentUri` that fetches the very bytes; `text` only when there is a caption.
+#[tokio::test]
+async fn a_client_sending_media_posts_a_content_uri_that_fetches_the_file() {
+    let f = fake().await;
+    let mut hooks = webhook_receiver(&f).await;
+    let wa = f.fake.channels()[0].channel_id.clone();
+    let cases = [
+        (FakeMedia::Photo, Some("Счёт за март"), "image"),
+        (FakeMedia::VoiceNote, None, "audio"),
+        (FakeMedia::Pdf, Some("Invoice attached"), "document"),
+    ];
+    for (media, caption, kind) in cases {
+        let id = f
+            .fake
+            .client_sends_media(&wa, "79164569812", "Ирина", media, caption)
+            .expect("sends");
+        let body = tokio::time::timeout(std::time::Duration::from_secs(10), hooks.recv())
+            .await
+            .expect("webhook in time")
+            .expect("webhook");
+        let items = body["messages"].as_array().expect("messages");
+        assert_eq!(items.len(), 1, "{body}");
+        let m = &items[0];
+        assert_eq!(m["messageId"], id.as_str());
+        assert_eq!(m["channelId"], wa.as_str());
+        assert_eq!(m["chatType"], "whatsapp");
+        assert_eq!(m["chatId"], "79164569812");
+        assert_eq!(m["status"], "inbound");
+        assert_eq!(m["isEcho"], false);
+        assert_eq!(m["contact"]["name"], "Ирина");
+        assert_eq!(m["type"], kind);
+        assert_eq!(kind, media.provider_type());
+        match caption {
+            Some(c) => assert_eq!(m["text"], c),
+            None => assert!(m.get("text").is_none(), "{m}"),
+        }
+        let uri = m["contentUri"].as_str().expect("contentUri");
+        let file = media.file_name();
+        assert_eq!(uri, format!("{}/_fake/media/{file}?filename={file}", f.url));
+        let r = reqwest::get(uri).await.expect("fetch");
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.bytes().await.expect("bytes").as_ref(), media.bytes());
+    }
+    let err = f
+        .fake
+        .client_sends_media("no-such-channel", "79164569812", "x", FakeMedia::Pdf, None)
+        .expect_err("unknown channel");
+    assert!(err.contains("no-such-channel"), "{err}");
 }

@@ -88,7 +88,11 @@ export type DemoEmployee = { id: string, name: string, role: Role, receives_new_
 
 export type ChatFilter = "mine" | "others" | "all";
 
-export type ChatRowVm = { id: string, title: string, channel_name: string, transport: Transport | null, last_text: string, last_from_client: boolean, last_at: string, badge: Badge, crm: Array<CrmRef>, };
+export type ChatRowVm = { id: string, title: string, channel_name: string, transport: Transport | null, last_text: string, last_from_client: boolean, last_at: string, badge: Badge, crm: Array<CrmRef>, 
+/**
+ * What the last message carries: a file's preview is its kind (and a document's name).
+ */
+last_kind: MessageKind, last_media_name: string | null, };
 
 export type ChatListVm = { 
 /**
@@ -134,7 +138,15 @@ local: boolean,
 /**
  * Its copy in the CRM timeline (setting 1).
  */
-mirror: MirrorVm, };
+mirror: MirrorVm, 
+/**
+ * What it carries (the provider's `type`).
+ */
+kind: MessageKind, 
+/**
+ * Its file, when it has one.
+ */
+media: MediaVm | null, };
 
 export type MirrorVm = { state: MirrorStateVm, 
 /**
@@ -278,6 +290,24 @@ export type EntityKind = "lead" | "contact" | "deal";
 export type Direction = "in" | "out";
 
 export type MessageStatus = "inbound" | "pending" | "queued" | "accepted" | "sent" | "delivered" | "read" | "error" | "failed" | "unknown";
+
+export type MessageKind = "text" | "image" | "audio" | "video" | "document" | "vcard" | "geo" | "missing_call" | "unsupported" | "unknown";
+
+export type MediaState = "pending" | "stored" | "too_big" | "failed" | "unknown";
+
+export type MediaVm = { state: MediaState, name: string | null, mime: string | null, 
+/**
+ * Bytes (at most 50 MB: a number in the page).
+ */
+size: number | null, error: string | null, 
+/**
+ * `media://localhost/<message id>` once the hub keeps it.
+ */
+url: string | null, 
+/**
+ * Shown in place (an image, audio or video type); else offered as a file to open.
+ */
+inline: boolean, };
 
 export type CrmKind = "built_in" | "bitrix24" | "unknown";
 

@@ -17,6 +17,9 @@ export const commands = {
   /** Fetches a chat's history before the message `before` (scrolling up): how many came */
   /** (0 at its beginning). The messages arrive with `store-changed`. */
   olderMessages: (chat: string, before: string): Promise<number> => invoke('older_messages', { chat, before }),
+  /** Opens a message's file (a document) with the system's app for its type, fetching it */
+  /** through the hub first when this desktop has not kept it. */
+  openMedia: (id: string): Promise<void> => invoke('open_media', { id }),
   markAnswered: (chat: string): Promise<void> => invoke('mark_answered', { chat }),
   sendReply: (chat: string, text: string): Promise<void> => invoke('send_reply', { chat, text }),
   /** Tells Rust which chat the window shows (no notification for it while focused). */

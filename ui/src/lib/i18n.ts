@@ -28,6 +28,20 @@ const en = {
   reply: 'Write a reply…',
   send: 'Send',
   you: 'You',
+  msg_image: 'Photo',
+  msg_audio: 'Voice message',
+  msg_video: 'Video',
+  msg_document: 'Document',
+  msg_vcard: 'Contact',
+  msg_geo: 'Location',
+  msg_missing_call: 'Missed call',
+  msg_unsupported: 'A message this messenger cannot pass on',
+  msg_unknown: 'A message of a kind Switchboard does not show yet',
+  mediaPending: 'Receiving the file…',
+  mediaTooBig: 'The file is too large to keep',
+  mediaFailed: 'The file could not be received',
+  mediaOffline: 'Not available offline',
+  mediaOpen: 'Open',
   unanswered: 'unanswered',
   back: 'Back',
   demo: 'Demo',
@@ -160,6 +174,20 @@ const ru: Record<Key, string> = {
   reply: 'Напишите ответ…',
   send: 'Отправить',
   you: 'Вы',
+  msg_image: 'Фото',
+  msg_audio: 'Голосовое сообщение',
+  msg_video: 'Видео',
+  msg_document: 'Документ',
+  msg_vcard: 'Контакт',
+  msg_geo: 'Геопозиция',
+  msg_missing_call: 'Пропущенный звонок',
+  msg_unsupported: 'Сообщение, которое мессенджер не может передать',
+  msg_unknown: 'Сообщение такого вида Switchboard пока не показывает',
+  mediaPending: 'Файл загружается…',
+  mediaTooBig: 'Файл слишком большой',
+  mediaFailed: 'Не удалось получить файл',
+  mediaOffline: 'Недоступно без сети',
+  mediaOpen: 'Открыть',
   unanswered: 'без ответа',
   back: 'Назад',
   demo: 'Демо',
@@ -290,6 +318,26 @@ export function currentLocale(): Locale {
 
 export function t(key: Key): string {
   return (locale === 'ru' ? ru : en)[key];
+}
+
+/** A file's size as people read it ("1.4 MB", "1,4 МБ"). */
+export function fileSize(bytes: number): string {
+  const ru = locale === 'ru';
+  const units = ru ? ['Б', 'КБ', 'МБ', 'ГБ'] : ['B', 'KB', 'MB', 'GB'];
+  let n = bytes;
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u += 1;
+  }
+  return `${n.toLocaleString(locale, { maximumFractionDigits: u === 0 ? 0 : 1 })} ${units[u]}`;
+}
+
+/** What a message carries, as the list's preview and a bubble without text name it. */
+export function kindLabel(kind: string, mediaName?: string | null): string {
+  if (kind === 'text') return '';
+  const label = tk(`msg_${kind}`);
+  return kind === 'document' && mediaName ? `${label}: ${mediaName}` : label;
 }
 
 /** A count as the UI's language writes it ("5 000", "5,000"). */

@@ -98,6 +98,7 @@ export class MockBackend implements Backend {
   }
   async chatCrm(chat: string) { this.calls.push(`chatCrm:${chat}`); return this.crm; }
   async retryMirror(id: string) { this.calls.push(`retryMirror:${id}`); }
+  async openMedia(id: string) { this.calls.push(`openMedia:${id}`); }
   async crmConnection() { return this.connection; }
   async checkCrm(url: string) {
     this.calls.push(`checkCrm:${url}`);

@@ -25,7 +25,7 @@ const session: SessionVm = {
 function row(id: string, color: 'red' | 'grey' | null, count: number, title: string): ChatRowVm {
   return {
     id, title, channel_name: 'WhatsApp', transport: 'whatsapp', last_text: 'hello', last_from_client: true,
-    last_at: '2026-01-01T10:00:00.000Z', badge: { count, color }, crm: [],
+    last_at: '2026-01-01T10:00:00.000Z', badge: { count, color }, crm: [], last_kind: 'text', last_media_name: null,
   };
 }
 
@@ -372,7 +372,7 @@ describe('Conversation', () => {
   it('fetches the history before the oldest message when scrolled to the top, until its beginning', async () => {
     Element.prototype.scrollTo = () => {};
     const backend = new MockBackend();
-    const base = { direction: 'in' as const, at: '2026-11-25T10:00:00.000Z', status: 'inbound' as const, error: null, error_code: null, error_owner: null, mirror: { state: 'none' as const, reason: null, error: null } };
+    const base = { direction: 'in' as const, at: '2026-11-25T10:00:00.000Z', status: 'inbound' as const, error: null, error_code: null, error_owner: null, mirror: { state: 'none' as const, reason: null, error: null }, kind: 'text' as const, media: null };
     backend.messages = [{ ...base, id: 'm5', text: 'five', local: false }, { ...base, id: 'k1', text: 'mine', local: true }];
     backend.older = [{ ...base, id: 'm4', text: 'four', local: false }];
     render(Conversation, { backend, chat: row('x', 'red', 1, 'Irina'), version: 0 });
@@ -388,11 +388,40 @@ describe('Conversation', () => {
     expect(backend.calls.filter((c) => c.startsWith('olderMessages:')).length).toBe(2);
   });
 
+  it('shows a photo, a voice note, a document card, a missed call, and a file not kept yet', async () => {
+    Element.prototype.scrollTo = () => {};
+    const backend = new MockBackend();
+    const base = { direction: 'in' as const, at: '2026-11-25T10:00:00.000Z', status: 'inbound' as const, error: null, error_code: null, error_owner: null, mirror: { state: 'none' as const, reason: null, error: null }, local: false };
+    const file = (id: string, mime: string, name: string, size: number) => ({ state: 'stored' as const, name, mime, size, error: null, url: `media://localhost/${id}`, inline: mime !== 'application/pdf' });
+    backend.messages = [
+      { ...base, id: 'p', text: 'the invoice', kind: 'image', media: file('p', 'image/png', 'photo.png', 25376) },
+      { ...base, id: 'v', text: '', kind: 'audio', media: file('v', 'audio/x-wav', 'voice.wav', 96044) },
+      { ...base, id: 'd', text: '', kind: 'document', media: file('d', 'application/pdf', '<b>invoice-42</b>.pdf', 1462) },
+      { ...base, id: 'c', text: '', kind: 'missing_call', media: null },
+      { ...base, id: 'w', text: '', kind: 'video', media: { state: 'pending', name: null, mime: null, size: null, error: null, url: null, inline: false } },
+    ];
+    render(Conversation, { backend, chat: row('x', 'red', 1, 'Irina'), version: 0 });
+    const img = await screen.findByTestId('media-image');
+    expect(img.getAttribute('src')).toBe('media://localhost/p');
+    expect(screen.getByText('the invoice')).toBeTruthy();
+    expect(screen.getByTestId('media-audio').getAttribute('data-src')).toBe('media://localhost/v');
+    const cards = screen.getAllByTestId('media-file');
+    // The name is text, never markup.
+    expect(cards[0]?.textContent).toContain('<b>invoice-42</b>.pdf');
+    expect(cards[0]?.textContent).toContain('1.4 KB');
+    expect(cards[0]?.querySelector('b')).toBeNull();
+    expect(screen.getByTestId('missed-call').textContent).toBe('Missed call');
+    expect(cards[1]?.textContent).toContain('Receiving the file');
+    // A document opens in the system's app for it.
+    await fireEvent.click(screen.getByTestId('media-open'));
+    await waitFor(() => expect(backend.calls).toContain('openMedia:d'));
+  });
+
   it('shows each message\'s CRM mirror state and the linked entities; a failed one can be retried', async () => {
     // jsdom has no layout: scrolling is a no-op here.
     Element.prototype.scrollTo = () => {};
     const backend = new MockBackend();
-    const base = { direction: 'out' as const, at: '2026-11-25T10:00:00.000Z', status: 'read' as const, error: null, error_code: null, error_owner: null, local: false };
+    const base = { direction: 'out' as const, at: '2026-11-25T10:00:00.000Z', status: 'read' as const, error: null, error_code: null, error_owner: null, local: false, kind: 'text' as const, media: null };
     backend.messages = [
       { ...base, id: 'a', text: 'one', mirror: { state: 'written', reason: null, error: null } },
       { ...base, id: 'b', text: 'two', mirror: { state: 'failed', reason: null, error: 'OWNER_NOT_FOUND' } },
@@ -477,7 +506,7 @@ describe('refusals', () => {
     const refused: MessageVm = {
       id: 'k1', direction: 'out', text: 'hello', at: '2026-11-25T10:00:00.000Z', status: 'failed', local: true,
       error: 'this client is taken', error_code: 'client_taken', error_owner: '<img src=x onerror=alert(1)>Anna',
-      mirror: { state: 'none', reason: null, error: null },
+      mirror: { state: 'none', reason: null, error: null }, kind: 'text', media: null,
     };
     backend.messages = [refused];
     render(Conversation, { backend, chat: row('x', null, 0, 'Irina'), version: 0 });

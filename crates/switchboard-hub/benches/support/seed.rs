@@ -14,6 +14,7 @@ pub fn inbound(id: String, chat_id: String, text: String) -> Inbound {
         at: "2026-11-25T10:00:00.000Z".into(),
         text,
         content_uri: None,
+        kind: switchboard_core::MessageKind::Text,
         is_echo: false,
         author_id: None,
         contact_name: None,

@@ -34,7 +34,8 @@ impl ChatRow {
 }
 
 pub(super) const CHAT_SELECT: &str = "SELECT c.id, c.channel_id, c.chat_type, c.chat_id, c.title, c.responsible_id, c.unanswered, \
-     c.last_activity_at, m.id, m.direction, m.text, m.at, c.escalated FROM chats c LEFT JOIN messages m ON m.id = c.last_message_id";
+     c.last_activity_at, m.id, m.direction, m.text, m.at, c.escalated, coalesce(m.kind, 'text'), m.media_name \
+     FROM chats c LEFT JOIN messages m ON m.id = c.last_message_id";
 
 pub(super) fn chat_row(r: &Row) -> rusqlite::Result<ChatRow> {
     let last_id: Option<String> = r.get(8)?;
@@ -44,6 +45,8 @@ pub(super) fn chat_row(r: &Row) -> rusqlite::Result<ChatRow> {
             direction: direction(&r.get::<_, String>(9)?),
             text: r.get(10)?,
             at: r.get(11)?,
+            kind: core::MessageKind::parse(&r.get::<_, String>(13)?),
+            media_name: r.get(14)?,
         }),
         None => None,
     };
@@ -339,6 +342,7 @@ pub fn escalation_tick(
             chat: chat.clone(),
             title: row.title.clone(),
             text: preview(&format!("{minutes} min without a reply: {last}")),
+            kind: core::MessageKind::Text,
             crm: notify_crm(conn, &links(conn, &chat)?)?,
         };
         for id in core::escalation_recipients(&staff, &row.facts(), &settings) {

@@ -12,6 +12,7 @@ use switchboard_core::{
 /// A message's columns, and its mirror state summed over its queue rows (failed beats
 /// pending beats written).
 pub(super) const MESSAGE_COLS: &str = "id, chat, direction, text, content_uri, at, author_id, status, error, mirror_skip, \
+     kind, media_state, media_name, media_mime, media_size, media_error, \
      (SELECT CASE WHEN sum(q.state = 'failed') > 0 THEN 'failed' WHEN sum(q.state = 'pending') > 0 THEN 'pending' \
              WHEN count(*) > 0 THEN 'written' END FROM mirror_queue q WHERE q.message_id = messages.id), \
      (SELECT q.error FROM mirror_queue q WHERE q.message_id = messages.id AND q.state = 'failed' LIMIT 1)";
@@ -29,9 +30,20 @@ pub(super) fn message_row(r: &Row) -> rusqlite::Result<MessageView> {
         error: r.get(8)?,
         mirror: mirror_view(
             r.get::<_, Option<String>>(9)?,
-            r.get::<_, Option<String>>(10)?,
-            r.get(11)?,
+            r.get::<_, Option<String>>(16)?,
+            r.get(17)?,
         ),
+        kind: core::MessageKind::parse(&r.get::<_, String>(10)?),
+        media: match r.get::<_, Option<String>>(11)? {
+            None => None,
+            Some(state) => Some(MediaView {
+                state: core::MediaState::parse(&state),
+                name: r.get(12)?,
+                mime: r.get(13)?,
+                size: r.get::<_, Option<i64>>(14)?.map(|n| n.max(0) as u64),
+                error: r.get(15)?,
+            }),
+        },
     })
 }
 
@@ -90,6 +102,8 @@ pub struct Inbound {
     pub at: String,
     pub text: String,
     pub content_uri: Option<String>,
+    /// The provider's `type`.
+    pub kind: core::MessageKind,
     /// `true`: written by an employee from the phone (an echo), not by the client.
     pub is_echo: bool,
     pub author_id: Option<String>,
@@ -240,6 +254,19 @@ pub fn ingest_with(
         m.author_id.as_deref(),
         status,
     )?;
+    if m.kind != core::MessageKind::Text || m.content_uri.is_some() {
+        conn.exec(
+            "UPDATE messages SET kind = ?2 WHERE id = ?1",
+            params![message_id, m.kind.as_str()],
+        )?;
+    }
+    if m.content_uri.is_some() {
+        media_queue::enqueue(
+            conn,
+            &message_id,
+            media_queue::link_name(m.content_uri.as_deref()),
+        )?;
+    }
     apply_chat_event(conn, &chat, event, &m.at, now)?;
     let settings = reads.settings(conn)?;
     let linked = links(conn, &chat)?;
@@ -272,11 +299,9 @@ pub fn ingest_with(
         let event = NotifyEvent {
             chat: chat.clone(),
             title: format!("{title} · {}", channel.name),
-            text: preview(if m.text.is_empty() {
-                m.content_uri.as_deref().unwrap_or("")
-            } else {
-                &m.text
-            }),
+            // A file without a caption: the desktop names its kind in the viewer's language.
+            text: preview(&m.text),
+            kind: m.kind,
             crm: notify_crm(conn, &linked)?,
         };
         for id in core::notify_recipients(reads.staff(conn)?, &row.facts(), &settings) {

@@ -9,6 +9,7 @@ mod chats;
 mod crm;
 mod employees;
 pub mod links;
+pub mod media_queue;
 mod messages;
 pub mod mirror_queue;
 pub mod outbox_queue;

@@ -13,8 +13,10 @@ use switchboard_wire::SyncProgress;
 /// How many change-log rows one sync answer covers at most.
 pub(super) const SYNC_BATCH: i64 = 500;
 
-/// How many log entries [`LogCache`] keeps (the newest): a few dozen answers' worth.
+/// How many log entries [`LogCache`] keeps (the newest): a few dozen answers' worth…
 pub const LOG_CACHE_ENTRIES: usize = 10_000;
+/// …and about how many bytes of them at most (a message's text is up to a request's size).
+pub const LOG_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 /// What the newest log entries read as, shared by every viewer's sync: a delivery of 100
 /// messages is read from the database once, and each message's JSON is written once, however
@@ -26,9 +28,16 @@ pub const LOG_CACHE_ENTRIES: usize = 10_000;
 /// database is, as when each viewer read for itself.
 #[derive(Default)]
 pub struct LogCache {
-    entries: Mutex<BTreeMap<i64, Arc<Decoded>>>,
+    entries: Mutex<Entries>,
     /// The log's newest entries themselves, as one run with no gap.
     tail: Mutex<Option<Tail>>,
+}
+
+/// The decoded entries, newest kept, and about how many bytes they hold.
+#[derive(Default)]
+struct Entries {
+    by_seq: BTreeMap<i64, (Arc<Decoded>, usize)>,
+    bytes: usize,
 }
 
 /// One log entry: its seq, its kind (`None`: written by a newer hub), what it names.
@@ -50,8 +59,9 @@ enum Decoded {
         json: Mutex<Vec<(Badge, Arc<RawValue>)>>,
     },
     Message {
-        /// Who answers its chat (who may see it follows).
-        responsible: Option<String>,
+        /// Its chat: who may see it is decided by who answers the chat as the viewer's own
+        /// answer reads it, not when this entry was cached.
+        chat: String,
         /// `{"type":"message",…}`.
         json: Arc<RawValue>,
     },
@@ -141,15 +151,22 @@ impl LogCache {
     }
 
     fn get(&self, seq: i64) -> Option<Arc<Decoded>> {
-        self.entries.lock().ok()?.get(&seq).cloned()
+        Some(self.entries.lock().ok()?.by_seq.get(&seq)?.0.clone())
     }
 
     fn put(&self, seq: i64, entry: Decoded) -> Arc<Decoded> {
+        let weight = entry.weight();
         let entry = Arc::new(entry);
         if let Ok(mut entries) = self.entries.lock() {
-            entries.insert(seq, entry.clone());
-            while entries.len() > LOG_CACHE_ENTRIES {
-                entries.pop_first();
+            if let Some((_, old)) = entries.by_seq.insert(seq, (entry.clone(), weight)) {
+                entries.bytes -= old;
+            }
+            entries.bytes += weight;
+            while entries.by_seq.len() > LOG_CACHE_ENTRIES || entries.bytes > LOG_CACHE_BYTES {
+                let Some((_, (_, w))) = entries.by_seq.pop_first() else {
+                    break;
+                };
+                entries.bytes -= w;
             }
         }
         entry
@@ -178,19 +195,27 @@ impl LogCache {
         }
         let entry = match message(conn, id)? {
             Some(message) => Decoded::Message {
-                responsible: conn
-                    .one(
-                        "SELECT responsible_id FROM chats WHERE id = ?1",
-                        [&message.chat],
-                        |r| r.get(0),
-                    )
-                    .optional()?
-                    .flatten(),
+                chat: message.chat.clone(),
                 json: raw(&Change::Message { message })?,
             },
             None => Decoded::Gone,
         };
         Ok(self.put(seq, entry))
+    }
+}
+
+impl Decoded {
+    /// About the bytes it holds: a message's JSON; a chat's fields, once per badge colour it
+    /// may be written with (three at most).
+    fn weight(&self) -> usize {
+        match self {
+            Decoded::Message { json, chat } => json.get().len() + chat.len() + 64,
+            Decoded::Chat { row, crm, .. } => {
+                let text = row.last_message.as_ref().map_or(0, |m| m.text.len());
+                3 * (2 * (row.title.len() + text) + 64 * crm.len() + 512)
+            }
+            Decoded::Gone => 64,
+        }
     }
 }
 
@@ -545,6 +570,17 @@ pub fn sync_shared(
     for (i, (_, kind, reference)) in batch.iter().enumerate() {
         last_pos.insert((*kind, reference.as_str()), i);
     }
+    // Each changed chat as last logged in this answer: who answers it then decides who sees
+    // its messages (any move after it would have been logged after it).
+    let mut chats: HashMap<&str, Arc<Decoded>> = HashMap::new();
+    for (i, (seq, kind, reference)) in batch.iter().enumerate() {
+        if *kind == Some(ChangeKind::Chat) && last_pos.get(&(*kind, reference.as_str())) == Some(&i)
+        {
+            chats.insert(reference.as_str(), cache.chat(conn, *seq, reference)?);
+        }
+    }
+    // The others' (a message whose chat did not change here), read once per answer.
+    let mut answered_by: HashMap<String, Option<Option<String>>> = HashMap::new();
     let (mut channels_sent, mut settings_sent) = (false, false);
     let mut changes = Vec::new();
     for (i, (seq, kind, reference)) in batch.iter().enumerate() {
@@ -569,7 +605,10 @@ pub fn sync_shared(
             // A chat the viewer cannot see is not named to them: only one they may have had
             // (below, `Lost`) is said to be gone.
             Some(ChangeKind::Chat) => {
-                let entry = cache.chat(conn, *seq, reference)?;
+                let entry = match chats.get(reference.as_str()) {
+                    Some(e) => e.clone(),
+                    None => cache.chat(conn, *seq, reference)?,
+                };
                 if let Some(piece) = chat_piece(&entry, &viewer, &settings)? {
                     changes.push(piece);
                 }
@@ -584,12 +623,32 @@ pub fn sync_shared(
                 }
             }
             Some(ChangeKind::Message) => {
-                if let Decoded::Message { responsible, json } =
-                    &*cache.message(conn, *seq, reference)?
-                {
-                    if core::can_see(&viewer, responsible.as_deref()) {
-                        changes.push(Piece::Shared(json.clone()));
-                    }
+                let entry = cache.message(conn, *seq, reference)?;
+                let Decoded::Message { chat, json } = &*entry else {
+                    continue;
+                };
+                // `None`: the chat is gone, nobody's to see.
+                let responsible: Option<Option<String>> =
+                    match chats.get(chat.as_str()).map(|e| &**e) {
+                        Some(Decoded::Chat { row, .. }) => Some(row.responsible_id.clone()),
+                        Some(_) => None,
+                        None => match answered_by.get(chat) {
+                            Some(r) => r.clone(),
+                            None => {
+                                let r = conn
+                                    .one(
+                                        "SELECT responsible_id FROM chats WHERE id = ?1",
+                                        [chat],
+                                        |r| r.get::<_, Option<String>>(0),
+                                    )
+                                    .optional()?;
+                                answered_by.insert(chat.clone(), r.clone());
+                                r
+                            }
+                        },
+                    };
+                if responsible.is_some_and(|r| core::can_see(&viewer, r.as_deref())) {
+                    changes.push(Piece::Shared(json.clone()));
                 }
             }
             // A snapshot was sent instead (`full` above).

@@ -25,6 +25,14 @@ pub fn messages(
     Ok(store::messages(c, chat, before, limit.clamp(1, 500))?)
 }
 
+/// A message's kept file, if `me` may see its chat: its name and type. A message of a chat
+/// one may not see, or without a kept file, does not exist for them.
+pub fn media(c: &Tx, me: &Employee, message: &str) -> WsResult<(Option<String>, Option<String>)> {
+    let kept = store::media_queue::stored(c, message)?.ok_or(Refusal::NotFound("media"))?;
+    visible_chat(c, me, &kept.chat).map_err(|_| Refusal::NotFound("media"))?;
+    Ok((kept.name, kept.mime))
+}
+
 /// "No reply needed": the chat's count goes to 0.
 pub fn mark_answered(c: &Tx, me: &Employee, chat: &str, now: &str) -> WsResult<ChatView> {
     visible_chat(c, me, chat)?;

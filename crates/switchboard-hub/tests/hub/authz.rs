@@ -79,7 +79,10 @@ fn open(path: &std::path::Path) -> Hub {
     let conn = db::open_hub(path).expect("db");
     store::ensure_workspace(&conn).expect("workspace");
     store::replace_admin_token(&conn, ADMIN, &switchboard_hub::clock::now()).expect("admin token");
-    Hub::new(conn, INGRESS.into())
+    let hub = Hub::new(conn, INGRESS.into());
+    // Every copy reads the template's kept files.
+    hub.set_media_dir(path.with_file_name("media"));
+    hub
 }
 
 impl World {
@@ -206,10 +209,19 @@ impl World {
                 "UPDATE mirror_queue SET state = 'failed' WHERE message_id = ?1",
                 [&inbound],
             )?;
+            // The client's message came with a photo, kept by the hub.
+            c.execute(
+                "UPDATE messages SET kind = 'image', media_state = 'stored', media_name = 'photo.png', \
+                 media_mime = 'image/png', media_size = 4 WHERE id = ?1",
+                [&inbound],
+            )?;
             Ok(())
         })
         .await
         .expect("failures");
+        let media = template.with_file_name("media");
+        std::fs::create_dir_all(&media).expect("media dir");
+        std::fs::write(media.join(&ids["mirror_failed"]), b"\x89PNG").expect("a kept file");
         // Dima is deactivated: the token he had stops working.
         ok(send(
             &hub,
@@ -491,6 +503,13 @@ fn rows(w: &World) -> Vec<Row> {
             Method::GET,
             "/api/v1/chats/{id}/messages",
             format!("/api/v1/chats/{chat}/messages"),
+            Value::Null,
+            HERS(200),
+        ),
+        row(
+            Method::GET,
+            "/api/v1/messages/{id}/media",
+            format!("/api/v1/messages/{}/media", id("mirror_failed")),
             Value::Null,
             HERS(200),
         ),

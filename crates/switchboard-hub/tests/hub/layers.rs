@@ -15,8 +15,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("runtime", &["hub", "clock", "worker"]),
     // Outside services behind ports: the messenger provider, Bitrix24, the CRM port.
     ("adapters", &["provider", "bitrix", "crm"]),
-    // Loops over durable queues: sending, mirroring to the CRM, the Bitrix24 index.
-    ("workers", &["outbox", "mirror", "crm_sync"]),
+    // Loops over durable queues: sending, mirroring to the CRM, the Bitrix24 index, clients' files.
+    ("workers", &["outbox", "mirror", "crm_sync", "media"]),
     // What callers may do and what it does: each operation over one transaction, the time
     // passed in, refusals as `Refusal` (no HTTP here).
     ("workspace", &["workspace"]),

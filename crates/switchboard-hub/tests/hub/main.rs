@@ -11,6 +11,7 @@ mod events;
 mod fuzz;
 mod layers;
 mod limits;
+mod media;
 mod mirror;
 mod outbox;
 mod scenarios;

@@ -353,6 +353,7 @@ async fn lost_answers_failures_and_refusals_write_exactly_once_in_order() {
                     at: format!("2026-11-25T10:00:0{i}.000Z"),
                     text: format!("text {i}"),
                     content_uri: None,
+                    kind: switchboard_core::MessageKind::Text,
                     is_echo: false,
                     author_id: None,
                     contact_name: Some("Client".into()),

@@ -74,6 +74,7 @@ fn inbound(id: &str, phone: &str, text: &str, at: &str) -> Inbound {
         at: at.into(),
         text: text.into(),
         content_uri: None,
+        kind: switchboard_core::MessageKind::Text,
         is_echo: false,
         author_id: None,
         contact_name: None,
@@ -843,4 +844,145 @@ mod sqlite {
         a_re_snapshot_carries_no_more_than_a_first_syncs_history,
         a_shared_log_cache_answers_each_viewer_as_its_own_read,
     }
+}
+
+/// A message cached (by a supervisor's sync) while its chat was nobody's is sent to the seller
+/// who gains the chat afterwards and syncs from before it, as a read of his own sends it (who
+/// answers the chat is read as of the viewer's answer, not kept with the message).
+#[test]
+fn a_message_cached_before_its_chat_moved_reaches_the_new_responsible() {
+    let (conn, _keep) = (SQLITE.open)();
+    let (_, _anna) = workspace(&conn);
+    let boris = employee(&conn, "Boris", Role::Seller);
+    let vera = employee(&conn, "Vera", Role::Supervisor);
+    let cache = store::LogCache::default();
+    let depth = store::SnapshotDepth::DEFAULT;
+    let chat = client_chat(&conn); // unassigned: Boris does not see it
+    let full = |viewer: &str, mut cursor: i64| loop {
+        let a = store::sync_shared(&conn, &cache, viewer, cursor, None, depth)
+            .expect("sync")
+            .into_response()
+            .expect("read back");
+        cursor = a.cursor;
+        if !a.has_more && a.page.is_none() {
+            break cursor;
+        }
+    };
+    let boris_cursor = full(&boris, 0);
+    let vera_cursor = full(&vera, 0);
+    store::ingest(
+        &conn,
+        &inbound("m2", "79161112233", "for whoever answers", T1),
+        T1,
+    )
+    .expect("ingest")
+    .expect("new");
+    // Vera's desktop syncs first: the message's entry is cached with responsible = none.
+    store::sync_shared(&conn, &cache, &vera, vera_cursor, None, depth).expect("vera");
+    // The client's lead belongs to Boris: the chat is his now.
+    store::insert_entity(
+        &conn,
+        switchboard_core::EntityKind::Lead,
+        &switchboard_hub::json::NewCrmEntity {
+            title: "Ivan".into(),
+            phones: vec!["+79161112233".into()],
+            responsible_id: Some(boris.clone()),
+            contact_id: None,
+            closed: false,
+            stage: None,
+        },
+    )
+    .expect("lead");
+    assert_eq!(
+        store::chat_row_by_id(&conn, &chat.id)
+            .expect("read")
+            .expect("the chat")
+            .responsible_id
+            .as_deref(),
+        Some(boris.as_str())
+    );
+    let own = store::sync(&conn, &boris, boris_cursor, None).expect("own");
+    let shared = store::sync_shared(&conn, &cache, &boris, boris_cursor, None, depth)
+        .expect("shared")
+        .into_response()
+        .expect("read back");
+    let msgs = |r: &SyncResponse| {
+        r.changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Message { message } => Some(message.text.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(msgs(&own), ["for whoever answers"]);
+    assert_eq!(
+        shared, own,
+        "Boris is sent the message as by a read of his own"
+    );
+}
+
+/// Viewers at different cursors (a desktop that synced without the cache, or past the tail):
+/// every shared answer equals a read of its own, and the tail never spans a gap.
+#[test]
+fn viewers_at_different_cursors_share_the_log_tail() {
+    let (conn, _keep) = (SQLITE.open)();
+    let (_, anna) = workspace(&conn);
+    let vera = employee(&conn, "Vera", Role::Supervisor);
+    let cache = store::LogCache::default();
+    let depth = store::SnapshotDepth::DEFAULT;
+    client_chat(&conn);
+    let c0 = store::last_seq(&conn).unwrap();
+    let check = |viewer: &str, cursor: i64| {
+        let shared = store::sync_shared(&conn, &cache, viewer, cursor, None, depth)
+            .unwrap()
+            .into_response()
+            .unwrap();
+        let own = store::sync(&conn, viewer, cursor, None).unwrap();
+        assert_eq!(shared, own, "{viewer} from {cursor}");
+        shared.cursor
+    };
+    store::ingest(&conn, &inbound("w0", "79161112233", "w0", T1), T1).unwrap();
+    let c1 = check(&vera, c0); // tail (c0, c1]
+    store::ingest(&conn, &inbound("w1", "79161112233", "w1", T1), T1).unwrap();
+    let c2 = store::sync(&conn, &anna, c1, None).unwrap().cursor; // not through the cache
+    store::ingest(&conn, &inbound("w2", "79161112233", "w2", T1), T1).unwrap();
+    check(&anna, c2); // a cursor past the tail
+    check(&vera, c1); // must still get w1
+}
+
+/// The other way: the seller who lost the chat is told it is gone, and not sent its message
+/// (as a read of her own).
+#[test]
+fn a_message_cached_before_its_chat_moved_is_not_sent_to_who_lost_it() {
+    let (conn, _keep) = (SQLITE.open)();
+    let (_, anna) = workspace(&conn);
+    let boris = employee(&conn, "Boris", Role::Seller);
+    let vera = employee(&conn, "Vera", Role::Supervisor);
+    let cache = store::LogCache::default();
+    let depth = store::SnapshotDepth::DEFAULT;
+    client_chat(&conn); // unassigned: Anna (gets new clients) sees it
+    let c0 = store::last_seq(&conn).unwrap();
+    store::ingest(&conn, &inbound("m2", "79161112233", "m2", T1), T1).unwrap();
+    store::sync_shared(&conn, &cache, &vera, c0, None, depth).expect("vera");
+    store::insert_entity(
+        &conn,
+        switchboard_core::EntityKind::Lead,
+        &switchboard_hub::json::NewCrmEntity {
+            title: "Ivan".into(),
+            phones: vec!["+79161112233".into()],
+            responsible_id: Some(boris.clone()),
+            contact_id: None,
+            closed: false,
+            stage: None,
+        },
+    )
+    .expect("lead");
+    let own = store::sync(&conn, &anna, c0, None).expect("own");
+    let shared = store::sync_shared(&conn, &cache, &anna, c0, None, depth)
+        .unwrap()
+        .into_response()
+        .unwrap();
+    assert_eq!(kinds(&own), ["chat_removed"]);
+    assert_eq!(shared, own);
 }

@@ -6,6 +6,7 @@ mod bitrix24;
 mod chat_list;
 mod composer;
 mod demo;
+mod media;
 mod tray;
 mod two_desktops;
 mod volume;

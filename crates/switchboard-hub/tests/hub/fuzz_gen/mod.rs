@@ -338,7 +338,10 @@ fn open(path: &Path) -> Hub {
     store::replace_admin_token(&conn, ADMIN, &switchboard_hub::clock::now()).expect("admin token");
     // The fingerprint reads every table with a cached statement.
     conn.set_prepared_statement_cache_capacity(128);
-    Hub::new(conn, INGRESS.into())
+    let hub = Hub::new(conn, INGRESS.into());
+    // Every copy reads the template's kept files (the client's photo).
+    hub.set_media_dir(path.with_file_name("media"));
+    hub
 }
 
 async fn call(
@@ -610,10 +613,19 @@ async fn seed(kind: WorldKind, path: &Path) -> (Hub, Facts) {
             "UPDATE mirror_queue SET state = 'failed' WHERE message_id = ?1",
             [&inbound],
         )?;
+        // The client's message came with a photo, kept by the hub.
+        c.execute(
+            "UPDATE messages SET kind = 'image', media_state = 'stored', media_name = 'photo.png', \
+             media_mime = 'image/png', media_size = 4 WHERE id = ?1",
+            [&inbound],
+        )?;
         Ok(())
     })
     .await
     .expect("failures");
+    let media = path.with_file_name("media");
+    std::fs::create_dir_all(&media).expect("media dir");
+    std::fs::write(media.join(&ids["msg_in"]), b"\x89PNG").expect("a kept file");
     let role = |k: &str| match k {
         "supervisor" => "supervisor",
         "nina" => "none",
@@ -3074,6 +3086,16 @@ pub fn routes() -> Vec<RouteGen> {
                 Method::GET,
                 "GET /api/v1/chats/{id}/messages",
                 format!("/api/v1/chats/{id}/messages{q}"),
+                Auth::Employee,
+            );
+            g.stray_body(c)
+        }),
+        route!("GET", "/api/v1/messages/{id}/media", 2, |g| {
+            let id = g.seg(&g.f.messages.clone());
+            let c = g.case(
+                Method::GET,
+                "GET /api/v1/messages/{id}/media",
+                format!("/api/v1/messages/{id}/media"),
                 Auth::Employee,
             );
             g.stray_body(c)

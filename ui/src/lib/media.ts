@@ -1,0 +1,33 @@
+// Voice notes and videos: WebKitGTK's media player cannot read the app's own `media:` scheme
+// (images can), so the page fetches the file from it and plays it from memory (`blob:`). The
+// file still comes only from the app, never from the network; the blob is freed with its element.
+
+/** A Svelte action: plays `url` (a `media://localhost/…` file) in this audio or video element. */
+export function mediaSource(node: HTMLMediaElement, url: string) {
+  let current: string | null = null;
+  let alive = true;
+  const load = async (u: string) => {
+    try {
+      const resp = await fetch(u);
+      if (!resp.ok) throw new Error(`${resp.status}`);
+      const blob = await resp.blob();
+      if (!alive) return;
+      if (current) URL.revokeObjectURL(current);
+      current = URL.createObjectURL(blob);
+      node.src = current;
+    } catch {
+      // Not cached and the hub out of reach: the element says so (its error handler).
+      if (alive) node.dispatchEvent(new Event('error'));
+    }
+  };
+  void load(url);
+  return {
+    update(next: string) {
+      void load(next);
+    },
+    destroy() {
+      alive = false;
+      if (current) URL.revokeObjectURL(current);
+    },
+  };
+}
