@@ -151,7 +151,8 @@ async fn keep(
 ) -> std::io::Result<()> {
     crate::local::private_dir(dir).map_err(std::io::Error::other)?;
     for (path, data) in [(file, bytes), (type_file, mime.as_bytes())] {
-        let part = path.with_extension("part");
+        // Its own name: two requests for one file never write into each other.
+        let part = path.with_extension(format!("{}.part", uuid::Uuid::new_v4().simple()));
         let mut opts = tokio::fs::OpenOptions::new();
         opts.create(true).write(true).truncate(true);
         #[cfg(unix)]
@@ -166,13 +167,90 @@ async fn keep(
         .map_err(std::io::Error::other)?
 }
 
+/// Drops every kept file (signing out).
+pub fn forget(data_dir: &Path) {
+    let dir = data_dir.join("media");
+    if dir.exists() {
+        if let Err(e) = std::fs::remove_dir_all(&dir) {
+            tracing::warn!(error = %e, "clients' files were not all removed");
+        }
+    }
+}
+
+/// A copy of message `id`'s file for the system's app to open: under its shown name (cleaned)
+/// with the extension of its type as read from its bytes, in `<data dir>/media/open/<id>/`
+/// (owner-only). Only documents, pictures, sound and video are opened
+/// (`core::openable_type`): a page, a script or a program is not, whatever its name says.
+pub async fn copy_to_open(app: &AppHandle, id: &str) -> Result<PathBuf, String> {
+    let (file, mime) = ensure(app, id).await.map_err(|(_, why)| why.to_owned())?;
+    let stored = app
+        .state::<App>()
+        .store()
+        .ok()
+        .and_then(|s| s.media_of(id).ok().flatten())
+        .and_then(|m| m.mime);
+    // The hub's reading of the bytes (the download's type is what the hub served it as).
+    let mime = stored.unwrap_or(mime);
+    let Some(ext) = switchboard_core::openable_type(&mime) else {
+        return Err(format!(
+            "a file of type {mime} is not opened from Switchboard"
+        ));
+    };
+    let shown = app
+        .state::<App>()
+        .store()
+        .ok()
+        .and_then(|s| s.media_of(id).ok().flatten())
+        .and_then(|m| m.name);
+    let name = open_name(shown.as_deref(), ext);
+    let dir = file
+        .parent()
+        .map(|d| d.join("open").join(id))
+        .ok_or("no cache folder")?;
+    // Copies opened a day ago or more are not needed any more.
+    if let Some(open) = dir.parent() {
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(24 * 3600);
+        for entry in std::fs::read_dir(open)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+        {
+            if entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < old)
+            {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    crate::local::private_dir(&dir).map_err(|e| e.to_string())?;
+    let target = dir.join(&name);
+    tokio::fs::copy(&file, &target)
+        .await
+        .map_err(|e| format!("cannot copy the file: {e}"))?;
+    Ok(target)
+}
+
+/// The name a file is opened under: its shown name, cleaned, ending in the extension of its
+/// type (added when the name says otherwise: `invoice.pdf` that is a picture opens as one).
+fn open_name(shown: Option<&str>, ext: &str) -> String {
+    let name = shown
+        .and_then(switchboard_core::clean_file_name)
+        .unwrap_or_else(|| "file".to_owned());
+    match Path::new(&name).extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case(ext) => name,
+        _ => format!("{name}.{ext}"),
+    }
+}
+
 /// Removes the least recently used files until the cache holds at most `max` bytes.
 pub fn evict(dir: &Path, max: u64) -> std::io::Result<()> {
     let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = std::fs::read_dir(dir)?
         .filter_map(Result::ok)
         .filter(|e| e.path().extension().is_none())
         .filter_map(|e| {
-            let m = e.metadata().ok()?;
+            let m = e.metadata().ok().filter(std::fs::Metadata::is_file)?;
             Some((m.modified().ok()?, m.len(), e.path()))
         })
         .collect();
@@ -210,6 +288,18 @@ mod tests {
         evict(dir.path(), 2000).expect("evict");
         assert!(!dir.path().join("old").exists() && !dir.path().join("old.type").exists());
         assert!(dir.path().join("mid").exists() && dir.path().join("new").exists());
+    }
+
+    #[test]
+    fn a_file_opens_under_its_name_with_its_types_extension() {
+        assert_eq!(open_name(Some("invoice-42.pdf"), "pdf"), "invoice-42.pdf");
+        assert_eq!(open_name(Some("Invoice.PDF"), "pdf"), "Invoice.PDF");
+        assert_eq!(
+            open_name(Some("invoice\u{202e}fdp.exe"), "pdf"),
+            "invoicefdp.exe.pdf"
+        );
+        assert_eq!(open_name(Some("../../.profile"), "txt"), "profile.txt");
+        assert_eq!(open_name(None, "png"), "file.png");
     }
 
     #[test]

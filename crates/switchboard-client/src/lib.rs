@@ -297,7 +297,11 @@ impl HubClient {
     /// A message's kept file: the answer, for its body to be streamed (its headers name the
     /// type to show it as).
     pub async fn message_media(&self, message: &str) -> ClientResult<reqwest::Response> {
-        Self::send(self.request(ops::MESSAGE_MEDIA, &[message])?).await
+        // A file of up to 50 MB; a stalled hub is given up on.
+        let req = self
+            .request(ops::MESSAGE_MEDIA, &[message])?
+            .timeout(std::time::Duration::from_secs(120));
+        Self::send(req).await
     }
 
     pub async fn chat_messages(

@@ -542,6 +542,65 @@ pub fn inline_media_type(mime: &str) -> bool {
     )
 }
 
+/// Which files a desktop opens in the system's app for their type, and under what extension:
+/// documents, pictures, sound and video; never pages, scripts or programs (a file is opened by
+/// its type as read from its bytes, whatever its name says).
+pub fn openable_type(mime: &str) -> Option<&'static str> {
+    Some(match mime {
+        "application/pdf" => "pdf",
+        "application/msword" => "doc",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => "docx",
+        "application/vnd.ms-excel" => "xls",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
+        "application/vnd.ms-powerpoint" => "ppt",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation" => "pptx",
+        "application/vnd.oasis.opendocument.text" => "odt",
+        "application/vnd.oasis.opendocument.spreadsheet" => "ods",
+        "application/vnd.oasis.opendocument.presentation" => "odp",
+        "application/rtf" | "text/rtf" => "rtf",
+        "text/plain" => "txt",
+        "text/csv" => "csv",
+        "application/zip" => "zip",
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        "image/heif" => "heif",
+        "image/heic" => "heic",
+        "audio/ogg" | "audio/opus" => "ogg",
+        "audio/mpeg" => "mp3",
+        "audio/mp4" | "audio/m4a" | "audio/x-m4a" | "audio/aac" => "m4a",
+        "audio/wav" | "audio/x-wav" => "wav",
+        "video/mp4" => "mp4",
+        "video/webm" => "webm",
+        "video/quicktime" => "mov",
+        "video/ogg" => "ogv",
+        _ => return None,
+    })
+}
+
+/// A file name safe to show and to save under: no path, no control characters and no
+/// invisible ones that reorder or hide what is shown (`invoice\u{202e}fdp.exe` reads
+/// "invoiceexe.pdf"), no leading dots, at most 120 characters.
+pub fn clean_file_name(name: &str) -> Option<String> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !invisible(*c))
+        .take(120)
+        .collect();
+    let clean = clean.trim().trim_start_matches('.').trim().to_owned();
+    (!clean.is_empty()).then_some(clean)
+}
+
+/// Characters that change how text is shown without being seen: bidirectional overrides and
+/// isolates, zero-width ones, the soft hyphen, the BOM.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00ad}' | '\u{061c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}')
+}
+
 #[cfg(test)]
 mod message_kind_tests {
     use super::*;
@@ -560,6 +619,28 @@ mod message_kind_tests {
         );
         for s in MediaState::ALL {
             assert_eq!(MediaState::parse(s.as_str()), s);
+        }
+    }
+
+    #[test]
+    fn file_names_read_as_shown_and_only_documents_and_media_open() {
+        assert_eq!(
+            clean_file_name("invoice\u{202e}fdp.exe").as_deref(),
+            Some("invoicefdp.exe")
+        );
+        assert_eq!(clean_file_name("../../.bashrc").as_deref(), Some("bashrc"));
+        assert_eq!(clean_file_name("a\\b\u{0}c.pdf").as_deref(), Some("bc.pdf"));
+        assert_eq!(clean_file_name(" \u{200b} "), None);
+        assert_eq!(openable_type("application/pdf"), Some("pdf"));
+        for never in [
+            "text/html",
+            "image/svg+xml",
+            "application/x-executable",
+            "application/x-sh",
+            "application/octet-stream",
+            "",
+        ] {
+            assert_eq!(openable_type(never), None, "{never}");
         }
     }
 

@@ -159,6 +159,9 @@ fn main() {
         let mut flips = Vec::new();
         for flip in 0..20 {
             let value = flip % 2 == 0;
+            // A person flips a setting now and then: past the live stream's pace (which holds
+            // a write back only while writes come faster than it).
+            tokio::time::sleep(switchboard_hub::api::CHANGE_PACE).await;
             let t0 = Instant::now();
             let waits = clients.iter_mut().map(|(t, ev, cursor)| {
                 let http = http.clone();

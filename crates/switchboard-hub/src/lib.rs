@@ -321,7 +321,6 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
         config.crm_backoff,
     ));
     workers.push(crm_sync::spawn(hub.clone(), workspace_crm));
-    workers.push(media::spawn(hub.clone(), config.data_dir.join("media"))?);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = api::router(hub.clone());
     let limits = config.limits;
@@ -352,6 +351,17 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
             );
         }
     }
+    // Clients' files come from the provider's store: links to its own host are trusted even
+    // on a private network (the demo's fake, a test's); any other must be a public address.
+    let provider_host = provider
+        .as_ref()
+        .and_then(|p| reqwest::Url::parse(&p.base_url).ok())
+        .and_then(|u| u.host_str().map(str::to_owned));
+    workers.push(media::spawn(
+        hub.clone(),
+        config.data_dir.join("media"),
+        provider_host,
+    )?);
     if let Some(p) = provider {
         let client = provider::ProviderClient::new(p)?;
         let webhook = format!("{public}/webhooks/provider/{}", hub.ingress_secret());

@@ -2,6 +2,11 @@
 //! not last), checked (size, type read from the bytes), kept in the data directory's `media/`
 //! (owner-only), and served by `GET /api/v1/messages/{id}/media` to whoever may see the chat.
 //! Desktops never fetch the provider's links themselves.
+//!
+//! A link is not trusted to point where the provider keeps files: it must be http(s), and its
+//! host (each redirect's too, at most 3) a public address — never this machine, a private
+//! network or a cloud's metadata service — unless it is the provider's own API host (the
+//! demo's and the tests' fakes run on this machine).
 
 use crate::clock::now_ms;
 use crate::store::media_queue::{self, Fetched, MediaJob};
@@ -16,14 +21,37 @@ use tokio::io::AsyncWriteExt;
 pub const CONCURRENCY: usize = 4;
 
 /// Runs the fetcher until the hub closes: wakes on new messages and when a retry falls due.
-pub fn spawn(hub: Hub, dir: PathBuf) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+/// `trusted_host`: the provider's API host, whose links may name a private address.
+pub fn spawn(
+    hub: Hub,
+    dir: PathBuf,
+    trusted_host: Option<String>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     std::fs::create_dir_all(&dir)?;
     switchboard_db::private(&dir, 0o700)?;
+    // What a fetch cut off by a crash left behind.
+    for entry in std::fs::read_dir(&dir)?.filter_map(Result::ok) {
+        if entry.path().extension().is_some_and(|e| e == "part") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
     hub.set_media_dir(dir.clone());
+    let for_jobs = trusted_host.clone();
+    let trusted = std::sync::Arc::new(trusted_host);
+    let hops = trusted.clone();
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(media_queue::ATTEMPT - Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::limited(3))
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= 3 {
+                attempt.error("more than 3 redirects")
+            } else if allowed(attempt.url(), hops.as_deref()) {
+                attempt.follow()
+            } else {
+                attempt.error("a redirect to a private address or another scheme")
+            }
+        }))
+        .dns_resolver(std::sync::Arc::new(PublicOnly(trusted)))
         .build()?;
     let bell = hub.media_wake();
     Ok(crate::worker::spawn(
@@ -32,6 +60,7 @@ pub fn spawn(hub: Hub, dir: PathBuf) -> anyhow::Result<tokio::task::JoinHandle<(
         Fetcher {
             http,
             dir,
+            trusted: for_jobs,
             in_flight: tokio::task::JoinSet::new(),
         },
     ))
@@ -40,6 +69,7 @@ pub fn spawn(hub: Hub, dir: PathBuf) -> anyhow::Result<tokio::task::JoinHandle<(
 struct Fetcher {
     http: reqwest::Client,
     dir: PathBuf,
+    trusted: Option<String>,
     in_flight: tokio::task::JoinSet<()>,
 }
 
@@ -57,8 +87,9 @@ impl crate::worker::Worker for Fetcher {
                 });
             for job in jobs {
                 let (hub, http, dir) = (hub.clone(), self.http.clone(), self.dir.clone());
+                let trusted = self.trusted.clone();
                 self.in_flight.spawn(async move {
-                    let outcome = fetch(&http, &job, &dir).await;
+                    let outcome = fetch(&http, &job, &dir, trusted.as_deref()).await;
                     if let Fetched::Retry(reason) | Fetched::Refused(reason) = &outcome {
                         tracing::info!(message = %job.message_id, attempt = job.attempts + 1, %reason, "a client's file was not fetched");
                     }
@@ -73,6 +104,10 @@ impl crate::worker::Worker for Fetcher {
                     }
                 });
             }
+        }
+        if self.in_flight.len() >= CONCURRENCY {
+            // Full: the next round when one of them may have finished.
+            return Duration::from_millis(250);
         }
         let next = hub
             .store_read(|c| Ok(media_queue::next_due(c)?))
@@ -89,6 +124,97 @@ impl crate::worker::Worker for Fetcher {
     }
 }
 
+/// Whether a link (or a redirect) may be fetched: http(s), to the trusted host or an address
+/// that is not this machine's or a private network's. A host name is checked once resolved
+/// ([`PublicOnly`]).
+pub fn allowed(url: &reqwest::Url, trusted: Option<&str>) -> bool {
+    if !matches!(url.scheme(), "http" | "https") {
+        return false;
+    }
+    match url.host() {
+        Some(url::Host::Domain(d)) => !d.is_empty(),
+        Some(url::Host::Ipv4(ip)) => {
+            trusted == Some(ip.to_string().as_str()) || public(std::net::IpAddr::V4(ip))
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            trusted.is_some_and(|t| t.trim_matches(['[', ']']) == ip.to_string())
+                || public(std::net::IpAddr::V6(ip))
+        }
+        None => false,
+    }
+}
+
+/// An address on the public internet: not loopback, private, link-local (cloud metadata),
+/// shared (CGNAT), unspecified, broadcast, documentation or multicast.
+pub fn public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_multicast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (b == 18 || b == 19)))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+/// Resolves a link's host name to its public addresses only (the trusted host to all): a name
+/// that points at this machine or a private network is not fetched.
+struct PublicOnly(std::sync::Arc<Option<String>>);
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let trusted = self.0.as_deref() == Some(name.as_str());
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let all = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            let kept: Vec<std::net::SocketAddr> =
+                all.filter(|a| trusted || public(a.ip())).collect();
+            if kept.is_empty() {
+                return Err(format!("{host} {PRIVATE}").into());
+            }
+            Ok(Box::new(kept.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+const PRIVATE: &str = "is not a public address";
+
+/// Whether a fetch failed because the link's name resolved to private addresses only.
+fn names_private(e: &reqwest::Error) -> bool {
+    chain(e).contains(PRIVATE)
+}
+
+/// An error and its causes, as one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}
+
 /// The file kept for message `id`.
 pub fn path(dir: &Path, id: &str) -> Option<PathBuf> {
     // Ids are the hub's own (UUIDs); anything else never names a file.
@@ -99,17 +225,29 @@ pub fn path(dir: &Path, id: &str) -> Option<PathBuf> {
 }
 
 /// One attempt: the bytes streamed to `<id>.part` (never more than the limit), then renamed.
-async fn fetch(http: &reqwest::Client, job: &MediaJob, dir: &Path) -> Fetched {
+async fn fetch(
+    http: &reqwest::Client,
+    job: &MediaJob,
+    dir: &Path,
+    trusted: Option<&str>,
+) -> Fetched {
     let Some(target) = path(dir, &job.message_id) else {
         return Fetched::Refused("not a message id".into());
     };
     match reqwest::Url::parse(&job.uri) {
-        Ok(u) if matches!(u.scheme(), "https" | "http") => {}
+        Ok(u) if allowed(&u, trusted) => {}
+        Ok(u) if matches!(u.scheme(), "https" | "http") => {
+            return Fetched::Refused("the link names a private address".into())
+        }
         _ => return Fetched::Refused("the provider's link is not an http(s) URL".into()),
     }
     let resp = match http.get(&job.uri).send().await {
         Ok(r) => r,
-        Err(e) => return Fetched::Retry(format!("cannot fetch: {e}")),
+        // Refused by the link's own terms: trying again changes nothing.
+        Err(e) if e.is_redirect() || names_private(&e) => {
+            return Fetched::Refused(format!("cannot fetch: {}", chain(&e)))
+        }
+        Err(e) => return Fetched::Retry(format!("cannot fetch: {}", chain(&e))),
     };
     let status = resp.status();
     if !status.is_success() {
@@ -130,7 +268,12 @@ async fn fetch(http: &reqwest::Client, job: &MediaJob, dir: &Path) -> Fetched {
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
         .filter(|v| !v.is_empty());
-    let part = target.with_extension("part");
+    // Its own name: two attempts at one file never write into each other.
+    let part = dir.join(format!(
+        "{}.{}.part",
+        job.message_id,
+        crate::store::new_id()
+    ));
     let outcome = stream_to(resp, &part).await;
     match outcome {
         Ok(Some((size, head))) => {
@@ -187,4 +330,46 @@ async fn stream_to(resp: reqwest::Response, part: &Path) -> Result<Option<(u64, 
         .await
         .map_err(|e| format!("cannot write the file: {e}"))?;
     Ok(Some((size, head)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_and_the_providers_host_are_fetched() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
+            let ip: std::net::IpAddr = private.parse().expect("ip");
+            assert!(!public(ip), "{private}");
+        }
+        for open in ["8.8.8.8", "2a00:1450:4001:80b::200e"] {
+            assert!(public(open.parse().expect("ip")), "{open}");
+        }
+        let url = |s: &str| reqwest::Url::parse(s).expect("url");
+        assert!(allowed(
+            &url("https://store.wazzup24.com/f?filename=a.png"),
+            None
+        ));
+        assert!(!allowed(
+            &url("http://169.254.169.254/latest/meta-data"),
+            None
+        ));
+        assert!(!allowed(&url("http://[::1]:8080/"), None));
+        assert!(!allowed(&url("file:///etc/passwd"), None));
+        assert!(!allowed(&url("ftp://8.8.8.8/x"), None));
+        assert!(allowed(&url("http://127.0.0.1:9/x"), Some("127.0.0.1")));
+        assert!(!allowed(&url("http://127.0.0.2:9/x"), Some("127.0.0.1")));
+    }
 }

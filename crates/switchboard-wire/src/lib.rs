@@ -78,7 +78,8 @@ pub struct MessageView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MediaView {
     pub state: MediaState,
-    /// Its file name (the provider's link's `filename`, or the one it was served with).
+    /// Its file name (the provider's link's `filename`, else its last path segment), cleaned
+    /// (`core::clean_file_name`).
     pub name: Option<String>,
     /// Its type as read from its first bytes (or as served, when they say nothing).
     pub mime: Option<String>,

@@ -85,9 +85,9 @@ pub async fn older_messages(app: &AppHandle, chat: String, before: String) -> Cm
 }
 
 pub async fn open_media(app: &AppHandle, id: String) -> CmdResult<()> {
-    let (file, _) = crate::media::ensure(app, &id)
+    let file = crate::media::copy_to_open(app, &id)
         .await
-        .map_err(|(_, why)| CmdError::new("media", why))?;
+        .map_err(|why| CmdError::new("media", why))?;
     tauri_plugin_opener::open_path(&file, None::<&str>).map_err(|e| CmdError::new("media", e))?;
     Ok(())
 }

@@ -133,6 +133,8 @@ pub async fn sign_out(app: &AppHandle) -> CmdResult<()> {
     session.history.clear();
     state.online.store(false, Ordering::SeqCst);
     state.store()?.clear()?;
+    // Clients' files go with the store: the next employee on this desktop starts without them.
+    crate::media::forget(&state.data_dir);
     tray::update(app, switchboard_core::Counters::default(), state.russian);
     emit(app, SessionChanged);
     Ok(())

@@ -32,6 +32,21 @@ impl LocalStore {
         })
     }
 
+    /// Message `id`'s file as the hub keeps it, when this desktop holds the message.
+    pub fn media_of(&self, id: &str) -> LocalResult<Option<MediaView>> {
+        self.read(|c, _| {
+            let json: Option<Option<String>> = c
+                .prepare_cached("SELECT media FROM messages WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .map(Some)
+                .or_else(|e| match e {
+                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                    e => Err(e),
+                })?;
+            Ok(json.flatten().and_then(|j| serde_json::from_str(&j).ok()))
+        })
+    }
+
     /// A chat's messages, oldest first.
     pub fn messages(&self, chat: &str) -> LocalResult<Vec<MessageVm>> {
         self.read(|c, _| {

@@ -57,12 +57,33 @@ pub fn link_name(uri: Option<&str>) -> Option<String> {
     clean_name(&name)
 }
 
-/// A file name safe to show and to offer for saving: no path, no control characters, bounded.
+/// A file name safe to show and to offer for saving (core's rule).
 pub fn clean_name(name: &str) -> Option<String> {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let clean: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
-    let clean = clean.trim().trim_start_matches('.').to_owned();
-    (!clean.is_empty()).then_some(clean)
+    switchboard_core::clean_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_links_file_name_is_shown_as_it_reads() {
+        let name = |u: &str| link_name(Some(u));
+        assert_eq!(
+            name("https://store.example/x/?filename=invoice%E2%80%AEfdp.exe").as_deref(),
+            Some("invoicefdp.exe")
+        );
+        assert_eq!(
+            name("https://store.example/x/?filename=..%2F..%2Fetc%2Fpasswd").as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(
+            name("https://store.example/files/%D1%81%D1%87%D1%91%D1%82.pdf").as_deref(),
+            Some("счёт.pdf")
+        );
+        assert_eq!(name("https://store.example/").as_deref(), None);
+        assert_eq!(name("not a link"), None);
+    }
 }
 
 /// Queues message `id`'s file (in the transaction that stores the message).

@@ -184,6 +184,165 @@ async fn a_clients_files_are_kept_and_served_only_to_whoever_may_see_the_chat() 
     }
 }
 
+/// A tiny HTTP server on `ip` answering every request with `answer` (raw bytes, then what
+/// `more` writes until the client hangs up); its address.
+async fn raw_server(ip: &str, answer: Vec<u8>, more: Option<Vec<u8>>) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = tokio::net::TcpListener::bind((ip, 0)).await.expect("bind");
+    let addr = server.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = server.accept().await {
+            let (answer, more) = (answer.clone(), more.clone());
+            tokio::spawn(async move {
+                let mut buf = [0u8; 2048];
+                let _ = s.read(&mut buf).await;
+                if s.write_all(&answer).await.is_err() {
+                    return;
+                }
+                if let Some(chunk) = more {
+                    while s.write_all(&chunk).await.is_ok() {}
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// Links are not trusted: a link to another scheme, to a private address (directly or through
+/// a redirect from the provider's own host), or a body past the limit while it streams is
+/// refused; a file's type is read from its bytes, not from what it is served as. Each outcome
+/// reaches desktops through sync.
+#[tokio::test]
+async fn links_that_point_elsewhere_or_lie_are_refused() {
+    let t = T::new().await;
+    // Something only this machine should reach (127.0.0.2: loopback, not the provider's host).
+    let secret = raw_server(
+        "127.0.0.2",
+        b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 6\r\n\r\nsecret".to_vec(),
+        None,
+    )
+    .await;
+    // On the provider's host: a redirect to it, an endless body, HTML said to be a PNG.
+    let redirect = raw_server(
+        "127.0.0.1",
+        format!(
+            "HTTP/1.1 302 Found\r\nLocation: http://{secret}/x.png\r\nContent-Length: 0\r\n\r\n"
+        )
+        .into_bytes(),
+        None,
+    )
+    .await;
+    let mut chunk = format!("{:x}\r\n", 1 << 20).into_bytes();
+    chunk.extend(std::iter::repeat_n(0u8, 1 << 20));
+    chunk.extend(b"\r\n");
+    let endless = raw_server(
+        "127.0.0.1",
+        b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nTransfer-Encoding: chunked\r\n\r\n"
+            .to_vec(),
+        Some(chunk),
+    )
+    .await;
+    let page = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>";
+    let mut lie = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\n\r\n",
+        page.len()
+    )
+    .into_bytes();
+    lie.extend(page);
+    let lie = raw_server("127.0.0.1", lie, None).await;
+    let cursor = {
+        let resp: serde_json::Value = t
+            .http
+            .get(format!("{}/api/v1/sync?cursor=0", t.hub.url))
+            .bearer_auth(&t.anna_token)
+            .send()
+            .await
+            .expect("sync")
+            .json()
+            .await
+            .expect("json");
+        resp["cursor"].as_i64().expect("cursor")
+    };
+    let cases = [
+        ("scheme", "file:///etc/passwd".to_owned()),
+        ("private", format!("http://{secret}/x.png")),
+        ("named", format!("http://localhost:{}/x.png", secret.port())),
+        ("redirect", format!("http://{redirect}/photo.png")),
+        ("endless", format!("http://{endless}/film.mp4")),
+        ("lie", format!("http://{lie}/photo.png")),
+    ];
+    for (text, uri) in &cases {
+        let (status, _) = post_webhook(
+            &t.http,
+            &t.hub,
+            &json!({"messages": [{"messageId": text, "channelId": t.wa, "chatType": "whatsapp",
+                "chatId": "79161112233", "dateTime": "2026-11-25T10:00:00.000Z", "type": "image",
+                "status": "inbound", "text": text, "contentUri": uri}]}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    for (text, _) in &cases {
+        let m = t.settled(text).await;
+        let file = m.media.clone().expect("a file");
+        match *text {
+            "lie" => {
+                assert_eq!(file.state, MediaState::Stored, "{m:?}");
+                assert_eq!(
+                    file.mime.as_deref(),
+                    Some("text/html"),
+                    "read from its bytes"
+                );
+                let resp = t.get_media(&m.id, &t.anna_token).await;
+                assert_eq!(resp.headers()["content-type"], "application/octet-stream");
+                assert!(resp.headers()["content-disposition"]
+                    .to_str()
+                    .expect("disposition")
+                    .starts_with("attachment;"));
+            }
+            "endless" => assert_eq!(file.state, MediaState::TooBig, "{m:?}"),
+            _ => {
+                assert_eq!(file.state, MediaState::Failed, "{text}: {m:?}");
+                assert_eq!(
+                    t.get_media(&m.id, &t.anna_token).await.status(),
+                    StatusCode::NOT_FOUND
+                );
+            }
+        }
+    }
+    // Nothing half-written is left, and no secret was kept.
+    let kept: Vec<_> = std::fs::read_dir(t._dir.path().join("media"))
+        .expect("media dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(kept.iter().all(|n| !n.ends_with(".part")), "{kept:?}");
+    assert_eq!(kept.len(), 1, "only the HTML page is kept: {kept:?}");
+    // Desktops learn each outcome by sync (its own log entry), not only by reading the chat.
+    let later: serde_json::Value = t
+        .http
+        .get(format!("{}/api/v1/sync?cursor={cursor}", t.hub.url))
+        .bearer_auth(&t.anna_token)
+        .send()
+        .await
+        .expect("sync")
+        .json()
+        .await
+        .expect("json");
+    for (text, _) in &cases {
+        let settled = later["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .any(|c| {
+                c["type"] == "message"
+                    && c["message"]["text"] == *text
+                    && c["message"]["media"]["state"] != "pending"
+            });
+        assert!(settled, "{text} settled in a sync: {later}");
+    }
+}
+
 /// A link the provider refuses is `failed` with the reason at once; a file past the limit is
 /// `too_big` without being read (its length says so).
 #[tokio::test]
