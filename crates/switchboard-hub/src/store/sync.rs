@@ -172,9 +172,24 @@ impl LogCache {
         entry
     }
 
-    /// Log entry `seq`, a change of chat `id`.
-    fn chat(&self, conn: &Connection, seq: i64, id: &str) -> rusqlite::Result<Arc<Decoded>> {
-        if let Some(hit) = self.get(seq) {
+    /// What the cache holds of entries `seqs`, under one lock.
+    fn hits(&self, seqs: impl Iterator<Item = i64>) -> HashMap<i64, Arc<Decoded>> {
+        let Ok(entries) = self.entries.lock() else {
+            return HashMap::new();
+        };
+        seqs.filter_map(|seq| Some((seq, entries.by_seq.get(&seq)?.0.clone())))
+            .collect()
+    }
+
+    /// Log entry `seq`, a change of chat `id` (from `hits` when it has it).
+    fn chat(
+        &self,
+        conn: &Connection,
+        seq: i64,
+        id: &str,
+        hits: &HashMap<i64, Arc<Decoded>>,
+    ) -> rusqlite::Result<Arc<Decoded>> {
+        if let Some(hit) = hits.get(&seq).cloned().or_else(|| self.get(seq)) {
             return Ok(hit);
         }
         let entry = match chat_row_by_id(conn, id)? {
@@ -188,9 +203,15 @@ impl LogCache {
         Ok(self.put(seq, entry))
     }
 
-    /// Log entry `seq`, a change of message `id`.
-    fn message(&self, conn: &Connection, seq: i64, id: &str) -> rusqlite::Result<Arc<Decoded>> {
-        if let Some(hit) = self.get(seq) {
+    /// Log entry `seq`, a change of message `id` (from `hits` when it has it).
+    fn message(
+        &self,
+        conn: &Connection,
+        seq: i64,
+        id: &str,
+        hits: &HashMap<i64, Arc<Decoded>>,
+    ) -> rusqlite::Result<Arc<Decoded>> {
+        if let Some(hit) = hits.get(&seq).cloned().or_else(|| self.get(seq)) {
             return Ok(hit);
         }
         let entry = match message(conn, id)? {
@@ -566,25 +587,42 @@ pub fn sync_shared(
         return page_answer(conn, &viewer, max, next, changes).map(SyncAnswer::from);
     }
     // Incremental: the latest state of each changed chat and message, in log order.
-    let mut last_pos: BTreeMap<(Option<ChangeKind>, &str), usize> = BTreeMap::new();
-    for (i, (_, kind, reference)) in batch.iter().enumerate() {
-        last_pos.insert((*kind, reference.as_str()), i);
-    }
+    // Whether each entry is the last of what it names in this answer (only that one is sent).
+    let last: Vec<bool> = {
+        let mut seen = std::collections::HashSet::with_capacity(batch.len());
+        let mut last: Vec<bool> = batch
+            .iter()
+            .rev()
+            .map(|(_, kind, reference)| seen.insert((*kind, reference.as_str())))
+            .collect();
+        last.reverse();
+        last
+    };
+    // What the cache holds of them, taken in one go.
+    let hits = cache.hits(
+        batch
+            .iter()
+            .zip(&last)
+            .filter(|(e, l)| **l && matches!(e.1, Some(ChangeKind::Chat | ChangeKind::Message)))
+            .map(|(e, _)| e.0),
+    );
     // Each changed chat as last logged in this answer: who answers it then decides who sees
     // its messages (any move after it would have been logged after it).
     let mut chats: HashMap<&str, Arc<Decoded>> = HashMap::new();
-    for (i, (seq, kind, reference)) in batch.iter().enumerate() {
-        if *kind == Some(ChangeKind::Chat) && last_pos.get(&(*kind, reference.as_str())) == Some(&i)
-        {
-            chats.insert(reference.as_str(), cache.chat(conn, *seq, reference)?);
+    for ((seq, kind, reference), is_last) in batch.iter().zip(&last) {
+        if *kind == Some(ChangeKind::Chat) && *is_last {
+            chats.insert(
+                reference.as_str(),
+                cache.chat(conn, *seq, reference, &hits)?,
+            );
         }
     }
     // The others' (a message whose chat did not change here), read once per answer.
     let mut answered_by: HashMap<String, Option<Option<String>>> = HashMap::new();
     let (mut channels_sent, mut settings_sent) = (false, false);
     let mut changes = Vec::new();
-    for (i, (seq, kind, reference)) in batch.iter().enumerate() {
-        if last_pos.get(&(*kind, reference.as_str())) != Some(&i) {
+    for ((seq, kind, reference), is_last) in batch.iter().zip(&last) {
+        if !is_last {
             continue;
         }
         match kind {
@@ -607,7 +645,7 @@ pub fn sync_shared(
             Some(ChangeKind::Chat) => {
                 let entry = match chats.get(reference.as_str()) {
                     Some(e) => e.clone(),
-                    None => cache.chat(conn, *seq, reference)?,
+                    None => cache.chat(conn, *seq, reference, &hits)?,
                 };
                 if let Some(piece) = chat_piece(&entry, &viewer, &settings)? {
                     changes.push(piece);
@@ -623,7 +661,7 @@ pub fn sync_shared(
                 }
             }
             Some(ChangeKind::Message) => {
-                let entry = cache.message(conn, *seq, reference)?;
+                let entry = cache.message(conn, *seq, reference, &hits)?;
                 let Decoded::Message { chat, json } = &*entry else {
                     continue;
                 };
