@@ -181,7 +181,20 @@ impl LogCache {
             .collect()
     }
 
-    /// Log entry `seq`, a change of chat `id` (from `hits` when it has it).
+    /// Log entry `seq` from `hits` or the cache, else read by `read` and kept.
+    fn entry(
+        &self,
+        seq: i64,
+        hits: &HashMap<i64, Arc<Decoded>>,
+        read: impl FnOnce() -> rusqlite::Result<Decoded>,
+    ) -> rusqlite::Result<Arc<Decoded>> {
+        match hits.get(&seq).cloned().or_else(|| self.get(seq)) {
+            Some(hit) => Ok(hit),
+            None => Ok(self.put(seq, read()?)),
+        }
+    }
+
+    /// Log entry `seq`, a change of chat `id`.
     fn chat(
         &self,
         conn: &Connection,
@@ -189,21 +202,19 @@ impl LogCache {
         id: &str,
         hits: &HashMap<i64, Arc<Decoded>>,
     ) -> rusqlite::Result<Arc<Decoded>> {
-        if let Some(hit) = hits.get(&seq).cloned().or_else(|| self.get(seq)) {
-            return Ok(hit);
-        }
-        let entry = match chat_row_by_id(conn, id)? {
-            Some(row) => Decoded::Chat {
-                crm: links(conn, id)?,
-                row: Box::new(row),
-                json: Mutex::default(),
-            },
-            None => Decoded::Gone,
-        };
-        Ok(self.put(seq, entry))
+        self.entry(seq, hits, || {
+            Ok(match chat_row_by_id(conn, id)? {
+                Some(row) => Decoded::Chat {
+                    crm: links(conn, id)?,
+                    row: Box::new(row),
+                    json: Mutex::default(),
+                },
+                None => Decoded::Gone,
+            })
+        })
     }
 
-    /// Log entry `seq`, a change of message `id` (from `hits` when it has it).
+    /// Log entry `seq`, a change of message `id`.
     fn message(
         &self,
         conn: &Connection,
@@ -211,17 +222,15 @@ impl LogCache {
         id: &str,
         hits: &HashMap<i64, Arc<Decoded>>,
     ) -> rusqlite::Result<Arc<Decoded>> {
-        if let Some(hit) = hits.get(&seq).cloned().or_else(|| self.get(seq)) {
-            return Ok(hit);
-        }
-        let entry = match message(conn, id)? {
-            Some(message) => Decoded::Message {
-                chat: message.chat.clone(),
-                json: raw(&Change::Message { message })?,
-            },
-            None => Decoded::Gone,
-        };
-        Ok(self.put(seq, entry))
+        self.entry(seq, hits, || {
+            Ok(match message(conn, id)? {
+                Some(message) => Decoded::Message {
+                    chat: message.chat.clone(),
+                    json: raw(&Change::Message { message })?,
+                },
+                None => Decoded::Gone,
+            })
+        })
     }
 }
 

@@ -106,6 +106,19 @@ impl T {
         found.expect("the message")
     }
 
+    /// Anna's sync from `cursor`, as JSON.
+    async fn sync(&self, cursor: i64) -> serde_json::Value {
+        self.http
+            .get(format!("{}/api/v1/sync?cursor={cursor}", self.hub.url))
+            .bearer_auth(&self.anna_token)
+            .send()
+            .await
+            .expect("sync")
+            .json()
+            .await
+            .expect("json")
+    }
+
     async fn get_media(&self, id: &str, token: &str) -> reqwest::Response {
         self.http
             .get(format!("{}/api/v1/messages/{id}/media", self.hub.url))
@@ -250,19 +263,7 @@ async fn links_that_point_elsewhere_or_lie_are_refused() {
     .into_bytes();
     lie.extend(page);
     let lie = raw_server("127.0.0.1", lie, None).await;
-    let cursor = {
-        let resp: serde_json::Value = t
-            .http
-            .get(format!("{}/api/v1/sync?cursor=0", t.hub.url))
-            .bearer_auth(&t.anna_token)
-            .send()
-            .await
-            .expect("sync")
-            .json()
-            .await
-            .expect("json");
-        resp["cursor"].as_i64().expect("cursor")
-    };
+    let cursor = t.sync(0).await["cursor"].as_i64().expect("cursor");
     let cases = [
         ("scheme", "file:///etc/passwd".to_owned()),
         ("private", format!("http://{secret}/x.png")),
@@ -319,16 +320,7 @@ async fn links_that_point_elsewhere_or_lie_are_refused() {
     assert!(kept.iter().all(|n| !n.ends_with(".part")), "{kept:?}");
     assert_eq!(kept.len(), 1, "only the HTML page is kept: {kept:?}");
     // Desktops learn each outcome by sync (its own log entry), not only by reading the chat.
-    let later: serde_json::Value = t
-        .http
-        .get(format!("{}/api/v1/sync?cursor={cursor}", t.hub.url))
-        .bearer_auth(&t.anna_token)
-        .send()
-        .await
-        .expect("sync")
-        .json()
-        .await
-        .expect("json");
+    let later = t.sync(cursor).await;
     for (text, _) in &cases {
         let settled = later["changes"]
             .as_array()

@@ -775,19 +775,7 @@ fn a_shared_log_cache_answers_each_viewer_as_its_own_read(b: &Backend) {
     // Anna's lead in the CRM, then it moves to Boris: the chat moves with it.
     let lead = switchboard_core::CrmRef {
         kind: switchboard_core::EntityKind::Lead,
-        id: store::insert_entity(
-            &conn,
-            switchboard_core::EntityKind::Lead,
-            &switchboard_hub::json::NewCrmEntity {
-                title: "Ivan".into(),
-                phones: vec!["+79161112233".into()],
-                responsible_id: Some(anna.clone()),
-                contact_id: None,
-                closed: false,
-                stage: None,
-            },
-        )
-        .expect("lead"),
+        id: ivans_lead(&conn, &anna),
     };
     round(&conn, &mut cursors, &mut seen);
     store::patch_entity(
@@ -812,6 +800,23 @@ fn a_shared_log_cache_answers_each_viewer_as_its_own_read(b: &Backend) {
         seen[&boris][before_boris..].contains(&annas.id),
         "Boris now gets the chat"
     );
+}
+
+/// A lead for the client of 79161112233 with `responsible` (their chat moves to them).
+fn ivans_lead(conn: &Connection, responsible: &str) -> String {
+    store::insert_entity(
+        conn,
+        switchboard_core::EntityKind::Lead,
+        &switchboard_hub::json::NewCrmEntity {
+            title: "Ivan".into(),
+            phones: vec!["+79161112233".into()],
+            responsible_id: Some(responsible.to_owned()),
+            contact_id: None,
+            closed: false,
+            stage: None,
+        },
+    )
+    .expect("lead")
 }
 
 macro_rules! conformance {
@@ -880,19 +885,7 @@ fn a_message_cached_before_its_chat_moved_reaches_the_new_responsible() {
     // Vera's desktop syncs first: the message's entry is cached with responsible = none.
     store::sync_shared(&conn, &cache, &vera, vera_cursor, None, depth).expect("vera");
     // The client's lead belongs to Boris: the chat is his now.
-    store::insert_entity(
-        &conn,
-        switchboard_core::EntityKind::Lead,
-        &switchboard_hub::json::NewCrmEntity {
-            title: "Ivan".into(),
-            phones: vec!["+79161112233".into()],
-            responsible_id: Some(boris.clone()),
-            contact_id: None,
-            closed: false,
-            stage: None,
-        },
-    )
-    .expect("lead");
+    ivans_lead(&conn, &boris);
     assert_eq!(
         store::chat_row_by_id(&conn, &chat.id)
             .expect("read")
@@ -965,19 +958,7 @@ fn a_message_cached_before_its_chat_moved_is_not_sent_to_who_lost_it() {
     let c0 = store::last_seq(&conn).unwrap();
     store::ingest(&conn, &inbound("m2", "79161112233", "m2", T1), T1).unwrap();
     store::sync_shared(&conn, &cache, &vera, c0, None, depth).expect("vera");
-    store::insert_entity(
-        &conn,
-        switchboard_core::EntityKind::Lead,
-        &switchboard_hub::json::NewCrmEntity {
-            title: "Ivan".into(),
-            phones: vec!["+79161112233".into()],
-            responsible_id: Some(boris.clone()),
-            contact_id: None,
-            closed: false,
-            stage: None,
-        },
-    )
-    .expect("lead");
+    ivans_lead(&conn, &boris);
     let own = store::sync(&conn, &anna, c0, None).expect("own");
     let shared = store::sync_shared(&conn, &cache, &anna, c0, None, depth)
         .unwrap()
