@@ -68,6 +68,7 @@ pub async fn sign_in_demo(app: &AppHandle, employee_id: String) -> CmdResult<()>
     let issued = admin.issue_token(&employee_id).await?;
     let store = state.store()?;
     store.clear()?;
+    crate::media::forget(&state.data_dir);
     store.set_meta(&[("mode", "demo"), ("token", &issued.token)])?;
     session.demo = true;
     let url = admin.base().to_owned();
@@ -102,6 +103,7 @@ pub async fn connect_hub(app: &AppHandle, url: String, token: String) -> CmdResu
     }
     let store = state.store()?;
     store.clear()?;
+    crate::media::forget(&state.data_dir);
     store.set_meta(&[("mode", "remote"), ("hub_url", &url), ("token", &token)])?;
     let mut session = state.session.lock().await;
     session.demo = false;
