@@ -183,25 +183,20 @@ pub fn forget(data_dir: &Path) {
 /// (`core::openable_type`): a page, a script or a program is not, whatever its name says.
 pub async fn copy_to_open(app: &AppHandle, id: &str) -> Result<PathBuf, String> {
     let (file, mime) = ensure(app, id).await.map_err(|(_, why)| why.to_owned())?;
-    let stored = app
+    // What the hub says of it: its type as read from its bytes (the download's is what the hub
+    // served it as) and its shown name.
+    let kept = app
         .state::<App>()
         .store()
         .ok()
-        .and_then(|s| s.media_of(id).ok().flatten())
-        .and_then(|m| m.mime);
-    // The hub's reading of the bytes (the download's type is what the hub served it as).
-    let mime = stored.unwrap_or(mime);
+        .and_then(|s| s.media_of(id).ok().flatten());
+    let shown = kept.as_ref().and_then(|m| m.name.clone());
+    let mime = kept.and_then(|m| m.mime).unwrap_or(mime);
     let Some(ext) = switchboard_core::openable_type(&mime) else {
         return Err(format!(
             "a file of type {mime} is not opened from Switchboard"
         ));
     };
-    let shown = app
-        .state::<App>()
-        .store()
-        .ok()
-        .and_then(|s| s.media_of(id).ok().flatten())
-        .and_then(|m| m.name);
     let name = open_name(shown.as_deref(), ext);
     let dir = file
         .parent()

@@ -77,7 +77,15 @@ impl crate::worker::Worker for Fetcher {
     async fn round(&mut self, hub: &Hub, _: crate::worker::Woke) -> Duration {
         while self.in_flight.try_join_next().is_some() {}
         let room = CONCURRENCY.saturating_sub(self.in_flight.len());
-        if room > 0 {
+        // Every commit rings this worker: it looks on a read-only connection first, and takes
+        // the writer only when a file is due (not once more per webhook).
+        let due = hub
+            .store_read(|c| Ok(media_queue::next_due(c)?))
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|at| at <= now_ms());
+        if room > 0 && due {
             let jobs = hub
                 .store_write(move |c| Ok(media_queue::claim(c, now_ms(), room)?))
                 .await
