@@ -601,6 +601,100 @@ fn invisible(c: char) -> bool {
         | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}')
 }
 
+/// The largest file any channel takes from us: the provider's `MESSAGES_CONTENT_SIZE_EXCEEDED`
+/// (more than 10 MB). The contract names codes of their own for WABA and Telegram without their
+/// figures, so every transport is held to the documented one.
+pub const SEND_MAX_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Why a file cannot go to a client on a channel, decided before a byte is uploaded (the
+/// desktop) and again on the bytes themselves (the hub).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileRefusal {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file is {size} bytes; {transport} takes at most {limit} bytes")]
+    TooBig {
+        size: u64,
+        limit: u64,
+        transport: &'static str,
+    },
+    /// Not a picture, sound, video or document the messengers pass on (or its type cannot be
+    /// read from its bytes): the provider's `MESSAGE_WRONG_CONTENT_TYPE`.
+    #[error("files of type {mime} cannot be sent")]
+    WrongType { mime: String },
+    /// The type exists, but not on this messenger (Instagram takes no documents).
+    #[error("{transport} takes no {kind} files")]
+    NotOnTransport {
+        kind: &'static str,
+        transport: &'static str,
+    },
+}
+
+impl FileRefusal {
+    /// A stable code for the desktop to say it in the user's language.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FileRefusal::Empty => "file_empty",
+            FileRefusal::TooBig { .. } => "file_too_big",
+            FileRefusal::WrongType { .. } => "file_wrong_type",
+            FileRefusal::NotOnTransport { .. } => "file_not_on_channel",
+        }
+    }
+}
+
+/// What a file of type `mime` goes as, if it can go at all: pictures, sound and video that
+/// every messenger shows in place, and documents people exchange (never pages, scripts or
+/// programs, whatever the name says: the type is read from the bytes).
+pub fn sendable_kind(mime: &str) -> Option<MessageKind> {
+    Some(match mime {
+        "image/jpeg" | "image/png" | "image/gif" | "image/webp" => MessageKind::Image,
+        "audio/ogg" | "audio/opus" | "audio/mpeg" | "audio/mp4" | "audio/aac" | "audio/amr"
+        | "audio/wav" | "audio/x-wav" => MessageKind::Audio,
+        "video/mp4" | "video/3gpp" | "video/quicktime" | "video/webm" => MessageKind::Video,
+        // Other pictures, sound and video (HEIC, M4A…) are not passed on by every messenger.
+        m if openable_type(m).is_some()
+            && !["image/", "audio/", "video/"]
+                .iter()
+                .any(|p| m.starts_with(p)) =>
+        {
+            MessageKind::Document
+        }
+        _ => return None,
+    })
+}
+
+/// Whether a file of `size` bytes and type `mime` can be sent on `transport`, and as what.
+pub fn sendable_file(
+    transport: Transport,
+    mime: &str,
+    size: u64,
+) -> Result<MessageKind, FileRefusal> {
+    if size == 0 {
+        return Err(FileRefusal::Empty);
+    }
+    let kind = sendable_kind(mime).ok_or_else(|| FileRefusal::WrongType {
+        mime: if mime.is_empty() {
+            "unknown".into()
+        } else {
+            mime.chars().take(80).collect()
+        },
+    })?;
+    if transport == Transport::Instagram && kind == MessageKind::Document {
+        return Err(FileRefusal::NotOnTransport {
+            kind: kind.as_str(),
+            transport: transport.as_str(),
+        });
+    }
+    if size > SEND_MAX_BYTES {
+        return Err(FileRefusal::TooBig {
+            size,
+            limit: SEND_MAX_BYTES,
+            transport: transport.as_str(),
+        });
+    }
+    Ok(kind)
+}
+
 #[cfg(test)]
 mod message_kind_tests {
     use super::*;
@@ -641,6 +735,61 @@ mod message_kind_tests {
             "",
         ] {
             assert_eq!(openable_type(never), None, "{never}");
+        }
+    }
+
+    #[test]
+    fn files_are_judged_by_type_size_and_channel() {
+        let pdf = "application/pdf";
+        assert_eq!(
+            sendable_file(Transport::Whatsapp, "image/jpeg", 1),
+            Ok(MessageKind::Image)
+        );
+        assert_eq!(
+            sendable_file(Transport::Telegram, "audio/ogg", 10),
+            Ok(MessageKind::Audio)
+        );
+        assert_eq!(
+            sendable_file(Transport::Wapi, pdf, SEND_MAX_BYTES),
+            Ok(MessageKind::Document)
+        );
+        assert_eq!(
+            sendable_file(Transport::Wapi, pdf, SEND_MAX_BYTES + 1),
+            Err(FileRefusal::TooBig {
+                size: SEND_MAX_BYTES + 1,
+                limit: SEND_MAX_BYTES,
+                transport: "wapi"
+            })
+        );
+        assert_eq!(
+            sendable_file(Transport::Whatsapp, pdf, 0),
+            Err(FileRefusal::Empty)
+        );
+        assert_eq!(
+            sendable_file(Transport::Instagram, pdf, 10).map_err(|e| e.code()),
+            Err("file_not_on_channel")
+        );
+        assert_eq!(
+            sendable_file(Transport::Instagram, "image/png", 10),
+            Ok(MessageKind::Image)
+        );
+        // Pages, scripts, programs and pictures that can carry script never go.
+        for refused in [
+            "text/html",
+            "image/svg+xml",
+            "application/x-executable",
+            "application/x-msdownload",
+            "application/javascript",
+            "",
+        ] {
+            let r = sendable_file(Transport::Whatsapp, refused, 10);
+            assert_eq!(r.map_err(|e| e.code()), Err("file_wrong_type"), "{refused}");
+        }
+        // The refusal names what it refused; an endless type is cut.
+        let long = "x".repeat(500);
+        match sendable_file(Transport::Viber, &long, 1) {
+            Err(FileRefusal::WrongType { mime }) => assert_eq!(mime.len(), 80),
+            other => panic!("{other:?}"),
         }
     }
 

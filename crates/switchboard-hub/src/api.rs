@@ -113,6 +113,8 @@ fn routes() -> OpenApiRouter<Hub> {
         .routes(routes!(list_chats))
         .routes(routes!(chat_messages))
         .routes(routes!(message_media))
+        .routes(routes!(public_file))
+        .routes(routes!(send_file))
         .routes(routes!(mark_answered))
         .routes(routes!(compose))
         .routes(routes!(send_message))
@@ -878,21 +880,11 @@ async fn message_media(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::response::Response> {
-    use axum::http::header;
     let me = employee(caller)?;
     let message = id.clone();
     let (name, mime) = hub
         .read(move |c| Ok(chats::media(c, &me, &message)?))
         .await?;
-    let path = hub
-        .media_dir()
-        .and_then(|dir| crate::media::path(dir, &id))
-        .ok_or_else(|| ApiError::not_found("media"))?;
-    let file = tokio::fs::File::open(&path).await.map_err(|e| {
-        tracing::warn!(message = %id, error = %e, "a kept file is missing");
-        ApiError::not_found("media")
-    })?;
-    let len = file.metadata().await.map(|m| m.len()).ok();
     let mime = mime.unwrap_or_default();
     let inline = switchboard_core::inline_media_type(&mime);
     let shown = if inline {
@@ -900,26 +892,56 @@ async fn message_media(
     } else {
         "application/octet-stream"
     };
-    let name = name.unwrap_or_else(|| "file".into());
+    kept_file(
+        &hub,
+        &id,
+        name.as_deref(),
+        shown,
+        inline,
+        "private, max-age=31536000, immutable",
+    )
+    .await
+}
+
+/// A kept file's bytes, streamed (never whole in memory), with headers that keep a browser
+/// from reading it as anything but `mime`.
+async fn kept_file(
+    hub: &Hub,
+    id: &str,
+    name: Option<&str>,
+    mime: &str,
+    inline: bool,
+    cache: &str,
+) -> ApiResult<axum::response::Response> {
+    use axum::http::header;
+    let path = hub
+        .media_dir()
+        .and_then(|dir| crate::media::path(dir, id))
+        .ok_or_else(|| ApiError::not_found("media"))?;
+    let file = tokio::fs::File::open(&path).await.map_err(|e| {
+        tracing::warn!(message = %id, error = %e, "a kept file is missing");
+        ApiError::not_found("media")
+    })?;
+    let len = file.metadata().await.map(|m| m.len()).ok();
     let disposition = format!(
         "{}; filename*=UTF-8''{}",
         if inline { "inline" } else { "attachment" },
-        percent_encoding::utf8_percent_encode(&name, percent_encoding::NON_ALPHANUMERIC)
+        percent_encoding::utf8_percent_encode(
+            name.unwrap_or("file"),
+            percent_encoding::NON_ALPHANUMERIC
+        )
     );
     let mut answer = axum::response::Response::new(axum::body::Body::from_stream(
         tokio_util::io::ReaderStream::new(file),
     ));
     let headers = answer.headers_mut();
     for (k, v) in [
-        (header::CONTENT_TYPE, shown.to_owned()),
-        (header::CONTENT_DISPOSITION, disposition),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-        (
-            header::CACHE_CONTROL,
-            "private, max-age=31536000, immutable".to_owned(),
-        ),
+        (header::CONTENT_TYPE, mime),
+        (header::CONTENT_DISPOSITION, disposition.as_str()),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::CACHE_CONTROL, cache),
     ] {
-        if let Ok(v) = axum::http::HeaderValue::from_str(&v) {
+        if let Ok(v) = axum::http::HeaderValue::from_str(v) {
             headers.insert(k, v);
         }
     }
@@ -927,6 +949,149 @@ async fn message_media(
         headers.insert(header::CONTENT_LENGTH, axum::http::HeaderValue::from(len));
     }
     Ok(answer)
+}
+
+/// A file kept by the hub, for whoever holds a link to it: the provider downloading a file we
+/// send (it cannot send a token), people following a CRM timeline's link. The random token
+/// in the path is the credential; it expires. Never a redirect.
+#[utoipa::path(get, path = "/public/files/{token}", responses((status = 200, description = "the file's bytes"), (status = 404, body = ErrorBody)))]
+async fn public_file(
+    State(hub): State<Hub>,
+    Path(token): Path<String>,
+) -> ApiResult<axum::response::Response> {
+    // Tokens are 64 hex digits; anything else is not looked up.
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::not_found("file"));
+    }
+    let found = hub
+        .read(move |c| {
+            Ok(store::media_queue::public_file(
+                c,
+                &token,
+                crate::clock::now_ms(),
+            )?)
+        })
+        .await?;
+    let (id, kept) = found.ok_or_else(|| ApiError::not_found("file"))?;
+    let mime = kept
+        .mime
+        .unwrap_or_else(|| "application/octet-stream".into());
+    kept_file(
+        &hub,
+        &id,
+        kept.name.as_deref(),
+        &mime,
+        false,
+        "private, no-store",
+    )
+    .await
+}
+
+/// Sends a file to a chat: the body is the file's bytes. The hub reads its type from the
+/// bytes, checks it and its size against the chat's messenger, keeps it, and queues it for
+/// the provider (which downloads it from a short-lived public link). The same
+/// `Idempotency-Key` twice sends once.
+#[utoipa::path(post, path = "/api/v1/chats/{id}/files",
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the file's bytes"),
+    params(
+        ("id" = String, Path, description = "the chat"),
+        ("Idempotency-Key" = String, Header, description = "the message's key: a repeat sends once"),
+        ("X-File-Name" = String, Header, description = "the file's name, percent-encoded UTF-8"),
+    ),
+    responses((status = 202, body = SendAccepted), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+async fn send_file(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Path(chat): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> ApiResult<impl IntoResponse> {
+    let me = employee(caller)?;
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let key = header("idempotency-key")
+        .filter(|k| k.len() <= 200)
+        .ok_or_else(|| ApiError::bad_field("Idempotency-Key", "required (at most 200 characters)"))?
+        .to_owned();
+    let name = header("x-file-name")
+        .map(|n| {
+            percent_encoding::percent_decode_str(n)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .and_then(|n| switchboard_core::clean_file_name(&n))
+        .ok_or_else(|| {
+            ApiError::bad_field("X-File-Name", "required: the file's name, percent-encoded")
+        })?;
+    let (who, at, k) = (me.clone(), chat.clone(), key.clone());
+    let target = hub
+        .read(move |c| Ok(chats::file_target(c, &who, &at, &k)?))
+        .await?;
+    let transport = match target {
+        chats::FileTarget::Sent(accepted) => return Ok((StatusCode::ACCEPTED, Json(accepted))),
+        chats::FileTarget::Chat(transport) => transport,
+    };
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limit = switchboard_core::SEND_MAX_BYTES;
+    let too_big = |size: u64| -> ApiError {
+        workspace::WorkspaceError::from(workspace::Refusal::File(
+            switchboard_core::FileRefusal::TooBig {
+                size,
+                limit,
+                transport: transport.as_str(),
+            },
+        ))
+        .into()
+    };
+    if let Some(size) = declared.filter(|n| *n > limit) {
+        return Err(too_big(size));
+    }
+    let dir = hub
+        .media_dir()
+        .ok_or_else(|| ApiError::internal("no media directory"))?
+        .to_owned();
+    let upload = crate::media::receive(&dir, body, limit)
+        .await
+        .map_err(|e| match e {
+            crate::media::Received::TooBig(size) => too_big(size),
+            crate::media::Received::Broken(why) => ApiError::bad_field("body", &why),
+            crate::media::Received::Io(e) => ApiError::internal(e),
+        })?;
+    let declared_type = header("content-type").unwrap_or("").to_owned();
+    let mime = crate::media::sniff(upload.head(), &declared_type);
+    let kind = switchboard_core::sendable_file(transport, &mime, upload.size()).map_err(|r| {
+        ApiError::from(workspace::WorkspaceError::from(workspace::Refusal::File(r)))
+    })?;
+    let file = store::NewFile {
+        name,
+        mime,
+        size: upload.size(),
+        kind,
+    };
+    let accepted = hub
+        .write(move |c| {
+            let (accepted, new) = chats::send_file(c, &me, &chat, &key, &file, &clock::now())?;
+            if new {
+                // In place before the message commits: a message never names a missing file.
+                upload
+                    .keep(&dir.join(&accepted.message_id))
+                    .map_err(ApiError::internal)?;
+            }
+            Ok(accepted)
+        })
+        .await?;
+    hub.outbox_wake().notify_one();
+    hub.crm_wake().notify_one();
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
 /// Marks the chat answered ("no reply needed"): its count goes to 0.

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/010_chats_by_activity.sql")),
     (11, include_str!("../migrations/011_lost.sql")),
     (12, include_str!("../migrations/012_media.sql")),
+    (13, include_str!("../migrations/013_public_files.sql")),
 ];
 
 /// Opens the hub's own database.

@@ -73,6 +73,8 @@ impl From<crate::workspace::Refusal> for ApiError {
             RefusalKind::Forbidden => StatusCode::FORBIDDEN,
             RefusalKind::Invalid => StatusCode::BAD_REQUEST,
             RefusalKind::Conflict => StatusCode::CONFLICT,
+            RefusalKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            RefusalKind::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         };
         let mut e = ApiError::new(status, r.code(), r.to_string());
         e.owner = r.owner().map(str::to_owned);

@@ -381,3 +381,108 @@ mod tests {
         assert!(!allowed(&url("http://127.0.0.2:9/x"), Some("127.0.0.1")));
     }
 }
+
+/// Why a file sent to the hub was not received.
+#[derive(Debug)]
+pub enum Received {
+    /// More bytes than the limit (counted so far).
+    TooBig(u64),
+    /// The body broke off.
+    Broken(String),
+    Io(std::io::Error),
+}
+
+/// A file received from a desktop, in a `.part` file of the media directory until
+/// [`Upload::keep`] names it; removed if it is dropped before (a refused or broken upload,
+/// a client gone mid-way).
+#[derive(Debug)]
+pub struct Upload {
+    part: PathBuf,
+    size: u64,
+    head: Vec<u8>,
+}
+
+/// Bytes kept from a file's start to read its type from.
+const HEAD: usize = 8192;
+
+impl Upload {
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The file's first bytes (its type is read from them).
+    pub fn head(&self) -> &[u8] {
+        &self.head
+    }
+
+    /// Puts the file in place under `target` (on the same disk: a rename).
+    pub fn keep(&self, target: &Path) -> std::io::Result<()> {
+        std::fs::rename(&self.part, target)
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        // Gone already once kept.
+        let _ = std::fs::remove_file(&self.part);
+    }
+}
+
+/// Streams a request body into a new `.part` file of `dir` (owner-only), at most `limit`
+/// bytes, flushed to disk before it is handed back.
+pub async fn receive(dir: &Path, body: axum::body::Body, limit: u64) -> Result<Upload, Received> {
+    let part = dir.join(format!("{}.part", crate::store::new_id()));
+    let mut out = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&part)
+        .await
+        .map_err(Received::Io)?;
+    let mut upload = Upload {
+        part,
+        size: 0,
+        head: Vec::new(),
+    };
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| Received::Broken(format!("the upload broke off: {e}")))?;
+        upload.size += chunk.len() as u64;
+        if upload.size > limit {
+            return Err(Received::TooBig(upload.size));
+        }
+        if upload.head.len() < HEAD {
+            let take = (HEAD - upload.head.len()).min(chunk.len());
+            upload.head.extend_from_slice(&chunk[..take]);
+        }
+        out.write_all(&chunk).await.map_err(Received::Io)?;
+    }
+    out.sync_all().await.map_err(Received::Io)?;
+    Ok(upload)
+}
+
+/// A file's type, read from its first bytes; plain text and CSV (which have no signature)
+/// as declared when the bytes are UTF-8 text. Anything else unreadable is `""`.
+pub fn sniff(head: &[u8], declared: &str) -> String {
+    if let Some(t) = infer::get(head) {
+        return t.mime_type().to_owned();
+    }
+    let declared = declared
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    // A multi-byte character cut at the head's end is still text.
+    let text = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    let control = head
+        .iter()
+        .any(|b| b.is_ascii_control() && !matches!(b, b'\n' | b'\r' | b'\t'));
+    match declared.as_str() {
+        "text/plain" | "text/csv" if text && !control => declared,
+        _ => String::new(),
+    }
+}

@@ -133,8 +133,9 @@ async fn attempt(hub: &Hub, client: &ProviderClient, job: &Job) {
     if hub.is_closing() {
         return;
     }
+    let public = hub.public_url().to_owned();
     let claimed = hub
-        .store_write(move |c| Ok(claim(c, id, now_ms(), lease)?))
+        .store_write(move |c| Ok(claim(c, id, now_ms(), lease, &public)?))
         .await;
     let job = match claimed {
         Ok(Some(job)) => job,

@@ -159,7 +159,21 @@ pub struct Sent {
     pub crm_user_id: Option<String>,
     pub crm_message_id: Option<String>,
     pub at: String,
+    /// A file: the link it was downloaded from (when the send was made).
+    #[serde(default)]
+    pub content_uri: Option<String>,
 }
+
+/// A file the fake downloaded from a send's `contentUri`, as it came.
+#[derive(Debug, Clone)]
+pub struct FetchedFile {
+    pub uri: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The most a send's file may weigh: `MESSAGES_CONTENT_SIZE_EXCEEDED` (more than 10 MB).
+pub const CONTENT_MAX_BYTES: usize = 10 * 1024 * 1024;
 
 /// A failure to inject into the next `POST /v3/message` (one per request, in order).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -210,6 +224,10 @@ struct Account {
     crm_ids: HashMap<String, Instant>,
     window: Option<(Instant, u32)>,
     faults: VecDeque<Fault>,
+    /// Every download of a send's `contentUri`, in order (refused ones too).
+    fetched: Vec<FetchedFile>,
+    /// Files of accepted sends, by `messageId`: what the echo's `contentUri` serves.
+    store: HashMap<String, (String, Vec<u8>)>,
 }
 
 struct Inner {
@@ -217,6 +235,8 @@ struct Inner {
     account: Mutex<Account>,
     deliveries: mpsc::UnboundedSender<Value>,
     http: reqwest::Client,
+    /// Downloads of `contentUri`: no redirects followed (contract §8).
+    download: reqwest::Client,
     /// `http://host:port` once [`start`] has bound its socket: the base of media links.
     url: OnceLock<String>,
 }
@@ -252,8 +272,13 @@ pub async fn start(listen: SocketAddr, config: FakeConfig) -> anyhow::Result<Run
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
+    let download = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
     let fake = Fake {
         inner: Arc::new(Inner {
+            download,
             account: Mutex::new(Account {
                 channels: config.channels.clone(),
                 ..Account::default()
@@ -291,6 +316,11 @@ impl Fake {
     /// Every message accepted so far, oldest first.
     pub fn sent(&self) -> Vec<Sent> {
         self.account().sent.clone()
+    }
+
+    /// Every download of a send's file so far, oldest first.
+    pub fn fetched(&self) -> Vec<FetchedFile> {
+        self.account().fetched.clone()
     }
 
     pub fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
@@ -416,7 +446,7 @@ impl Fake {
     /// After a send: the echo, then `sent` → `delivered` → `read`.
     fn walk_statuses(&self, sent: &Sent) {
         if self.inner.config.echo_api_sends {
-            self.post(json!({ "messages": [{
+            let mut echo = json!({
                 "messageId": sent.message_id,
                 "dateTime": sent.at,
                 "channelId": sent.channel_id,
@@ -427,7 +457,19 @@ impl Fake {
                 "isEcho": true,
                 "text": sent.text,
                 "authorId": sent.crm_user_id,
-            }]}));
+            });
+            let kept = self
+                .account()
+                .store
+                .get(&sent.message_id)
+                .map(|(t, _)| t.clone());
+            if let (Some(content_type), Some(base)) = (kept, self.inner.url.get()) {
+                // A file's echo links to the provider's own copy, as inbound files do.
+                echo["type"] = json!(kind_of(&content_type));
+                echo["contentUri"] = json!(format!("{base}/_fake/store/{}", sent.message_id));
+                echo.as_object_mut().map(|o| o.remove("text"));
+            }
+            self.post(json!({ "messages": [echo] }));
         }
         let fake = self.clone();
         let id = sent.message_id.clone();
@@ -514,6 +556,7 @@ pub fn router(fake: Fake) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(fake.clone(), auth))
         // Added after the auth layer, so outside it: store links are fetched without the key.
         .route("/_fake/media/{name}", get(media))
+        .route("/_fake/store/{id}", get(stored))
         .with_state(fake)
 }
 
@@ -534,6 +577,108 @@ async fn media(Path(name): Path<String>) -> Response {
         bytes,
     )
         .into_response()
+}
+
+/// The provider's copy of a file sent through it.
+async fn stored(State(fake): State<Fake>, Path(id): Path<String>) -> Response {
+    let Some((content_type, bytes)) = fake.account().store.get(&id).cloned() else {
+        return (StatusCode::NOT_FOUND, "No such file").into_response();
+    };
+    ([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response()
+}
+
+/// The message `type` of a file of `content_type`.
+fn kind_of(content_type: &str) -> &'static str {
+    match content_type.split('/').next() {
+        Some("image") => "image",
+        Some("audio") => "audio",
+        Some("video") => "video",
+        _ => "document",
+    }
+}
+
+/// Types the messengers pass on (contract: `MESSAGE_WRONG_CONTENT_TYPE` otherwise).
+fn passes_on(content_type: &str) -> bool {
+    let t = content_type.split(';').next().unwrap_or("").trim();
+    ["image/", "audio/", "video/"]
+        .iter()
+        .any(|p| t.starts_with(p))
+        && t != "image/svg+xml"
+        || t.starts_with("application/vnd.")
+        || matches!(
+            t,
+            "application/pdf"
+                | "application/msword"
+                | "application/zip"
+                | "application/rtf"
+                | "text/plain"
+                | "text/csv"
+        )
+}
+
+/// Downloads a send's `contentUri` at once, as the provider does: no redirects, a 2xx only,
+/// at most [`CONTENT_MAX_BYTES`], of a type the messengers pass on.
+async fn download(fake: &Fake, uri: &str, chat_type: &str) -> Result<(), Refusal> {
+    let refuse = |code: &'static str, description: &'static str| Refusal {
+        code,
+        description,
+        data: json!({ "contentUri": uri }),
+    };
+    let cannot = || {
+        refuse(
+            "MESSAGE_DOWNLOAD_CONTENT_ERROR",
+            "Could not download the content",
+        )
+    };
+    let mut resp = fake
+        .inner
+        .download
+        .get(uri)
+        .send()
+        .await
+        .map_err(|_| cannot())?;
+    // A redirect is not followed: it is an error like any other non-2xx.
+    if !resp.status().is_success() {
+        return Err(cannot());
+    }
+    let content_type = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|_| cannot())? {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > CONTENT_MAX_BYTES {
+            break;
+        }
+    }
+    fake.account().fetched.push(FetchedFile {
+        uri: uri.to_owned(),
+        content_type: content_type.clone(),
+        bytes: bytes.clone(),
+    });
+    if bytes.len() > CONTENT_MAX_BYTES {
+        let code = match chat_type {
+            "telegram" => "MESSAGES_CONTENT_SIZE_EXCEEDED_TELEGRAM",
+            _ => "MESSAGES_CONTENT_SIZE_EXCEEDED",
+        };
+        return Err(refuse(code, "Content size exceeded"));
+    }
+    if bytes.is_empty() {
+        return Err(refuse(
+            "MESSAGES_CONTENT_CAN_NOT_BE_BLANK",
+            "Content is empty",
+        ));
+    }
+    if !passes_on(&content_type) {
+        return Err(refuse(
+            "MESSAGE_WRONG_CONTENT_TYPE",
+            "Content type is not supported",
+        ));
+    }
+    Ok(())
 }
 
 async fn auth(State(fake): State<Fake>, headers: HeaderMap, req: Request, next: Next) -> Response {
@@ -668,6 +813,32 @@ async fn send(State(fake): State<Fake>, body: axum::body::Bytes) -> Response {
             )
         }
     };
+    // A file is downloaded at once, before the answer (unless the key is a repeat).
+    let content = body
+        .get("contentUri")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let text_given = body
+        .get("text")
+        .and_then(Value::as_str)
+        .is_some_and(|t| !t.is_empty());
+    let repeat = body
+        .get("crmMessageId")
+        .and_then(Value::as_str)
+        .is_some_and(|k| {
+            fake.account()
+                .crm_ids
+                .get(k)
+                .is_some_and(|at| at.elapsed() < REPEAT_WINDOW)
+        });
+    let mut file = None;
+    if let (Some(uri), false, false) = (&content, text_given, repeat) {
+        let chat_type = body.get("chatType").and_then(Value::as_str).unwrap_or("");
+        if let Err(r) = download(&fake, uri, chat_type).await {
+            return error(StatusCode::BAD_REQUEST, r.code, r.description, r.data);
+        }
+        file = fake.account().fetched.last().cloned();
+    }
     let (sent, answer) = match accept(&fake, &body) {
         Ok(sent) => {
             let answer = (
@@ -679,6 +850,11 @@ async fn send(State(fake): State<Fake>, body: axum::body::Bytes) -> Response {
         }
         Err(r) => return error(StatusCode::BAD_REQUEST, r.code, r.description, r.data),
     };
+    if let Some(f) = file {
+        fake.account()
+            .store
+            .insert(sent.message_id.clone(), (f.content_type, f.bytes));
+    }
     fake.walk_statuses(&sent);
     if fault == Some(Fault::HangAfterAccept) {
         tokio::time::sleep(fake.inner.config.hang).await;
@@ -828,6 +1004,7 @@ fn accept(fake: &Fake, body: &Value) -> Result<Sent, Refusal> {
         crm_user_id: s("crmUserId"),
         crm_message_id,
         at: now(),
+        content_uri: content,
     };
     account.sent.push(sent.clone());
     Ok(sent)

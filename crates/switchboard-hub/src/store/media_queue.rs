@@ -217,3 +217,45 @@ pub fn stored(conn: &Connection, id: &str) -> rusqlite::Result<Option<Kept>> {
     )
     .optional()
 }
+
+/// How long the link the provider downloads a file we send from stays valid: it fetches at
+/// once, so a few minutes cover a slow download; each attempt makes a fresh one.
+pub const SEND_LINK_LIFE: Duration = Duration::from_secs(15 * 60);
+
+/// A new link to message `id`'s kept file that needs no sign-in, valid for `life`: the token
+/// to put in `/public/files/{token}` (only its digest is stored). Expired links are swept here.
+pub fn public_link(
+    conn: &Connection,
+    id: &str,
+    now_ms: i64,
+    life: Duration,
+) -> rusqlite::Result<String> {
+    conn.exec("DELETE FROM public_files WHERE expires_ms < ?1", [now_ms])?;
+    let token = super::new_token();
+    conn.exec(
+        "INSERT INTO public_files (token_hash, message_id, expires_ms) VALUES (?1, ?2, ?3)",
+        params![
+            super::token_hash(&token),
+            id,
+            now_ms + life.as_millis() as i64
+        ],
+    )?;
+    Ok(token)
+}
+
+/// The kept file a public link names while it is valid: its message id and what it is.
+pub fn public_file(
+    conn: &Connection,
+    token: &str,
+    now_ms: i64,
+) -> rusqlite::Result<Option<(String, Kept)>> {
+    let id: Option<String> = conn
+        .one(
+            "SELECT message_id FROM public_files WHERE token_hash = ?1 AND expires_ms >= ?2",
+            params![super::token_hash(token), now_ms],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(id) = id else { return Ok(None) };
+    Ok(stored(conn, &id)?.map(|kept| (id, kept)))
+}

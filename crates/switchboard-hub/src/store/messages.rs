@@ -573,8 +573,10 @@ pub(super) fn adopt_echo(conn: &Connection, chat: &str, m: &Inbound) -> rusqlite
     let ours: Option<String> = conn
         .query_row(
             "SELECT id FROM messages WHERE chat = ?1 AND direction = 'out' AND provider_message_id IS NULL \
-             AND idempotency_key IS NOT NULL AND text = ?2 AND author_id = ?3 ORDER BY at, id LIMIT 1",
-            params![chat, m.text, author],
+             AND idempotency_key IS NOT NULL AND text = ?2 AND author_id = ?3 \
+             AND (media_state IS NULL) = ?4 ORDER BY at, id LIMIT 1",
+            // A file's echo settles a file of ours, a text's a text.
+            params![chat, m.text, author, m.content_uri.is_none()],
             |r| r.get(0),
         )
         .optional()?;
@@ -612,6 +614,42 @@ pub fn reply(
     key: &str,
     now: &str,
 ) -> rusqlite::Result<SendAccepted> {
+    reply_with(conn, chat, author, text, None, key, now)
+}
+
+/// A file an employee sends, as the hub keeps it (under the message's id in `media/`).
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub name: String,
+    pub mime: String,
+    pub size: u64,
+    pub kind: core::MessageKind,
+}
+
+impl NewFile {
+    /// How the file reads where only text goes (the CRM's timeline): `File: name (type, size)`.
+    pub fn line(&self) -> String {
+        let size = if self.size >= 1024 * 1024 {
+            format!("{:.1} MB", self.size as f64 / (1024.0 * 1024.0))
+        } else {
+            format!("{} KB", self.size.div_ceil(1024))
+        };
+        format!("File: {} ({}, {size})", self.name, self.mime)
+    }
+}
+
+/// [`reply`], or a file (`text` is then empty: the provider takes text or a file, not both).
+/// The message id is returned before the caller's transaction commits, so the caller puts the
+/// file's bytes in place under it first.
+pub fn reply_with(
+    conn: &Connection,
+    chat: &ChatRow,
+    author: &str,
+    text: &str,
+    file: Option<&NewFile>,
+    key: &str,
+    now: &str,
+) -> rusqlite::Result<SendAccepted> {
     if let Some((existing, _)) = sent_with_key(conn, key)? {
         return Ok(existing);
     }
@@ -644,6 +682,12 @@ pub fn reply(
         Some(author),
         status,
     )?;
+    if let Some(f) = file {
+        conn.exec(
+            "UPDATE messages SET kind = ?2, media_state = 'stored', media_name = ?3, media_mime = ?4, media_size = ?5 WHERE id = ?1",
+            params![id, f.kind.as_str(), f.name, f.mime, f.size as i64],
+        )?;
+    }
     if !sandbox {
         enqueue_send(conn, &id, &chat.id, now)?;
     }
@@ -651,6 +695,7 @@ pub fn reply(
     if let Some(channel) = channel(conn, &chat.channel_id)? {
         let settings = settings(conn)?;
         let name = author_name(conn, Some(author))?;
+        let body = file.map_or_else(|| text.to_owned(), NewFile::line);
         mirror(
             conn,
             &channel,
@@ -659,7 +704,7 @@ pub fn reply(
             &id,
             Direction::Out,
             false,
-            text,
+            &body,
             &name,
             &at,
             &settings,

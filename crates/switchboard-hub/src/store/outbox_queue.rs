@@ -15,7 +15,12 @@ pub struct Outgoing {
     pub channel_id: String,
     pub chat_type: String,
     pub chat_id: String,
+    /// Empty for a file: the provider takes text or `contentUri`, never both.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub text: String,
+    /// A file: the public link the provider downloads it from at once (made per attempt).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_uri: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub crm_user_id: Option<String>,
     /// Our idempotency key: the provider refuses a repeat within 60 s.
@@ -53,6 +58,8 @@ pub struct Job {
     pub chat: String,
     pub attempts: u32,
     pub unsure_since_ms: Option<i64>,
+    /// A file the hub keeps under the message's id (sent by a public link).
+    pub file: bool,
     pub outgoing: Outgoing,
 }
 
@@ -65,7 +72,7 @@ pub fn due(conn: &Connection, now: i64, limit: usize) -> rusqlite::Result<Vec<Jo
 
 /// Heads of chats' queues whose time has come, with what sending them needs.
 const DUE: &str = "SELECT o.id, o.message_id, o.chat, o.attempts, o.unsure_since_ms, \
-        m.text, m.author_id, m.idempotency_key, c.channel_id, c.chat_type, c.chat_id \
+        m.text, m.author_id, m.idempotency_key, c.channel_id, c.chat_type, c.chat_id, m.media_state \
      FROM outbox o JOIN messages m ON m.id = o.message_id JOIN chats c ON c.id = o.chat \
      WHERE o.id = (SELECT min(id) FROM outbox WHERE chat = o.chat) AND o.next_attempt_ms <= ?1";
 
@@ -77,7 +84,9 @@ fn job_row(r: &rusqlite::Row) -> rusqlite::Result<Job> {
         chat: r.get(2)?,
         attempts: r.get(3)?,
         unsure_since_ms: r.get(4)?,
+        file: r.get::<_, Option<String>>(11)?.is_some(),
         outgoing: Outgoing {
+            content_uri: None,
             text: r.get(5)?,
             crm_user_id: r.get(6)?,
             crm_message_id: key.unwrap_or_else(|| message_id.clone()),
@@ -111,11 +120,13 @@ pub fn next_due_ms(conn: &Connection) -> rusqlite::Result<Option<i64>> {
 /// could repeat early or erase the "may have been delivered" mark). The row notes that an
 /// attempt may be in flight before the attempt is made, and is leased for `lease`: it is not
 /// due (and wakes nobody) while the attempt runs; a hub stopped mid-attempt tries again after it.
+/// A file gets a fresh link under `public_base` (the hub's `--public-url`) for this attempt.
 pub fn claim(
     conn: &Connection,
     outbox_id: i64,
     now: i64,
     lease: Duration,
+    public_base: &str,
 ) -> rusqlite::Result<Option<Job>> {
     let job = conn
         .query_row(
@@ -143,6 +154,19 @@ pub fn claim(
          next_attempt_ms = ?3 WHERE id = ?1",
         params![job.outbox_id, now, now + lease.as_millis() as i64],
     )?;
+    let mut job = job;
+    if job.file {
+        let token = super::media_queue::public_link(
+            conn,
+            &job.message_id,
+            now,
+            super::media_queue::SEND_LINK_LIFE,
+        )?;
+        job.outgoing.content_uri = Some(format!(
+            "{}/public/files/{token}",
+            public_base.trim_end_matches('/')
+        ));
+    }
     Ok(Some(job))
 }
 
@@ -276,19 +300,19 @@ mod tests {
         // The worker read the queue; meanwhile an attempt that may have reached the provider ended.
         let stale = due(&conn, now, 10).expect("due").remove(0);
         let lease = Duration::from_secs(15);
-        let job = claim(&conn, stale.outbox_id, now, lease)
+        let job = claim(&conn, stale.outbox_id, now, lease, "")
             .expect("claim")
             .expect("due");
         // While the attempt runs, the row is leased: it neither is due nor wakes the worker.
         assert_eq!(next_due_ms(&conn).expect("next"), Some(now + 15_000));
         finish(&conn, &job, &retry(true), now).expect("finish");
         // The stale snapshot is not sent again before its back-off ends.
-        assert!(claim(&conn, stale.outbox_id, now + 1, lease)
+        assert!(claim(&conn, stale.outbox_id, now + 1, lease, "")
             .expect("claim")
             .is_none());
         // Once due, the claimed job carries the mark, and an attempt that surely failed keeps it.
         let later = now + backoff(1, false).as_millis() as i64;
-        let job = claim(&conn, stale.outbox_id, later, lease)
+        let job = claim(&conn, stale.outbox_id, later, lease, "")
             .expect("claim")
             .expect("due again");
         assert_eq!(job.unsure_since_ms, Some(now));
@@ -303,7 +327,7 @@ mod tests {
         );
         // Past the provider's memory of the key, no automatic repeat: failed with the reason.
         let too_late = now + SAFE_REPEAT.as_millis() as i64 + 1;
-        assert!(claim(&conn, stale.outbox_id, too_late, lease)
+        assert!(claim(&conn, stale.outbox_id, too_late, lease, "")
             .expect("claim")
             .is_none());
         let status: String = conn

@@ -151,6 +151,56 @@ pub fn send(c: &Tx, me: &Employee, m: &SendMessage, now: &str) -> WsResult<SendA
     )?)
 }
 
+/// Where a file to send goes, decided before its bytes are read.
+pub enum FileTarget {
+    /// The key was sent before (by this employee, to this chat): the answer it had.
+    Sent(SendAccepted),
+    /// A chat the sender may see, and the messenger its channel is on (whose limits apply).
+    Chat(core::Transport),
+}
+
+/// A key names one message of one author: someone else's, or another chat's, is not theirs
+/// to reuse. `Some`: the message the key already made.
+fn repeated(c: &Tx, me: &Employee, key: &str, chat: &str) -> WsResult<Option<SendAccepted>> {
+    let Some((accepted, author)) = store::sent_with_key(c, key)? else {
+        return Ok(None);
+    };
+    if author.as_deref() != Some(me.id.as_str()) || accepted.chat != chat {
+        return Err(Refusal::IdempotencyKeyReused.into());
+    }
+    Ok(Some(accepted))
+}
+
+/// Whether `me` may send a file to `chat` under `key`, and on which messenger.
+pub fn file_target(c: &Tx, me: &Employee, chat: &str, key: &str) -> WsResult<FileTarget> {
+    non_empty("idempotency_key", key)?;
+    let row = visible_chat(c, me, chat)?;
+    if let Some(accepted) = repeated(c, me, key, &row.id)? {
+        return Ok(FileTarget::Sent(accepted));
+    }
+    let channel = store::channel(c, &row.channel_id)?.ok_or(Refusal::NotFound("channel"))?;
+    Ok(FileTarget::Chat(channel.transport))
+}
+
+/// Sends a file the hub has just received (its bytes are put under the returned message's
+/// id before the transaction commits). Checked again here: the chat may have moved, or the
+/// same key been sent, while the bytes arrived.
+pub fn send_file(
+    c: &Tx,
+    me: &Employee,
+    chat: &str,
+    key: &str,
+    file: &store::NewFile,
+    now: &str,
+) -> WsResult<(SendAccepted, bool)> {
+    let row = visible_chat(c, me, chat)?;
+    if let Some(accepted) = repeated(c, me, key, &row.id)? {
+        return Ok((accepted, false));
+    }
+    let accepted = store::reply_with(c, &row, &me.id, "", Some(file), key, now)?;
+    Ok((accepted, true))
+}
+
 /// The chat a first message opens (or finds) on `channel_id`, if the client is not someone
 /// else's.
 fn first_chat(

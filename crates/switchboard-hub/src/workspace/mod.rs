@@ -7,7 +7,7 @@ pub mod chats;
 pub mod crm;
 
 use crate::store::{Caller, StoreError};
-use switchboard_core::{Employee, Role};
+use switchboard_core::{self as core, Employee, Role};
 
 /// Why the workspace refuses an operation. Each has one stable code (hub-api.md's error
 /// `code`) and a message for people.
@@ -53,6 +53,9 @@ pub enum Refusal {
     /// A Retry on something that had not failed.
     #[error("{0}")]
     NotFailed(String),
+    /// A file that cannot go to the chat's channel (its size, its type).
+    #[error(transparent)]
+    File(#[from] core::FileRefusal),
 }
 
 /// The kind of answer a refusal is, for the edge to pick a status.
@@ -62,6 +65,8 @@ pub enum RefusalKind {
     Forbidden,
     Invalid,
     Conflict,
+    TooLarge,
+    UnsupportedType,
 }
 
 impl Refusal {
@@ -83,6 +88,7 @@ impl Refusal {
             Refusal::ChannelUnusable { .. } => "channel_unusable",
             Refusal::ClientTaken { .. } => "client_taken",
             Refusal::NotFailed(_) => "not_failed",
+            Refusal::File(f) => f.code(),
         }
     }
 
@@ -103,6 +109,9 @@ impl Refusal {
             | Refusal::ChannelUnusable { .. }
             | Refusal::ClientTaken { .. }
             | Refusal::NotFailed(_) => RefusalKind::Conflict,
+            Refusal::File(core::FileRefusal::TooBig { .. }) => RefusalKind::TooLarge,
+            Refusal::File(core::FileRefusal::Empty) => RefusalKind::Invalid,
+            Refusal::File(_) => RefusalKind::UnsupportedType,
         }
     }
 

@@ -50,7 +50,13 @@ async fn send(
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
     }
-    let body = if body.is_null() {
+    let body = if let Some(file) = body.get("$file") {
+        // A file's bytes, with its key and name in headers (`POST /api/v1/chats/{id}/files`).
+        for h in ["idempotency-key", "x-file-name"] {
+            req = req.header(h, file[h].as_str().unwrap_or_default());
+        }
+        axum::body::Body::from(file["bytes"].as_str().unwrap_or_default().to_owned())
+    } else if body.is_null() {
         axum::body::Body::empty()
     } else {
         req = req.header("content-type", "application/json");
@@ -222,6 +228,19 @@ impl World {
         let media = template.with_file_name("media");
         std::fs::create_dir_all(&media).expect("media dir");
         std::fs::write(media.join(&ids["mirror_failed"]), b"\x89PNG").expect("a kept file");
+        let kept = ids["mirror_failed"].clone();
+        let link = hub
+            .write(move |c| {
+                Ok(store::media_queue::public_link(
+                    c,
+                    &kept,
+                    switchboard_hub::clock::now_ms(),
+                    std::time::Duration::from_secs(3600),
+                )?)
+            })
+            .await
+            .expect("a public link");
+        ids.insert("public_link", link);
         // Dima is deactivated: the token he had stops working.
         ok(send(
             &hub,
@@ -512,6 +531,36 @@ fn rows(w: &World) -> Vec<Row> {
             format!("/api/v1/messages/{}/media", id("mirror_failed")),
             Value::Null,
             HERS(200),
+        ),
+        // A client's file kept by the hub, by its public link: the link is the credential.
+        row(
+            Method::GET,
+            "/public/files/{token}",
+            format!("/public/files/{}", id("public_link")),
+            Value::Null,
+            SECRET(200),
+        ),
+        row(
+            Method::GET,
+            "/public/files/{token}",
+            format!("/public/files/{}", "0".repeat(64)),
+            Value::Null,
+            SECRET(404),
+        ),
+        row(
+            Method::POST,
+            "/api/v1/chats/{id}/files",
+            format!("/api/v1/chats/{chat}/files"),
+            json!({"$file": {"idempotency-key": "f1", "x-file-name": "a.pdf", "bytes": "%PDF-1.4 x"}}),
+            [403, 202, 202, 404, 404, 404, 401, 401],
+        ),
+        // Anna's key names her message: the same key with a file is hers again, else 409.
+        row(
+            Method::POST,
+            "/api/v1/chats/{id}/files",
+            format!("/api/v1/chats/{chat}/files"),
+            json!({"$file": {"idempotency-key": "seed-reply", "x-file-name": "a.pdf", "bytes": "%PDF-1.4 x"}}),
+            [403, 409, 202, 404, 404, 404, 401, 401],
         ),
         row(
             Method::POST,

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use std::time::Duration;
 use switchboard_client::HubClient;
-use switchboard_core::{MediaState, MessageKind, Role};
+use switchboard_core::{MediaState, MessageKind, MessageStatus, Role};
 use switchboard_hub::json::{MessageView, NewEmployee};
 use switchboard_hub::provider::ProviderConfig;
 use switchboard_hub::{start, RunningHub, ServeConfig};
@@ -385,4 +385,402 @@ async fn a_refused_link_and_a_file_past_the_limit_are_said_so() {
         t.get_media(&huge.id, &t.anna_token).await.status(),
         StatusCode::NOT_FOUND
     );
+}
+
+// ---------- files employees send (outbound) ----------
+
+impl T {
+    /// A client writes to Anna's channel; the chat, once Anna sees it.
+    async fn client_chat(&self, phone: &str) -> String {
+        self.fake
+            .fake
+            .client_writes(&self.wa, phone, "Ivan", "hello")
+            .expect("client writes");
+        let found = std::sync::Arc::new(std::sync::Mutex::new(None));
+        until("Anna sees the client's chat", || {
+            let (anna, found) = (self.anna.clone(), found.clone());
+            async move {
+                let chats = anna.chats().await.unwrap_or_default();
+                *found.lock().expect("lock") = chats.first().map(|c| c.id.clone());
+                !chats.is_empty()
+            }
+        })
+        .await;
+        let chat = found.lock().expect("lock").take();
+        chat.expect("the chat")
+    }
+
+    /// `POST /api/v1/chats/{chat}/files` as Anna, raw: the status and the answer.
+    async fn upload(
+        &self,
+        chat: &str,
+        key: &str,
+        name: Option<&str>,
+        bytes: Vec<u8>,
+        chunked: bool,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut req = self
+            .http
+            .post(format!("{}/api/v1/chats/{chat}/files", self.hub.url))
+            .bearer_auth(&self.anna_token)
+            .header("idempotency-key", key);
+        if let Some(name) = name {
+            req = req.header("x-file-name", name);
+        }
+        req = if chunked {
+            // No length said: the hub counts the bytes as they come.
+            let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+                bytes.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+            req.body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+                chunks,
+            )))
+        } else {
+            req.body(bytes)
+        };
+        let resp = req.send().await.expect("upload");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}
+
+/// Anna sends a PDF: the hub keeps it, the provider downloads exactly its bytes once from a
+/// public link (no token), the message walks to `read`, and the provider's echo of it does
+/// not make a second message. A repeat of the upload with the same key sends nothing more.
+#[tokio::test]
+async fn a_file_sent_is_downloaded_once_by_the_provider_and_reaches_read() {
+    let t = T::new().await;
+    let chat = t.client_chat("79161112233").await;
+    let bytes = FakeMedia::Pdf.bytes().to_vec();
+    let accepted = t
+        .anna
+        .send_file(
+            &chat,
+            "file-1",
+            "счёт №42.pdf",
+            bytes.len() as u64,
+            bytes.clone().into(),
+        )
+        .await
+        .expect("sent");
+    until("the file is read by the client", || async {
+        t.anna
+            .chat_messages(&chat, None, None)
+            .await
+            .is_ok_and(|m| {
+                m.iter()
+                    .any(|m| m.id == accepted.message_id && m.status == MessageStatus::Read)
+            })
+    })
+    .await;
+    let fetched = t.fake.fake.fetched();
+    assert_eq!(fetched.len(), 1, "downloaded once");
+    assert_eq!(fetched[0].bytes, bytes, "exactly the bytes sent");
+    assert_eq!(fetched[0].content_type, "application/pdf");
+    let link = fetched[0].uri.clone();
+    assert!(
+        link.starts_with(&format!("{}/public/files/", t.hub.url)),
+        "{link}"
+    );
+    let sent = t.fake.fake.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].text, "", "a file goes without text");
+    // The same upload again (a desktop that never saw the answer): the same message, no send.
+    let again = t
+        .anna
+        .send_file(
+            &chat,
+            "file-1",
+            "счёт №42.pdf",
+            bytes.len() as u64,
+            bytes.clone().into(),
+        )
+        .await
+        .expect("repeat");
+    assert_eq!(again.message_id, accepted.message_id);
+    let messages = t
+        .anna
+        .chat_messages(&chat, None, None)
+        .await
+        .expect("messages");
+    assert_eq!(
+        messages.len(),
+        2,
+        "the client's text and one file: {messages:?}"
+    );
+    let m = messages
+        .iter()
+        .find(|m| m.id == accepted.message_id)
+        .expect("ours");
+    assert_eq!(m.kind, MessageKind::Document);
+    let file = m.media.as_ref().expect("a file");
+    assert_eq!(
+        (file.state, file.name.as_deref(), file.size),
+        (
+            MediaState::Stored,
+            Some("счёт №42.pdf"),
+            Some(bytes.len() as u64)
+        )
+    );
+    // Desktops fetch it as any kept file; Boris may not.
+    let resp = t.get_media(&m.id, &t.anna_token).await;
+    assert_eq!(
+        resp.bytes().await.expect("bytes").as_ref(),
+        bytes.as_slice()
+    );
+    assert_eq!(
+        t.get_media(&m.id, &t.boris_token).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(t.fake.fake.sent().len(), 1);
+    assert_eq!(t.fake.fake.fetched().len(), 1);
+    // The link is the credential: any other token of the same shape finds nothing.
+    let forged = format!("{}/public/files/{}", t.hub.url, "0".repeat(64));
+    for url in [forged, format!("{}/public/files/..%2Fhub.db", t.hub.url)] {
+        let r = t.http.get(&url).send().await.expect("get");
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{url}");
+    }
+    let r = t.http.get(&link).send().await.expect("get");
+    assert_eq!(r.status(), StatusCode::OK, "valid until it expires");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+}
+
+/// Too big, empty, a page or a program, no name or key: refused with the reason before anything
+/// is kept or queued, whether the length is said up front or only counted.
+#[tokio::test]
+async fn files_the_channel_cannot_take_are_refused_before_anything_is_kept() {
+    let t = T::new().await;
+    let chat = t.client_chat("79161112233").await;
+    let over = vec![b'%'; switchboard_core::SEND_MAX_BYTES as usize + 1];
+    let mut exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff".to_vec();
+    exe.extend(vec![0u8; 512]);
+    let page = b"<!DOCTYPE html><html><script>alert(1)</script></html>".to_vec();
+    /// key, name, bytes, sent without a length, the answer's status and code.
+    type Case<'a> = (&'a str, Option<&'a str>, Vec<u8>, bool, StatusCode, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "said",
+            Some("big.pdf"),
+            over.clone(),
+            false,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "file_too_big",
+        ),
+        (
+            "counted",
+            Some("big.pdf"),
+            over,
+            true,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "file_too_big",
+        ),
+        (
+            "empty",
+            Some("empty.pdf"),
+            Vec::new(),
+            false,
+            StatusCode::BAD_REQUEST,
+            "file_empty",
+        ),
+        (
+            "exe",
+            Some("invoice.pdf"),
+            exe,
+            false,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "file_wrong_type",
+        ),
+        (
+            "page",
+            Some("page.html"),
+            page,
+            false,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "file_wrong_type",
+        ),
+        (
+            "unnamed",
+            None,
+            b"%PDF-1.4".to_vec(),
+            false,
+            StatusCode::BAD_REQUEST,
+            "invalid_field",
+        ),
+    ];
+    for (key, name, bytes, chunked, status, code) in cases {
+        let (s, v) = t.upload(&chat, key, name, bytes, chunked).await;
+        assert_eq!(s, status, "{key}: {v}");
+        assert_eq!(v["error"]["code"], code, "{key}: {v}");
+    }
+    // Nothing kept, nothing half-written, nothing queued or sent.
+    let kept: Vec<_> = std::fs::read_dir(t._dir.path().join("media"))
+        .expect("media dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert!(kept.is_empty(), "{kept:?}");
+    let messages = t
+        .anna
+        .chat_messages(&chat, None, None)
+        .await
+        .expect("messages");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(t.fake.fake.fetched().is_empty());
+    // Boris may not send into Anna's chat: it does not exist for him.
+    let r = t
+        .http
+        .post(format!("{}/api/v1/chats/{chat}/files", t.hub.url))
+        .bearer_auth(&t.boris_token)
+        .header("idempotency-key", "b")
+        .header("x-file-name", "a.pdf")
+        .body(b"%PDF-1.4".to_vec())
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+/// The provider's own refusal of a file (here: it cannot download it, as when the public URL
+/// is wrong) makes the message `failed` with the provider's code, and Retry sends it again.
+#[tokio::test]
+async fn a_file_the_provider_cannot_download_fails_with_its_reason() {
+    let t = T::new().await;
+    let chat = t.client_chat("79161112233").await;
+    let bytes = FakeMedia::Photo.bytes().to_vec();
+    let accepted = t
+        .anna
+        .send_file(
+            &chat,
+            "photo-1",
+            "photo.png",
+            bytes.len() as u64,
+            bytes.into(),
+        )
+        .await
+        .expect("sent");
+    // Remove the kept file under the hub: the public link answers 404 to the provider.
+    let kept = t._dir.path().join("media").join(&accepted.message_id);
+    let held = std::fs::read(&kept).expect("kept");
+    std::fs::remove_file(&kept).expect("remove");
+    let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
+    until("the send fails", || async {
+        let m = t
+            .anna
+            .chat_messages(&chat, None, None)
+            .await
+            .unwrap_or_default();
+        let m = m
+            .into_iter()
+            .find(|m| m.id == accepted.message_id && m.status == MessageStatus::Failed);
+        let done = m.is_some();
+        *failed.lock().expect("lock") = m;
+        done
+    })
+    .await;
+    let m = failed.lock().expect("lock").take().expect("failed");
+    assert!(
+        m.error
+            .as_deref()
+            .is_some_and(|e| e.contains("MESSAGE_DOWNLOAD_CONTENT_ERROR")),
+        "{m:?}"
+    );
+    std::fs::write(&kept, held).expect("restore");
+    t.anna
+        .retry_message(&accepted.message_id)
+        .await
+        .expect("retry");
+    until("the file goes after Retry", || async {
+        t.anna
+            .chat_messages(&chat, None, None)
+            .await
+            .is_ok_and(|m| {
+                m.iter()
+                    .any(|m| m.id == accepted.message_id && m.status == MessageStatus::Read)
+            })
+    })
+    .await;
+    assert_eq!(t.fake.fake.sent().len(), 1);
+}
+
+/// The hub binary accepts a file, the provider downloads it and takes the send, and the hub
+/// is killed (SIGKILL) before it hears back; started again on the same directory (at another
+/// address, so the link it made is dead), it settles the send without a second one.
+#[tokio::test]
+async fn a_hub_killed_between_upload_and_send_sends_the_file_once() {
+    use crate::common::{HubProcess, ADMIN};
+    let fake = provider_fake::start(
+        ([127, 0, 0, 1], 0).into(),
+        FakeConfig {
+            hang: Duration::from_secs(30),
+            ..FakeConfig::new(
+                KEY,
+                vec![FakeChannel::parse("whatsapp:79990000001:active").expect("channel")],
+            )
+        },
+    )
+    .await
+    .expect("fake starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let args = ["--provider-url", &fake.url, "--provider-timeout", "2"];
+    let env = [("SWITCHBOARD_PROVIDER_KEY", KEY)];
+    let http = reqwest::Client::new();
+    let hub = HubProcess::start(dir.path(), "127.0.0.1:0", &args, &env).await;
+    let admin = common::client(&http, &hub.url, ADMIN);
+    until("the hub reads the provider's channels", || async {
+        admin.channels().await.is_ok_and(|a| !a.is_empty())
+    })
+    .await;
+    let token = admin
+        .create_employee(&NewEmployee {
+            receives_new_clients: true,
+            ..new_employee("Anna", Role::Seller)
+        })
+        .await
+        .expect("employee")
+        .token;
+    let wa = fake.fake.channels()[0].channel_id.clone();
+    fake.fake
+        .client_writes(&wa, "79161112233", "Ivan", "hello")
+        .expect("client writes");
+    let anna = common::client(&http, &hub.url, &token);
+    until("Anna sees the chat", || async {
+        anna.chats().await.is_ok_and(|c| c.len() == 1)
+    })
+    .await;
+    let chat = anna.chats().await.expect("chats")[0].id.clone();
+    fake.fake.inject([provider_fake::Fault::HangAfterAccept]);
+    let bytes = FakeMedia::VoiceNote.bytes().to_vec();
+    let accepted = anna
+        .send_file(
+            &chat,
+            "voice-1",
+            "voice.ogg",
+            bytes.len() as u64,
+            bytes.clone().into(),
+        )
+        .await
+        .expect("sent");
+    until("the provider takes the send", || async {
+        !fake.fake.sent().is_empty()
+    })
+    .await;
+    hub.kill().await;
+    let hub = HubProcess::start(dir.path(), "127.0.0.1:0", &args, &env).await;
+    let anna = common::client(&http, &hub.url, &token);
+    until("the file is read after the restart", || async {
+        anna.chat_messages(&chat, None, None).await.is_ok_and(|m| {
+            m.iter()
+                .any(|m| m.id == accepted.message_id && m.status == MessageStatus::Read)
+        })
+    })
+    .await;
+    assert_eq!(fake.fake.sent().len(), 1, "sent once");
+    let fetched = fake.fake.fetched();
+    assert_eq!(fetched.len(), 1, "downloaded once");
+    assert_eq!(fetched[0].bytes, bytes);
+    let messages = anna
+        .chat_messages(&chat, None, None)
+        .await
+        .expect("messages");
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    hub.kill().await;
 }

@@ -145,6 +145,7 @@ fn statuses_only_move_forward_and_replies_are_idempotent(b: &Backend) {
         job.outbox_id,
         T1_MS,
         std::time::Duration::from_secs(30),
+        "",
     )
     .expect("claim")
     .expect("claimed");
@@ -216,14 +217,14 @@ fn an_outbox_claim_is_leased(b: &Backend) {
     store::reply(&conn, &row, &seller, "one", "k1", T1).expect("reply");
     let lease = std::time::Duration::from_secs(20);
     let id = outbox_queue::due(&conn, T1_MS, 10).expect("due")[0].outbox_id;
-    assert!(outbox_queue::claim(&conn, id, T1_MS, lease)
+    assert!(outbox_queue::claim(&conn, id, T1_MS, lease, "")
         .expect("claim")
         .is_some());
     assert!(outbox_queue::due(&conn, T1_MS + 19_999, 10)
         .expect("due")
         .is_empty());
     assert!(
-        outbox_queue::claim(&conn, id, T1_MS + 1, lease)
+        outbox_queue::claim(&conn, id, T1_MS + 1, lease, "")
             .expect("claim")
             .is_none(),
         "a second claimant gets nothing"

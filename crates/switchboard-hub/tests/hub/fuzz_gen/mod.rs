@@ -265,6 +265,8 @@ pub struct Facts {
     pub messages: Vec<String>,
     pub token_ids: Vec<String>,
     pub crm_ids: Vec<String>,
+    /// Tokens of public links to a kept file.
+    pub public_links: Vec<String>,
 }
 
 impl Facts {
@@ -626,6 +628,18 @@ async fn seed(kind: WorldKind, path: &Path) -> (Hub, Facts) {
     let media = path.with_file_name("media");
     std::fs::create_dir_all(&media).expect("media dir");
     std::fs::write(media.join(&ids["msg_in"]), b"\x89PNG").expect("a kept file");
+    let kept = ids["msg_in"].clone();
+    let link = hub
+        .write(move |c| {
+            Ok(store::media_queue::public_link(
+                c,
+                &kept,
+                switchboard_hub::clock::now_ms(),
+                Duration::from_secs(24 * 3600),
+            )?)
+        })
+        .await
+        .expect("a public link");
     let role = |k: &str| match k {
         "supervisor" => "supervisor",
         "nina" => "none",
@@ -672,6 +686,7 @@ async fn seed(kind: WorldKind, path: &Path) -> (Hub, Facts) {
             ids["deal"].clone(),
         ],
         token_ids,
+        public_links: vec![link],
         events_secret,
         keep,
         tokens,
@@ -884,6 +899,8 @@ pub struct Case {
     pub oversize: bool,
     /// A 2xx on this route may take the workspace away from the generators' assumptions.
     pub disturbs: bool,
+    /// Other headers, as raw bytes (those that do not make a header value are left out).
+    pub headers: Vec<(&'static str, Vec<u8>)>,
 }
 
 impl Case {
@@ -1861,6 +1878,7 @@ impl<'a> Gen<'a> {
             stream: false,
             oversize: false,
             disturbs: false,
+            headers: Vec::new(),
         }
     }
 
@@ -3100,6 +3118,80 @@ pub fn routes() -> Vec<RouteGen> {
             );
             g.stray_body(c)
         }),
+        route!("GET", "/public/files/{token}", 1, |g| {
+            let token = if g.p(0.3) {
+                "0".repeat(64)
+            } else {
+                g.seg(&g.f.public_links.clone())
+            };
+            let c = g.case(
+                Method::GET,
+                "GET /public/files/{token}",
+                format!("/public/files/{token}"),
+                Auth::Webhook,
+            );
+            g.stray_body(c)
+        }),
+        route!("POST", "/api/v1/chats/{id}/files", 3, |g| {
+            let id = g.seg(&g.f.chats.clone());
+            let mut c = g.case(
+                Method::POST,
+                "POST /api/v1/chats/{id}/files",
+                format!("/api/v1/chats/{id}/files"),
+                Auth::Employee,
+            );
+            let key = match g.n(6) {
+                0 => g.odd_string(),
+                1 => String::new(),
+                2 => "k".repeat(201),
+                _ => format!("file-{}", g.n(1_000_000)),
+            };
+            let name = g.pick_s(&[
+                "invoice.pdf",
+                "%D1%81%D1%87%D1%91%D1%82.pdf",
+                "",
+                "..%2F..%2Fhub.db",
+                "%E2%80%AEfdp.exe",
+                "%FF%FE",
+                "a%00b.pdf",
+            ]);
+            let name = if g.p(0.1) { g.odd_string() } else { name };
+            for (h, v, p) in [("idempotency-key", key, 0.95), ("x-file-name", name, 0.9)] {
+                if g.p(p) {
+                    c.headers.push((h, v.into_bytes()));
+                }
+            }
+            let mut body = match g.n(7) {
+                0 => b"%PDF-1.4\n".to_vec(),
+                1 => b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
+                2 => b"<!DOCTYPE html><script>alert(1)</script>".to_vec(),
+                3 => Vec::new(),
+                4 => b"MZ\x90\0".to_vec(),
+                5 => g.odd_string().into_bytes(),
+                _ => b"plain words, \xd1\x81\xd0\xbb\xd0\xbe\xd0\xb2\xd0\xb0".to_vec(),
+            };
+            if g.p(0.01) {
+                // Past the largest file a channel takes.
+                body.resize(
+                    switchboard_core::SEND_MAX_BYTES as usize + 1 + g.n(100),
+                    b'%',
+                );
+                c.oversize = true;
+            } else {
+                body.extend(std::iter::repeat_n(b'x', g.n(2000)));
+            }
+            c.stream = g.p(0.2) || c.oversize;
+            c.content_type = g.pick(&[
+                None,
+                Some("application/octet-stream"),
+                Some("text/plain"),
+                Some("text/csv; charset=utf-8"),
+                Some("image/png"),
+                Some("text/html"),
+            ]);
+            c.body = Bytes::from(body);
+            c
+        }),
         route!("POST", "/api/v1/chats/{id}/answered", 2, |g| {
             let id = g.seg(&g.f.chats.clone());
             let c = g.case(
@@ -3279,6 +3371,11 @@ fn build(case: &Case) -> Option<Request<Body>> {
     }
     if let Some(ct) = case.content_type {
         b = b.header(header::CONTENT_TYPE, ct);
+    }
+    for (name, value) in &case.headers {
+        if let Ok(v) = HeaderValue::from_bytes(value) {
+            b = b.header(*name, v);
+        }
     }
     let body = if case.stream {
         let chunks: Vec<Result<Bytes, std::io::Error>> = case
