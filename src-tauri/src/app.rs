@@ -99,7 +99,21 @@ struct Observer {
     russian: bool,
 }
 
+/// Tells the page how far a file of the outbox has gone.
+fn upload_progress(app: &AppHandle, key: &str, sent: u64, total: u64) {
+    let progress = crate::vm::UploadProgressVm {
+        key: key.to_owned(),
+        sent,
+        total,
+    };
+    emit(app, crate::ui_events::UploadProgress(progress));
+}
+
 impl SyncObserver for Observer {
+    fn uploading(&self, key: &str, sent: u64, total: u64) {
+        upload_progress(&self.app, key, sent, total);
+    }
+
     fn changed(&self, what: &StoreChange) {
         if what.list || what.all {
             if let Ok(counters) = self.store.counters() {
@@ -151,6 +165,9 @@ impl StoreOnly {
 impl SyncObserver for StoreOnly {
     fn changed(&self, what: &StoreChange) {
         emit(&self.app, StoreChanged(what.clone()));
+    }
+    fn uploading(&self, key: &str, sent: u64, total: u64) {
+        upload_progress(&self.app, key, sent, total);
     }
     fn online(&self, _: bool) {}
     fn notify(&self, _: NotifyEvent) {}

@@ -69,6 +69,13 @@ pub async fn ensure(
     let Some(file) = cached(&dir, id) else {
         return Err((StatusCode::NOT_FOUND, "no such file"));
     };
+    // A file written here and not yet taken by the hub: this desktop's own copy.
+    if let Ok(Some((path, f))) = state
+        .store()
+        .and_then(|s| s.outbox_file(id).map_err(Into::into))
+    {
+        return Ok((path, f.mime));
+    }
     let held = state
         .store()
         .and_then(|s| s.has_message(id).map_err(Into::into));
@@ -165,6 +172,31 @@ async fn keep(
     tokio::task::spawn_blocking(move || evict(&dir, CACHE_MAX_BYTES))
         .await
         .map_err(std::io::Error::other)?
+}
+
+/// A file this desktop sent, once the hub took it as message `id`: its copy in the outbox
+/// becomes the cached file of the message (shown at once, never downloaded back).
+pub fn adopt_sent(store: &crate::local::LocalStore, key: &str, id: &str, mime: &str) {
+    let dir = store.media_cache_dir();
+    let (Some(from), Some(to)) = (store.outbox_file_path(key), cached(&dir, id)) else {
+        return;
+    };
+    let moved = crate::local::private_dir(&dir)
+        .and_then(|()| std::fs::rename(&from, &to))
+        .and_then(|()| write_private(&to.with_extension("type"), mime.as_bytes()));
+    if let Err(e) = moved {
+        tracing::info!(error = %e, "a sent file stays to be fetched from the hub");
+        let _ = std::fs::remove_file(&from);
+        let _ = std::fs::remove_file(&to);
+    }
+}
+
+fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).write(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    std::io::Write::write_all(&mut opts.open(path)?, data)
 }
 
 /// Drops every kept file (signing out).

@@ -27,7 +27,12 @@ pub trait SyncObserver: Send + Sync + 'static {
     /// The hub refused this client's token (revoked, or the employee deactivated). The sync
     /// loop has stopped; the unsent outbox is kept (held back). May come more than once.
     fn signed_out(&self);
+    /// A file of the outbox (`key`) is on its way to the hub: `sent` of `total` bytes.
+    fn uploading(&self, _key: &str, _sent: u64, _total: u64) {}
 }
+
+/// How often an upload's progress is told (at most).
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 #[derive(Clone)]
 pub struct SyncClient {
@@ -207,7 +212,11 @@ impl SyncClient {
         let mut taken = Vec::new();
         let result = async {
             for item in self.store.outbox()? {
-                let accepted = match self.hub.send_message(&item.body()).await {
+                let sent = match &item.file {
+                    Some(file) => self.upload(&item, file, observer).await,
+                    None => self.hub.send_message(&item.body()).await,
+                };
+                let accepted = match sent {
                     Ok(a) => a,
                     Err(e) if e.is_unauthorized() => return Err(self.access_ended(observer)),
                     // Out of reach or failing: it goes on the next flush.
@@ -240,10 +249,23 @@ impl SyncClient {
                     status: accepted.status,
                     error: None,
                     mirror: Default::default(),
-                    kind: switchboard_core::MessageKind::Text,
-                    media: None,
+                    kind: item.file.as_ref().map_or(switchboard_core::MessageKind::Text, |f| {
+                        switchboard_core::sendable_kind(&f.mime)
+                            .unwrap_or(switchboard_core::MessageKind::Document)
+                    }),
+                    media: item.file.as_ref().map(|f| switchboard_wire::MediaView {
+                        state: switchboard_core::MediaState::Stored,
+                        name: Some(f.name.clone()),
+                        mime: Some(f.mime.clone()),
+                        size: Some(f.size),
+                        error: None,
+                    }),
                 };
                 self.store.outbox_taken(&item.key, &view)?;
+                if let Some(file) = &item.file {
+                    // The hub has it: this desktop's copy becomes the cached file of the message.
+                    crate::media::adopt_sent(&self.store, &item.key, &view.id, &file.mime);
+                }
                 observer.changed(&StoreChange::chat(&accepted.chat));
                 taken.push((item.key.clone(), accepted.chat));
             }
@@ -251,6 +273,55 @@ impl SyncClient {
         }
         .await;
         result.map(|()| taken)
+    }
+
+    /// Hands the hub one file of the outbox, streamed from disk, telling its progress.
+    async fn upload(
+        &self,
+        item: &crate::local::OutboxItem,
+        file: &crate::local::OutboxFile,
+        observer: &dyn SyncObserver,
+    ) -> Result<switchboard_wire::SendAccepted, ClientError> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let missing = |why: String| {
+            ClientError::Refused(switchboard_client::HubError {
+                status: 0,
+                code: "file_missing".into(),
+                message: why,
+                owner: None,
+            })
+        };
+        let (Some(chat), Some(path)) = (&item.chat, self.store.outbox_file_path(&item.key)) else {
+            return Err(missing("a file goes only to an existing chat".into()));
+        };
+        let bytes = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| missing(format!("the file is no longer on this computer ({e})")))?;
+        let sent = Arc::new(AtomicU64::new(0));
+        let counter = sent.clone();
+        let stream =
+            tokio_util::io::ReaderStream::with_capacity(bytes, 64 * 1024).inspect(move |chunk| {
+                if let Ok(c) = chunk {
+                    counter.fetch_add(c.len() as u64, Ordering::Relaxed);
+                }
+            });
+        let send = self.hub.send_file(
+            chat,
+            &item.key,
+            &file.name,
+            file.size,
+            reqwest::Body::wrap_stream(stream),
+        );
+        tokio::pin!(send);
+        let mut tick = tokio::time::interval(PROGRESS_EVERY);
+        let answer = loop {
+            tokio::select! {
+                answer = &mut send => break answer,
+                _ = tick.tick() => observer.uploading(&item.key, sent.load(Ordering::Relaxed), file.size),
+            }
+        };
+        observer.uploading(&item.key, sent.load(Ordering::Relaxed), file.size);
+        answer
     }
 
     /// One connection of the events stream, until it ends or fails.

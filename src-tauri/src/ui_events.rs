@@ -51,4 +51,6 @@ ui_events! {
     SessionChanged = "session-changed";
     /// A notification was clicked: open this chat.
     OpenChat(String) = "open-chat";
+    /// A file is on its way to the hub (at most ten times a second per file).
+    UploadProgress(crate::vm::UploadProgressVm) = "upload-progress";
 }

@@ -329,6 +329,61 @@ pub struct PendingFirstVm {
     pub error_owner: Option<String>,
 }
 
+/// Why a file cannot go to a chat's channel, for the page to say in the user's language:
+/// `file_empty`, `file_too_big` (with the channel's limit), `file_wrong_type` (with the type
+/// read), `file_not_on_channel` (the kind of file and the messenger).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(TS))]
+pub struct FileRefusalVm {
+    pub code: String,
+    /// Bytes (at most a few MB: a number in the page).
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub limit: Option<u64>,
+    pub mime: Option<String>,
+    pub kind: Option<String>,
+    pub transport: Option<String>,
+}
+
+impl From<&switchboard_core::FileRefusal> for FileRefusalVm {
+    fn from(r: &switchboard_core::FileRefusal) -> Self {
+        use switchboard_core::FileRefusal as R;
+        let mut vm = FileRefusalVm {
+            code: r.code().to_owned(),
+            limit: None,
+            mime: None,
+            kind: None,
+            transport: None,
+        };
+        match r {
+            R::Empty => {}
+            R::TooBig {
+                limit, transport, ..
+            } => {
+                vm.limit = Some(*limit);
+                vm.transport = Some((*transport).to_owned());
+            }
+            R::WrongType { mime } => vm.mime = Some(mime.clone()),
+            R::NotOnTransport { kind, transport } => {
+                vm.kind = Some((*kind).to_owned());
+                vm.transport = Some((*transport).to_owned());
+            }
+        }
+        vm
+    }
+}
+
+/// A file of the outbox on its way to the hub.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct UploadProgressVm {
+    /// The outbox item (its message's id in the conversation until the hub takes it).
+    pub key: String,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub sent: u64,
+    #[cfg_attr(test, ts(type = "number"))]
+    pub total: u64,
+}
+
 /// What became of a send: the chat it went to, once the hub took it; `None` while it waits.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
@@ -520,6 +575,8 @@ fn declarations() -> Vec<String> {
         DemoEmployee::decl(),
         ChatFilter::decl(),
         ChatRowVm::decl(),
+        FileRefusalVm::decl(),
+        UploadProgressVm::decl(),
         ChatListVm::decl(),
         MessageVm::decl(),
         MirrorVm::decl(),

@@ -663,6 +663,49 @@ pub fn sendable_kind(mime: &str) -> Option<MessageKind> {
     })
 }
 
+/// A file's type, read from its first bytes (`head`, a few KB); plain text and CSV, which
+/// have no signature, as `declared` when the bytes are text. Anything else unreadable is `""`
+/// (and cannot be sent: [`sendable_file`]). What a name or a sender says is never believed.
+pub fn file_type(head: &[u8], declared: &str) -> String {
+    if let Some(t) = infer::get(head) {
+        return t.mime_type().to_owned();
+    }
+    let declared = declared
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    // A multi-byte character cut at the head's end is still text.
+    let text = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    let control = head
+        .iter()
+        .any(|b| b.is_ascii_control() && !matches!(b, b'\n' | b'\r' | b'\t'));
+    match declared.as_str() {
+        "text/plain" | "text/csv" if text && !control && !head.is_empty() => declared,
+        _ => String::new(),
+    }
+}
+
+/// Whether a file of `size` bytes can go on `transport` at all, whatever its type (what a
+/// desktop can tell before it reads the file).
+pub fn sendable_size(transport: Transport, size: u64) -> Result<(), FileRefusal> {
+    if size == 0 {
+        return Err(FileRefusal::Empty);
+    }
+    if size > SEND_MAX_BYTES {
+        return Err(FileRefusal::TooBig {
+            size,
+            limit: SEND_MAX_BYTES,
+            transport: transport.as_str(),
+        });
+    }
+    Ok(())
+}
+
 /// Whether a file of `size` bytes and type `mime` can be sent on `transport`, and as what.
 pub fn sendable_file(
     transport: Transport,
@@ -685,13 +728,7 @@ pub fn sendable_file(
             transport: transport.as_str(),
         });
     }
-    if size > SEND_MAX_BYTES {
-        return Err(FileRefusal::TooBig {
-            size,
-            limit: SEND_MAX_BYTES,
-            transport: transport.as_str(),
-        });
-    }
+    sendable_size(transport, size)?;
     Ok(kind)
 }
 
@@ -736,6 +773,29 @@ mod message_kind_tests {
         ] {
             assert_eq!(openable_type(never), None, "{never}");
         }
+    }
+
+    #[test]
+    fn a_files_type_is_read_from_its_bytes() {
+        assert_eq!(file_type(b"%PDF-1.4\n", "text/plain"), "application/pdf");
+        assert_eq!(file_type(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", ""), "image/png");
+        // Text has no signature: believed only when the bytes are text.
+        assert_eq!(
+            file_type("цена, 100\n".as_bytes(), "text/csv; charset=utf-8"),
+            "text/csv"
+        );
+        assert_eq!(file_type(b"a\0b", "text/plain"), "");
+        assert_eq!(file_type(b"\xff\xfe\xfd", "text/plain"), "");
+        assert_eq!(file_type(b"hello", "text/html"), "");
+        assert_eq!(file_type(b"", "text/plain"), "");
+        // A character cut at the end of the head is still text.
+        let cut = &"счёт".as_bytes()[..3];
+        assert_eq!(file_type(cut, "text/plain"), "text/plain");
+        // An HTML page is not what its sender says.
+        assert_eq!(
+            file_type(b"<!DOCTYPE html><html>", "application/pdf"),
+            "text/html"
+        );
     }
 
     #[test]

@@ -1002,12 +1002,16 @@ async fn public_file(
         (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
 async fn send_file(
     State(hub): State<Hub>,
-    caller: Caller,
+    caller: Result<Caller, ApiError>,
     Path(chat): Path<String>,
     headers: axum::http::HeaderMap,
     body: axum::body::Body,
 ) -> ApiResult<impl IntoResponse> {
-    let me = employee(caller)?;
+    let limit = switchboard_core::SEND_MAX_BYTES;
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     let header = |name: &str| {
         headers
             .get(name)
@@ -1015,33 +1019,44 @@ async fn send_file(
             .map(str::trim)
             .filter(|v| !v.is_empty())
     };
-    let key = header("idempotency-key")
-        .filter(|k| k.len() <= 200)
-        .ok_or_else(|| ApiError::bad_field("Idempotency-Key", "required (at most 200 characters)"))?
-        .to_owned();
-    let name = header("x-file-name")
-        .map(|n| {
-            percent_encoding::percent_decode_str(n)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .and_then(|n| switchboard_core::clean_file_name(&n))
-        .ok_or_else(|| {
-            ApiError::bad_field("X-File-Name", "required: the file's name, percent-encoded")
-        })?;
-    let (who, at, k) = (me.clone(), chat.clone(), key.clone());
-    let target = hub
-        .read(move |c| Ok(chats::file_target(c, &who, &at, &k)?))
-        .await?;
-    let transport = match target {
-        chats::FileTarget::Sent(accepted) => return Ok((StatusCode::ACCEPTED, Json(accepted))),
-        chats::FileTarget::Chat(transport) => transport,
+    let checked = async {
+        let me = employee(caller?)?;
+        let key = header("idempotency-key")
+            .filter(|k| k.len() <= 200)
+            .ok_or_else(|| {
+                ApiError::bad_field("Idempotency-Key", "required (at most 200 characters)")
+            })?
+            .to_owned();
+        let name = header("x-file-name")
+            .map(|n| {
+                percent_encoding::percent_decode_str(n)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .and_then(|n| switchboard_core::clean_file_name(&n))
+            .ok_or_else(|| {
+                ApiError::bad_field("X-File-Name", "required: the file's name, percent-encoded")
+            })?;
+        let (who, at, k) = (me.clone(), chat.clone(), key.clone());
+        let target = hub
+            .read(move |c| Ok(chats::file_target(c, &who, &at, &k)?))
+            .await?;
+        Ok::<_, ApiError>((me, key, name, target))
+    }
+    .await;
+    // An answer before the body is read would reach a sender still writing it as a broken
+    // connection (and it would try again for ever): a body within the limit is read first.
+    let (me, key, name, transport) = match checked {
+        Ok((me, key, name, chats::FileTarget::Chat(transport))) => (me, key, name, transport),
+        Ok((_, _, _, chats::FileTarget::Sent(accepted))) => {
+            crate::media::drain(body, limit, declared).await;
+            return Ok((StatusCode::ACCEPTED, Json(accepted)));
+        }
+        Err(e) => {
+            crate::media::drain(body, limit, declared).await;
+            return Err(e);
+        }
     };
-    let declared = headers
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let limit = switchboard_core::SEND_MAX_BYTES;
     let too_big = |size: u64| -> ApiError {
         workspace::WorkspaceError::from(workspace::Refusal::File(
             switchboard_core::FileRefusal::TooBig {
@@ -1067,7 +1082,7 @@ async fn send_file(
             crate::media::Received::Io(e) => ApiError::internal(e),
         })?;
     let declared_type = header("content-type").unwrap_or("").to_owned();
-    let mime = crate::media::sniff(upload.head(), &declared_type);
+    let mime = switchboard_core::file_type(upload.head(), &declared_type);
     let kind = switchboard_core::sendable_file(transport, &mime, upload.size()).map_err(|r| {
         ApiError::from(workspace::WorkspaceError::from(workspace::Refusal::File(r)))
     })?;

@@ -461,28 +461,19 @@ pub async fn receive(dir: &Path, body: axum::body::Body, limit: u64) -> Result<U
     Ok(upload)
 }
 
-/// A file's type, read from its first bytes; plain text and CSV (which have no signature)
-/// as declared when the bytes are UTF-8 text. Anything else unreadable is `""`.
-pub fn sniff(head: &[u8], declared: &str) -> String {
-    if let Some(t) = infer::get(head) {
-        return t.mime_type().to_owned();
+/// Reads and drops a request body the hub answers without keeping (a refusal, a repeat), so
+/// the sender, still writing it, reads the answer instead of a broken connection. One past
+/// `limit` (said or counted) is not read on: that sender gets the connection closed.
+pub async fn drain(body: axum::body::Body, limit: u64, declared: Option<u64>) {
+    if declared.is_some_and(|n| n > limit) {
+        return;
     }
-    let declared = declared
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    // A multi-byte character cut at the head's end is still text.
-    let text = match std::str::from_utf8(head) {
-        Ok(_) => true,
-        Err(e) => e.error_len().is_none(),
-    };
-    let control = head
-        .iter()
-        .any(|b| b.is_ascii_control() && !matches!(b, b'\n' | b'\r' | b'\t'));
-    match declared.as_str() {
-        "text/plain" | "text/csv" if text && !control => declared,
-        _ => String::new(),
+    let mut stream = body.into_data_stream();
+    let mut read = 0u64;
+    while let Some(Ok(chunk)) = stream.next().await {
+        read += chunk.len() as u64;
+        if read > limit {
+            return;
+        }
     }
 }

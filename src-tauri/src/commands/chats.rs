@@ -125,6 +125,7 @@ pub async fn send_reply(app: &AppHandle, chat: String, text: String) -> CmdResul
         error: None,
         error_code: None,
         error_owner: None,
+        file: None,
     })?;
     emit(app, StoreChanged(changed));
     flush_soon(app, c);

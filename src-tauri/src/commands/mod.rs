@@ -12,6 +12,7 @@
 
 mod chats;
 mod crm;
+mod files;
 mod session;
 mod staff;
 mod writing;
@@ -19,7 +20,8 @@ mod writing;
 /// Declares the commands: generates their `#[tauri::command]` wrappers, [`handler`], and (in
 /// tests) their TypeScript.
 macro_rules! commands {
-    ($($(#[doc = $doc:literal])* $module:ident :: $name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty;)*) => {
+    ($($(#[doc = $doc:literal])* $module:ident :: $name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty;)*
+     @bytes { $($(#[doc = $rdoc:literal])* $rmodule:ident :: $rname:ident ( $($rarg:ident),* ) -> $rret:ty;)* }) => {
         /// The `#[tauri::command]` wrappers: each hands the app to its area's function.
         mod wrappers {
             #[allow(unused_imports, reason = "each wrapper uses some")]
@@ -33,11 +35,44 @@ macro_rules! commands {
                     super::$module::$name(&app, $($arg),*).await
                 }
             )*
+            // Commands whose body is bytes (a file), not JSON: their string arguments come as
+            // percent-encoded headers.
+            $(
+                #[tauri::command]
+                pub async fn $rname(
+                    app: tauri::AppHandle,
+                    request: tauri::ipc::Request<'_>,
+                ) -> crate::error::CmdResult<$rret> {
+                    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+                        return Err(crate::error::CmdError::new("bad_request", "bytes were expected"));
+                    };
+                    $(
+                        let $rarg = super::header(&request, stringify!($rarg))?;
+                    )*
+                    super::$rmodule::$rname(&app, $($rarg,)* bytes).await
+                }
+            )*
         }
 
         /// The invoke handler of every command.
         pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
-            tauri::generate_handler![$(wrappers::$name),*]
+            tauri::generate_handler![$(wrappers::$name,)* $(wrappers::$rname),*]
+        }
+
+        /// The commands whose body is bytes: `(name, doc, [argument], TS answer)`.
+        #[cfg(test)]
+        pub fn raw_signatures() -> Vec<Signature> {
+            use ts_rs::TS;
+            #[allow(unused_imports, reason = "some signatures use them")]
+            use crate::vm::*;
+            vec![$(
+                Signature {
+                    name: stringify!($rname),
+                    doc: concat!($($rdoc, "\n"),*),
+                    args: vec![$((stringify!($rarg), "string".to_owned())),*],
+                    answer: <$rret as TS>::name(),
+                }
+            ),*]
         }
 
         /// `(name, doc, [(argument, TS type)], TS answer)` of every command, in order.
@@ -106,6 +141,27 @@ commands! {
     crm::set_crm_events(application_token: String) -> CrmConnectionVm;
     /// Opens an entity's card in the CRM (the address comes from the hub, not the page).
     crm::open_in_crm(kind: switchboard_core::EntityKind, id: String) -> ();
+    /// Whether a file of this size and type (as the page knows it) can go to the chat's
+    /// channel, before its bytes are read: the reason when not.
+    files::check_file(chat: String, mime: String, size: f64) -> Option<FileRefusalVm>;
+    @bytes {
+        /// Keeps a file to send to a chat (its bytes are the body) in the outbox: checked
+        /// against the chat's channel by the type read from its bytes; sent when the hub can
+        /// be reached, with its progress told by `upload-progress`.
+        files::attach_file(chat, name) -> Option<FileRefusalVm>;
+    }
+}
+
+/// A raw command's string argument: its percent-encoded header.
+fn header(request: &tauri::ipc::Request<'_>, name: &str) -> crate::error::CmdResult<String> {
+    let raw = request
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| crate::error::CmdError::new("bad_request", format!("{name} is missing")))?;
+    Ok(percent_encoding::percent_decode_str(raw)
+        .decode_utf8_lossy()
+        .into_owned())
 }
 
 /// One command as the webview sees it.
@@ -165,9 +221,37 @@ pub fn typescript(type_names: &[String]) -> String {
             params.join(", ")
         ));
     }
+    for s in raw_signatures() {
+        for line in s.doc.lines() {
+            body.push_str(&format!("  /**{line} */\n"));
+        }
+        let mut params: Vec<String> = s
+            .args
+            .iter()
+            .map(|(a, t)| format!("{}: {t}", camel(a)))
+            .collect();
+        params.push("bytes: Uint8Array".into());
+        let headers: Vec<String> = s
+            .args
+            .iter()
+            .map(|(a, _)| format!("{a}: encodeURIComponent({})", camel(a)))
+            .collect();
+        let answer = if s.answer == "null" {
+            "void".to_owned()
+        } else {
+            s.answer.clone()
+        };
+        body.push_str(&format!(
+            "  {}: ({}): Promise<{answer}> =>\n    invoke('{}', bytes, {{ headers: {{ {} }} }}),\n",
+            camel(s.name),
+            params.join(", "),
+            s.name,
+            headers.join(", ")
+        ));
+    }
     let events = crate::ui_events::typescript();
     // Every type a signature names must be declared in bindings.ts.
-    const BUILTIN: [&str; 4] = ["Promise", "Array", "Record", "UiEvents"];
+    const BUILTIN: [&str; 5] = ["Promise", "Array", "Record", "UiEvents", "Uint8Array"];
     let signatures = body.lines().filter(|l| !l.trim_start().starts_with("/**"));
     for word in signatures.flat_map(|l| l.split(|c: char| !c.is_alphanumeric() && c != '_')) {
         let named = word.chars().next().is_some_and(char::is_uppercase);

@@ -81,6 +81,7 @@ pub async fn send_first(
         error: None,
         error_code: None,
         error_owner: None,
+        file: None,
     })?;
     emit(app, StoreChanged(crate::vm::StoreChange::everything()));
     let taken = c

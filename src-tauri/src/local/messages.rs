@@ -89,6 +89,19 @@ impl LocalStore {
             ))?;
             for i in stmt.query_map([chat], outbox_row)? {
                 let i = i?;
+                let kind = i.file.as_ref().map_or(MessageKind::Text, |f| {
+                    switchboard_core::sendable_kind(&f.mime).unwrap_or(MessageKind::Document)
+                });
+                // Shown from this desktop's copy while it waits (`media:` serves outbox files).
+                let media = i.file.as_ref().map(|f| MediaVm {
+                    state: switchboard_core::MediaState::Pending,
+                    name: Some(f.name.clone()),
+                    mime: Some(f.mime.clone()),
+                    size: Some(f.size),
+                    error: None,
+                    url: Some(format!("media://localhost/{}", i.key)),
+                    inline: switchboard_core::inline_media_type(&f.mime),
+                });
                 out.push(MessageVm {
                     status: if i.error.is_some() {
                         MessageStatus::Failed
@@ -104,8 +117,8 @@ impl LocalStore {
                     error_owner: i.error_owner,
                     local: true,
                     mirror: crate::vm::MirrorVm::none(),
-                    kind: MessageKind::Text,
-                    media: None,
+                    kind,
+                    media,
                 });
             }
             Ok(out)

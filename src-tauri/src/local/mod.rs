@@ -15,7 +15,7 @@ mod messages;
 mod outbox;
 
 pub use chats::MAX_PAGE;
-pub use outbox::{OutboxItem, ACCESS_ENDED};
+pub use outbox::{OutboxFile, OutboxItem, ACCESS_ENDED};
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/001_local.sql")),
@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/004_chat_columns.sql")),
     (5, include_str!("../../migrations/005_facts_and_order.sql")),
     (6, include_str!("../../migrations/006_media.sql")),
+    (7, include_str!("../../migrations/007_outbox_files.sql")),
 ];
 
 /// Makes `dir` (created if missing) this user's alone: mode 0700. The desktop's data directory
@@ -65,6 +66,8 @@ pub struct LocalStore {
     /// What the chat list reads again and again, kept until the next write (see
     /// [`chats::ListCache`]). Locked only while `conn` is.
     list_cache: Mutex<chats::ListCache>,
+    /// Where files written here wait until the hub has them (`<data dir>/outbox`).
+    outbox_dir: std::path::PathBuf,
 }
 
 impl LocalStore {
@@ -79,7 +82,28 @@ impl LocalStore {
             readers: switchboard_db::Readers::beside(&conn, 1),
             conn: Mutex::new(conn),
             list_cache: Mutex::default(),
+            outbox_dir: path
+                .parent()
+                .unwrap_or_else(|| Path::new("."))
+                .join("outbox"),
         })
+    }
+
+    /// Where the bytes of outbox item `key`'s file wait (keys are this desktop's UUIDs).
+    pub fn outbox_file_path(&self, key: &str) -> Option<std::path::PathBuf> {
+        (!key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            .then(|| self.outbox_dir.join(key))
+    }
+
+    /// This desktop's cache of messages' files (`<data dir>/media`, see `crate::media`).
+    pub fn media_cache_dir(&self) -> std::path::PathBuf {
+        self.outbox_dir.with_file_name("media")
+    }
+
+    /// The directory of waiting files, created owner-only.
+    pub fn outbox_dir(&self) -> std::io::Result<&Path> {
+        private_dir(&self.outbox_dir)?;
+        Ok(&self.outbox_dir)
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> LocalResult<T>) -> LocalResult<T> {

@@ -26,6 +26,17 @@ pub struct OutboxItem {
     pub error_code: Option<String>,
     /// … and, for `client_taken`, whose client it is.
     pub error_owner: Option<String>,
+    /// A file (its bytes wait in `LocalStore::outbox_file_path`); `text` is then empty.
+    pub file: Option<OutboxFile>,
+}
+
+/// A file waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxFile {
+    pub name: String,
+    /// Read from its bytes.
+    pub mime: String,
+    pub size: u64,
 }
 
 impl OutboxItem {
@@ -56,19 +67,43 @@ pub(super) fn outbox_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxItem> {
         error: r.get(7)?,
         error_code: r.get(8)?,
         error_owner: r.get(9)?,
+        file: match (r.get(10)?, r.get(11)?, r.get::<_, Option<i64>>(12)?) {
+            (Some(name), Some(mime), Some(size)) => Some(OutboxFile {
+                name,
+                mime,
+                size: size.max(0) as u64,
+            }),
+            _ => None,
+        },
     })
 }
 
 pub(super) const OUTBOX_COLS: &str =
-    "key, chat, channel_id, phone, display, text, created_at, error, error_code, error_owner";
+    "key, chat, channel_id, phone, display, text, created_at, error, error_code, error_owner, \
+     file_name, file_mime, file_size";
 
 impl LocalStore {
+    /// Outbox item `key`'s file, while this desktop holds it: where its bytes are and its type.
+    pub fn outbox_file(&self, key: &str) -> LocalResult<Option<(std::path::PathBuf, OutboxFile)>> {
+        let Some(path) = self.outbox_file_path(key) else {
+            return Ok(None);
+        };
+        self.read(|c, _| {
+            let item = c
+                .prepare_cached(&format!("SELECT {OUTBOX_COLS} FROM outbox WHERE key = ?1"))?
+                .query_row([key], outbox_row)
+                .optional()?;
+            Ok(item.and_then(|i| i.file).map(|f| (path.clone(), f)))
+        })
+    }
+
     /// Puts a message on the outbox (it survives restarts until the hub takes it).
     pub fn enqueue(&self, item: &OutboxItem) -> LocalResult<()> {
         self.with(|c| {
             c.execute(
-                &format!("INSERT OR IGNORE INTO outbox ({OUTBOX_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
-                params![item.key, item.chat, item.channel_id, item.phone, item.display, item.text, item.created_at, item.error, item.error_code, item.error_owner],
+                &format!("INSERT OR IGNORE INTO outbox ({OUTBOX_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
+                params![item.key, item.chat, item.channel_id, item.phone, item.display, item.text, item.created_at, item.error, item.error_code, item.error_owner,
+                    item.file.as_ref().map(|f| &f.name), item.file.as_ref().map(|f| &f.mime), item.file.as_ref().map(|f| f.size as i64)],
             )?;
             Ok(())
         })
@@ -152,6 +187,12 @@ impl LocalStore {
             } else {
                 c.execute("DELETE FROM outbox WHERE key = ?1", [key])?
             };
+            if !retry && n > 0 {
+                // A discarded file's bytes go with it.
+                if let Some(path) = self.outbox_file_path(key) {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
             Ok(n > 0)
         })
     }

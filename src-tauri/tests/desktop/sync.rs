@@ -18,6 +18,7 @@ struct Seen {
     online: Mutex<Vec<bool>>,
     notified: Mutex<Vec<NotifyEvent>>,
     signed_out: Mutex<u32>,
+    uploads: Mutex<Vec<(String, u64, u64)>>,
 }
 
 impl Seen {
@@ -41,6 +42,12 @@ impl SyncObserver for Seen {
     }
     fn signed_out(&self) {
         *self.signed_out.lock().expect("lock") += 1;
+    }
+    fn uploading(&self, key: &str, sent: u64, total: u64) {
+        self.uploads
+            .lock()
+            .expect("lock")
+            .push((key.to_owned(), sent, total));
     }
 }
 
@@ -100,6 +107,7 @@ fn outbox_item(key: &str, channel: &str, phone: &str) -> OutboxItem {
         error: None,
         error_code: None,
         error_owner: None,
+        file: None,
     }
 }
 
@@ -963,4 +971,119 @@ async fn an_own_edit_during_a_first_sync_keeps_its_history() {
         w.store.me().expect("me").map(|m| m.name),
         Some("S. Renamed".into())
     );
+}
+
+/// A file written here waits in the outbox (its bytes on disk, shown from there) while the hub
+/// is out of reach, goes once with its progress told when it is back, and becomes the cached
+/// file of the hub's message; a file whose bytes vanished is kept as refused, saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_waits_in_the_outbox_and_goes_once() {
+    let w = World::new().await;
+    let (http, store) = (&w.http, w.store.clone());
+    let token = w.seller["token"].as_str().expect("token").to_owned();
+    let channel = w.channel["id"].as_str().expect("id");
+    let online = w.client(&token);
+    let seen = Seen::default();
+    // A first message opens the chat the file goes to.
+    store
+        .enqueue(&outbox_item("first", channel, "+79164569812"))
+        .expect("enqueue");
+    let chat = online.flush_outbox(&seen).await.expect("flush")[0]
+        .1
+        .clone();
+    let bytes: Vec<u8> = b"%PDF-1.4\n"
+        .iter()
+        .copied()
+        .chain((0..300_000u32).map(|i| (i % 251) as u8))
+        .collect();
+    let file = |key: &str| OutboxItem {
+        chat: Some(chat.clone()),
+        channel_id: None,
+        phone: None,
+        display: None,
+        text: String::new(),
+        file: Some(switchboard_desktop::local::OutboxFile {
+            name: "contract.pdf".into(),
+            mime: "application/pdf".into(),
+            size: bytes.len() as u64,
+        }),
+        ..outbox_item(key, channel, "")
+    };
+    let dir = store.outbox_dir().expect("outbox dir").to_owned();
+    std::fs::write(dir.join("file-1"), &bytes).expect("bytes");
+    store.enqueue(&file("file-1")).expect("enqueue");
+    let offline = SyncClient::new(
+        HubClient::new(http.clone(), "http://127.0.0.1:9", &token),
+        store.clone(),
+    );
+    assert!(offline.flush_outbox(&seen).await.is_err());
+    // Waiting: shown from this desktop's copy.
+    let waiting = store.messages(&chat).expect("messages");
+    let mine = waiting.iter().find(|m| m.id == "file-1").expect("waiting");
+    assert!(mine.local);
+    let media = mine.media.as_ref().expect("a file");
+    assert_eq!(media.url.as_deref(), Some("media://localhost/file-1"));
+    assert_eq!(media.state, switchboard_core::MediaState::Pending);
+    assert_eq!(
+        store.outbox_file("file-1").expect("read").map(|(p, _)| p),
+        Some(dir.join("file-1"))
+    );
+    let taken = online.flush_outbox(&seen).await.expect("flush");
+    assert_eq!(taken.len(), 1);
+    let last = seen.uploads.lock().expect("lock").last().cloned();
+    assert_eq!(
+        last,
+        Some(("file-1".into(), bytes.len() as u64, bytes.len() as u64))
+    );
+    // A resend after a crash (the outbox kept it): the same message, nothing new.
+    std::fs::write(dir.join("file-1"), &bytes).expect("bytes again");
+    store.enqueue(&file("file-1")).expect("enqueue again");
+    online.flush_outbox(&seen).await.expect("flush");
+    let messages: Value = http
+        .get(format!("{}/api/v1/chats/{chat}/messages", w.hub.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("messages")
+        .json()
+        .await
+        .expect("json");
+    let files: Vec<&Value> = messages
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|m| m["kind"] == "document")
+        .collect();
+    assert_eq!(files.len(), 1, "{messages}");
+    let id = files[0]["id"].as_str().expect("id");
+    let kept = http
+        .get(format!("{}/api/v1/messages/{id}/media", w.hub.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("media")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(
+        kept.as_ref(),
+        bytes.as_slice(),
+        "the hub has exactly the bytes"
+    );
+    // This desktop's copy became the message's cached file; the outbox holds nothing more.
+    let cached = store.media_cache_dir().join(id);
+    assert_eq!(std::fs::read(&cached).expect("cached"), bytes);
+    assert_eq!(
+        std::fs::read_to_string(cached.with_extension("type")).expect("type"),
+        "application/pdf"
+    );
+    assert_eq!(store.outbox_len().expect("len"), 0);
+    assert!(!dir.join("file-1").exists());
+    // Bytes that vanished: kept as refused, with the reason, not sent.
+    store.enqueue(&file("file-2")).expect("enqueue");
+    online.flush_outbox(&seen).await.expect("flush");
+    let held = store.messages(&chat).expect("messages");
+    let gone = held.iter().find(|m| m.id == "file-2").expect("held");
+    assert_eq!(gone.error_code.as_deref(), Some("file_missing"));
+    assert!(store.outbox_resolve("file-2", false).expect("discard"));
 }

@@ -278,6 +278,12 @@ impl ProviderFake {
         let v = self.get("/_fake/sent").await?;
         Ok(v.as_array().cloned().unwrap_or_default())
     }
+
+    /// Every file the fake downloaded from a send's `contentUri`: `{uri, contentType, size}`.
+    pub async fn fetched(&self) -> Result<Vec<serde_json::Value>> {
+        let v = self.get("/_fake/fetched").await?;
+        Ok(v.as_array().cloned().unwrap_or_default())
+    }
 }
 
 /// The Bitrix24 contract fake as its own process (`bitrix24-fake`), webhook `1/<code>`.

@@ -19,7 +19,14 @@
 //!   URI in order and retried until they get a 200 (the provider's retry policy is undocumented;
 //!   a fake that retries is the stricter test of the receiver's idempotency).
 //!
-//! What is fake-only, under `/_fake/` (same key): the messages accepted so far, faults to
+//! - A send's `contentUri` is downloaded at once, before the answer: no redirects followed,
+//!   a non-2xx is `MESSAGE_DOWNLOAD_CONTENT_ERROR`, more than 10 MB
+//!   `MESSAGES_CONTENT_SIZE_EXCEEDED` (`_TELEGRAM` there), none `MESSAGES_CONTENT_CAN_NOT_BE_BLANK`,
+//!   a type the messengers do not pass on `MESSAGE_WRONG_CONTENT_TYPE`; the echo of a file
+//!   links to the fake's own copy (`GET /_fake/store/{messageId}`, no key).
+//!
+//! What is fake-only, under `/_fake/` (same key): the messages accepted so far, the files
+//! downloaded (`/_fake/fetched`), faults to
 //! inject on the next sends (5xx, a hang before or after accepting, 429), a client writing in
 //! (text, or media: [`FakeMedia`]), and a channel changing state. `GET /_fake/media/{name}`
 //! needs no key: it stands for the provider's media store, whose `contentUri` links inbound
@@ -550,6 +557,17 @@ pub fn router(fake: Fake) -> Router {
             get(|State(f): State<Fake>| async move { Json(f.sent()) }),
         )
         .route("/_fake/faults", post(faults))
+        .route(
+            "/_fake/fetched",
+            get(|State(f): State<Fake>| async move {
+                let fetched: Vec<Value> = f
+                    .fetched()
+                    .iter()
+                    .map(|d| json!({"uri": d.uri, "contentType": d.content_type, "size": d.bytes.len()}))
+                    .collect();
+                Json(fetched)
+            }),
+        )
         .route("/_fake/inbound", post(inbound))
         .route("/_fake/channels/{id}", patch(channel_state));
     v3.merge(control)

@@ -1,7 +1,7 @@
 // The one door from the UI to Rust. Components receive a Backend; only this file and the
 // generated commands.ts touch @tauri-apps/api, so tests hand components a mock instead.
 import { listen } from '@tauri-apps/api/event';
-import type { CmdError, StoreChange } from './bindings';
+import type { CmdError, StoreChange, UploadProgressVm } from './bindings';
 import { commands, type Commands, type UiEvents } from './commands';
 
 /** Every command (generated from Rust's one list), and the events the UI listens for. */
@@ -13,6 +13,8 @@ export interface Backend extends Commands {
   onStoreChanged(f: (change: StoreChange) => void): () => void;
   /** Calls `f` whenever the session (sign-in, online state) changed. */
   onSessionChanged(f: () => void): () => void;
+  /** Calls `f` as files of the outbox go to the hub. */
+  onUploadProgress(f: (p: UploadProgressVm) => void): () => void;
 }
 
 /** Whether a command failed only because the hub is out of reach (the app works on offline). */
@@ -38,4 +40,5 @@ export const tauriBackend: Backend = {
   onStoreChanged: (f) => subscribe('store-changed', f),
   onSessionChanged: (f) => subscribe('session-changed', () => f()),
   onOpenChat: (f) => subscribe('open-chat', f),
+  onUploadProgress: (f) => subscribe('upload-progress', f),
 };

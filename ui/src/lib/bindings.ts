@@ -94,6 +94,18 @@ export type ChatRowVm = { id: string, title: string, channel_name: string, trans
  */
 last_kind: MessageKind, last_media_name: string | null, };
 
+export type FileRefusalVm = { code: string, 
+/**
+ * Bytes (at most a few MB: a number in the page).
+ */
+limit: number | null, mime: string | null, kind: string | null, transport: string | null, };
+
+export type UploadProgressVm = { 
+/**
+ * The outbox item (its message's id in the conversation until the hub takes it).
+ */
+key: string, sent: number, total: number, };
+
 export type ChatListVm = { 
 /**
  * The rows asked for: from `offset`, at most the `limit` asked.

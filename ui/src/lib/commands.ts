@@ -1,6 +1,6 @@
 // Generated from Rust (src-tauri/src/commands/mod.rs, ui_events.rs) by `make bindings`. Do not edit by hand.
 import { invoke } from '@tauri-apps/api/core';
-import type { AppState, StoreChange, SettingChange, DemoEmployee, ChatFilter, ChatRowVm, ChatListVm, MessageVm, CrmPanelVm, PendingFirstVm, SendResultVm, CrmCardVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
+import type { AppState, StoreChange, SettingChange, DemoEmployee, ChatFilter, ChatRowVm, FileRefusalVm, UploadProgressVm, ChatListVm, MessageVm, CrmPanelVm, PendingFirstVm, SendResultVm, CrmCardVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
 
 /** Every command, typed: the one list is Rust's. */
 export const commands = {
@@ -51,6 +51,14 @@ export const commands = {
   setCrmEvents: (applicationToken: string): Promise<CrmConnectionVm> => invoke('set_crm_events', { applicationToken }),
   /** Opens an entity's card in the CRM (the address comes from the hub, not the page). */
   openInCrm: (kind: EntityKind, id: string): Promise<void> => invoke('open_in_crm', { kind, id }),
+  /** Whether a file of this size and type (as the page knows it) can go to the chat's */
+  /** channel, before its bytes are read: the reason when not. */
+  checkFile: (chat: string, mime: string, size: number): Promise<FileRefusalVm | null> => invoke('check_file', { chat, mime, size }),
+  /** Keeps a file to send to a chat (its bytes are the body) in the outbox: checked */
+  /** against the chat's channel by the type read from its bytes; sent when the hub can */
+  /** be reached, with its progress told by `upload-progress`. */
+  attachFile: (chat: string, name: string, bytes: Uint8Array): Promise<FileRefusalVm | null> =>
+    invoke('attach_file', bytes, { headers: { chat: encodeURIComponent(chat), name: encodeURIComponent(name) } }),
 };
 
 export type Commands = typeof commands;
@@ -63,4 +71,6 @@ export type UiEvents = {
   'session-changed': null,
   /** A notification was clicked: open this chat. */
   'open-chat': string,
+  /** A file is on its way to the hub (at most ten times a second per file). */
+  'upload-progress': UploadProgressVm,
 };

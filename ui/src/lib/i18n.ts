@@ -42,6 +42,24 @@ const en = {
   mediaFailed: 'The file could not be received',
   mediaOffline: 'Not available offline',
   mediaOpen: 'Open',
+  transport_whatsapp: 'WhatsApp',
+  transport_wapi: 'WhatsApp Business API',
+  transport_tgapi: 'Telegram',
+  transport_telegram: 'Telegram bot',
+  transport_viber: 'Viber',
+  transport_instagram: 'Instagram',
+  transport_vk: 'VK',
+  transport_avito: 'Avito',
+  transport_max: 'MAX',
+  attach: 'Attach a file',
+  dropHere: 'Drop files to send them',
+  removeFile: 'Remove',
+  uploading: 'Sending the file…',
+  file_empty: 'The file is empty',
+  file_too_big: 'Too large for {transport}: at most {limit}',
+  file_wrong_type: 'Files of this type ({mime}) cannot be sent',
+  file_not_on_channel: '{transport} does not take files of this kind ({kind})',
+  file_missing: 'The file is no longer on this computer',
   unanswered: 'unanswered',
   back: 'Back',
   demo: 'Demo',
@@ -188,6 +206,24 @@ const ru: Record<Key, string> = {
   mediaFailed: 'Не удалось получить файл',
   mediaOffline: 'Недоступно без сети',
   mediaOpen: 'Открыть',
+  transport_whatsapp: 'WhatsApp',
+  transport_wapi: 'WhatsApp Business API',
+  transport_tgapi: 'Telegram',
+  transport_telegram: 'Telegram-бот',
+  transport_viber: 'Viber',
+  transport_instagram: 'Instagram',
+  transport_vk: 'ВКонтакте',
+  transport_avito: 'Авито',
+  transport_max: 'MAX',
+  attach: 'Прикрепить файл',
+  dropHere: 'Отпустите файлы, чтобы отправить их',
+  removeFile: 'Убрать',
+  uploading: 'Файл отправляется…',
+  file_empty: 'Файл пустой',
+  file_too_big: 'Слишком большой для {transport}: не больше {limit}',
+  file_wrong_type: 'Файлы такого типа ({mime}) отправить нельзя',
+  file_not_on_channel: '{transport} не принимает такие файлы ({kind})',
+  file_missing: 'Файла больше нет на этом компьютере',
   unanswered: 'без ответа',
   back: 'Назад',
   demo: 'Демо',
@@ -370,6 +406,23 @@ export function tf(key: Key, vars: Record<string, string>): string {
   return fill(t(key), vars);
 }
 
+/** Why a file cannot be sent, in this language (core's reason, with its figures). */
+export function fileRefusalText(r: {
+  code: string;
+  limit: number | null;
+  mime: string | null;
+  kind: string | null;
+  transport: string | null;
+}): string {
+  const vars = {
+    limit: r.limit != null ? fileSize(r.limit) : '',
+    mime: r.mime ?? '',
+    kind: r.kind ? kindLabel(r.kind) : '',
+    transport: r.transport ? tk(`transport_${r.transport}`) : '',
+  };
+  return r.code in en ? tf(r.code as Key, vars) : r.code;
+}
+
 /** What the window says about a message the hub refused: its code explained in this language
  * (`client_taken` names whose client it is), else the hub's own words. */
 export function refusalText(
@@ -383,6 +436,8 @@ export function refusalText(
       return tr('refused_no_chat_access');
     case 'access_ended':
       return tr('refused_access_ended');
+    case 'file_missing':
+      return tr('file_missing');
     default:
       return r.error ?? '';
   }

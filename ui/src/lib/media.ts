@@ -20,9 +20,13 @@ export function mediaSource(node: HTMLMediaElement, url: string) {
       if (alive) node.dispatchEvent(new Event('error'));
     }
   };
+  let shown = url;
   void load(url);
   return {
+    // A redraw of the same message keeps what plays (and where it is); another file loads.
     update(next: string) {
+      if (next === shown) return;
+      shown = next;
       void load(next);
     },
     destroy() {

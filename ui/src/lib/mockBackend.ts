@@ -1,8 +1,8 @@
 // A Backend for UI tests: records calls, serves fixed view models, fires events on demand.
 import type { Backend } from './backend';
 import type {
-  AppState, ChatFilter, ChatRowVm, ComposeVm, CrmCardVm, CrmConnectionVm, CrmPanelVm, EmployeeChange, EmployeesVm, MessageVm, PendingFirstVm,
-  SendResultVm, SettingChange, StoreChange, TokenVm,
+  AppState, ChatFilter, ChatRowVm, ComposeVm, CrmCardVm, CrmConnectionVm, CrmPanelVm, EmployeeChange, EmployeesVm, FileRefusalVm, MessageVm,
+  PendingFirstVm, SendResultVm, SettingChange, StoreChange, TokenVm, UploadProgressVm,
 } from './bindings';
 
 type MockList = { chats: ChatRowVm[]; counters: { red: number; grey: number } };
@@ -121,6 +121,30 @@ export class MockBackend implements Backend {
     return this.connection;
   }
   async openInCrm(kind: string, id: string) { this.calls.push(`openInCrm:${kind}:${id}`); }
+  /** Refusals by file name (what core would say of it); others are taken. */
+  fileRefusals: Record<string, FileRefusalVm> = {};
+  async checkFile(chat: string, mime: string, size: number) {
+    this.calls.push(`checkFile:${chat}:${mime}:${size}`);
+    return size > 10 * 1024 * 1024
+      ? { code: 'file_too_big', limit: 10 * 1024 * 1024, mime: null, kind: null, transport: 'whatsapp' }
+      : null;
+  }
+  /** The files attached so far: name and bytes. */
+  attached: { chat: string; name: string; bytes: Uint8Array }[] = [];
+  async attachFile(chat: string, name: string, bytes: Uint8Array) {
+    this.calls.push(`attachFile:${chat}:${name}:${bytes.length}`);
+    const refused = this.fileRefusals[name];
+    if (!refused) this.attached.push({ chat, name, bytes });
+    return refused ?? null;
+  }
+  private progressListeners: ((p: UploadProgressVm) => void)[] = [];
+  onUploadProgress(f: (p: UploadProgressVm) => void) {
+    this.progressListeners.push(f);
+    return () => { this.progressListeners = this.progressListeners.filter((g) => g !== f); };
+  }
+  fireUploadProgress(p: UploadProgressVm) {
+    for (const f of this.progressListeners) f(p);
+  }
   onSessionChanged(_f: () => void) { return () => {}; }
   onOpenChat(_f: (chat: string) => void) { return () => {}; }
   /** Tells the views the store changed: everything by default, or as `change` says. */

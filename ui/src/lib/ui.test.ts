@@ -417,6 +417,48 @@ describe('Conversation', () => {
     await waitFor(() => expect(backend.calls).toContain('openMedia:d'));
   });
 
+  it('sends picked, dropped and pasted files before the caption; says why one cannot go; shows an upload\'s progress', async () => {
+    Element.prototype.scrollTo = () => {};
+    URL.createObjectURL = () => 'blob:preview';
+    URL.revokeObjectURL = () => {};
+    const backend = new MockBackend();
+    backend.fileRefusals['tool.exe'] = { code: 'file_wrong_type', limit: null, mime: 'application/x-msdownload', kind: null, transport: null };
+    const base = { direction: 'out' as const, at: '2026-11-25T10:00:00.000Z', error: null, error_code: null, error_owner: null, mirror: { state: 'none' as const, reason: null, error: null } };
+    backend.messages = [{ ...base, id: 'key-1', text: '', status: 'pending', local: true, kind: 'document',
+      media: { state: 'pending', name: 'contract.pdf', mime: 'application/pdf', size: 4096, error: null, url: 'media://localhost/key-1', inline: false } }];
+    render(Conversation, { backend, chat: row('x', 'red', 1, 'Irina'), version: 0 });
+    await screen.findByText('Sending the file…');
+    backend.fireUploadProgress({ key: 'key-1', sent: 1024, total: 4096 });
+    const bar = (await screen.findByTestId('upload-progress')) as HTMLProgressElement;
+    expect([bar.value, bar.max]).toEqual([1024, 4096]);
+    // Picked with the button's file input, dropped, pasted.
+    const photo = new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], 'photo.png', { type: 'image/png' });
+    const exe = new File([new Uint8Array([0x4d, 0x5a])], 'tool.exe', { type: 'application/x-msdownload' });
+    const big = new File([new Uint8Array(8)], 'film.mp4', { type: 'video/mp4' });
+    Object.defineProperty(big, 'size', { value: 11 * 1024 * 1024 });
+    const input = screen.getByTestId('attach-input') as HTMLInputElement;
+    Object.defineProperty(input, 'files', { value: [photo], configurable: true });
+    await fireEvent.change(input);
+    await fireEvent.drop(screen.getByTestId('conversation'), { dataTransfer: { files: [exe, big], types: ['Files'] } });
+    const shot = new File([new Uint8Array([1, 2, 3])], 'image.png', { type: 'image/png' });
+    await fireEvent.paste(screen.getByTestId('reply'), { clipboardData: { files: [shot] } });
+    await waitFor(() => expect(screen.getAllByTestId('attached-file').length).toBe(4));
+    // Too big is said before a byte is read, with the channel's limit.
+    const refusal = await screen.findByTestId('file-refusal');
+    expect(refusal.getAttribute('data-code')).toBe('file_too_big');
+    expect(refusal.textContent).toBe('Too large for WhatsApp: at most 10 MB');
+    await fireEvent.input(screen.getByTestId('reply'), { target: { value: 'the signed copy' } });
+    await fireEvent.click(screen.getByTestId('send'));
+    await waitFor(() => expect(backend.calls).toContain('sendReply:x:the signed copy'));
+    const order = backend.calls.filter((c) => c.startsWith('attachFile:') || c.startsWith('sendReply:'));
+    expect(order).toEqual(['attachFile:x:photo.png:4', 'attachFile:x:tool.exe:2', 'attachFile:x:image.png:3', 'sendReply:x:the signed copy']);
+    expect([...(backend.attached[0]?.bytes ?? [])]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    // What could not go stays, with why; what went left the tray.
+    const left = screen.getAllByTestId('attached-file').map((li) => li.querySelector('.file-name')?.textContent);
+    expect(left).toEqual(['tool.exe', 'film.mp4']);
+    expect(screen.getAllByTestId('file-refusal').map((r) => r.getAttribute('data-code'))).toEqual(['file_wrong_type', 'file_too_big']);
+  });
+
   it('shows each message\'s CRM mirror state and the linked entities; a failed one can be retried', async () => {
     // jsdom has no layout: scrolling is a no-op here.
     Element.prototype.scrollTo = () => {};

@@ -625,18 +625,35 @@ async fn files_the_channel_cannot_take_are_refused_before_anything_is_kept() {
         .expect("messages");
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(t.fake.fake.fetched().is_empty());
-    // Boris may not send into Anna's chat: it does not exist for him.
+    // Boris may not send into Anna's chat: it does not exist for him. The refusal comes after
+    // his body is read, so he gets it (not a broken connection to try again for ever).
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    pdf.resize(4 * 1024 * 1024, b'x');
     let r = t
         .http
         .post(format!("{}/api/v1/chats/{chat}/files", t.hub.url))
         .bearer_auth(&t.boris_token)
         .header("idempotency-key", "b")
         .header("x-file-name", "a.pdf")
-        .body(b"%PDF-1.4".to_vec())
+        .body(pdf.clone())
         .send()
         .await
-        .expect("upload");
+        .expect("an answer, not a broken connection");
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // The same for a repeat of a key already sent: the answer is the message it made.
+    let (s, first) = t
+        .upload(&chat, "big-1", Some("a.pdf"), pdf.clone(), false)
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{first}");
+    for chunked in [false, true] {
+        let (s, again) = t
+            .upload(&chat, "big-1", Some("a.pdf"), pdf.clone(), chunked)
+            .await;
+        assert_eq!(
+            (s, &again["message_id"]),
+            (StatusCode::ACCEPTED, &first["message_id"])
+        );
+    }
 }
 
 /// The provider's own refusal of a file (here: it cannot download it, as when the public URL

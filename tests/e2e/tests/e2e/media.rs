@@ -151,5 +151,86 @@ async fn scenario(
         "the list's preview names the file: {rows:?}"
     );
     screenshot(app, "media-conversation.png").await?;
+    send_a_photo(app, fake).await
+}
+
+/// The seller attaches a photo with the attach button's file picker and a caption: the photo
+/// goes first (the provider downloads exactly its bytes), the caption after it; the window
+/// shows the photo from this desktop's copy, then as the hub's message, read.
+async fn send_a_photo(app: &fantoccini::Client, fake: &ProviderFake) -> Result<()> {
+    let photo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../provider-fake/media/invoice-photo.png")
+        .canonicalize()?;
+    let size = std::fs::metadata(&photo)?.len();
+    let before = number(
+        app,
+        "return document.querySelectorAll('[data-testid=media-image]').length;",
+    )
+    .await?;
+    app.find(fantoccini::Locator::Css("[data-testid=attach-input]"))
+        .await?
+        .send_keys(&photo.to_string_lossy())
+        .await?;
+    until("the photo waits to be sent", WAIT, || async {
+        Ok(number(
+            app,
+            "return document.querySelectorAll('[data-testid=attached-file]').length;",
+        )
+        .await?
+            == 1.0)
+    })
+    .await?;
+    type_into(app, "reply", "Ваш счёт, подписанный").await?;
+    click(app, "[data-testid=send]").await?;
+    until("the provider downloads the photo", WAIT, || async {
+        Ok(!fake.fetched().await?.is_empty())
+    })
+    .await?;
+    let fetched = fake.fetched().await?;
+    assert_eq!(fetched.len(), 1, "{fetched:?}");
+    assert_eq!(
+        fetched[0]["size"].as_u64(),
+        Some(size),
+        "exactly the file's bytes"
+    );
+    assert_eq!(fetched[0]["contentType"], "image/png");
+    until(
+        "the photo and its caption reach the provider, in order",
+        WAIT,
+        || async {
+            let sent = fake.sent().await?;
+            Ok(sent.len() == 2)
+        },
+    )
+    .await?;
+    let sent = fake.sent().await?;
+    assert!(
+        sent[0]["contentUri"]
+            .as_str()
+            .is_some_and(|u| u.contains("/public/files/")),
+        "{sent:?}"
+    );
+    assert_eq!(sent[1]["text"], "Ваш счёт, подписанный");
+    until("the sent photo is read, shown with its pixels", WAIT, || async {
+        let shown = number(
+            app,
+            "return [...document.querySelectorAll('.message.out [data-testid=media-image]')].filter(i => i.complete && i.naturalWidth > 0).length;",
+        )
+        .await?;
+        let read = number(
+            app,
+            "return [...document.querySelectorAll('.message.out')].filter(m => m.querySelector('[data-testid=media-image]') && m.querySelector('[data-status=read]')).length;",
+        )
+        .await?;
+        Ok(shown >= 1.0 && read >= 1.0)
+    })
+    .await?;
+    let after = number(
+        app,
+        "return document.querySelectorAll('[data-testid=media-image]').length;",
+    )
+    .await?;
+    assert_eq!(after, before + 1.0);
+    screenshot(app, "media-sent.png").await?;
     Ok(())
 }
