@@ -21,6 +21,10 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/011_lost.sql")),
     (12, include_str!("../migrations/012_media.sql")),
     (13, include_str!("../migrations/013_public_files.sql")),
+    (
+        14,
+        include_str!("../migrations/014_timeline_file_links.sql"),
+    ),
 ];
 
 /// Opens the hub's own database.

@@ -65,12 +65,13 @@ async fn attempt<C: CrmPort>(hub: &Hub, crm: &C, limit: usize, base: Duration) {
     // Claimed as the rows are now, in the transaction that marks the attempt (never from an
     // older snapshot).
     let lease = crm.attempt_limit();
+    let public = hub.public_url().to_owned();
     let started = hub
         .store_write(move |c| {
             let now = now_ms();
             let mut go = Vec::new();
-            for job in due(c, now, limit)? {
-                if begin_attempt(c, &job, now, lease)? {
+            for mut job in due(c, now, limit)? {
+                if begin_attempt(c, &mut job, now, lease, &public)? {
                     go.push(job);
                 }
             }

@@ -270,12 +270,14 @@ pub fn ingest_with(
     apply_chat_event(conn, &chat, event, &m.at, now)?;
     let settings = reads.settings(conn)?;
     let linked = links(conn, &chat)?;
-    // Attachments go to the timeline as links.
-    let body = match (&m.content_uri, m.text.is_empty()) {
-        (Some(uri), true) => uri.clone(),
-        (Some(uri), false) => format!("{}\n{uri}", m.text),
-        (None, _) => m.text.clone(),
-    };
+    // A file goes to the timeline named, with a link to the hub's copy (the provider's own
+    // links may not last).
+    let file = m.content_uri.as_ref().map(|uri| {
+        let name = media_queue::link_name(Some(uri));
+        file_line(m.kind, name.as_deref(), None, None)
+    });
+    let has_file = file.is_some();
+    let body = timeline_body(&m.text, file);
     let author = if dir == Direction::In {
         title.clone()
     } else {
@@ -290,6 +292,7 @@ pub fn ingest_with(
         dir,
         first_client_message,
         &body,
+        has_file,
         &author,
         &m.at,
         &settings,
@@ -375,6 +378,7 @@ pub(super) fn mirror(
     dir: Direction,
     first_client_message: bool,
     body: &str,
+    file: bool,
     author: &str,
     at: &str,
     settings: &Settings,
@@ -410,8 +414,8 @@ pub(super) fn mirror(
             msg.unwrap_or(chat)
         );
         conn.exec(
-            "INSERT OR IGNORE INTO mirror_queue (key, kind, entity_kind, entity_id, chat, message_id, at, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![key, kind, entity.kind.as_str(), entity.id, chat, msg, at, text],
+            "INSERT OR IGNORE INTO mirror_queue (key, kind, entity_kind, entity_id, chat, message_id, at, text, file_link) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![key, kind, entity.kind.as_str(), entity.id, chat, msg, at, text, file && msg.is_some()],
         )?;
     }
     Ok(())
@@ -429,7 +433,7 @@ pub fn mirror_unlinked(conn: &Connection, chat: &str) -> Db {
         return Ok(());
     };
     let settings = settings(conn)?;
-    /// id, direction, text, content, at, author.
+    /// id, direction, text, its file's line, at, author.
     type Waiting = (
         String,
         String,
@@ -440,28 +444,27 @@ pub fn mirror_unlinked(conn: &Connection, chat: &str) -> Db {
     );
     let waiting: Vec<Waiting> = {
         let mut stmt = conn.prepare_cached(
-            "SELECT id, direction, text, content_uri, at, author_id FROM messages \
+            "SELECT id, direction, text, media_state, at, author_id, kind, media_name, media_mime, media_size FROM messages \
              WHERE chat = ?1 AND mirror_skip = 'not_linked' ORDER BY at, rowid",
         )?;
         let rows = stmt.query_map([chat], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
+            let file = match r.get::<_, Option<String>>(3)? {
+                Some(_) => Some(file_line(
+                    core::MessageKind::parse(&r.get::<_, String>(6)?),
+                    r.get::<_, Option<String>>(7)?.as_deref(),
+                    r.get::<_, Option<String>>(8)?.as_deref(),
+                    r.get::<_, Option<i64>>(9)?.map(|n| n.max(0) as u64),
+                )),
+                None => None,
+            };
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, file, r.get(4)?, r.get(5)?))
         })?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    for (id, dir, text, uri, at, author) in waiting {
+    for (id, dir, text, file, at, author) in waiting {
         let dir = direction(&dir);
-        let body = match (uri, text.is_empty()) {
-            (Some(u), true) => u,
-            (Some(u), false) => format!("{text}\n{u}"),
-            (None, _) => text,
-        };
+        let has_file = file.is_some();
+        let body = timeline_body(&text, file);
         let name = if dir == Direction::In {
             row.title.clone()
         } else {
@@ -480,6 +483,7 @@ pub fn mirror_unlinked(conn: &Connection, chat: &str) -> Db {
             dir,
             false,
             &body,
+            has_file,
             &name,
             &at,
             &settings,
@@ -627,14 +631,53 @@ pub struct NewFile {
 }
 
 impl NewFile {
-    /// How the file reads where only text goes (the CRM's timeline): `File: name (type, size)`.
+    /// How the file reads where only text goes (the CRM's timeline).
     pub fn line(&self) -> String {
-        let size = if self.size >= 1024 * 1024 {
-            format!("{:.1} MB", self.size as f64 / (1024.0 * 1024.0))
+        file_line(
+            self.kind,
+            Some(&self.name),
+            Some(&self.mime),
+            Some(self.size),
+        )
+    }
+}
+
+/// A file where only text goes (the CRM's timeline): `Photo: name (image/png, 25 KB)`, with
+/// what is known of it. Its link to the hub's copy follows when the entry is written.
+pub fn file_line(
+    kind: core::MessageKind,
+    name: Option<&str>,
+    mime: Option<&str>,
+    size: Option<u64>,
+) -> String {
+    let label = match kind {
+        core::MessageKind::Image => "Photo",
+        core::MessageKind::Audio => "Audio",
+        core::MessageKind::Video => "Video",
+        core::MessageKind::Document => "Document",
+        _ => "File",
+    };
+    let size = size.map(|s| {
+        if s >= 1024 * 1024 {
+            format!("{:.1} MB", s as f64 / (1024.0 * 1024.0))
         } else {
-            format!("{} KB", self.size.div_ceil(1024))
-        };
-        format!("File: {} ({}, {size})", self.name, self.mime)
+            format!("{} KB", s.div_ceil(1024))
+        }
+    });
+    let facts: Vec<String> = mime.map(str::to_owned).into_iter().chain(size).collect();
+    let mut line = format!("{label}: {}", name.unwrap_or("file"));
+    if !facts.is_empty() {
+        line.push_str(&format!(" ({})", facts.join(", ")));
+    }
+    line
+}
+
+/// A message as its CRM timeline entry says it: its text, then its file's line.
+fn timeline_body(text: &str, file: Option<String>) -> String {
+    match (file, text.is_empty()) {
+        (Some(line), true) => line,
+        (Some(line), false) => format!("{text}\n{line}"),
+        (None, _) => text.to_owned(),
     }
 }
 
@@ -695,7 +738,7 @@ pub fn reply_with(
     if let Some(channel) = channel(conn, &chat.channel_id)? {
         let settings = settings(conn)?;
         let name = author_name(conn, Some(author))?;
-        let body = file.map_or_else(|| text.to_owned(), NewFile::line);
+        let body = timeline_body(text, file.map(NewFile::line));
         mirror(
             conn,
             &channel,
@@ -705,6 +748,7 @@ pub fn reply_with(
             Direction::Out,
             false,
             &body,
+            file.is_some(),
             &name,
             &at,
             &settings,

@@ -23,6 +23,8 @@ pub struct TimelineJob {
     pub text: String,
     pub attempts: u32,
     pub unsure_since_ms: Option<i64>,
+    /// The message has a file: a link to the hub's copy is added when the entry is first tried.
+    pub file_link: bool,
 }
 
 /// Why a CRM call did not do what was asked.
@@ -45,7 +47,7 @@ const WINDOW: i64 = 1000;
 /// so every entity's timeline stays in order.
 pub fn due(conn: &Connection, now: i64, limit: usize) -> rusqlite::Result<Vec<TimelineJob>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, key, kind, entity_kind, entity_id, chat, message_id, at, text, attempts, unsure_since_ms, next_attempt_ms \
+        "SELECT id, key, kind, entity_kind, entity_id, chat, message_id, at, text, attempts, unsure_since_ms, next_attempt_ms, file_link \
          FROM mirror_queue WHERE state = 'pending' ORDER BY id LIMIT ?1",
     )?;
     let rows = stmt.query_map([WINDOW], |r| {
@@ -65,6 +67,7 @@ pub fn due(conn: &Connection, now: i64, limit: usize) -> rusqlite::Result<Vec<Ti
                 text: r.get(8)?,
                 attempts: r.get(9)?,
                 unsure_since_ms: r.get(10)?,
+                file_link: r.get(12)?,
             },
             r.get::<_, i64>(11)?,
         ))
@@ -108,19 +111,40 @@ fn touched(conn: &Connection, job: &TimelineJob) -> Db {
     Ok(())
 }
 
+/// How long a timeline's link to a file works: people open a deal's history for months, and
+/// a link that never ends would be a key that never changes.
+pub const TIMELINE_LINK_LIFE: Duration = Duration::from_secs(180 * 24 * 3600);
+
 /// Records that an attempt starts (the CRM may write from now on) and leases the entry for
 /// `lease`: not due meanwhile (nor its entity's later entries). `false`: not pending any more.
+/// An entry with a file gets its link under `public_base` now, once, kept in its text.
 pub fn begin_attempt(
     conn: &Connection,
-    job: &TimelineJob,
+    job: &mut TimelineJob,
     now: i64,
     lease: Duration,
+    public_base: &str,
 ) -> rusqlite::Result<bool> {
     let n = conn.exec(
         "UPDATE mirror_queue SET attempts = attempts + 1, unsure_since_ms = coalesce(unsure_since_ms, ?2), \
          next_attempt_ms = ?3 WHERE id = ?1 AND state = 'pending'",
         params![job.queue_id, now, now + lease.as_millis() as i64],
     )?;
+    if n > 0 && job.file_link {
+        if let Some(message) = &job.message_id {
+            let token = super::media_queue::public_link(conn, message, now, TIMELINE_LINK_LIFE)?;
+            job.text = format!(
+                "{}\n{}/public/files/{token}",
+                job.text,
+                public_base.trim_end_matches('/')
+            );
+            conn.exec(
+                "UPDATE mirror_queue SET text = ?2, file_link = 0 WHERE id = ?1",
+                params![job.queue_id, job.text],
+            )?;
+        }
+        job.file_link = false;
+    }
     Ok(n > 0)
 }
 
@@ -219,9 +243,9 @@ mod tests {
     fn a_claimed_entry_is_leased_then_due_again() {
         let (_dir, conn) = two_entries(0);
         let lease = Duration::from_secs(30);
-        let jobs = due(&conn, 1000, 1).expect("due");
+        let mut jobs = due(&conn, 1000, 1).expect("due");
         assert_eq!(jobs.len(), 1);
-        assert!(begin_attempt(&conn, &jobs[0], 1000, lease).expect("claim"));
+        assert!(begin_attempt(&conn, &mut jobs[0], 1000, lease, "").expect("claim"));
         assert!(due(&conn, 1000 + 29_999, 50).expect("due").is_empty());
         assert_eq!(next_due_ms(&conn).expect("next"), Some(31_000));
         let again = due(&conn, 31_000, 50).expect("due");

@@ -143,22 +143,58 @@ async fn a_mixed_conversation_lands_once_in_order_in_every_linked_timeline() {
     with_file["messages"][0]["type"] = json!("image");
     with_file["messages"][0]["contentUri"] = json!("https://store.example/photo.jpg");
     t.webhook(with_file).await;
+    // Anna sends a document: kept by the hub (a sandbox channel sends at once).
+    let pdf = b"%PDF-1.4\n% the contract".to_vec();
+    anna.send_file(
+        &chat,
+        "f1",
+        "договор.pdf",
+        pdf.len() as u64,
+        pdf.clone().into(),
+    )
+    .await
+    .expect("file");
 
-    until("three entries in each timeline", || async {
-        t.timeline(EntityKind::Contact, &contact).await.len() == 3
-            && t.timeline(EntityKind::Deal, &deal).await.len() == 3
+    until("four entries in each timeline", || async {
+        t.timeline(EntityKind::Contact, &contact).await.len() == 4
+            && t.timeline(EntityKind::Deal, &deal).await.len() == 4
     })
     .await;
+    let link = |entry: &str| {
+        entry
+            .lines()
+            .last()
+            .filter(|l| l.starts_with(&format!("{}/public/files/", t.hub.url)))
+            .map(str::to_owned)
+    };
     for (kind, id) in [(EntityKind::Contact, &contact), (EntityKind::Deal, &deal)] {
         let entries = t.timeline(kind, id).await;
         assert!(entries[0].contains("→ Ирина: Здравствуйте"), "{entries:?}");
         assert!(entries[1].contains("← Анна: Добрый день!"), "{entries:?}");
+        // Files are named, with a link to the hub's copy (the provider's link is not shown).
         assert!(
-            entries[2].contains("https://store.example/photo.jpg"),
+            entries[2].contains("→ Ирина: Photo: photo.jpg"),
+            "{entries:?}"
+        );
+        assert!(!entries[2].contains("store.example"), "{entries:?}");
+        assert!(link(&entries[2]).is_some(), "{entries:?}");
+        assert!(
+            entries[3].contains("← Анна: Document: договор.pdf (application/pdf, 1 KB)"),
             "{entries:?}"
         );
         assert!(entries.iter().all(|e| e.starts_with("[WA]")), "{entries:?}");
+        // Whoever opens the CRM follows the link without signing in: the exact bytes.
+        let url = link(&entries[3]).expect("a link");
+        let got = t.http.get(&url).send().await.expect("get");
+        assert_eq!(got.status(), StatusCode::OK);
+        assert_eq!(got.bytes().await.expect("bytes").as_ref(), pdf.as_slice());
     }
+    // The client's photo could not be fetched (store.example is nowhere): its link finds nothing.
+    let photo = link(&t.timeline(EntityKind::Contact, &contact).await[2]).expect("a link");
+    assert_eq!(
+        t.http.get(&photo).send().await.expect("get").status(),
+        StatusCode::NOT_FOUND
+    );
     until("every message shows written", || async {
         t.messages(&token, &chat)
             .await
@@ -169,7 +205,7 @@ async fn a_mixed_conversation_lands_once_in_order_in_every_linked_timeline() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         t.timeline(EntityKind::Contact, &contact).await.len(),
-        3,
+        4,
         "nothing doubled later"
     );
 }

@@ -49,7 +49,9 @@ async fn a_mixed_conversation_lands_once_in_order_despite_redelivery(adapter: Ad
             "{t:?}"
         );
         assert_eq!(t[1], "[WA] ← Анна: Добрый день!", "{t:?}");
-        assert!(t[2].contains("https://store.example/photo.jpg"), "{t:?}");
+        // A file is named (with a link to the hub's copy); the provider's link is not shown.
+        assert!(t[2].contains(": Photo: photo.jpg"), "{t:?}");
+        assert!(!t[2].contains("store.example"), "{t:?}");
         assert!(t[3].ends_with(": Когда доставка?"), "{t:?}");
     }
 }
