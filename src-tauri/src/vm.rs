@@ -170,6 +170,8 @@ pub struct ChatRowVm {
     /// What the last message carries: a file's preview is its kind (and a document's name).
     pub last_kind: MessageKind,
     pub last_media_name: Option<String>,
+    /// What the employee was writing here and has not sent (kept on this desktop).
+    pub draft: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

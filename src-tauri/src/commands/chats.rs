@@ -114,6 +114,8 @@ pub async fn send_reply(app: &AppHandle, chat: String, text: String) -> CmdResul
     }
     let c = app.state::<App>().client().await?;
     let changed = StoreChange::chat(&chat);
+    // Sent: the chat's draft is gone.
+    c.store.set_draft(&chat, "", &now_rfc3339())?;
     c.store.enqueue(&local::OutboxItem {
         key: uuid::Uuid::new_v4().to_string(),
         chat: Some(chat),
@@ -154,5 +156,24 @@ pub async fn retry_message(app: &AppHandle, id: String, local: bool) -> CmdResul
 pub async fn discard_message(app: &AppHandle, id: String) -> CmdResult<()> {
     app.state::<App>().store()?.outbox_resolve(&id, false)?;
     emit(app, StoreChanged(StoreChange::everything()));
+    Ok(())
+}
+
+/// Keeps what is being written in a chat (blank forgets it): the list shows it, and it is
+/// there again after switching chats or restarting.
+pub async fn set_draft(app: &AppHandle, chat: String, text: String) -> CmdResult<()> {
+    // At most a long letter: a draft is what a person types.
+    let text: String = text.chars().take(20_000).collect();
+    let store = app.state::<App>().store()?;
+    if store.set_draft(&chat, &text, &now_rfc3339())? {
+        // The list's preview changed; the open conversation (which holds the text) did not.
+        emit(
+            app,
+            StoreChanged(StoreChange {
+                list: true,
+                ..StoreChange::default()
+            }),
+        );
+    }
     Ok(())
 }

@@ -112,6 +112,8 @@ commands! {
     chats::open_media(id: String) -> ();
     chats::mark_answered(chat: String) -> ();
     chats::send_reply(chat: String, text: String) -> ();
+    /// Keeps what is being written in a chat (blank forgets it); shown in the list as a draft.
+    chats::set_draft(chat: String, text: String) -> ();
     /// Tells Rust which chat the window shows (no notification for it while focused).
     chats::set_open_chat(chat: Option<String>) -> ();
     chats::pending_first() -> Vec<PendingFirstVm>;

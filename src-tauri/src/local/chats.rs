@@ -95,13 +95,31 @@ impl LocalStore {
             rows.next()?.map(|r| row_vm(r, &cache.channels)).transpose()
         })
     }
+
+    /// Keeps what is being written in `chat` (blank text forgets it). `true` when it changed.
+    pub fn set_draft(&self, chat: &str, text: &str, at: &str) -> LocalResult<bool> {
+        self.with(|c| {
+            let n = if text.trim().is_empty() {
+                c.execute("DELETE FROM drafts WHERE chat = ?1", [chat])?
+            } else {
+                c.execute(
+                    "INSERT INTO drafts (chat, text, at) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (chat) DO UPDATE SET text = excluded.text, at = excluded.at \
+                     WHERE drafts.text IS NOT excluded.text",
+                    params![chat, text, at],
+                )?
+            };
+            Ok(n > 0)
+        })
+    }
 }
 
 /// The most rows one window of the list may ask for.
 pub const MAX_PAGE: u32 = 500;
 
 const ROW_COLUMNS: &str = "SELECT id, title, channel_id, last_text, last_from_client, \
-     last_activity_at, badge_count, badge_color, crm, last_kind, last_media_name FROM chats";
+     last_activity_at, badge_count, badge_color, crm, last_kind, last_media_name, \
+     (SELECT d.text FROM drafts d WHERE d.chat = chats.id) FROM chats";
 
 /// What every window of the list reads and only a write changes: the channels, each filter's
 /// total and the counters. Kept while the database's `data_version` (as the reader sees it)
@@ -190,6 +208,7 @@ fn row_vm(r: &rusqlite::Row, channels: &HashMap<String, ChannelView>) -> LocalRe
         crm: serde_json::from_str(r.get_ref(8)?.as_str().unwrap_or("[]"))?,
         last_kind: MessageKind::parse(r.get_ref(9)?.as_str().unwrap_or("text")),
         last_media_name: r.get(10)?,
+        draft: r.get(11)?,
     })
 }
 

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../migrations/005_facts_and_order.sql")),
     (6, include_str!("../../migrations/006_media.sql")),
     (7, include_str!("../../migrations/007_outbox_files.sql")),
+    (8, include_str!("../../migrations/008_drafts.sql")),
 ];
 
 /// Makes `dir` (created if missing) this user's alone: mode 0700. The desktop's data directory
@@ -147,7 +148,8 @@ impl LocalStore {
     pub fn clear(&self) -> LocalResult<()> {
         self.with(|c| {
             c.execute_batch(
-                "DELETE FROM meta; DELETE FROM chats; DELETE FROM messages; DELETE FROM channels;",
+                "DELETE FROM meta; DELETE FROM chats; DELETE FROM messages; DELETE FROM channels; \
+                 DELETE FROM drafts;",
             )?;
             Ok(())
         })

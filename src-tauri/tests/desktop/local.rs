@@ -464,3 +464,52 @@ fn a_snapshots_page_is_kept_until_its_last() {
         2
     );
 }
+
+/// A chat's draft is kept across a reopen of the store (a restart), shown with its row (and
+/// the list's order and counts do not move for it), replaced as typing goes on, forgotten when
+/// blank, and gone with the session on sign-out.
+#[test]
+fn a_draft_survives_a_restart_and_goes_with_the_session() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("local.db");
+    {
+        let store = LocalStore::open(&path).expect("store");
+        store
+            .apply(&SyncResponse {
+                changes: vec![
+                    Change::Chat {
+                        chat: chat("a", "2026-11-25T10:00:00.000Z", Some(BadgeColor::Red)),
+                    },
+                    Change::Chat {
+                        chat: chat("b", "2026-11-25T11:00:00.000Z", None),
+                    },
+                ],
+                cursor: 2,
+                has_more: false,
+                ..SyncResponse::default()
+            })
+            .expect("apply");
+        let at = "2026-11-25T12:00:00.000Z";
+        assert!(store.set_draft("b", "Счёт", at).expect("draft"));
+        assert!(store.set_draft("b", "Счёт готов", at).expect("draft"));
+        assert!(!store.set_draft("b", "Счёт готов", at).expect("the same"));
+        assert!(store.set_draft("a", "x", at).expect("draft"));
+        assert!(store.set_draft("a", "   ", at).expect("blank forgets"));
+    }
+    let store = LocalStore::open(&path).expect("reopened");
+    let list = store.chat_list(ChatFilter::All, 0, 50).expect("list");
+    let drafts: Vec<(String, Option<String>)> =
+        list.chats.into_iter().map(|c| (c.id, c.draft)).collect();
+    assert_eq!(
+        drafts,
+        [("a".into(), None), ("b".into(), Some("Счёт готов".into()))]
+    );
+    assert_eq!(
+        store.chat_row("b").expect("row").and_then(|r| r.draft),
+        Some("Счёт готов".into())
+    );
+    store.clear().expect("sign out");
+    assert!(store
+        .set_draft("b", "", "2026-11-25T12:00:00.000Z")
+        .is_ok_and(|changed| !changed));
+}

@@ -92,7 +92,11 @@ export type ChatRowVm = { id: string, title: string, channel_name: string, trans
 /**
  * What the last message carries: a file's preview is its kind (and a document's name).
  */
-last_kind: MessageKind, last_media_name: string | null, };
+last_kind: MessageKind, last_media_name: string | null, 
+/**
+ * What the employee was writing here and has not sent (kept on this desktop).
+ */
+draft: string | null, };
 
 export type FileRefusalVm = { code: string, 
 /**

@@ -22,6 +22,8 @@ export const commands = {
   openMedia: (id: string): Promise<void> => invoke('open_media', { id }),
   markAnswered: (chat: string): Promise<void> => invoke('mark_answered', { chat }),
   sendReply: (chat: string, text: string): Promise<void> => invoke('send_reply', { chat, text }),
+  /** Keeps what is being written in a chat (blank forgets it); shown in the list as a draft. */
+  setDraft: (chat: string, text: string): Promise<void> => invoke('set_draft', { chat, text }),
   /** Tells Rust which chat the window shows (no notification for it while focused). */
   setOpenChat: (chat: string | null): Promise<void> => invoke('set_open_chat', { chat }),
   pendingFirst: (): Promise<Array<PendingFirstVm>> => invoke('pending_first'),

@@ -55,6 +55,7 @@ export class MockBackend implements Backend {
   }
   async markAnswered(chat: string) { this.calls.push(`markAnswered:${chat}`); }
   async sendReply(chat: string, text: string) { this.calls.push(`sendReply:${chat}:${text}`); }
+  async setDraft(chat: string, text: string) { this.calls.push(`setDraft:${chat}:${text}`); }
   onStoreChanged(f: (c: StoreChange) => void) {
     this.storeListeners.push(f);
     return () => { this.storeListeners = this.storeListeners.filter((g) => g !== f); };

@@ -25,7 +25,7 @@ const session: SessionVm = {
 function row(id: string, color: 'red' | 'grey' | null, count: number, title: string): ChatRowVm {
   return {
     id, title, channel_name: 'WhatsApp', transport: 'whatsapp', last_text: 'hello', last_from_client: true,
-    last_at: '2026-01-01T10:00:00.000Z', badge: { count, color }, crm: [], last_kind: 'text', last_media_name: null,
+    last_at: '2026-01-01T10:00:00.000Z', badge: { count, color }, crm: [], last_kind: 'text', last_media_name: null, draft: null,
   };
 }
 
@@ -151,6 +151,15 @@ describe('Workspace', () => {
     expect(firsts.some((n) => n > 0), 'windows are painted while scrolling').toBe(true);
     expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
     await waitFor(() => expect(screen.getAllByTestId('chat-row')[0]!.dataset.chatId).toBe('c2990'));
+  });
+
+  it('shows a chat\'s draft in its row instead of the last message', async () => {
+    const backend = new MockBackend();
+    backend.lists.all.chats = [{ ...row('a', 'red', 1, 'Irina'), draft: 'Счёт <b>готов</b>' }, row('b', null, 0, 'Oleg')];
+    render(Workspace, { backend, session });
+    const preview = await screen.findByTestId('draft-preview');
+    expect(preview.textContent).toBe('Draft: Счёт <b>готов</b>');
+    expect(preview.querySelector('b')).toBeNull();
   });
 
   it('renders client text as text, never as HTML', async () => {
@@ -457,6 +466,28 @@ describe('Conversation', () => {
     const left = screen.getAllByTestId('attached-file').map((li) => li.querySelector('.file-name')?.textContent);
     expect(left).toEqual(['tool.exe', 'film.mp4']);
     expect(screen.getAllByTestId('file-refusal').map((r) => r.getAttribute('data-code'))).toEqual(['file_wrong_type', 'file_too_big']);
+  });
+
+  it('keeps what is being written as the chat\'s draft: after a pause, on switching chats, and restores each chat\'s own', async () => {
+    Element.prototype.scrollTo = () => {};
+    const backend = new MockBackend();
+    const irina = { ...row('x', 'red', 1, 'Irina'), draft: 'Добрый день, счёт' };
+    const view = render(Conversation, { backend, chat: irina, version: 0 });
+    const reply = (await screen.findByTestId('reply')) as HTMLTextAreaElement;
+    expect(reply.value).toBe('Добрый день, счёт');
+    await fireEvent.input(reply, { target: { value: 'Добрый день, счёт готов' } });
+    expect(backend.calls.filter((c) => c.startsWith('setDraft'))).toEqual([]);
+    await waitFor(() => expect(backend.calls).toContain('setDraft:x:Добрый день, счёт готов'), { timeout: 2000 });
+    // Typing on and switching at once: the text is kept for the chat it was typed in.
+    await fireEvent.input(reply, { target: { value: 'Добрый день, счёт готов!' } });
+    await view.rerender({ backend, chat: { ...row('y', null, 0, 'Oleg'), draft: null }, version: 0 });
+    expect(backend.calls).toContain('setDraft:x:Добрый день, счёт готов!');
+    expect(((await screen.findByTestId('reply')) as HTMLTextAreaElement).value).toBe('');
+    // Sent: the field empties (Rust drops the draft with the send).
+    await fireEvent.input(screen.getByTestId('reply'), { target: { value: 'hello' } });
+    await fireEvent.click(screen.getByTestId('send'));
+    await waitFor(() => expect(backend.calls).toContain('sendReply:y:hello'));
+    expect(((await screen.findByTestId('reply')) as HTMLTextAreaElement).value).toBe('');
   });
 
   it('shows each message\'s CRM mirror state and the linked entities; a failed one can be retried', async () => {
