@@ -106,7 +106,10 @@ async fn main() {
     let chat = sent["chat"].as_str().expect("chat").to_owned();
     let local = tempfile::tempdir().expect("tempdir");
     let store = Arc::new(LocalStore::open(&local.path().join("local.db")).expect("store"));
-    let client = SyncClient::new(HubClient::new(http.clone(), &hub.url, &token), store.clone());
+    let client = SyncClient::new(
+        HubClient::new(http.clone(), &hub.url, &token),
+        store.clone(),
+    );
     let dir = store.outbox_dir().expect("outbox").to_owned();
     // A PDF's signature, then bytes that do not compress.
     let mut bytes = b"%PDF-1.4\n".to_vec();

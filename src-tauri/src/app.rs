@@ -324,6 +324,14 @@ pub(crate) fn setup(app: &tauri::App) -> anyhow::Result<()> {
             tracing::error!(error = %e, "local store unavailable");
             e.to_string()
         });
+    if let Ok(store) = &store {
+        // What a crash left between writing a file and queueing it.
+        match store.sweep_outbox_files() {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(files = n, "files no message names removed from the outbox"),
+            Err(e) => tracing::warn!(error = %e, "the outbox's files could not be looked through"),
+        }
+    }
     let russian = system_is_russian();
     let notifier = Arc::new(notify::Notifier::new(
         AppWindow(app.handle().clone()),

@@ -37,6 +37,13 @@ pub fn run() {
     }
     let result = builder
         .plugin(tauri_plugin_opener::init())
+        // The window shows the app and nothing else: a file dropped outside the conversation,
+        // a link in a message, never navigates it away (to `file://` or the web).
+        .plugin(
+            tauri::plugin::Builder::<tauri::Wry>::new("navigation")
+                .on_navigation(|_, url| own_page(url))
+                .build(),
+        )
         .register_asynchronous_uri_scheme_protocol(media::SCHEME, |ctx, request, responder| {
             media::handle(ctx.app_handle(), request, responder)
         })
@@ -53,5 +60,36 @@ pub fn run() {
     if let Err(e) = result {
         eprintln!("Switchboard could not start: {e}");
         std::process::exit(1);
+    }
+}
+
+/// Whether `url` is the app's own page (bundled, or Vite's while developing).
+fn own_page(url: &tauri::Url) -> bool {
+    match url.scheme() {
+        "tauri" => true,
+        "http" | "https" => matches!(url.host_str(), Some("tauri.localhost" | "localhost")),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod navigation_tests {
+    #[test]
+    fn the_window_stays_on_the_apps_own_page() {
+        for ok in [
+            "tauri://localhost/",
+            "http://tauri.localhost/index.html",
+            "http://localhost:5173/",
+        ] {
+            assert!(super::own_page(&ok.parse().expect("url")), "{ok}");
+        }
+        for not in [
+            "file:///home/u/report.html",
+            "https://example.com/",
+            "http://127.0.0.1:8080/",
+            "media://localhost/x",
+        ] {
+            assert!(!super::own_page(&not.parse().expect("url")), "{not}");
+        }
     }
 }

@@ -31,6 +31,14 @@ pub trait SyncObserver: Send + Sync + 'static {
     fn uploading(&self, _key: &str, _sent: u64, _total: u64) {}
 }
 
+/// Failed uploads of one file before it is held as refused.
+pub const FILE_ATTEMPTS: u32 = 5;
+
+/// The hub cannot be reached at all (no connection): nothing counts against the file.
+fn stuck(e: &ClientError) -> bool {
+    matches!(e, ClientError::Unreachable(r) if r.is_connect())
+}
+
 /// How often an upload's progress is told (at most).
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
@@ -211,7 +219,12 @@ impl SyncClient {
         let _one = self.flushing.lock().await;
         let mut taken = Vec::new();
         let result = async {
+            // Chats whose earlier message is still waiting: theirs wait too (order per chat).
+            let mut waiting = std::collections::HashSet::new();
             for item in self.store.outbox()? {
+                if item.chat.as_ref().is_some_and(|c| waiting.contains(c)) {
+                    continue;
+                }
                 let sent = match &item.file {
                     Some(file) => self.upload(&item, file, observer).await,
                     None => self.hub.send_message(&item.body()).await,
@@ -219,6 +232,23 @@ impl SyncClient {
                 let accepted = match sent {
                     Ok(a) => a,
                     Err(e) if e.is_unauthorized() => return Err(self.access_ended(observer)),
+                    // A file that broke off on the way: tried again a few times, then held
+                    // (Retry, Discard); meanwhile its chat waits and other chats go on.
+                    Err(e) if e.is_transient() && item.file.is_some() && !stuck(&e) => {
+                        let attempts = self.store.upload_failed(&item.key)?;
+                        tracing::info!(attempts, error = %e, "a file did not reach the hub");
+                        if attempts >= FILE_ATTEMPTS {
+                            self.store.outbox_refused(
+                                &item.key,
+                                "upload_failed",
+                                &format!("the file did not reach the hub after {attempts} attempts: {e}"),
+                                None,
+                            )?;
+                            observer.changed(&StoreChange::chat(item.chat.as_deref().unwrap_or_default()));
+                        }
+                        waiting.extend(item.chat.clone());
+                        continue;
+                    }
                     // Out of reach or failing: it goes on the next flush.
                     Err(e) if e.is_transient() => return Err(e.into()),
                     Err(ClientError::Refused(e)) => {
@@ -309,6 +339,7 @@ impl SyncClient {
             chat,
             &item.key,
             &file.name,
+            &file.mime,
             file.size,
             reqwest::Body::wrap_stream(stream),
         );
@@ -339,74 +370,93 @@ impl SyncClient {
             })
             .eventsource();
         observer.online(true);
-        // Back online: what was written meanwhile goes now.
-        self.flush_outbox(observer).await?;
-        loop {
-            // While a snapshot comes in pages, the next is fetched whenever no event waits
-            // (a new message shows between two pages, not after the last).
-            let next = match events.next().now_or_never() {
-                Some(next) => next,
-                None if self.next_page(observer).await? => continue,
-                None => loop {
-                    let check = self.silence / 3;
-                    match tokio::time::timeout(check, events.next()).await {
-                        Ok(next) => break next,
-                        Err(_) => {
-                            let quiet = heard.lock().map_or(self.silence, |at| at.elapsed());
-                            if quiet >= self.silence {
-                                return Err(SyncError::Silent);
-                            }
-                        }
-                    }
-                },
-            };
-            let Some(event) = next else {
-                return Ok(());
-            };
-            let event = event.map_err(|e| SyncError::Protocol(e.to_string()))?;
-            match event.event.as_str() {
-                // One sync answers every change that has already arrived: a burst of 500
-                // events is read first, then synced once (notifications that came with them
-                // are raised after it, when the store has their messages).
-                "change" | "resync" => {
-                    let mut notify = Vec::new();
-                    let mut ended = false;
-                    let mut resync = event.event == "resync";
-                    loop {
-                        match events.next().now_or_never() {
-                            Some(Some(Ok(more))) => match more.event.as_str() {
-                                "notify" => notify.push(more),
-                                "resync" => resync = true,
-                                _ => {}
-                            },
-                            Some(Some(Err(e))) => return Err(SyncError::Protocol(e.to_string())),
-                            Some(None) => {
-                                ended = true;
-                                break;
-                            }
-                            None => break,
-                        }
-                    }
-                    // The hub dropped events of this stream (it lagged): sync from where we
-                    // are. The notifications it dropped are not raised late; the sync sets the
-                    // badges and the tray right.
-                    if resync {
-                        tracing::info!("the hub dropped events for this desktop; syncing");
-                    }
-                    self.sync_now(observer).await?;
-                    // And one page of a snapshot being synced: events coming faster than
-                    // syncs must not hold its pages back for good.
-                    self.next_page(observer).await?;
-                    for n in &notify {
-                        self.raise(observer, n);
-                    }
-                    if ended {
-                        return Ok(());
-                    }
+        // Back online: what was written meanwhile goes now — beside the live events, so a
+        // large file on its way never holds back what arrives meanwhile. Only a refused token
+        // ends the link; the outbox waits out anything else (and goes on the next flush).
+        let flush = async {
+            match self.flush_outbox(observer).await {
+                Err(SyncError::Unauthorized) => Err(SyncError::Unauthorized),
+                Err(e) => {
+                    tracing::info!(error = %e, "the outbox waits for the hub");
+                    std::future::pending().await
                 }
-                "notify" => self.raise(observer, &event),
-                _ => {}
+                Ok(_) => std::future::pending().await,
             }
+        };
+        let live = async {
+            loop {
+                // While a snapshot comes in pages, the next is fetched whenever no event waits
+                // (a new message shows between two pages, not after the last).
+                let next = match events.next().now_or_never() {
+                    Some(next) => next,
+                    None if self.next_page(observer).await? => continue,
+                    None => loop {
+                        let check = self.silence / 3;
+                        match tokio::time::timeout(check, events.next()).await {
+                            Ok(next) => break next,
+                            Err(_) => {
+                                let quiet = heard.lock().map_or(self.silence, |at| at.elapsed());
+                                if quiet >= self.silence {
+                                    return Err(SyncError::Silent);
+                                }
+                            }
+                        }
+                    },
+                };
+                let Some(event) = next else {
+                    return Ok(());
+                };
+                let event = event.map_err(|e| SyncError::Protocol(e.to_string()))?;
+                match event.event.as_str() {
+                    // One sync answers every change that has already arrived: a burst of 500
+                    // events is read first, then synced once (notifications that came with them
+                    // are raised after it, when the store has their messages).
+                    "change" | "resync" => {
+                        let mut notify = Vec::new();
+                        let mut ended = false;
+                        let mut resync = event.event == "resync";
+                        loop {
+                            match events.next().now_or_never() {
+                                Some(Some(Ok(more))) => match more.event.as_str() {
+                                    "notify" => notify.push(more),
+                                    "resync" => resync = true,
+                                    _ => {}
+                                },
+                                Some(Some(Err(e))) => {
+                                    return Err(SyncError::Protocol(e.to_string()))
+                                }
+                                Some(None) => {
+                                    ended = true;
+                                    break;
+                                }
+                                None => break,
+                            }
+                        }
+                        // The hub dropped events of this stream (it lagged): sync from where we
+                        // are. The notifications it dropped are not raised late; the sync sets the
+                        // badges and the tray right.
+                        if resync {
+                            tracing::info!("the hub dropped events for this desktop; syncing");
+                        }
+                        self.sync_now(observer).await?;
+                        // And one page of a snapshot being synced: events coming faster than
+                        // syncs must not hold its pages back for good.
+                        self.next_page(observer).await?;
+                        for n in &notify {
+                            self.raise(observer, n);
+                        }
+                        if ended {
+                            return Ok(());
+                        }
+                    }
+                    "notify" => self.raise(observer, &event),
+                    _ => {}
+                }
+            }
+        };
+        tokio::select! {
+            ended = live => ended,
+            refused = flush => refused,
         }
     }
 

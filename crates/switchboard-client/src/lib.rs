@@ -306,12 +306,13 @@ impl HubClient {
     }
 
     /// Sends a file to a chat: `body` is its bytes (a stream, so a desktop can count them out),
-    /// `size` their number. The same `key` twice sends once.
+    /// `size` their number, `mime` its type as read here. The same `key` twice sends once.
     pub async fn send_file(
         &self,
         chat: &str,
         key: &str,
         name: &str,
+        mime: &str,
         size: u64,
         body: reqwest::Body,
     ) -> ClientResult<SendAccepted> {
@@ -321,7 +322,8 @@ impl HubClient {
             .request(ops::SEND_FILE, &[chat])?
             .header("idempotency-key", key)
             .header("x-file-name", name)
-            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            // The type as the desktop read it (text has no signature: the hub checks it is text).
+            .header(reqwest::header::CONTENT_TYPE, mime)
             .header(reqwest::header::CONTENT_LENGTH, size)
             // Up to 10 MB over a slow link; a stalled hub is given up on.
             .timeout(std::time::Duration::from_secs(120))

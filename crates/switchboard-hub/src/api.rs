@@ -114,6 +114,7 @@ fn routes() -> OpenApiRouter<Hub> {
         .routes(routes!(chat_messages))
         .routes(routes!(message_media))
         .routes(routes!(public_file))
+        .routes(routes!(public_file_named))
         .routes(routes!(send_file))
         .routes(routes!(mark_answered))
         .routes(routes!(compose))
@@ -940,6 +941,8 @@ async fn kept_file(
         (header::CONTENT_DISPOSITION, disposition.as_str()),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::CACHE_CONTROL, cache),
+        // Opened in a browser (a CRM link), it runs nothing whatever it is.
+        (header::CONTENT_SECURITY_POLICY, "sandbox"),
     ] {
         if let Ok(v) = axum::http::HeaderValue::from_str(v) {
             headers.insert(k, v);
@@ -958,6 +961,16 @@ async fn kept_file(
 async fn public_file(
     State(hub): State<Hub>,
     Path(token): Path<String>,
+) -> ApiResult<axum::response::Response> {
+    public_file_named(State(hub), Path((token, String::new()))).await
+}
+
+/// [`public_file`] with the file's name at the end of the address (as the hub writes its
+/// links: whoever names a download from its URL gets the file's name); the name is not checked.
+#[utoipa::path(get, path = "/public/files/{token}/{name}", responses((status = 200, description = "the file's bytes"), (status = 404, body = ErrorBody)))]
+async fn public_file_named(
+    State(hub): State<Hub>,
+    Path((token, _name)): Path<(String, String)>,
 ) -> ApiResult<axum::response::Response> {
     // Tokens are 64 hex digits; anything else is not looked up.
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {

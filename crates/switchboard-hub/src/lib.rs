@@ -308,6 +308,14 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
         .trim_end_matches('/')
         .to_owned();
     hub.set_public_url(public.clone());
+    if config.provider.is_some() && !config.demo && !reachable_from_outside(&public) {
+        tracing::warn!(
+            public_url = %public,
+            "the provider downloads the files employees send from --public-url, and people \
+             open CRM timeline links to files there: this address is not reachable from the \
+             internet, so file sends will fail; set --public-url to the hub's public address"
+        );
+    }
     let mut workers = vec![spawn_escalation(hub.clone())];
     // The built-in CRM is the embedded default; a connected Bitrix24 portal replaces it.
     let workspace_crm = Arc::new(crm_sync::WorkspaceCrm::new(
@@ -398,4 +406,38 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
         demo_provider,
         _lock: lock,
     })
+}
+
+/// Whether `url`'s host could be reached from the internet (a name, or a public address).
+fn reachable_from_outside(url: &str) -> bool {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    match u.host() {
+        Some(url::Host::Domain(d)) => d != "localhost" && !d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => media::public(ip.into()),
+        Some(url::Host::Ipv6(ip)) => media::public(ip.into()),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod public_url_tests {
+    #[test]
+    fn only_names_and_public_addresses_are_reachable_from_outside() {
+        for ok in ["https://hub.example.com", "http://93.184.216.34:8080/"] {
+            assert!(super::reachable_from_outside(ok), "{ok}");
+        }
+        for not in [
+            "http://127.0.0.1:8080",
+            "http://0.0.0.0:8080",
+            "http://192.168.1.5",
+            "http://[::1]:80",
+            "http://localhost:8080",
+            "http://hub.localhost",
+            "not a url",
+        ] {
+            assert!(!super::reachable_from_outside(not), "{not}");
+        }
+    }
 }

@@ -405,6 +405,9 @@ pub struct Upload {
 /// Bytes kept from a file's start to read its type from.
 const HEAD: usize = 8192;
 
+/// The longest pause in an upload's body before it is given up.
+pub const UPLOAD_IDLE: Duration = Duration::from_secs(30);
+
 impl Upload {
     pub fn size(&self) -> u64 {
         self.size
@@ -415,9 +418,14 @@ impl Upload {
         &self.head
     }
 
-    /// Puts the file in place under `target` (on the same disk: a rename).
+    /// Puts the file in place under `target` (on the same disk: a rename), durably: the
+    /// directory is flushed too, so a power cut after the message commits cannot lose the name.
     pub fn keep(&self, target: &Path) -> std::io::Result<()> {
-        std::fs::rename(&self.part, target)
+        std::fs::rename(&self.part, target)?;
+        if let Some(dir) = target.parent() {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     }
 }
 
@@ -432,20 +440,28 @@ impl Drop for Upload {
 /// bytes, flushed to disk before it is handed back.
 pub async fn receive(dir: &Path, body: axum::body::Body, limit: u64) -> Result<Upload, Received> {
     let part = dir.join(format!("{}.part", crate::store::new_id()));
-    let mut out = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&part)
-        .await
-        .map_err(Received::Io)?;
+    let mut opts = tokio::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    opts.mode(0o600);
+    let mut out = opts.open(&part).await.map_err(Received::Io)?;
     let mut upload = Upload {
         part,
         size: 0,
         head: Vec::new(),
     };
     let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
+    loop {
+        // A sender that stops sending is let go (the upload's own deadline is long).
+        let next = tokio::time::timeout(UPLOAD_IDLE, stream.next())
+            .await
+            .map_err(|_| {
+                Received::Broken(format!(
+                    "the upload stalled for {} s",
+                    UPLOAD_IDLE.as_secs()
+                ))
+            })?;
+        let Some(chunk) = next else { break };
         let chunk = chunk.map_err(|e| Received::Broken(format!("the upload broke off: {e}")))?;
         upload.size += chunk.len() as u64;
         if upload.size > limit {

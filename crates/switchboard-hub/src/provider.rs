@@ -47,6 +47,10 @@ pub use crate::store::ProviderChannel;
 /// The body of `POST /v3/message` and what became of one attempt: the outbox's records.
 pub use crate::store::outbox_queue::{Outgoing, SendOutcome};
 
+/// A send with a file waits at least this long: the provider fetches the file (up to 10 MB)
+/// from our public link before it answers.
+pub const FILE_SEND_TIMEOUT: Duration = Duration::from_secs(60);
+
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
     #[error("provider unreachable: {0}")]
@@ -155,10 +159,20 @@ impl ProviderClient {
         })
     }
 
+    /// How long a send may take: the provider downloads a file before it answers.
+    pub fn timeout_for(&self, m: &Outgoing) -> Duration {
+        if m.content_uri.is_some() {
+            self.config.timeout.max(FILE_SEND_TIMEOUT)
+        } else {
+            self.config.timeout
+        }
+    }
+
     /// `POST /v3/message`, classified.
     pub async fn send(&self, m: &Outgoing) -> SendOutcome {
         let sent = self
             .auth(self.http.post(self.url("/v3/message")))
+            .timeout(self.timeout_for(m))
             .json(m)
             .send()
             .await;

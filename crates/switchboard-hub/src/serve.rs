@@ -98,7 +98,23 @@ pub async fn serve(
     graceful.shutdown().await;
 }
 
+/// How long a file upload may take in all (its body's pauses are bounded on their own,
+/// `media::receive`): 10 MB over a slow uplink takes minutes, not the API's seconds.
+pub const UPLOAD_DEADLINE: Duration = Duration::from_secs(15 * 60);
+
+/// Whether a request is a file upload (`POST /api/v1/chats/{id}/files`).
+fn is_upload(req: &Request) -> bool {
+    req.method() == axum::http::Method::POST
+        && req.uri().path().starts_with("/api/v1/chats/")
+        && req.uri().path().ends_with("/files")
+}
+
 async fn deadline(req: Request, next: Next, limit: Duration) -> Response {
+    let limit = if is_upload(&req) {
+        UPLOAD_DEADLINE
+    } else {
+        limit
+    };
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(response) => response,
         Err(_) => crate::error::ApiError::new(

@@ -113,6 +113,14 @@ async fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<
     #[cfg(unix)]
     opts.mode(0o600);
     let mut f = opts.open(path).await?;
-    f.write_all(bytes).await?;
-    f.sync_all().await
+    let written = async {
+        f.write_all(bytes).await?;
+        f.sync_all().await
+    }
+    .await;
+    if written.is_err() {
+        // A disk that filled up: nothing half-written stays behind.
+        let _ = tokio::fs::remove_file(path).await;
+    }
+    written
 }

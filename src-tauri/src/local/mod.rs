@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../migrations/006_media.sql")),
     (7, include_str!("../../migrations/007_outbox_files.sql")),
     (8, include_str!("../../migrations/008_drafts.sql")),
+    (9, include_str!("../../migrations/009_outbox_attempts.sql")),
 ];
 
 /// Makes `dir` (created if missing) this user's alone: mode 0700. The desktop's data directory

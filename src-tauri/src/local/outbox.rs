@@ -164,6 +164,41 @@ impl LocalStore {
         })
     }
 
+    /// Removes files of the outbox directory that no outbox row names (a crash between
+    /// writing a file and queueing it, or between the hub taking it and its copy being moved).
+    /// How many went.
+    pub fn sweep_outbox_files(&self) -> LocalResult<usize> {
+        let Ok(entries) = std::fs::read_dir(&self.outbox_dir) else {
+            return Ok(0);
+        };
+        let keys: std::collections::HashSet<String> = self.with(|c| {
+            let mut stmt = c.prepare("SELECT key FROM outbox WHERE file_name IS NOT NULL")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })?;
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !keys.contains(&name) && std::fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// A file's upload failed on the way: how many times so far (Retry starts again at 0).
+    pub fn upload_failed(&self, key: &str) -> LocalResult<u32> {
+        self.with(|c| {
+            Ok(c.query_row(
+                "UPDATE outbox SET attempts = attempts + 1 WHERE key = ?1 RETURNING attempts",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0))
+        })
+    }
+
     /// Holds back every message still waiting to be sent, with a code and message (the sign-in
     /// ended: they must not go by themselves, perhaps as someone else). They stay, as refused
     /// ones do, until retried or discarded. Returns how many were held.
@@ -181,11 +216,15 @@ impl LocalStore {
         self.with(|c| {
             let n = if retry {
                 c.execute(
-                    "UPDATE outbox SET error = NULL, error_code = NULL, error_owner = NULL WHERE key = ?1",
+                    "UPDATE outbox SET error = NULL, error_code = NULL, error_owner = NULL, attempts = 0 WHERE key = ?1",
                     [key],
                 )?
             } else {
-                c.execute("DELETE FROM outbox WHERE key = ?1", [key])?
+                // Only what was refused or held: one on its way to the hub cannot be taken back.
+                c.execute(
+                    "DELETE FROM outbox WHERE key = ?1 AND error IS NOT NULL",
+                    [key],
+                )?
             };
             if !retry && n > 0 {
                 // A discarded file's bytes go with it.

@@ -1079,6 +1079,24 @@ async fn a_file_waits_in_the_outbox_and_goes_once() {
     );
     assert_eq!(store.outbox_len().expect("len"), 0);
     assert!(!dir.join("file-1").exists());
+    // Text has no signature: the type read here goes with it, and the hub checks it is text.
+    std::fs::write(dir.join("csv-1"), "товар;цена\nчай;100\n").expect("csv");
+    store
+        .enqueue(&OutboxItem {
+            file: Some(switchboard_desktop::local::OutboxFile {
+                name: "prices.csv".into(),
+                mime: "text/csv".into(),
+                size: "товар;цена\nчай;100\n".len() as u64,
+            }),
+            ..file("csv-1")
+        })
+        .expect("enqueue");
+    let taken = online.flush_outbox(&seen).await.expect("flush");
+    assert_eq!(taken.len(), 1, "the hub took the CSV");
+    // A file no outbox row names (a crash before it was queued) is swept; waiting ones stay.
+    std::fs::write(dir.join("orphan"), b"x").expect("orphan");
+    assert_eq!(store.sweep_outbox_files().expect("sweep"), 1);
+    assert!(!dir.join("orphan").exists());
     // Bytes that vanished: kept as refused, with the reason, not sent.
     store.enqueue(&file("file-2")).expect("enqueue");
     online.flush_outbox(&seen).await.expect("flush");
@@ -1086,4 +1104,75 @@ async fn a_file_waits_in_the_outbox_and_goes_once() {
     let gone = held.iter().find(|m| m.id == "file-2").expect("held");
     assert_eq!(gone.error_code.as_deref(), Some("file_missing"));
     assert!(store.outbox_resolve("file-2", false).expect("discard"));
+}
+
+/// An upload that keeps breaking off (a proxy cutting it, a hub out of disk) is tried a few
+/// times and then held, with Retry and Discard, instead of being sent again for ever; a hub
+/// that cannot be reached at all counts nothing against the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_keeps_breaking_off_is_held_after_a_few_attempts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(LocalStore::open(&dir.path().join("local.db")).expect("store"));
+    // Takes each connection and drops it at once.
+    let cutter = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", cutter.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        while let Ok((s, _)) = cutter.accept().await {
+            drop(s);
+        }
+    });
+    let outbox = store.outbox_dir().expect("outbox").to_owned();
+    std::fs::write(outbox.join("f"), b"%PDF-1.4 x").expect("bytes");
+    store
+        .enqueue(&OutboxItem {
+            chat: Some("chat-1".into()),
+            channel_id: None,
+            phone: None,
+            display: None,
+            text: String::new(),
+            file: Some(switchboard_desktop::local::OutboxFile {
+                name: "a.pdf".into(),
+                mime: "application/pdf".into(),
+                size: 10,
+            }),
+            ..outbox_item("f", "ch", "")
+        })
+        .expect("enqueue");
+    let seen = Seen::default();
+    let nowhere = SyncClient::new(
+        HubClient::new(reqwest::Client::new(), "http://127.0.0.1:9", "t"),
+        store.clone(),
+    );
+    for _ in 0..10 {
+        let _ = nowhere.flush_outbox(&seen).await;
+    }
+    assert!(
+        store.messages("chat-1").expect("messages")[0]
+            .error
+            .is_none(),
+        "unreachable counts nothing"
+    );
+    let cut = SyncClient::new(
+        HubClient::new(reqwest::Client::new(), &url, "t"),
+        store.clone(),
+    );
+    for _ in 0..switchboard_desktop::sync::FILE_ATTEMPTS {
+        let _ = cut.flush_outbox(&seen).await;
+    }
+    let held = store.messages("chat-1").expect("messages");
+    assert_eq!(
+        held[0].error_code.as_deref(),
+        Some("upload_failed"),
+        "{held:?}"
+    );
+    // Retry puts it back in line with its count reset; Discard drops it and its bytes.
+    assert!(store.outbox_resolve("f", true).expect("retry"));
+    assert!(store.messages("chat-1").expect("messages")[0]
+        .error
+        .is_none());
+    let _ = cut.flush_outbox(&seen).await;
+    assert!(!store.outbox_resolve("f", false).expect("not held: kept"));
+    assert!(outbox.join("f").exists());
 }

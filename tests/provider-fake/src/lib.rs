@@ -179,6 +179,9 @@ pub struct FetchedFile {
     pub bytes: Vec<u8>,
 }
 
+/// Files (downloaded, and the copies echoes link to) the fake keeps at most.
+pub const KEPT_FILES: usize = 64;
+
 /// The most a send's file may weigh: `MESSAGES_CONTENT_SIZE_EXCEEDED` (more than 10 MB).
 pub const CONTENT_MAX_BYTES: usize = 10 * 1024 * 1024;
 
@@ -672,11 +675,18 @@ async fn download(fake: &Fake, uri: &str, chat_type: &str) -> Result<(), Refusal
             break;
         }
     }
-    fake.account().fetched.push(FetchedFile {
-        uri: uri.to_owned(),
-        content_type: content_type.clone(),
-        bytes: bytes.clone(),
-    });
+    {
+        let mut account = fake.account();
+        // The demo runs this fake for hours: the newest files only.
+        if account.fetched.len() >= KEPT_FILES {
+            account.fetched.remove(0);
+        }
+        account.fetched.push(FetchedFile {
+            uri: uri.to_owned(),
+            content_type: content_type.clone(),
+            bytes: bytes.clone(),
+        });
+    }
     if bytes.len() > CONTENT_MAX_BYTES {
         let code = match chat_type {
             "telegram" => "MESSAGES_CONTENT_SIZE_EXCEEDED_TELEGRAM",
@@ -851,13 +861,17 @@ async fn send(State(fake): State<Fake>, body: axum::body::Bytes) -> Response {
         });
     let mut file = None;
     if let (Some(uri), false, false) = (&content, text_given, repeat) {
+        // What can be told without the file is told first (channel, chat, its state).
+        if let Err(r) = accept(&fake, &body, false) {
+            return error(StatusCode::BAD_REQUEST, r.code, r.description, r.data);
+        }
         let chat_type = body.get("chatType").and_then(Value::as_str).unwrap_or("");
         if let Err(r) = download(&fake, uri, chat_type).await {
             return error(StatusCode::BAD_REQUEST, r.code, r.description, r.data);
         }
         file = fake.account().fetched.last().cloned();
     }
-    let (sent, answer) = match accept(&fake, &body) {
+    let (sent, answer) = match accept(&fake, &body, true) {
         Ok(sent) => {
             let answer = (
                 StatusCode::CREATED,
@@ -869,7 +883,11 @@ async fn send(State(fake): State<Fake>, body: axum::body::Bytes) -> Response {
         Err(r) => return error(StatusCode::BAD_REQUEST, r.code, r.description, r.data),
     };
     if let Some(f) = file {
-        fake.account()
+        let mut account = fake.account();
+        if account.store.len() >= KEPT_FILES {
+            account.store.clear();
+        }
+        account
             .store
             .insert(sent.message_id.clone(), (f.content_type, f.bytes));
     }
@@ -887,8 +905,8 @@ struct Refusal {
     data: Value,
 }
 
-/// Validates a send and records it; the refusal is the documented 400.
-fn accept(fake: &Fake, body: &Value) -> Result<Sent, Refusal> {
+/// Validates a send and, when `record`, records it; the refusal is the documented 400.
+fn accept(fake: &Fake, body: &Value, record: bool) -> Result<Sent, Refusal> {
     let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
     let mut bad = Vec::new();
     let channel_id = s("channelId").filter(|c| is_uuid(c));
@@ -1007,7 +1025,9 @@ fn accept(fake: &Fake, body: &Value) -> Result<Sent, Refusal> {
                 json!({ "crmMessageId": key }),
             ));
         }
-        account.crm_ids.insert(key.clone(), now);
+        if record {
+            account.crm_ids.insert(key.clone(), now);
+        }
     }
     let chat_id = chat_id
         .or_else(|| s("phone"))
@@ -1024,7 +1044,9 @@ fn accept(fake: &Fake, body: &Value) -> Result<Sent, Refusal> {
         at: now(),
         content_uri: content,
     };
-    account.sent.push(sent.clone());
+    if record {
+        account.sent.push(sent.clone());
+    }
     Ok(sent)
 }
 

@@ -61,6 +61,11 @@ const en = {
   file_wrong_type: 'Files of this type ({mime}) cannot be sent',
   file_not_on_channel: '{transport} does not take files of this kind ({kind})',
   file_missing: 'The file is no longer on this computer',
+  refused_upload_failed: 'The file did not reach the hub; try again',
+  refused_file_too_big: 'The file is too large for this channel',
+  refused_file_wrong_type: 'Files of this type cannot be sent',
+  refused_file_not_on_channel: 'This channel does not take files of this kind',
+  refused_file_empty: 'The file is empty',
   unanswered: 'unanswered',
   back: 'Back',
   demo: 'Demo',
@@ -226,6 +231,11 @@ const ru: Record<Key, string> = {
   file_wrong_type: 'Файлы такого типа ({mime}) отправить нельзя',
   file_not_on_channel: '{transport} не принимает такие файлы ({kind})',
   file_missing: 'Файла больше нет на этом компьютере',
+  refused_upload_failed: 'Файл не дошёл до сервера; попробуйте ещё раз',
+  refused_file_too_big: 'Файл слишком большой для этого канала',
+  refused_file_wrong_type: 'Файлы такого типа отправить нельзя',
+  refused_file_not_on_channel: 'Этот канал не принимает такие файлы',
+  refused_file_empty: 'Файл пустой',
   unanswered: 'без ответа',
   back: 'Назад',
   demo: 'Демо',
@@ -440,6 +450,13 @@ export function refusalText(
       return tr('refused_access_ended');
     case 'file_missing':
       return tr('file_missing');
+    case 'upload_failed':
+      return tr('refused_upload_failed');
+    case 'file_too_big':
+    case 'file_wrong_type':
+    case 'file_not_on_channel':
+    case 'file_empty':
+      return tr(`refused_${r.error_code}`);
     default:
       return r.error ?? '';
   }

@@ -450,7 +450,10 @@ describe('Conversation', () => {
     await fireEvent.change(input);
     await fireEvent.drop(screen.getByTestId('conversation'), { dataTransfer: { files: [exe, big], types: ['Files'] } });
     const shot = new File([new Uint8Array([1, 2, 3])], 'image.png', { type: 'image/png' });
-    await fireEvent.paste(screen.getByTestId('reply'), { clipboardData: { files: [shot] } });
+    await fireEvent.paste(screen.getByTestId('reply'), { clipboardData: { files: [shot], types: ['Files'] } });
+    // The same file again is still one file; a picture copied with text pastes as the text.
+    await fireEvent.change(input);
+    await fireEvent.paste(screen.getByTestId('reply'), { clipboardData: { files: [shot], types: ['text/plain', 'Files'] } });
     await waitFor(() => expect(screen.getAllByTestId('attached-file').length).toBe(4));
     // Too big is said before a byte is read, with the channel's limit.
     const refusal = await screen.findByTestId('file-refusal');
@@ -458,14 +461,19 @@ describe('Conversation', () => {
     expect(refusal.textContent).toBe('Too large for WhatsApp: at most 10 MB');
     await fireEvent.input(screen.getByTestId('reply'), { target: { value: 'the signed copy' } });
     await fireEvent.click(screen.getByTestId('send'));
-    await waitFor(() => expect(backend.calls).toContain('sendReply:x:the signed copy'));
+    await waitFor(() => expect(backend.calls.filter((c) => c.startsWith('attachFile:')).length).toBe(3));
     const order = backend.calls.filter((c) => c.startsWith('attachFile:') || c.startsWith('sendReply:'));
-    expect(order).toEqual(['attachFile:x:photo.png:4', 'attachFile:x:tool.exe:2', 'attachFile:x:image.png:3', 'sendReply:x:the signed copy']);
+    expect(order).toEqual(['attachFile:x:photo.png:4', 'attachFile:x:tool.exe:2', 'attachFile:x:image.png:3']);
     expect([...(backend.attached[0]?.bytes ?? [])]).toEqual([0x89, 0x50, 0x4e, 0x47]);
-    // What could not go stays, with why; what went left the tray.
+    // What could not go stays, with why; what went left the tray; the caption waits with them.
     const left = screen.getAllByTestId('attached-file').map((li) => li.querySelector('.file-name')?.textContent);
     expect(left).toEqual(['tool.exe', 'film.mp4']);
     expect(screen.getAllByTestId('file-refusal').map((r) => r.getAttribute('data-code'))).toEqual(['file_wrong_type', 'file_too_big']);
+    expect((screen.getByTestId('reply') as HTMLTextAreaElement).value).toBe('the signed copy');
+    // Without them, the caption goes.
+    for (const remove of screen.getAllByLabelText(/^Remove: /)) await fireEvent.click(remove);
+    await fireEvent.click(screen.getByTestId('send'));
+    await waitFor(() => expect(backend.calls).toContain('sendReply:x:the signed copy'));
   });
 
   it('keeps what is being written as the chat\'s draft: after a pause, on switching chats, and restores each chat\'s own', async () => {

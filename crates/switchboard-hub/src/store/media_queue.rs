@@ -243,6 +243,33 @@ pub fn public_link(
     Ok(token)
 }
 
+/// A new public link to message `id`'s file under `base` (the hub's `--public-url`):
+/// `{base}/public/files/{token}/{file name}` — the name at the end for whoever names the file
+/// from its address (the provider, a browser); only the token counts.
+pub fn public_url(
+    conn: &Connection,
+    base: &str,
+    id: &str,
+    now_ms: i64,
+    life: Duration,
+) -> rusqlite::Result<String> {
+    let name: Option<String> = conn
+        .one("SELECT media_name FROM messages WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten();
+    let token = public_link(conn, id, now_ms, life)?;
+    let name = percent_encoding::utf8_percent_encode(
+        name.as_deref().unwrap_or("file"),
+        percent_encoding::NON_ALPHANUMERIC,
+    );
+    Ok(format!(
+        "{}/public/files/{token}/{name}",
+        base.trim_end_matches('/')
+    ))
+}
+
 /// The kept file a public link names while it is valid: its message id and what it is.
 pub fn public_file(
     conn: &Connection,

@@ -578,9 +578,13 @@ pub(super) fn adopt_echo(conn: &Connection, chat: &str, m: &Inbound) -> rusqlite
         .query_row(
             "SELECT id FROM messages WHERE chat = ?1 AND direction = 'out' AND provider_message_id IS NULL \
              AND idempotency_key IS NOT NULL AND text = ?2 AND author_id = ?3 \
-             AND (media_state IS NULL) = ?4 ORDER BY at, id LIMIT 1",
-            // A file's echo settles a file of ours, a text's a text.
-            params![chat, m.text, author, m.content_uri.is_none()],
+             AND (media_state IS NULL) = ?4 \
+             AND (EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = messages.id) \
+                  OR (status = 'failed' AND instr(error, ?5) > 0)) \
+             ORDER BY at, id LIMIT 1",
+            // A file's echo settles a file of ours, a text's a text; only one still waiting
+            // or failed as maybe taken (never one the provider refused).
+            params![chat, m.text, author, m.content_uri.is_none(), super::outbox_queue::MAYBE_RECEIVED],
             |r| r.get(0),
         )
         .optional()?;

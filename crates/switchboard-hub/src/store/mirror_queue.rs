@@ -132,12 +132,14 @@ pub fn begin_attempt(
     )?;
     if n > 0 && job.file_link {
         if let Some(message) = &job.message_id {
-            let token = super::media_queue::public_link(conn, message, now, TIMELINE_LINK_LIFE)?;
-            job.text = format!(
-                "{}\n{}/public/files/{token}",
-                job.text,
-                public_base.trim_end_matches('/')
-            );
+            let link = super::media_queue::public_url(
+                conn,
+                public_base,
+                message,
+                now,
+                TIMELINE_LINK_LIFE,
+            )?;
+            job.text = format!("{}\n{link}", job.text);
             conn.exec(
                 "UPDATE mirror_queue SET text = ?2, file_link = 0 WHERE id = ?1",
                 params![job.queue_id, job.text],

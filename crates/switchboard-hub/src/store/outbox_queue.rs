@@ -45,6 +45,10 @@ pub enum SendOutcome {
     Refused(String),
 }
 
+/// What a `failed` message's reason says when the provider may have taken it after all (its
+/// echo then still settles it as sent).
+pub const MAYBE_RECEIVED: &str = "the provider may have received it";
+
 /// Attempts before a message is `failed`.
 pub const MAX_ATTEMPTS: u32 = 8;
 /// A repeat after an unsure attempt is safe this long (the provider remembers 60 s).
@@ -143,8 +147,10 @@ pub fn claim(
             fail(
                 conn,
                 &job,
-                "not confirmed: the provider may have received it, so it was not repeated \
-                 automatically (a repeat could reach the client twice)",
+                &format!(
+                    "not confirmed: {MAYBE_RECEIVED}, so it was not repeated automatically \
+                     (a repeat could reach the client twice)"
+                ),
             )?;
             return Ok(None);
         }
@@ -156,16 +162,13 @@ pub fn claim(
     )?;
     let mut job = job;
     if job.file {
-        let token = super::media_queue::public_link(
+        job.outgoing.content_uri = Some(super::media_queue::public_url(
             conn,
+            public_base,
             &job.message_id,
             now,
             super::media_queue::SEND_LINK_LIFE,
-        )?;
-        job.outgoing.content_uri = Some(format!(
-            "{}/public/files/{token}",
-            public_base.trim_end_matches('/')
-        ));
+        )?);
     }
     Ok(Some(job))
 }
@@ -227,7 +230,7 @@ pub fn finish(conn: &Connection, job: &Job, outcome: &SendOutcome, now: i64) -> 
             };
             if attempts >= MAX_ATTEMPTS {
                 let reason = if job.unsure_since_ms.is_some() || *maybe_accepted {
-                    format!("gave up after {attempts} attempts ({reason}); the provider may have received it")
+                    format!("gave up after {attempts} attempts ({reason}); {MAYBE_RECEIVED}")
                 } else {
                     format!("gave up after {attempts} attempts ({reason})")
                 };

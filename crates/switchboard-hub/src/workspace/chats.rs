@@ -174,10 +174,12 @@ fn repeated(c: &Tx, me: &Employee, key: &str, chat: &str) -> WsResult<Option<Sen
 /// Whether `me` may send a file to `chat` under `key`, and on which messenger.
 pub fn file_target(c: &Tx, me: &Employee, chat: &str, key: &str) -> WsResult<FileTarget> {
     non_empty("idempotency_key", key)?;
-    let row = visible_chat(c, me, chat)?;
-    if let Some(accepted) = repeated(c, me, key, &row.id)? {
+    // A repeat is answered even if the chat has since moved away: it was sent once already
+    // (a "not found" would make the desktop give up on it and a person send it again).
+    if let Some(accepted) = repeated(c, me, key, chat)? {
         return Ok(FileTarget::Sent(accepted));
     }
+    let row = visible_chat(c, me, chat)?;
     let channel = store::channel(c, &row.channel_id)?.ok_or(Refusal::NotFound("channel"))?;
     Ok(FileTarget::Chat(channel.transport))
 }
@@ -193,10 +195,10 @@ pub fn send_file(
     file: &store::NewFile,
     now: &str,
 ) -> WsResult<(SendAccepted, bool)> {
-    let row = visible_chat(c, me, chat)?;
-    if let Some(accepted) = repeated(c, me, key, &row.id)? {
+    if let Some(accepted) = repeated(c, me, key, chat)? {
         return Ok((accepted, false));
     }
+    let row = visible_chat(c, me, chat)?;
     let accepted = store::reply_with(c, &row, &me.id, "", Some(file), key, now)?;
     Ok((accepted, true))
 }

@@ -548,19 +548,34 @@ fn rows(w: &World) -> Vec<Row> {
             SECRET(404),
         ),
         row(
+            Method::GET,
+            "/public/files/{token}/{name}",
+            format!("/public/files/{}/photo.png", id("public_link")),
+            Value::Null,
+            SECRET(200),
+        ),
+        row(
+            Method::GET,
+            "/public/files/{token}/{name}",
+            format!("/public/files/{}/photo.png", "0".repeat(64)),
+            Value::Null,
+            SECRET(404),
+        ),
+        row(
             Method::POST,
             "/api/v1/chats/{id}/files",
             format!("/api/v1/chats/{chat}/files"),
             json!({"$file": {"idempotency-key": "f1", "x-file-name": "a.pdf", "bytes": "%PDF-1.4 x"}}),
             [403, 202, 202, 404, 404, 404, 401, 401],
         ),
-        // Anna's key names her message: the same key with a file is hers again, else 409.
+        // Anna's key names her message: the same key with a file is hers again (answered before
+        // the chat is looked at, so a repeat after the chat moved is still that message); else 409.
         row(
             Method::POST,
             "/api/v1/chats/{id}/files",
             format!("/api/v1/chats/{chat}/files"),
             json!({"$file": {"idempotency-key": "seed-reply", "x-file-name": "a.pdf", "bytes": "%PDF-1.4 x"}}),
-            [403, 409, 202, 404, 404, 404, 401, 401],
+            [403, 409, 202, 409, 409, 409, 401, 401],
         ),
         row(
             Method::POST,

@@ -457,6 +457,7 @@ async fn a_file_sent_is_downloaded_once_by_the_provider_and_reaches_read() {
             &chat,
             "file-1",
             "счёт №42.pdf",
+            "application/pdf",
             bytes.len() as u64,
             bytes.clone().into(),
         )
@@ -491,6 +492,7 @@ async fn a_file_sent_is_downloaded_once_by_the_provider_and_reaches_read() {
             &chat,
             "file-1",
             "счёт №42.pdf",
+            "application/pdf",
             bytes.len() as u64,
             bytes.clone().into(),
         )
@@ -669,6 +671,7 @@ async fn a_file_the_provider_cannot_download_fails_with_its_reason() {
             &chat,
             "photo-1",
             "photo.png",
+            "image/png",
             bytes.len() as u64,
             bytes.into(),
         )
@@ -771,6 +774,7 @@ async fn a_hub_killed_between_upload_and_send_sends_the_file_once() {
             &chat,
             "voice-1",
             "voice.ogg",
+            "audio/x-wav",
             bytes.len() as u64,
             bytes.clone().into(),
         )

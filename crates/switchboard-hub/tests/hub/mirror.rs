@@ -149,6 +149,7 @@ async fn a_mixed_conversation_lands_once_in_order_in_every_linked_timeline() {
         &chat,
         "f1",
         "договор.pdf",
+        "application/pdf",
         pdf.len() as u64,
         pdf.clone().into(),
     )

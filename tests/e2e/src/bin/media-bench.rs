@@ -52,12 +52,16 @@ async fn main() -> Result<()> {
         .map(|(id, _)| id)
         .context("the fake's channel")?;
     let hub = Hub::start_with(Some((&fake.url, &fake.key)))?;
-    until("the hub reads the provider's channel", Duration::from_secs(30), || async {
-        let v = hub
-            .admin(reqwest::Method::GET, "/api/v1/channels", json!(null))
-            .await?;
-        Ok(v.as_array().is_some_and(|a| a.len() == 1))
-    })
+    until(
+        "the hub reads the provider's channel",
+        Duration::from_secs(30),
+        || async {
+            let v = hub
+                .admin(reqwest::Method::GET, "/api/v1/channels", json!(null))
+                .await?;
+            Ok(v.as_array().is_some_and(|a| a.len() == 1))
+        },
+    )
     .await?;
     let (_, token) = hub
         .employee(json!({"name": "Selma Seller", "role": "seller", "receives_new_clients": true}))
@@ -75,28 +79,35 @@ async fn main() -> Result<()> {
         anyhow::ensure!(hub.webhook(json!({ "messages": messages })).await? == 200);
     }
     let http = reqwest::Client::new();
-    until("the hub keeps every photo", Duration::from_secs(120), || async {
-        let chats: serde_json::Value = http
-            .get(format!("{}/api/v1/chats", hub.url))
-            .bearer_auth(&token)
-            .send()
-            .await?
-            .json()
-            .await?;
-        let Some(chat) = chats[0]["id"].as_str() else {
-            return Ok(false);
-        };
-        let m: serde_json::Value = http
-            .get(format!("{}/api/v1/chats/{chat}/messages?limit=500", hub.url))
-            .bearer_auth(&token)
-            .send()
-            .await?
-            .json()
-            .await?;
-        Ok(m.as_array().is_some_and(|a| {
-            a.len() == images && a.iter().all(|m| m["media"]["state"] == "stored")
-        }))
-    })
+    until(
+        "the hub keeps every photo",
+        Duration::from_secs(120),
+        || async {
+            let chats: serde_json::Value = http
+                .get(format!("{}/api/v1/chats", hub.url))
+                .bearer_auth(&token)
+                .send()
+                .await?
+                .json()
+                .await?;
+            let Some(chat) = chats[0]["id"].as_str() else {
+                return Ok(false);
+            };
+            let m: serde_json::Value = http
+                .get(format!(
+                    "{}/api/v1/chats/{chat}/messages?limit=500",
+                    hub.url
+                ))
+                .bearer_auth(&token)
+                .send()
+                .await?
+                .json()
+                .await?;
+            Ok(m.as_array().is_some_and(|a| {
+                a.len() == images && a.iter().all(|m| m["media"]["state"] == "stored")
+            }))
+        },
+    )
     .await?;
 
     let driver = Driver::start().await?;
@@ -112,9 +123,13 @@ async fn main() -> Result<()> {
     let pss_before = pss_mib(pid);
     let started = Instant::now();
     click(&app, "[data-testid=chat-row]").await?;
-    until("the newest photos painted", Duration::from_secs(60), || async {
-        Ok(number(&app, PAINTED).await? >= 1.0 && number(&app, WAITING_IN_VIEW).await? == 0.0)
-    })
+    until(
+        "the newest photos painted",
+        Duration::from_secs(60),
+        || async {
+            Ok(number(&app, PAINTED).await? >= 1.0 && number(&app, WAITING_IN_VIEW).await? == 0.0)
+        },
+    )
     .await?;
     let open = started.elapsed();
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -139,9 +154,11 @@ async fn main() -> Result<()> {
             vec![],
         )
         .await?;
-        until("a screen of photos painted", Duration::from_secs(30), || async {
-            Ok(number(&app, WAITING_IN_VIEW).await? == 0.0)
-        })
+        until(
+            "a screen of photos painted",
+            Duration::from_secs(30),
+            || async { Ok(number(&app, WAITING_IN_VIEW).await? == 0.0) },
+        )
         .await?;
     }
     let through = started.elapsed();
@@ -163,15 +180,32 @@ async fn main() -> Result<()> {
         .await?
         .send_keys(&file.to_string_lossy())
         .await?;
-    until("the file waits to be sent", Duration::from_secs(30), || async {
-        Ok(number(&app, "return document.querySelectorAll('[data-testid=attached-file]').length;").await? == 1.0)
-    })
+    until(
+        "the file waits to be sent",
+        Duration::from_secs(30),
+        || async {
+            Ok(number(
+                &app,
+                "return document.querySelectorAll('[data-testid=attached-file]').length;",
+            )
+            .await?
+                == 1.0)
+        },
+    )
     .await?;
     let started = Instant::now();
     click(&app, "[data-testid=send]").await?;
-    until("the provider downloads the file", Duration::from_secs(60), || async {
-        Ok(fake.fetched().await?.iter().any(|f| f["size"].as_u64() == Some(bytes.len() as u64)))
-    })
+    until(
+        "the provider downloads the file",
+        Duration::from_secs(60),
+        || async {
+            Ok(fake
+                .fetched()
+                .await?
+                .iter()
+                .any(|f| f["size"].as_u64() == Some(bytes.len() as u64)))
+        },
+    )
     .await?;
     let sent = started.elapsed();
     let gap = number(&app, "window.__stop = true; return window.__gap;").await?;

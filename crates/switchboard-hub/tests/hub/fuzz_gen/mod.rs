@@ -3132,6 +3132,17 @@ pub fn routes() -> Vec<RouteGen> {
             );
             g.stray_body(c)
         }),
+        route!("GET", "/public/files/{token}/{name}", 1, |g| {
+            let token = g.seg(&g.f.public_links.clone());
+            let name = g.seg(&["photo.png".to_owned(), "%D1%84.pdf".to_owned()]);
+            let c = g.case(
+                Method::GET,
+                "GET /public/files/{token}/{name}",
+                format!("/public/files/{token}/{name}"),
+                Auth::Webhook,
+            );
+            g.stray_body(c)
+        }),
         route!("POST", "/api/v1/chats/{id}/files", 3, |g| {
             let id = g.seg(&g.f.chats.clone());
             let mut c = g.case(
