@@ -35,3 +35,37 @@ export function mediaSource(node: HTMLMediaElement, url: string) {
     },
   };
 }
+
+/** A Svelte action: the image loads `url` only while it is near the screen, and lets it go
+ * when it is far (its box keeps its height, so nothing moves): a conversation of hundreds of
+ * photos holds only those around the reader in memory. */
+export function nearScreen(node: HTMLImageElement, url: string) {
+  let current = url;
+  if (typeof IntersectionObserver === 'undefined') {
+    node.src = url;
+    return { update: (next: string) => void (node.src = current = next) };
+  }
+  const observer = new IntersectionObserver(
+    (entries) => {
+      for (const e of entries) {
+        if (e.isIntersecting) {
+          if (node.getAttribute('src') !== current) node.src = current;
+        } else if (node.hasAttribute('src')) {
+          node.removeAttribute('src');
+        }
+      }
+    },
+    // About three screens above and below.
+    { rootMargin: '2000px 0px' },
+  );
+  observer.observe(node);
+  return {
+    update(next: string) {
+      current = next;
+      if (node.hasAttribute('src')) node.src = next;
+    },
+    destroy() {
+      observer.disconnect();
+    },
+  };
+}

@@ -162,7 +162,8 @@ async fn main() -> Result<()> {
         .await?;
     }
     let through = started.elapsed();
-    let painted = number(&app, PAINTED).await?;
+    // Far photos are let go (their boxes stay): those held now are the ones around the reader.
+    let held = number(&app, PAINTED).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let pss_all = pss_mib(pid);
 
@@ -211,7 +212,7 @@ async fn main() -> Result<()> {
     let gap = number(&app, "window.__stop = true; return window.__gap;").await?;
     let pss_sent = pss_mib(pid);
     let figure = format!(
-        "open a chat of {images} photos → the newest painted {} ms; back through all of them and down again {:.1} s ({painted} painted); app + WebKit PSS {pss_before:.0} MiB before, {pss_open:.0} MiB open, {pss_all:.0} MiB after every photo; a 10 MB document by the attach button → downloaded by the provider {} ms, the page's longest frame gap meanwhile {gap:.0} ms, PSS after {pss_sent:.0} MiB",
+        "open a chat of {images} photos → the newest painted {} ms; back through all of them and down again {:.1} s ({screens} screens, each painted; {held} photos held at the end); app + WebKit PSS {pss_before:.0} MiB before, {pss_open:.0} MiB open, {pss_all:.0} MiB after every photo; a 10 MB document by the attach button → downloaded by the provider {} ms, the page's longest frame gap meanwhile {gap:.0} ms, PSS after {pss_sent:.0} MiB",
         open.as_millis(),
         through.as_secs_f64(),
         sent.as_millis(),
