@@ -177,3 +177,15 @@ pub async fn set_draft(app: &AppHandle, chat: String, text: String) -> CmdResult
     }
     Ok(())
 }
+
+/// The next (or previous) chat waiting for my answer after `current`, in the list's order.
+pub async fn next_waiting(
+    app: &AppHandle,
+    current: Option<String>,
+    forward: bool,
+) -> CmdResult<Option<String>> {
+    Ok(app
+        .state::<App>()
+        .store()?
+        .next_waiting(current.as_deref(), forward)?)
+}

@@ -112,6 +112,9 @@ commands! {
     chats::open_media(id: String) -> ();
     chats::mark_answered(chat: String) -> ();
     chats::send_reply(chat: String, text: String) -> ();
+    /// The next (`forward`) or previous chat waiting for my answer (red) after `current`, in
+    /// the list's order, round from the end (Alt+↓ / Alt+↑).
+    chats::next_waiting(current: Option<String>, forward: bool) -> Option<String>;
     /// Keeps what is being written in a chat (blank forgets it); shown in the list as a draft.
     chats::set_draft(chat: String, text: String) -> ();
     /// Tells Rust which chat the window shows (no notification for it while focused).

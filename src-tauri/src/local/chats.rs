@@ -96,6 +96,51 @@ impl LocalStore {
         })
     }
 
+    /// The chat waiting for my answer (red) after `current` in the list's order (`forward`),
+    /// or before it; round to the first (last) from the end; from the top when `current` is
+    /// not one of them. `None` when none waits.
+    pub fn next_waiting(
+        &self,
+        current: Option<&str>,
+        forward: bool,
+    ) -> LocalResult<Option<String>> {
+        self.read(|c, _| {
+            let at: Option<(String, String)> = match current {
+                Some(id) => c
+                    .prepare_cached(
+                        "SELECT last_activity_at, id FROM chats WHERE id = ?1 AND badge_color = 'red'",
+                    )?
+                    .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?,
+                None => None,
+            };
+            // Red chats in the list's order: newest activity first, then by id.
+            let (after, first) = if forward {
+                (
+                    "SELECT id FROM chats WHERE badge_color = 'red' AND (last_activity_at < ?1 \
+                     OR (last_activity_at = ?1 AND id > ?2)) ORDER BY last_activity_at DESC, id LIMIT 1",
+                    "SELECT id FROM chats WHERE badge_color = 'red' ORDER BY last_activity_at DESC, id LIMIT 1",
+                )
+            } else {
+                (
+                    "SELECT id FROM chats WHERE badge_color = 'red' AND (last_activity_at > ?1 \
+                     OR (last_activity_at = ?1 AND id < ?2)) ORDER BY last_activity_at, id DESC LIMIT 1",
+                    "SELECT id FROM chats WHERE badge_color = 'red' ORDER BY last_activity_at, id DESC LIMIT 1",
+                )
+            };
+            if let Some((at, id)) = &at {
+                let next: Option<String> = c
+                    .prepare_cached(after)?
+                    .query_row(params![at, id], |r| r.get(0))
+                    .optional()?;
+                if next.is_some() {
+                    return Ok(next);
+                }
+            }
+            Ok(c.prepare_cached(first)?.query_row([], |r| r.get(0)).optional()?)
+        })
+    }
+
     /// Keeps what is being written in `chat` (blank text forgets it). `true` when it changed.
     pub fn set_draft(&self, chat: &str, text: &str, at: &str) -> LocalResult<bool> {
         self.with(|c| {

@@ -513,3 +513,46 @@ fn a_draft_survives_a_restart_and_goes_with_the_session() {
         .set_draft("b", "", "2026-11-25T12:00:00.000Z")
         .is_ok_and(|changed| !changed));
 }
+
+/// Alt+↓ / Alt+↑: the chats waiting for my answer (red), one after another in the list's
+/// order (newest activity first), round from the end; from a chat that is not one of them,
+/// the first; none waiting, nothing.
+#[test]
+fn the_waiting_chats_are_walked_in_the_lists_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = LocalStore::open(&dir.path().join("local.db")).expect("store");
+    assert_eq!(store.next_waiting(None, true).expect("none"), None);
+    let red = Some(BadgeColor::Red);
+    store
+        .apply(&SyncResponse {
+            changes: [
+                ("a", "2026-11-25T10:00:00.000Z", red),
+                ("b", "2026-11-25T12:00:00.000Z", red),
+                ("c", "2026-11-25T11:00:00.000Z", None),
+                ("d", "2026-11-25T12:00:00.000Z", red),
+                ("e", "2026-11-25T13:00:00.000Z", Some(BadgeColor::Grey)),
+            ]
+            .into_iter()
+            .map(|(id, at, colour)| Change::Chat {
+                chat: chat(id, at, colour),
+            })
+            .collect(),
+            cursor: 5,
+            has_more: false,
+            ..SyncResponse::default()
+        })
+        .expect("apply");
+    let walk = |from: Option<&str>, forward: bool, steps: usize| {
+        let mut at = from.map(str::to_owned);
+        let mut seen = Vec::new();
+        for _ in 0..steps {
+            at = store.next_waiting(at.as_deref(), forward).expect("next");
+            seen.push(at.clone().unwrap_or_default());
+        }
+        seen
+    };
+    assert_eq!(walk(None, true, 4), ["b", "d", "a", "b"]);
+    assert_eq!(walk(None, false, 4), ["a", "d", "b", "a"]);
+    assert_eq!(walk(Some("c"), true, 1), ["b"]);
+    assert_eq!(walk(Some("e"), false, 1), ["a"]);
+}

@@ -22,6 +22,9 @@ export const commands = {
   openMedia: (id: string): Promise<void> => invoke('open_media', { id }),
   markAnswered: (chat: string): Promise<void> => invoke('mark_answered', { chat }),
   sendReply: (chat: string, text: string): Promise<void> => invoke('send_reply', { chat, text }),
+  /** The next (`forward`) or previous chat waiting for my answer (red) after `current`, in */
+  /** the list's order, round from the end (Alt+↓ / Alt+↑). */
+  nextWaiting: (current: string | null, forward: boolean): Promise<string | null> => invoke('next_waiting', { current, forward }),
   /** Keeps what is being written in a chat (blank forgets it); shown in the list as a draft. */
   setDraft: (chat: string, text: string): Promise<void> => invoke('set_draft', { chat, text }),
   /** Tells Rust which chat the window shows (no notification for it while focused). */

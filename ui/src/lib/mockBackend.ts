@@ -56,6 +56,16 @@ export class MockBackend implements Backend {
   async markAnswered(chat: string) { this.calls.push(`markAnswered:${chat}`); }
   async sendReply(chat: string, text: string) { this.calls.push(`sendReply:${chat}:${text}`); }
   async setDraft(chat: string, text: string) { this.calls.push(`setDraft:${chat}:${text}`); }
+  /** The red chats in the list's order: what Alt+↓ / Alt+↑ walk. */
+  waiting: string[] = [];
+  async nextWaiting(current: string | null, forward: boolean) {
+    this.calls.push(`nextWaiting:${current}:${forward}`);
+    if (!this.waiting.length) return null;
+    const i = current === null ? -1 : this.waiting.indexOf(current);
+    const n = this.waiting.length;
+    if (i < 0) return forward ? this.waiting[0] ?? null : this.waiting[n - 1] ?? null;
+    return this.waiting[(i + (forward ? 1 : n - 1)) % n] ?? null;
+  }
   onStoreChanged(f: (c: StoreChange) => void) {
     this.storeListeners.push(f);
     return () => { this.storeListeners = this.storeListeners.filter((g) => g !== f); };

@@ -162,6 +162,31 @@ describe('Workspace', () => {
     expect(preview.querySelector('b')).toBeNull();
   });
 
+  it('walks the chats waiting for my answer with Alt+↓ / Alt+↑, lists the shortcuts, and Esc closes', async () => {
+    Element.prototype.scrollTo = () => {};
+    const backend = new MockBackend();
+    backend.lists.all.chats = [row('a', 'red', 1, 'Irina'), row('b', null, 0, 'Oleg'), row('c', 'red', 2, 'Pavel')];
+    backend.waiting = ['a', 'c'];
+    render(Workspace, { backend, session });
+    await screen.findAllByTestId('chat-row');
+    const title = () => document.querySelector('[data-testid=conversation] h2')?.textContent;
+    await fireEvent.keyDown(window, { key: 'ArrowDown', altKey: true });
+    await waitFor(() => expect(title()).toBe('Irina'));
+    await fireEvent.keyDown(window, { key: 'ArrowDown', altKey: true });
+    await waitFor(() => expect(title()).toBe('Pavel'));
+    await fireEvent.keyDown(window, { key: 'ArrowUp', altKey: true });
+    await waitFor(() => expect(title()).toBe('Irina'));
+    expect(backend.calls.filter((c) => c.startsWith('nextWaiting'))).toEqual(['nextWaiting:null:true', 'nextWaiting:a:true', 'nextWaiting:c:false']);
+    await fireEvent.keyDown(window, { key: '/', ctrlKey: true });
+    const list = await screen.findByTestId('shortcuts');
+    expect(list.textContent).toContain('Next chat waiting for my answer');
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    await waitFor(() => expect(screen.queryByTestId('shortcuts')).toBeNull());
+    // Typing a question mark in the reply is text, not the shortcuts.
+    await fireEvent.keyDown(await screen.findByTestId('reply'), { key: '?' });
+    expect(screen.queryByTestId('shortcuts')).toBeNull();
+  });
+
   it('renders client text as text, never as HTML', async () => {
     const backend = new MockBackend();
     backend.lists.all = { chats: [row('x', 'red', 1, '<img src=x onerror=alert(1)>')], counters: { red: 1, grey: 0 } };

@@ -91,5 +91,44 @@ async fn scenario(
         400
     );
     assert_eq!(chat_rows(app).await?.len(), 1);
+
+    // Two more clients write; Alt+↓ walks the chats waiting for the seller's answer in the
+    // list's order (newest first), round from the end; Alt+↑ goes back.
+    for (n, (phone, name)) in [("79165550001", "Олег"), ("79165550002", "Павел")]
+        .iter()
+        .enumerate()
+    {
+        let status = hub
+            .webhook(client_message(
+                &format!("e2e-walk-{n}"),
+                channel_id,
+                phone,
+                name,
+                "Добрый день",
+            ))
+            .await?;
+        assert_eq!(status, 200);
+        until(&format!("the chat row «{name}»"), WAIT, || async {
+            Ok(chat_rows(app).await?.iter().any(|r| r.0 == *name))
+        })
+        .await?;
+    }
+    // WebDriver keys: Alt (U+E00A) held, then ↓ (U+E015) or ↑ (U+E013).
+    let (down, up) = ("\u{E00A}\u{E015}", "\u{E00A}\u{E013}");
+    let mut walked = Vec::new();
+    for keys in [down, down, down, down, up] {
+        let before = text_of(app, "conversation-title").await?;
+        app.active_element().await?.send_keys(keys).await?;
+        until("the next waiting chat opens", WAIT, || async {
+            Ok(text_of(app, "conversation-title").await? != before)
+        })
+        .await?;
+        walked.push(text_of(app, "conversation-title").await?);
+    }
+    // The list's own order (all three wait for the seller; same time here, so by chat).
+    let order: Vec<String> = chat_rows(app).await?.into_iter().map(|r| r.0).collect();
+    assert_eq!(order.len(), 3, "{order:?}");
+    let expected = [&order[0], &order[1], &order[2], &order[0], &order[2]];
+    assert_eq!(walked.iter().collect::<Vec<_>>(), expected);
     Ok(())
 }
