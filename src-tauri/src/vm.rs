@@ -374,6 +374,36 @@ impl From<&switchboard_core::FileRefusal> for FileRefusalVm {
     }
 }
 
+/// A stretch of a found message: the words that matched are `hit` (the page marks them, as
+/// text).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(TS))]
+pub struct TextPartVm {
+    pub text: String,
+    pub hit: bool,
+}
+
+/// One message a search found, with its chat.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(TS))]
+pub struct SearchHitVm {
+    pub chat: String,
+    pub title: String,
+    pub message_id: String,
+    pub at: String,
+    /// The message around what matched.
+    pub parts: Vec<TextPartVm>,
+}
+
+/// What a search found on this desktop, newest first; `short` when a word was too short to
+/// look for (fewer than 3 letters).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(TS))]
+pub struct SearchVm {
+    pub hits: Vec<SearchHitVm>,
+    pub short: bool,
+}
+
 /// A file of the outbox on its way to the hub.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
@@ -579,6 +609,9 @@ fn declarations() -> Vec<String> {
         ChatRowVm::decl(),
         FileRefusalVm::decl(),
         UploadProgressVm::decl(),
+        TextPartVm::decl(),
+        SearchHitVm::decl(),
+        SearchVm::decl(),
         ChatListVm::decl(),
         MessageVm::decl(),
         MirrorVm::decl(),

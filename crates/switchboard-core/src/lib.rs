@@ -23,6 +23,7 @@
 pub mod domain;
 pub mod phone;
 pub mod rules;
+pub mod search;
 pub mod settings;
 
 pub use domain::*;

@@ -189,3 +189,10 @@ pub async fn next_waiting(
         .store()?
         .next_waiting(current.as_deref(), forward)?)
 }
+
+/// Messages this desktop holds matching every word of `query`, newest first (offline too).
+pub async fn search_messages(app: &AppHandle, query: String) -> CmdResult<SearchVm> {
+    // A search is what a person types: a line, not a document.
+    let query: String = query.chars().take(200).collect();
+    Ok(app.state::<App>().store()?.search(&query, 100)?)
+}

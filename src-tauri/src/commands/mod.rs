@@ -115,6 +115,9 @@ commands! {
     /// The next (`forward`) or previous chat waiting for my answer (red) after `current`, in
     /// the list's order, round from the end (Alt+↓ / Alt+↑).
     chats::next_waiting(current: Option<String>, forward: bool) -> Option<String>;
+    /// Messages this desktop holds matching every word typed (3 letters or more each), newest
+    /// first, with what matched marked; offline too.
+    chats::search_messages(query: String) -> SearchVm;
     /// Keeps what is being written in a chat (blank forgets it); shown in the list as a draft.
     chats::set_draft(chat: String, text: String) -> ();
     /// Tells Rust which chat the window shows (no notification for it while focused).

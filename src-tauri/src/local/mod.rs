@@ -13,6 +13,7 @@ use switchboard_wire::{Change, EmployeeView, SyncResponse};
 mod chats;
 mod messages;
 mod outbox;
+mod search;
 
 pub use chats::MAX_PAGE;
 pub use outbox::{OutboxFile, OutboxItem, ACCESS_ENDED};
@@ -27,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../migrations/007_outbox_files.sql")),
     (8, include_str!("../../migrations/008_drafts.sql")),
     (9, include_str!("../../migrations/009_outbox_attempts.sql")),
+    (10, include_str!("../../migrations/010_search.sql")),
 ];
 
 /// Makes `dir` (created if missing) this user's alone: mode 0700. The desktop's data directory

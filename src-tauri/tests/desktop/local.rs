@@ -556,3 +556,115 @@ fn the_waiting_chats_are_walked_in_the_lists_order() {
     assert_eq!(walk(Some("c"), true, 1), ["b"]);
     assert_eq!(walk(Some("e"), false, 1), ["a"]);
 }
+
+/// Search finds any message this desktop holds by 3 letters or more of each word typed:
+/// Russian word forms, "е" for "ё", any case of a product name, part of a number; newest
+/// first, with what matched marked; a message changed is found by its new text, a message
+/// gone is not found; what is typed is never the index's syntax.
+#[test]
+fn messages_are_found_by_parts_of_their_words_in_either_language() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = LocalStore::open(&dir.path().join("local.db")).expect("store");
+    let message = |id: &str, chat: &str, at: &str, text: &str| MessageView {
+        id: id.into(),
+        chat: chat.into(),
+        direction: Direction::In,
+        text: text.into(),
+        content_uri: None,
+        at: at.into(),
+        author_id: None,
+        status: switchboard_core::MessageStatus::Inbound,
+        error: None,
+        mirror: Default::default(),
+        kind: Default::default(),
+        media: None,
+    };
+    store
+        .apply(&SyncResponse {
+            changes: vec![Change::Chat {
+                chat: chat("c1", "2026-11-25T10:00:00.000Z", None),
+            }],
+            cursor: 1,
+            has_more: false,
+            ..SyncResponse::default()
+        })
+        .expect("apply");
+    store
+        .put_messages(&[
+            message(
+                "m1",
+                "c1",
+                "2026-11-25T10:00:00.000Z",
+                "Выставлен счёт на оплату",
+            ),
+            message(
+                "m2",
+                "c1",
+                "2026-11-25T11:00:00.000Z",
+                "Счета за ноябрь и iPhone 15 Pro",
+            ),
+            message(
+                "m3",
+                "c2",
+                "2026-11-25T12:00:00.000Z",
+                "Order #A-77412, tracking 9981",
+            ),
+            message("m4", "c2", "2026-11-25T13:00:00.000Z", "Доставка завтра"),
+        ])
+        .expect("put");
+    let found = |q: &str| -> Vec<String> {
+        store
+            .search(q, 50)
+            .expect("search")
+            .hits
+            .into_iter()
+            .map(|h| h.message_id)
+            .collect()
+    };
+    // Word forms and ё: "счет" finds "счёт" and "Счета", newest first.
+    assert_eq!(found("счет"), ["m2", "m1"]);
+    assert_eq!(found("СЧЁТ"), ["m2", "m1"], "any case, ё as е");
+    assert_eq!(found("iphone"), ["m2"]);
+    assert_eq!(found("ноябр счет"), ["m2"], "every word must match");
+    assert_eq!(found("7741"), ["m3"]);
+    assert_eq!(found("a-77"), ["m3"]);
+    assert_eq!(found("nothing"), Vec::<String>::new());
+    // Too short to look for: nothing, and the answer says why.
+    let short = store.search("за", 50).expect("search");
+    assert!(short.hits.is_empty() && short.short);
+    // The index's syntax is only ever text.
+    for hostile in [
+        "\"",
+        "счет*",
+        "NEAR(счет оплат)",
+        "text:счет",
+        "счет OR 1=1",
+        "(((",
+        "-- ;",
+    ] {
+        assert!(store.search(hostile, 50).is_ok(), "{hostile}");
+    }
+    assert_eq!(found("NEAR(счет"), Vec::<String>::new());
+    // The hit's text, with what matched marked, and its chat's title.
+    let hit = &store.search("доставк", 50).expect("search").hits[0];
+    assert_eq!(hit.title, "");
+    let marked: Vec<(&str, bool)> = hit.parts.iter().map(|p| (p.text.as_str(), p.hit)).collect();
+    assert_eq!(marked, [("Доставк", true), ("а завтра", false)]);
+    assert_eq!(
+        store.search("выставлен", 50).expect("search").hits[0].title,
+        "Client c1"
+    );
+    // Changed, then gone (signed out): found by the new text, then not at all.
+    store
+        .put_messages(&[message(
+            "m4",
+            "c2",
+            "2026-11-25T13:00:00.000Z",
+            "Доставка в пятницу",
+        )])
+        .expect("edit");
+    assert_eq!(found("пятниц"), ["m4"]);
+    assert_eq!(found("завтра"), Vec::<String>::new());
+    store.clear().expect("sign out");
+    assert_eq!(found("счет"), Vec::<String>::new());
+}

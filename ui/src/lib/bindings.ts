@@ -110,6 +110,16 @@ export type UploadProgressVm = {
  */
 key: string, sent: number, total: number, };
 
+export type TextPartVm = { text: string, hit: boolean, };
+
+export type SearchHitVm = { chat: string, title: string, message_id: string, at: string, 
+/**
+ * The message around what matched.
+ */
+parts: Array<TextPartVm>, };
+
+export type SearchVm = { hits: Array<SearchHitVm>, short: boolean, };
+
 export type ChatListVm = { 
 /**
  * The rows asked for: from `offset`, at most the `limit` asked.

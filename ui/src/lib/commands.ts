@@ -1,6 +1,6 @@
 // Generated from Rust (src-tauri/src/commands/mod.rs, ui_events.rs) by `make bindings`. Do not edit by hand.
 import { invoke } from '@tauri-apps/api/core';
-import type { AppState, StoreChange, SettingChange, DemoEmployee, ChatFilter, ChatRowVm, FileRefusalVm, UploadProgressVm, ChatListVm, MessageVm, CrmPanelVm, PendingFirstVm, SendResultVm, CrmCardVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
+import type { AppState, StoreChange, SettingChange, DemoEmployee, ChatFilter, ChatRowVm, FileRefusalVm, UploadProgressVm, SearchVm, ChatListVm, MessageVm, CrmPanelVm, PendingFirstVm, SendResultVm, CrmCardVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
 
 /** Every command, typed: the one list is Rust's. */
 export const commands = {
@@ -25,6 +25,9 @@ export const commands = {
   /** The next (`forward`) or previous chat waiting for my answer (red) after `current`, in */
   /** the list's order, round from the end (Alt+↓ / Alt+↑). */
   nextWaiting: (current: string | null, forward: boolean): Promise<string | null> => invoke('next_waiting', { current, forward }),
+  /** Messages this desktop holds matching every word typed (3 letters or more each), newest */
+  /** first, with what matched marked; offline too. */
+  searchMessages: (query: string): Promise<SearchVm> => invoke('search_messages', { query }),
   /** Keeps what is being written in a chat (blank forgets it); shown in the list as a draft. */
   setDraft: (chat: string, text: string): Promise<void> => invoke('set_draft', { chat, text }),
   /** Tells Rust which chat the window shows (no notification for it while focused). */

@@ -2,7 +2,7 @@
 import type { Backend } from './backend';
 import type {
   AppState, ChatFilter, ChatRowVm, ComposeVm, CrmCardVm, CrmConnectionVm, CrmPanelVm, EmployeeChange, EmployeesVm, FileRefusalVm, MessageVm,
-  PendingFirstVm, SendResultVm, SettingChange, StoreChange, TokenVm, UploadProgressVm,
+  PendingFirstVm, SearchVm, SendResultVm, SettingChange, StoreChange, TokenVm, UploadProgressVm,
 } from './bindings';
 
 type MockList = { chats: ChatRowVm[]; counters: { red: number; grey: number } };
@@ -56,6 +56,9 @@ export class MockBackend implements Backend {
   async markAnswered(chat: string) { this.calls.push(`markAnswered:${chat}`); }
   async sendReply(chat: string, text: string) { this.calls.push(`sendReply:${chat}:${text}`); }
   async setDraft(chat: string, text: string) { this.calls.push(`setDraft:${chat}:${text}`); }
+  /** What searchMessages answers. */
+  found: SearchVm = { hits: [], short: false };
+  async searchMessages(query: string) { this.calls.push(`search:${query}`); return this.found; }
   /** The red chats in the list's order: what Alt+↓ / Alt+↑ walk. */
   waiting: string[] = [];
   async nextWaiting(current: string | null, forward: boolean) {

@@ -187,6 +187,42 @@ describe('Workspace', () => {
     expect(screen.queryByTestId('shortcuts')).toBeNull();
   });
 
+  it('searches messages, groups what it found by chat with the matches marked as text, and opens the message', async () => {
+    Element.prototype.scrollTo = () => {};
+    Element.prototype.scrollIntoView = () => {};
+    const backend = new MockBackend();
+    backend.lists.all.chats = [row('a', 'red', 1, 'Irina'), row('b', null, 0, 'Oleg')];
+    const hit = (chat: string, title: string, id: string, parts: [string, boolean][]) => ({
+      chat, title, message_id: id, at: '2026-11-25T10:00:00.000Z', parts: parts.map(([text, hit]) => ({ text, hit })),
+    });
+    backend.found = { short: false, hits: [
+      hit('a', 'Irina', 'm2', [['Выставлен ', false], ['<b>счёт</b>', true]]),
+      hit('b', 'Oleg', 'm9', [['Счета', true], [' за ноябрь', false]]),
+      hit('a', 'Irina', 'm1', [['старый ', false], ['счет', true]]),
+    ] };
+    const base = { direction: 'in' as const, at: '2026-11-25T10:00:00.000Z', status: 'inbound' as const, error: null, error_code: null, error_owner: null, mirror: { state: 'none' as const, reason: null, error: null }, kind: 'text' as const, media: null, local: false };
+    backend.messages = [{ ...base, id: 'm1', text: 'старый счет' }, { ...base, id: 'm2', text: 'Выставлен счёт' }];
+    render(Workspace, { backend, session });
+    await screen.findAllByTestId('chat-row');
+    await fireEvent.keyDown(window, { key: 'f', ctrlKey: true });
+    const field = screen.getByTestId('search') as HTMLInputElement;
+    expect(document.activeElement).toBe(field);
+    await fireEvent.input(field, { target: { value: 'счет' } });
+    await waitFor(() => expect(screen.getAllByTestId('search-hit').length).toBe(3));
+    expect(backend.calls).toContain('search:счет');
+    const titles = [...document.querySelectorAll('.found-chat h3')].map((h) => h.textContent);
+    expect(titles).toEqual(['Irina', 'Oleg']);
+    const marks = [...document.querySelectorAll('[data-testid=search-hit] mark')].map((m) => m.textContent);
+    expect(marks).toEqual(['<b>счёт</b>', 'счет', 'Счета']);
+    expect(document.querySelector('[data-testid=search-hit] b')).toBeNull();
+    // Enter opens the newest; the conversation marks the message found.
+    await fireEvent.keyDown(field, { key: 'Enter' });
+    await waitFor(() => expect(document.querySelector('.message.focused')?.getAttribute('data-message-id')).toBe('m2'));
+    // Esc in the field clears it: the list is back.
+    await fireEvent.keyDown(field, { key: 'Escape' });
+    await screen.findAllByTestId('chat-row');
+  });
+
   it('renders client text as text, never as HTML', async () => {
     const backend = new MockBackend();
     backend.lists.all = { chats: [row('x', 'red', 1, '<img src=x onerror=alert(1)>')], counters: { red: 1, grey: 0 } };

@@ -1,0 +1,127 @@
+//! Full-text search over the messages this desktop holds (offline too), through the FTS5
+//! index of migration 010; what a search means is `core::search`.
+
+use super::{LocalResult, LocalStore};
+use crate::vm::{SearchHitVm, SearchVm, TextPartVm};
+use rusqlite::params;
+use switchboard_core::search::{fts_query, search_words};
+
+/// Marks FTS5's `highlight()` puts around what matched (private-use characters: never typed).
+const OPEN: char = '\u{E000}';
+const CLOSE: char = '\u{E001}';
+/// How much of a long message is shown around its first match.
+const AROUND: usize = 60;
+
+impl LocalStore {
+    /// Messages matching every word of `query`, newest first, at most `limit`.
+    pub fn search(&self, query: &str, limit: u32) -> LocalResult<SearchVm> {
+        let words = search_words(query);
+        let short = query.split_whitespace().count() > words.len();
+        let Some(fts) = fts_query(&words) else {
+            return Ok(SearchVm {
+                hits: Vec::new(),
+                short,
+            });
+        };
+        self.read(|c, _| {
+            let mut stmt = c.prepare_cached(
+                "SELECT m.id, m.chat, m.at, highlight(messages_fts, 0, char(57344), char(57345)), \
+                 coalesce(ch.title, '') \
+                 FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid \
+                 LEFT JOIN chats ch ON ch.id = m.chat \
+                 WHERE messages_fts MATCH ?1 ORDER BY m.at DESC LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![fts, limit], |r| {
+                Ok(SearchHitVm {
+                    message_id: r.get(0)?,
+                    chat: r.get(1)?,
+                    at: r.get(2)?,
+                    parts: parts(&r.get::<_, String>(3)?),
+                    title: r.get(4)?,
+                })
+            })?;
+            Ok(SearchVm {
+                hits: rows.collect::<rusqlite::Result<_>>()?,
+                short,
+            })
+        })
+    }
+}
+
+/// A highlighted message as stretches of plain and matched text, cut to about [`AROUND`]
+/// characters either side of the first match.
+fn parts(marked: &str) -> Vec<TextPartVm> {
+    let chars: Vec<char> = marked.chars().collect();
+    let first = chars.iter().position(|c| *c == OPEN).unwrap_or(0);
+    let last_close = chars
+        .iter()
+        .rposition(|c| *c == CLOSE)
+        .unwrap_or(chars.len());
+    let start = first.saturating_sub(AROUND);
+    let end = (last_close.max(first) + AROUND).min(chars.len());
+    let mut out: Vec<TextPartVm> = Vec::new();
+    let mut hit = false;
+    let mut text = String::new();
+    if start > 0 {
+        text.push('…');
+    }
+    // A cut through a match keeps it a match.
+    if chars[..start]
+        .iter()
+        .rev()
+        .find(|c| **c == OPEN || **c == CLOSE)
+        == Some(&OPEN)
+    {
+        hit = true;
+    }
+    for &c in &chars[start..end] {
+        if c == OPEN || c == CLOSE {
+            if !text.is_empty() {
+                out.push(TextPartVm {
+                    text: std::mem::take(&mut text),
+                    hit,
+                });
+            }
+            hit = c == OPEN;
+        } else {
+            text.push(c);
+        }
+    }
+    if end < chars.len() {
+        text.push('…');
+    }
+    if !text.is_empty() {
+        out.push(TextPartVm { text, hit });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_reads_as_stretches_with_its_matches_marked() {
+        let p = parts("Выставлен \u{E000}счёт\u{E001} на оплату");
+        let shown: Vec<(&str, bool)> = p.iter().map(|p| (p.text.as_str(), p.hit)).collect();
+        assert_eq!(
+            shown,
+            [("Выставлен ", false), ("счёт", true), (" на оплату", false)]
+        );
+        let long = format!(
+            "{} \u{E000}iPhone\u{E001} {}",
+            "а".repeat(200),
+            "б".repeat(200)
+        );
+        let p = parts(&long);
+        assert!(p[0].text.starts_with('…') && p.last().is_some_and(|l| l.text.ends_with('…')));
+        assert_eq!(
+            p.iter()
+                .filter(|p| p.hit)
+                .map(|p| p.text.as_str())
+                .collect::<Vec<_>>(),
+            ["iPhone"]
+        );
+        assert!(p.iter().map(|p| p.text.chars().count()).sum::<usize>() < 140);
+    }
+}

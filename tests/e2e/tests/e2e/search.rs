@@ -1,0 +1,99 @@
+//! Search works from what the desktop holds (#15): with the hub stopped, the seller types part
+//! of an old message's word in the search field, finds it (the match marked), and Enter opens
+//! its chat with that message shown and marked.
+
+use anyhow::Result;
+use serde_json::json;
+use std::time::Duration;
+use switchboard_e2e::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_is_found_offline_and_opened_at_its_place() -> Result<()> {
+    let mut hub = Hub::start()?;
+    let channel = hub.channel("whatsapp", "WhatsApp E2E").await?;
+    let (_, token) = hub
+        .employee(json!({"name": "Selma Seller", "role": "seller", "receives_new_clients": true}))
+        .await?;
+    let driver = Driver::start().await?;
+    let data = tempfile::tempdir()?;
+    let app = driver.launch(data.path()).await?;
+    let result = scenario(&app, &mut hub, &channel, &token).await;
+    finish(app, result, "search").await
+}
+
+async fn scenario(
+    app: &fantoccini::Client,
+    hub: &mut Hub,
+    channel: &str,
+    token: &str,
+) -> Result<()> {
+    sign_in(app, &hub.url, token, "Selma Seller").await?;
+    for (n, text) in [
+        "Пришлите, пожалуйста, счёт-фактуру №42 на оплату",
+        "Спасибо!",
+        "А доставка когда?",
+        "Жду ответа",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let status = hub
+            .webhook(client_message(
+                &format!("e2e-s{n}"),
+                channel,
+                "79164569812",
+                "Ирина",
+                text,
+            ))
+            .await?;
+        assert_eq!(status, 200);
+    }
+    until("the four messages synced", WAIT, || async {
+        Ok(chat_rows(app)
+            .await?
+            .iter()
+            .any(|r| r.0 == "Ирина" && r.2 == "4"))
+    })
+    .await?;
+    hub.stop();
+    until("the desktop knows it is offline", WAIT, || async {
+        let online = app
+            .execute(
+                "return document.querySelector('[data-testid=online]')?.dataset.online;",
+                vec![],
+            )
+            .await?;
+        Ok(online.as_str() == Some("false"))
+    })
+    .await?;
+    // Part of a word, another case, "е" for "ё".
+    type_into(app, "search", "СЧЕТ-ФАКТ").await?;
+    until("the message found", WAIT, || async {
+        Ok(text_of(app, "search-hit").await?.contains("фактуру"))
+    })
+    .await?;
+    let mark = app
+        .execute(
+            "return document.querySelector('[data-testid=search-hit] mark')?.textContent;",
+            vec![],
+        )
+        .await?;
+    assert_eq!(mark.as_str(), Some("счёт-факт"));
+    app.active_element().await?.send_keys("\u{E007}").await?; // Enter
+    until("its chat opens with the message marked", WAIT, || async {
+        Ok(text_of(app, "conversation-title").await? == "Ирина"
+            && app
+                .execute(
+                    "return document.querySelector('.message.focused')?.textContent ?? '';",
+                    vec![],
+                )
+                .await?
+                .as_str()
+                .is_some_and(|t| t.contains("счёт-фактуру №42")))
+    })
+    .await?;
+    screenshot(app, "search-offline.png").await?;
+    Ok(())
+}
