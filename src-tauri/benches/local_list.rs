@@ -6,76 +6,19 @@
 //! Run: `cargo bench -p switchboard --bench local_list` (prints figures and ratios).
 
 use std::time::{Duration, Instant};
-use switchboard_core::{
-    Badge, BadgeColor, CrmRef, Direction, EntityKind, MessageStatus, Role, Settings,
-};
+use switchboard_core::{Direction, MessageStatus, Role, Settings};
 use switchboard_desktop::local::LocalStore;
 use switchboard_desktop::vm::ChatFilter;
-use switchboard_wire::{Change, ChatView, EmployeeView, LastMessage, MessageView, SyncResponse};
+use switchboard_wire::{Change, EmployeeView, MessageView, SyncResponse};
 
 #[path = "../../crates/switchboard-hub/benches/support/perf_md.rs"]
 mod perf_md;
-
-fn chat(i: usize) -> ChatView {
-    let color = match i % 100 {
-        0 => Some(BadgeColor::Red),
-        1 => Some(BadgeColor::Grey),
-        _ => None,
-    };
-    ChatView {
-        id: format!("chat-{i}"),
-        channel_id: "wa".into(),
-        chat_type: "whatsapp".into(),
-        chat_id: format!("7916{i:07}"),
-        title: format!("+7 916 {i:07}"),
-        responsible_id: Some(format!("e{}", i % 20)),
-        crm: vec![CrmRef {
-            kind: EntityKind::Contact,
-            id: i.to_string(),
-        }],
-        last_message: Some(LastMessage {
-            id: format!("m-{i}"),
-            direction: Direction::In,
-            text: format!("Здравствуйте, вопрос по заказу {i}"),
-            at: format!(
-                "2026-11-{:02}T10:{:02}:{:02}.000Z",
-                1 + i % 28,
-                i % 60,
-                (i / 60) % 60
-            ),
-            kind: Default::default(),
-            media_name: None,
-        }),
-        last_activity_at: format!(
-            "2026-11-{:02}T10:{:02}:{:02}.000Z",
-            1 + i % 28,
-            i % 60,
-            (i / 60) % 60
-        ),
-        unanswered: Badge {
-            count: u32::from(color.is_some()),
-            color,
-        },
-        escalated: false,
-    }
+mod support {
+    pub mod seed;
+    pub mod timing;
 }
-
-/// (median, p95) of `n` runs of `f`.
-fn time(n: usize, mut f: impl FnMut()) -> (Duration, Duration) {
-    let mut runs: Vec<Duration> = (0..n)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    runs.sort();
-    (runs[n / 2], runs[(n * 95).div_ceil(100) - 1])
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
+use support::seed::chat;
+use support::timing::{ms, time};
 
 fn me() -> Change {
     Change::Me {

@@ -114,21 +114,21 @@ pub async fn send_reply(app: &AppHandle, chat: String, text: String) -> CmdResul
     }
     let c = app.state::<App>().client().await?;
     let changed = StoreChange::chat(&chat);
-    // Sent: the chat's draft is gone.
-    c.store.set_draft(&chat, "", &now_rfc3339())?;
     c.store.enqueue(&local::OutboxItem {
         key: uuid::Uuid::new_v4().to_string(),
-        chat: Some(chat),
+        chat: Some(chat.clone()),
         channel_id: None,
         phone: None,
         display: None,
-        text,
+        text: text.clone(),
         created_at: now_rfc3339(),
         error: None,
         error_code: None,
         error_owner: None,
         file: None,
     })?;
+    // Sent: the chat's draft goes — if it is what was sent (more typed since stays).
+    c.store.drop_draft_if(&chat, &text)?;
     emit(app, StoreChanged(changed));
     flush_soon(app, c);
     Ok(())

@@ -141,6 +141,17 @@ impl LocalStore {
         })
     }
 
+    /// Forgets `chat`'s draft if it is `sent` (a message just sent from it).
+    pub fn drop_draft_if(&self, chat: &str, sent: &str) -> LocalResult<()> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM drafts WHERE chat = ?1 AND trim(text) = trim(?2)",
+                params![chat, sent],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Keeps what is being written in `chat` (blank text forgets it). `true` when it changed.
     pub fn set_draft(&self, chat: &str, text: &str, at: &str) -> LocalResult<bool> {
         self.with(|c| {

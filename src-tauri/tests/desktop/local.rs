@@ -557,10 +557,10 @@ fn the_waiting_chats_are_walked_in_the_lists_order() {
     assert_eq!(walk(Some("e"), false, 1), ["a"]);
 }
 
-/// Search finds any message this desktop holds by 3 letters or more of each word typed:
-/// Russian word forms, "е" for "ё", any case of a product name, part of a number; newest
-/// first, with what matched marked; a message changed is found by its new text, a message
-/// gone is not found; what is typed is never the index's syntax.
+/// Search finds any message this desktop holds by the beginnings of its words: Russian word
+/// forms, "е" for "ё", any case of a product name, the first digits of a number; newest first,
+/// with what matched marked; a message changed is found by its new text, a message gone is not
+/// found; what is typed is never the index's syntax.
 #[test]
 fn messages_are_found_by_parts_of_their_words_in_either_language() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -581,10 +581,15 @@ fn messages_are_found_by_parts_of_their_words_in_either_language() {
     };
     store
         .apply(&SyncResponse {
-            changes: vec![Change::Chat {
-                chat: chat("c1", "2026-11-25T10:00:00.000Z", None),
-            }],
-            cursor: 1,
+            changes: vec![
+                Change::Chat {
+                    chat: chat("c1", "2026-11-25T10:00:00.000Z", None),
+                },
+                Change::Chat {
+                    chat: chat("c2", "2026-11-25T13:00:00.000Z", None),
+                },
+            ],
+            cursor: 2,
             has_more: false,
             ..SyncResponse::default()
         })
@@ -629,8 +634,18 @@ fn messages_are_found_by_parts_of_their_words_in_either_language() {
     assert_eq!(found("7741"), ["m3"]);
     assert_eq!(found("a-77"), ["m3"]);
     assert_eq!(found("nothing"), Vec::<String>::new());
+    // A message of a chat this desktop no longer holds is not shown.
+    store
+        .put_messages(&[message(
+            "m5",
+            "gone",
+            "2026-11-25T14:00:00.000Z",
+            "Счёт для другого",
+        )])
+        .expect("put");
+    assert_eq!(found("другого"), Vec::<String>::new());
     // Too short to look for: nothing, and the answer says why.
-    let short = store.search("за", 50).expect("search");
+    let short = store.search("з", 50).expect("search");
     assert!(short.hits.is_empty() && short.short);
     // The index's syntax is only ever text.
     for hostile in [
@@ -647,9 +662,9 @@ fn messages_are_found_by_parts_of_their_words_in_either_language() {
     assert_eq!(found("NEAR(счет"), Vec::<String>::new());
     // The hit's text, with what matched marked, and its chat's title.
     let hit = &store.search("доставк", 50).expect("search").hits[0];
-    assert_eq!(hit.title, "");
+    assert_eq!(hit.title, "Client c2");
     let marked: Vec<(&str, bool)> = hit.parts.iter().map(|p| (p.text.as_str(), p.hit)).collect();
-    assert_eq!(marked, [("Доставк", true), ("а завтра", false)]);
+    assert_eq!(marked, [("Доставка", true), (" завтра", false)]);
     assert_eq!(
         store.search("выставлен", 50).expect("search").hits[0].title,
         "Client c1"

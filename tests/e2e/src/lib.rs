@@ -286,6 +286,39 @@ impl ProviderFake {
     }
 }
 
+/// A workspace on the provider fake: one active WhatsApp channel read by a hub, and a seller
+/// who receives new clients ("Selma Seller"). The fake, the hub, the channel's id, her token.
+pub async fn provider_workspace() -> Result<(ProviderFake, Hub, String, String)> {
+    let fake = ProviderFake::start(&["whatsapp:79990000001:active"])?;
+    let channel = fake
+        .channels()
+        .await?
+        .into_iter()
+        .next()
+        .map(|(id, _)| id)
+        .context("the fake's channel")?;
+    let hub = Hub::start_with(Some((&fake.url, &fake.key)))?;
+    until(
+        "the hub reads the provider's channel",
+        Duration::from_secs(30),
+        || async {
+            let v = hub
+                .admin(
+                    reqwest::Method::GET,
+                    "/api/v1/channels",
+                    serde_json::Value::Null,
+                )
+                .await?;
+            Ok(v.as_array().is_some_and(|a| a.len() == 1))
+        },
+    )
+    .await?;
+    let (_, token) = hub
+        .employee(serde_json::json!({"name": "Selma Seller", "role": "seller", "receives_new_clients": true}))
+        .await?;
+    Ok((fake, hub, channel, token))
+}
+
 /// The Bitrix24 contract fake as its own process (`bitrix24-fake`), webhook `1/<code>`.
 pub struct Bitrix24Fake {
     pub url: String,

@@ -177,7 +177,7 @@ describe('Workspace', () => {
     await fireEvent.keyDown(window, { key: 'ArrowUp', altKey: true });
     await waitFor(() => expect(title()).toBe('Irina'));
     expect(backend.calls.filter((c) => c.startsWith('nextWaiting'))).toEqual(['nextWaiting:null:true', 'nextWaiting:a:true', 'nextWaiting:c:false']);
-    await fireEvent.keyDown(window, { key: '/', ctrlKey: true });
+    await fireEvent.keyDown(window, { key: '.', code: 'Slash', ctrlKey: true });
     const list = await screen.findByTestId('shortcuts');
     expect(list.textContent).toContain('Next chat waiting for my answer');
     await fireEvent.keyDown(window, { key: 'Escape' });
@@ -204,7 +204,7 @@ describe('Workspace', () => {
     backend.messages = [{ ...base, id: 'm1', text: 'старый счет' }, { ...base, id: 'm2', text: 'Выставлен счёт' }];
     render(Workspace, { backend, session });
     await screen.findAllByTestId('chat-row');
-    await fireEvent.keyDown(window, { key: 'f', ctrlKey: true });
+    await fireEvent.keyDown(window, { key: 'а', code: 'KeyF', ctrlKey: true });
     const field = screen.getByTestId('search') as HTMLInputElement;
     expect(document.activeElement).toBe(field);
     await fireEvent.input(field, { target: { value: 'счет' } });
@@ -540,23 +540,27 @@ describe('Conversation', () => {
   it('keeps what is being written as the chat\'s draft: after a pause, on switching chats, and restores each chat\'s own', async () => {
     Element.prototype.scrollTo = () => {};
     const backend = new MockBackend();
-    const irina = { ...row('x', 'red', 1, 'Irina'), draft: 'Добрый день, счёт' };
+    const irina = { ...row('dx', 'red', 1, 'Irina'), draft: 'Добрый день, счёт' };
     const view = render(Conversation, { backend, chat: irina, version: 0 });
     const reply = (await screen.findByTestId('reply')) as HTMLTextAreaElement;
     expect(reply.value).toBe('Добрый день, счёт');
     await fireEvent.input(reply, { target: { value: 'Добрый день, счёт готов' } });
     expect(backend.calls.filter((c) => c.startsWith('setDraft'))).toEqual([]);
-    await waitFor(() => expect(backend.calls).toContain('setDraft:x:Добрый день, счёт готов'), { timeout: 2000 });
+    await waitFor(() => expect(backend.calls).toContain('setDraft:dx:Добрый день, счёт готов'), { timeout: 2000 });
     // Typing on and switching at once: the text is kept for the chat it was typed in.
     await fireEvent.input(reply, { target: { value: 'Добрый день, счёт готов!' } });
-    await view.rerender({ backend, chat: { ...row('y', null, 0, 'Oleg'), draft: null }, version: 0 });
-    expect(backend.calls).toContain('setDraft:x:Добрый день, счёт готов!');
+    await view.rerender({ backend, chat: { ...row('dy', null, 0, 'Oleg'), draft: null }, version: 0 });
+    expect(backend.calls).toContain('setDraft:dx:Добрый день, счёт готов!');
     expect(((await screen.findByTestId('reply')) as HTMLTextAreaElement).value).toBe('');
-    // Sent: the field empties (Rust drops the draft with the send).
+    // Sent: the field empties (Rust drops the draft with the send), and so does the kept draft.
     await fireEvent.input(screen.getByTestId('reply'), { target: { value: 'hello' } });
     await fireEvent.click(screen.getByTestId('send'));
-    await waitFor(() => expect(backend.calls).toContain('sendReply:y:hello'));
+    await waitFor(() => expect(backend.calls).toContain('sendReply:dy:hello'));
     expect(((await screen.findByTestId('reply')) as HTMLTextAreaElement).value).toBe('');
+    await waitFor(() => expect(backend.calls).toContain('setDraft:dy:'));
+    // Back to the first chat: what was typed there is there, though its row is older.
+    await view.rerender({ backend, chat: { ...irina }, version: 0 });
+    expect(((await screen.findByTestId('reply')) as HTMLTextAreaElement).value).toBe('Добрый день, счёт готов!');
   });
 
   it('shows each message\'s CRM mirror state and the linked entities; a failed one can be retried', async () => {

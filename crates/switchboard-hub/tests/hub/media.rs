@@ -389,6 +389,16 @@ async fn a_refused_link_and_a_file_past_the_limit_are_said_so() {
 
 // ---------- files employees send (outbound) ----------
 
+/// Waits until message `id` of `chat`, as `who` sees it, has `status`.
+async fn reaches(who: &HubClient, chat: &str, id: &str, status: MessageStatus, what: &str) {
+    until(what, || async {
+        who.chat_messages(chat, None, None)
+            .await
+            .is_ok_and(|m| m.iter().any(|m| m.id == id && m.status == status))
+    })
+    .await;
+}
+
 impl T {
     /// A client writes to Anna's channel; the chat, once Anna sees it.
     async fn client_chat(&self, phone: &str) -> String {
@@ -463,15 +473,13 @@ async fn a_file_sent_is_downloaded_once_by_the_provider_and_reaches_read() {
         )
         .await
         .expect("sent");
-    until("the file is read by the client", || async {
-        t.anna
-            .chat_messages(&chat, None, None)
-            .await
-            .is_ok_and(|m| {
-                m.iter()
-                    .any(|m| m.id == accepted.message_id && m.status == MessageStatus::Read)
-            })
-    })
+    reaches(
+        &t.anna,
+        &chat,
+        &accepted.message_id,
+        MessageStatus::Read,
+        "the file is read by the client",
+    )
     .await;
     let fetched = t.fake.fake.fetched();
     assert_eq!(fetched.len(), 1, "downloaded once");
@@ -708,15 +716,13 @@ async fn a_file_the_provider_cannot_download_fails_with_its_reason() {
         .retry_message(&accepted.message_id)
         .await
         .expect("retry");
-    until("the file goes after Retry", || async {
-        t.anna
-            .chat_messages(&chat, None, None)
-            .await
-            .is_ok_and(|m| {
-                m.iter()
-                    .any(|m| m.id == accepted.message_id && m.status == MessageStatus::Read)
-            })
-    })
+    reaches(
+        &t.anna,
+        &chat,
+        &accepted.message_id,
+        MessageStatus::Read,
+        "the file goes after Retry",
+    )
     .await;
     assert_eq!(t.fake.fake.sent().len(), 1);
 }
@@ -787,12 +793,13 @@ async fn a_hub_killed_between_upload_and_send_sends_the_file_once() {
     hub.kill().await;
     let hub = HubProcess::start(dir.path(), "127.0.0.1:0", &args, &env).await;
     let anna = common::client(&http, &hub.url, &token);
-    until("the file is read after the restart", || async {
-        anna.chat_messages(&chat, None, None).await.is_ok_and(|m| {
-            m.iter()
-                .any(|m| m.id == accepted.message_id && m.status == MessageStatus::Read)
-        })
-    })
+    reaches(
+        &anna,
+        &chat,
+        &accepted.message_id,
+        MessageStatus::Read,
+        "the file is read after the restart",
+    )
     .await;
     assert_eq!(fake.fake.sent().len(), 1, "sent once");
     let fetched = fake.fake.fetched();

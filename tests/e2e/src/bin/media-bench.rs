@@ -43,29 +43,7 @@ async fn main() -> Result<()> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(200);
-    let fake = ProviderFake::start(&["whatsapp:79990000001:active"])?;
-    let channel = fake
-        .channels()
-        .await?
-        .into_iter()
-        .next()
-        .map(|(id, _)| id)
-        .context("the fake's channel")?;
-    let hub = Hub::start_with(Some((&fake.url, &fake.key)))?;
-    until(
-        "the hub reads the provider's channel",
-        Duration::from_secs(30),
-        || async {
-            let v = hub
-                .admin(reqwest::Method::GET, "/api/v1/channels", json!(null))
-                .await?;
-            Ok(v.as_array().is_some_and(|a| a.len() == 1))
-        },
-    )
-    .await?;
-    let (_, token) = hub
-        .employee(json!({"name": "Selma Seller", "role": "seller", "receives_new_clients": true}))
-        .await?;
+    let (fake, hub, channel, token) = provider_workspace().await?;
     // The client sends the photos, 50 per delivery; each is its own file on the hub.
     for batch in 0..images.div_ceil(50) {
         let messages: Vec<_> = (batch * 50..((batch + 1) * 50).min(images))

@@ -13,25 +13,7 @@ const WAIT: Duration = Duration::from_secs(30);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clients_photo_voice_note_and_pdf_show_in_the_conversation() -> Result<()> {
     // The provider fake serves the files its links name (the hub trusts its host's links).
-    let fake = ProviderFake::start(&["whatsapp:79990000001:active"])?;
-    let channel = fake
-        .channels()
-        .await?
-        .into_iter()
-        .next()
-        .map(|(id, _)| id)
-        .ok_or_else(|| anyhow::anyhow!("the fake's channel"))?;
-    let hub = Hub::start_with(Some((&fake.url, &fake.key)))?;
-    until("the hub reads the provider's channel", WAIT, || async {
-        let v = hub
-            .admin(reqwest::Method::GET, "/api/v1/channels", json!(null))
-            .await?;
-        Ok(v.as_array().is_some_and(|a| a.len() == 1))
-    })
-    .await?;
-    let (_, token) = hub
-        .employee(json!({"name": "Selma Seller", "role": "seller", "receives_new_clients": true}))
-        .await?;
+    let (fake, hub, channel, token) = provider_workspace().await?;
     let driver = Driver::start().await?;
     let data = tempfile::tempdir()?;
     let app = driver.launch(data.path()).await?;
