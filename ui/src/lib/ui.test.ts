@@ -473,6 +473,12 @@ describe('Conversation', () => {
     render(Conversation, { backend, chat: row('x', 'red', 1, 'Irina'), version: 0 });
     const img = await screen.findByTestId('media-image');
     expect(img.getAttribute('src')).toBe('media://localhost/p');
+    // A click shows it full size over the conversation; Esc closes it.
+    await fireEvent.click(screen.getByTestId('media-zoom'));
+    const big = await screen.findByTestId('media-zoomed');
+    expect(big.querySelector('img')?.getAttribute('src')).toBe('media://localhost/p');
+    await fireEvent.keyDown(big, { key: 'Escape' });
+    expect(screen.queryByTestId('media-zoomed')).toBeNull();
     expect(screen.getByText('the invoice')).toBeTruthy();
     expect(screen.getByTestId('media-audio').getAttribute('data-src')).toBe('media://localhost/v');
     const cards = screen.getAllByTestId('media-file');

@@ -133,7 +133,53 @@ async fn scenario(
         "the list's preview names the file: {rows:?}"
     );
     screenshot(app, "media-conversation.png").await?;
-    send_a_photo(app, fake).await
+    send_a_photo(app, fake).await?;
+    every_other_kind(app, hub, channel).await
+}
+
+/// A contact card, a location, a missed call, something the messenger cannot pass on and a type
+/// this program does not know: each says what it is instead of an empty bubble.
+async fn every_other_kind(app: &fantoccini::Client, hub: &Hub, channel: &str) -> Result<()> {
+    let kinds = [
+        "vcard",
+        "geo",
+        "missing_call",
+        "unsupported",
+        "wapi_template",
+    ];
+    let messages: Vec<_> = kinds
+        .iter()
+        .map(|kind| {
+            json!({"messageId": format!("e2e-{kind}"), "channelId": channel, "chatType": "whatsapp",
+                "chatId": "79164569812", "dateTime": "2026-12-06T11:00:00.000Z", "type": kind,
+                "status": "inbound", "contact": {"name": "Ирина"}})
+        })
+        .collect();
+    assert_eq!(hub.webhook(json!({ "messages": messages })).await?, 200);
+    let shown =
+        "return [...document.querySelectorAll('.message .system')].map(e => e.textContent);";
+    until("each kind said in words", WAIT, || async {
+        let lines: Vec<String> = serde_json::from_value(app.execute(shown, vec![]).await?)?;
+        Ok(lines.len() >= kinds.len())
+    })
+    .await?;
+    let lines: Vec<String> = serde_json::from_value(app.execute(shown, vec![]).await?)?;
+    for said in [
+        "Contact",
+        "Location",
+        "Missed call",
+        "A message this messenger cannot pass on",
+        "A message of a kind Switchboard does not show yet",
+    ] {
+        assert!(lines.iter().any(|l| l == said), "{said}: {lines:?}");
+    }
+    app.execute(
+        "const l = document.querySelector('.messages'); l.scrollTop = l.scrollHeight;",
+        vec![],
+    )
+    .await?;
+    screenshot(app, "media-every-kind.png").await?;
+    Ok(())
 }
 
 /// The seller attaches a photo with the attach button's file picker and a caption: the photo
