@@ -461,9 +461,8 @@ async fn a_file_sent_is_downloaded_once_by_the_provider_and_reaches_read() {
     let t = T::new().await;
     let chat = t.client_chat("79161112233").await;
     let bytes = FakeMedia::Pdf.bytes().to_vec();
-    let accepted = t
-        .anna
-        .send_file(
+    let send = || {
+        t.anna.send_file(
             &chat,
             "file-1",
             "счёт №42.pdf",
@@ -471,8 +470,8 @@ async fn a_file_sent_is_downloaded_once_by_the_provider_and_reaches_read() {
             bytes.len() as u64,
             bytes.clone().into(),
         )
-        .await
-        .expect("sent");
+    };
+    let accepted = send().await.expect("sent");
     reaches(
         &t.anna,
         &chat,
@@ -494,18 +493,7 @@ async fn a_file_sent_is_downloaded_once_by_the_provider_and_reaches_read() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].text, "", "a file goes without text");
     // The same upload again (a desktop that never saw the answer): the same message, no send.
-    let again = t
-        .anna
-        .send_file(
-            &chat,
-            "file-1",
-            "счёт №42.pdf",
-            "application/pdf",
-            bytes.len() as u64,
-            bytes.clone().into(),
-        )
-        .await
-        .expect("repeat");
+    let again = send().await.expect("repeat");
     assert_eq!(again.message_id, accepted.message_id);
     let messages = t
         .anna
@@ -732,7 +720,7 @@ async fn a_file_the_provider_cannot_download_fails_with_its_reason() {
 /// address, so the link it made is dead), it settles the send without a second one.
 #[tokio::test]
 async fn a_hub_killed_between_upload_and_send_sends_the_file_once() {
-    use crate::common::{HubProcess, ADMIN};
+    use crate::common::HubProcess;
     let fake = provider_fake::start(
         ([127, 0, 0, 1], 0).into(),
         FakeConfig {
@@ -746,23 +734,8 @@ async fn a_hub_killed_between_upload_and_send_sends_the_file_once() {
     .await
     .expect("fake starts");
     let dir = tempfile::tempdir().expect("tempdir");
-    let args = ["--provider-url", &fake.url, "--provider-timeout", "2"];
-    let env = [("SWITCHBOARD_PROVIDER_KEY", KEY)];
     let http = reqwest::Client::new();
-    let hub = HubProcess::start(dir.path(), "127.0.0.1:0", &args, &env).await;
-    let admin = common::client(&http, &hub.url, ADMIN);
-    until("the hub reads the provider's channels", || async {
-        admin.channels().await.is_ok_and(|a| !a.is_empty())
-    })
-    .await;
-    let token = admin
-        .create_employee(&NewEmployee {
-            receives_new_clients: true,
-            ..new_employee("Anna", Role::Seller)
-        })
-        .await
-        .expect("employee")
-        .token;
+    let (hub, token) = HubProcess::with_seller(dir.path(), &fake.url, KEY).await;
     let wa = fake.fake.channels()[0].channel_id.clone();
     fake.fake
         .client_writes(&wa, "79161112233", "Ivan", "hello")
@@ -791,7 +764,7 @@ async fn a_hub_killed_between_upload_and_send_sends_the_file_once() {
     })
     .await;
     hub.kill().await;
-    let hub = HubProcess::start(dir.path(), "127.0.0.1:0", &args, &env).await;
+    let hub = HubProcess::again(dir.path(), &fake.url, KEY).await;
     let anna = common::client(&http, &hub.url, &token);
     reaches(
         &anna,

@@ -3,7 +3,7 @@
 //! killed between accept and ack), statuses and echoes, order within a chat, refusals.
 
 use crate::common;
-use common::{assert_refused, new_employee, reply_in, until, write_first, HubProcess, ADMIN};
+use common::{assert_refused, new_employee, reply_in, until, write_first, HubProcess};
 
 use provider_fake::{FakeChannel, FakeConfig, Fault, RunningFake};
 use reqwest::StatusCode;
@@ -308,24 +308,9 @@ async fn channel_states_follow_the_provider() {
 async fn a_hub_killed_between_accept_and_ack_delivers_once_after_restart() {
     let fake = fake(Duration::from_secs(30)).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let args = ["--provider-url", &fake.url, "--provider-timeout", "2"];
-    let env = [("SWITCHBOARD_PROVIDER_KEY", KEY)];
     let http = reqwest::Client::new();
-    let hub = HubProcess::start(dir.path(), "127.0.0.1:0", &args, &env).await;
+    let (hub, token) = HubProcess::with_seller(dir.path(), &fake.url, KEY).await;
     let wa = fake.fake.channels()[0].channel_id.clone();
-    let admin = common::client(&http, &hub.url, ADMIN);
-    until("the hub reads the provider's channels", || async {
-        admin.channels().await.is_ok_and(|a| !a.is_empty())
-    })
-    .await;
-    let token = admin
-        .create_employee(&NewEmployee {
-            receives_new_clients: true,
-            ..new_employee("Anna", Role::Seller)
-        })
-        .await
-        .expect("employee")
-        .token;
     fake.fake.inject([Fault::HangAfterAccept]);
     let r = common::client(&http, &hub.url, &token)
         .send_message(&write_first(
@@ -342,7 +327,7 @@ async fn a_hub_killed_between_accept_and_ack_delivers_once_after_restart() {
     })
     .await;
     hub.kill().await;
-    let hub = HubProcess::start(dir.path(), "127.0.0.1:0", &args, &env).await;
+    let hub = HubProcess::again(dir.path(), &fake.url, KEY).await;
     let anna = common::client(&http, &hub.url, &token);
     until("the message is read after the restart", || async {
         anna.chat_messages(&chat, None, None)

@@ -226,6 +226,40 @@ impl HubProcess {
         HubProcess { url, child }
     }
 
+    /// [`HubProcess::start`] on loopback talking to the provider at `provider_url` (key `key`),
+    /// once it has read the provider's channels, and Anna — a seller who receives new
+    /// clients — with her token.
+    pub async fn with_seller(
+        dir: &std::path::Path,
+        provider_url: &str,
+        key: &str,
+    ) -> (HubProcess, String) {
+        let args = ["--provider-url", provider_url, "--provider-timeout", "2"];
+        let env = [("SWITCHBOARD_PROVIDER_KEY", key)];
+        let hub = HubProcess::start(dir, "127.0.0.1:0", &args, &env).await;
+        let admin = client(&reqwest::Client::new(), &hub.url, ADMIN);
+        until("the hub reads the provider's channels", || async {
+            admin.channels().await.is_ok_and(|a| !a.is_empty())
+        })
+        .await;
+        let token = admin
+            .create_employee(&NewEmployee {
+                receives_new_clients: true,
+                ..new_employee("Anna", Role::Seller)
+            })
+            .await
+            .expect("employee")
+            .token;
+        (hub, token)
+    }
+
+    /// The same data directory and provider, started again (after a kill).
+    pub async fn again(dir: &std::path::Path, provider_url: &str, key: &str) -> HubProcess {
+        let args = ["--provider-url", provider_url, "--provider-timeout", "2"];
+        let env = [("SWITCHBOARD_PROVIDER_KEY", key)];
+        HubProcess::start(dir, "127.0.0.1:0", &args, &env).await
+    }
+
     /// SIGKILL: no shutdown, no flush — as a crash or a power cut.
     pub async fn kill(mut self) {
         self.child.kill().await.expect("SIGKILL");
