@@ -1065,6 +1065,9 @@ async fn send_file(
             crate::media::drain(body, limit, declared).await;
             return Ok((StatusCode::ACCEPTED, Json(accepted)));
         }
+        // No token (or a dead one): answered at once — whoever it is, the hub reads nothing of
+        // theirs (a desktop learns of an ended sign-in from its events stream too).
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => return Err(e),
         Err(e) => {
             crate::media::drain(body, limit, declared).await;
             return Err(e);

@@ -486,7 +486,8 @@ pub async fn drain(body: axum::body::Body, limit: u64, declared: Option<u64>) {
     }
     let mut stream = body.into_data_stream();
     let mut read = 0u64;
-    while let Some(Ok(chunk)) = stream.next().await {
+    // A sender that pauses longer than an upload may is let go here too.
+    while let Ok(Some(Ok(chunk))) = tokio::time::timeout(UPLOAD_IDLE, stream.next()).await {
         read += chunk.len() as u64;
         if read > limit {
             return;
