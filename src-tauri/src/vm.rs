@@ -396,12 +396,14 @@ pub struct SearchHitVm {
 }
 
 /// What a search found on this desktop, newest first; `short` when a word was too short to
-/// look for (fewer than 3 letters).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+/// look for (a single letter).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
 pub struct SearchVm {
     pub hits: Vec<SearchHitVm>,
     pub short: bool,
+    /// A phone number typed in any form (read under setting 2): the chats with that client.
+    pub chats: Vec<ChatRowVm>,
 }
 
 /// A file of the outbox on its way to the hub.

@@ -3,7 +3,7 @@
 //! this desktop holds are answered (one left behind by a chat that went is not shown).
 
 use super::{LocalResult, LocalStore};
-use crate::vm::{SearchHitVm, SearchVm, TextPartVm};
+use crate::vm::{ChatRowVm, SearchHitVm, SearchVm, TextPartVm};
 use rusqlite::params;
 use switchboard_core::search::{fts_query, search_words};
 
@@ -18,10 +18,12 @@ impl LocalStore {
     pub fn search(&self, query: &str, limit: u32) -> LocalResult<SearchVm> {
         let words = search_words(query);
         let short = query.split_whitespace().count() > words.len();
+        let chats = self.chats_by_number(query)?;
         let Some(fts) = fts_query(&words) else {
             return Ok(SearchVm {
                 hits: Vec::new(),
-                short,
+                short: short && chats.is_empty(),
+                chats,
             });
         };
         self.read(|c, _| {
@@ -45,8 +47,36 @@ impl LocalStore {
             })?;
             let mut hits: Vec<SearchHitVm> = rows.collect::<rusqlite::Result<_>>()?;
             hits.sort_by(|a, b| b.at.cmp(&a.at));
-            Ok(SearchVm { hits, short })
+            Ok(SearchVm {
+                hits,
+                short,
+                chats: chats.clone(),
+            })
         })
+    }
+
+    /// The chats with the client whose number `query` is, typed in any form ("8 916 …",
+    /// "+7 (916) …") and read as the workspace reads CRM numbers (setting 2, core's rule).
+    fn chats_by_number(&self, query: &str) -> LocalResult<Vec<ChatRowVm>> {
+        if query.chars().filter(char::is_ascii_digit).count() < 7 {
+            return Ok(Vec::new());
+        }
+        let eight_as_plus7 = self.settings()?.is_some_and(|s| s.eight_as_plus7);
+        let Ok(number) = switchboard_core::read_crm_phone(query, eight_as_plus7) else {
+            return Ok(Vec::new());
+        };
+        let ids: Vec<String> = self.read(|c, _| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id FROM chats WHERE json_extract(view, '$.chat_id') = ?1 LIMIT 20",
+            )?;
+            let rows = stmt.query_map([number.digits()], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })?;
+        let mut out = Vec::new();
+        for id in ids {
+            out.extend(self.chat_row(&id)?);
+        }
+        Ok(out)
     }
 }
 

@@ -669,6 +669,41 @@ fn messages_are_found_by_parts_of_their_words_in_either_language() {
         store.search("выставлен", 50).expect("search").hits[0].title,
         "Client c1"
     );
+    // A number typed in any form finds the chats with that client (both test chats are the
+    // client +7 916 111-22-33); "8 …" is read as +7 only under setting 2.
+    let by_number = |q: &str| -> Vec<String> {
+        let mut ids: Vec<String> = store
+            .search(q, 50)
+            .expect("search")
+            .chats
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(by_number("+7 (916) 111-22-33"), ["c1", "c2"]);
+    assert_eq!(by_number("79161112233"), ["c1", "c2"]);
+    assert_eq!(by_number("+7 916 000-00-00"), Vec::<String>::new());
+    assert_eq!(
+        by_number("8 916 111 22 33"),
+        Vec::<String>::new(),
+        "setting 2 is off"
+    );
+    store
+        .apply(&SyncResponse {
+            changes: vec![Change::Settings {
+                settings: Settings {
+                    eight_as_plus7: true,
+                    ..Settings::default()
+                },
+            }],
+            cursor: 3,
+            has_more: false,
+            ..SyncResponse::default()
+        })
+        .expect("setting 2 on");
+    assert_eq!(by_number("8 916 111 22 33"), ["c1", "c2"]);
     // Changed, then gone (signed out): found by the new text, then not at all.
     store
         .put_messages(&[message(

@@ -118,7 +118,11 @@ export type SearchHitVm = { chat: string, title: string, message_id: string, at:
  */
 parts: Array<TextPartVm>, };
 
-export type SearchVm = { hits: Array<SearchHitVm>, short: boolean, };
+export type SearchVm = { hits: Array<SearchHitVm>, short: boolean, 
+/**
+ * A phone number typed in any form (read under setting 2): the chats with that client.
+ */
+chats: Array<ChatRowVm>, };
 
 export type ChatListVm = { 
 /**

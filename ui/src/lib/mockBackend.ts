@@ -57,7 +57,7 @@ export class MockBackend implements Backend {
   async sendReply(chat: string, text: string) { this.calls.push(`sendReply:${chat}:${text}`); }
   async setDraft(chat: string, text: string) { this.calls.push(`setDraft:${chat}:${text}`); }
   /** What searchMessages answers. */
-  found: SearchVm = { hits: [], short: false };
+  found: SearchVm = { hits: [], short: false, chats: [] };
   async searchMessages(query: string) { this.calls.push(`search:${query}`); return this.found; }
   /** The red chats in the list's order: what Alt+↓ / Alt+↑ walk. */
   waiting: string[] = [];

@@ -195,7 +195,7 @@ describe('Workspace', () => {
     const hit = (chat: string, title: string, id: string, parts: [string, boolean][]) => ({
       chat, title, message_id: id, at: '2026-11-25T10:00:00.000Z', parts: parts.map(([text, hit]) => ({ text, hit })),
     });
-    backend.found = { short: false, hits: [
+    backend.found = { short: false, chats: [row('b', null, 0, 'Oleg')], hits: [
       hit('a', 'Irina', 'm2', [['Выставлен ', false], ['<b>счёт</b>', true]]),
       hit('b', 'Oleg', 'm9', [['Счета', true], [' за ноябрь', false]]),
       hit('a', 'Irina', 'm1', [['старый ', false], ['счет', true]]),
@@ -211,10 +211,12 @@ describe('Workspace', () => {
     await waitFor(() => expect(screen.getAllByTestId('search-hit').length).toBe(3));
     expect(backend.calls).toContain('search:счет');
     const titles = [...document.querySelectorAll('.found-chat h3')].map((h) => h.textContent);
-    expect(titles).toEqual(['Irina', 'Oleg']);
+    expect(titles).toEqual(['Chats with this number', 'Irina', 'Oleg']);
     const marks = [...document.querySelectorAll('[data-testid=search-hit] mark')].map((m) => m.textContent);
     expect(marks).toEqual(['<b>счёт</b>', 'счет', 'Счета']);
     expect(document.querySelector('[data-testid=search-hit] b')).toBeNull();
+    // A number typed finds its chats too, above the messages.
+    expect(screen.getByTestId('search-chat').textContent).toContain('Oleg');
     // Enter opens the newest; the conversation marks the message found.
     await fireEvent.keyDown(field, { key: 'Enter' });
     await waitFor(() => expect(document.querySelector('.message.focused')?.getAttribute('data-message-id')).toBe('m2'));
