@@ -61,6 +61,7 @@ fn message(chat: &str, i: usize) -> MessageView {
         mirror: Default::default(),
         kind: Default::default(),
         media: None,
+        place: None,
     }
 }
 

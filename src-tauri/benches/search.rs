@@ -81,6 +81,7 @@ fn message(i: usize, chats: usize) -> MessageView {
         mirror: Default::default(),
         kind: Default::default(),
         media: None,
+        place: None,
     }
 }
 

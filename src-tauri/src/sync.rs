@@ -289,7 +289,10 @@ impl SyncClient {
                         mime: Some(f.mime.clone()),
                         size: Some(f.size),
                         error: None,
+                        duration_ms: None,
+                        contact: None,
                     }),
+                    place: None,
                 };
                 self.store.outbox_taken(&item.key, &view)?;
                 if let Some(file) = &item.file {

@@ -172,6 +172,8 @@ pub struct ChatRowVm {
     pub last_media_name: Option<String>,
     /// What the employee was writing here and has not sent (kept on this desktop).
     pub draft: Option<String>,
+    /// How long the last message's voice note or video plays ("0:14").
+    pub last_duration: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -212,6 +214,8 @@ pub struct MessageVm {
     pub kind: MessageKind,
     /// Its file, when it has one.
     pub media: Option<MediaVm>,
+    /// A shared location, read as coordinates (and the place's name).
+    pub place: Option<switchboard_core::Place>,
 }
 
 /// A message's file for the page: where to load it from (this app's own `media:` scheme,
@@ -230,6 +234,10 @@ pub struct MediaVm {
     pub url: Option<String>,
     /// Shown in place (an image, audio or video type); else offered as a file to open.
     pub inline: bool,
+    /// How long it plays ("0:14"; read by the hub).
+    pub duration: Option<String>,
+    /// A shared contact's card.
+    pub contact: Option<switchboard_core::ContactCard>,
 }
 
 impl MediaVm {
@@ -246,6 +254,8 @@ impl MediaVm {
                 && m.mime
                     .as_deref()
                     .is_some_and(switchboard_core::inline_media_type),
+            duration: m.duration_ms.map(switchboard_core::duration_label),
+            contact: m.contact.clone(),
         }
     }
 }
@@ -642,6 +652,8 @@ fn declarations() -> Vec<String> {
         MessageKind::decl(),
         MediaState::decl(),
         MediaVm::decl(),
+        switchboard_core::ContactCard::decl(),
+        switchboard_core::Place::decl(),
         CrmKind::decl(),
         MirrorStateVm::decl(),
         MirrorSkip::decl(),

@@ -20,12 +20,14 @@
 //! - **priority channel**: the channel an employee writes first from.
 //! - **timeline**: the event feed of a CRM entity, where messages are mirrored.
 
+pub mod cards;
 pub mod domain;
 pub mod phone;
 pub mod rules;
 pub mod search;
 pub mod settings;
 
+pub use cards::{duration_label, is_vcard, read_place, read_vcard, ContactCard, Place};
 pub use domain::*;
 pub use phone::{read_crm_phone, PhoneError, PhoneErrorKind, E164};
 pub use rules::*;

@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         14,
         include_str!("../migrations/014_timeline_file_links.sql"),
     ),
+    (15, include_str!("../migrations/015_media_details.sql")),
 ];
 
 /// Opens the hub's own database.

@@ -81,8 +81,20 @@ const CAPTIONS: [&str; 4] = [
     "Here is the scan",
 ];
 
-/// The files the demo clients send, in turn.
-const MEDIA: [FakeMedia; 3] = [FakeMedia::Photo, FakeMedia::VoiceNote, FakeMedia::Pdf];
+/// The files the demo clients send, in turn (then a location).
+const MEDIA: [FakeMedia; 5] = [
+    FakeMedia::Photo,
+    FakeMedia::VoiceNote,
+    FakeMedia::Pdf,
+    FakeMedia::Video,
+    FakeMedia::Contact,
+];
+
+/// Where demo clients say they are: coordinates and the place's name.
+const PLACES: [((f64, f64), &str); 2] = [
+    ((55.760_186, 37.618_711), "Склад на Петровке"),
+    ((59.934_280, 30.335_099), "Office, Nevsky prospekt"),
+];
 
 /// Seeds the demo workspace once (a hub restarted on the same directory keeps its data).
 pub async fn seed(hub: &Hub) -> anyhow::Result<()> {
@@ -235,10 +247,14 @@ pub fn spawn_simulator(hub: Hub, fake: provider_fake::Fake) -> tokio::task::Join
             };
             n += 1;
             let i = n as usize;
-            let written = if i.is_multiple_of(4) {
-                let media = MEDIA[(i / 4 - 1) % MEDIA.len()];
-                let caption =
-                    (media != FakeMedia::VoiceNote).then(|| CAPTIONS[(i / 4) % CAPTIONS.len()]);
+            let share = (i / 4).saturating_sub(1) % (MEDIA.len() + 1);
+            let written = if i.is_multiple_of(4) && share == MEDIA.len() {
+                let (at, place) = PLACES[(i / 4) % PLACES.len()];
+                fake.client_shares_location(id, &chat_id, name, at, Some(place))
+            } else if i.is_multiple_of(4) {
+                let media = MEDIA[share];
+                let caption = matches!(media, FakeMedia::Photo | FakeMedia::Pdf | FakeMedia::Video)
+                    .then(|| CAPTIONS[(i / 4) % CAPTIONS.len()]);
                 fake.client_sends_media(id, &chat_id, name, media, caption)
             } else {
                 // Counted over the texts only, so every line still comes up in turn.

@@ -285,17 +285,27 @@ async fn fetch(
     let outcome = stream_to(resp, &part).await;
     match outcome {
         Ok(Some((size, head))) => {
-            let mime = infer::get(&head)
-                .map(|t| t.mime_type().to_owned())
-                .or(served)
-                .unwrap_or_else(|| "application/octet-stream".into());
+            let mime = if switchboard_core::is_vcard(&head) {
+                "text/vcard".to_owned()
+            } else {
+                infer::get(&head)
+                    .map(|t| t.mime_type().to_owned())
+                    .or(served)
+                    .unwrap_or_else(|| "application/octet-stream".into())
+            };
             if let Err(e) = tokio::fs::rename(&part, &target).await {
                 return Fetched::Retry(format!("cannot keep the file: {e}"));
             }
+            let (kept, kind) = (target.clone(), mime.clone());
+            let (duration_ms, contact) = tokio::task::spawn_blocking(move || details(&kept, &kind))
+                .await
+                .unwrap_or_default();
             Fetched::Stored {
                 name: None,
                 mime,
                 size,
+                duration_ms,
+                contact,
             }
         }
         Ok(None) => {
@@ -307,6 +317,44 @@ async fn fetch(
             Fetched::Retry(e)
         }
     }
+}
+
+/// What a kept file says beyond its type: how long audio plays (read from its header by
+/// `lofty`: Ogg Opus/Vorbis, MP3, M4A/AAC, WAV, FLAC), and a vCard's contact. Nothing when it
+/// cannot be read: the file is still kept and served.
+pub fn details(path: &Path, mime: &str) -> (Option<u64>, Option<switchboard_core::ContactCard>) {
+    if mime == "text/vcard" {
+        let text = std::fs::File::open(path).and_then(|f| {
+            use std::io::Read;
+            let mut buf = Vec::new();
+            f.take(switchboard_core::cards::VCARD_MAX_BYTES as u64)
+                .read_to_end(&mut buf)?;
+            Ok(buf)
+        });
+        return match text {
+            Ok(bytes) => (
+                None,
+                switchboard_core::read_vcard(&String::from_utf8_lossy(&bytes)),
+            ),
+            Err(_) => (None, None),
+        };
+    }
+    if !(mime.starts_with("audio/") || mime == "video/mp4") {
+        return (None, None);
+    }
+    use lofty::file::AudioFile;
+    // Named by message id, without an extension: the type is guessed from the bytes.
+    let read = || -> Option<std::time::Duration> {
+        let probe = lofty::probe::Probe::open(path)
+            .ok()?
+            .guess_file_type()
+            .ok()?;
+        Some(probe.read().ok()?.properties().duration())
+    };
+    let duration = read()
+        .filter(|d| !d.is_zero())
+        .map(|d| d.as_millis().min(u64::MAX as u128) as u64);
+    (duration, None)
 }
 
 /// Streams a body into `part` (0600); its size and first bytes, or `None` past the limit.
@@ -343,6 +391,37 @@ async fn stream_to(resp: reqwest::Response, part: &Path) -> Result<Option<(u64, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_voice_notes_length_is_read_from_its_header_in_every_common_format() {
+        let dir = tempfile::tempdir().expect("dir");
+        let media = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/provider-fake/media");
+        // Named like kept files: no extension, the type comes from the bytes.
+        for (file, mime, want) in [
+            ("voice-note.ogg", "audio/ogg", Some(3000u64)),
+            ("voice-note.wav", "audio/x-wav", Some(3000)),
+            ("invoice-42.pdf", "application/pdf", None),
+        ] {
+            let kept = dir.path().join(file.replace('.', "-"));
+            std::fs::copy(media.join(file), &kept).expect("copy");
+            let (ms, card) = details(&kept, mime);
+            assert_eq!(card, None);
+            match want {
+                // Opus's pre-skip and the last page's granule: within a frame of the truth.
+                Some(w) => assert!(ms.is_some_and(|m| m.abs_diff(w) <= 40), "{file}: {ms:?}"),
+                None => assert_eq!(ms, None, "{file}"),
+            }
+        }
+        // A file that claims to be audio but is not: no length, no failure.
+        let junk = dir.path().join("junk");
+        std::fs::write(&junk, b"OggS but not really").expect("write");
+        assert_eq!(details(&junk, "audio/ogg"), (None, None));
+        let card = dir.path().join("card");
+        std::fs::copy(media.join("contact.vcf"), &card).expect("copy");
+        let (ms, card) = details(&card, "text/vcard");
+        assert_eq!(ms, None);
+        assert_eq!(card.and_then(|c| c.name).as_deref(), Some("Мария Соколова"));
+    }
 
     #[test]
     fn only_public_addresses_and_the_providers_host_are_fetched() {

@@ -43,6 +43,9 @@ pub struct LastMessage {
     pub kind: MessageKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_name: Option<String>,
+    /// How long its voice note or video plays, once the hub has read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_duration_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,6 +74,9 @@ pub struct MessageView {
     /// `GET /api/v1/messages/{id}/media` to whoever may see the chat.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<MediaView>,
+    /// A shared location (`geo`), read from its link or text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<switchboard_core::Place>,
 }
 
 /// A message's file as the hub keeps it.
@@ -87,6 +93,12 @@ pub struct MediaView {
     pub size: Option<u64>,
     /// Why it is `failed` (or `too_big`).
     pub error: Option<String>,
+    /// How long it plays (a voice note, audio or video whose length the hub could read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// A shared contact's card (a vCard file, read by the hub).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<switchboard_core::ContactCard>,
 }
 
 /// A message's copy in the CRM timelines of its chat's lead, contact and deal.

@@ -35,6 +35,7 @@ pub fn chat(i: usize) -> ChatView {
             ),
             kind: Default::default(),
             media_name: None,
+            media_duration_ms: None,
         }),
         last_activity_at: format!(
             "2026-11-{:02}T10:{:02}:{:02}.000Z",

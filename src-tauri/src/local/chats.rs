@@ -175,7 +175,7 @@ pub const MAX_PAGE: u32 = 500;
 
 const ROW_COLUMNS: &str = "SELECT id, title, channel_id, last_text, last_from_client, \
      last_activity_at, badge_count, badge_color, crm, last_kind, last_media_name, \
-     (SELECT d.text FROM drafts d WHERE d.chat = chats.id) FROM chats";
+     (SELECT d.text FROM drafts d WHERE d.chat = chats.id), last_media_ms FROM chats";
 
 /// What every window of the list reads and only a write changes: the channels, each filter's
 /// total and the counters. Kept while the database's `data_version` (as the reader sees it)
@@ -265,6 +265,9 @@ fn row_vm(r: &rusqlite::Row, channels: &HashMap<String, ChannelView>) -> LocalRe
         last_kind: MessageKind::parse(r.get_ref(9)?.as_str().unwrap_or("text")),
         last_media_name: r.get(10)?,
         draft: r.get(11)?,
+        last_duration: r
+            .get::<_, Option<i64>>(12)?
+            .map(|n| switchboard_core::duration_label(n.max(0) as u64)),
     })
 }
 
@@ -372,7 +375,8 @@ pub(super) fn put_chat(c: &Connection, chat: &ChatView, colours: &Colouring) -> 
     c.prepare_cached(
         "INSERT OR REPLACE INTO chats (id, last_activity_at, view, title, channel_id, badge_count, \
          badge_color, last_text, last_from_client, crm, responsible_id, escalated, last_kind, \
-         last_media_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         last_media_name, last_media_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         chat.id,
@@ -389,6 +393,8 @@ pub(super) fn put_chat(c: &Connection, chat: &ChatView, colours: &Colouring) -> 
         chat.escalated,
         last.map_or(MessageKind::Text, |m| m.kind).as_str(),
         last.and_then(|m| m.media_name.as_deref()),
+        last.and_then(|m| m.media_duration_ms)
+            .map(|d| d.min(i64::MAX as u64) as i64),
     ])?;
     Ok(())
 }

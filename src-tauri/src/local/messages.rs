@@ -51,8 +51,8 @@ impl LocalStore {
     pub fn messages(&self, chat: &str) -> LocalResult<Vec<MessageVm>> {
         self.read(|c, _| {
             let mut stmt = c.prepare_cached(
-                "SELECT id, direction, text, at, status, error, mirror, kind, media FROM messages \
-                 WHERE chat = ?1 ORDER BY at, rowid",
+                "SELECT id, direction, text, at, status, error, mirror, kind, media, \
+                 json_extract(view, '$.place') FROM messages WHERE chat = ?1 ORDER BY at, rowid",
             )?;
             let mut out = Vec::new();
             let mut rows = stmt.query([chat])?;
@@ -81,6 +81,9 @@ impl LocalStore {
                         .get::<_, Option<String>>(8)?
                         .and_then(|j| serde_json::from_str::<MediaView>(&j).ok())
                         .map(|m| MediaVm::of(&id, &m)),
+                    place: r
+                        .get::<_, Option<String>>(9)?
+                        .and_then(|j| serde_json::from_str(&j).ok()),
                 });
             }
             // Then what this desktop still holds for the chat, in the order written.
@@ -101,6 +104,8 @@ impl LocalStore {
                     error: None,
                     url: Some(format!("media://localhost/{}", i.key)),
                     inline: switchboard_core::inline_media_type(&f.mime),
+                    duration: None,
+                    contact: None,
                 });
                 out.push(MessageVm {
                     status: if i.error.is_some() {
@@ -119,6 +124,7 @@ impl LocalStore {
                     mirror: crate::vm::MirrorVm::none(),
                     kind,
                     media,
+                    place: None,
                 });
             }
             Ok(out)

@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../../migrations/010_search.sql")),
     (11, include_str!("../../migrations/011_search_by_words.sql")),
     (12, include_str!("../../migrations/012_chats_by_number.sql")),
+    (13, include_str!("../../migrations/013_voice_lengths.sql")),
 ];
 
 /// Makes `dir` (created if missing) this user's alone: mode 0700. The desktop's data directory

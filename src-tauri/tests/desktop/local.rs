@@ -29,6 +29,7 @@ fn chat(id: &str, at: &str, color: Option<BadgeColor>) -> ChatView {
             at: at.into(),
             kind: Default::default(),
             media_name: None,
+            media_duration_ms: None,
         }),
         last_activity_at: at.into(),
         unanswered: Badge {
@@ -175,6 +176,7 @@ fn an_older_store_gets_its_columns_from_the_stored_views() {
             mirror: Default::default(),
             kind: Default::default(),
             media: None,
+            place: None,
         };
         conn.execute(
             "INSERT INTO messages (id, chat, at, view) VALUES ('m1', 'a', ?1, ?2)",
@@ -242,6 +244,7 @@ fn fetched_messages_count_as_news_only_when_new_or_different() {
         mirror: Default::default(),
         kind: Default::default(),
         media: None,
+        place: None,
     };
     assert!(store.put_messages(std::slice::from_ref(&m)).expect("put"));
     assert!(!store.put_messages(std::slice::from_ref(&m)).expect("put"));
@@ -254,6 +257,89 @@ fn fetched_messages_count_as_news_only_when_new_or_different() {
 }
 
 #[cfg(unix)]
+/// A voice note's length reaches the list's preview; a contact's card and a location's place
+/// reach the conversation, as the hub read them.
+#[test]
+fn a_voice_notes_length_a_contact_and_a_place_are_kept_for_the_window() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = LocalStore::open(&dir.path().join("local.db")).expect("store");
+    let mut voice = chat("v", "2026-11-25T10:00:00.000Z", Some(BadgeColor::Red));
+    if let Some(last) = voice.last_message.as_mut() {
+        last.kind = switchboard_core::MessageKind::Audio;
+        last.media_duration_ms = Some(14_400);
+    }
+    store
+        .apply(&SyncResponse {
+            changes: vec![Change::Chat { chat: voice }],
+            cursor: 1,
+            has_more: false,
+            ..SyncResponse::default()
+        })
+        .expect("apply");
+    let row = store.chat_row("v").expect("row").expect("v");
+    assert_eq!(row.last_duration.as_deref(), Some("0:14"));
+    assert_eq!(
+        store.chat_row("v").expect("row").map(|r| r.last_kind),
+        Some(switchboard_core::MessageKind::Audio)
+    );
+    let message = |id: &str, kind, media, place| MessageView {
+        id: id.into(),
+        chat: "v".into(),
+        direction: Direction::In,
+        text: String::new(),
+        content_uri: None,
+        at: format!("2026-11-25T10:00:0{}.000Z", id.len()),
+        author_id: None,
+        status: switchboard_core::MessageStatus::Inbound,
+        error: None,
+        mirror: Default::default(),
+        kind,
+        media,
+        place,
+    };
+    let card = switchboard_core::ContactCard {
+        name: Some("Мария Соколова".into()),
+        organization: None,
+        phones: vec!["+7 916 555-01-23".into()],
+        emails: vec![],
+    };
+    let place = switchboard_core::Place {
+        lat: 55.760186,
+        lon: 37.618711,
+        name: Some("Склад".into()),
+    };
+    store
+        .put_messages(&[
+            message(
+                "k",
+                switchboard_core::MessageKind::Vcard,
+                Some(switchboard_wire::MediaView {
+                    state: switchboard_core::MediaState::Stored,
+                    name: Some("contact.vcf".into()),
+                    mime: Some("text/vcard".into()),
+                    size: Some(295),
+                    error: None,
+                    duration_ms: Some(3_000),
+                    contact: Some(card.clone()),
+                }),
+                None,
+            ),
+            message(
+                "gg",
+                switchboard_core::MessageKind::Geo,
+                None,
+                Some(place.clone()),
+            ),
+        ])
+        .expect("put");
+    let shown = store.messages("v").expect("messages");
+    let media = shown[0].media.as_ref().expect("a file");
+    assert_eq!(media.contact.as_ref(), Some(&card));
+    assert_eq!(media.duration.as_deref(), Some("0:03"));
+    assert_eq!(shown[1].place.as_ref(), Some(&place));
+    assert_eq!(shown[0].place, None);
+}
+
 fn mode(p: &std::path::Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p)
@@ -578,6 +664,7 @@ fn messages_are_found_by_parts_of_their_words_in_either_language() {
         mirror: Default::default(),
         kind: Default::default(),
         media: None,
+        place: None,
     };
     store
         .apply(&SyncResponse {

@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-# Makes the provider fake's sample media (invoice-photo.png, voice-note.wav, invoice-42.pdf); stdlib only, deterministic.
+# Makes the provider fake's sample media: invoice-photo.png, voice-note.wav, invoice-42.pdf and
+# contact.vcf with the standard library only (deterministic); clip.webm (a 2 s VP8/Opus video)
+# and voice-note.ogg (the voice note as WhatsApp sends it, Ogg Opus) through GStreamer's C API
+# when it is installed (gstreamer1.0-plugins-base and -good: videotestsrc, vp8enc, webmmux,
+# opusenc, oggmux), else those two are left as they are.
 import math
 import os
 import random
@@ -223,9 +227,64 @@ def pdf(path):
         f.write(out)
 
 
+def vcf(path):
+    # vCard 3.0 as a phone shares a contact: CRLF lines, a folded one, a grouped property.
+    lines = [
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        "N:Соколова;Мария;;;",
+        "FN:Мария Соколова",
+        "ORG:ООО «Вектор»;Закупки",
+        "TEL;type=CELL;type=VOICE;waid=79165550123:+7 916 555-01-23",
+        "item1.TEL;type=WORK:+7 495 700-",
+        " 12-34",
+        "EMAIL;type=INTERNET:m.sokolova@vector.example",
+        "END:VCARD",
+    ]
+    with open(path, "wb") as f:
+        f.write(("\r\n".join(lines) + "\r\n").encode("utf-8"))
+
+
+def gstreamer(pipeline):
+    import ctypes
+    try:
+        g = ctypes.CDLL("libgstreamer-1.0.so.0")
+    except OSError:
+        print("GStreamer not installed: skipped", pipeline.split()[-1])
+        return
+    g.gst_init(None, None)
+    g.gst_parse_launch.restype = ctypes.c_void_p
+    g.gst_parse_launch.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    g.gst_element_set_state.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    g.gst_element_get_bus.restype = ctypes.c_void_p
+    g.gst_element_get_bus.argtypes = [ctypes.c_void_p]
+    g.gst_bus_timed_pop_filtered.restype = ctypes.c_void_p
+    g.gst_bus_timed_pop_filtered.argtypes = [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int]
+    p = g.gst_parse_launch(pipeline.encode(), None)
+    if not p:
+        raise SystemExit("GStreamer could not build: " + pipeline)
+    g.gst_element_set_state(p, 4)  # PLAYING
+    bus = g.gst_element_get_bus(p)
+    GST_MESSAGE_EOS, GST_MESSAGE_ERROR = 1 << 0, 1 << 1
+    g.gst_bus_timed_pop_filtered(bus, 0xFFFFFFFFFFFFFFFF, GST_MESSAGE_EOS | GST_MESSAGE_ERROR)
+    g.gst_element_set_state(p, 1)  # NULL
+
+
 if __name__ == "__main__":
     png(os.path.join(HERE, "invoice-photo.png"))
     wav(os.path.join(HERE, "voice-note.wav"))
     pdf(os.path.join(HERE, "invoice-42.pdf"))
     for name in ("invoice-photo.png", "voice-note.wav", "invoice-42.pdf"):
         print(name, os.path.getsize(os.path.join(HERE, name)))
+    vcf(os.path.join(HERE, "contact.vcf"))
+    gstreamer(
+        "videotestsrc num-buffers=50 pattern=smpte75 ! video/x-raw,width=320,height=240,framerate=25/1 "
+        "! vp8enc deadline=1 target-bitrate=200000 ! webmmux name=m ! filesink location="
+        + os.path.join(HERE, "clip.webm")
+        + " audiotestsrc num-buffers=94 wave=sine freq=440 volume=0.2 ! audio/x-raw,rate=48000,channels=1 ! opusenc ! m."
+    )
+    gstreamer(
+        "filesrc location=" + os.path.join(HERE, "voice-note.wav")
+        + " ! wavparse ! audioconvert ! audioresample ! audio/x-raw,rate=48000 ! opusenc bitrate=24000 ! oggmux ! filesink location="
+        + os.path.join(HERE, "voice-note.ogg")
+    )

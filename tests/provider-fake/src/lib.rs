@@ -110,16 +110,28 @@ pub enum FakeMedia {
     VoiceNote,
     /// A one-page invoice (PDF 1.4).
     Pdf,
+    /// A 2 s video (WebM: VP8 320×240 and Opus).
+    Video,
+    /// A shared contact (vCard 3.0, as phones share one).
+    Contact,
 }
 
 impl FakeMedia {
-    pub const ALL: [FakeMedia; 3] = [FakeMedia::Photo, FakeMedia::VoiceNote, FakeMedia::Pdf];
+    pub const ALL: [FakeMedia; 5] = [
+        FakeMedia::Photo,
+        FakeMedia::VoiceNote,
+        FakeMedia::Pdf,
+        FakeMedia::Video,
+        FakeMedia::Contact,
+    ];
 
     pub fn file_name(self) -> &'static str {
         match self {
             FakeMedia::Photo => "invoice-photo.png",
             FakeMedia::VoiceNote => "voice-note.wav",
             FakeMedia::Pdf => "invoice-42.pdf",
+            FakeMedia::Video => "clip.webm",
+            FakeMedia::Contact => "contact.vcf",
         }
     }
 
@@ -129,6 +141,8 @@ impl FakeMedia {
             FakeMedia::Photo => "image",
             FakeMedia::VoiceNote => "audio",
             FakeMedia::Pdf => "document",
+            FakeMedia::Video => "video",
+            FakeMedia::Contact => "vcard",
         }
     }
 
@@ -137,6 +151,8 @@ impl FakeMedia {
             FakeMedia::Photo => "image/png",
             FakeMedia::VoiceNote => "audio/wav",
             FakeMedia::Pdf => "application/pdf",
+            FakeMedia::Video => "video/webm",
+            FakeMedia::Contact => "text/vcard",
         }
     }
 
@@ -145,6 +161,8 @@ impl FakeMedia {
             FakeMedia::Photo => include_bytes!("../media/invoice-photo.png"),
             FakeMedia::VoiceNote => include_bytes!("../media/voice-note.wav"),
             FakeMedia::Pdf => include_bytes!("../media/invoice-42.pdf"),
+            FakeMedia::Video => include_bytes!("../media/clip.webm"),
+            FakeMedia::Contact => include_bytes!("../media/contact.vcf"),
         }
     }
 
@@ -369,6 +387,27 @@ impl Fake {
             media.provider_type(),
             caption,
             Some(uri),
+        )
+    }
+
+    /// A client shares a location: a `geo` message whose `contentUri` is a map link with the
+    /// coordinates and whose `text` names the place (the contract gives no shape for `geo`;
+    /// this is the form messengers pass on). Returns its `messageId`.
+    pub fn client_shares_location(
+        &self,
+        channel_id: &str,
+        chat_id: &str,
+        name: &str,
+        (lat, lon): (f64, f64),
+        place: Option<&str>,
+    ) -> Result<String, String> {
+        self.client_message(
+            channel_id,
+            chat_id,
+            name,
+            "geo",
+            place,
+            Some(format!("https://maps.google.com/maps?q={lat},{lon}")),
         )
     }
 

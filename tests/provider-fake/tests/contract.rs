@@ -201,10 +201,12 @@ async fn the_media_route_serves_the_sample_files_without_the_key() {
         assert_eq!(body.as_ref(), on_disk.as_slice(), "{file}");
         assert_eq!(media.bytes(), on_disk.as_slice(), "{file}");
     }
-    let magic: [(FakeMedia, &[u8]); 3] = [
+    let magic: [(FakeMedia, &[u8]); 5] = [
         (FakeMedia::Photo, b"\x89PNG\r\n\x1a\n"),
         (FakeMedia::VoiceNote, b"RIFF"),
         (FakeMedia::Pdf, b"%PDF-1.4"),
+        (FakeMedia::Video, b"\x1a\x45\xdf\xa3"),
+        (FakeMedia::Contact, b"BEGIN:VCARD"),
     ];
     for (media, start) in magic {
         assert!(media.bytes().starts_with(start), "{media:?}");

@@ -96,7 +96,11 @@ last_kind: MessageKind, last_media_name: string | null,
 /**
  * What the employee was writing here and has not sent (kept on this desktop).
  */
-draft: string | null, };
+draft: string | null, 
+/**
+ * How long the last message's voice note or video plays ("0:14").
+ */
+last_duration: string | null, };
 
 export type FileRefusalVm = { code: string, 
 /**
@@ -176,7 +180,11 @@ kind: MessageKind,
 /**
  * Its file, when it has one.
  */
-media: MediaVm | null, };
+media: MediaVm | null, 
+/**
+ * A shared location, read as coordinates (and the place's name).
+ */
+place: Place | null, };
 
 export type MirrorVm = { state: MirrorStateVm, 
 /**
@@ -337,7 +345,23 @@ url: string | null,
 /**
  * Shown in place (an image, audio or video type); else offered as a file to open.
  */
-inline: boolean, };
+inline: boolean, 
+/**
+ * How long it plays ("0:14"; read by the hub).
+ */
+duration: string | null, 
+/**
+ * A shared contact's card.
+ */
+contact: ContactCard | null, };
+
+export type ContactCard = { name: string | null, organization: string | null, phones: Array<string>, emails: Array<string>, };
+
+export type Place = { lat: number, lon: number, 
+/**
+ * The place's name or address, when the message gives one.
+ */
+name: string | null, };
 
 export type CrmKind = "built_in" | "bitrix24" | "unknown";
 

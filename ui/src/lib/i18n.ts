@@ -407,11 +407,14 @@ export function fileSize(bytes: number): string {
   return `${n.toLocaleString(locale, { maximumFractionDigits: u === 0 ? 0 : 1 })} ${units[u]}`;
 }
 
-/** What a message carries, as the list's preview and a bubble without text name it. */
-export function kindLabel(kind: string, mediaName?: string | null): string {
+/** What a message carries, as the list's preview and a bubble without text name it:
+ * "Document: invoice.pdf", "Voice message (0:14)" (the length as the desktop wrote it). */
+export function kindLabel(kind: string, mediaName?: string | null, duration?: string | null): string {
   if (kind === 'text') return '';
   const label = tk(`msg_${kind}`);
-  return kind === 'document' && mediaName ? `${label}: ${mediaName}` : label;
+  if (kind === 'document' && mediaName) return `${label}: ${mediaName}`;
+  if ((kind === 'audio' || kind === 'video') && duration) return `${label} (${duration})`;
+  return label;
 }
 
 /** A count as the UI's language writes it ("5 000", "5,000"). */

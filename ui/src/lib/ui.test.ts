@@ -10,7 +10,7 @@ import Welcome from './Welcome.svelte';
 import App from '../App.svelte';
 import { MockBackend } from './mockBackend';
 import type { ChannelVm, ChatRowVm, ComposeVm, EmployeeRowVm, MessageVm, SessionVm } from './bindings';
-import { pickLocale, refusalText, setLocale, t, tf, translator } from './i18n';
+import { kindLabel, pickLocale, refusalText, setLocale, t, tf, translator } from './i18n';
 
 const session: SessionVm = {
   hub_url: 'http://127.0.0.1:1',
@@ -25,7 +25,7 @@ const session: SessionVm = {
 function row(id: string, color: 'red' | 'grey' | null, count: number, title: string): ChatRowVm {
   return {
     id, title, channel_name: 'WhatsApp', transport: 'whatsapp', last_text: 'hello', last_from_client: true,
-    last_at: '2026-01-01T10:00:00.000Z', badge: { count, color }, crm: [], last_kind: 'text', last_media_name: null, draft: null,
+    last_at: '2026-01-01T10:00:00.000Z', badge: { count, color }, crm: [], last_kind: 'text', last_media_name: null, draft: null, last_duration: null,
   };
 }
 
@@ -200,7 +200,7 @@ describe('Workspace', () => {
       hit('b', 'Oleg', 'm9', [['Счета', true], [' за ноябрь', false]]),
       hit('a', 'Irina', 'm1', [['старый ', false], ['счет', true]]),
     ] };
-    const base = { direction: 'in' as const, at: '2026-11-25T10:00:00.000Z', status: 'inbound' as const, error: null, error_code: null, error_owner: null, mirror: { state: 'none' as const, reason: null, error: null }, kind: 'text' as const, media: null, local: false };
+    const base = { direction: 'in' as const, at: '2026-11-25T10:00:00.000Z', status: 'inbound' as const, error: null, error_code: null, error_owner: null, mirror: { state: 'none' as const, reason: null, error: null }, kind: 'text' as const, media: null, place: null, local: false };
     backend.messages = [{ ...base, id: 'm1', text: 'старый счет' }, { ...base, id: 'm2', text: 'Выставлен счёт' }];
     render(Workspace, { backend, session });
     await screen.findAllByTestId('chat-row');
@@ -444,7 +444,7 @@ describe('Conversation', () => {
   it('fetches the history before the oldest message when scrolled to the top, until its beginning', async () => {
     Element.prototype.scrollTo = () => {};
     const backend = new MockBackend();
-    const base = { direction: 'in' as const, at: '2026-11-25T10:00:00.000Z', status: 'inbound' as const, error: null, error_code: null, error_owner: null, mirror: { state: 'none' as const, reason: null, error: null }, kind: 'text' as const, media: null };
+    const base = { direction: 'in' as const, at: '2026-11-25T10:00:00.000Z', status: 'inbound' as const, error: null, error_code: null, error_owner: null, mirror: { state: 'none' as const, reason: null, error: null }, kind: 'text' as const, media: null, place: null };
     backend.messages = [{ ...base, id: 'm5', text: 'five', local: false }, { ...base, id: 'k1', text: 'mine', local: true }];
     backend.older = [{ ...base, id: 'm4', text: 'four', local: false }];
     render(Conversation, { backend, chat: row('x', 'red', 1, 'Irina'), version: 0 });
@@ -463,14 +463,17 @@ describe('Conversation', () => {
   it('shows a photo, a voice note, a document card, a missed call, and a file not kept yet', async () => {
     Element.prototype.scrollTo = () => {};
     const backend = new MockBackend();
-    const base = { direction: 'in' as const, at: '2026-11-25T10:00:00.000Z', status: 'inbound' as const, error: null, error_code: null, error_owner: null, mirror: { state: 'none' as const, reason: null, error: null }, local: false };
-    const file = (id: string, mime: string, name: string, size: number) => ({ state: 'stored' as const, name, mime, size, error: null, url: `media://localhost/${id}`, inline: mime !== 'application/pdf' });
+    const base = { direction: 'in' as const, at: '2026-11-25T10:00:00.000Z', status: 'inbound' as const, error: null, error_code: null, error_owner: null, mirror: { state: 'none' as const, reason: null, error: null }, local: false, place: null };
+    const file = (id: string, mime: string, name: string, size: number) => ({ state: 'stored' as const, name, mime, size, error: null, url: `media://localhost/${id}`, inline: mime !== 'application/pdf', duration: null, contact: null });
     backend.messages = [
       { ...base, id: 'p', text: 'the invoice', kind: 'image', media: file('p', 'image/png', 'photo.png', 25376) },
-      { ...base, id: 'v', text: '', kind: 'audio', media: file('v', 'audio/x-wav', 'voice.wav', 96044) },
+      { ...base, id: 'v', text: '', kind: 'audio', media: { ...file('v', 'audio/x-wav', 'voice.wav', 96044), duration: '0:03' } },
+      { ...base, id: 'k', text: '', kind: 'vcard', media: { ...file('k', 'text/vcard', 'contact.vcf', 295), inline: false,
+        contact: { name: '<i>Мария</i> Соколова', organization: 'ООО «Вектор»', phones: ['+7 916 555-01-23'], emails: ['m@vector.example'] } } },
+      { ...base, id: 'g', text: 'Склад на Петровке', kind: 'geo', media: null, place: { lat: 55.760186, lon: 37.618711, name: 'Склад на Петровке' } },
       { ...base, id: 'd', text: '', kind: 'document', media: file('d', 'application/pdf', '<b>invoice-42</b>.pdf', 1462) },
       { ...base, id: 'c', text: '', kind: 'missing_call', media: null },
-      { ...base, id: 'w', text: '', kind: 'video', media: { state: 'pending', name: null, mime: null, size: null, error: null, url: null, inline: false } },
+      { ...base, id: 'w', text: '', kind: 'video', media: { state: 'pending', name: null, mime: null, size: null, error: null, url: null, inline: false, duration: null, contact: null } },
     ];
     render(Conversation, { backend, chat: row('x', 'red', 1, 'Irina'), version: 0 });
     const img = await screen.findByTestId('media-image');
@@ -483,6 +486,16 @@ describe('Conversation', () => {
     expect(screen.queryByTestId('media-zoomed')).toBeNull();
     expect(screen.getByText('the invoice')).toBeTruthy();
     expect(screen.getByTestId('media-audio').getAttribute('data-src')).toBe('media://localhost/v');
+    expect(screen.getByTestId('media-duration').textContent).toBe('0:03');
+    // A contact reads as who it is and how to reach them, as text.
+    const contact = screen.getByTestId('contact-card');
+    expect(contact.textContent).toContain('<i>Мария</i> Соколова');
+    expect(contact.querySelector('i')).toBeNull();
+    expect(screen.getByTestId('contact-phone').textContent).toBe('+7 916 555-01-23');
+    // A location reads as its place and coordinates (its text is the place's name: said once).
+    expect(screen.getByTestId('place').textContent).toContain('Склад на Петровке');
+    expect(screen.getByTestId('place-coordinates').textContent).toBe('55.760186, 37.618711');
+    expect(screen.getAllByText('Склад на Петровке').length).toBe(1);
     const cards = screen.getAllByTestId('media-file');
     // The name is text, never markup.
     expect(cards[0]?.textContent).toContain('<b>invoice-42</b>.pdf');
@@ -501,9 +514,9 @@ describe('Conversation', () => {
     URL.revokeObjectURL = () => {};
     const backend = new MockBackend();
     backend.fileRefusals['tool.exe'] = { code: 'file_wrong_type', limit: null, mime: 'application/x-msdownload', kind: null, transport: null };
-    const base = { direction: 'out' as const, at: '2026-11-25T10:00:00.000Z', error: null, error_code: null, error_owner: null, mirror: { state: 'none' as const, reason: null, error: null } };
+    const base = { direction: 'out' as const, at: '2026-11-25T10:00:00.000Z', error: null, error_code: null, error_owner: null, mirror: { state: 'none' as const, reason: null, error: null }, place: null };
     backend.messages = [{ ...base, id: 'key-1', text: '', status: 'pending', local: true, kind: 'document',
-      media: { state: 'pending', name: 'contract.pdf', mime: 'application/pdf', size: 4096, error: null, url: 'media://localhost/key-1', inline: false } }];
+      media: { state: 'pending', name: 'contract.pdf', mime: 'application/pdf', size: 4096, error: null, url: 'media://localhost/key-1', inline: false, duration: null, contact: null } }];
     render(Conversation, { backend, chat: row('x', 'red', 1, 'Irina'), version: 0 });
     await screen.findByText('Sending the file…');
     backend.fireUploadProgress({ key: 'key-1', sent: 1024, total: 4096 });
@@ -575,7 +588,7 @@ describe('Conversation', () => {
     // jsdom has no layout: scrolling is a no-op here.
     Element.prototype.scrollTo = () => {};
     const backend = new MockBackend();
-    const base = { direction: 'out' as const, at: '2026-11-25T10:00:00.000Z', status: 'read' as const, error: null, error_code: null, error_owner: null, local: false, kind: 'text' as const, media: null };
+    const base = { direction: 'out' as const, at: '2026-11-25T10:00:00.000Z', status: 'read' as const, error: null, error_code: null, error_owner: null, local: false, kind: 'text' as const, media: null, place: null };
     backend.messages = [
       { ...base, id: 'a', text: 'one', mirror: { state: 'written', reason: null, error: null } },
       { ...base, id: 'b', text: 'two', mirror: { state: 'failed', reason: null, error: 'OWNER_NOT_FOUND' } },
@@ -660,7 +673,7 @@ describe('refusals', () => {
     const refused: MessageVm = {
       id: 'k1', direction: 'out', text: 'hello', at: '2026-11-25T10:00:00.000Z', status: 'failed', local: true,
       error: 'this client is taken', error_code: 'client_taken', error_owner: '<img src=x onerror=alert(1)>Anna',
-      mirror: { state: 'none', reason: null, error: null }, kind: 'text', media: null,
+      mirror: { state: 'none', reason: null, error: null }, kind: 'text', media: null, place: null,
     };
     backend.messages = [refused];
     render(Conversation, { backend, chat: row('x', null, 0, 'Irina'), version: 0 });
@@ -736,5 +749,16 @@ describe('access ended', () => {
   it('speaks both languages', () => {
     expect(translator('en')('accessEnded')).toBe('Your access to this workspace was revoked or has ended — sign in again');
     expect(translator('ru')('accessEnded')).toBe('Доступ к рабочему пространству отозван или закончился — войдите снова');
+  });
+});
+
+describe('kindLabel', () => {
+  it('names a file in the list preview: a document by name, a voice note or video with its length', () => {
+    expect(kindLabel('text')).toBe('');
+    expect(kindLabel('document', 'invoice.pdf')).toBe('Document: invoice.pdf');
+    expect(kindLabel('audio', 'voice.ogg', '0:14')).toBe('Voice message (0:14)');
+    expect(kindLabel('video', null, '1:02:03')).toBe('Video (1:02:03)');
+    expect(kindLabel('audio', null, null)).toBe('Voice message');
+    expect(kindLabel('image', 'photo.png', '0:14')).toBe('Photo');
   });
 });

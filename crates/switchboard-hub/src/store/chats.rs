@@ -34,7 +34,7 @@ impl ChatRow {
 }
 
 pub(super) const CHAT_SELECT: &str = "SELECT c.id, c.channel_id, c.chat_type, c.chat_id, c.title, c.responsible_id, c.unanswered, \
-     c.last_activity_at, m.id, m.direction, m.text, m.at, c.escalated, coalesce(m.kind, 'text'), m.media_name \
+     c.last_activity_at, m.id, m.direction, m.text, m.at, c.escalated, coalesce(m.kind, 'text'), m.media_name, m.media_duration_ms \
      FROM chats c LEFT JOIN messages m ON m.id = c.last_message_id";
 
 pub(super) fn chat_row(r: &Row) -> rusqlite::Result<ChatRow> {
@@ -47,6 +47,7 @@ pub(super) fn chat_row(r: &Row) -> rusqlite::Result<ChatRow> {
             at: r.get(11)?,
             kind: core::MessageKind::parse(&r.get::<_, String>(13)?),
             media_name: r.get(14)?,
+            media_duration_ms: r.get::<_, Option<i64>>(15)?.map(|n| n.max(0) as u64),
         }),
         None => None,
     };

@@ -28,6 +28,10 @@ pub enum Fetched {
         name: Option<String>,
         mime: String,
         size: u64,
+        /// How long it plays (audio and video whose length could be read).
+        duration_ms: Option<u64>,
+        /// What a vCard says.
+        contact: Option<switchboard_core::ContactCard>,
     },
     /// Larger than the hub keeps.
     TooBig { size: Option<u64> },
@@ -138,18 +142,46 @@ pub fn next_due(conn: &Connection) -> rusqlite::Result<Option<i64>> {
 pub fn finish(conn: &Connection, job: &MediaJob, outcome: &Fetched, now: i64) -> Db {
     let last = job.attempts + 1 >= MAX_ATTEMPTS;
     match outcome {
-        Fetched::Stored { name, mime, size } => {
+        Fetched::Stored {
+            name,
+            mime,
+            size,
+            duration_ms,
+            contact,
+        } => {
+            let contact = contact
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
             conn.exec(
                 "UPDATE messages SET media_state = ?2, media_name = coalesce(?3, media_name), \
-                 media_mime = ?4, media_size = ?5, media_error = NULL WHERE id = ?1",
+                 media_mime = ?4, media_size = ?5, media_error = NULL, media_duration_ms = ?6, \
+                 media_contact = ?7 WHERE id = ?1",
                 params![
                     job.message_id,
                     MediaState::Stored.as_str(),
                     name,
                     mime,
-                    *size as i64
+                    *size as i64,
+                    duration_ms.map(|d| d.min(i64::MAX as u64) as i64),
+                    contact,
                 ],
             )?;
+            // A chat whose last message this is shows its length in the list.
+            if duration_ms.is_some() {
+                let chat: Option<String> = conn
+                    .one(
+                        "SELECT c.id FROM messages m JOIN chats c ON c.id = m.chat \
+                         AND c.last_message_id = m.id WHERE m.id = ?1",
+                        [&job.message_id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if let Some(chat) = chat {
+                    record_change(conn, ChangeKind::Chat, &chat)?;
+                }
+            }
         }
         Fetched::TooBig { size } => {
             conn.exec(

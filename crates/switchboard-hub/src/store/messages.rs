@@ -15,15 +15,17 @@ pub(super) const MESSAGE_COLS: &str = "id, chat, direction, text, content_uri, a
      kind, media_state, media_name, media_mime, media_size, media_error, \
      (SELECT CASE WHEN sum(q.state = 'failed') > 0 THEN 'failed' WHEN sum(q.state = 'pending') > 0 THEN 'pending' \
              WHEN count(*) > 0 THEN 'written' END FROM mirror_queue q WHERE q.message_id = messages.id), \
-     (SELECT q.error FROM mirror_queue q WHERE q.message_id = messages.id AND q.state = 'failed' LIMIT 1)";
+     (SELECT q.error FROM mirror_queue q WHERE q.message_id = messages.id AND q.state = 'failed' LIMIT 1), \
+     media_duration_ms, media_contact";
 
 pub(super) fn message_row(r: &Row) -> rusqlite::Result<MessageView> {
+    let kind = core::MessageKind::parse(&r.get::<_, String>(10)?);
+    let text: String = r.get(3)?;
+    let content_uri: Option<String> = r.get(4)?;
     Ok(MessageView {
         id: r.get(0)?,
         chat: r.get(1)?,
         direction: direction(&r.get::<_, String>(2)?),
-        text: r.get(3)?,
-        content_uri: r.get(4)?,
         at: r.get(5)?,
         author_id: r.get(6)?,
         status: MessageStatus::parse(&r.get::<_, String>(7)?),
@@ -33,7 +35,6 @@ pub(super) fn message_row(r: &Row) -> rusqlite::Result<MessageView> {
             r.get::<_, Option<String>>(16)?,
             r.get(17)?,
         ),
-        kind: core::MessageKind::parse(&r.get::<_, String>(10)?),
         media: match r.get::<_, Option<String>>(11)? {
             None => None,
             Some(state) => Some(MediaView {
@@ -42,9 +43,25 @@ pub(super) fn message_row(r: &Row) -> rusqlite::Result<MessageView> {
                 mime: r.get(13)?,
                 size: r.get::<_, Option<i64>>(14)?.map(|n| n.max(0) as u64),
                 error: r.get(15)?,
+                duration_ms: r.get::<_, Option<i64>>(18)?.map(|n| n.max(0) as u64),
+                // Written by this hub from a `ContactCard`; one it cannot read is left out.
+                contact: r
+                    .get::<_, Option<String>>(19)?
+                    .and_then(|j| serde_json::from_str(&j).ok()),
             }),
         },
+        place: place_of(&kind, &text, content_uri.as_deref()),
+        kind,
+        text,
+        content_uri,
     })
+}
+
+/// A `geo` message's location, read from its link or its text.
+fn place_of(kind: &core::MessageKind, text: &str, link: Option<&str>) -> Option<core::Place> {
+    (*kind == core::MessageKind::Geo)
+        .then(|| core::read_place(text, link))
+        .flatten()
 }
 
 pub(super) fn mirror_view(
@@ -260,7 +277,8 @@ pub fn ingest_with(
             params![message_id, m.kind.as_str()],
         )?;
     }
-    if m.content_uri.is_some() {
+    // A location's link is a map, not a file: it is read, never fetched.
+    if m.content_uri.is_some() && m.kind != core::MessageKind::Geo {
         media_queue::enqueue(
             conn,
             &message_id,
@@ -272,12 +290,22 @@ pub fn ingest_with(
     let linked = links(conn, &chat)?;
     // A file goes to the timeline named, with a link to the hub's copy (the provider's own
     // links may not last).
-    let file = m.content_uri.as_ref().map(|uri| {
-        let name = media_queue::link_name(Some(uri));
-        file_line(m.kind, name.as_deref(), None, None)
-    });
+    let place = place_of(&m.kind, &m.text, m.content_uri.as_deref());
+    let file = m
+        .content_uri
+        .as_ref()
+        .filter(|_| m.kind != core::MessageKind::Geo)
+        .map(|uri| {
+            let name = media_queue::link_name(Some(uri));
+            file_line(m.kind, name.as_deref(), None, None)
+        });
     let has_file = file.is_some();
-    let body = timeline_body(&m.text, file);
+    let body = match place {
+        // The timeline reads where, as words and a map link (the message's own text is the
+        // coordinates it was read from).
+        Some(p) => p.timeline_line(),
+        None => timeline_body(&m.text, file),
+    };
     let author = if dir == Direction::In {
         title.clone()
     } else {

@@ -136,6 +136,8 @@ async fn a_clients_files_are_kept_and_served_only_to_whoever_may_see_the_chat() 
         (FakeMedia::Photo, "photo of the invoice"),
         (FakeMedia::VoiceNote, ""),
         (FakeMedia::Pdf, "the invoice"),
+        (FakeMedia::Video, "how it looks"),
+        (FakeMedia::Contact, "our buyer"),
     ] {
         t.fake
             .fake
@@ -156,6 +158,8 @@ async fn a_clients_files_are_kept_and_served_only_to_whoever_may_see_the_chat() 
             FakeMedia::Photo => MessageKind::Image,
             FakeMedia::VoiceNote => MessageKind::Audio,
             FakeMedia::Pdf => MessageKind::Document,
+            FakeMedia::Video => MessageKind::Video,
+            FakeMedia::Contact => MessageKind::Vcard,
         };
         assert_eq!(m.kind, kind);
         // Anna: the exact bytes; a PDF is a download, never shown in place.
@@ -178,7 +182,30 @@ async fn a_clients_files_are_kept_and_served_only_to_whoever_may_see_the_chat() 
                 assert!(disposition.starts_with("attachment;"), "{disposition}");
             }
             FakeMedia::Photo => assert_eq!(shown, "image/png"),
-            FakeMedia::VoiceNote => assert!(shown.starts_with("audio/"), "{shown}"),
+            FakeMedia::VoiceNote => {
+                assert!(shown.starts_with("audio/"), "{shown}");
+                // Read from the file's header: 3 s of 16 kHz samples.
+                assert_eq!(file.duration_ms, Some(3000), "{file:?}");
+            }
+            FakeMedia::Video => assert_eq!(shown, "video/webm"),
+            FakeMedia::Contact => {
+                assert_eq!(file.mime.as_deref(), Some("text/vcard"));
+                assert_eq!(
+                    shown, "application/octet-stream",
+                    "a card is data, not a page"
+                );
+                let card = file.contact.as_ref().expect("the card read");
+                assert_eq!(card.name.as_deref(), Some("Мария Соколова"));
+                assert_eq!(card.organization.as_deref(), Some("ООО «Вектор»"));
+                assert_eq!(card.phones, ["+7 916 555-01-23", "+7 495 700-12-34"]);
+                assert_eq!(card.emails, ["m.sokolova@vector.example"]);
+            }
+        }
+        if media != FakeMedia::VoiceNote {
+            assert_eq!(file.duration_ms, None, "{media:?}");
+        }
+        if media != FakeMedia::Contact {
+            assert_eq!(file.contact, None, "{media:?}");
         }
         // Boris may not see Anna's client: the file does not exist for him; nor for no one.
         assert_eq!(
@@ -195,6 +222,48 @@ async fn a_clients_files_are_kept_and_served_only_to_whoever_may_see_the_chat() 
             StatusCode::NOT_FOUND
         );
     }
+}
+
+#[tokio::test]
+async fn a_shared_location_reads_as_its_place_and_is_never_fetched() {
+    let t = T::new().await;
+    t.fake
+        .fake
+        .client_shares_location(
+            &t.wa,
+            "79161112233",
+            "Ivan",
+            (55.760186, 37.618711),
+            Some("Склад на Петровке"),
+        )
+        .expect("shared");
+    let found = std::sync::Arc::new(std::sync::Mutex::new(None));
+    until("the location arrives", || {
+        let (anna, found) = (t.anna.clone(), found.clone());
+        async move {
+            let Ok(chats) = anna.chats().await else {
+                return false;
+            };
+            for chat in chats {
+                let Ok(messages) = anna.chat_messages(&chat.id, None, None).await else {
+                    return false;
+                };
+                if let Some(m) = messages.into_iter().find(|m| m.kind == MessageKind::Geo) {
+                    *found.lock().expect("lock") = Some(m);
+                    return true;
+                }
+            }
+            false
+        }
+    })
+    .await;
+    let found = found.lock().expect("lock").take();
+    let m = found.expect("the location arrived");
+    let place = m.place.as_ref().expect("a place");
+    assert_eq!((place.lat, place.lon), (55.760186, 37.618711));
+    assert_eq!(place.name.as_deref(), Some("Склад на Петровке"));
+    // A map link is not a file: nothing was queued to fetch.
+    assert_eq!(m.media, None, "{m:?}");
 }
 
 /// A tiny HTTP server on `ip` answering every request with `answer` (raw bytes, then what

@@ -1,7 +1,9 @@
-//! A client sends a photo, a voice note and a PDF (#14): the hub fetches each from the
-//! provider's link, and the seller's real window shows the photo with real pixels, a voice
-//! note with a playable duration, and the PDF as a card with its name and size; the list's
-//! preview names the last one. The page loads them only through the app's own `media:` scheme.
+//! A client sends a photo, a voice note, a PDF, a video, a contact and a location (#14): the
+//! hub fetches each file from the provider's link, and the seller's real window shows the photo
+//! with real pixels, a voice note with a playable duration, the PDF as a card with its name and
+//! size, the video's first frame with its player, the contact and the place as text; the list's
+//! previews name the files and a voice note's length. The page loads files only through the
+//! app's own `media:` scheme.
 
 use anyhow::Result;
 use serde_json::json;
@@ -51,11 +53,29 @@ async fn scenario(
     token: &str,
 ) -> Result<()> {
     sign_in(app, &hub.url, token, "Selma Seller").await?;
+    // Another client's last message is a voice note: the list says how long it is.
+    let mut oleg = media(
+        "e2e-oleg",
+        channel,
+        "audio",
+        "voice-note.wav",
+        &fake.url,
+        None,
+    );
+    oleg["chatId"] = json!("79160000001");
+    oleg["contact"] = json!({"name": "Олег"});
     let status = hub
         .webhook(json!({"messages": [
             media("e2e-photo", channel, "image", "invoice-photo.png", &fake.url, Some("Счёт на оплату")),
             media("e2e-voice", channel, "audio", "voice-note.wav", &fake.url, None),
             media("e2e-pdf", channel, "document", "invoice-42.pdf", &fake.url, None),
+            media("e2e-video", channel, "video", "clip.webm", &fake.url, Some("Как выглядит упаковка")),
+            media("e2e-contact", channel, "vcard", "contact.vcf", &fake.url, None),
+            json!({"messageId": "e2e-place", "channelId": channel, "chatType": "whatsapp",
+                "chatId": "79164569812", "dateTime": "2026-12-06T10:00:01.000Z", "type": "geo",
+                "status": "inbound", "contact": {"name": "Ирина"}, "text": "Склад на Петровке",
+                "contentUri": "https://maps.google.com/maps?q=55.760186,37.618711"}),
+            oleg,
         ]}))
         .await?;
     assert_eq!(status, 200);
@@ -63,11 +83,27 @@ async fn scenario(
         Ok(chat_rows(app).await?.iter().any(|r| r.0 == "Ирина"))
     })
     .await?;
-    click(app, "[data-testid=chat-row]").await?;
+    let previews =
+        "return [...document.querySelectorAll('[data-testid=chat-row] .preview')].map(e => e.textContent);";
+    until(
+        "Oleg's voice note previewed with its length",
+        WAIT,
+        || async {
+            let rows: Vec<String> = serde_json::from_value(app.execute(previews, vec![]).await?)?;
+            Ok(rows.iter().any(|p| p.contains("Voice message (0:03)")))
+        },
+    )
+    .await?;
+    app.execute(
+        "[...document.querySelectorAll('[data-testid=chat-row]')].find(r => r.textContent.includes('Ирина')).click();",
+        vec![],
+    )
+    .await?;
     until("the photo painted with its pixels", WAIT, || async {
         Ok(number(
             app,
-            "const i = document.querySelector('[data-testid=media-image]'); return i && i.complete ? i.naturalWidth : 0;",
+            // Photos far from the screen are not loaded: brought into view first.
+            "const i = document.querySelector('[data-testid=media-image]'); if (i) i.scrollIntoView(); return i && i.complete ? i.naturalWidth : 0;",
         )
         .await?
             > 0.0)
@@ -105,6 +141,57 @@ async fn scenario(
         Ok(card.contains("invoice-42.pdf") && card.contains("application/pdf") && card.contains("KB"))
     })
     .await?;
+    until("the video's first frame and its length", WAIT, || async {
+        Ok(number(
+            app,
+            "const v = document.querySelector('[data-testid=media-video]'); return v && v.readyState >= 2 && isFinite(v.duration) ? v.videoWidth : 0;",
+        )
+        .await?
+            > 0.0)
+    })
+    .await?;
+    let (width, length) = (
+        number(
+            app,
+            "return document.querySelector('[data-testid=media-video]').videoWidth;",
+        )
+        .await?,
+        number(
+            app,
+            "return document.querySelector('[data-testid=media-video]').duration;",
+        )
+        .await?,
+    );
+    assert_eq!(width, 320.0, "the clip's frame, 320 px wide");
+    assert!((length - 2.0).abs() < 0.2, "a 2 s clip: {length}");
+    let text_of = |id: &'static str| async move {
+        let js = format!("const c = document.querySelector('[data-testid={id}]'); return c ? c.textContent : '';");
+        Ok::<String, anyhow::Error>(
+            app.execute(&js, vec![])
+                .await?
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    };
+    until("the contact as who and how to reach", WAIT, || async {
+        let card = text_of("contact-card").await?;
+        Ok(card.contains("Мария Соколова")
+            && card.contains("+7 916 555-01-23")
+            && card.contains("m.sokolova@vector.example"))
+    })
+    .await?;
+    let place = text_of("place").await?;
+    assert!(
+        place.contains("Склад на Петровке") && place.contains("55.760186, 37.618711"),
+        "{place}"
+    );
+    app.execute(
+        "const l = document.querySelector('.messages'); l.scrollTop = l.scrollHeight;",
+        vec![],
+    )
+    .await?;
+    screenshot(app, "media-video-contact-place.png").await?;
     // Nothing remote: every file came through the app's own scheme (a voice note played from
     // the bytes the page read from it).
     let sources = app
@@ -114,6 +201,8 @@ async fn scenario(
         )
         .await?;
     let sources: Vec<String> = serde_json::from_value(sources)?;
+    // A photo scrolled far away is unloaded (no source at all).
+    let sources: Vec<String> = sources.into_iter().filter(|s| !s.is_empty()).collect();
     assert!(!sources.is_empty());
     assert!(
         sources
@@ -121,16 +210,11 @@ async fn scenario(
             .all(|s| s.starts_with("media://localhost/") || s.starts_with("blob:")),
         "{sources:?}"
     );
-    let rows = app
-        .execute(
-            "return [...document.querySelectorAll('[data-testid=chat-row] .preview')].map(e => e.textContent);",
-            vec![],
-        )
-        .await?;
-    let rows: Vec<String> = serde_json::from_value(rows)?;
+    let rows: Vec<String> = serde_json::from_value(app.execute(previews, vec![]).await?)?;
     assert!(
-        rows.iter().any(|p| p.contains("Document: invoice-42.pdf")),
-        "the list's preview names the file: {rows:?}"
+        rows.iter()
+            .any(|p| p.contains("Location · Склад на Петровке")),
+        "the list's preview names the last message's kind: {rows:?}"
     );
     screenshot(app, "media-conversation.png").await?;
     send_a_photo(app, fake).await?;
