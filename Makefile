@@ -4,7 +4,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
-.PHONY: setup ui build run hub test check lint rust-test ui-test e2e bindings openapi clean
+.PHONY: setup ui build run hub test check lint rust-test ui-test e2e package package-test bindings openapi clean
 
 setup:
 	@bash scripts/setup-debian.sh
@@ -24,8 +24,9 @@ run: ui
 hub:
 	$(CARGO) run -p switchboard-hub -- serve $(ARGS)
 
-## Every check: formatting, lints, Rust tests, UI checks and tests, bindings, end-to-end.
-test: lint rust-test ui-test e2e
+## Every check: formatting, lints, Rust tests, UI checks and tests, bindings, end-to-end, and
+## the packages installed, driven and removed.
+test: lint rust-test ui-test e2e package-test
 	@echo "make test: all checks passed"
 
 lint: ui
@@ -44,6 +45,14 @@ ui-test: setup
 
 e2e: build
 	$(XVFB) dbus-run-session -- $(CARGO) test -p switchboard-e2e --tests -- --nocapture --test-threads=1
+
+## The desktop's .deb and .rpm and the hub's .deb, in target/packages/ (docs/deploy.md).
+package: ui
+	bash scripts/package.sh
+
+## Build both packages, install them with apt, drive them end to end, remove them (root or sudo).
+package-test: build
+	bash scripts/package-test.sh
 
 ## Regenerate the TypeScript bindings from Rust (ui/src/lib/bindings.ts) and the OpenAPI file.
 bindings: ui

@@ -13,8 +13,8 @@ APT_PACKAGES=(
   xvfb xauth dbus dbus-x11 webkit2gtk-driver libnotify-bin
   # voice notes and videos in the conversation: WebKitGTK plays them through GStreamer
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  # screenshots
-  imagemagick
+  # screenshots; reading window titles (the totals when no tray shows them)
+  imagemagick xdotool
 )
 
 missing=()

@@ -353,6 +353,10 @@ pub(crate) fn setup(app: &tauri::App) -> anyhow::Result<()> {
         session: tokio::sync::Mutex::new(Session::default()),
     });
     tauri::async_runtime::spawn(resume(app.handle().clone()));
+    // The window is created hidden (tauri.conf.json): shown now, unless this start stays in
+    // the tray.
+    let handle = app.handle().clone();
+    tauri::async_runtime::spawn(async move { crate::commands::show_unless_hidden(&handle).await });
     Ok(())
 }
 

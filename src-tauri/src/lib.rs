@@ -14,6 +14,7 @@ pub mod error;
 pub mod local;
 mod media;
 pub mod notify;
+pub mod shell;
 pub mod sync;
 pub mod tray;
 pub mod ui_events;
@@ -37,6 +38,11 @@ pub fn run() {
     }
     let result = builder
         .plugin(tauri_plugin_opener::init())
+        // The session's autostart entry starts the app with `--autostart` (see `starts_hidden`).
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec!["--autostart"]),
+        ))
         // The window shows the app and nothing else: a file dropped outside the conversation,
         // a link in a message, never navigates it away (to `file://` or the web).
         .plugin(
@@ -49,10 +55,17 @@ pub fn run() {
         })
         .setup(|app| Ok(app::setup(app)?))
         .on_window_event(|window, event| {
-            // Closing the window hides it: the app lives on in the tray (Quit is in its menu).
+            // Closing the window keeps the app running: hidden where a tray icon brings it back
+            // (Quit is in its menu), else minimized — never where nobody can find it.
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-                let _ = window.hide();
                 api.prevent_close();
+                let window = window.clone();
+                tauri::async_runtime::spawn(async move {
+                    let _ = match shell::on_close(shell::tray_host().await) {
+                        shell::OnClose::Hide => window.hide(),
+                        shell::OnClose::Minimize => window.minimize(),
+                    };
+                });
             }
         })
         .invoke_handler(commands::handler())

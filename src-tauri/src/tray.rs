@@ -65,8 +65,9 @@ pub fn build(
     Ok(())
 }
 
-/// Shows the totals: icon state, tooltip and window title.
+/// Shows the totals: icon state, tooltip, window title and the launcher icon's badge.
 pub fn update(app: &AppHandle, c: Counters, russian: bool) {
+    crate::shell::launcher_badge(c);
     let text = totals_text(c, russian);
     if let Some(tray) = app.tray_by_id(TRAY_ID) {
         if let Ok(img) = icon(c.tray_state()) {

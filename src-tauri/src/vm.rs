@@ -27,6 +27,19 @@ pub struct AppState {
     pub russian: bool,
 }
 
+/// This computer's preferences, on the settings screen.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct DesktopPrefsVm {
+    /// A panel hosts tray icons. Without one the settings say why there is no tray icon, and
+    /// closing the window minimizes it.
+    pub tray_icon: bool,
+    /// "Start Switchboard when I log in" (off by default).
+    pub autostart: bool,
+    /// Started with the session, the window stays hidden in the tray (when there is one).
+    pub start_hidden: bool,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
 pub struct SessionVm {
@@ -214,8 +227,27 @@ pub struct MessageVm {
     pub kind: MessageKind,
     /// Its file, when it has one.
     pub media: Option<MediaVm>,
-    /// A shared location, read as coordinates (and the place's name).
-    pub place: Option<switchboard_core::Place>,
+    /// A shared location, read as its description and coordinates.
+    pub place: Option<PlaceVm>,
+}
+
+/// A shared location as the conversation shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct PlaceVm {
+    /// What the client wrote besides the coordinates.
+    pub name: Option<String>,
+    /// "55.760186, 37.618711".
+    pub coordinates: String,
+}
+
+impl PlaceVm {
+    pub fn of(p: &switchboard_core::Place) -> PlaceVm {
+        PlaceVm {
+            name: p.name.clone(),
+            coordinates: p.coordinates(),
+        }
+    }
 }
 
 /// A message's file for the page: where to load it from (this app's own `media:` scheme,
@@ -612,6 +644,7 @@ fn declarations() -> Vec<String> {
     vec![
         AppState::decl(),
         SessionVm::decl(),
+        DesktopPrefsVm::decl(),
         SyncProgressVm::decl(),
         StoreChange::decl(),
         SettingChange::decl(),
@@ -653,7 +686,7 @@ fn declarations() -> Vec<String> {
         MediaState::decl(),
         MediaVm::decl(),
         switchboard_core::ContactCard::decl(),
-        switchboard_core::Place::decl(),
+        PlaceVm::decl(),
         CrmKind::decl(),
         MirrorStateVm::decl(),
         MirrorSkip::decl(),

@@ -1,10 +1,13 @@
-//! What a location or a contact a client shares says, read as text: the conversation shows
-//! "55.751244, 37.618423" and "Ivan Petrov · +7 901 111-22-33", never an empty bubble.
+//! What a location or a contact a client shares says, read as text: the conversation shows the
+//! place and "55.751244, 37.618423", the contact's name, phones and e-mails — never an empty
+//! bubble.
 //!
 //! The provider's contract names `geo` and `vcard` messages without their shape (§4.2). What is
-//! read here is every form messengers are known to use: a location as a `geo:` URI, a map
-//! link (`?q=lat,lon`, `?ll=`, `@lat,lon`, `mlat=…&mlon=…`) or plain "lat, lon" text, with an
-//! optional place name on its own line; a contact as a vCard 2.1/3.0/4.0 file.
+//! read here is every form messengers are known to use: a location as a `geo:` URI (with
+//! Android's `geo:0,0?q=lat,lon(label)`), a map link (Google's `?q=lat,lon` and `/maps/@lat,lon`,
+//! Yandex's `?ll=lon,lat` and `pt=lon,lat`, OpenStreetMap's `mlat=…&mlon=…`) or plain "lat, lon"
+//! text, with the rest of the text as the place's description; a contact as a vCard 2.1/3.0/4.0
+//! file. Every value read is plain text without invisible or direction-changing characters.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +18,7 @@ use serde::{Deserialize, Serialize};
 pub struct Place {
     pub lat: f64,
     pub lon: f64,
-    /// The place's name or address, when the message gives one.
+    /// What the message says besides the coordinates (the place's name, address, directions).
     pub name: Option<String>,
 }
 
@@ -51,8 +54,8 @@ fn trim_float(v: f64) -> String {
     }
 }
 
-/// Longest place name kept (characters).
-const NAME_MAX: usize = 200;
+/// Longest description kept (characters).
+const NAME_MAX: usize = 1000;
 
 /// The location a `geo` message carries, read from its link, else from its text: `None` when
 /// neither holds a latitude and longitude in range.
@@ -60,18 +63,21 @@ pub fn read_place(text: &str, link: Option<&str>) -> Option<Place> {
     let from_link = link.and_then(coordinates_in_link);
     let from_text = || text.lines().find_map(coordinates_in_text);
     let (lat, lon) = from_link.or_else(from_text)?;
-    // A name: the first line of the text that is not the coordinates themselves.
-    let name = text
+    // The rest of the text: every line that is not the coordinates or a link.
+    let rest: Vec<String> = text
         .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && coordinates_in_text(l).is_none() && !l.contains("://"))
-        .map(|l| {
-            l.chars()
-                .filter(|c| !c.is_control())
-                .take(NAME_MAX)
-                .collect()
-        });
+        .map(|l| clean(l.trim()))
+        .filter(|l| !l.is_empty() && coordinates_in_text(l).is_none() && !l.contains("://"))
+        .collect();
+    let name = (!rest.is_empty()).then(|| rest.join("\n").chars().take(NAME_MAX).collect());
     Some(Place { lat, lon, name })
+}
+
+/// Text as shown: without control, invisible or direction-changing characters.
+fn clean(v: &str) -> String {
+    v.chars()
+        .filter(|c| !c.is_control() && !crate::domain::invisible(*c))
+        .collect()
 }
 
 fn in_range(lat: f64, lon: f64) -> Option<(f64, f64)> {
@@ -109,36 +115,64 @@ fn number(s: &str) -> Option<f64> {
 /// A `geo:lat,lon` URI or a map link's coordinates.
 fn coordinates_in_link(link: &str) -> Option<(f64, f64)> {
     let link = link.trim();
-    if let Some(rest) = link
-        .strip_prefix("geo:")
-        .or_else(|| link.strip_prefix("GEO:"))
-    {
-        let pair = rest.split([';', '?']).next()?;
-        let mut it = pair.split(',');
-        return in_range(number(it.next()?)?, number(it.next()?)?);
-    }
-    let (_, query) = link.split_once('?').unwrap_or((link, ""));
+    let (before, query) = link.split_once('?').unwrap_or((link, ""));
     let query = query.split('#').next().unwrap_or("");
-    let pairs: Vec<(&str, &str)> = query
+    let pairs: Vec<(&str, String)> = query
         .split('&')
         .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| {
+            (
+                k,
+                v.replace("%2C", ",").replace("%2c", ",").replace('+', " "),
+            )
+        })
         .collect();
-    let get = |k: &str| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| *v);
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| *key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    // "55.75,37.61(Office)": the pair before a label.
+    let pair = |v: &str| coordinates_in_text(v.split('(').next().unwrap_or(v));
+    let swapped = |v: &str| pair(v).and_then(|(a, b)| in_range(b, a));
+    if let Some(rest) = before
+        .strip_prefix("geo:")
+        .or_else(|| before.strip_prefix("GEO:"))
+    {
+        let mut it = rest.split(';').next().unwrap_or("").split(',');
+        let at = in_range(number(it.next()?)?, number(it.next()?)?)?;
+        // Android's "geo:0,0?q=lat,lon(label)": the place is in the query.
+        return match (at, get("q").and_then(pair)) {
+            ((0.0, 0.0), Some(q)) => Some(q),
+            _ => Some(at),
+        };
+    }
+    let host = before
+        .split("://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if let (Some(lat), Some(lon)) = (get("mlat"), get("mlon")) {
         return in_range(number(lat)?, number(lon)?);
     }
+    // Yandex writes longitude first.
+    if host.contains("yandex.") {
+        return get("pt").or_else(|| get("ll")).and_then(swapped);
+    }
     for key in ["q", "ll", "query", "daddr", "center"] {
-        if let Some(v) = get(key) {
-            let v = v.replace("%2C", ",").replace("%2c", ",").replace('+', " ");
-            if let Some(found) = coordinates_in_text(&v) {
-                return Some(found);
-            }
+        if let Some(found) = get(key).and_then(pair) {
+            return Some(found);
         }
     }
-    // Google's "/@55.75,37.61,17z" path form.
-    let (_, after) = link.split_once('@')?;
-    let mut it = after.split([',', '/', '?']);
-    in_range(number(it.next()?)?, number(it.next()?)?)
+    // Google's "/maps/@55.75,37.61,17z" path form, on Google's hosts only.
+    if host.contains("google.") && before.contains("/maps") {
+        let (_, after) = before.split_once('@')?;
+        let mut it = after.split([',', '/']);
+        return in_range(number(it.next()?)?, number(it.next()?)?);
+    }
+    None
 }
 
 /// A shared contact: who it is and how to reach them.
@@ -215,20 +249,24 @@ pub fn read_vcard(text: &str) -> Option<ContactCard> {
         } else {
             raw.to_owned()
         };
-        let value = unescape(&value);
-        if value.is_empty() {
+        // Structured values split on their unescaped semicolons, then each part unescaped.
+        let parts: Vec<String> = split_unescaped(&value)
+            .iter()
+            .map(|p| unescape(p))
+            .collect();
+        let whole = unescape(&value);
+        if whole.is_empty() {
             continue;
         }
         match name.as_str() {
-            "FN" if card.name.is_none() => card.name = Some(clip(&value)),
+            "FN" if card.name.is_none() => card.name = Some(clip(&whole)),
             "N" if structured.is_none() => {
-                // Family;Given;Additional;Prefix;Suffix → "Given Family".
-                let parts: Vec<&str> = value.split(';').map(str::trim).collect();
+                // Family;Given;Additional;Prefix;Suffix → "Prefix Given Additional Family Suffix".
                 let order = [3, 1, 2, 0, 4];
                 let name = order
                     .iter()
                     .filter_map(|i| parts.get(*i).filter(|s| !s.is_empty()))
-                    .copied()
+                    .map(String::as_str)
                     .collect::<Vec<_>>()
                     .join(" ");
                 if !name.is_empty() {
@@ -236,26 +274,12 @@ pub fn read_vcard(text: &str) -> Option<ContactCard> {
                 }
             }
             "ORG" if card.organization.is_none() => {
-                let org = value
-                    .split(';')
-                    .find(|s| !s.trim().is_empty())
-                    .unwrap_or("");
-                if !org.trim().is_empty() {
-                    card.organization = Some(clip(org.trim()));
+                if let Some(org) = parts.iter().find(|s| !s.is_empty()) {
+                    card.organization = Some(clip(org));
                 }
             }
-            "TEL" if card.phones.len() < CARD_ITEMS => {
-                let v = value.trim_start_matches("tel:").trim();
-                if !v.is_empty() && !card.phones.iter().any(|p| p == v) {
-                    card.phones.push(clip(v));
-                }
-            }
-            "EMAIL" if card.emails.len() < CARD_ITEMS => {
-                let v = value.trim_start_matches("mailto:").trim();
-                if !v.is_empty() && !card.emails.iter().any(|e| e == v) {
-                    card.emails.push(clip(v));
-                }
-            }
+            "TEL" => add(&mut card.phones, whole.trim_start_matches("tel:")),
+            "EMAIL" => add(&mut card.emails, whole.trim_start_matches("mailto:")),
             _ => {}
         }
     }
@@ -265,11 +289,37 @@ pub fn read_vcard(text: &str) -> Option<ContactCard> {
     (card.name.is_some() || !card.phones.is_empty() || !card.emails.is_empty()).then_some(card)
 }
 
+/// A phone or e-mail kept once (as shown: cut to its bound), at most [`CARD_ITEMS`].
+fn add(list: &mut Vec<String>, value: &str) {
+    let v = clip(value.trim());
+    if !v.is_empty() && list.len() < CARD_ITEMS && !list.contains(&v) {
+        list.push(v);
+    }
+}
+
+/// A structured value's parts: split on `;` not escaped by a backslash.
+fn split_unescaped(v: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut escaped) = (0, false);
+    for (i, c) in v.char_indices() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            ';' if !escaped => {
+                parts.push(&v[start..i]);
+                start = i + 1;
+            }
+            _ => escaped = false,
+        }
+    }
+    parts.push(&v[start..]);
+    parts
+}
+
 /// A vCard's lines with folded ones joined (a line starting with a space or tab continues the
 /// one before; a quoted-printable line ending in `=` continues on the next).
 fn unfold(text: &str) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
-    let mut soft_break = false;
+    let (mut quoted, mut soft_break) = (false, false);
     for raw in text.split('\n') {
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
         match lines.last_mut() {
@@ -278,11 +328,14 @@ fn unfold(text: &str) -> Vec<String> {
                 last.push_str(raw);
             }
             Some(last) if raw.starts_with([' ', '\t']) => last.push_str(&raw[1..]),
-            _ => lines.push(raw.to_owned()),
+            _ => {
+                // Whether this line is quoted-printable: read once from its parameters.
+                let head = raw.split(':').next().unwrap_or("");
+                quoted = head.to_ascii_uppercase().contains("QUOTED-PRINTABLE");
+                lines.push(raw.to_owned());
+            }
         }
-        soft_break = lines.last().is_some_and(|l| {
-            l.ends_with('=') && l.to_ascii_uppercase().contains("QUOTED-PRINTABLE")
-        });
+        soft_break = quoted && raw.ends_with('=');
     }
     lines
 }
@@ -336,7 +389,7 @@ fn unescape(v: &str) -> String {
                 Some(other) => out.push(other),
                 None => {}
             }
-        } else if !c.is_control() {
+        } else if !c.is_control() && !crate::domain::invisible(c) {
             out.push(c);
         }
     }
@@ -349,7 +402,7 @@ fn clip(v: &str) -> String {
 
 /// "0:14", "12:03", "1:02:03": how long a voice note or a video plays.
 pub fn duration_label(ms: u64) -> String {
-    let s = (ms + 500) / 1000;
+    let s = ms.saturating_add(500) / 1000;
     let (h, m, s) = (s / 3600, (s / 60) % 60, s % 60);
     if h > 0 {
         format!("{h}:{m:02}:{s:02}")
@@ -369,7 +422,7 @@ mod tests {
     #[test]
     fn a_location_is_read_from_every_form_messengers_use() {
         type Case<'a> = (&'a str, Option<&'a str>, Option<(f64, f64)>);
-        let cases: [Case; 14] = [
+        let cases: [Case; 17] = [
             (
                 "",
                 Some("geo:55.751244,37.618423"),
@@ -389,8 +442,15 @@ mod tests {
             (
                 "",
                 Some("https://yandex.ru/maps/?ll=37.61,55.75&z=17"),
-                at(37.61, 55.75),
+                at(55.75, 37.61),
             ),
+            (
+                "",
+                Some("https://yandex.ru/maps/?pt=37.62,55.76&ll=30.3,59.9"),
+                at(55.76, 37.62),
+            ),
+            ("", Some("geo:0,0?q=55.75,37.61(Office)"), at(55.75, 37.61)),
+            ("", Some("https://example.com/x@1,2"), None),
             (
                 "",
                 Some("https://www.google.com/maps/@55.7558,37.6173,17z"),
@@ -422,16 +482,24 @@ mod tests {
 
     #[test]
     fn a_location_keeps_its_name_and_reads_as_coordinates_and_a_map_link() {
-        let p = read_place("Офис на Тверской\n55.7600, 37.6100", None).expect("a place");
-        assert_eq!(p.name.as_deref(), Some("Офис на Тверской"));
+        let p = read_place(
+            "Офис на Тверской\n55.7600, 37.6100\nвход со двора, \u{202e}код 42",
+            None,
+        )
+        .expect("a place");
+        // Everything the client wrote besides the coordinates, without direction overrides.
+        assert_eq!(
+            p.name.as_deref(),
+            Some("Офис на Тверской\nвход со двора, код 42")
+        );
         assert_eq!(p.coordinates(), "55.76, 37.61");
         assert_eq!(
             p.map_link(),
             "https://www.openstreetmap.org/?mlat=55.76&mlon=37.61#map=17/55.76/37.61"
         );
-        assert!(p
-            .timeline_line()
-            .starts_with("Location: Офис на Тверской (55.76, 37.61) https://"));
+        assert!(p.timeline_line().starts_with(
+            "Location: Офис на Тверской\nвход со двора, код 42 (55.76, 37.61) https://"
+        ));
         let bare = read_place("", Some("geo:0,-0.5")).expect("a place");
         assert_eq!(bare.name, None);
         assert_eq!(bare.coordinates(), "0, -0.5");
@@ -478,6 +546,19 @@ mod tests {
             .expect("a card");
         // Kept as the text it is: the page renders it as text, never as HTML.
         assert_eq!(card.name.as_deref(), Some("<img src=x onerror=alert(1)>"));
+        // Two phones alike in their first 200 characters are one phone as shown.
+        let long = "7".repeat(250);
+        let card = read_vcard(&format!(
+            "BEGIN:VCARD\nFN:X\nTEL:{long}1\nTEL:{long}2\nEND:VCARD\n"
+        ))
+        .expect("a card");
+        assert_eq!(card.phones.len(), 1);
+        // An escaped semicolon stays in its part.
+        let card = read_vcard("BEGIN:VCARD\nN:Smith\\;Jones;Ann;;;\nORG:A\\;B;Sales\nEND:VCARD\n")
+            .expect("a card");
+        assert_eq!(card.name.as_deref(), Some("Ann Smith;Jones"));
+        assert_eq!(card.organization.as_deref(), Some("A;B"));
+        assert_eq!(duration_label(u64::MAX), "5124095576030:25:51");
         let many: String = (0..50).map(|i| format!("TEL:+7900000{i:04}\n")).collect();
         let card = read_vcard(&format!("BEGIN:VCARD\nFN:X\n{many}END:VCARD\n")).expect("a card");
         assert_eq!(card.phones.len(), CARD_ITEMS);

@@ -560,6 +560,7 @@ pub fn openable_type(mime: &str) -> Option<&'static str> {
         "application/rtf" | "text/rtf" => "rtf",
         "text/plain" => "txt",
         "text/csv" => "csv",
+        "text/vcard" => "vcf",
         "application/zip" => "zip",
         "image/png" => "png",
         "image/jpeg" => "jpg",
@@ -595,7 +596,7 @@ pub fn clean_file_name(name: &str) -> Option<String> {
 
 /// Characters that change how text is shown without being seen: bidirectional overrides and
 /// isolates, zero-width ones, the soft hyphen, the BOM.
-fn invisible(c: char) -> bool {
+pub(crate) fn invisible(c: char) -> bool {
     matches!(c,
         '\u{00ad}' | '\u{061c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
         | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}')

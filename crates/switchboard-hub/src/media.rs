@@ -297,9 +297,15 @@ async fn fetch(
                 return Fetched::Retry(format!("cannot keep the file: {e}"));
             }
             let (kept, kind) = (target.clone(), mime.clone());
-            let (duration_ms, contact) = tokio::task::spawn_blocking(move || details(&kept, &kind))
-                .await
-                .unwrap_or_default();
+            // Bounded: a file that takes longer to read is kept and served without them.
+            let (duration_ms, contact) = tokio::time::timeout(
+                DETAILS_TIME,
+                tokio::task::spawn_blocking(move || details(&kept, &kind)),
+            )
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
             Fetched::Stored {
                 name: None,
                 mime,
@@ -319,9 +325,16 @@ async fn fetch(
     }
 }
 
+/// How long reading a kept file's details may take before it goes without them.
+const DETAILS_TIME: Duration = Duration::from_secs(10);
+
+/// Longest a voice note or video is believed to play; a header claiming more is wrong.
+const LONGEST_PLAY: Duration = Duration::from_secs(24 * 3600);
+
 /// What a kept file says beyond its type: how long audio plays (read from its header by
-/// `lofty`: Ogg Opus/Vorbis, MP3, M4A/AAC, WAV, FLAC), and a vCard's contact. Nothing when it
-/// cannot be read: the file is still kept and served.
+/// `lofty`: Ogg Opus/Vorbis, MP3, M4A/AAC, WAV, FLAC — its properties only, never its tags or
+/// pictures, whose reading a crafted file can make slow), and a vCard's contact. Nothing when
+/// it cannot be read: the file is still kept and served.
 pub fn details(path: &Path, mime: &str) -> (Option<u64>, Option<switchboard_core::ContactCard>) {
     if mime == "text/vcard" {
         let text = std::fs::File::open(path).and_then(|f| {
@@ -345,14 +358,18 @@ pub fn details(path: &Path, mime: &str) -> (Option<u64>, Option<switchboard_core
     use lofty::file::AudioFile;
     // Named by message id, without an extension: the type is guessed from the bytes.
     let read = || -> Option<std::time::Duration> {
+        let options = lofty::config::ParseOptions::new()
+            .read_tags(false)
+            .read_cover_art(false);
         let probe = lofty::probe::Probe::open(path)
             .ok()?
+            .options(options)
             .guess_file_type()
             .ok()?;
         Some(probe.read().ok()?.properties().duration())
     };
     let duration = read()
-        .filter(|d| !d.is_zero())
+        .filter(|d| !d.is_zero() && *d <= LONGEST_PLAY)
         .map(|d| d.as_millis().min(u64::MAX as u128) as u64);
     (duration, None)
 }
@@ -412,6 +429,29 @@ mod tests {
                 None => assert_eq!(ms, None, "{file}"),
             }
         }
+        // An MP3 whose ID3 tag holds thousands of distinct entries (reading them all takes
+        // time growing with their square): its tags are never read, so it is quick.
+        let mut frames = Vec::new();
+        for i in 0..20_000u32 {
+            let body = format!("\0k{i}\0v");
+            frames.extend_from_slice(b"TXXX");
+            frames.extend_from_slice(&(body.len() as u32).to_be_bytes());
+            frames.extend_from_slice(&[0, 0]);
+            frames.extend_from_slice(body.as_bytes());
+        }
+        let size = frames.len() as u32;
+        let syncsafe = [
+            (size >> 21 & 0x7f) as u8,
+            (size >> 14 & 0x7f) as u8,
+            (size >> 7 & 0x7f) as u8,
+            (size & 0x7f) as u8,
+        ];
+        let mut tagged = b"ID3\x03\x00\x00".to_vec();
+        tagged.extend_from_slice(&syncsafe);
+        tagged.extend_from_slice(&frames);
+        let crafted = dir.path().join("crafted");
+        std::fs::write(&crafted, &tagged).expect("write");
+        assert_eq!(details(&crafted, "audio/mpeg"), (None, None));
         // A file that claims to be audio but is not: no length, no failure.
         let junk = dir.path().join("junk");
         std::fs::write(&junk, b"OggS but not really").expect("write");

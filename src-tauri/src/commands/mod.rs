@@ -12,6 +12,8 @@
 
 mod chats;
 mod crm;
+mod desktop;
+pub use desktop::show_unless_hidden;
 mod files;
 mod session;
 mod staff;
@@ -126,6 +128,10 @@ commands! {
     chats::retry_message(id: String, local: bool) -> ();
     chats::discard_message(id: String) -> ();
     staff::update_setting(change: SettingChange) -> ();
+    /// This computer's preferences (start with the session, start hidden) and whether a panel
+    /// shows the tray icon.
+    desktop::desktop_prefs() -> DesktopPrefsVm;
+    desktop::set_desktop_prefs(autostart: bool, start_hidden: bool) -> DesktopPrefsVm;
     /// Writing first: the number read under setting 2 and the preselected channel.
     writing::compose(phone: String) -> ComposeVm;
     writing::crm_search(query: String) -> Vec<CrmCardVm>;

@@ -52,7 +52,8 @@ impl LocalStore {
         self.read(|c, _| {
             let mut stmt = c.prepare_cached(
                 "SELECT id, direction, text, at, status, error, mirror, kind, media, \
-                 json_extract(view, '$.place') FROM messages WHERE chat = ?1 ORDER BY at, rowid",
+                 json_extract(view, '$.place'), json_extract(view, '$.content_uri') FROM messages \
+                 WHERE chat = ?1 ORDER BY at, rowid",
             )?;
             let mut out = Vec::new();
             let mut rows = stmt.query([chat])?;
@@ -61,6 +62,19 @@ impl LocalStore {
                 let mirror: switchboard_wire::MirrorView =
                     serde_json::from_str(r.get_ref(6)?.as_str().unwrap_or("{}"))
                         .unwrap_or_default();
+                let kind = MessageKind::parse(r.get_ref(7)?.as_str().unwrap_or("text"));
+                // As the hub read it; a location synced before hubs did is read here alike.
+                let place = r
+                    .get::<_, Option<String>>(9)?
+                    .and_then(|j| serde_json::from_str::<switchboard_core::Place>(&j).ok())
+                    .or_else(|| {
+                        let text = r.get_ref(2).ok()?.as_str().ok()?;
+                        let link = r.get::<_, Option<String>>(10).ok()?;
+                        (kind == MessageKind::Geo)
+                            .then(|| switchboard_core::read_place(text, link.as_deref()))
+                            .flatten()
+                    })
+                    .map(|p| crate::vm::PlaceVm::of(&p));
                 out.push(MessageVm {
                     id: id.clone(),
                     direction: if r.get_ref(1)?.as_str().unwrap_or("in") == "out" {
@@ -76,14 +90,12 @@ impl LocalStore {
                     error_code: None,
                     error_owner: None,
                     local: false,
-                    kind: MessageKind::parse(r.get_ref(7)?.as_str().unwrap_or("text")),
+                    kind,
                     media: r
                         .get::<_, Option<String>>(8)?
                         .and_then(|j| serde_json::from_str::<MediaView>(&j).ok())
                         .map(|m| MediaVm::of(&id, &m)),
-                    place: r
-                        .get::<_, Option<String>>(9)?
-                        .and_then(|j| serde_json::from_str(&j).ok()),
+                    place,
                 });
             }
             // Then what this desktop still holds for the chat, in the order written.

@@ -256,7 +256,6 @@ fn fetched_messages_count_as_news_only_when_new_or_different() {
     );
 }
 
-#[cfg(unix)]
 /// A voice note's length reaches the list's preview; a contact's card and a location's place
 /// reach the conversation, as the hub read them.
 #[test]
@@ -336,10 +335,31 @@ fn a_voice_notes_length_a_contact_and_a_place_are_kept_for_the_window() {
     let media = shown[0].media.as_ref().expect("a file");
     assert_eq!(media.contact.as_ref(), Some(&card));
     assert_eq!(media.duration.as_deref(), Some("0:03"));
-    assert_eq!(shown[1].place.as_ref(), Some(&place));
+    assert_eq!(
+        shown[1].place,
+        Some(switchboard_desktop::vm::PlaceVm {
+            name: Some("Склад".into()),
+            coordinates: "55.760186, 37.618711".into()
+        })
+    );
     assert_eq!(shown[0].place, None);
+    // A location synced before hubs read places is read from its own text and link.
+    let mut older = message("ggg", switchboard_core::MessageKind::Geo, None, None);
+    older.text = "У входа".into();
+    older.content_uri = Some("geo:59.93428,30.335099".into());
+    store.put_messages(&[older]).expect("put");
+    let shown = store.messages("v").expect("messages");
+    let read = shown
+        .iter()
+        .find(|m| m.id == "ggg")
+        .and_then(|m| m.place.clone());
+    assert_eq!(
+        read.map(|p| (p.name, p.coordinates)),
+        Some((Some("У входа".into()), "59.93428, 30.335099".into()))
+    );
 }
 
+#[cfg(unix)]
 fn mode(p: &std::path::Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p)

@@ -62,6 +62,9 @@ fn listening(mut cmd: Command, what: &str) -> Result<(Proc, String)> {
     Ok((proc, url))
 }
 
+/// Where the `switchboard-hub` package keeps the workspace.
+pub const INSTALLED_DATA: &str = "/var/lib/switchboard-hub";
+
 /// A real hub process on a fresh data directory.
 pub struct Hub {
     pub url: String,
@@ -92,6 +95,48 @@ impl Hub {
         };
         hub.spawn("127.0.0.1:0")?;
         Ok(hub)
+    }
+
+    /// The hub the `switchboard-hub` package installed, started as its systemd unit would be
+    /// where systemd does not run: as its own user (`setpriv`), on its data directory, with the
+    /// tokens it wrote there on its first start (read as root). Talks to `provider` (url, key;
+    /// the key in its environment, so nothing is written as root into the hub user's directory).
+    pub fn installed(provider: (&str, &str)) -> Result<Hub> {
+        let data = std::path::Path::new(INSTALLED_DATA);
+        let mut cmd = Command::new("setpriv");
+        cmd.env("SWITCHBOARD_PROVIDER_KEY", provider.1);
+        cmd.args([
+            "--reuid=switchboard-hub",
+            "--regid=switchboard-hub",
+            "--init-groups",
+            "--no-new-privs",
+            "/usr/bin/switchboard-hub",
+            "serve",
+            "--data",
+            INSTALLED_DATA,
+            "--listen",
+            "127.0.0.1:0",
+            "--provider-url",
+            provider.0,
+            "--provider-timeout",
+            "3",
+        ]);
+        let (proc, url) = listening(cmd, "the installed switchboard-hub")?;
+        let read = |name: &str| -> Result<String> {
+            Ok(std::fs::read_to_string(data.join(name))
+                .with_context(|| format!("{INSTALLED_DATA}/{name}"))?
+                .trim()
+                .to_owned())
+        };
+        Ok(Hub {
+            url,
+            admin_token: read("admin-token")?,
+            ingress_secret: read("ingress-secret")?,
+            http: reqwest::Client::new(),
+            provider: Some((provider.0.to_owned(), provider.1.to_owned())),
+            proc: Some(proc),
+            dir: tempfile::tempdir()?,
+        })
     }
 
     fn spawn(&mut self, listen: &str) -> Result<()> {
@@ -149,6 +194,25 @@ impl Hub {
             bail!("{path} answered {status}: {value}");
         }
         Ok(value)
+    }
+
+    /// Waits until the hub has read the provider's channels (it reads them at start).
+    pub async fn until_channels_read(&self) -> Result<()> {
+        until(
+            "the hub reads the provider's channels",
+            Duration::from_secs(30),
+            || async {
+                let v = self
+                    .admin(
+                        reqwest::Method::GET,
+                        "/api/v1/channels",
+                        serde_json::Value::Null,
+                    )
+                    .await?;
+                Ok(v.as_array().is_some_and(|a| !a.is_empty()))
+            },
+        )
+        .await
     }
 
     /// A sandbox channel; returns its id.
@@ -258,6 +322,16 @@ impl ProviderFake {
             .await?)
     }
 
+    /// The id of its first channel.
+    pub async fn first_channel(&self) -> Result<String> {
+        self.channels()
+            .await?
+            .into_iter()
+            .next()
+            .map(|(id, _)| id)
+            .context("the fake's channel")
+    }
+
     /// `GET /v3/channels`: (channelId, transport) pairs.
     pub async fn channels(&self) -> Result<Vec<(String, String)>> {
         let v = self.get("/v3/channels").await?;
@@ -290,29 +364,9 @@ impl ProviderFake {
 /// who receives new clients ("Selma Seller"). The fake, the hub, the channel's id, her token.
 pub async fn provider_workspace() -> Result<(ProviderFake, Hub, String, String)> {
     let fake = ProviderFake::start(&["whatsapp:79990000001:active"])?;
-    let channel = fake
-        .channels()
-        .await?
-        .into_iter()
-        .next()
-        .map(|(id, _)| id)
-        .context("the fake's channel")?;
+    let channel = fake.first_channel().await?;
     let hub = Hub::start_with(Some((&fake.url, &fake.key)))?;
-    until(
-        "the hub reads the provider's channel",
-        Duration::from_secs(30),
-        || async {
-            let v = hub
-                .admin(
-                    reqwest::Method::GET,
-                    "/api/v1/channels",
-                    serde_json::Value::Null,
-                )
-                .await?;
-            Ok(v.as_array().is_some_and(|a| a.len() == 1))
-        },
-    )
-    .await?;
+    hub.until_channels_read().await?;
     let (_, token) = hub
         .employee(serde_json::json!({"name": "Selma Seller", "role": "seller", "receives_new_clients": true}))
         .await?;
@@ -502,6 +556,112 @@ impl Recorder {
             .await?;
         Ok(())
     }
+}
+
+/// What docks see of the app's launcher icon: every `com.canonical.Unity.LauncherEntry.Update`
+/// signal on the session bus, as (app URI, count, count-visible).
+pub struct LauncherRecorder {
+    seen: Arc<Mutex<Vec<(String, i64, bool)>>>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl LauncherRecorder {
+    pub async fn start() -> Result<LauncherRecorder> {
+        use futures_util::StreamExt;
+        let conn = zbus::Connection::session().await?;
+        let rule = zbus::MatchRule::builder()
+            .msg_type(zbus::message::Type::Signal)
+            .interface("com.canonical.Unity.LauncherEntry")?
+            .member("Update")?
+            .build();
+        let mut stream = zbus::MessageStream::for_match_rule(rule, &conn, None).await?;
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let into = seen.clone();
+        let task = tokio::spawn(async move {
+            let _conn = conn;
+            while let Some(Ok(msg)) = stream.next().await {
+                type Update = (String, HashMap<String, zbus::zvariant::OwnedValue>);
+                let Ok((uri, props)) = msg.body().deserialize::<Update>() else {
+                    continue;
+                };
+                let count = props
+                    .get("count")
+                    .and_then(|v| i64::try_from(v).ok())
+                    .unwrap_or(-1);
+                let visible = props
+                    .get("count-visible")
+                    .and_then(|v| bool::try_from(v).ok())
+                    .unwrap_or(false);
+                into.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((uri, count, visible));
+            }
+        });
+        Ok(LauncherRecorder { seen, _task: task })
+    }
+
+    /// The last update seen.
+    pub fn last(&self) -> Option<(String, i64, bool)> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .last()
+            .cloned()
+    }
+}
+
+/// Whether an X window (of any app on the display) has exactly this title.
+pub fn window_titled(title: &str) -> Result<bool> {
+    let out = Command::new("xdotool")
+        .args(["search", "--name", &format!("^{}$", regex_escape(title))])
+        .output()
+        .context("xdotool")?;
+    Ok(out.status.success() && !out.stdout.is_empty())
+}
+
+/// The ids of the app's visible top-level windows (titled "Switchboard…").
+fn app_windows() -> Result<Vec<String>> {
+    let out = Command::new("xdotool")
+        .args(["search", "--onlyvisible", "--name", "^Switchboard"])
+        .output()
+        .context("xdotool")?;
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Whether the app shows a window on the display.
+pub fn app_window_shown() -> Result<bool> {
+    Ok(!app_windows()?.is_empty())
+}
+
+/// Closes the app's window as its title bar's close button would (`scripts/wm-close.py`: the
+/// window manager's WM_DELETE_WINDOW message; there is no window manager under Xvfb). With
+/// `expect_iconify`, fails unless the app then asks for the window to be minimized.
+pub fn close_app_window(expect_iconify: bool) -> Result<()> {
+    let windows = app_windows()?;
+    anyhow::ensure!(!windows.is_empty(), "no app window to close");
+    let mut cmd = Command::new("python3");
+    cmd.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/wm-close.py"));
+    if expect_iconify {
+        cmd.arg("--expect-iconify");
+    }
+    let status = cmd.args(&windows).status()?;
+    anyhow::ensure!(status.success(), "wm-close.py failed");
+    Ok(())
+}
+
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$".contains(c);
+            special
+                .then_some('\\')
+                .into_iter()
+                .chain(std::iter::once(c))
+        })
+        .collect()
 }
 
 /// A fake `org.kde.StatusNotifierWatcher`: the app's tray icon registers with it, and the test

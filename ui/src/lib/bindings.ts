@@ -44,6 +44,21 @@ can_edit_settings: boolean,
  */
 sync_progress: SyncProgressVm | null, };
 
+export type DesktopPrefsVm = { 
+/**
+ * A panel hosts tray icons. Without one the settings say why there is no tray icon, and
+ * closing the window minimizes it.
+ */
+tray_icon: boolean, 
+/**
+ * "Start Switchboard when I log in" (off by default).
+ */
+autostart: boolean, 
+/**
+ * Started with the session, the window stays hidden in the tray (when there is one).
+ */
+start_hidden: boolean, };
+
 export type SyncProgressVm = { 
 /**
  * Chats synced so far.
@@ -182,9 +197,9 @@ kind: MessageKind,
  */
 media: MediaVm | null, 
 /**
- * A shared location, read as coordinates (and the place's name).
+ * A shared location, read as its description and coordinates.
  */
-place: Place | null, };
+place: PlaceVm | null, };
 
 export type MirrorVm = { state: MirrorStateVm, 
 /**
@@ -357,11 +372,15 @@ contact: ContactCard | null, };
 
 export type ContactCard = { name: string | null, organization: string | null, phones: Array<string>, emails: Array<string>, };
 
-export type Place = { lat: number, lon: number, 
+export type PlaceVm = { 
 /**
- * The place's name or address, when the message gives one.
+ * What the client wrote besides the coordinates.
  */
-name: string | null, };
+name: string | null, 
+/**
+ * "55.760186, 37.618711".
+ */
+coordinates: string, };
 
 export type CrmKind = "built_in" | "bitrix24" | "unknown";
 

@@ -1,6 +1,6 @@
 // Generated from Rust (src-tauri/src/commands/mod.rs, ui_events.rs) by `make bindings`. Do not edit by hand.
 import { invoke } from '@tauri-apps/api/core';
-import type { AppState, StoreChange, SettingChange, DemoEmployee, ChatFilter, ChatRowVm, FileRefusalVm, UploadProgressVm, SearchVm, ChatListVm, MessageVm, CrmPanelVm, PendingFirstVm, SendResultVm, CrmCardVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
+import type { AppState, DesktopPrefsVm, StoreChange, SettingChange, DemoEmployee, ChatFilter, ChatRowVm, FileRefusalVm, UploadProgressVm, SearchVm, ChatListVm, MessageVm, CrmPanelVm, PendingFirstVm, SendResultVm, CrmCardVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
 
 /** Every command, typed: the one list is Rust's. */
 export const commands = {
@@ -36,6 +36,10 @@ export const commands = {
   retryMessage: (id: string, local: boolean): Promise<void> => invoke('retry_message', { id, local }),
   discardMessage: (id: string): Promise<void> => invoke('discard_message', { id }),
   updateSetting: (change: SettingChange): Promise<void> => invoke('update_setting', { change }),
+  /** This computer's preferences (start with the session, start hidden) and whether a panel */
+  /** shows the tray icon. */
+  desktopPrefs: (): Promise<DesktopPrefsVm> => invoke('desktop_prefs'),
+  setDesktopPrefs: (autostart: boolean, startHidden: boolean): Promise<DesktopPrefsVm> => invoke('set_desktop_prefs', { autostart, startHidden }),
   /** Writing first: the number read under setting 2 and the preselected channel. */
   compose: (phone: string): Promise<ComposeVm> => invoke('compose', { phone }),
   crmSearch: (query: string): Promise<Array<CrmCardVm>> => invoke('crm_search', { query }),

@@ -1,6 +1,7 @@
 // A Backend for UI tests: records calls, serves fixed view models, fires events on demand.
 import type { Backend } from './backend';
 import type {
+  DesktopPrefsVm,
   AppState, ChatFilter, ChatRowVm, ComposeVm, CrmCardVm, CrmConnectionVm, CrmPanelVm, EmployeeChange, EmployeesVm, FileRefusalVm, MessageVm,
   PendingFirstVm, SearchVm, SendResultVm, SettingChange, StoreChange, TokenVm, UploadProgressVm,
 } from './bindings';
@@ -75,6 +76,13 @@ export class MockBackend implements Backend {
   }
   async setOpenChat(chat: string | null) { this.calls.push(`setOpenChat:${chat}`); }
   async updateSetting(change: SettingChange) { this.calls.push(`updateSetting:${JSON.stringify(change)}`); }
+  prefs: DesktopPrefsVm = { tray_icon: true, autostart: false, start_hidden: false };
+  async desktopPrefs() { return this.prefs; }
+  async setDesktopPrefs(autostart: boolean, startHidden: boolean) {
+    this.calls.push(`setDesktopPrefs:${autostart}:${startHidden}`);
+    this.prefs = { ...this.prefs, autostart, start_hidden: startHidden };
+    return this.prefs;
+  }
   async compose(phone: string) {
     this.calls.push(`compose:${phone}`);
     const answer = this.composeAnswers[phone];

@@ -257,6 +257,27 @@ describe('SettingsView', () => {
     await waitFor(() => expect(backend.calls).toContain('updateSetting:{"field":"notify_supervisors_all","value":true}'));
   });
 
+  it('starts with the session only when asked, and says why there is no tray icon where there is none', async () => {
+    const backend = new MockBackend();
+    render(SettingsView, { backend, session: { ...session, settings }, onclose: () => {} });
+    const autostart = (await screen.findByTestId('pref-autostart')) as HTMLInputElement;
+    expect(autostart.checked).toBe(false);
+    const hidden = screen.getByTestId('pref-start-hidden') as HTMLInputElement;
+    expect(hidden.disabled).toBe(true);
+    await fireEvent.click(autostart);
+    await waitFor(() => expect(backend.calls).toContain('setDesktopPrefs:true:false'));
+    await waitFor(() => expect(hidden.disabled).toBe(false));
+    await fireEvent.click(hidden);
+    await waitFor(() => expect(backend.calls).toContain('setDesktopPrefs:true:true'));
+    expect(screen.queryByTestId('no-tray')).toBeNull();
+    cleanup();
+    const trayless = new MockBackend();
+    trayless.prefs = { tray_icon: false, autostart: false, start_hidden: false };
+    render(SettingsView, { backend: trayless, session: { ...session, settings }, onclose: () => {} });
+    expect((await screen.findByTestId('no-tray')).textContent).toContain('minimizes');
+    expect(screen.queryByTestId('pref-start-hidden')).toBeNull();
+  });
+
   it('shows a seller the settings read-only', async () => {
     const backend = new MockBackend();
     const seller = { ...session, settings, can_edit_settings: false, me: { id: 's', name: 'S', role: 'seller' as const } };
@@ -470,7 +491,7 @@ describe('Conversation', () => {
       { ...base, id: 'v', text: '', kind: 'audio', media: { ...file('v', 'audio/x-wav', 'voice.wav', 96044), duration: '0:03' } },
       { ...base, id: 'k', text: '', kind: 'vcard', media: { ...file('k', 'text/vcard', 'contact.vcf', 295), inline: false,
         contact: { name: '<i>Мария</i> Соколова', organization: 'ООО «Вектор»', phones: ['+7 916 555-01-23'], emails: ['m@vector.example'] } } },
-      { ...base, id: 'g', text: 'Склад на Петровке', kind: 'geo', media: null, place: { lat: 55.760186, lon: 37.618711, name: 'Склад на Петровке' } },
+      { ...base, id: 'g', text: 'Склад на Петровке', kind: 'geo', media: null, place: { coordinates: '55.760186, 37.618711', name: 'Склад на Петровке' } },
       { ...base, id: 'd', text: '', kind: 'document', media: file('d', 'application/pdf', '<b>invoice-42</b>.pdf', 1462) },
       { ...base, id: 'c', text: '', kind: 'missing_call', media: null },
       { ...base, id: 'w', text: '', kind: 'video', media: { state: 'pending', name: null, mime: null, size: null, error: null, url: null, inline: false, duration: null, contact: null } },
@@ -504,8 +525,11 @@ describe('Conversation', () => {
     expect(screen.getByTestId('missed-call').textContent).toBe('Missed call');
     expect(cards[1]?.textContent).toContain('Receiving the file');
     // A document opens in the system's app for it.
-    await fireEvent.click(screen.getByTestId('media-open'));
+    await fireEvent.click(cards[0]?.querySelector('[data-testid=media-open]') as HTMLElement);
     await waitFor(() => expect(backend.calls).toContain('openMedia:d'));
+    // A contact opens in the system's contacts app too.
+    await fireEvent.click(contact.querySelector('[data-testid=media-open]') as HTMLElement);
+    await waitFor(() => expect(backend.calls).toContain('openMedia:k'));
   });
 
   it('sends picked, dropped and pasted files before the caption; says why one cannot go; shows an upload\'s progress', async () => {

@@ -57,6 +57,20 @@ pub(super) fn message_row(r: &Row) -> rusqlite::Result<MessageView> {
     })
 }
 
+/// What a `geo` message's timeline entry says: where, in words and a map link (its text is the
+/// place's description and the coordinates read); a link no place could be read from, as the
+/// link. `None` for other kinds.
+fn geo_body(kind: &core::MessageKind, text: &str, link: Option<&str>) -> Option<String> {
+    if *kind != core::MessageKind::Geo {
+        return None;
+    }
+    Some(match (place_of(kind, text, link), link) {
+        (Some(p), _) => p.timeline_line(),
+        (None, Some(link)) => timeline_body(text, Some(format!("Location: {link}"))),
+        (None, None) => timeline_body(text, Some("Location".to_owned())),
+    })
+}
+
 /// A `geo` message's location, read from its link or its text.
 fn place_of(kind: &core::MessageKind, text: &str, link: Option<&str>) -> Option<core::Place> {
     (*kind == core::MessageKind::Geo)
@@ -290,7 +304,6 @@ pub fn ingest_with(
     let linked = links(conn, &chat)?;
     // A file goes to the timeline named, with a link to the hub's copy (the provider's own
     // links may not last).
-    let place = place_of(&m.kind, &m.text, m.content_uri.as_deref());
     let file = m
         .content_uri
         .as_ref()
@@ -300,12 +313,8 @@ pub fn ingest_with(
             file_line(m.kind, name.as_deref(), None, None)
         });
     let has_file = file.is_some();
-    let body = match place {
-        // The timeline reads where, as words and a map link (the message's own text is the
-        // coordinates it was read from).
-        Some(p) => p.timeline_line(),
-        None => timeline_body(&m.text, file),
-    };
+    let body = geo_body(&m.kind, &m.text, m.content_uri.as_deref())
+        .unwrap_or_else(|| timeline_body(&m.text, file));
     let author = if dir == Direction::In {
         title.clone()
     } else {
@@ -472,10 +481,16 @@ pub fn mirror_unlinked(conn: &Connection, chat: &str) -> Db {
     );
     let waiting: Vec<Waiting> = {
         let mut stmt = conn.prepare_cached(
-            "SELECT id, direction, text, media_state, at, author_id, kind, media_name, media_mime, media_size FROM messages \
-             WHERE chat = ?1 AND mirror_skip = 'not_linked' ORDER BY at, rowid",
+            "SELECT id, direction, text, media_state, at, author_id, kind, media_name, media_mime, media_size, \
+             content_uri FROM messages WHERE chat = ?1 AND mirror_skip = 'not_linked' ORDER BY at, rowid",
         )?;
         let rows = stmt.query_map([chat], |r| {
+            let kind = core::MessageKind::parse(&r.get::<_, String>(6)?);
+            let text: String = r.get(2)?;
+            if let Some(geo) = geo_body(&kind, &text, r.get::<_, Option<String>>(10)?.as_deref()) {
+                // Its words are the whole entry (no file line below them).
+                return Ok((r.get(0)?, r.get(1)?, geo, None, r.get(4)?, r.get(5)?));
+            }
             let file = match r.get::<_, Option<String>>(3)? {
                 Some(_) => Some(file_line(
                     core::MessageKind::parse(&r.get::<_, String>(6)?),

@@ -76,10 +76,26 @@ impl T {
 
     /// The message whose text is `text` as Anna sees it, once its file is no longer pending.
     async fn settled(&self, text: &str) -> MessageView {
+        let what = format!("the file of {text:?} is fetched");
+        let text = text.to_owned();
+        self.first(&what, move |m| {
+            m.text == text
+                && m.media
+                    .as_ref()
+                    .is_some_and(|f| f.state != MediaState::Pending)
+        })
+        .await
+    }
+
+    /// The first message of Anna's chats that `wanted` accepts, once there is one.
+    async fn first(
+        &self,
+        what: &str,
+        wanted: impl Fn(&MessageView) -> bool + Clone + Send + Sync + 'static,
+    ) -> MessageView {
         let found = std::sync::Arc::new(std::sync::Mutex::new(None));
-        until(&format!("the file of {text:?} is fetched"), || {
-            let anna = self.anna.clone();
-            let found = found.clone();
+        until(what, || {
+            let (anna, found, wanted) = (self.anna.clone(), found.clone(), wanted.clone());
             async move {
                 let Ok(chats) = anna.chats().await else {
                     return false;
@@ -88,12 +104,7 @@ impl T {
                     let Ok(messages) = anna.chat_messages(&chat.id, None, None).await else {
                         return false;
                     };
-                    if let Some(m) = messages.into_iter().find(|m| {
-                        m.text == text
-                            && m.media
-                                .as_ref()
-                                .is_some_and(|f| f.state != MediaState::Pending)
-                    }) {
+                    if let Some(m) = messages.into_iter().find(|m| wanted(m)) {
                         *found.lock().expect("lock") = Some(m);
                         return true;
                     }
@@ -237,28 +248,9 @@ async fn a_shared_location_reads_as_its_place_and_is_never_fetched() {
             Some("Склад на Петровке"),
         )
         .expect("shared");
-    let found = std::sync::Arc::new(std::sync::Mutex::new(None));
-    until("the location arrives", || {
-        let (anna, found) = (t.anna.clone(), found.clone());
-        async move {
-            let Ok(chats) = anna.chats().await else {
-                return false;
-            };
-            for chat in chats {
-                let Ok(messages) = anna.chat_messages(&chat.id, None, None).await else {
-                    return false;
-                };
-                if let Some(m) = messages.into_iter().find(|m| m.kind == MessageKind::Geo) {
-                    *found.lock().expect("lock") = Some(m);
-                    return true;
-                }
-            }
-            false
-        }
-    })
-    .await;
-    let found = found.lock().expect("lock").take();
-    let m = found.expect("the location arrived");
+    let m = t
+        .first("the location arrives", |m| m.kind == MessageKind::Geo)
+        .await;
     let place = m.place.as_ref().expect("a place");
     assert_eq!((place.lat, place.lon), (55.760186, 37.618711));
     assert_eq!(place.name.as_deref(), Some("Склад на Петровке"));

@@ -1,5 +1,7 @@
 //! Memory of the real app on the demo workspace: opens the demo as the supervisor, waits 10 s,
-//! then sums RSS and PSS of the app and its WebKit processes. Prints figures, asserts nothing.
+//! then sums RSS and PSS of the app and its WebKit processes; then starts the app again on the
+//! same profile and times its cold start to the painted chat list. Prints figures, asserts
+//! nothing.
 //! `SWITCHBOARD_APP=target/release/switchboard xvfb-run -a dbus-run-session -- \
 //!  cargo run --release -p switchboard-e2e --bin memory-bench`
 
@@ -53,6 +55,24 @@ async fn main() -> Result<()> {
         tree.len(),
         rss / 1024,
         pss / 1024
+    );
+    app.close().await?;
+    // Cold start: the app started again on the same profile resumes the demo session and paints
+    // its chat list from the local store (the WebDriver session's start counts in: an upper
+    // bound of what a user sees).
+    let started = Instant::now();
+    let app = driver.launch(data.path()).await?;
+    let window = started.elapsed();
+    until(
+        "the chat list after a restart",
+        Duration::from_secs(30),
+        || async { Ok(!chat_rows(&app).await?.is_empty()) },
+    )
+    .await?;
+    println!(
+        "cold start on the demo: window {:.2?}, chat list painted {:.2?}",
+        window,
+        started.elapsed()
     );
     app.close().await?;
     Ok(())

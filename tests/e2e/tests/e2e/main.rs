@@ -7,6 +7,7 @@ mod chat_list;
 mod composer;
 mod demo;
 mod media;
+mod no_tray;
 mod search;
 mod tray;
 mod two_desktops;

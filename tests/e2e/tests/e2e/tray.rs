@@ -135,6 +135,32 @@ async fn scenario(
     })
     .await?;
     screenshot(app, "tray-seller.png").await?;
+    // With a panel hosting the icon, the settings offer starting hidden in it (and say nothing
+    // of a missing tray).
+    click(app, "[data-testid=open-settings]").await?;
+    until("the start-hidden preference", WAIT, || async {
+        Ok(!app
+            .find_all(fantoccini::Locator::Css("[data-testid=pref-start-hidden]"))
+            .await?
+            .is_empty())
+    })
+    .await?;
+    assert!(app
+        .find_all(fantoccini::Locator::Css("[data-testid=no-tray]"))
+        .await?
+        .is_empty());
+    // Closing the window hides it (the tray brings it back): no window left on the display,
+    // until the tray menu's Open.
+    close_app_window(false)?;
+    until("the window hidden", WAIT, || async {
+        Ok(!app_window_shown()?)
+    })
+    .await?;
+    watcher.click("Open").await?;
+    until("the window back from the tray", WAIT, || async {
+        app_window_shown()
+    })
+    .await?;
     Ok(())
 }
 

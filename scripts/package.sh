@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `make package`: the desktop's .deb (and .rpm) with Tauri's bundler, and the hub's .deb with
+# dpkg-deb (Debian's own tool: a binary, a unit and three scripts need nothing more), both from
+# the `dist` profile (LTO, one codegen unit, stripped), into target/packages/.
+# The version is the workspace's (Cargo.toml [workspace.package]), the one place it is written.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=target/packages
+rm -rf "$out"
+mkdir -p "$out"
+version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
+arch=$(dpkg --print-architecture)
+[ -n "$version" ] || { echo "package: no version in Cargo.toml [workspace.package]" >&2; exit 1; }
+
+# Both binaries in one cargo build (their dependencies compiled once, with the same features —
+# so the hub keeps its `--demo` ability, which does nothing unless asked for): Tauri's CLI from
+# the UI's npm dependencies builds the UI, the binaries (the desktop serving its embedded UI)
+# and the desktop's bundles.
+start=$(date +%s)
+TAURI_APP_PATH=src-tauri CI=true npm --prefix ui exec --no -- \
+    tauri build --ci --bundles deb,rpm -- --profile dist -p switchboard -p switchboard-hub
+# Exactly this version's bundles (an older one may still lie there), named as Debian names
+# packages (lower case).
+cp "target/dist/bundle/deb/Switchboard_${version}_${arch}.deb" "$out/switchboard_${version}_${arch}.deb"
+cp target/dist/bundle/rpm/Switchboard-"${version}"-1.*.rpm "$out"/
+echo "package: both built in $(( $(date +%s) - start )) s"
+
+# The hub's .deb: binary, hardened systemd unit, options file, admin doc.
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+install -D -m 0755 target/dist/switchboard-hub "$root/usr/bin/switchboard-hub"
+install -D -m 0644 packaging/hub/switchboard-hub.service "$root/lib/systemd/system/switchboard-hub.service"
+install -D -m 0644 packaging/hub/default "$root/etc/default/switchboard-hub"
+install -D -m 0644 docs/deploy.md "$root/usr/share/doc/switchboard-hub/deploy.md"
+install -d -m 0755 "$root/DEBIAN"
+install -m 0755 packaging/hub/postinst packaging/hub/prerm packaging/hub/postrm "$root/DEBIAN/"
+echo "/etc/default/switchboard-hub" > "$root/DEBIAN/conffiles"
+size_kib=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
+# The newest glibc symbol version the binary asks for.
+glibc=$(objdump -T target/dist/switchboard-hub | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -Vu | tail -1)
+cat > "$root/DEBIAN/control" <<CONTROL
+Package: switchboard-hub
+Version: $version
+Architecture: $arch
+Maintainer: Switchboard <hub@switchboard.invalid>
+Section: net
+Priority: optional
+Installed-Size: $size_kib
+Depends: libc6 (>= $glibc), libgcc-s1, passwd
+Recommends: sqlite3
+Suggests: caddy | nginx
+Description: Switchboard hub: the workspace server Switchboard desktops connect to
+ Receives the messenger provider's webhooks, keeps every chat and message in SQLite, mirrors
+ them to the CRM (Bitrix24 or the built-in one) and syncs each desktop what its employee may
+ see. Runs as its own user with its data in /var/lib/switchboard-hub; see
+ /usr/share/doc/switchboard-hub/deploy.md for TLS and backups.
+CONTROL
+dpkg-deb --root-owner-group -Zxz --build "$root" "$out/switchboard-hub_${version}_${arch}.deb" >/dev/null
+ls -l "$out"
