@@ -8,7 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail() { echo "package-test: $*" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || fail "run as root (sudo make package-test): it installs packages and runs the hub as its user"
+if [ "$(id -u)" -ne 0 ]; then
+    # It installs packages and starts the hub as its own user: as root, through sudo.
+    command -v sudo >/dev/null || fail "run as root: it installs packages and runs the hub as its user"
+    exec sudo --preserve-env env "PATH=$PATH" bash "$0" "$@"
+fi
 if [ -z "${CI:-}" ] && { dpkg-query -W switchboard switchboard-hub >/dev/null 2>&1 || [ -e /var/lib/switchboard-hub ]; }; then
     fail "Switchboard is installed here (or /var/lib/switchboard-hub exists): not touching it; set CI=1 to go on anyway"
 fi
