@@ -19,10 +19,9 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 
 bash scripts/package.sh
-version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
-arch=$(dpkg --print-architecture)
-desktop="target/packages/switchboard_${version}_${arch}.deb"
-hub="target/packages/switchboard-hub_${version}_${arch}.deb"
+# package.sh empties target/packages first: one of each.
+desktop=$(ls target/packages/switchboard_*.deb)
+hub=$(ls target/packages/switchboard-hub_*.deb)
 ls -l target/packages
 
 remove() {

@@ -51,8 +51,11 @@ impl LocalStore {
     pub fn messages(&self, chat: &str) -> LocalResult<Vec<MessageVm>> {
         self.read(|c, _| {
             let mut stmt = c.prepare_cached(
+                // The stored view is parsed only for locations (their place and link), not for
+                // every message of the chat.
                 "SELECT id, direction, text, at, status, error, mirror, kind, media, \
-                 json_extract(view, '$.place'), json_extract(view, '$.content_uri') FROM messages \
+                 CASE WHEN kind = 'geo' THEN json_extract(view, '$.place') END, \
+                 CASE WHEN kind = 'geo' THEN json_extract(view, '$.content_uri') END FROM messages \
                  WHERE chat = ?1 ORDER BY at, rowid",
             )?;
             let mut out = Vec::new();
