@@ -3,6 +3,8 @@ SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO ?= cargo
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
+# Each step of `make test` says when it starts, so a CI log shows where the time goes.
+STEP = @echo "make: $@ starts at $$(date +%T)"
 
 .PHONY: setup ui build run hub test check lint rust-test ui-test e2e package package-test bindings openapi clean
 
@@ -14,6 +16,7 @@ ui: setup
 	npm --prefix ui run build --silent
 
 build: ui
+	$(STEP)
 	$(CARGO) build --workspace --all-targets
 
 ## Run the desktop app on the demo workspace (a hub in-process on loopback).
@@ -27,9 +30,10 @@ hub:
 ## Every check: formatting, lints, Rust tests, UI checks and tests, bindings, end-to-end, and
 ## the packages installed, driven and removed.
 test: lint rust-test ui-test e2e package-test
-	@echo "make test: all checks passed"
+	@echo "make test: all checks passed at $$(date +%T)"
 
 lint: ui
+	$(STEP)
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	# The desktop that only connects to hubs, and the hub without the demo, build clean too.
@@ -37,13 +41,16 @@ lint: ui
 	$(CARGO) clippy -p switchboard-hub --no-default-features -- -D warnings
 
 rust-test: ui
+	$(STEP)
 	$(CARGO) test --workspace --exclude switchboard-e2e
 
 ui-test: setup
+	$(STEP)
 	npm --prefix ui run check --silent
 	npm --prefix ui run test --silent
 
 e2e: build
+	$(STEP)
 	$(XVFB) dbus-run-session -- $(CARGO) test -p switchboard-e2e --tests -- --nocapture --test-threads=1
 
 ## The desktop's .deb and .rpm and the hub's .deb, in target/packages/ (docs/deploy.md).
@@ -52,6 +59,7 @@ package: ui
 
 ## Build both packages, install them with apt, drive them end to end, remove them (root or sudo).
 package-test: build
+	$(STEP)
 	bash scripts/package-test.sh
 
 ## Regenerate the TypeScript bindings from Rust (ui/src/lib/bindings.ts) and the OpenAPI file.

@@ -38,10 +38,10 @@ pub fn run() {
     }
     let result = builder
         .plugin(tauri_plugin_opener::init())
-        // The session's autostart entry starts the app with `--autostart` (see `starts_hidden`).
-        .plugin(tauri_plugin_autostart::init(
-            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            Some(vec!["--autostart"]),
+        // The session's autostart entry starts the app with `--autostart` (see `starts_hidden`)
+        // and the profile it was enabled from.
+        .plugin(commands::desktop::autostart_plugin(
+            app::profile_dir().as_deref(),
         ))
         // The window shows the app and nothing else: a file dropped outside the conversation,
         // a link in a message, never navigates it away (to `file://` or the web).

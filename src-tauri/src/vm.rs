@@ -38,6 +38,9 @@ pub struct DesktopPrefsVm {
     pub autostart: bool,
     /// Started with the session, the window stays hidden in the tray (when there is one).
     pub start_hidden: bool,
+    /// A message goes with Ctrl+Enter (Enter is a new line), for those who write long ones;
+    /// off by default: Enter sends, Shift+Enter is a new line.
+    pub send_with_ctrl_enter: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

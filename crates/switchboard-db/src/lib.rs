@@ -23,6 +23,12 @@ pub enum OpenError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error("the data directory {dir} belongs to user {owner}, not to root: a hub run as root would leave files there its own user cannot open; run it as that user (e.g. `sudo -u {owner_name} switchboard-hub serve --data {dir}`), or `sudo systemctl start switchboard-hub`")]
+    ForeignOwner {
+        dir: String,
+        owner: u32,
+        owner_name: String,
+    },
     #[error("cannot use the data directory {dir}: {source}")]
     Io {
         dir: String,
@@ -202,6 +208,7 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock, OpenError> {
         source,
     };
     std::fs::create_dir_all(dir).map_err(io)?;
+    refuse_foreign_owner(dir, effective_uid(), owner_of(dir).map_err(io)?)?;
     // Messages, tokens and secrets live here: only the hub's user may enter.
     private(dir, 0o700).map_err(io)?;
     let file = File::options()
@@ -217,6 +224,47 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock, OpenError> {
         }),
         Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
     }
+}
+
+/// Root never writes into a directory another user owns (the packaged hub's
+/// `/var/lib/switchboard-hub`): the files it made would be root's, and the service, run as its
+/// own user, could not open them again. Anyone else may only write where they are let.
+fn refuse_foreign_owner(dir: &Path, me: Option<u32>, owner: Option<u32>) -> Result<(), OpenError> {
+    match (me, owner) {
+        (Some(0), Some(owner)) if owner != 0 => Err(OpenError::ForeignOwner {
+            dir: dir.display().to_string(),
+            owner,
+            owner_name: user_name(owner).unwrap_or_else(|| owner.to_string()),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// This process's effective user: the owner of `/proc/self` (Linux; `None` elsewhere).
+fn effective_uid() -> Option<u32> {
+    owner_of(Path::new("/proc/self")).ok().flatten()
+}
+
+#[cfg(unix)]
+fn owner_of(path: &Path) -> std::io::Result<Option<u32>> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).map(|m| Some(m.uid()))
+}
+
+#[cfg(not(unix))]
+fn owner_of(_path: &Path) -> std::io::Result<Option<u32>> {
+    Ok(None)
+}
+
+/// The login name of `uid` from `/etc/passwd`, when it is there.
+fn user_name(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let id: u32 = fields.nth(1)?.parse().ok()?;
+        (id == uid).then(|| name.to_owned())
+    })
 }
 
 /// Opens (or creates) a database in WAL mode and brings its schema up to date.
@@ -315,6 +363,54 @@ fn migrate(conn: &mut Connection, migrations: &[(i64, &str)]) -> Result<(), Migr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Root is refused a directory another user owns (by name where `/etc/passwd` has it);
+    /// root's own, and anyone not root, go on.
+    #[test]
+    fn root_is_refused_a_directory_another_user_owns() {
+        let dir = Path::new("/var/lib/switchboard-hub");
+        let err = refuse_foreign_owner(dir, Some(0), Some(0xfffe)).expect_err("root on another's");
+        assert!(
+            matches!(err, OpenError::ForeignOwner { owner: 0xfffe, .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("/var/lib/switchboard-hub belongs to user 65534"),
+            "{err}"
+        );
+        assert!(refuse_foreign_owner(dir, Some(0), Some(0)).is_ok());
+        assert!(refuse_foreign_owner(dir, Some(1000), Some(0xfffe)).is_ok());
+        assert!(refuse_foreign_owner(dir, None, Some(0xfffe)).is_ok());
+        assert_eq!(user_name(0).as_deref(), Some("root"));
+    }
+
+    /// The same through `lock_dir` on a real directory, when this test runs as root (as CI
+    /// does): handed to `nobody`, it is refused and nothing is written into it.
+    #[cfg(unix)]
+    #[test]
+    fn lock_dir_as_root_leaves_another_users_directory_alone() {
+        if effective_uid() != Some(0) {
+            eprintln!("not root: the decision is covered by the test above");
+            return;
+        }
+        let parent = tempfile::tempdir().expect("tempdir");
+        let dir = parent.path().join("data");
+        std::fs::create_dir(&dir).expect("mkdir");
+        std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).expect("chown");
+        let err = lock_dir(&dir).expect_err("root on nobody's directory");
+        assert!(
+            matches!(err, OpenError::ForeignOwner { owner: 65534, .. }),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_dir(&dir).expect("list").count(),
+            0,
+            "nothing written"
+        );
+        std::os::unix::fs::chown(&dir, Some(0), Some(0)).expect("chown back");
+        lock_dir(&dir).expect("root's own directory");
+    }
 
     /// What is committed reaches the database file from the checkpoint thread, not from the
     /// writer: 6 MB (past SQLite's own 1 000-page checkpoint) stay in the log until the thread

@@ -3,15 +3,102 @@
 
 use crate::error::{CmdError, CmdResult};
 use crate::vm::DesktopPrefsVm;
+use std::path::Path;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_autostart::ManagerExt;
 
-/// The file whose presence means "start hidden in the tray" (a preference of this computer, kept
-/// across sign-outs).
+/// Files whose presence means a preference of this computer is on (kept across sign-outs):
+/// "start hidden in the tray", "send with Ctrl+Enter".
 const START_HIDDEN: &str = "start-hidden";
+const SEND_WITH_CTRL_ENTER: &str = "send-with-ctrl-enter";
+
+fn flag_file(app: &AppHandle, name: &str) -> std::path::PathBuf {
+    app.state::<crate::app::App>().data_dir.join(name)
+}
 
 fn start_hidden_file(app: &AppHandle) -> std::path::PathBuf {
-    app.state::<crate::app::App>().data_dir.join(START_HIDDEN)
+    flag_file(app, START_HIDDEN)
+}
+
+fn set_flag(app: &AppHandle, name: &str, on: bool) -> CmdResult<()> {
+    let flag = flag_file(app, name);
+    let kept = if on {
+        std::fs::write(&flag, b"")
+    } else {
+        match std::fs::remove_file(&flag) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    };
+    kept.map_err(|e| CmdError::new("prefs", format!("could not keep the preference: {e}")))
+}
+
+/// The session's autostart entry for this app: started with `--autostart`, and with a profile
+/// (`--data-dir`, or `SWITCHBOARD_DATA_DIR`, which the entry cannot carry) that profile's
+/// directory, absolute, under an entry of its own (`Switchboard-<dir name>`) so that profiles do
+/// not replace each other's. Arguments are quoted as the Desktop Entry spec's `Exec` asks.
+pub fn autostart_plugin<R: tauri::Runtime>(
+    profile: Option<&Path>,
+) -> tauri::plugin::TauriPlugin<R> {
+    let (name, args) = autostart_entry(profile);
+    let builder = tauri_plugin_autostart::Builder::new().args(args);
+    match name {
+        Some(name) => builder.app_name(name),
+        None => builder,
+    }
+    .build()
+}
+
+fn autostart_entry(profile: Option<&Path>) -> (Option<String>, Vec<String>) {
+    let mut args = vec!["--autostart".to_owned()];
+    let Some(dir) = profile else {
+        return (None, args);
+    };
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+    let Some(text) = dir.to_str() else {
+        tracing::warn!(dir = %dir.display(), "a profile directory that is not UTF-8 cannot go in the autostart entry");
+        return (None, args);
+    };
+    args.extend(["--data-dir".to_owned(), exec_quoted(text)]);
+    let tail: String = dir
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    (Some(format!("Switchboard-{tail}")), args)
+}
+
+/// One argument of a desktop entry's `Exec` line: as is when plain, else double-quoted with
+/// `"` `` ` `` `$` `\` escaped; `%` doubled either way (field codes).
+fn exec_quoted(arg: &str) -> String {
+    let plain = arg
+        .chars()
+        .all(|c| c.is_alphanumeric() || "/._-+,=@:".contains(c));
+    if plain {
+        return arg.to_owned();
+    }
+    let mut out = String::from("\"");
+    for c in arg.chars() {
+        match c {
+            '"' | '`' | '$' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '%' => out.push_str("%%"),
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// Whether this start may leave the window hidden: started with the session (`--autostart`,
@@ -43,6 +130,7 @@ pub async fn desktop_prefs(app: &AppHandle) -> CmdResult<DesktopPrefsVm> {
         tray_icon: crate::shell::tray_host().await,
         autostart: app.autolaunch().is_enabled().unwrap_or(false),
         start_hidden: start_hidden_file(app).exists(),
+        send_with_ctrl_enter: flag_file(app, SEND_WITH_CTRL_ENTER).exists(),
     })
 }
 
@@ -50,6 +138,7 @@ pub async fn set_desktop_prefs(
     app: &AppHandle,
     autostart: bool,
     start_hidden: bool,
+    send_with_ctrl_enter: bool,
 ) -> CmdResult<DesktopPrefsVm> {
     let launcher = app.autolaunch();
     let done = if autostart {
@@ -63,15 +152,38 @@ pub async fn set_desktop_prefs(
             return Err(CmdError::new("autostart", format!("could not change: {e}")));
         }
     }
-    let flag = start_hidden_file(app);
-    let kept = if start_hidden {
-        std::fs::write(&flag, b"")
-    } else {
-        match std::fs::remove_file(&flag) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            other => other,
-        }
-    };
-    kept.map_err(|e| CmdError::new("prefs", format!("could not keep the preference: {e}")))?;
+    set_flag(app, START_HIDDEN, start_hidden)?;
+    set_flag(app, SEND_WITH_CTRL_ENTER, send_with_ctrl_enter)?;
     desktop_prefs(app).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_autostart_entry_keeps_a_profile() {
+        assert_eq!(
+            autostart_entry(None),
+            (None, vec!["--autostart".to_owned()])
+        );
+        let (name, args) = autostart_entry(Some(Path::new("/home/anna/work profile")));
+        assert_eq!(name.as_deref(), Some("Switchboard-work-profile"));
+        assert_eq!(
+            args,
+            ["--autostart", "--data-dir", "\"/home/anna/work profile\""]
+        );
+        // A relative directory is made absolute: the session starts the app elsewhere.
+        let (_, args) = autostart_entry(Some(Path::new("p")));
+        assert!(Path::new(&args[2]).is_absolute(), "{args:?}");
+        assert!(args[2].ends_with("/p"), "{args:?}");
+    }
+
+    #[test]
+    fn exec_arguments_are_quoted_as_the_spec_says() {
+        assert_eq!(exec_quoted("/var/lib/x_1.2"), "/var/lib/x_1.2");
+        assert_eq!(exec_quoted("/a b"), "\"/a b\"");
+        assert_eq!(exec_quoted("/a\"$`\\b"), "\"/a\\\"\\$\\`\\\\b\"");
+        assert_eq!(exec_quoted("/100%"), "\"/100%%\"");
+    }
 }

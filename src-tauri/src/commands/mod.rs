@@ -12,7 +12,7 @@
 
 mod chats;
 mod crm;
-mod desktop;
+pub(crate) mod desktop;
 pub use desktop::show_unless_hidden;
 mod files;
 mod session;
@@ -128,10 +128,10 @@ commands! {
     chats::retry_message(id: String, local: bool) -> ();
     chats::discard_message(id: String) -> ();
     staff::update_setting(change: SettingChange) -> ();
-    /// This computer's preferences (start with the session, start hidden) and whether a panel
-    /// shows the tray icon.
+    /// This computer's preferences (start with the session, start hidden, the key that sends)
+    /// and whether a panel shows the tray icon.
     desktop::desktop_prefs() -> DesktopPrefsVm;
-    desktop::set_desktop_prefs(autostart: bool, start_hidden: bool) -> DesktopPrefsVm;
+    desktop::set_desktop_prefs(autostart: bool, start_hidden: bool, send_with_ctrl_enter: bool) -> DesktopPrefsVm;
     /// Writing first: the number read under setting 2 and the preselected channel.
     writing::compose(phone: String) -> ComposeVm;
     writing::crm_search(query: String) -> Vec<CrmCardVm>;

@@ -57,7 +57,12 @@ autostart: boolean,
 /**
  * Started with the session, the window stays hidden in the tray (when there is one).
  */
-start_hidden: boolean, };
+start_hidden: boolean, 
+/**
+ * A message goes with Ctrl+Enter (Enter is a new line), for those who write long ones;
+ * off by default: Enter sends, Shift+Enter is a new line.
+ */
+send_with_ctrl_enter: boolean, };
 
 export type SyncProgressVm = { 
 /**

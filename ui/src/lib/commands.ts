@@ -36,10 +36,10 @@ export const commands = {
   retryMessage: (id: string, local: boolean): Promise<void> => invoke('retry_message', { id, local }),
   discardMessage: (id: string): Promise<void> => invoke('discard_message', { id }),
   updateSetting: (change: SettingChange): Promise<void> => invoke('update_setting', { change }),
-  /** This computer's preferences (start with the session, start hidden) and whether a panel */
-  /** shows the tray icon. */
+  /** This computer's preferences (start with the session, start hidden, the key that sends) */
+  /** and whether a panel shows the tray icon. */
   desktopPrefs: (): Promise<DesktopPrefsVm> => invoke('desktop_prefs'),
-  setDesktopPrefs: (autostart: boolean, startHidden: boolean): Promise<DesktopPrefsVm> => invoke('set_desktop_prefs', { autostart, startHidden }),
+  setDesktopPrefs: (autostart: boolean, startHidden: boolean, sendWithCtrlEnter: boolean): Promise<DesktopPrefsVm> => invoke('set_desktop_prefs', { autostart, startHidden, sendWithCtrlEnter }),
   /** Writing first: the number read under setting 2 and the preselected channel. */
   compose: (phone: string): Promise<ComposeVm> => invoke('compose', { phone }),
   crmSearch: (query: string): Promise<Array<CrmCardVm>> => invoke('crm_search', { query }),

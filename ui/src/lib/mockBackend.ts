@@ -76,11 +76,11 @@ export class MockBackend implements Backend {
   }
   async setOpenChat(chat: string | null) { this.calls.push(`setOpenChat:${chat}`); }
   async updateSetting(change: SettingChange) { this.calls.push(`updateSetting:${JSON.stringify(change)}`); }
-  prefs: DesktopPrefsVm = { tray_icon: true, autostart: false, start_hidden: false };
+  prefs: DesktopPrefsVm = { tray_icon: true, autostart: false, start_hidden: false, send_with_ctrl_enter: false };
   async desktopPrefs() { return this.prefs; }
-  async setDesktopPrefs(autostart: boolean, startHidden: boolean) {
-    this.calls.push(`setDesktopPrefs:${autostart}:${startHidden}`);
-    this.prefs = { ...this.prefs, autostart, start_hidden: startHidden };
+  async setDesktopPrefs(autostart: boolean, startHidden: boolean, sendWithCtrlEnter: boolean) {
+    this.calls.push(`setDesktopPrefs:${autostart}:${startHidden}:${sendWithCtrlEnter}`);
+    this.prefs = { ...this.prefs, autostart, start_hidden: startHidden, send_with_ctrl_enter: sendWithCtrlEnter };
     return this.prefs;
   }
   async compose(phone: string) {

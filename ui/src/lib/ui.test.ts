@@ -187,6 +187,32 @@ describe('Workspace', () => {
     expect(screen.queryByTestId('shortcuts')).toBeNull();
   });
 
+  it('sends with Enter, or with Ctrl+Enter once the settings say so (Enter is then a new line)', async () => {
+    Element.prototype.scrollTo = () => {};
+    const backend = new MockBackend();
+    backend.lists.all.chats = [row('a', 'red', 1, 'Irina')];
+    render(Workspace, { backend, session });
+    await fireEvent.click((await screen.findAllByTestId('chat-row'))[0]!);
+    const reply = (await screen.findByTestId('reply')) as HTMLTextAreaElement;
+    await fireEvent.input(reply, { target: { value: 'one' } });
+    await fireEvent.keyDown(reply, { key: 'Enter' });
+    await waitFor(() => expect(backend.calls).toContain('sendReply:a:one'));
+    // The settings turn Ctrl+Enter on: the open composer takes it at once.
+    await fireEvent.click(screen.getByTestId('open-settings'));
+    await fireEvent.click(await screen.findByTestId('pref-ctrl-enter'));
+    await waitFor(() => expect(backend.calls).toContain('setDesktopPrefs:false:false:true'));
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    await fireEvent.click((await screen.findAllByTestId('chat-row'))[0]!);
+    const again = (await screen.findByTestId('reply')) as HTMLTextAreaElement;
+    await fireEvent.input(again, { target: { value: 'two' } });
+    await fireEvent.keyDown(again, { key: 'Enter' });
+    expect(backend.calls).not.toContain('sendReply:a:two');
+    await fireEvent.keyDown(again, { key: 'Enter', ctrlKey: true });
+    await waitFor(() => expect(backend.calls).toContain('sendReply:a:two'));
+    await fireEvent.keyDown(window, { key: '/', code: 'Slash', ctrlKey: true });
+    expect((await screen.findByTestId('shortcuts')).textContent).toContain('Ctrl+Enter');
+  });
+
   it('searches messages, groups what it found by chat with the matches marked as text, and opens the message', async () => {
     Element.prototype.scrollTo = () => {};
     Element.prototype.scrollIntoView = () => {};
@@ -265,14 +291,14 @@ describe('SettingsView', () => {
     const hidden = screen.getByTestId('pref-start-hidden') as HTMLInputElement;
     expect(hidden.disabled).toBe(true);
     await fireEvent.click(autostart);
-    await waitFor(() => expect(backend.calls).toContain('setDesktopPrefs:true:false'));
+    await waitFor(() => expect(backend.calls).toContain('setDesktopPrefs:true:false:false'));
     await waitFor(() => expect(hidden.disabled).toBe(false));
     await fireEvent.click(hidden);
-    await waitFor(() => expect(backend.calls).toContain('setDesktopPrefs:true:true'));
+    await waitFor(() => expect(backend.calls).toContain('setDesktopPrefs:true:true:false'));
     expect(screen.queryByTestId('no-tray')).toBeNull();
     cleanup();
     const trayless = new MockBackend();
-    trayless.prefs = { tray_icon: false, autostart: false, start_hidden: false };
+    trayless.prefs = { tray_icon: false, autostart: false, start_hidden: false, send_with_ctrl_enter: false };
     render(SettingsView, { backend: trayless, session: { ...session, settings }, onclose: () => {} });
     expect((await screen.findByTestId('no-tray')).textContent).toContain('minimizes');
     expect(screen.queryByTestId('pref-start-hidden')).toBeNull();
