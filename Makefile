@@ -15,9 +15,11 @@ setup:
 ui: setup
 	npm --prefix ui run build --silent
 
+# Every binary (the app, the hub, the fakes, the end-to-end benches); the test binaries are
+# built by `cargo test`, and the benches are type-checked by clippy (`--all-targets`).
 build: ui
 	$(STEP)
-	$(CARGO) build --workspace --all-targets
+	$(CARGO) build --workspace --bins
 
 ## Run the desktop app on the demo workspace (a hub in-process on loopback).
 run: ui

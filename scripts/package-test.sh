@@ -49,6 +49,10 @@ for size in 16x16 32x32 48x48 64x64 128x128 256x256 512x512; do
 done
 dpkg-query -W -f '${Depends}\n' switchboard | grep -q libwebkit2gtk-4.1 || fail "no WebKitGTK 4.1 dependency"
 dpkg-query -W -f '${Depends}\n' switchboard | grep -q libayatana-appindicator3 || fail "no AppIndicator dependency"
+# TLS is the system's OpenSSL (native-tls): both name its library.
+for p in switchboard switchboard-hub; do
+    dpkg-query -W -f '${Depends}\n' "$p" | grep -q libssl3 || fail "$p does not depend on libssl3"
+done
 # The hub: its binary, user, private data directory, and a unit systemd accepts.
 [ -x /usr/bin/switchboard-hub ] || fail "no /usr/bin/switchboard-hub"
 getent passwd switchboard-hub >/dev/null || fail "no switchboard-hub user"

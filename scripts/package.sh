@@ -46,7 +46,7 @@ Maintainer: Switchboard <hub@switchboard.invalid>
 Section: net
 Priority: optional
 Installed-Size: $size_kib
-Depends: libc6 (>= $glibc), libgcc-s1, passwd
+Depends: libc6 (>= $glibc), libgcc-s1, libssl3 | libssl3t64, ca-certificates, passwd
 Recommends: sqlite3
 Suggests: caddy | nginx
 Description: Switchboard hub: the workspace server Switchboard desktops connect to
