@@ -9,6 +9,16 @@ use tauri::{AppHandle, Manager};
 
 const TRAY_ID: &str = "main";
 
+/// The menu's Do not disturb item, to show a change made from the window.
+struct DndItem(CheckMenuItem<tauri::Wry>);
+
+/// Ticks or clears the menu's Do not disturb (when there is a tray).
+pub fn show_do_not_disturb(app: &AppHandle, on: bool) {
+    if let Some(item) = app.try_state::<DndItem>() {
+        let _ = item.0.set_checked(on);
+    }
+}
+
 /// The icons, decoded when the app is built (no PNG decoder at run time).
 fn icon(state: TrayState) -> tauri::Result<Image<'static>> {
     Ok(match state {
@@ -37,7 +47,7 @@ pub fn show_window(app: &AppHandle) {
 }
 
 pub fn build(
-    app: &AppHandle,
+    app: &AppHandle<tauri::Wry>,
     russian: bool,
     on_dnd: impl Fn(bool) + Send + Sync + 'static,
 ) -> tauri::Result<()> {
@@ -51,13 +61,17 @@ pub fn build(
     let quit = MenuItem::with_id(app, "quit", quit, true, None::<&str>)?;
     let menu = Menu::with_items(app, &[&open, &dnd_item, &quit])?;
     let dnd_handle = dnd_item.clone();
+    app.manage(DndItem(dnd_item.clone()));
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon(TrayState::Calm)?)
         .tooltip("Switchboard")
         .menu(&menu)
         .on_menu_event(move |app, event| match event.id.as_ref() {
             "open" => show_window(app),
-            "dnd" => on_dnd(dnd_handle.is_checked().unwrap_or(false)),
+            "dnd" => {
+                on_dnd(dnd_handle.is_checked().unwrap_or(false));
+                crate::ui_events::emit(app, crate::ui_events::PrefsChanged);
+            }
             "quit" => app.exit(0),
             _ => {}
         })

@@ -49,6 +49,8 @@ ui_events! {
     StoreChanged(crate::vm::StoreChange) = "store-changed";
     /// The session changed: signed in or out, the live link up or down.
     SessionChanged = "session-changed";
+    /// This computer's preferences changed outside the window (Do not disturb from the tray).
+    PrefsChanged = "prefs-changed";
     /// A notification was clicked: open this chat.
     OpenChat(String) = "open-chat";
     /// A file is on its way to the hub (at most ten times a second per file).

@@ -41,6 +41,9 @@ pub struct DesktopPrefsVm {
     /// A message goes with Ctrl+Enter (Enter is a new line), for those who write long ones;
     /// off by default: Enter sends, Shift+Enter is a new line.
     pub send_with_ctrl_enter: bool,
+    /// Do not disturb: no notifications until it is turned off (from the tray or Ctrl+K); not
+    /// kept across restarts.
+    pub do_not_disturb: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -442,6 +445,48 @@ pub struct SearchHitVm {
 
 /// What a search found on this desktop, newest first; `short` when a word was too short to
 /// look for (a single letter).
+/// What a search keeps to: one channel, my chats, a recent period (everything by default).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct SearchFilterVm {
+    /// Only this channel's chats.
+    pub channel: Option<String>,
+    /// Only the chats I am responsible for.
+    pub mine: bool,
+    pub period: SearchPeriod,
+}
+
+/// How far back a search looks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+#[serde(rename_all = "snake_case")]
+pub enum SearchPeriod {
+    #[default]
+    Any,
+    /// The last 24 hours.
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+impl SearchPeriod {
+    /// The earliest time (RFC 3339 UTC, as the store writes times) a message may have.
+    pub fn since(self, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
+        let days = match self {
+            SearchPeriod::Any => return None,
+            SearchPeriod::Day => 1,
+            SearchPeriod::Week => 7,
+            SearchPeriod::Month => 30,
+            SearchPeriod::Year => 365,
+        };
+        Some(
+            (now - chrono::Duration::days(days))
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        )
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
 pub struct SearchVm {
@@ -660,6 +705,8 @@ fn declarations() -> Vec<String> {
         TextPartVm::decl(),
         SearchHitVm::decl(),
         SearchVm::decl(),
+        SearchFilterVm::decl(),
+        SearchPeriod::decl(),
         ChatListVm::decl(),
         MessageVm::decl(),
         MirrorVm::decl(),
@@ -700,6 +747,24 @@ fn declarations() -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    /// A search's period is counted back from now, as the store writes times.
+    #[test]
+    fn a_period_counts_back_from_now() {
+        use super::SearchPeriod;
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-07T10:00:00Z")
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        assert_eq!(SearchPeriod::Any.since(now), None);
+        assert_eq!(
+            SearchPeriod::Day.since(now).as_deref(),
+            Some("2026-12-06T10:00:00.000Z")
+        );
+        assert_eq!(
+            SearchPeriod::Year.since(now).as_deref(),
+            Some("2025-12-07T10:00:00.000Z")
+        );
+    }
+
     /// The committed bindings (types, and the commands and events that use them) match the
     /// Rust. `UPDATE_BINDINGS=1` rewrites them.
     #[test]

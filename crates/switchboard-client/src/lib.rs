@@ -81,6 +81,7 @@ ops! {
     MESSAGE_MEDIA = "GET" "/api/v1/messages/{id}/media";
     SEND_FILE = "POST" "/api/v1/chats/{id}/files";
     MARK_ANSWERED = "POST" "/api/v1/chats/{id}/answered";
+    MARK_UNANSWERED = "POST" "/api/v1/chats/{id}/unanswered";
     COMPOSE = "GET" "/api/v1/compose";
     SEND = "POST" "/api/v1/messages";
     RETRY_MESSAGE = "POST" "/api/v1/messages/{id}/retry";
@@ -349,6 +350,11 @@ impl HubClient {
 
     pub async fn mark_answered(&self, chat: &str) -> ClientResult<ChatView> {
         self.get(ops::MARK_ANSWERED, &[chat]).await
+    }
+
+    /// Marks the chat as unanswered (answered too early): a reply is owed again.
+    pub async fn mark_unanswered(&self, chat: &str) -> ClientResult<ChatView> {
+        self.get(ops::MARK_UNANSWERED, &[chat]).await
     }
 
     /// Writing first to a number as typed: the number read and the preselected channel.

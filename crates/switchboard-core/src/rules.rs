@@ -257,6 +257,9 @@ pub enum ChatEvent {
     EmployeeReply,
     /// "Mark answered": no reply needed.
     MarkedAnswered,
+    /// "Mark as unanswered": answered too early, a reply is owed again — the badge, the
+    /// notification rule and the escalation timer count from now (at least one waiting).
+    MarkedUnanswered,
     /// Someone read the chat: changes nothing.
     Read,
 }
@@ -266,6 +269,7 @@ pub fn unanswered_after(count: u32, event: ChatEvent) -> u32 {
     match event {
         ChatEvent::ClientMessage => count.saturating_add(1),
         ChatEvent::EmployeeReply | ChatEvent::MarkedAnswered => 0,
+        ChatEvent::MarkedUnanswered => count.max(1),
         ChatEvent::Read => count,
     }
 }

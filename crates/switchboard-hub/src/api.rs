@@ -117,6 +117,7 @@ fn routes() -> OpenApiRouter<Hub> {
         .routes(routes!(public_file_named))
         .routes(routes!(send_file))
         .routes(routes!(mark_answered))
+        .routes(routes!(mark_unanswered))
         .routes(routes!(compose))
         .routes(routes!(send_message))
         .routes(routes!(retry_message))
@@ -1135,6 +1136,21 @@ async fn mark_answered(
     let me = employee(caller)?;
     Ok(Json(
         hub.write(move |c| Ok(chats::mark_answered(c, &me, &id, &clock::now())?))
+            .await?,
+    ))
+}
+
+/// Marks the chat as unanswered (answered too early): a reply is owed again — its badge, the
+/// notification rule and the escalation timer count from now.
+#[utoipa::path(post, path = "/api/v1/chats/{id}/unanswered", responses((status = 200, body = ChatView), (status = 404, body = ErrorBody)))]
+async fn mark_unanswered(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ChatView>> {
+    let me = employee(caller)?;
+    Ok(Json(
+        hub.write(move |c| Ok(chats::mark_unanswered(c, &me, &id, &clock::now())?))
             .await?,
     ))
 }

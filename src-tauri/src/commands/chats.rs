@@ -97,6 +97,16 @@ pub async fn mark_answered(app: &AppHandle, chat: String) -> CmdResult<()> {
     Ok(())
 }
 
+/// Marks the chat as unanswered (answered too early): red again for whoever owes the reply.
+pub async fn mark_unanswered(app: &AppHandle, chat: String) -> CmdResult<()> {
+    app.state::<App>()
+        .hub()
+        .await?
+        .mark_unanswered(&chat)
+        .await?;
+    Ok(())
+}
+
 /// The chat the window shows (no notifications for it while the window is focused).
 pub async fn set_open_chat(app: &AppHandle, chat: Option<String>) -> CmdResult<()> {
     app.state::<App>().notifier.set_open_chat(chat);
@@ -190,9 +200,39 @@ pub async fn next_waiting(
         .next_waiting(current.as_deref(), forward)?)
 }
 
-/// Messages this desktop holds matching every word of `query`, newest first (offline too).
-pub async fn search_messages(app: &AppHandle, query: String) -> CmdResult<SearchVm> {
+/// Ctrl+K: the chats whose client's name (fuzzy), number or address matches `query`, best
+/// first (offline too).
+pub async fn jump(app: &AppHandle, query: String) -> CmdResult<Vec<ChatRowVm>> {
+    let query: String = query.chars().take(100).collect();
+    Ok(app.state::<App>().store()?.jump(&query, 20)?)
+}
+
+/// Messages this desktop holds matching every word of `query`, newest first (offline too),
+/// kept to `filter`.
+pub async fn search_messages(
+    app: &AppHandle,
+    query: String,
+    filter: SearchFilterVm,
+) -> CmdResult<SearchVm> {
     // A search is what a person types: a line, not a document.
     let query: String = query.chars().take(200).collect();
-    Ok(app.state::<App>().store()?.search(&query, 100)?)
+    let within = local::Within {
+        channel: filter.channel,
+        mine: filter.mine,
+        since: filter.period.since(chrono::Utc::now()),
+    };
+    Ok(app
+        .state::<App>()
+        .store()?
+        .search_in(&query, 100, &within)?)
+}
+
+/// The channels this desktop holds (offline too), for the search's channel filter.
+pub async fn search_channels(app: &AppHandle) -> CmdResult<Vec<ChannelVm>> {
+    let store = app.state::<App>().store()?;
+    Ok(store
+        .channels()?
+        .iter()
+        .map(crate::compose::channel_vm)
+        .collect())
 }

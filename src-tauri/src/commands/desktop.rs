@@ -131,7 +131,17 @@ pub async fn desktop_prefs(app: &AppHandle) -> CmdResult<DesktopPrefsVm> {
         autostart: app.autolaunch().is_enabled().unwrap_or(false),
         start_hidden: start_hidden_file(app).exists(),
         send_with_ctrl_enter: flag_file(app, SEND_WITH_CTRL_ENTER).exists(),
+        do_not_disturb: app.state::<crate::app::App>().notifier.do_not_disturb(),
     })
+}
+
+/// Do not disturb, from the window (Ctrl+K): the tray's menu shows the same.
+pub async fn set_do_not_disturb(app: &AppHandle, on: bool) -> CmdResult<DesktopPrefsVm> {
+    app.state::<crate::app::App>()
+        .notifier
+        .set_do_not_disturb(on);
+    crate::tray::show_do_not_disturb(app, on);
+    desktop_prefs(app).await
 }
 
 pub async fn set_desktop_prefs(

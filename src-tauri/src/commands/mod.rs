@@ -113,13 +113,20 @@ commands! {
     /// through the hub first when this desktop has not kept it.
     chats::open_media(id: String) -> ();
     chats::mark_answered(chat: String) -> ();
+    /// Answered too early: a reply is owed again (the badge, notifications and escalation).
+    chats::mark_unanswered(chat: String) -> ();
     chats::send_reply(chat: String, text: String) -> ();
     /// The next (`forward`) or previous chat waiting for my answer (red) after `current`, in
     /// the list's order, round from the end (Alt+↓ / Alt+↑).
     chats::next_waiting(current: Option<String>, forward: bool) -> Option<String>;
     /// Messages this desktop holds matching every word typed (3 letters or more each), newest
     /// first, with what matched marked; offline too.
-    chats::search_messages(query: String) -> SearchVm;
+    chats::search_messages(query: String, filter: SearchFilterVm) -> SearchVm;
+    /// The channels this desktop holds, for the search's channel filter (offline too).
+    chats::search_channels() -> Vec<ChannelVm>;
+    /// Ctrl+K: the chats whose client's name (fuzzy, any case), number (typed in any form) or
+    /// messenger address matches `query`, best first, at most 20; offline too.
+    chats::jump(query: String) -> Vec<ChatRowVm>;
     /// Keeps what is being written in a chat (blank forgets it); shown in the list as a draft.
     chats::set_draft(chat: String, text: String) -> ();
     /// Tells Rust which chat the window shows (no notification for it while focused).
@@ -132,6 +139,8 @@ commands! {
     /// and whether a panel shows the tray icon.
     desktop::desktop_prefs() -> DesktopPrefsVm;
     desktop::set_desktop_prefs(autostart: bool, start_hidden: bool, send_with_ctrl_enter: bool) -> DesktopPrefsVm;
+    /// Do not disturb on or off (the tray's menu follows).
+    desktop::set_do_not_disturb(on: bool) -> DesktopPrefsVm;
     /// Writing first: the number read under setting 2 and the preselected channel.
     writing::compose(phone: String) -> ComposeVm;
     writing::crm_search(query: String) -> Vec<CrmCardVm>;

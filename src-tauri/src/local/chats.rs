@@ -375,8 +375,8 @@ pub(super) fn put_chat(c: &Connection, chat: &ChatView, colours: &Colouring) -> 
     c.prepare_cached(
         "INSERT OR REPLACE INTO chats (id, last_activity_at, view, title, channel_id, badge_count, \
          badge_color, last_text, last_from_client, crm, responsible_id, escalated, last_kind, \
-         last_media_name, last_media_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+         last_media_name, last_media_ms, client) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         chat.id,
@@ -395,6 +395,7 @@ pub(super) fn put_chat(c: &Connection, chat: &ChatView, colours: &Colouring) -> 
         last.and_then(|m| m.media_name.as_deref()),
         last.and_then(|m| m.media_duration_ms)
             .map(|d| d.min(i64::MAX as u64) as i64),
+        chat.chat_id,
     ])?;
     Ok(())
 }

@@ -11,12 +11,14 @@ use switchboard_core::Settings;
 use switchboard_wire::{Change, EmployeeView, SyncResponse};
 
 mod chats;
+mod jump;
 mod messages;
 mod outbox;
 mod search;
 
 pub use chats::MAX_PAGE;
 pub use outbox::{OutboxFile, OutboxItem, ACCESS_ENDED};
+pub use search::Within;
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/001_local.sql")),
@@ -32,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../../migrations/011_search_by_words.sql")),
     (12, include_str!("../../migrations/012_chats_by_number.sql")),
     (13, include_str!("../../migrations/013_voice_lengths.sql")),
+    (14, include_str!("../../migrations/014_jump.sql")),
 ];
 
 /// Makes `dir` (created if missing) this user's alone: mode 0700. The desktop's data directory

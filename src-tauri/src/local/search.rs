@@ -7,6 +7,17 @@ use crate::vm::{ChatRowVm, SearchHitVm, SearchVm, TextPartVm};
 use rusqlite::params;
 use switchboard_core::search::{fts_query, search_words};
 
+/// What a search keeps to (everything by default).
+#[derive(Debug, Clone, Default)]
+pub struct Within {
+    /// One channel's chats.
+    pub channel: Option<String>,
+    /// The chats the signed-in employee is responsible for.
+    pub mine: bool,
+    /// Messages at or after this time (RFC 3339 UTC).
+    pub since: Option<String>,
+}
+
 /// Marks FTS5's `highlight()` puts around what matched (private-use characters: never typed).
 const OPEN: char = '\u{E000}';
 const CLOSE: char = '\u{E001}';
@@ -16,9 +27,22 @@ const AROUND: usize = 60;
 impl LocalStore {
     /// Messages matching every word of `query`, newest first, at most `limit`.
     pub fn search(&self, query: &str, limit: u32) -> LocalResult<SearchVm> {
+        self.search_in(query, limit, &Within::default())
+    }
+
+    /// As [`search`](Self::search), kept to `within`: matches are looked at newest stored
+    /// first and those outside are passed over (a rare channel with a word in every message
+    /// reads them all).
+    pub fn search_in(&self, query: &str, limit: u32, within: &Within) -> LocalResult<SearchVm> {
         let words = search_words(query);
         let short = query.split_whitespace().count() > words.len();
-        let chats = self.chats_by_number(query)?;
+        let me = if within.mine {
+            // Nobody signed in is responsible for nothing.
+            Some(self.me()?.map(|e| e.id).unwrap_or_default())
+        } else {
+            None
+        };
+        let chats = self.chats_by_number(query, within, me.as_deref())?;
         let Some(fts) = fts_query(&words) else {
             return Ok(SearchVm {
                 hits: Vec::new(),
@@ -32,19 +56,22 @@ impl LocalStore {
                  coalesce(ch.title, '') \
                  FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid \
                  JOIN chats ch ON ch.id = m.chat \
-                 WHERE messages_fts MATCH ?1 ORDER BY messages_fts.rowid DESC LIMIT ?2",
+                 WHERE messages_fts MATCH ?1 AND (?3 IS NULL OR ch.channel_id = ?3) \
+                 AND (?4 IS NULL OR ch.responsible_id = ?4) AND (?5 IS NULL OR m.at >= ?5) \
+                 ORDER BY messages_fts.rowid DESC LIMIT ?2",
             )?;
             // The index hands matches out newest stored first without sorting them all (a
             // word in every message stays quick); the page is then put in time order.
-            let rows = stmt.query_map(params![fts, limit], |r| {
-                Ok(SearchHitVm {
-                    message_id: r.get(0)?,
-                    chat: r.get(1)?,
-                    at: r.get(2)?,
-                    parts: parts(&r.get::<_, String>(3)?),
-                    title: r.get(4)?,
-                })
-            })?;
+            let rows =
+                stmt.query_map(params![fts, limit, within.channel, me, within.since], |r| {
+                    Ok(SearchHitVm {
+                        message_id: r.get(0)?,
+                        chat: r.get(1)?,
+                        at: r.get(2)?,
+                        parts: parts(&r.get::<_, String>(3)?),
+                        title: r.get(4)?,
+                    })
+                })?;
             let mut hits: Vec<SearchHitVm> = rows.collect::<rusqlite::Result<_>>()?;
             hits.sort_by(|a, b| b.at.cmp(&a.at));
             Ok(SearchVm {
@@ -57,7 +84,12 @@ impl LocalStore {
 
     /// The chats with the client whose number `query` is, typed in any form ("8 916 …",
     /// "+7 (916) …") and read as the workspace reads CRM numbers (setting 2, core's rule).
-    fn chats_by_number(&self, query: &str) -> LocalResult<Vec<ChatRowVm>> {
+    fn chats_by_number(
+        &self,
+        query: &str,
+        within: &Within,
+        me: Option<&str>,
+    ) -> LocalResult<Vec<ChatRowVm>> {
         if query.chars().filter(char::is_ascii_digit).count() < 7 {
             return Ok(Vec::new());
         }
@@ -67,9 +99,14 @@ impl LocalStore {
         };
         let ids: Vec<String> = self.read(|c, _| {
             let mut stmt = c.prepare_cached(
-                "SELECT id FROM chats WHERE json_extract(view, '$.chat_id') = ?1 LIMIT 20",
+                "SELECT id FROM chats WHERE json_extract(view, '$.chat_id') = ?1 \
+                 AND (?2 IS NULL OR channel_id = ?2) AND (?3 IS NULL OR responsible_id = ?3) \
+                 AND (?4 IS NULL OR last_activity_at >= ?4) LIMIT 20",
             )?;
-            let rows = stmt.query_map([number.digits()], |r| r.get(0))?;
+            let rows = stmt.query_map(
+                params![number.digits(), within.channel, me, within.since],
+                |r| r.get(0),
+            )?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })?;
         let mut out = Vec::new();

@@ -4,7 +4,7 @@
 use switchboard_core::{
     Badge, BadgeColor, Counters, CrmRef, Direction, EntityKind, Role, Settings,
 };
-use switchboard_desktop::local::LocalStore;
+use switchboard_desktop::local::{LocalStore, Within};
 use switchboard_desktop::vm::{ChatFilter, SyncProgressVm};
 use switchboard_wire::{
     Change, ChatView, EmployeeView, LastMessage, MessageView, SyncProgress, SyncResponse,
@@ -811,6 +811,49 @@ fn messages_are_found_by_parts_of_their_words_in_either_language() {
         })
         .expect("setting 2 on");
     assert_eq!(by_number("8 916 111 22 33"), ["c1", "c2"]);
+    // Kept to a channel, to my chats, to a period; the chats found by number too.
+    let mut mine = chat("c2", "2026-11-25T13:00:00.000Z", None);
+    mine.channel_id = "tg".into();
+    mine.responsible_id = Some("e1".into());
+    store
+        .apply(&SyncResponse {
+            changes: vec![me(Role::Seller), Change::Chat { chat: mine }],
+            cursor: 4,
+            has_more: false,
+            ..SyncResponse::default()
+        })
+        .expect("c2 is mine, on Telegram");
+    let within = |q: &str, w: Within| -> (Vec<String>, Vec<String>) {
+        let found = store.search_in(q, 50, &w).expect("search");
+        (
+            found.hits.into_iter().map(|h| h.message_id).collect(),
+            found.chats.into_iter().map(|c| c.id).collect(),
+        )
+    };
+    let channel = |id: &str| Within {
+        channel: Some(id.into()),
+        ..Within::default()
+    };
+    let since = |at: &str| Within {
+        since: Some(at.into()),
+        ..Within::default()
+    };
+    let mine_only = Within {
+        mine: true,
+        ..Within::default()
+    };
+    assert_eq!(within("счет", channel("wa")).0, ["m2", "m1"]);
+    assert_eq!(within("счет", channel("tg")).0, Vec::<String>::new());
+    assert_eq!(within("доставк", channel("tg")).0, ["m4"]);
+    assert_eq!(within("счет", mine_only.clone()).0, Vec::<String>::new());
+    assert_eq!(within("доставк", mine_only.clone()).0, ["m4"]);
+    assert_eq!(within("счет", since("2026-11-25T10:30:00.000Z")).0, ["m2"]);
+    assert_eq!(within("79161112233", channel("tg")).1, ["c2"]);
+    assert_eq!(within("79161112233", mine_only).1, ["c2"]);
+    assert_eq!(
+        within("79161112233", since("2026-11-25T12:00:00.000Z")).1,
+        ["c2"]
+    );
     // Changed, then gone (signed out): found by the new text, then not at all.
     store
         .put_messages(&[message(
@@ -824,4 +867,96 @@ fn messages_are_found_by_parts_of_their_words_in_either_language() {
     assert_eq!(found("завтра"), Vec::<String>::new());
     store.clear().expect("sign out");
     assert_eq!(found("счет"), Vec::<String>::new());
+}
+
+/// Ctrl+K finds a chat by its client's name however it is typed (letters skipped, any case,
+/// "е" for "ё"), by the client's number in any form (8 read as +7 under setting 2) or by their
+/// messenger address; best matches first, the newest among equals; nothing for a miss.
+#[test]
+fn a_chat_is_found_by_its_clients_name_number_or_address() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = LocalStore::open(&dir.path().join("local.db")).expect("store");
+    let client = |id: &str, title: &str, address: &str, at: &str| {
+        let mut c = chat(id, at, None);
+        c.title = title.into();
+        c.chat_id = address.into();
+        Change::Chat { chat: c }
+    };
+    store
+        .apply(&SyncResponse {
+            changes: vec![
+                client(
+                    "a",
+                    "Артём Ковалёв",
+                    "79164569812",
+                    "2026-11-25T10:00:00.000Z",
+                ),
+                client(
+                    "b",
+                    "Ирина Петрова",
+                    "79031234567",
+                    "2026-11-25T11:00:00.000Z",
+                ),
+                client(
+                    "c",
+                    "Irina Smirnova",
+                    "ira_smirnova",
+                    "2026-11-25T12:00:00.000Z",
+                ),
+                client(
+                    "d",
+                    "ООО Ромашка",
+                    "79169990000",
+                    "2026-11-25T13:00:00.000Z",
+                ),
+                settings(false),
+            ],
+            cursor: 4,
+            has_more: false,
+            ..SyncResponse::default()
+        })
+        .expect("apply");
+    let ids = |q: &str| -> Vec<String> {
+        store
+            .jump(q, 10)
+            .expect("jump")
+            .into_iter()
+            .map(|r| r.id)
+            .collect()
+    };
+    assert_eq!(ids("ковалев"), ["a"]);
+    assert_eq!(ids("АРТЁМ"), ["a"]);
+    assert_eq!(ids("ирпет"), ["b"]);
+    assert_eq!(ids("irina"), ["c"]);
+    assert_eq!(ids("ira_sm"), ["c"]);
+    assert_eq!(ids("ромашк"), ["d"]);
+    // A number: any form, and only the chats whose client it is.
+    assert_eq!(ids("+7 (916) 456-98"), ["a"]);
+    assert_eq!(ids("4569812"), ["a"]);
+    assert_eq!(ids("916"), ["d", "a"], "newest first among equal matches");
+    assert_eq!(ids("8 916 456"), ["a"], "8 read as +7 (setting 2 on)");
+    store
+        .apply(&SyncResponse {
+            changes: vec![Change::Settings {
+                settings: Settings {
+                    eight_as_plus7: false,
+                    ..Settings::default()
+                },
+            }],
+            cursor: 5,
+            has_more: false,
+            ..SyncResponse::default()
+        })
+        .expect("setting 2 off");
+    assert!(
+        ids("8 916 456").is_empty(),
+        "8 is not +7 with setting 2 off"
+    );
+    assert!(ids("жжжж").is_empty());
+    assert!(ids("   ").is_empty());
+    assert_eq!(
+        store.jump("9", 1).expect("jump").len(),
+        1,
+        "at most the limit"
+    );
 }

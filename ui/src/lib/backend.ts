@@ -13,6 +13,8 @@ export interface Backend extends Commands {
   onStoreChanged(f: (change: StoreChange) => void): () => void;
   /** Calls `f` whenever the session (sign-in, online state) changed. */
   onSessionChanged(f: () => void): () => void;
+  /** Calls `f` when this computer's preferences changed outside the window (the tray). */
+  onPrefsChanged(f: () => void): () => void;
   /** Calls `f` as files of the outbox go to the hub. */
   onUploadProgress(f: (p: UploadProgressVm) => void): () => void;
 }
@@ -39,6 +41,7 @@ export const tauriBackend: Backend = {
   ...commands,
   onStoreChanged: (f) => subscribe('store-changed', f),
   onSessionChanged: (f) => subscribe('session-changed', () => f()),
+  onPrefsChanged: (f) => subscribe('prefs-changed', () => f()),
   onOpenChat: (f) => subscribe('open-chat', f),
   onUploadProgress: (f) => subscribe('upload-progress', f),
 };

@@ -62,7 +62,12 @@ start_hidden: boolean,
  * A message goes with Ctrl+Enter (Enter is a new line), for those who write long ones;
  * off by default: Enter sends, Shift+Enter is a new line.
  */
-send_with_ctrl_enter: boolean, };
+send_with_ctrl_enter: boolean, 
+/**
+ * Do not disturb: no notifications until it is turned off (from the tray or Ctrl+K); not
+ * kept across restarts.
+ */
+do_not_disturb: boolean, };
 
 export type SyncProgressVm = { 
 /**
@@ -147,6 +152,18 @@ export type SearchVm = { hits: Array<SearchHitVm>, short: boolean,
  * A phone number typed in any form (read under setting 2): the chats with that client.
  */
 chats: Array<ChatRowVm>, };
+
+export type SearchFilterVm = { 
+/**
+ * Only this channel's chats.
+ */
+channel: string | null, 
+/**
+ * Only the chats I am responsible for.
+ */
+mine: boolean, period: SearchPeriod, };
+
+export type SearchPeriod = "any" | "day" | "week" | "month" | "year";
 
 export type ChatListVm = { 
 /**

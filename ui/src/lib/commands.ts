@@ -1,6 +1,6 @@
 // Generated from Rust (src-tauri/src/commands/mod.rs, ui_events.rs) by `make bindings`. Do not edit by hand.
 import { invoke } from '@tauri-apps/api/core';
-import type { AppState, DesktopPrefsVm, StoreChange, SettingChange, DemoEmployee, ChatFilter, ChatRowVm, FileRefusalVm, UploadProgressVm, SearchVm, ChatListVm, MessageVm, CrmPanelVm, PendingFirstVm, SendResultVm, CrmCardVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
+import type { AppState, DesktopPrefsVm, StoreChange, SettingChange, DemoEmployee, ChatFilter, ChatRowVm, FileRefusalVm, UploadProgressVm, SearchVm, SearchFilterVm, ChatListVm, MessageVm, CrmPanelVm, PendingFirstVm, SendResultVm, CrmCardVm, ChannelVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
 
 /** Every command, typed: the one list is Rust's. */
 export const commands = {
@@ -21,13 +21,20 @@ export const commands = {
   /** through the hub first when this desktop has not kept it. */
   openMedia: (id: string): Promise<void> => invoke('open_media', { id }),
   markAnswered: (chat: string): Promise<void> => invoke('mark_answered', { chat }),
+  /** Answered too early: a reply is owed again (the badge, notifications and escalation). */
+  markUnanswered: (chat: string): Promise<void> => invoke('mark_unanswered', { chat }),
   sendReply: (chat: string, text: string): Promise<void> => invoke('send_reply', { chat, text }),
   /** The next (`forward`) or previous chat waiting for my answer (red) after `current`, in */
   /** the list's order, round from the end (Alt+↓ / Alt+↑). */
   nextWaiting: (current: string | null, forward: boolean): Promise<string | null> => invoke('next_waiting', { current, forward }),
   /** Messages this desktop holds matching every word typed (3 letters or more each), newest */
   /** first, with what matched marked; offline too. */
-  searchMessages: (query: string): Promise<SearchVm> => invoke('search_messages', { query }),
+  searchMessages: (query: string, filter: SearchFilterVm): Promise<SearchVm> => invoke('search_messages', { query, filter }),
+  /** The channels this desktop holds, for the search's channel filter (offline too). */
+  searchChannels: (): Promise<Array<ChannelVm>> => invoke('search_channels'),
+  /** Ctrl+K: the chats whose client's name (fuzzy, any case), number (typed in any form) or */
+  /** messenger address matches `query`, best first, at most 20; offline too. */
+  jump: (query: string): Promise<Array<ChatRowVm>> => invoke('jump', { query }),
   /** Keeps what is being written in a chat (blank forgets it); shown in the list as a draft. */
   setDraft: (chat: string, text: string): Promise<void> => invoke('set_draft', { chat, text }),
   /** Tells Rust which chat the window shows (no notification for it while focused). */
@@ -40,6 +47,8 @@ export const commands = {
   /** and whether a panel shows the tray icon. */
   desktopPrefs: (): Promise<DesktopPrefsVm> => invoke('desktop_prefs'),
   setDesktopPrefs: (autostart: boolean, startHidden: boolean, sendWithCtrlEnter: boolean): Promise<DesktopPrefsVm> => invoke('set_desktop_prefs', { autostart, startHidden, sendWithCtrlEnter }),
+  /** Do not disturb on or off (the tray's menu follows). */
+  setDoNotDisturb: (on: boolean): Promise<DesktopPrefsVm> => invoke('set_do_not_disturb', { on }),
   /** Writing first: the number read under setting 2 and the preselected channel. */
   compose: (phone: string): Promise<ComposeVm> => invoke('compose', { phone }),
   crmSearch: (query: string): Promise<Array<CrmCardVm>> => invoke('crm_search', { query }),
@@ -81,6 +90,8 @@ export type UiEvents = {
   'store-changed': StoreChange,
   /** The session changed: signed in or out, the live link up or down. */
   'session-changed': null,
+  /** This computer's preferences changed outside the window (Do not disturb from the tray). */
+  'prefs-changed': null,
   /** A notification was clicked: open this chat. */
   'open-chat': string,
   /** A file is on its way to the hub (at most ten times a second per file). */

@@ -3,7 +3,7 @@ import type { Backend } from './backend';
 import type {
   DesktopPrefsVm,
   AppState, ChatFilter, ChatRowVm, ComposeVm, CrmCardVm, CrmConnectionVm, CrmPanelVm, EmployeeChange, EmployeesVm, FileRefusalVm, MessageVm,
-  PendingFirstVm, SearchVm, SendResultVm, SettingChange, StoreChange, TokenVm, UploadProgressVm,
+  ChannelVm, PendingFirstVm, SearchFilterVm, SearchVm, SendResultVm, SettingChange, StoreChange, TokenVm, UploadProgressVm,
 } from './bindings';
 
 type MockList = { chats: ChatRowVm[]; counters: { red: number; grey: number } };
@@ -55,11 +55,18 @@ export class MockBackend implements Backend {
     return came.length;
   }
   async markAnswered(chat: string) { this.calls.push(`markAnswered:${chat}`); }
+  async markUnanswered(chat: string) { this.calls.push(`markUnanswered:${chat}`); }
   async sendReply(chat: string, text: string) { this.calls.push(`sendReply:${chat}:${text}`); }
   async setDraft(chat: string, text: string) { this.calls.push(`setDraft:${chat}:${text}`); }
   /** What searchMessages answers. */
   found: SearchVm = { hits: [], short: false, chats: [] };
-  async searchMessages(query: string) { this.calls.push(`search:${query}`); return this.found; }
+  async searchMessages(query: string, filter: SearchFilterVm) {
+    const kept = filter.channel || filter.mine || filter.period !== 'any' ? `:${JSON.stringify(filter)}` : '';
+    this.calls.push(`search:${query}${kept}`);
+    return this.found;
+  }
+  searchChannelList: ChannelVm[] = [];
+  async searchChannels() { return this.searchChannelList; }
   /** The red chats in the list's order: what Alt+↓ / Alt+↑ walk. */
   waiting: string[] = [];
   async nextWaiting(current: string | null, forward: boolean) {
@@ -76,8 +83,19 @@ export class MockBackend implements Backend {
   }
   async setOpenChat(chat: string | null) { this.calls.push(`setOpenChat:${chat}`); }
   async updateSetting(change: SettingChange) { this.calls.push(`updateSetting:${JSON.stringify(change)}`); }
-  prefs: DesktopPrefsVm = { tray_icon: true, autostart: false, start_hidden: false, send_with_ctrl_enter: false };
+  prefs: DesktopPrefsVm = { tray_icon: true, autostart: false, start_hidden: false, send_with_ctrl_enter: false, do_not_disturb: false };
+  async setDoNotDisturb(on: boolean) {
+    this.calls.push(`setDoNotDisturb:${on}`);
+    this.prefs = { ...this.prefs, do_not_disturb: on };
+    return this.prefs;
+  }
   async desktopPrefs() { return this.prefs; }
+  /** What `jump` answers, by query (none for the rest). */
+  jumps: Record<string, ChatRowVm[]> = {};
+  async jump(query: string) {
+    this.calls.push(`jump:${query}`);
+    return this.jumps[query] ?? [];
+  }
   async setDesktopPrefs(autostart: boolean, startHidden: boolean, sendWithCtrlEnter: boolean) {
     this.calls.push(`setDesktopPrefs:${autostart}:${startHidden}:${sendWithCtrlEnter}`);
     this.prefs = { ...this.prefs, autostart, start_hidden: startHidden, send_with_ctrl_enter: sendWithCtrlEnter };
@@ -168,6 +186,7 @@ export class MockBackend implements Backend {
     for (const f of this.progressListeners) f(p);
   }
   onSessionChanged(_f: () => void) { return () => {}; }
+  onPrefsChanged(_f: () => void) { return () => {}; }
   onOpenChat(_f: (chat: string) => void) { return () => {}; }
   /** Tells the views the store changed: everything by default, or as `change` says. */
   fireStoreChanged(change: Partial<StoreChange> = { all: true }) {

@@ -187,6 +187,67 @@ describe('Workspace', () => {
     expect(screen.queryByTestId('shortcuts')).toBeNull();
   });
 
+  it('jumps to a chat or runs an action from Ctrl+K, all by keyboard', async () => {
+    Element.prototype.scrollTo = () => {};
+    const backend = new MockBackend();
+    backend.lists.all.chats = [row('a', 'red', 1, 'Irina'), row('b', null, 0, 'Oleg')];
+    backend.jumps['ol'] = [row('b', null, 0, 'Oleg <b>')];
+    render(Workspace, { backend, session });
+    await screen.findAllByTestId('chat-row');
+    await fireEvent.keyDown(window, { key: 'л', code: 'KeyK', ctrlKey: true });
+    const input = (await screen.findByTestId('jump-input')) as HTMLInputElement;
+    await waitFor(() => expect(document.activeElement).toBe(input));
+    // Before anything is typed: the actions; a name typed: the chats Rust found, as text.
+    expect(screen.getAllByTestId('jump-action').map((a) => a.dataset.action)).toContain('settings');
+    await fireEvent.input(input, { target: { value: 'ol' } });
+    const found = await screen.findByTestId('jump-chat');
+    expect(found.textContent).toContain('Oleg <b>');
+    expect(found.querySelector('b')).toBeNull();
+    expect(found.getAttribute('aria-selected')).toBe('true');
+    await fireEvent.keyDown(input, { key: 'Enter' });
+    await waitFor(() => expect(screen.queryByTestId('jump')).toBeNull());
+    await waitFor(() => expect(document.querySelector('[data-testid=conversation] h2')?.textContent).toBe('Oleg'));
+    // An action, picked with the arrows.
+    await fireEvent.keyDown(window, { key: 'k', code: 'KeyK', ctrlKey: true });
+    const again = (await screen.findByTestId('jump-input')) as HTMLInputElement;
+    await fireEvent.input(again, { target: { value: 'e' } });
+    const names = () => screen.getAllByTestId('jump-action').map((a) => a.dataset.action);
+    // Oleg's chat is open and answered: it can be marked as unanswered from here too.
+    await waitFor(() => expect(names()).toEqual(['new', 'search', 'unanswered', 'settings', 'employees', 'shortcuts']));
+    for (const key of ['ArrowDown', 'ArrowDown', 'ArrowUp', 'ArrowDown', 'ArrowDown']) await fireEvent.keyDown(again, { key });
+    await fireEvent.keyDown(again, { key: 'Enter' });
+    expect(await screen.findByTestId('settings')).toBeTruthy();
+    // Nothing matches: said; Esc closes and the window's Esc does not also run.
+    await fireEvent.keyDown(window, { key: 'k', code: 'KeyK', ctrlKey: true });
+    const third = (await screen.findByTestId('jump-input')) as HTMLInputElement;
+    await fireEvent.input(third, { target: { value: 'zzz' } });
+    expect(await screen.findByTestId('jump-nothing')).toBeTruthy();
+    await fireEvent.keyDown(third, { key: 'Escape' });
+    await waitFor(() => expect(screen.queryByTestId('jump')).toBeNull());
+    expect(screen.getByTestId('settings')).toBeTruthy();
+    // Do not disturb, where no tray may offer it: on from Ctrl+K, said in the sidebar, off there.
+    expect(screen.queryByTestId('dnd-on')).toBeNull();
+    await fireEvent.keyDown(window, { key: 'k', code: 'KeyK', ctrlKey: true });
+    const fourth = (await screen.findByTestId('jump-input')) as HTMLInputElement;
+    await fireEvent.input(fourth, { target: { value: 'disturb' } });
+    await waitFor(() => expect(screen.getAllByTestId('jump-action').map((a) => a.dataset.action)).toEqual(['dnd']));
+    await fireEvent.keyDown(fourth, { key: 'Enter' });
+    await fireEvent.click(await screen.findByTestId('dnd-on'));
+    await waitFor(() => expect(screen.queryByTestId('dnd-on')).toBeNull());
+    expect(backend.calls.filter((c) => c.startsWith('setDoNotDisturb'))).toEqual(['setDoNotDisturb:true', 'setDoNotDisturb:false']);
+  });
+
+  it('marks an answered chat as unanswered from its header', async () => {
+    Element.prototype.scrollTo = () => {};
+    const backend = new MockBackend();
+    backend.lists.all.chats = [row('a', null, 0, 'Irina')];
+    render(Workspace, { backend, session });
+    await fireEvent.click((await screen.findAllByTestId('chat-row'))[0]!);
+    expect(screen.queryByTestId('mark-answered')).toBeNull();
+    await fireEvent.click(await screen.findByTestId('mark-unanswered'));
+    await waitFor(() => expect(backend.calls).toContain('markUnanswered:a'));
+  });
+
   it('sends with Enter, or with Ctrl+Enter once the settings say so (Enter is then a new line)', async () => {
     Element.prototype.scrollTo = () => {};
     const backend = new MockBackend();
@@ -228,6 +289,7 @@ describe('Workspace', () => {
     ] };
     const base = { direction: 'in' as const, at: '2026-11-25T10:00:00.000Z', status: 'inbound' as const, error: null, error_code: null, error_owner: null, mirror: { state: 'none' as const, reason: null, error: null }, kind: 'text' as const, media: null, place: null, local: false };
     backend.messages = [{ ...base, id: 'm1', text: 'старый счет' }, { ...base, id: 'm2', text: 'Выставлен счёт' }];
+    backend.searchChannelList = [wa];
     render(Workspace, { backend, session });
     await screen.findAllByTestId('chat-row');
     await fireEvent.keyDown(window, { key: 'а', code: 'KeyF', ctrlKey: true });
@@ -243,6 +305,14 @@ describe('Workspace', () => {
     expect(document.querySelector('[data-testid=search-hit] b')).toBeNull();
     // A number typed finds its chats too, above the messages.
     expect(screen.getByTestId('search-chat').textContent).toContain('Oleg');
+    // Filters: a channel, my chats, a period — each asks again with what it keeps to.
+    const channel = screen.getByTestId('search-channel') as HTMLSelectElement;
+    await waitFor(() => expect([...channel.options].map((o) => o.textContent)).toEqual(['All channels', 'WhatsApp · sales']));
+    await fireEvent.change(channel, { target: { value: 'wa' } });
+    await waitFor(() => expect(backend.calls).toContain('search:счет:{"channel":"wa","mine":false,"period":"any"}'));
+    await fireEvent.click(screen.getByTestId('search-mine'));
+    await fireEvent.change(screen.getByTestId('search-period'), { target: { value: 'week' } });
+    await waitFor(() => expect(backend.calls).toContain('search:счет:{"channel":"wa","mine":true,"period":"week"}'));
     // Enter opens the newest; the conversation marks the message found.
     await fireEvent.keyDown(field, { key: 'Enter' });
     await waitFor(() => expect(document.querySelector('.message.focused')?.getAttribute('data-message-id')).toBe('m2'));
@@ -298,7 +368,7 @@ describe('SettingsView', () => {
     expect(screen.queryByTestId('no-tray')).toBeNull();
     cleanup();
     const trayless = new MockBackend();
-    trayless.prefs = { tray_icon: false, autostart: false, start_hidden: false, send_with_ctrl_enter: false };
+    trayless.prefs = { tray_icon: false, autostart: false, start_hidden: false, send_with_ctrl_enter: false, do_not_disturb: false };
     render(SettingsView, { backend: trayless, session: { ...session, settings }, onclose: () => {} });
     expect((await screen.findByTestId('no-tray')).textContent).toContain('minimizes');
     expect(screen.queryByTestId('pref-start-hidden')).toBeNull();

@@ -372,6 +372,13 @@ fn unanswered_counts_client_messages_since_the_last_reply() {
     assert_eq!(n, 2, "reading resets nothing");
     assert_eq!(unanswered_after(n, ChatEvent::EmployeeReply), 0);
     assert_eq!(unanswered_after(n, ChatEvent::MarkedAnswered), 0);
+    // Marked as unanswered: one owed when none was, what was owed stays.
+    assert_eq!(unanswered_after(0, ChatEvent::MarkedUnanswered), 1);
+    assert_eq!(unanswered_after(n, ChatEvent::MarkedUnanswered), 2);
+    assert_eq!(
+        unanswered_after(u32::MAX, ChatEvent::MarkedUnanswered),
+        u32::MAX
+    );
 }
 
 fn channel(id: &str, state: ChannelState, open_lines: bool) -> Channel {

@@ -41,6 +41,15 @@ pub fn mark_answered(c: &Tx, me: &Employee, chat: &str, now: &str) -> WsResult<C
     Ok(store::chat_view(c, me, &row, &store::settings(c)?)?.ok_or(Refusal::NotFound("chat"))?)
 }
 
+/// Marks the chat as unanswered (answered too early): one reply owed when none was, the
+/// escalation timer counting from now. Whoever may see the chat may.
+pub fn mark_unanswered(c: &Tx, me: &Employee, chat: &str, now: &str) -> WsResult<ChatView> {
+    visible_chat(c, me, chat)?;
+    store::apply_chat_event(c, chat, core::ChatEvent::MarkedUnanswered, now, now)?;
+    let row = visible_chat(c, me, chat)?;
+    Ok(store::chat_view(c, me, &row, &store::settings(c)?)?.ok_or(Refusal::NotFound("chat"))?)
+}
+
 /// The address a new message goes to: a typed number, or the first readable phone of a CRM
 /// entity the writer may see; each read under setting 2.
 pub fn address(

@@ -585,6 +585,13 @@ fn rows(w: &World) -> Vec<Row> {
             HERS(200),
         ),
         row(
+            Method::POST,
+            "/api/v1/chats/{id}/unanswered",
+            format!("/api/v1/chats/{chat}/unanswered"),
+            Value::Null,
+            HERS(200),
+        ),
+        row(
             Method::GET,
             "/api/v1/compose",
             "/api/v1/compose?phone=89161111111".into(),

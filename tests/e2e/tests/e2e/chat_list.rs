@@ -130,5 +130,45 @@ async fn scenario(
     assert_eq!(order.len(), 3, "{order:?}");
     let expected = [&order[0], &order[1], &order[2], &order[0], &order[2]];
     assert_eq!(walked.iter().collect::<Vec<_>>(), expected);
+
+    // Ctrl+K (U+E009 held, then k): a chat by its client's name typed loosely, and by their
+    // number typed with 8 (read as +7 under setting 2); Enter opens it.
+    let by_name = ("олег", "Олег");
+    let by_number = ("8 916 555-00-02", "Павел");
+    let current = text_of(app, "conversation-title").await?;
+    let jumps = if current == by_name.1 {
+        [by_number, by_name]
+    } else {
+        [by_name, by_number]
+    };
+    for (typed, title) in jumps {
+        app.active_element()
+            .await?
+            .send_keys("\u{E009}k\u{E000}")
+            .await?;
+        let input = app
+            .find(fantoccini::Locator::Css("[data-testid=jump-input]"))
+            .await?;
+        input.send_keys(typed).await?;
+        until(&format!("«{typed}» finds {title}"), WAIT, || async {
+            Ok(app
+                .find_all(fantoccini::Locator::Css("[data-testid=jump-chat]"))
+                .await?
+                .first()
+                .is_some())
+        })
+        .await?;
+        input.send_keys("\u{E007}").await?; // Enter
+        until(&format!("{title} opens"), WAIT, || async {
+            Ok(text_of(app, "conversation-title").await? == title)
+        })
+        .await?;
+        assert!(
+            app.find_all(fantoccini::Locator::Css("[data-testid=jump]"))
+                .await?
+                .is_empty(),
+            "the palette closed"
+        );
+    }
     Ok(())
 }

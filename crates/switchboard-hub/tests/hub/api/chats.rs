@@ -341,3 +341,80 @@ async fn escalation_turns_a_waiting_chat_red_for_supervisors_once_and_an_answer_
         "an answer ends the escalation"
     );
 }
+
+/// "Mark as unanswered" (answered too early): the chat is red again for its seller, grey for a
+/// supervisor, and the escalation timer counts from the moment it was marked — not from the
+/// client's old message; a seller who may not see the chat is refused as for any of its routes.
+#[tokio::test]
+async fn marked_as_unanswered_a_chat_is_owed_a_reply_again_and_escalates_from_then() {
+    let t = T::new().await;
+    let (seller_id, seller) = t.employee("S", Role::Seller, false).await;
+    let (_, boss) = t.employee("B", Role::Supervisor, false).await;
+    let (_, other) = t.employee("O", Role::Seller, false).await;
+    t.admin()
+        .crm_create(
+            EntityKind::Contact,
+            &NewCrmEntity {
+                responsible_id: Some(seller_id),
+                ..common::new_entity("C", &["+79164569812"])
+            },
+        )
+        .await
+        .expect("contact");
+    t.client(&boss)
+        .put_settings(&SettingsPatch {
+            escalate_after_minutes: Some(Some(30)),
+            ..SettingsPatch::default()
+        })
+        .await
+        .expect("settings");
+    // The client wrote an hour ago; the seller marked it answered at once.
+    let mut body = t.message("un-1", "79164569812", "hello?", false);
+    body["messages"][0]["dateTime"] = json!(switchboard_hub::clock::format_time(
+        chrono::Utc::now() - chrono::Duration::hours(1)
+    ));
+    assert_eq!(t.webhook(body).await.0, StatusCode::OK);
+    let chat = t.chats(&seller).await[0].id.clone();
+    t.client(&seller)
+        .mark_answered(&chat)
+        .await
+        .expect("answered");
+    assert_eq!(t.badge(&seller).await, Some((0, None)));
+
+    assert_refused(
+        t.client(&other).mark_unanswered(&chat).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let view = t
+        .client(&seller)
+        .mark_unanswered(&chat)
+        .await
+        .expect("unanswered");
+    assert_eq!(view.unanswered.count, 1);
+    assert_eq!(t.badge(&seller).await, Some((1, Some(BadgeColor::Red))));
+    assert_eq!(t.badge(&boss).await, Some((1, Some(BadgeColor::Grey))));
+    // Marking again owes no more than one.
+    let again = t
+        .client(&seller)
+        .mark_unanswered(&chat)
+        .await
+        .expect("again");
+    assert_eq!(again.unanswered.count, 1);
+
+    let tick = |minutes: i64| {
+        let hub = t.hub.hub.clone();
+        async move {
+            let at = switchboard_hub::clock::now_ms() + minutes * 60_000;
+            hub.write(move |c| Ok(switchboard_hub::store::escalation_tick(c, at)?))
+                .await
+                .expect("tick")
+        }
+    };
+    assert!(
+        tick(29).await.is_empty(),
+        "counted from the marking, not the hour-old message"
+    );
+    assert_eq!(tick(31).await.len(), 1, "escalated once due");
+    assert_eq!(t.badge(&boss).await, Some((1, Some(BadgeColor::Red))));
+}
