@@ -20,8 +20,20 @@ async fn fake() -> provider_fake::RunningFake {
         .expect("starts")
 }
 
+/// One client for every request (making one reads the system's certificates), keeping no
+/// connection: each test has a runtime of its own.
+fn http() -> &'static reqwest::Client {
+    static HTTP: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    HTTP.get_or_init(|| {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .expect("an HTTP client")
+    })
+}
+
 async fn send(url: &str, key: &str, body: Value) -> (StatusCode, Value) {
-    let r = reqwest::Client::new()
+    let r = http()
         .post(format!("{url}/v3/message"))
         .bearer_auth(key)
         .json(&body)
@@ -93,7 +105,7 @@ async fn send_answers_201_and_the_documented_400s() {
 #[tokio::test]
 async fn over_500_requests_in_5_seconds_is_429() {
     let f = fake().await;
-    let http = reqwest::Client::new();
+    let http = http();
     let mut codes = Vec::new();
     for _ in 0..505 {
         let r = http
@@ -115,7 +127,7 @@ async fn over_500_requests_in_5_seconds_is_429() {
 #[tokio::test]
 async fn subscribing_probes_the_uri_first() {
     let f = fake().await;
-    let http = reqwest::Client::new();
+    let http = http();
     let patch = |uri: String| {
         http.patch(format!("{}/v3/webhooks", f.url))
             .bearer_auth(KEY)
@@ -155,7 +167,7 @@ async fn sends_shaped_like_clients_in_the_wild_are_accepted() {
     let f = fake().await;
     let wa = f.fake.channels()[0].channel_id.clone();
     for path in ["/v3/message", "/v3/message/"] {
-        let r = reqwest::Client::new()
+        let r = http()
             .post(format!("{}{path}", f.url))
             .header("Authorization", format!("Bearer {KEY}"))
             .header("Content-Type", "application/json")
@@ -175,7 +187,7 @@ async fn sends_shaped_like_clients_in_the_wild_are_accepted() {
 #[tokio::test]
 async fn the_media_route_serves_the_sample_files_without_the_key() {
     let f = fake().await;
-    let http = reqwest::Client::new();
+    let http = http();
     for media in FakeMedia::ALL {
         let file = media.file_name();
         let r = http
@@ -243,7 +255,7 @@ async fn webhook_receiver(
         .expect("bind");
     let hook = format!("http://{}/hook", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let r = reqwest::Client::new()
+    let r = http()
         .patch(format!("{}/v3/webhooks", f.url))
         .bearer_auth(KEY)
         .json(&json!({"webhooksUri": hook, "subscriptions": {"messagesAndStatuses": true}}))
