@@ -109,6 +109,21 @@ fn main() -> anyhow::Result<()> {
     let open = time(RUNS, || {
         assert_eq!(store.messages("chat-7").expect("messages").len(), 50);
     });
+    // Ctrl+K, one keystroke's query over every chat: a name nobody has (every title and
+    // address scored, none kept), text every title matches (scored and ranked), a number typed
+    // with 8 (one client), the first digits every client shares.
+    let jump_miss = time(RUNS, || {
+        assert!(store.jump("иван петров", 20).expect("jump").is_empty());
+    });
+    let jump_all = time(RUNS, || {
+        assert_eq!(store.jump("+7 9", 20).expect("jump").len(), 20);
+    });
+    let jump_number = time(RUNS, || {
+        assert_eq!(store.jump("8 916 000-00-07", 20).expect("jump").len(), 1);
+    });
+    let jump_digits = time(RUNS, || {
+        assert_eq!(store.jump("916", 20).expect("jump").len(), 20);
+    });
     // The floor: the same queries, bare (same file, same order, index and columns).
     let bare = rusqlite::Connection::open(&path)?;
     let floor = |offset: u32| {
@@ -200,6 +215,20 @@ fn main() -> anyhow::Result<()> {
         ms(open.1),
         ms(floor_open.0),
         ratio(open, floor_open),
+    );
+    println!(
+        "Ctrl+K over {chats} chats: a name nobody has median {:.1} ms, p95 {:.1} ms; text every title matches {:.1} / {:.1} ms; a number typed with 8 {:.1} / {:.1} ms; digits every client shares {:.1} / {:.1} ms",
+        ms(jump_miss.0), ms(jump_miss.1), ms(jump_all.0), ms(jump_all.1),
+        ms(jump_number.0), ms(jump_number.1), ms(jump_digits.0), ms(jump_digits.1),
+    );
+    perf_md::record_as(
+        "cargo bench -p switchboard --bench local_list (its Ctrl+K figures)",
+        &format!("Ctrl+K on the desktop, {chats} chats (one query = one keystroke after a 60 ms pause)"),
+        &format!(
+            "a name nobody has (every title and address scored) median {:.1} ms, p95 {:.1} ms; text every title matches {:.1} / {:.1} ms; a number typed with 8 {:.1} / {:.1} ms; the first digits every client shares {:.1} / {:.1} ms ({RUNS} runs each)",
+            ms(jump_miss.0), ms(jump_miss.1), ms(jump_all.0), ms(jump_all.1),
+            ms(jump_number.0), ms(jump_number.1), ms(jump_digits.0), ms(jump_digits.1),
+        ),
     );
     println!(
         "\"mine\" page: {:.2} ms; tray counters: {:.3} ms; one chat's row: {:.3} ms; a settings flip recolouring {} chats: {:.1} ms",

@@ -318,6 +318,7 @@ fn system_is_russian() -> bool {
 /// Builds the app's state at start-up: the local store, the notifier, the tray.
 pub(crate) fn setup(app: &tauri::App) -> anyhow::Result<()> {
     let dir = data_dir(app.handle())?;
+    crash_log(&dir);
     let store = LocalStore::open(&dir.join("local.db"))
         .map(Arc::new)
         .map_err(|e| {
@@ -326,6 +327,13 @@ pub(crate) fn setup(app: &tauri::App) -> anyhow::Result<()> {
         });
     if let Ok(store) = &store {
         // What a crash left between writing a file and queueing it.
+        let parts = crate::media::sweep_parts(&store.media_cache_dir());
+        if parts > 0 {
+            tracing::info!(
+                files = parts,
+                "unfinished downloads removed from the media cache"
+            );
+        }
         match store.sweep_outbox_files() {
             Ok(0) => {}
             Ok(n) => tracing::info!(files = n, "files no message names removed from the outbox"),
@@ -388,4 +396,24 @@ async fn resume(app: AppHandle) {
     if let Err(e) = start_sync(&app, &state, &mut session, url, token).await {
         tracing::error!(error = %e.message, "session not resumed");
     }
+}
+
+/// A panic ends the app (the packages are built with `panic = "abort"`): what it said, and
+/// where, is appended to `<data dir>/crash.log` (this user's alone) before the default report
+/// on stderr, which nobody sees when the app was started from the menu.
+fn crash_log(dir: &std::path::Path) {
+    let path = dir.join("crash.log");
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        use std::io::Write;
+        let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        if let Ok(mut f) = options.open(&path) {
+            let _ = writeln!(f, "{at} Switchboard {}: {info}", env!("CARGO_PKG_VERSION"));
+        }
+        report(info);
+    }));
 }

@@ -271,6 +271,18 @@ fn open_name(shown: Option<&str>, ext: &str) -> String {
     }
 }
 
+/// Removes what a download cut off (a crash, the app closed) left in the cache: `.part` files.
+pub fn sweep_parts(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "part"))
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
 /// Removes the least recently used files until the cache holds at most `max` bytes.
 pub fn evict(dir: &Path, max: u64) -> std::io::Result<()> {
     let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = std::fs::read_dir(dir)?
@@ -297,6 +309,23 @@ pub fn evict(dir: &Path, max: u64) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unfinished_downloads_are_swept_and_kept_files_stay() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in ["m1", "m1.type", "m2.0a1b.part", "m3.ff00.part"] {
+            std::fs::write(dir.path().join(name), b"x").expect("write");
+        }
+        assert_eq!(sweep_parts(dir.path()), 2);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["m1", "m1.type"]);
+        assert_eq!(sweep_parts(&dir.path().join("none")), 0);
+    }
 
     #[test]
     fn the_cache_keeps_the_newest_files_within_its_bound() {

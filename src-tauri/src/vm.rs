@@ -443,8 +443,6 @@ pub struct SearchHitVm {
     pub parts: Vec<TextPartVm>,
 }
 
-/// What a search found on this desktop, newest first; `short` when a word was too short to
-/// look for (a single letter).
 /// What a search keeps to: one channel, my chats, a recent period (everything by default).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
@@ -487,11 +485,16 @@ impl SearchPeriod {
     }
 }
 
+/// What a search found on this desktop, newest first; `short` when a word was too short to
+/// look for (a single letter).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
 pub struct SearchVm {
     pub hits: Vec<SearchHitVm>,
     pub short: bool,
+    /// Kept to a filter, the search looked through the newest matches only (a word in very many
+    /// messages): an older one may be missing; a longer query narrows it.
+    pub partial: bool,
     /// A phone number typed in any form (read under setting 2): the chats with that client.
     pub chats: Vec<ChatRowVm>,
 }

@@ -23,11 +23,12 @@ pub enum OpenError {
         #[source]
         source: rusqlite::Error,
     },
-    #[error("the data directory {dir} belongs to user {owner}, not to root: a hub run as root would leave files there its own user cannot open; run it as that user (e.g. `sudo -u {owner_name} switchboard-hub serve --data {dir}`), or `sudo systemctl start switchboard-hub`")]
+    #[error("the data directory {dir} belongs to user {owner}, not to root: a hub run as root would leave files there its own user cannot open; run it as that user (e.g. `sudo -u {sudo_user} switchboard-hub serve --data '{dir}'`, or `sudo systemctl start switchboard-hub`), or set SWITCHBOARD_ALLOW_FOREIGN_DIR=1 where root is meant to own what it writes (a container)")]
     ForeignOwner {
         dir: String,
         owner: u32,
-        owner_name: String,
+        /// The owner as `sudo -u` takes it: a name, or `'#uid'`.
+        sudo_user: String,
     },
     #[error("cannot use the data directory {dir}: {source}")]
     Io {
@@ -207,8 +208,12 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock, OpenError> {
         dir: dir.display().to_string(),
         source,
     };
+    // Judged before anything is made: a new directory inside another user's is theirs too.
+    let me = effective_uid();
+    let nearest = dir.ancestors().find(|a| a.exists()).unwrap_or(dir);
+    refuse_foreign_owner(dir, me, owner_of(nearest).map_err(io)?)?;
     std::fs::create_dir_all(dir).map_err(io)?;
-    refuse_foreign_owner(dir, effective_uid(), owner_of(dir).map_err(io)?)?;
+    refuse_foreign_owner(dir, me, owner_of(dir).map_err(io)?)?;
     // Messages, tokens and secrets live here: only the hub's user may enter.
     private(dir, 0o700).map_err(io)?;
     let file = File::options()
@@ -230,11 +235,14 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock, OpenError> {
 /// `/var/lib/switchboard-hub`): the files it made would be root's, and the service, run as its
 /// own user, could not open them again. Anyone else may only write where they are let.
 fn refuse_foreign_owner(dir: &Path, me: Option<u32>, owner: Option<u32>) -> Result<(), OpenError> {
+    if std::env::var_os("SWITCHBOARD_ALLOW_FOREIGN_DIR").is_some_and(|v| v == "1") {
+        return Ok(());
+    }
     match (me, owner) {
         (Some(0), Some(owner)) if owner != 0 => Err(OpenError::ForeignOwner {
             dir: dir.display().to_string(),
             owner,
-            owner_name: user_name(owner).unwrap_or_else(|| owner.to_string()),
+            sudo_user: user_name(owner).unwrap_or_else(|| format!("'#{owner}'")),
         }),
         _ => Ok(()),
     }
@@ -408,6 +416,11 @@ mod tests {
             0,
             "nothing written"
         );
+        // Nor is a new directory made inside it.
+        let inner = dir.join("x");
+        let err = lock_dir(&inner).expect_err("root inside nobody's directory");
+        assert!(matches!(err, OpenError::ForeignOwner { .. }), "{err}");
+        assert!(!inner.exists(), "nothing made");
         std::os::unix::fs::chown(&dir, Some(0), Some(0)).expect("chown back");
         lock_dir(&dir).expect("root's own directory");
     }

@@ -40,6 +40,9 @@ pub fn spawn(
     let trusted = std::sync::Arc::new(trusted_host);
     let hops = trusted.clone();
     let http = reqwest::Client::builder()
+        // Straight to the file's host, never through HTTP(S)_PROXY: through a proxy the name
+        // would be resolved there, past the private-address guard (`PublicOnly`).
+        .no_proxy()
         .connect_timeout(Duration::from_secs(10))
         .timeout(media_queue::ATTEMPT - Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::custom(move |attempt| {

@@ -204,7 +204,13 @@ pub async fn next_waiting(
 /// first (offline too).
 pub async fn jump(app: &AppHandle, query: String) -> CmdResult<Vec<ChatRowVm>> {
     let query: String = query.chars().take(100).collect();
-    Ok(app.state::<App>().store()?.jump(&query, 20)?)
+    let store = app.state::<App>().store()?;
+    // A pass over every chat: off the async workers.
+    Ok(
+        tauri::async_runtime::spawn_blocking(move || store.jump(&query, 20))
+            .await
+            .map_err(|e| CmdError::new("jump", e.to_string()))??,
+    )
 }
 
 /// Messages this desktop holds matching every word of `query`, newest first (offline too),

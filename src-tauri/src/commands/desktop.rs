@@ -59,7 +59,7 @@ fn autostart_entry(profile: Option<&Path>) -> (Option<String>, Vec<String>) {
         tracing::warn!(dir = %dir.display(), "a profile directory that is not UTF-8 cannot go in the autostart entry");
         return (None, args);
     };
-    args.extend(["--data-dir".to_owned(), exec_quoted(text)]);
+    args.extend(["--data-dir".to_owned(), desktop_string(&exec_quoted(text))]);
     let tail: String = dir
         .file_name()
         .map(|n| n.to_string_lossy())
@@ -72,9 +72,30 @@ fn autostart_entry(profile: Option<&Path>) -> (Option<String>, Vec<String>) {
                 '-'
             }
         })
-        .take(64)
+        .take(48)
         .collect();
-    (Some(format!("Switchboard-{tail}")), args)
+    // The whole path's digest tells `/a/work` from `/b/work` (FNV-1a: the same in every build,
+    // so a later version finds the entry it made, to remove it).
+    let digest = text.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    (Some(format!("Switchboard-{tail}-{digest:08x}")), args)
+}
+
+/// A desktop entry's string value as the file holds it: the spec's string escapes (`\\`, `\n`,
+/// `\t`, `\r`) are read before `Exec`'s own quoting, so each of its backslashes is doubled.
+fn desktop_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// One argument of a desktop entry's `Exec` line: as is when plain, else double-quoted with
@@ -150,16 +171,29 @@ pub async fn set_desktop_prefs(
     start_hidden: bool,
     send_with_ctrl_enter: bool,
 ) -> CmdResult<DesktopPrefsVm> {
+    if autostart
+        && crate::app::profile_dir()
+            .is_some_and(|d| std::path::absolute(&d).unwrap_or(d).to_str().is_none())
+    {
+        // Its entry could not name this profile: it would start another one at login.
+        return Err(CmdError::new(
+            "autostart",
+            "this profile's folder name is not valid text, so it cannot start with the session",
+        ));
+    }
     let launcher = app.autolaunch();
-    let done = if autostart {
-        launcher.enable()
-    } else {
-        launcher.disable()
-    };
-    // Disabling what is not enabled is not an error worth showing.
-    if let Err(e) = done.map_err(|e| e.to_string()) {
-        if autostart || launcher.is_enabled().unwrap_or(false) {
-            return Err(CmdError::new("autostart", format!("could not change: {e}")));
+    // The session's entry is touched only when this asks for a change to it.
+    if launcher.is_enabled().unwrap_or(!autostart) != autostart {
+        let done = if autostart {
+            launcher.enable()
+        } else {
+            launcher.disable()
+        };
+        // Disabling what is not enabled is not an error worth showing.
+        if let Err(e) = done.map_err(|e| e.to_string()) {
+            if autostart || launcher.is_enabled().unwrap_or(false) {
+                return Err(CmdError::new("autostart", format!("could not change: {e}")));
+            }
         }
     }
     set_flag(app, START_HIDDEN, start_hidden)?;
@@ -178,7 +212,20 @@ mod tests {
             (None, vec!["--autostart".to_owned()])
         );
         let (name, args) = autostart_entry(Some(Path::new("/home/anna/work profile")));
-        assert_eq!(name.as_deref(), Some("Switchboard-work-profile"));
+        let name = name.expect("a profile's own entry");
+        assert!(name.starts_with("Switchboard-work-profile-"), "{name}");
+        // Two profiles of one name in different places get entries of their own, each time
+        // the same.
+        let (other, _) = autostart_entry(Some(Path::new("/srv/work profile")));
+        assert_ne!(other.as_deref(), Some(name.as_str()));
+        assert_eq!(
+            autostart_entry(Some(Path::new("/home/anna/work profile"))).0,
+            Some(name)
+        );
+        // A backslash and a quote: Exec's escapes, then the file's string escapes
+        // (`a\b"c` → `"a\\\\b\\"c"` in the file).
+        let (_, odd) = autostart_entry(Some(Path::new(r#"/p/a\b"c"#)));
+        assert_eq!(odd[2], r#""/p/a\\\\b\\"c""#);
         assert_eq!(
             args,
             ["--autostart", "--data-dir", "\"/home/anna/work profile\""]

@@ -10,8 +10,10 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// What is typed counts as a number when it is digits (at least 3) and the signs numbers are
-/// written with.
-fn number_typed(query: &str, eight_as_plus7: bool) -> Option<String> {
+/// written with: the digits as typed, and — where the workspace reads CRM numbers so
+/// (setting 2) — "8 916 …" as +7 916 … too ("812 555" may be the start of a number or the
+/// middle of +7 812 555…: both are looked for).
+fn number_typed(query: &str, eight_as_plus7: bool) -> Option<(String, Option<String>)> {
     let digits: String = query.chars().filter(char::is_ascii_digit).collect();
     let only_number = query
         .chars()
@@ -19,11 +21,13 @@ fn number_typed(query: &str, eight_as_plus7: bool) -> Option<String> {
     if !only_number || digits.len() < 3 {
         return None;
     }
-    // "8 916 …" is +7 916 … where the workspace reads CRM numbers so (setting 2).
-    Some(match digits.strip_prefix('8') {
-        Some(rest) if eight_as_plus7 && !query.trim_start().starts_with('+') => format!("7{rest}"),
-        _ => digits,
-    })
+    let as_plus7 = match digits.strip_prefix('8') {
+        Some(rest) if eight_as_plus7 && !query.trim_start().starts_with('+') => {
+            Some(format!("7{rest}"))
+        }
+        _ => None,
+    };
+    Some((digits, as_plus7))
 }
 
 /// "ё" and "е" are one letter to whoever types a name.
@@ -57,16 +61,21 @@ impl LocalStore {
             let mut buf = Vec::new();
             // The best `limit` so far; the heap's top is the worst of them.
             let mut best: BinaryHeap<Reverse<(u32, String, String)>> = BinaryHeap::new();
-            let mut stmt =
-                c.prepare_cached("SELECT id, title, client, last_activity_at FROM chats")?;
+            let mut stmt = c.prepare_cached(
+                "SELECT id, title, client, last_activity_at FROM chats INDEXED BY chats_jump",
+            )?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 let title = r.get_ref(1)?.as_str().unwrap_or_default();
                 let client = r.get_ref(2)?.as_str().unwrap_or_default();
                 let score = match &number {
-                    // A number: where the client's digits hold what was typed (earlier is better).
-                    Some(digits) => client
-                        .find(digits.as_str())
+                    // A number: where the client's digits hold what was typed (earlier is
+                    // better; read as +7 it may match from the start).
+                    Some((digits, as_plus7)) => [Some(digits), as_plus7.as_ref()]
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|d| client.find(d.as_str()))
+                        .min()
                         .map(|at| 1_000 - at.min(999) as u32),
                     None => pattern
                         .score(Utf32Str::new(&plain_yo(title), &mut buf), &mut matcher)
@@ -103,13 +112,12 @@ mod tests {
 
     #[test]
     fn numbers_are_read_as_typed() {
-        assert_eq!(number_typed("8 916 456", true).as_deref(), Some("7916456"));
-        assert_eq!(number_typed("8 916 456", false).as_deref(), Some("8916456"));
-        assert_eq!(number_typed("+8 916", true).as_deref(), Some("8916"));
-        assert_eq!(
-            number_typed("(916) 456-98", true).as_deref(),
-            Some("91645698")
-        );
+        let both = |a: &str, b: &str| Some((a.to_owned(), Some(b.to_owned())));
+        let one = |a: &str| Some((a.to_owned(), None));
+        assert_eq!(number_typed("8 916 456", true), both("8916456", "7916456"));
+        assert_eq!(number_typed("8 916 456", false), one("8916456"));
+        assert_eq!(number_typed("+8 916", true), one("8916"));
+        assert_eq!(number_typed("(916) 456-98", true), one("91645698"));
         assert_eq!(number_typed("91", true), None);
         assert_eq!(number_typed("Ivan 916", true), None);
     }

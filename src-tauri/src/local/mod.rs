@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../../migrations/012_chats_by_number.sql")),
     (13, include_str!("../../migrations/013_voice_lengths.sql")),
     (14, include_str!("../../migrations/014_jump.sql")),
+    (15, include_str!("../../migrations/015_jump_index.sql")),
 ];
 
 /// Makes `dir` (created if missing) this user's alone: mode 0700. The desktop's data directory

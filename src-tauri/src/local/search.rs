@@ -7,6 +7,9 @@ use crate::vm::{ChatRowVm, SearchHitVm, SearchVm, TextPartVm};
 use rusqlite::params;
 use switchboard_core::search::{fts_query, search_words};
 
+/// How many of the newest matches a filtered search looks through at most.
+pub const EXAMINED: u32 = 20_000;
+
 /// What a search keeps to (everything by default).
 #[derive(Debug, Clone, Default)]
 pub struct Within {
@@ -34,6 +37,18 @@ impl LocalStore {
     /// first and those outside are passed over (a rare channel with a word in every message
     /// reads them all).
     pub fn search_in(&self, query: &str, limit: u32, within: &Within) -> LocalResult<SearchVm> {
+        self.search_examining(query, limit, within, EXAMINED)
+    }
+
+    /// As [`search_in`](Self::search_in), looking through at most `examined` matches when
+    /// kept to a filter.
+    pub fn search_examining(
+        &self,
+        query: &str,
+        limit: u32,
+        within: &Within,
+        examined: u32,
+    ) -> LocalResult<SearchVm> {
         let words = search_words(query);
         let short = query.split_whitespace().count() > words.len();
         let me = if within.mine {
@@ -47,10 +62,27 @@ impl LocalStore {
             return Ok(SearchVm {
                 hits: Vec::new(),
                 short: short && chats.is_empty(),
+                partial: false,
                 chats,
             });
         };
+        let filtered = within.channel.is_some() || me.is_some() || within.since.is_some();
         self.read(|c, _| {
+            // Kept to a filter, at most the newest EXAMINED matches are looked through (a word
+            // in every message, one small channel, would otherwise read them all): the oldest
+            // of them bounds the search, and whether there are more says it was partial.
+            let (floor, more) = if filtered {
+                let mut stmt = c.prepare_cached(
+                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 \
+                     ORDER BY rowid DESC LIMIT 2 OFFSET ?2",
+                )?;
+                let found: Vec<i64> = stmt
+                    .query_map(params![fts, examined.max(1) - 1], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                (found.first().copied(), found.len() > 1)
+            } else {
+                (None, false)
+            };
             let mut stmt = c.prepare_cached(
                 "SELECT m.id, m.chat, m.at, highlight(messages_fts, 0, char(57344), char(57345)), \
                  coalesce(ch.title, '') \
@@ -58,12 +90,14 @@ impl LocalStore {
                  JOIN chats ch ON ch.id = m.chat \
                  WHERE messages_fts MATCH ?1 AND (?3 IS NULL OR ch.channel_id = ?3) \
                  AND (?4 IS NULL OR ch.responsible_id = ?4) AND (?5 IS NULL OR m.at >= ?5) \
+                 AND (?6 IS NULL OR messages_fts.rowid >= ?6) \
                  ORDER BY messages_fts.rowid DESC LIMIT ?2",
             )?;
             // The index hands matches out newest stored first without sorting them all (a
             // word in every message stays quick); the page is then put in time order.
-            let rows =
-                stmt.query_map(params![fts, limit, within.channel, me, within.since], |r| {
+            let rows = stmt.query_map(
+                params![fts, limit, within.channel, me, within.since, floor],
+                |r| {
                     Ok(SearchHitVm {
                         message_id: r.get(0)?,
                         chat: r.get(1)?,
@@ -71,10 +105,12 @@ impl LocalStore {
                         parts: parts(&r.get::<_, String>(3)?),
                         title: r.get(4)?,
                     })
-                })?;
+                },
+            )?;
             let mut hits: Vec<SearchHitVm> = rows.collect::<rusqlite::Result<_>>()?;
             hits.sort_by(|a, b| b.at.cmp(&a.at));
             Ok(SearchVm {
+                partial: more && hits.len() < limit as usize,
                 hits,
                 short,
                 chats: chats.clone(),

@@ -848,6 +848,27 @@ fn messages_are_found_by_parts_of_their_words_in_either_language() {
     assert_eq!(within("счет", mine_only.clone()).0, Vec::<String>::new());
     assert_eq!(within("доставк", mine_only.clone()).0, ["m4"]);
     assert_eq!(within("счет", since("2026-11-25T10:30:00.000Z")).0, ["m2"]);
+    // A filtered search looks through the newest matches only, and says so when it found
+    // fewer than asked among them.
+    let bounded = store
+        .search_examining("счет", 50, &channel("wa"), 2)
+        .expect("search");
+    assert_eq!(
+        bounded
+            .hits
+            .iter()
+            .map(|h| h.message_id.as_str())
+            .collect::<Vec<_>>(),
+        ["m2"]
+    );
+    assert!(bounded.partial);
+    assert!(
+        !store
+            .search_in("счет", 50, &channel("wa"))
+            .expect("search")
+            .partial
+    );
+    assert!(!store.search("счет", 50).expect("search").partial);
     assert_eq!(within("79161112233", channel("tg")).1, ["c2"]);
     assert_eq!(within("79161112233", mine_only).1, ["c2"]);
     assert_eq!(
@@ -935,6 +956,14 @@ fn a_chat_is_found_by_its_clients_name_number_or_address() {
     assert_eq!(ids("4569812"), ["a"]);
     assert_eq!(ids("916"), ["d", "a"], "newest first among equal matches");
     assert_eq!(ids("8 916 456"), ["a"], "8 read as +7 (setting 2 on)");
+    assert_eq!(ids("903 123"), ["b"], "the middle of a number");
+    assert_eq!(ids("8 903 123"), ["b"], "8 read as +7");
+    assert_eq!(ids("0312 345"), ["b"], "digits from inside the number");
+    assert_eq!(
+        ids("812"),
+        ["a"],
+        "a fragment starting with 8 is also looked for as typed"
+    );
     store
         .apply(&SyncResponse {
             changes: vec![Change::Settings {

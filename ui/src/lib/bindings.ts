@@ -149,6 +149,11 @@ parts: Array<TextPartVm>, };
 
 export type SearchVm = { hits: Array<SearchHitVm>, short: boolean, 
 /**
+ * Kept to a filter, the search looked through the newest matches only (a word in very many
+ * messages): an older one may be missing; a longer query narrows it.
+ */
+partial: boolean, 
+/**
  * A phone number typed in any form (read under setting 2): the chats with that client.
  */
 chats: Array<ChatRowVm>, };

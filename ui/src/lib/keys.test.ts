@@ -22,6 +22,10 @@ describe('composer keys', () => {
     expect(composerKey(key({ isComposing: true, ctrlKey: true }), true)).toBeNull();
     expect(composerKey(key({ key: 'a' }), false)).toBeNull();
   });
+  it('Enter sends nothing while the preference is not known yet', () => {
+    expect(composerKey(key({}), null)).toBeNull();
+    expect(composerKey(key({ ctrlKey: true }), null)).toBe('send');
+  });
   it('the shortcut list names the key that sends', () => {
     expect(sendKeyLabel(false)).toBe('Enter');
     expect(sendKeyLabel(true)).toBe('Ctrl+Enter');

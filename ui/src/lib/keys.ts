@@ -13,11 +13,13 @@ export interface ComposerKey {
 
 /** `send` to send the message, `null` to let the textarea have the key (a new line, or
  * anything else). Enter sends and Shift+Enter is a new line; with "send with Ctrl+Enter"
- * Ctrl+Enter (⌘+Enter) sends and Enter is a new line. Ctrl+Enter sends either way. */
-export function composerKey(e: ComposerKey, ctrlEnter: boolean): 'send' | null {
+ * Ctrl+Enter (⌘+Enter) sends and Enter is a new line. Ctrl+Enter sends either way. While the
+ * preference is not known yet (`null`), Enter is a new line: a half-written message is never
+ * sent by it. */
+export function composerKey(e: ComposerKey, ctrlEnter: boolean | null): 'send' | null {
   if (e.key !== 'Enter' || e.isComposing || e.shiftKey) return null;
   if (e.ctrlKey || e.metaKey) return 'send';
-  return ctrlEnter ? null : 'send';
+  return ctrlEnter === false ? 'send' : null;
 }
 
 /** The key that sends, as the shortcut list shows it. */

@@ -59,7 +59,7 @@ export class MockBackend implements Backend {
   async sendReply(chat: string, text: string) { this.calls.push(`sendReply:${chat}:${text}`); }
   async setDraft(chat: string, text: string) { this.calls.push(`setDraft:${chat}:${text}`); }
   /** What searchMessages answers. */
-  found: SearchVm = { hits: [], short: false, chats: [] };
+  found: SearchVm = { hits: [], short: false, partial: false, chats: [] };
   async searchMessages(query: string, filter: SearchFilterVm) {
     const kept = filter.channel || filter.mine || filter.period !== 'any' ? `:${JSON.stringify(filter)}` : '';
     this.calls.push(`search:${query}${kept}`);

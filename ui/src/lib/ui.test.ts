@@ -282,7 +282,7 @@ describe('Workspace', () => {
     const hit = (chat: string, title: string, id: string, parts: [string, boolean][]) => ({
       chat, title, message_id: id, at: '2026-11-25T10:00:00.000Z', parts: parts.map(([text, hit]) => ({ text, hit })),
     });
-    backend.found = { short: false, chats: [row('b', null, 0, 'Oleg')], hits: [
+    backend.found = { short: false, partial: false, chats: [row('b', null, 0, 'Oleg')], hits: [
       hit('a', 'Irina', 'm2', [['Выставлен ', false], ['<b>счёт</b>', true]]),
       hit('b', 'Oleg', 'm9', [['Счета', true], [' за ноябрь', false]]),
       hit('a', 'Irina', 'm1', [['старый ', false], ['счет', true]]),

@@ -44,9 +44,12 @@ pub fn mark_answered(c: &Tx, me: &Employee, chat: &str, now: &str) -> WsResult<C
 /// Marks the chat as unanswered (answered too early): one reply owed when none was, the
 /// escalation timer counting from now. Whoever may see the chat may.
 pub fn mark_unanswered(c: &Tx, me: &Employee, chat: &str, now: &str) -> WsResult<ChatView> {
-    visible_chat(c, me, chat)?;
-    store::apply_chat_event(c, chat, core::ChatEvent::MarkedUnanswered, now, now)?;
-    let row = visible_chat(c, me, chat)?;
+    let mut row = visible_chat(c, me, chat)?;
+    // Already waiting: nothing changes (its timer keeps counting), and no desktop hears of it.
+    if row.unanswered == 0 {
+        store::apply_chat_event(c, chat, core::ChatEvent::MarkedUnanswered, now, now)?;
+        row = visible_chat(c, me, chat)?;
+    }
     Ok(store::chat_view(c, me, &row, &store::settings(c)?)?.ok_or(Refusal::NotFound("chat"))?)
 }
 

@@ -151,11 +151,10 @@ async fn scenario(
             .await?;
         input.send_keys(typed).await?;
         until(&format!("«{typed}» finds {title}"), WAIT, || async {
-            Ok(app
+            Ok(!app
                 .find_all(fantoccini::Locator::Css("[data-testid=jump-chat]"))
                 .await?
-                .first()
-                .is_some())
+                .is_empty())
         })
         .await?;
         input.send_keys("\u{E007}").await?; // Enter

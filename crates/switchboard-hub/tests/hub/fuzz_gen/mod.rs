@@ -3213,6 +3213,16 @@ pub fn routes() -> Vec<RouteGen> {
             );
             g.stray_body(c)
         }),
+        route!("POST", "/api/v1/chats/{id}/unanswered", 2, |g| {
+            let id = g.seg(&g.f.chats.clone());
+            let c = g.case(
+                Method::POST,
+                "POST /api/v1/chats/{id}/unanswered",
+                format!("/api/v1/chats/{id}/unanswered"),
+                Auth::Employee,
+            );
+            g.stray_body(c)
+        }),
         route!("GET", "/api/v1/compose", 2, |g| {
             let pairs = match g.n(8) {
                 0..=3 => vec![("phone", g.phone())],
