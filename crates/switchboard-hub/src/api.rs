@@ -1133,9 +1133,19 @@ async fn mark_answered(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ChatView>> {
+    mark(hub, caller, id, chats::mark_answered).await
+}
+
+/// An employee marks a chat they may see (answered, or as unanswered): its view after.
+async fn mark(
+    hub: Hub,
+    caller: Caller,
+    id: String,
+    how: fn(&Tx, &core::Employee, &str, &str) -> workspace::WsResult<ChatView>,
+) -> ApiResult<Json<ChatView>> {
     let me = employee(caller)?;
     Ok(Json(
-        hub.write(move |c| Ok(chats::mark_answered(c, &me, &id, &clock::now())?))
+        hub.write(move |c| Ok(how(c, &me, &id, &clock::now())?))
             .await?,
     ))
 }
@@ -1148,11 +1158,7 @@ async fn mark_unanswered(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ChatView>> {
-    let me = employee(caller)?;
-    Ok(Json(
-        hub.write(move |c| Ok(chats::mark_unanswered(c, &me, &id, &clock::now())?))
-            .await?,
-    ))
+    mark(hub, caller, id, chats::mark_unanswered).await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

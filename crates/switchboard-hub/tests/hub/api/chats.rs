@@ -273,49 +273,25 @@ async fn compose_reads_the_number_and_preselects_the_priority_channel() {
 #[tokio::test]
 async fn escalation_turns_a_waiting_chat_red_for_supervisors_once_and_an_answer_ends_it() {
     let mut t = T::new().await;
-    let (seller_id, seller) = t.employee("S", Role::Seller, false).await;
-    let (boss_id, boss) = t.employee("B", Role::Supervisor, false).await;
-    t.admin()
-        .crm_create(
-            EntityKind::Contact,
-            &NewCrmEntity {
-                responsible_id: Some(seller_id),
-                ..common::new_entity("C", &["+79164569812"])
-            },
-        )
-        .await
-        .expect("contact");
-    let escalate_after = |minutes: u32| SettingsPatch {
-        escalate_after_minutes: Some(Some(minutes)),
-        ..SettingsPatch::default()
-    };
-    let boss_hub = t.client(&boss);
+    let (seller, (boss_id, boss)) = escalating(&t).await;
     assert_refused(
-        boss_hub.put_settings(&escalate_after(0)).await,
+        t.client(&boss)
+            .put_settings(&SettingsPatch {
+                escalate_after_minutes: Some(Some(0)),
+                ..SettingsPatch::default()
+            })
+            .await,
         StatusCode::BAD_REQUEST,
         "invalid_field",
     );
-    boss_hub
-        .put_settings(&escalate_after(30))
-        .await
-        .expect("settings");
     // The client writes now (the hub's own 5-second tick sees nothing due for 30 minutes).
     let mut body = t.message("esc-1", "79164569812", "hello?", false);
     body["messages"][0]["dateTime"] = json!(switchboard_hub::clock::now());
     assert_eq!(t.webhook(body).await.0, StatusCode::OK);
     assert_eq!(t.badge(&boss).await, Some((1, Some(BadgeColor::Grey))));
 
-    let tick = |minutes: i64| {
-        let hub = t.hub.hub.clone();
-        async move {
-            let at = switchboard_hub::clock::now_ms() + minutes * 60_000;
-            hub.write(move |c| Ok(switchboard_hub::store::escalation_tick(c, at)?))
-                .await
-                .expect("tick")
-        }
-    };
-    assert!(tick(29).await.is_empty(), "not yet due");
-    let notified = tick(31).await;
+    assert!(tick(&t, 29).await.is_empty(), "not yet due");
+    let notified = tick(&t, 31).await;
     assert_eq!(
         notified.iter().map(|n| n.0.as_str()).collect::<Vec<_>>(),
         [boss_id.as_str()]
@@ -325,7 +301,10 @@ async fn escalation_turns_a_waiting_chat_red_for_supervisors_once_and_an_answer_
         "{:?}",
         notified[0].1
     );
-    assert!(tick(60).await.is_empty(), "supervisors are notified once");
+    assert!(
+        tick(&t, 60).await.is_empty(),
+        "supervisors are notified once"
+    );
     assert_eq!(t.badge(&boss).await, Some((1, Some(BadgeColor::Red))));
     assert_eq!(t.badge(&seller).await, Some((1, Some(BadgeColor::Red))));
 
@@ -348,26 +327,8 @@ async fn escalation_turns_a_waiting_chat_red_for_supervisors_once_and_an_answer_
 #[tokio::test]
 async fn marked_as_unanswered_a_chat_is_owed_a_reply_again_and_escalates_from_then() {
     let t = T::new().await;
-    let (seller_id, seller) = t.employee("S", Role::Seller, false).await;
-    let (_, boss) = t.employee("B", Role::Supervisor, false).await;
+    let (seller, (_, boss)) = escalating(&t).await;
     let (_, other) = t.employee("O", Role::Seller, false).await;
-    t.admin()
-        .crm_create(
-            EntityKind::Contact,
-            &NewCrmEntity {
-                responsible_id: Some(seller_id),
-                ..common::new_entity("C", &["+79164569812"])
-            },
-        )
-        .await
-        .expect("contact");
-    t.client(&boss)
-        .put_settings(&SettingsPatch {
-            escalate_after_minutes: Some(Some(30)),
-            ..SettingsPatch::default()
-        })
-        .await
-        .expect("settings");
     // The client wrote an hour ago; the seller marked it answered at once.
     let mut body = t.message("un-1", "79164569812", "hello?", false);
     body["messages"][0]["dateTime"] = json!(switchboard_hub::clock::format_time(
@@ -402,19 +363,45 @@ async fn marked_as_unanswered_a_chat_is_owed_a_reply_again_and_escalates_from_th
         .expect("again");
     assert_eq!(again.unanswered.count, 1);
 
-    let tick = |minutes: i64| {
-        let hub = t.hub.hub.clone();
-        async move {
-            let at = switchboard_hub::clock::now_ms() + minutes * 60_000;
-            hub.write(move |c| Ok(switchboard_hub::store::escalation_tick(c, at)?))
-                .await
-                .expect("tick")
-        }
-    };
     assert!(
-        tick(29).await.is_empty(),
+        tick(&t, 29).await.is_empty(),
         "counted from the marking, not the hour-old message"
     );
-    assert_eq!(tick(31).await.len(), 1, "escalated once due");
+    assert_eq!(tick(&t, 31).await.len(), 1, "escalated once due");
     assert_eq!(t.badge(&boss).await, Some((1, Some(BadgeColor::Red))));
+}
+
+/// A seller whose CRM contact is +7 916 456-98-12 (their token), and a supervisor (id, token)
+/// who set escalation after 30 minutes.
+async fn escalating(t: &T) -> (String, (String, String)) {
+    let (seller_id, seller) = t.employee("S", Role::Seller, false).await;
+    let boss = t.employee("B", Role::Supervisor, false).await;
+    t.admin()
+        .crm_create(
+            EntityKind::Contact,
+            &NewCrmEntity {
+                responsible_id: Some(seller_id),
+                ..common::new_entity("C", &["+79164569812"])
+            },
+        )
+        .await
+        .expect("contact");
+    t.client(&boss.1)
+        .put_settings(&SettingsPatch {
+            escalate_after_minutes: Some(Some(30)),
+            ..SettingsPatch::default()
+        })
+        .await
+        .expect("settings");
+    (seller, boss)
+}
+
+/// The hub's escalation tick as it would run `minutes` from now: whom it notifies.
+async fn tick(t: &T, minutes: i64) -> Vec<(String, switchboard_wire::NotifyEvent)> {
+    let at = switchboard_hub::clock::now_ms() + minutes * 60_000;
+    t.hub
+        .hub
+        .write(move |c| Ok(switchboard_hub::store::escalation_tick(c, at)?))
+        .await
+        .expect("tick")
 }
