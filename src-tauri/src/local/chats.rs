@@ -173,7 +173,8 @@ impl LocalStore {
 /// The most rows one window of the list may ask for.
 pub const MAX_PAGE: u32 = 500;
 
-const ROW_COLUMNS: &str = "SELECT id, title, channel_id, last_text, last_from_client, \
+/// What a row of the list reads (public for the bench's floor: the same SQL, bare).
+pub const ROW_COLUMNS: &str = "SELECT id, title, channel_id, last_text, last_from_client, \
      last_activity_at, badge_count, badge_color, crm, last_kind, last_media_name, \
      (SELECT d.text FROM drafts d WHERE d.chat = chats.id), last_media_ms FROM chats";
 
@@ -195,7 +196,10 @@ impl ListCache {
     /// it would not, so there it is always emptied.
     fn fresh(&mut self, c: &Connection, reader: bool) -> LocalResult<&mut ListCache> {
         let version = if reader {
-            Some(c.pragma_query_value(None, "data_version", |r| r.get(0))?)
+            Some(
+                c.prepare_cached("PRAGMA data_version")?
+                    .query_row([], |r| r.get(0))?,
+            )
         } else {
             None
         };

@@ -7,6 +7,14 @@ use rusqlite::{params, Connection};
 use switchboard_core::{Direction, MessageKind, MessageStatus};
 use switchboard_wire::{MediaView, MessageView};
 
+/// A chat's stored messages, oldest first (public for the bench's floor: the same SQL, bare).
+/// The stored view is parsed only for locations (their place and link), not for every message.
+pub const MESSAGES_SQL: &str =
+    "SELECT id, direction, text, at, status, error, mirror, kind, media, \
+     CASE WHEN kind = 'geo' THEN json_extract(view, '$.place') END, \
+     CASE WHEN kind = 'geo' THEN json_extract(view, '$.content_uri') END FROM messages \
+     WHERE chat = ?1 ORDER BY at, rowid";
+
 impl LocalStore {
     /// Stores messages fetched from the hub; `true` when any of them was new or different
     /// (the window redraws only then).
@@ -48,16 +56,11 @@ impl LocalStore {
     }
 
     /// A chat's messages, oldest first.
+    ///
+    /// Reads [`MESSAGES_SQL`], then what the outbox holds for the chat.
     pub fn messages(&self, chat: &str) -> LocalResult<Vec<MessageVm>> {
         self.read(|c, _| {
-            let mut stmt = c.prepare_cached(
-                // The stored view is parsed only for locations (their place and link), not for
-                // every message of the chat.
-                "SELECT id, direction, text, at, status, error, mirror, kind, media, \
-                 CASE WHEN kind = 'geo' THEN json_extract(view, '$.place') END, \
-                 CASE WHEN kind = 'geo' THEN json_extract(view, '$.content_uri') END FROM messages \
-                 WHERE chat = ?1 ORDER BY at, rowid",
-            )?;
+            let mut stmt = c.prepare_cached(MESSAGES_SQL)?;
             let mut out = Vec::new();
             let mut rows = stmt.query([chat])?;
             while let Some(r) = rows.next()? {
@@ -102,7 +105,7 @@ impl LocalStore {
                 });
             }
             // Then what this desktop still holds for the chat, in the order written.
-            let mut stmt = c.prepare(&format!(
+            let mut stmt = c.prepare_cached(&format!(
                 "SELECT {OUTBOX_COLS} FROM outbox WHERE chat = ?1 ORDER BY seq"
             ))?;
             for i in stmt.query_map([chat], outbox_row)? {

@@ -16,7 +16,8 @@ mod messages;
 mod outbox;
 mod search;
 
-pub use chats::MAX_PAGE;
+pub use chats::{MAX_PAGE, ROW_COLUMNS};
+pub use messages::MESSAGES_SQL;
 pub use outbox::{OutboxFile, OutboxItem, ACCESS_ENDED};
 pub use search::Within;
 
