@@ -157,6 +157,9 @@ async fn scenario(
                 .is_empty())
         })
         .await?;
+        if title == by_number.1 {
+            screenshot(app, "jump-by-number.png").await?;
+        }
         input.send_keys("\u{E007}").await?; // Enter
         until(&format!("{title} opens"), WAIT, || async {
             Ok(text_of(app, "conversation-title").await? == title)
