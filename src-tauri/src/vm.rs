@@ -185,6 +185,8 @@ pub struct ChatRowVm {
     pub last_from_client: bool,
     pub last_at: String,
     pub badge: Badge,
+    /// The CRM entities the chat belongs to: in one chat's row (`chat_row`, the conversation's
+    /// header), not in the list's pages, which show none.
     pub crm: Vec<CrmRef>,
     /// What the last message carries: a file's preview is its kind (and a document's name).
     pub last_kind: MessageKind,

@@ -74,7 +74,9 @@ impl LocalStore {
             };
             let mut chats = Vec::new();
             while let Some(r) = rows.next()? {
-                chats.push(row_vm(r, &cache.channels)?);
+                // The list shows no CRM links: a page does not read them (the open chat's
+                // row does).
+                chats.push(row_vm(r, &cache.channels, false)?);
             }
             Ok(ChatListVm {
                 chats,
@@ -92,7 +94,9 @@ impl LocalStore {
             let cache = cache.fresh(c, reader)?;
             let mut stmt = c.prepare_cached(&format!("{ROW_COLUMNS} WHERE id = ?1"))?;
             let mut rows = stmt.query([id])?;
-            rows.next()?.map(|r| row_vm(r, &cache.channels)).transpose()
+            rows.next()?
+                .map(|r| row_vm(r, &cache.channels, true))
+                .transpose()
         })
     }
 
@@ -250,7 +254,11 @@ fn channel_map(c: &Connection) -> LocalResult<HashMap<String, ChannelView>> {
 }
 
 /// A row of [`ROW_COLUMNS`] as the list shows it.
-fn row_vm(r: &rusqlite::Row, channels: &HashMap<String, ChannelView>) -> LocalResult<ChatRowVm> {
+fn row_vm(
+    r: &rusqlite::Row,
+    channels: &HashMap<String, ChannelView>,
+    with_crm: bool,
+) -> LocalResult<ChatRowVm> {
     let channel = channels.get(r.get_ref(2)?.as_str().unwrap_or_default());
     let colour: Option<String> = r.get(7)?;
     Ok(ChatRowVm {
@@ -265,7 +273,11 @@ fn row_vm(r: &rusqlite::Row, channels: &HashMap<String, ChannelView>) -> LocalRe
             count: r.get(6)?,
             color: colour.as_deref().and_then(BadgeColor::parse),
         },
-        crm: serde_json::from_str(r.get_ref(8)?.as_str().unwrap_or("[]"))?,
+        crm: if with_crm {
+            serde_json::from_str(r.get_ref(8)?.as_str().unwrap_or("[]"))?
+        } else {
+            Vec::new()
+        },
         last_kind: MessageKind::parse(r.get_ref(9)?.as_str().unwrap_or("text")),
         last_media_name: r.get(10)?,
         draft: r.get(11)?,
