@@ -113,7 +113,12 @@ export type DemoEmployee = { id: string, name: string, role: Role, receives_new_
 
 export type ChatFilter = "mine" | "others" | "all";
 
-export type ChatRowVm = { id: string, title: string, channel_name: string, transport: Transport | null, last_text: string, last_from_client: boolean, last_at: string, badge: Badge, crm: Array<CrmRef>, 
+export type ChatRowVm = { id: string, title: string, channel_name: string, transport: Transport | null, last_text: string, last_from_client: boolean, last_at: string, badge: Badge, 
+/**
+ * The CRM entities the chat belongs to: in one chat's row (`chat_row`, the conversation's
+ * header), not in the list's pages, which show none.
+ */
+crm: Array<CrmRef>, 
 /**
  * What the last message carries: a file's preview is its kind (and a document's name).
  */
