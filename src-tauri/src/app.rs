@@ -411,8 +411,10 @@ fn crash_log(dir: &std::path::Path) {
         options.create(true).append(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        // One write: panics on two threads do not mix their lines.
+        let line = format!("{at} Switchboard {}: {info}\n", env!("CARGO_PKG_VERSION"));
         if let Ok(mut f) = options.open(&path) {
-            let _ = writeln!(f, "{at} Switchboard {}: {info}", env!("CARGO_PKG_VERSION"));
+            let _ = f.write_all(line.as_bytes());
         }
         report(info);
     }));

@@ -271,14 +271,22 @@ fn open_name(shown: Option<&str>, ext: &str) -> String {
     }
 }
 
-/// Removes what a download cut off (a crash, the app closed) left in the cache: `.part` files.
+/// Removes what a download cut off (a crash, the app closed) left in the cache: `.part` files
+/// untouched for 10 minutes (a second copy of the app on the same profile may be writing one).
 pub fn sweep_parts(dir: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
+    let stale = |e: &std::fs::DirEntry| {
+        e.metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(600))
+    };
     entries
         .filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "part"))
+        .filter(|e| e.path().extension().is_some_and(|x| x == "part") && stale(e))
         .filter(|e| std::fs::remove_file(e.path()).is_ok())
         .count()
 }
@@ -313,9 +321,25 @@ mod tests {
     #[test]
     fn unfinished_downloads_are_swept_and_kept_files_stay() {
         let dir = tempfile::tempdir().expect("tempdir");
-        for name in ["m1", "m1.type", "m2.0a1b.part", "m3.ff00.part"] {
-            std::fs::write(dir.path().join(name), b"x").expect("write");
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for name in [
+            "m1",
+            "m1.type",
+            "m2.0a1b.part",
+            "m3.ff00.part",
+            "m4.beef.part",
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, b"x").expect("write");
+            if name != "m4.beef.part" {
+                std::fs::File::options()
+                    .append(true)
+                    .open(&path)
+                    .and_then(|f| f.set_modified(old))
+                    .expect("age");
+            }
         }
+        // The fresh one may be another copy's download under way: left.
         assert_eq!(sweep_parts(dir.path()), 2);
         let mut left: Vec<String> = std::fs::read_dir(dir.path())
             .expect("list")
@@ -323,7 +347,7 @@ mod tests {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         left.sort();
-        assert_eq!(left, ["m1", "m1.type"]);
+        assert_eq!(left, ["m1", "m1.type", "m4.beef.part"]);
         assert_eq!(sweep_parts(&dir.path().join("none")), 0);
     }
 

@@ -210,8 +210,7 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock, OpenError> {
     };
     // Judged before anything is made: a new directory inside another user's is theirs too.
     let me = effective_uid();
-    let nearest = dir.ancestors().find(|a| a.exists()).unwrap_or(dir);
-    refuse_foreign_owner(dir, me, owner_of(nearest).map_err(io)?)?;
+    refuse_foreign_owner(dir, me, owner_of(&nearest_existing(dir)).map_err(io)?)?;
     std::fs::create_dir_all(dir).map_err(io)?;
     refuse_foreign_owner(dir, me, owner_of(dir).map_err(io)?)?;
     // Messages, tokens and secrets live here: only the hub's user may enter.
@@ -246,6 +245,15 @@ fn refuse_foreign_owner(dir: &Path, me: Option<u32>, owner: Option<u32>) -> Resu
         }),
         _ => Ok(()),
     }
+}
+
+/// `dir` if it exists, else its nearest existing parent (a relative name's is the working
+/// directory).
+fn nearest_existing(dir: &Path) -> std::path::PathBuf {
+    let full = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+    full.ancestors()
+        .find(|a| a.exists())
+        .map_or_else(|| std::path::PathBuf::from("."), Path::to_owned)
 }
 
 /// This process's effective user: the owner of `/proc/self` (Linux; `None` elsewhere).
@@ -371,6 +379,18 @@ fn migrate(conn: &mut Connection, migrations: &[(i64, &str)]) -> Result<(), Migr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A directory not made yet is judged by its nearest existing parent; a relative name's
+    /// is the working directory.
+    #[test]
+    fn a_new_directory_is_judged_by_its_parent() {
+        let parent = tempfile::tempdir().expect("tempdir");
+        let deep = parent.path().join("a/b/c");
+        assert_eq!(nearest_existing(&deep), parent.path());
+        let cwd = std::env::current_dir().expect("cwd");
+        assert_eq!(nearest_existing(Path::new("not-made-yet-hubdata")), cwd);
+        assert_eq!(nearest_existing(parent.path()), parent.path());
+    }
 
     /// Root is refused a directory another user owns (by name where `/etc/passwd` has it);
     /// root's own, and anyone not root, go on.

@@ -54,7 +54,12 @@ fn autostart_entry(profile: Option<&Path>) -> (Option<String>, Vec<String>) {
     let Some(dir) = profile else {
         return (None, args);
     };
-    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+    // Absolute (the session starts the app elsewhere), without a trailing `/` or `.` parts:
+    // one directory, one entry.
+    let dir: std::path::PathBuf = std::path::absolute(dir)
+        .unwrap_or_else(|_| dir.to_owned())
+        .components()
+        .collect();
     let Some(text) = dir.to_str() else {
         tracing::warn!(dir = %dir.display(), "a profile directory that is not UTF-8 cannot go in the autostart entry");
         return (None, args);
@@ -149,7 +154,7 @@ pub async fn show_unless_hidden(app: &AppHandle) {
 pub async fn desktop_prefs(app: &AppHandle) -> CmdResult<DesktopPrefsVm> {
     Ok(DesktopPrefsVm {
         tray_icon: crate::shell::tray_host().await,
-        autostart: app.autolaunch().is_enabled().unwrap_or(false),
+        autostart: !unnamed_profile() && app.autolaunch().is_enabled().unwrap_or(false),
         start_hidden: start_hidden_file(app).exists(),
         send_with_ctrl_enter: flag_file(app, SEND_WITH_CTRL_ENTER).exists(),
         do_not_disturb: app.state::<crate::app::App>().notifier.do_not_disturb(),
@@ -171,15 +176,18 @@ pub async fn set_desktop_prefs(
     start_hidden: bool,
     send_with_ctrl_enter: bool,
 ) -> CmdResult<DesktopPrefsVm> {
-    if autostart
-        && crate::app::profile_dir()
-            .is_some_and(|d| std::path::absolute(&d).unwrap_or(d).to_str().is_none())
-    {
-        // Its entry could not name this profile: it would start another one at login.
-        return Err(CmdError::new(
-            "autostart",
-            "this profile's folder name is not valid text, so it cannot start with the session",
-        ));
+    set_flag(app, START_HIDDEN, start_hidden)?;
+    set_flag(app, SEND_WITH_CTRL_ENTER, send_with_ctrl_enter)?;
+    if unnamed_profile() {
+        // Its entry could not name this profile: it would start another one at login (and
+        // the entry the plugin would touch is the default profile's).
+        if autostart {
+            return Err(CmdError::new(
+                "autostart",
+                "this profile's folder name is not valid text, so it cannot start with the session",
+            ));
+        }
+        return desktop_prefs(app).await;
     }
     let launcher = app.autolaunch();
     // The session's entry is touched only when this asks for a change to it.
@@ -196,9 +204,13 @@ pub async fn set_desktop_prefs(
             }
         }
     }
-    set_flag(app, START_HIDDEN, start_hidden)?;
-    set_flag(app, SEND_WITH_CTRL_ENTER, send_with_ctrl_enter)?;
     desktop_prefs(app).await
+}
+
+/// A profile (`--data-dir`) whose path is not text: no autostart entry can name it.
+fn unnamed_profile() -> bool {
+    crate::app::profile_dir()
+        .is_some_and(|d| std::path::absolute(&d).unwrap_or(d).to_str().is_none())
 }
 
 #[cfg(test)]
@@ -218,6 +230,12 @@ mod tests {
         // the same.
         let (other, _) = autostart_entry(Some(Path::new("/srv/work profile")));
         assert_ne!(other.as_deref(), Some(name.as_str()));
+        let (slashed, _) = autostart_entry(Some(Path::new("/home/anna/./work profile/")));
+        assert_eq!(
+            slashed.as_deref(),
+            Some(name.as_str()),
+            "one directory, one entry"
+        );
         assert_eq!(
             autostart_entry(Some(Path::new("/home/anna/work profile"))).0,
             Some(name)

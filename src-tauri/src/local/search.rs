@@ -90,7 +90,7 @@ impl LocalStore {
                  JOIN chats ch ON ch.id = m.chat \
                  WHERE messages_fts MATCH ?1 AND (?3 IS NULL OR ch.channel_id = ?3) \
                  AND (?4 IS NULL OR ch.responsible_id = ?4) AND (?5 IS NULL OR m.at >= ?5) \
-                 AND (?6 IS NULL OR messages_fts.rowid >= ?6) \
+                 AND messages_fts.rowid >= coalesce(?6, -9223372036854775808) \
                  ORDER BY messages_fts.rowid DESC LIMIT ?2",
             )?;
             // The index hands matches out newest stored first without sorting them all (a
