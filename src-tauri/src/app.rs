@@ -326,7 +326,7 @@ pub(crate) fn setup(app: &tauri::App) -> anyhow::Result<()> {
             e.to_string()
         });
     if let Ok(store) = &store {
-        // What a crash left between writing a file and queueing it.
+        // What a crash left: downloads cut off, and files written but never queued.
         let parts = crate::media::sweep_parts(&store.media_cache_dir());
         if parts > 0 {
             tracing::info!(

@@ -208,11 +208,14 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock, OpenError> {
         dir: dir.display().to_string(),
         source,
     };
-    // Judged before anything is made: a new directory inside another user's is theirs too.
-    let me = effective_uid();
-    refuse_foreign_owner(dir, me, owner_of(&nearest_existing(dir)).map_err(io)?)?;
+    // Judged before anything is made (the directory itself when it exists): a new directory
+    // inside another user's is theirs too; one made here is this process's own.
+    refuse_foreign_owner(
+        dir,
+        effective_uid(),
+        owner_of(&nearest_existing(dir)).map_err(io)?,
+    )?;
     std::fs::create_dir_all(dir).map_err(io)?;
-    refuse_foreign_owner(dir, me, owner_of(dir).map_err(io)?)?;
     // Messages, tokens and secrets live here: only the hub's user may enter.
     private(dir, 0o700).map_err(io)?;
     let file = File::options()

@@ -35,8 +35,9 @@ fn set_flag(app: &AppHandle, name: &str, on: bool) -> CmdResult<()> {
 
 /// The session's autostart entry for this app: started with `--autostart`, and with a profile
 /// (`--data-dir`, or `SWITCHBOARD_DATA_DIR`, which the entry cannot carry) that profile's
-/// directory, absolute, under an entry of its own (`Switchboard-<dir name>`) so that profiles do
-/// not replace each other's. Arguments are quoted as the Desktop Entry spec's `Exec` asks.
+/// directory, absolute, under an entry of its own (`Switchboard-<dir name>-<digest of the path>`)
+/// so that profiles do not replace each other's. Arguments are quoted as the Desktop Entry
+/// spec's `Exec` asks.
 pub fn autostart_plugin<R: tauri::Runtime>(
     profile: Option<&Path>,
 ) -> tauri::plugin::TauriPlugin<R> {
@@ -209,8 +210,7 @@ pub async fn set_desktop_prefs(
 
 /// A profile (`--data-dir`) whose path is not text: no autostart entry can name it.
 fn unnamed_profile() -> bool {
-    crate::app::profile_dir()
-        .is_some_and(|d| std::path::absolute(&d).unwrap_or(d).to_str().is_none())
+    crate::app::profile_dir().is_some_and(|d| autostart_entry(Some(&d)).0.is_none())
 }
 
 #[cfg(test)]
