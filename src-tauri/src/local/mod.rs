@@ -19,7 +19,7 @@ mod search;
 pub use chats::{MAX_PAGE, ROW_COLUMNS};
 pub use messages::MESSAGES_SQL;
 pub use outbox::{OutboxFile, OutboxItem, ACCESS_ENDED};
-pub use search::Within;
+pub use search::{Within, EXAMINED};
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/001_local.sql")),
