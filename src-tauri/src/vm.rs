@@ -349,6 +349,38 @@ impl MirrorVm {
     }
 }
 
+/// One quick reply, for the composer's `/` picker and the settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct QuickReplyVm {
+    pub id: String,
+    pub title: String,
+    /// As written, variables in braces.
+    pub text: String,
+    /// The employee's own (`false`: the workspace's).
+    pub personal: bool,
+}
+
+/// The quick replies this desktop holds (offline too), those matching what was typed first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct QuickRepliesVm {
+    pub replies: Vec<QuickReplyVm>,
+    /// What `{company}` reads as (`null`: not named yet).
+    pub company: Option<String>,
+    /// The employee may change the workspace's replies and the company's name (supervisors).
+    pub can_manage: bool,
+}
+
+/// A quick reply written for a chat: what could be filled is, what could not is a hole to
+/// fill before Send (its place in UTF-16 code units, as the composer counts).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct FilledVm {
+    pub text: String,
+    pub holes: Vec<switchboard_core::replies::Hole>,
+}
+
 /// A CRM entity a chat belongs to, for the panel beside the conversation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
@@ -716,6 +748,11 @@ fn declarations() -> Vec<String> {
         MessageVm::decl(),
         MirrorVm::decl(),
         CrmPanelVm::decl(),
+        QuickReplyVm::decl(),
+        QuickRepliesVm::decl(),
+        FilledVm::decl(),
+        switchboard_core::replies::Hole::decl(),
+        switchboard_core::replies::Variable::decl(),
         PendingFirstVm::decl(),
         SendResultVm::decl(),
         PhoneVm::decl(),

@@ -89,6 +89,11 @@ ops! {
     SETTINGS = "GET" "/api/v1/settings";
     PUT_SETTINGS = "PUT" "/api/v1/settings";
     SETTINGS_AUDIT = "GET" "/api/v1/settings/audit";
+    QUICK_REPLIES = "GET" "/api/v1/quick-replies";
+    CREATE_QUICK_REPLY = "POST" "/api/v1/quick-replies";
+    PATCH_QUICK_REPLY = "PATCH" "/api/v1/quick-replies/{id}";
+    DELETE_QUICK_REPLY = "DELETE" "/api/v1/quick-replies/{id}";
+    PUT_COMPANY_NAME = "PUT" "/api/v1/quick-replies/company";
     CHANNELS = "GET" "/api/v1/channels";
     CREATE_CHANNEL = "POST" "/api/v1/channels";
     PATCH_CHANNEL = "PATCH" "/api/v1/channels/{id}";
@@ -393,6 +398,32 @@ impl HubClient {
 
     pub async fn settings_audit(&self) -> ClientResult<Vec<AuditEntry>> {
         self.get(ops::SETTINGS_AUDIT, &[]).await
+    }
+
+    // — quick replies —
+
+    pub async fn quick_replies(&self) -> ClientResult<QuickRepliesView> {
+        self.get(ops::QUICK_REPLIES, &[]).await
+    }
+
+    pub async fn create_quick_reply(&self, new: &NewQuickReply) -> ClientResult<QuickReplyView> {
+        self.with_body(ops::CREATE_QUICK_REPLY, &[], new).await
+    }
+
+    pub async fn patch_quick_reply(
+        &self,
+        id: &str,
+        patch: &QuickReplyPatch,
+    ) -> ClientResult<QuickReplyView> {
+        self.with_body(ops::PATCH_QUICK_REPLY, &[id], patch).await
+    }
+
+    pub async fn delete_quick_reply(&self, id: &str) -> ClientResult<()> {
+        self.act(ops::DELETE_QUICK_REPLY, &[id]).await
+    }
+
+    pub async fn put_company_name(&self, name: &CompanyName) -> ClientResult<CompanyName> {
+        self.with_body(ops::PUT_COMPANY_NAME, &[], name).await
     }
 
     pub async fn channels(&self) -> ClientResult<Vec<ChannelView>> {

@@ -23,6 +23,7 @@
 pub mod cards;
 pub mod domain;
 pub mod phone;
+pub mod replies;
 pub mod rules;
 pub mod search;
 pub mod settings;

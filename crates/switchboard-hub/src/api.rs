@@ -5,7 +5,7 @@ use crate::clock;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::json::*;
 use crate::store::{self, Caller, Tx};
-use crate::workspace::{self, admin, chat_worker, chats, crm, employee, manager};
+use crate::workspace::{self, admin, chat_worker, chats, crm, employee, manager, replies};
 use crate::{Hub, HubEvent};
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -97,6 +97,9 @@ fn routes() -> OpenApiRouter<Hub> {
         .routes(routes!(patch_channel))
         .routes(routes!(get_settings, put_settings))
         .routes(routes!(settings_audit))
+        .routes(routes!(list_quick_replies, create_quick_reply))
+        .routes(routes!(patch_quick_reply, delete_quick_reply))
+        .routes(routes!(put_company_name))
         .routes(routes!(create_crm_entity))
         .routes(routes!(search_crm))
         .routes(routes!(
@@ -466,6 +469,77 @@ async fn settings_audit(
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
     manager(&caller, "read the settings audit")?;
     Ok(Json(hub.read(|c| Ok(store::audit(c)?)).await?))
+}
+
+// ---------- quick replies ----------
+
+/// The workspace's quick replies and the caller's own, and what `{company}` reads as.
+#[utoipa::path(get, path = "/api/v1/quick-replies", responses((status = 200, body = QuickRepliesView)))]
+async fn list_quick_replies(
+    State(hub): State<Hub>,
+    caller: Caller,
+) -> ApiResult<Json<QuickRepliesView>> {
+    Ok(Json(
+        hub.read(move |c| Ok(replies::list(c, &caller)?)).await?,
+    ))
+}
+
+/// A quick reply of the caller's own (`personal`), or the workspace's (supervisors, the
+/// administrator).
+#[utoipa::path(post, path = "/api/v1/quick-replies", request_body = NewQuickReply,
+    responses((status = 201, body = QuickReplyView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn create_quick_reply(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Body(new): Body<NewQuickReply>,
+) -> ApiResult<impl IntoResponse> {
+    let view = hub
+        .write(move |c| Ok(replies::create(c, &caller, &new, &clock::now())?))
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// Changes a quick reply: one's own, or the workspace's (supervisors, the administrator).
+/// Another employee's own is 404.
+#[utoipa::path(patch, path = "/api/v1/quick-replies/{id}", request_body = QuickReplyPatch,
+    responses((status = 200, body = QuickReplyView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn patch_quick_reply(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(p): Body<QuickReplyPatch>,
+) -> ApiResult<Json<QuickReplyView>> {
+    Ok(Json(
+        hub.write(move |c| Ok(replies::patch(c, &caller, &id, &p, &clock::now())?))
+            .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/quick-replies/{id}",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn delete_quick_reply(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    hub.write(move |c| Ok(replies::delete(c, &caller, &id)?))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Names the company `{company}` reads as (supervisors, the administrator).
+#[utoipa::path(put, path = "/api/v1/quick-replies/company", request_body = CompanyName,
+    responses((status = 200, body = CompanyName), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn put_company_name(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Body(name): Body<CompanyName>,
+) -> ApiResult<Json<CompanyName>> {
+    manager(&caller, "name the company")?;
+    Ok(Json(
+        hub.write(move |c| Ok(replies::set_company(c, &name)?))
+            .await?,
+    ))
 }
 
 // ---------- built-in CRM ----------

@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/014_timeline_file_links.sql"),
     ),
     (15, include_str!("../migrations/015_media_details.sql")),
+    (16, include_str!("../migrations/016_quick_replies.sql")),
 ];
 
 /// Opens the hub's own database.

@@ -157,6 +157,59 @@ pub struct ChannelView {
     pub open_lines: bool,
 }
 
+/// One quick reply: the workspace's (kept by supervisors) or the caller's own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuickReplyView {
+    pub id: String,
+    pub title: String,
+    /// May hold `{client}`, `{manager}`, `{deal}`, `{company}` (or their Russian names).
+    pub text: String,
+    /// The caller's own (`false`: the workspace's).
+    pub personal: bool,
+    pub updated_at: String,
+}
+
+/// `GET /api/v1/quick-replies`: every quick reply the caller may use, and what `{company}`
+/// reads as.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuickRepliesView {
+    /// The workspace's company as its supervisors named it (`null`: not named).
+    pub company: Option<String>,
+    /// The workspace's first, then the caller's own; each by title.
+    pub replies: Vec<QuickReplyView>,
+}
+
+/// `POST /api/v1/quick-replies`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewQuickReply {
+    pub title: String,
+    pub text: String,
+    /// The caller's own (any employee); `false`: the workspace's (supervisors and the
+    /// administrator).
+    #[serde(default)]
+    pub personal: bool,
+}
+
+/// `PATCH /api/v1/quick-replies/{id}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuickReplyPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// `PUT /api/v1/quick-replies/company`: what `{company}` reads as (`null`: not named).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CompanyName {
+    pub company: Option<String>,
+}
+
 /// One item of `GET /api/v1/sync`, in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -188,6 +241,10 @@ pub enum Change {
     Message {
         message: MessageView,
     },
+    /// Every quick reply the caller may use (replaces the previous list).
+    QuickReplies {
+        quick_replies: QuickRepliesView,
+    },
 }
 
 impl Change {
@@ -201,6 +258,7 @@ impl Change {
             Change::Chat { .. } => "chat",
             Change::ChatRemoved { .. } => "chat_removed",
             Change::Message { .. } => "message",
+            Change::QuickReplies { .. } => "quick_replies",
         }
     }
 }

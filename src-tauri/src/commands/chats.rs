@@ -122,6 +122,7 @@ pub async fn send_reply(app: &AppHandle, chat: String, text: String) -> CmdResul
     if text.trim().is_empty() {
         return Err(CmdError::new("empty", "nothing to send"));
     }
+    super::replies::no_holes(&text)?;
     let c = app.state::<App>().client().await?;
     let changed = StoreChange::chat(&chat);
     c.store.enqueue(&local::OutboxItem {

@@ -15,6 +15,7 @@ mod crm;
 pub(crate) mod desktop;
 pub use desktop::show_unless_hidden;
 mod files;
+mod replies;
 mod session;
 mod staff;
 mod writing;
@@ -132,6 +133,20 @@ commands! {
     /// Tells Rust which chat the window shows (no notification for it while focused).
     chats::set_open_chat(chat: Option<String>) -> ();
     chats::pending_first() -> Vec<PendingFirstVm>;
+    /// The quick replies this desktop holds whose title or text holds every word of `query`
+    /// (all for an empty one), titles first; offline too.
+    replies::quick_replies(query: String) -> QuickRepliesVm;
+    /// Quick reply `id` written for `chat` with what is known of it (the CRM's deal is asked
+    /// for at most 1.5 s); what is not known is left as a hole to fill before Send.
+    replies::fill_quick_reply(chat: String, id: String) -> FilledVm;
+    /// The variables left in what is being written (Send waits on each).
+    replies::text_holes(text: String) -> Vec<switchboard_core::replies::Hole>;
+    /// A new quick reply (`id` null) or a change to one: the employee's own (`personal`) or
+    /// the workspace's (supervisors). A word in braces that is no variable is refused.
+    replies::save_quick_reply(id: Option<String>, title: String, text: String, personal: bool) -> ();
+    replies::delete_quick_reply(id: String) -> ();
+    /// Names the company `{company}` reads as (supervisors; blank: not named).
+    replies::set_company_name(name: String) -> ();
     chats::retry_message(id: String, local: bool) -> ();
     chats::discard_message(id: String) -> ();
     staff::update_setting(change: SettingChange) -> ();

@@ -68,6 +68,7 @@ pub async fn send_first(
     if text.trim().is_empty() {
         return Err(CmdError::new("empty", "nothing to send"));
     }
+    super::replies::no_holes(&text)?;
     let c = app.state::<App>().client().await?;
     let key = uuid::Uuid::new_v4().to_string();
     c.store.enqueue(&local::OutboxItem {

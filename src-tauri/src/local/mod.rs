@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Mutex;
 use switchboard_core::Settings;
-use switchboard_wire::{Change, EmployeeView, SyncResponse};
+use switchboard_wire::{Change, EmployeeView, QuickRepliesView, SyncResponse};
 
 mod chats;
 mod jump;
@@ -187,6 +187,15 @@ impl LocalStore {
             .transpose()?)
     }
 
+    /// The quick replies last synced (none before the first sync).
+    pub fn quick_replies(&self) -> LocalResult<QuickRepliesView> {
+        Ok(self
+            .meta(QUICK_REPLIES)?
+            .map(|m| serde_json::from_str(&m))
+            .transpose()?
+            .unwrap_or_default())
+    }
+
     /// The next page of a snapshot being synced, if one waits.
     pub fn snapshot_page(&self) -> LocalResult<Option<String>> {
         self.meta(SNAPSHOT_PAGE)
@@ -301,6 +310,13 @@ impl LocalStore {
                             out.messages.insert(message.chat.clone());
                         }
                     }
+                    Change::QuickReplies { quick_replies } => {
+                        let json = serde_json::to_string(quick_replies)?;
+                        if get_meta(&tx, QUICK_REPLIES)?.as_deref() != Some(json.as_str()) {
+                            put_meta(&tx, QUICK_REPLIES, &json)?;
+                            out.session = true;
+                        }
+                    }
                 }
             }
             if recolour && chats::recolour(&tx, &colours)? > 0 {
@@ -334,6 +350,8 @@ impl LocalStore {
     }
 }
 
+/// The quick replies the employee may use (JSON of `QuickRepliesView`).
+const QUICK_REPLIES: &str = "quick_replies";
 /// The next page of the snapshot being synced (the hub's token).
 const SNAPSHOT_PAGE: &str = "snapshot_page";
 /// How far that snapshot has come (JSON of [`SyncProgressVm`]).

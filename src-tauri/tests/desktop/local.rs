@@ -993,3 +993,45 @@ fn a_chat_is_found_by_its_clients_name_number_or_address() {
         "at most the limit"
     );
 }
+
+/// Quick replies are kept as the hub last listed them (the workspace's and one's own), to use
+/// offline; a list the same as the last tells the window nothing; signing out forgets them.
+#[test]
+fn quick_replies_are_kept_as_last_synced_and_forgotten_on_sign_out() {
+    use switchboard_wire::{QuickRepliesView, QuickReplyView};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = LocalStore::open(&dir.path().join("local.db")).expect("store");
+    assert!(store.quick_replies().expect("none yet").replies.is_empty());
+    let list = |titles: &[&str]| QuickRepliesView {
+        company: Some("Ромашка".into()),
+        replies: titles
+            .iter()
+            .map(|t| QuickReplyView {
+                id: format!("id-{t}"),
+                title: (*t).into(),
+                text: format!("{t}, {{client}}"),
+                personal: false,
+                updated_at: "2026-12-07T10:00:00.000Z".into(),
+            })
+            .collect(),
+    };
+    let apply = |v: QuickRepliesView, cursor: i64| {
+        store
+            .apply(&SyncResponse {
+                changes: vec![Change::QuickReplies { quick_replies: v }],
+                cursor,
+                ..SyncResponse::default()
+            })
+            .expect("apply")
+    };
+    assert!(apply(list(&["Привет", "Счёт"]), 1).session);
+    assert_eq!(
+        store.quick_replies().expect("kept"),
+        list(&["Привет", "Счёт"])
+    );
+    assert!(!apply(list(&["Привет", "Счёт"]), 2).session, "nothing new");
+    assert!(apply(list(&["Счёт"]), 3).session);
+    assert_eq!(store.quick_replies().expect("replaced").replies.len(), 1);
+    store.clear().expect("sign out");
+    assert!(store.quick_replies().expect("forgotten").replies.is_empty());
+}

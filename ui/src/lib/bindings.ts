@@ -253,6 +253,32 @@ stage: string | null, responsible: string | null,
  */
 url: string | null, phones: Array<PhoneVm>, };
 
+export type QuickReplyVm = { id: string, title: string, 
+/**
+ * As written, variables in braces.
+ */
+text: string, 
+/**
+ * The employee's own (`false`: the workspace's).
+ */
+personal: boolean, };
+
+export type QuickRepliesVm = { replies: Array<QuickReplyVm>, 
+/**
+ * What `{company}` reads as (`null`: not named yet).
+ */
+company: string | null, 
+/**
+ * The employee may change the workspace's replies and the company's name (supervisors).
+ */
+can_manage: boolean, };
+
+export type FilledVm = { text: string, holes: Array<Hole>, };
+
+export type Hole = { start: number, end: number, variable: Variable, };
+
+export type Variable = "client" | "manager" | "deal" | "company";
+
 export type PendingFirstVm = { key: string, display: string, channel_name: string, text: string, 
 /**
  * Why the hub refused it (`None` while it waits), as the hub said it …

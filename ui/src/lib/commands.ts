@@ -1,6 +1,6 @@
 // Generated from Rust (src-tauri/src/commands/mod.rs, ui_events.rs) by `make bindings`. Do not edit by hand.
 import { invoke } from '@tauri-apps/api/core';
-import type { AppState, DesktopPrefsVm, StoreChange, SettingChange, DemoEmployee, ChatFilter, ChatRowVm, FileRefusalVm, UploadProgressVm, SearchVm, SearchFilterVm, ChatListVm, MessageVm, CrmPanelVm, PendingFirstVm, SendResultVm, CrmCardVm, ChannelVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
+import type { AppState, DesktopPrefsVm, StoreChange, SettingChange, DemoEmployee, ChatFilter, ChatRowVm, FileRefusalVm, UploadProgressVm, SearchVm, SearchFilterVm, ChatListVm, MessageVm, CrmPanelVm, QuickRepliesVm, FilledVm, Hole, PendingFirstVm, SendResultVm, CrmCardVm, ChannelVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
 
 /** Every command, typed: the one list is Rust's. */
 export const commands = {
@@ -40,6 +40,20 @@ export const commands = {
   /** Tells Rust which chat the window shows (no notification for it while focused). */
   setOpenChat: (chat: string | null): Promise<void> => invoke('set_open_chat', { chat }),
   pendingFirst: (): Promise<Array<PendingFirstVm>> => invoke('pending_first'),
+  /** The quick replies this desktop holds whose title or text holds every word of `query` */
+  /** (all for an empty one), titles first; offline too. */
+  quickReplies: (query: string): Promise<QuickRepliesVm> => invoke('quick_replies', { query }),
+  /** Quick reply `id` written for `chat` with what is known of it (the CRM's deal is asked */
+  /** for at most 1.5 s); what is not known is left as a hole to fill before Send. */
+  fillQuickReply: (chat: string, id: string): Promise<FilledVm> => invoke('fill_quick_reply', { chat, id }),
+  /** The variables left in what is being written (Send waits on each). */
+  textHoles: (text: string): Promise<Array<Hole>> => invoke('text_holes', { text }),
+  /** A new quick reply (`id` null) or a change to one: the employee's own (`personal`) or */
+  /** the workspace's (supervisors). A word in braces that is no variable is refused. */
+  saveQuickReply: (id: string | null, title: string, text: string, personal: boolean): Promise<void> => invoke('save_quick_reply', { id, title, text, personal }),
+  deleteQuickReply: (id: string): Promise<void> => invoke('delete_quick_reply', { id }),
+  /** Names the company `{company}` reads as (supervisors; blank: not named). */
+  setCompanyName: (name: string): Promise<void> => invoke('set_company_name', { name }),
   retryMessage: (id: string, local: boolean): Promise<void> => invoke('retry_message', { id, local }),
   discardMessage: (id: string): Promise<void> => invoke('discard_message', { id }),
   updateSetting: (change: SettingChange): Promise<void> => invoke('update_setting', { change }),

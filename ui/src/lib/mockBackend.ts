@@ -3,7 +3,8 @@ import type { Backend } from './backend';
 import type {
   DesktopPrefsVm,
   AppState, ChatFilter, ChatRowVm, ComposeVm, CrmCardVm, CrmConnectionVm, CrmPanelVm, EmployeeChange, EmployeesVm, FileRefusalVm, MessageVm,
-  ChannelVm, PendingFirstVm, SearchFilterVm, SearchVm, SendResultVm, SettingChange, StoreChange, TokenVm, UploadProgressVm,
+  ChannelVm, FilledVm, Hole, PendingFirstVm, QuickRepliesVm, SearchFilterVm, SearchVm, SendResultVm, SettingChange, StoreChange, TokenVm,
+  UploadProgressVm,
 } from './bindings';
 
 type MockList = { chats: ChatRowVm[]; counters: { red: number; grey: number } };
@@ -96,6 +97,34 @@ export class MockBackend implements Backend {
     this.calls.push(`jump:${query}`);
     return this.jumps[query] ?? [];
   }
+  /** The quick replies held (the mock filters by title, as Rust does first). */
+  replies: QuickRepliesVm = { replies: [], company: null, can_manage: false };
+  async quickReplies(query: string) {
+    this.calls.push(`quickReplies:${query}`);
+    const q = query.toLowerCase();
+    return { ...this.replies, replies: this.replies.replies.filter((r) => r.title.toLowerCase().includes(q)) };
+  }
+  /** What `fillQuickReply` answers, by reply id. */
+  filled: Record<string, FilledVm> = {};
+  async fillQuickReply(chat: string, id: string) {
+    this.calls.push(`fillQuickReply:${chat}:${id}`);
+    const f = this.filled[id];
+    if (!f) throw { code: 'not_found', message: 'this quick reply is gone' };
+    return f;
+  }
+  /** Stands in for Rust's `core::replies::holes` (English names only). */
+  async textHoles(text: string) {
+    const out: Hole[] = [];
+    for (const m of text.matchAll(/\{(client|manager|deal|company)\}/g)) {
+      out.push({ start: m.index, end: m.index + m[0].length, variable: m[1] as Hole['variable'] });
+    }
+    return out;
+  }
+  async saveQuickReply(id: string | null, title: string, text: string, personal: boolean) {
+    this.calls.push(`saveQuickReply:${id}:${title}:${text}:${personal}`);
+  }
+  async deleteQuickReply(id: string) { this.calls.push(`deleteQuickReply:${id}`); }
+  async setCompanyName(name: string) { this.calls.push(`setCompanyName:${name}`); }
   async setDesktopPrefs(autostart: boolean, startHidden: boolean, sendWithCtrlEnter: boolean) {
     this.calls.push(`setDesktopPrefs:${autostart}:${startHidden}:${sendWithCtrlEnter}`);
     this.prefs = { ...this.prefs, autostart, start_hidden: startHidden, send_with_ctrl_enter: sendWithCtrlEnter };

@@ -374,6 +374,40 @@ describe('SettingsView', () => {
     expect(screen.queryByTestId('pref-start-hidden')).toBeNull();
   });
 
+  it('lets a supervisor keep the workspace\'s quick replies and name the company; a seller keeps only their own', async () => {
+    const backend = new MockBackend();
+    backend.replies = {
+      company: 'Romashka',
+      can_manage: true,
+      replies: [
+        { id: 'w1', title: 'Greeting', text: 'Hello {client}', personal: false },
+        { id: 'p1', title: 'Mine', text: 'Mine', personal: true },
+      ],
+    };
+    const view = render(SettingsView, { backend, session: { ...session, settings }, onclose: () => {} });
+    await waitFor(() => expect(screen.getAllByTestId('quick-reply')).toHaveLength(2));
+    expect((screen.getByTestId('company-name') as HTMLInputElement).value).toBe('Romashka');
+    await fireEvent.click(screen.getByTestId('add-reply'));
+    expect((screen.getByTestId('reply-for-everyone') as HTMLInputElement).checked).toBe(true);
+    await fireEvent.input(screen.getByTestId('reply-title'), { target: { value: 'Bye' } });
+    await fireEvent.input(screen.getByTestId('reply-text'), { target: { value: 'Bye, {client}' } });
+    await fireEvent.click(screen.getByTestId('save-reply'));
+    await waitFor(() => expect(backend.calls).toContain('saveQuickReply:null:Bye:Bye, {client}:false'));
+    view.unmount();
+    backend.replies = { ...backend.replies, can_manage: false };
+    render(SettingsView, { backend, session: { ...session, settings }, onclose: () => {} });
+    await waitFor(() => expect(screen.getAllByTestId('quick-reply')).toHaveLength(2));
+    expect(screen.queryByTestId('company-name')).toBeNull();
+    // The workspace's are not a seller's to change: only their own has Delete.
+    expect(screen.getAllByTestId('delete-reply')).toHaveLength(1);
+    await fireEvent.click(screen.getByTestId('add-reply'));
+    expect(screen.queryByTestId('reply-for-everyone')).toBeNull();
+    await fireEvent.input(screen.getByTestId('reply-title'), { target: { value: 'T' } });
+    await fireEvent.input(screen.getByTestId('reply-text'), { target: { value: 'x' } });
+    await fireEvent.click(screen.getByTestId('save-reply'));
+    await waitFor(() => expect(backend.calls).toContain('saveQuickReply:null:T:x:true'));
+  });
+
   it('shows a seller the settings read-only', async () => {
     const backend = new MockBackend();
     const seller = { ...session, settings, can_edit_settings: false, me: { id: 's', name: 'S', role: 'seller' as const } };
@@ -702,6 +736,53 @@ describe('Conversation', () => {
     // Back to the first chat: what was typed there is there, though its row is older.
     await view.rerender({ backend, chat: { ...irina }, version: 0 });
     expect(((await screen.findByTestId('reply')) as HTMLTextAreaElement).value).toBe('Добрый день, счёт готов!');
+  });
+
+  it('opens quick replies with / at a line\'s start, inserts one written for the chat, marks what is left and holds Send', async () => {
+    Element.prototype.scrollTo = () => {};
+    const backend = new MockBackend();
+    backend.replies = {
+      company: null,
+      can_manage: false,
+      replies: [
+        { id: 'r1', title: 'Greeting', text: 'Hello {client}!', personal: false },
+        { id: 'r2', title: 'Invoice', text: 'Invoice for {deal}, {client}', personal: true },
+      ],
+    };
+    backend.filled = { r2: { text: 'Invoice for {deal}, Irina', holes: [{ start: 12, end: 18, variable: 'deal' }] } };
+    render(Conversation, { backend, chat: row('x', 'red', 1, 'Irina'), version: 0 });
+    const reply = (await screen.findByTestId('reply')) as HTMLTextAreaElement;
+    // A slash in the middle of a line is text.
+    await fireEvent.input(reply, { target: { value: 'and/or' } });
+    expect(screen.queryByTestId('reply-picker')).toBeNull();
+    await fireEvent.input(reply, { target: { value: 'Hi\n/' } });
+    await waitFor(() => expect(screen.getAllByTestId('reply-option')).toHaveLength(2));
+    await fireEvent.input(reply, { target: { value: 'Hi\n/inv' } });
+    await waitFor(() => expect(screen.getAllByTestId('reply-option')).toHaveLength(1));
+    await fireEvent.keyDown(reply, { key: 'Enter' });
+    await waitFor(() => expect(reply.value).toBe('Hi\nInvoice for {deal}, Irina'));
+    expect(backend.calls).toContain('fillQuickReply:x:r2');
+    expect(backend.calls.filter((c) => c.startsWith('sendReply'))).toEqual([]);
+    // The deal could not be filled: marked, named below, Send held; the hole is selected.
+    await waitFor(() => expect(document.querySelector('.hole-marks mark')?.textContent).toBe('{deal}'));
+    expect(reply.selectionStart).toBe(15);
+    expect(reply.selectionEnd).toBe(21);
+    expect(screen.getByTestId('hole').getAttribute('data-variable')).toBe('deal');
+    expect((screen.getByTestId('send') as HTMLButtonElement).disabled).toBe(true);
+    await fireEvent.keyDown(reply, { key: 'Enter' });
+    expect(backend.calls.filter((c) => c.startsWith('sendReply'))).toEqual([]);
+    // Filled in: Send goes.
+    await fireEvent.input(reply, { target: { value: 'Hi\nInvoice for order 7, Irina' } });
+    await waitFor(() => expect(screen.queryByTestId('fill-in')).toBeNull());
+    expect((screen.getByTestId('send') as HTMLButtonElement).disabled).toBe(false);
+    // Esc closes the picker and keeps what was typed; it stays closed for that slash.
+    await fireEvent.input(reply, { target: { value: '/gre' } });
+    await screen.findByTestId('reply-option');
+    await fireEvent.keyDown(reply, { key: 'Escape' });
+    expect(screen.queryByTestId('reply-picker')).toBeNull();
+    await fireEvent.input(reply, { target: { value: '/gree' } });
+    expect(screen.queryByTestId('reply-picker')).toBeNull();
+    expect(reply.value).toBe('/gree');
   });
 
   it('shows each message\'s CRM mirror state and the linked entities; a failed one can be retried', async () => {

@@ -13,6 +13,7 @@ pub mod media_queue;
 mod messages;
 pub mod mirror_queue;
 pub mod outbox_queue;
+mod replies;
 mod settings;
 mod sync;
 
@@ -47,6 +48,7 @@ pub use crm::*;
 pub use employees::*;
 pub use messages::*;
 pub use mirror_queue::TimelineJob;
+pub use replies::*;
 pub use settings::*;
 pub use sync::*;
 
@@ -134,16 +136,19 @@ pub enum ChangeKind {
     Channels,
     Employees,
     Settings,
+    /// Quick replies: the workspace's (empty ref) or one employee's own (their id).
+    QuickReplies,
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 6] = [
+    pub const ALL: [ChangeKind; 7] = [
         ChangeKind::Chat,
         ChangeKind::Lost,
         ChangeKind::Message,
         ChangeKind::Channels,
         ChangeKind::Employees,
         ChangeKind::Settings,
+        ChangeKind::QuickReplies,
     ];
 
     /// As stored in `changes.kind`.
@@ -155,6 +160,7 @@ impl ChangeKind {
             ChangeKind::Channels => "channels",
             ChangeKind::Employees => "employees",
             ChangeKind::Settings => "settings",
+            ChangeKind::QuickReplies => "quick_replies",
         }
     }
 

@@ -537,21 +537,26 @@ pub fn sync_shared(
                 | ChangeKind::Lost
                 | ChangeKind::Message
                 | ChangeKind::Channels
-                | ChangeKind::Settings,
+                | ChangeKind::Settings
+                | ChangeKind::QuickReplies,
             ) => false,
             None => true,
         });
     let settings = settings(conn)?;
     if full {
-        let mut changes = Vec::new();
         // A snapshot of now, in pages: it covers every change up to `max`.
-        changes.push(Change::Me {
-            employee: employee_view(&viewer),
-        });
-        changes.push(Change::Settings { settings });
-        changes.push(Change::Channels {
-            channels: channels(conn)?.iter().map(channel_view).collect(),
-        });
+        let mut changes = vec![
+            Change::Me {
+                employee: employee_view(&viewer),
+            },
+            Change::Settings { settings },
+            Change::Channels {
+                channels: channels(conn)?.iter().map(channel_view).collect(),
+            },
+            Change::QuickReplies {
+                quick_replies: quick_replies(conn, Some(&viewer.id))?,
+            },
+        ];
         let mut history = cursor <= 0 || cursor > max;
         // A desktop that has the history gets the messages changed since its cursor, as many
         // as a first sync's history at most; past that, a first sync's history instead.
@@ -628,7 +633,7 @@ pub fn sync_shared(
     }
     // The others' (a message whose chat did not change here), read once per answer.
     let mut answered_by: HashMap<String, Option<Option<String>>> = HashMap::new();
-    let (mut channels_sent, mut settings_sent) = (false, false);
+    let (mut channels_sent, mut settings_sent, mut replies_sent) = (false, false, false);
     let mut changes = Vec::new();
     for ((seq, kind, reference), is_last) in batch.iter().zip(&last) {
         if !is_last {
@@ -645,8 +650,18 @@ pub fn sync_shared(
                 settings_sent = true;
                 changes.push(Piece::Own(Change::Settings { settings }));
             }
-            // Sent once per answer, at the first of them.
-            Some(ChangeKind::Channels | ChangeKind::Settings) => {}
+            // The workspace's quick replies, or the viewer's own: their whole list.
+            Some(ChangeKind::QuickReplies)
+                if !replies_sent && (reference.is_empty() || *reference == viewer.id) =>
+            {
+                replies_sent = true;
+                changes.push(Piece::Own(Change::QuickReplies {
+                    quick_replies: quick_replies(conn, Some(&viewer.id))?,
+                }));
+            }
+            // Sent once per answer, at the first of them; another employee's own replies are
+            // not the viewer's to hear of.
+            Some(ChangeKind::Channels | ChangeKind::Settings | ChangeKind::QuickReplies) => {}
             // Another employee's edit: who answers which chat moved with it, logged as chats.
             Some(ChangeKind::Employees) => {}
             // A chat the viewer cannot see is not named to them: only one they may have had

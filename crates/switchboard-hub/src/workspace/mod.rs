@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod chats;
 pub mod crm;
+pub mod replies;
 
 use crate::store::{Caller, StoreError};
 use switchboard_core::{self as core, Employee, Role};
@@ -53,6 +54,9 @@ pub enum Refusal {
     /// A Retry on something that had not failed.
     #[error("{0}")]
     NotFailed(String),
+    /// As many as may be kept (quick replies).
+    #[error("{0}")]
+    Limit(String),
     /// A file that cannot go to the chat's channel (its size, its type).
     #[error(transparent)]
     File(#[from] core::FileRefusal),
@@ -88,6 +92,7 @@ impl Refusal {
             Refusal::ChannelUnusable { .. } => "channel_unusable",
             Refusal::ClientTaken { .. } => "client_taken",
             Refusal::NotFailed(_) => "not_failed",
+            Refusal::Limit(_) => "limit_reached",
             Refusal::File(f) => f.code(),
         }
     }
@@ -108,7 +113,8 @@ impl Refusal {
             | Refusal::IdempotencyKeyReused
             | Refusal::ChannelUnusable { .. }
             | Refusal::ClientTaken { .. }
-            | Refusal::NotFailed(_) => RefusalKind::Conflict,
+            | Refusal::NotFailed(_)
+            | Refusal::Limit(_) => RefusalKind::Conflict,
             Refusal::File(core::FileRefusal::TooBig { .. }) => RefusalKind::TooLarge,
             Refusal::File(core::FileRefusal::Empty) => RefusalKind::Invalid,
             Refusal::File(_) => RefusalKind::UnsupportedType,

@@ -241,6 +241,31 @@ impl World {
             .await
             .expect("a public link");
         ids.insert("public_link", link);
+        // A quick reply of the workspace's, and one of Anna's own.
+        let workspace_reply = ok(send(
+            &hub,
+            Method::POST,
+            "/api/v1/quick-replies",
+            admin,
+            json!({"title": "Hello", "text": "Hello {client}"}),
+        )
+        .await);
+        ids.insert(
+            "workspace_reply",
+            workspace_reply["id"].as_str().expect("id").to_owned(),
+        );
+        let annas_reply = ok(send(
+            &hub,
+            Method::POST,
+            "/api/v1/quick-replies",
+            anna.as_deref(),
+            json!({"title": "Prices", "text": "Our prices", "personal": true}),
+        )
+        .await);
+        ids.insert(
+            "annas_reply",
+            annas_reply["id"].as_str().expect("id").to_owned(),
+        );
         // Dima is deactivated: the token he had stops working.
         ok(send(
             &hub,
@@ -415,6 +440,64 @@ fn rows(w: &World) -> Vec<Row> {
             "/api/v1/settings/audit",
             "/api/v1/settings/audit".into(),
             Value::Null,
+            MANAGE(200),
+        ),
+        row(
+            Method::GET,
+            "/api/v1/quick-replies",
+            "/api/v1/quick-replies".into(),
+            Value::Null,
+            ANYONE(200),
+        ),
+        row(
+            Method::POST,
+            "/api/v1/quick-replies",
+            "/api/v1/quick-replies".into(),
+            json!({"title": "Bye", "text": "Bye {client}"}),
+            MANAGE(201),
+        ),
+        // One's own: any employee (the administrator has none).
+        row(
+            Method::POST,
+            "/api/v1/quick-replies",
+            "/api/v1/quick-replies".into(),
+            json!({"title": "Mine", "text": "Mine", "personal": true}),
+            ANY_EMPLOYEE(201),
+        ),
+        row(
+            Method::PATCH,
+            "/api/v1/quick-replies/{id}",
+            format!("/api/v1/quick-replies/{}", id("workspace_reply")),
+            json!({"text": "Hi {client}"}),
+            MANAGE(200),
+        ),
+        // Anna's own: hers alone; to everyone else it does not exist.
+        row(
+            Method::PATCH,
+            "/api/v1/quick-replies/{id}",
+            format!("/api/v1/quick-replies/{}", id("annas_reply")),
+            json!({"text": "Prices {client}"}),
+            [404, 404, 200, 404, 404, 404, 401, 401],
+        ),
+        row(
+            Method::DELETE,
+            "/api/v1/quick-replies/{id}",
+            format!("/api/v1/quick-replies/{}", id("workspace_reply")),
+            Value::Null,
+            MANAGE(204),
+        ),
+        row(
+            Method::DELETE,
+            "/api/v1/quick-replies/{id}",
+            format!("/api/v1/quick-replies/{}", id("annas_reply")),
+            Value::Null,
+            [404, 404, 204, 404, 404, 404, 401, 401],
+        ),
+        row(
+            Method::PUT,
+            "/api/v1/quick-replies/company",
+            "/api/v1/quick-replies/company".into(),
+            json!({"company": "Romashka"}),
             MANAGE(200),
         ),
         row(

@@ -8,6 +8,7 @@ mod composer;
 mod demo;
 mod media;
 mod no_tray;
+mod quick_replies;
 mod search;
 mod tray;
 mod two_desktops;

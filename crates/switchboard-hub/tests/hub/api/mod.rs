@@ -94,4 +94,5 @@ impl T {
 mod access;
 mod chats;
 mod live;
+mod replies;
 mod surface;

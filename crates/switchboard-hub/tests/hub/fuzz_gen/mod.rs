@@ -599,6 +599,31 @@ async fn seed(kind: WorldKind, path: &Path) -> (Hub, Facts) {
     assert_eq!(others.len(), 2, "seeding: the strangers' chats: {all}");
     ids.insert("chat2", others[0].clone());
     ids.insert("chat3", others[1].clone());
+    // A quick reply of the workspace's, and one of Anna's own.
+    let reply = ok(
+        call(
+            &r,
+            Method::POST,
+            "/api/v1/quick-replies",
+            admin,
+            json!({"title": "Hello", "text": "Hello {client}"}),
+        )
+        .await,
+        "quick reply",
+    );
+    ids.insert("reply", str_of(&reply, "id"));
+    let own = ok(
+        call(
+            &r,
+            Method::POST,
+            "/api/v1/quick-replies",
+            Some(&tokens["anna"]),
+            json!({"title": "Prices", "text": "Prices, {manager}", "personal": true}),
+        )
+        .await,
+        "quick reply",
+    );
+    ids.insert("reply_anna", str_of(&own, "id"));
     let (out, fail) = (ids["msg_out"].clone(), ids["msg_failed"].clone());
     hub.write(move |c| {
         // Our first message got the provider's id (statuses aim at it); the second failed; the
@@ -697,7 +722,12 @@ async fn seed(kind: WorldKind, path: &Path) -> (Hub, Facts) {
 
 /// What must hold of the stored data after any answer (a 2xx may store, but not nonsense):
 /// each names a violation and how many rows show it.
-const INTEGRITY: [(&str, &str); 6] = [
+const INTEGRITY: [(&str, &str); 7] = [
+    (
+        "a quick reply without a title or text, or of an employee who does not exist",
+        "SELECT count(*) FROM quick_replies WHERE trim(title) = '' OR trim(text) = '' \
+         OR length(title) > 400 OR (owner_id IS NOT NULL AND owner_id NOT IN (SELECT id FROM employees))",
+    ),
     (
         "a built-in CRM phone index row under an id that is not an entity's (canonical) id",
         "SELECT count(*) FROM crm_numbers n WHERE n.source = 'built_in' AND NOT EXISTS \
@@ -1260,6 +1290,32 @@ impl<'a> Gen<'a> {
         match self.n(10) {
             0..=5 => self.pick_s(&["hello", "hi", "Добрый день!", "ok 👍", "a", "line\nbreak"]),
             6 => "long message ".repeat(1 + self.n(2000)),
+            _ => self.odd_string(),
+        }
+    }
+
+    /// A quick reply's title: mostly fine, sometimes odd or past the bound.
+    fn reply_title(&mut self) -> String {
+        match self.n(8) {
+            0..=4 => self.pick_s(&["Hello", "Цены", "Bye {client}", "A"]),
+            5 => "т".repeat(100 + self.n(3)),
+            _ => self.odd_string(),
+        }
+    }
+
+    /// A quick reply's text: variables known, misspelt and half-written, and odd strings.
+    fn reply_text(&mut self) -> String {
+        match self.n(8) {
+            0..=3 => self.pick_s(&[
+                "Hello {client}",
+                "Я {менеджер}, {компания}: {deal}",
+                "Hi {clinet}",
+                "{client",
+                "{}",
+                "{{client}}",
+            ]),
+            4 => "ы".repeat(4000 + self.n(3)),
+            5 => self.text(),
             _ => self.odd_string(),
         }
     }
@@ -2935,6 +2991,92 @@ pub fn routes() -> Vec<RouteGen> {
                 ],
                 0.5,
             );
+            g.with_json(c, v, 0.3)
+        }),
+        route!("GET", "/api/v1/quick-replies", 1, |g| {
+            g.case(
+                Method::GET,
+                "GET /api/v1/quick-replies",
+                "/api/v1/quick-replies".into(),
+                Auth::Any,
+            )
+        }),
+        route!("POST", "/api/v1/quick-replies", 2, |g| {
+            let personal = g.bool_or_odd();
+            let auth = if personal == Value::Bool(true) {
+                Auth::Employee
+            } else {
+                Auth::Manage
+            };
+            let c = g.case(
+                Method::POST,
+                "POST /api/v1/quick-replies",
+                "/api/v1/quick-replies".into(),
+                auth,
+            );
+            let (title, text) = (g.reply_title(), g.reply_text());
+            let v = g.subset(
+                vec![
+                    ("title", Value::String(title)),
+                    ("text", Value::String(text)),
+                    ("personal", personal),
+                ],
+                0.85,
+            );
+            g.with_json(c, v, 0.3)
+        }),
+        route!("PATCH", "/api/v1/quick-replies/{id}", 2, |g| {
+            let pool = vec![g.id("reply"), g.id("reply_anna")];
+            let id = g.seg(&pool);
+            let auth = if id == g.id("reply_anna") {
+                Auth::Employee
+            } else {
+                Auth::Manage
+            };
+            let c = g.case(
+                Method::PATCH,
+                "PATCH /api/v1/quick-replies/{id}",
+                format!("/api/v1/quick-replies/{id}"),
+                auth,
+            );
+            let (title, text) = (g.reply_title(), g.reply_text());
+            let v = g.subset(
+                vec![
+                    ("title", Value::String(title)),
+                    ("text", Value::String(text)),
+                ],
+                0.6,
+            );
+            g.with_json(c, v, 0.3)
+        }),
+        route!("DELETE", "/api/v1/quick-replies/{id}", 1, |g| {
+            let pool = vec![g.id("reply"), g.id("reply_anna")];
+            let id = g.seg(&pool);
+            let auth = if id == g.id("reply_anna") {
+                Auth::Employee
+            } else {
+                Auth::Manage
+            };
+            g.case(
+                Method::DELETE,
+                "DELETE /api/v1/quick-replies/{id}",
+                format!("/api/v1/quick-replies/{id}"),
+                auth,
+            )
+        }),
+        route!("PUT", "/api/v1/quick-replies/company", 1, |g| {
+            let c = g.case(
+                Method::PUT,
+                "PUT /api/v1/quick-replies/company",
+                "/api/v1/quick-replies/company".into(),
+                Auth::Manage,
+            );
+            let name = if g.p(0.2) {
+                Value::Null
+            } else {
+                Value::String(g.name())
+            };
+            let v = g.subset(vec![("company", name)], 0.9);
             g.with_json(c, v, 0.3)
         }),
         route!("GET", "/api/v1/settings/audit", 1, |g| {
