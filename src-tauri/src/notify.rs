@@ -163,6 +163,8 @@ fn message_label(kind: switchboard_core::MessageKind, russian: bool) -> Option<&
         (Geo, true) => "Геопозиция",
         (MissingCall, false) => "Missed call",
         (MissingCall, true) => "Пропущенный звонок",
+        (Transfer, false) => "Chat handed to you",
+        (Transfer, true) => "Чат передан вам",
         (Unsupported | Unknown, false) => "A message",
         (Unsupported | Unknown, true) => "Сообщение",
     })

@@ -127,6 +127,8 @@ pub enum SettingChange {
     NotifySupervisorsAll(bool),
     /// Minutes, or `null` for off.
     EscalateAfterMinutes(Option<u32>),
+    /// The responsible seller may hand their chat to a colleague.
+    SellersMayTransfer(bool),
 }
 
 impl SettingChange {
@@ -138,6 +140,7 @@ impl SettingChange {
             SettingChange::EightAsPlus7(v) => p.eight_as_plus7 = Some(v),
             SettingChange::NotifySupervisorsAll(v) => p.notify_supervisors_all = Some(v),
             SettingChange::EscalateAfterMinutes(v) => p.escalate_after_minutes = Some(v),
+            SettingChange::SellersMayTransfer(v) => p.sellers_may_transfer = Some(v),
         }
         p
     }
@@ -629,6 +632,15 @@ pub struct EmployeeRowVm {
     pub active: bool,
 }
 
+/// Someone a chat may be handed to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct HandOverVm {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+}
+
 /// One of an employee's sign-ins (a desktop holding one of their tokens), on the Employees screen.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
@@ -749,6 +761,7 @@ fn declarations() -> Vec<String> {
         MirrorVm::decl(),
         CrmPanelVm::decl(),
         QuickReplyVm::decl(),
+        HandOverVm::decl(),
         QuickRepliesVm::decl(),
         FilledVm::decl(),
         switchboard_core::replies::Hole::decl(),

@@ -82,6 +82,9 @@ ops! {
     SEND_FILE = "POST" "/api/v1/chats/{id}/files";
     MARK_ANSWERED = "POST" "/api/v1/chats/{id}/answered";
     MARK_UNANSWERED = "POST" "/api/v1/chats/{id}/unanswered";
+    TRANSFER_CANDIDATES = "GET" "/api/v1/chats/{id}/transfer";
+    TRANSFER = "POST" "/api/v1/chats/{id}/transfer";
+    TRANSFERS = "GET" "/api/v1/transfers";
     COMPOSE = "GET" "/api/v1/compose";
     SEND = "POST" "/api/v1/messages";
     RETRY_MESSAGE = "POST" "/api/v1/messages/{id}/retry";
@@ -363,6 +366,21 @@ impl HubClient {
     }
 
     /// Writing first to a number as typed: the number read and the preselected channel.
+    /// Whom this employee may hand the chat to.
+    pub async fn transfer_candidates(&self, chat: &str) -> ClientResult<Vec<TransferCandidate>> {
+        self.get(ops::TRANSFER_CANDIDATES, &[chat]).await
+    }
+
+    /// Hands the chat to employee `to`.
+    pub async fn transfer(&self, chat: &str, to: &str) -> ClientResult<TransferView> {
+        self.with_body(ops::TRANSFER, &[chat], &TransferChat { to: to.to_owned() })
+            .await
+    }
+
+    pub async fn transfers(&self) -> ClientResult<Vec<TransferView>> {
+        self.get(ops::TRANSFERS, &[]).await
+    }
+
     pub async fn compose_phone(&self, phone: &str) -> ClientResult<ComposeView> {
         let req = self.request(ops::COMPOSE, &[])?.query(&[("phone", phone)]);
         Self::answer(req).await

@@ -409,6 +409,9 @@ pub enum MessageKind {
     Vcard,
     Geo,
     MissingCall,
+    /// A line in the conversation, not a message: the chat was handed from one employee to
+    /// another (its text names both: `from → to`). Never sent, never mirrored.
+    Transfer,
     /// The messenger sent something the provider cannot pass on.
     Unsupported,
     /// A type this program does not know (the provider's `unknown`, `wapi_template`, or one
@@ -417,7 +420,7 @@ pub enum MessageKind {
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 10] = [
+    pub const ALL: [MessageKind; 11] = [
         MessageKind::Text,
         MessageKind::Image,
         MessageKind::Audio,
@@ -426,6 +429,7 @@ impl MessageKind {
         MessageKind::Vcard,
         MessageKind::Geo,
         MessageKind::MissingCall,
+        MessageKind::Transfer,
         MessageKind::Unsupported,
         MessageKind::Unknown,
     ];
@@ -440,12 +444,23 @@ impl MessageKind {
             MessageKind::Vcard => "vcard",
             MessageKind::Geo => "geo",
             MessageKind::MissingCall => "missing_call",
+            MessageKind::Transfer => "transfer",
             MessageKind::Unsupported => "unsupported",
             MessageKind::Unknown => "unknown",
         }
     }
 
-    /// The provider's `type` (absent: text); one this program does not know is `Unknown`.
+    /// A provider's `type`: as [`MessageKind::parse`], except that a kind only this program
+    /// writes (`transfer`) is no kind a client can send — `Unknown`, not a line that looks
+    /// like ours.
+    pub fn from_provider(s: &str) -> MessageKind {
+        match MessageKind::parse(s) {
+            MessageKind::Transfer => MessageKind::Unknown,
+            k => k,
+        }
+    }
+
+    /// As stored and synced (absent: text); one this program does not know is `Unknown`.
     pub fn parse(s: &str) -> MessageKind {
         MessageKind::ALL
             .into_iter()
@@ -745,6 +760,8 @@ mod message_kind_tests {
             assert_eq!(serde_json::from_str::<MessageKind>(&json).expect("read"), k);
         }
         assert_eq!(MessageKind::parse("wapi_template"), MessageKind::Unknown);
+        assert_eq!(MessageKind::from_provider("transfer"), MessageKind::Unknown);
+        assert_eq!(MessageKind::from_provider("image"), MessageKind::Image);
         assert_eq!(
             serde_json::from_str::<MediaState>("\"shredded\"").expect("read"),
             MediaState::Unknown

@@ -53,6 +53,22 @@ pub fn can_see_entity<'a>(
             .any(|r| can_see(viewer, r))
 }
 
+/// Whether `viewer` may hand a chat whose responsible is `responsible` to a colleague:
+/// supervisors may; the responsible seller when the workspace allows it; nobody else.
+pub fn may_transfer(viewer: &Employee, responsible: Option<&str>, settings: &Settings) -> bool {
+    match viewer.role {
+        Role::Supervisor => true,
+        Role::Seller => settings.sellers_may_transfer && responsible == Some(viewer.id.as_str()),
+        Role::None => false,
+    }
+}
+
+/// Whether `to` may be handed a chat: someone who works with chats (role `none` has no
+/// access to them).
+pub fn may_receive_chats(to: &Employee) -> bool {
+    to.role != Role::None
+}
+
 /// The colour of an unanswered badge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

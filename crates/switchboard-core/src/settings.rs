@@ -17,6 +17,10 @@ pub struct Settings {
     /// notifies them once) even with setting 3 off. `None`: off.
     #[serde(default)]
     pub escalate_after_minutes: Option<u32>,
+    /// Beyond the seed: the responsible seller may hand their chat to a colleague (supervisors
+    /// always may).
+    #[serde(default)]
+    pub sellers_may_transfer: bool,
 }
 
 impl Default for Settings {
@@ -26,6 +30,7 @@ impl Default for Settings {
             eight_as_plus7: true,
             notify_supervisors_all: false,
             escalate_after_minutes: None,
+            sellers_may_transfer: false,
         }
     }
 }

@@ -121,6 +121,8 @@ fn routes() -> OpenApiRouter<Hub> {
         .routes(routes!(send_file))
         .routes(routes!(mark_answered))
         .routes(routes!(mark_unanswered))
+        .routes(routes!(transfer_candidates, transfer_chat))
+        .routes(routes!(list_transfers))
         .routes(routes!(compose))
         .routes(routes!(send_message))
         .routes(routes!(retry_message))
@@ -1220,6 +1222,101 @@ async fn mark(
     let me = employee(caller)?;
     Ok(Json(
         hub.write(move |c| Ok(how(c, &me, &id, &clock::now())?))
+            .await?,
+    ))
+}
+
+/// Hands the chat to employee `to` (supervisors; the responsible seller when the workspace
+/// allows): the responsible of its CRM entities changes — in the built-in CRM here, in
+/// Bitrix24 through `crm.*.update` first (`ASSIGNED_BY_ID`; if the portal refuses, nothing
+/// changes) — the chat moves between desktops, a line in it says who handed it to whom, and
+/// `to` is notified. Recorded for supervisors (`GET /api/v1/transfers`).
+#[utoipa::path(post, path = "/api/v1/chats/{id}/transfer", request_body = TransferChat,
+    responses((status = 200, body = TransferView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn transfer_chat(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(t): Body<TransferChat>,
+) -> ApiResult<Json<TransferView>> {
+    use workspace::transfer;
+    let me = chat_worker(caller)?;
+    let plan = {
+        let (me, id, to) = (me.clone(), id.clone(), t.to.clone());
+        hub.read(move |c| Ok(transfer::plan(c, &me, &id, &to)?))
+            .await?
+    };
+    let view = match plan.bitrix.clone() {
+        // The built-in CRM: checked again and changed in one transaction.
+        None => {
+            hub.write_notify(move |c| {
+                let plan = transfer::plan(c, &me, &id, &t.to)?;
+                let entities = plan.entities.clone();
+                Ok(transfer::apply(c, &me, &plan, &entities, &clock::now())?)
+            })
+            .await?
+        }
+        // Bitrix24: the portal first (it is the CRM of record); nothing here if it refuses.
+        Some((url, user)) => {
+            let portal = crate::bitrix::Bitrix24::new(
+                &url,
+                Duration::from_secs(15),
+                crate::bitrix::Rate::STANDARD,
+            )
+            .map_err(|e| {
+                ApiError::from(workspace::WorkspaceError::from(
+                    workspace::Refusal::CrmUnreachable(e.to_string()),
+                ))
+            })?;
+            for r in &plan.entities {
+                let method = format!("crm.{}.update", r.kind.as_str());
+                let params = serde_json::json!({"id": r.id, "fields": {"ASSIGNED_BY_ID": user}});
+                if let Err(e) = portal.call(&method, &params).await {
+                    tracing::warn!(chat = %id, entity = %r, error = %e, "Bitrix24 did not take the hand-over");
+                    return Err(workspace::WorkspaceError::from(
+                        workspace::Refusal::CrmUnreachable(format!(
+                            "{}: {r}: {e}",
+                            portal.portal()
+                        )),
+                    )
+                    .into());
+                }
+            }
+            let entities = plan.entities.clone();
+            hub.write_notify(move |c| Ok(transfer::apply(c, &me, &plan, &entities, &clock::now())?))
+                .await?
+        }
+    };
+    // A chat with no CRM entity is now its new responsible's lead to make (Bitrix24).
+    hub.crm_wake().notify_one();
+    Ok(Json(view))
+}
+
+/// Whom the caller may hand the chat to (refused as the hand-over itself is).
+#[utoipa::path(get, path = "/api/v1/chats/{id}/transfer",
+    responses((status = 200, body = Vec<TransferCandidate>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn transfer_candidates(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<TransferCandidate>>> {
+    let me = chat_worker(caller)?;
+    Ok(Json(
+        hub.read(move |c| Ok(workspace::transfer::candidates(c, &me, &id)?))
+            .await?,
+    ))
+}
+
+/// The latest hand-overs of chats, newest first (supervisors, the administrator).
+#[utoipa::path(get, path = "/api/v1/transfers", responses((status = 200, body = Vec<TransferView>), (status = 403, body = ErrorBody)))]
+async fn list_transfers(
+    State(hub): State<Hub>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<TransferView>>> {
+    manager(&caller, "read the hand-overs")?;
+    Ok(Json(
+        hub.read(|c| Ok(workspace::transfer::transfers(c, 500)?))
             .await?,
     ))
 }

@@ -131,7 +131,9 @@ pub fn parse(body: &[u8]) -> Result<Delivery, ApiError> {
             at,
             text,
             content_uri,
-            kind: MessageKind::parse(m.get("type").and_then(Value::as_str).unwrap_or("text")),
+            kind: MessageKind::from_provider(
+                m.get("type").and_then(Value::as_str).unwrap_or("text"),
+            ),
             is_echo,
             author_id: opt_string(m, "authorId", &path)?,
             contact_name: contact

@@ -466,6 +466,40 @@ pub struct SettingsPatch {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>))]
     pub escalate_after_minutes: Option<Option<u32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sellers_may_transfer: Option<bool>,
+}
+
+/// `POST /api/v1/chats/{id}/transfer`: hand the chat to employee `to`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransferChat {
+    pub to: String,
+}
+
+/// `GET /api/v1/chats/{id}/transfer`: someone the chat may be handed to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransferCandidate {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// One hand-over of a chat, as done and as audited.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransferView {
+    pub at: String,
+    /// Who handed it over.
+    pub by: String,
+    pub chat: String,
+    /// Its responsible before (`null`: nobody).
+    pub from: Option<String>,
+    pub to: String,
+    /// The CRM entities whose responsible is now `to` (none: the chat had none; it is `to`'s
+    /// as if they had written first).
+    pub entities: Vec<CrmRef>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -107,6 +107,38 @@ pub async fn mark_unanswered(app: &AppHandle, chat: String) -> CmdResult<()> {
     Ok(())
 }
 
+/// Whether this employee may hand the chat over (core's rule on this desktop's copy).
+pub async fn may_hand_over(app: &AppHandle, chat: String) -> CmdResult<bool> {
+    Ok(app.state::<App>().store()?.may_hand_over(&chat)?)
+}
+
+/// Whom the chat may be handed to (the hub knows the employees).
+pub async fn hand_over_candidates(app: &AppHandle, chat: String) -> CmdResult<Vec<HandOverVm>> {
+    let hub = app.state::<App>().hub().await?;
+    Ok(hub
+        .transfer_candidates(&chat)
+        .await?
+        .into_iter()
+        .map(|c| HandOverVm {
+            id: c.id,
+            name: c.name,
+            role: c.role,
+        })
+        .collect())
+}
+
+/// Hands the chat to employee `to`; this desktop's copy follows at once (the chat leaves a
+/// seller who handed their own).
+pub async fn hand_over(app: &AppHandle, chat: String, to: String) -> CmdResult<()> {
+    let client = app.state::<App>().client().await?;
+    client.hub.transfer(&chat, &to).await?;
+    let observer = crate::app::StoreOnly::of(app, &client);
+    if let Err(e) = client.sync_now(&observer).await {
+        tracing::info!(error = %e, "the hand-over syncs with the next change");
+    }
+    Ok(())
+}
+
 /// The chat the window shows (no notifications for it while the window is focused).
 pub async fn set_open_chat(app: &AppHandle, chat: Option<String>) -> CmdResult<()> {
     app.state::<App>().notifier.set_open_chat(chat);

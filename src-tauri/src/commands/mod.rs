@@ -117,6 +117,14 @@ commands! {
     /// Answered too early: a reply is owed again (the badge, notifications and escalation).
     chats::mark_unanswered(chat: String) -> ();
     chats::send_reply(chat: String, text: String) -> ();
+    /// Whether this employee may hand the chat to a colleague (supervisors; the responsible
+    /// seller when the workspace allows), as this desktop's copy reads it.
+    chats::may_hand_over(chat: String) -> bool;
+    /// Whom the chat may be handed to (from the hub).
+    chats::hand_over_candidates(chat: String) -> Vec<HandOverVm>;
+    /// Hands the chat to `to`: the CRM's responsible changes with it (Bitrix24 in the portal
+    /// first), a line in the chat says so, `to` is notified.
+    chats::hand_over(chat: String, to: String) -> ();
     /// The next (`forward`) or previous chat waiting for my answer (red) after `current`, in
     /// the list's order, round from the end (Alt+↓ / Alt+↑).
     chats::next_waiting(current: Option<String>, forward: bool) -> Option<String>;

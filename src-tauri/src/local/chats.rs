@@ -100,6 +100,20 @@ impl LocalStore {
         })
     }
 
+    /// Whether I may hand chat `id` to a colleague, as core's rule reads this desktop's copy
+    /// (the hub decides again when it is done).
+    pub fn may_hand_over(&self, id: &str) -> LocalResult<bool> {
+        let (Some(me), Some(settings), Some(chat)) = (self.me()?, self.settings()?, self.chat(id)?)
+        else {
+            return Ok(false);
+        };
+        Ok(switchboard_core::may_transfer(
+            &employee_of(&me),
+            chat.responsible_id.as_deref(),
+            &settings,
+        ))
+    }
+
     /// The chat waiting for my answer (red) after `current` in the list's order (`forward`),
     /// or before it; round to the first (last) from the end; from the top when `current` is
     /// not one of them. `None` when none waits.

@@ -105,7 +105,7 @@ messages: Array<string>,
  */
 session: boolean, };
 
-export type SettingChange = { "field": "save_to_crm_timeline", "value": boolean } | { "field": "eight_as_plus7", "value": boolean } | { "field": "notify_supervisors_all", "value": boolean } | { "field": "escalate_after_minutes", "value": number | null };
+export type SettingChange = { "field": "save_to_crm_timeline", "value": boolean } | { "field": "eight_as_plus7", "value": boolean } | { "field": "notify_supervisors_all", "value": boolean } | { "field": "escalate_after_minutes", "value": number | null } | { "field": "sellers_may_transfer", "value": boolean };
 
 export type MeVm = { id: string, name: string, role: Role, };
 
@@ -263,6 +263,8 @@ text: string,
  */
 personal: boolean, };
 
+export type HandOverVm = { id: string, name: string, role: Role, };
+
 export type QuickRepliesVm = { replies: Array<QuickReplyVm>, 
 /**
  * What `{company}` reads as (`null`: not named yet).
@@ -378,7 +380,12 @@ notify_supervisors_all: boolean,
  * Beyond the seed: a chat unanswered this many minutes turns red for supervisors (and
  * notifies them once) even with setting 3 off. `None`: off.
  */
-escalate_after_minutes: number | null, };
+escalate_after_minutes: number | null, 
+/**
+ * Beyond the seed: the responsible seller may hand their chat to a colleague (supervisors
+ * always may).
+ */
+sellers_may_transfer: boolean, };
 
 export type Role = "seller" | "supervisor" | "none";
 
@@ -402,7 +409,7 @@ export type Direction = "in" | "out";
 
 export type MessageStatus = "inbound" | "pending" | "queued" | "accepted" | "sent" | "delivered" | "read" | "error" | "failed" | "unknown";
 
-export type MessageKind = "text" | "image" | "audio" | "video" | "document" | "vcard" | "geo" | "missing_call" | "unsupported" | "unknown";
+export type MessageKind = "text" | "image" | "audio" | "video" | "document" | "vcard" | "geo" | "missing_call" | "transfer" | "unsupported" | "unknown";
 
 export type MediaState = "pending" | "stored" | "too_big" | "failed" | "unknown";
 

@@ -1,6 +1,6 @@
 // Generated from Rust (src-tauri/src/commands/mod.rs, ui_events.rs) by `make bindings`. Do not edit by hand.
 import { invoke } from '@tauri-apps/api/core';
-import type { AppState, DesktopPrefsVm, StoreChange, SettingChange, DemoEmployee, ChatFilter, ChatRowVm, FileRefusalVm, UploadProgressVm, SearchVm, SearchFilterVm, ChatListVm, MessageVm, CrmPanelVm, QuickRepliesVm, FilledVm, Hole, PendingFirstVm, SendResultVm, CrmCardVm, ChannelVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
+import type { AppState, DesktopPrefsVm, StoreChange, SettingChange, DemoEmployee, ChatFilter, ChatRowVm, FileRefusalVm, UploadProgressVm, SearchVm, SearchFilterVm, ChatListVm, MessageVm, CrmPanelVm, HandOverVm, QuickRepliesVm, FilledVm, Hole, PendingFirstVm, SendResultVm, CrmCardVm, ChannelVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
 
 /** Every command, typed: the one list is Rust's. */
 export const commands = {
@@ -24,6 +24,14 @@ export const commands = {
   /** Answered too early: a reply is owed again (the badge, notifications and escalation). */
   markUnanswered: (chat: string): Promise<void> => invoke('mark_unanswered', { chat }),
   sendReply: (chat: string, text: string): Promise<void> => invoke('send_reply', { chat, text }),
+  /** Whether this employee may hand the chat to a colleague (supervisors; the responsible */
+  /** seller when the workspace allows), as this desktop's copy reads it. */
+  mayHandOver: (chat: string): Promise<boolean> => invoke('may_hand_over', { chat }),
+  /** Whom the chat may be handed to (from the hub). */
+  handOverCandidates: (chat: string): Promise<Array<HandOverVm>> => invoke('hand_over_candidates', { chat }),
+  /** Hands the chat to `to`: the CRM's responsible changes with it (Bitrix24 in the portal */
+  /** first), a line in the chat says so, `to` is notified. */
+  handOver: (chat: string, to: string): Promise<void> => invoke('hand_over', { chat, to }),
   /** The next (`forward`) or previous chat waiting for my answer (red) after `current`, in */
   /** the list's order, round from the end (Alt+↓ / Alt+↑). */
   nextWaiting: (current: string | null, forward: boolean): Promise<string | null> => invoke('next_waiting', { current, forward }),

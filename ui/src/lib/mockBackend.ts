@@ -3,7 +3,7 @@ import type { Backend } from './backend';
 import type {
   DesktopPrefsVm,
   AppState, ChatFilter, ChatRowVm, ComposeVm, CrmCardVm, CrmConnectionVm, CrmPanelVm, EmployeeChange, EmployeesVm, FileRefusalVm, MessageVm,
-  ChannelVm, FilledVm, Hole, PendingFirstVm, QuickRepliesVm, SearchFilterVm, SearchVm, SendResultVm, SettingChange, StoreChange, TokenVm,
+  ChannelVm, FilledVm, HandOverVm, Hole, PendingFirstVm, QuickRepliesVm, SearchFilterVm, SearchVm, SendResultVm, SettingChange, StoreChange, TokenVm,
   UploadProgressVm,
 } from './bindings';
 
@@ -123,6 +123,12 @@ export class MockBackend implements Backend {
   async saveQuickReply(id: string | null, title: string, text: string, personal: boolean) {
     this.calls.push(`saveQuickReply:${id}:${title}:${text}:${personal}`);
   }
+  /** Whether the open chat may be handed over, by chat id (no by default). */
+  handOverAllowed: Record<string, boolean> = {};
+  async mayHandOver(chat: string) { return this.handOverAllowed[chat] ?? false; }
+  handOverPeople: HandOverVm[] = [];
+  async handOverCandidates(chat: string) { this.calls.push(`handOverCandidates:${chat}`); return this.handOverPeople; }
+  async handOver(chat: string, to: string) { this.calls.push(`handOver:${chat}:${to}`); }
   async deleteQuickReply(id: string) { this.calls.push(`deleteQuickReply:${id}`); }
   async setCompanyName(name: string) { this.calls.push(`setCompanyName:${name}`); }
   async setDesktopPrefs(autostart: boolean, startHidden: boolean, sendWithCtrlEnter: boolean) {

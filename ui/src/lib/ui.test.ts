@@ -342,7 +342,7 @@ describe('i18n', () => {
 });
 
 describe('SettingsView', () => {
-  const settings = { save_to_crm_timeline: true, eight_as_plus7: true, notify_supervisors_all: false, escalate_after_minutes: null };
+  const settings = { save_to_crm_timeline: true, eight_as_plus7: true, notify_supervisors_all: false, escalate_after_minutes: null, sellers_may_transfer: false };
 
   it('lets a supervisor flip "notify supervisors about all messages"', async () => {
     const backend = new MockBackend();
@@ -412,7 +412,7 @@ describe('SettingsView', () => {
     const backend = new MockBackend();
     const seller = { ...session, settings, can_edit_settings: false, me: { id: 's', name: 'S', role: 'seller' as const } };
     render(SettingsView, { backend, session: seller, onclose: () => {} });
-    const boxes = ['save-to-timeline', 'eight-as-plus7', 'notify-supervisors-all', 'escalate'];
+    const boxes = ['save-to-timeline', 'eight-as-plus7', 'notify-supervisors-all', 'sellers-may-transfer', 'escalate'];
     for (const id of boxes) expect(((await screen.findByTestId(`setting-${id}`)) as HTMLInputElement).disabled).toBe(true);
   });
 });
@@ -783,6 +783,32 @@ describe('Conversation', () => {
     await fireEvent.input(reply, { target: { value: '/gree' } });
     expect(screen.queryByTestId('reply-picker')).toBeNull();
     expect(reply.value).toBe('/gree');
+  });
+
+  it('hands the chat to a colleague when Rust allows it, and shows the hand-over line as a line, not a message', async () => {
+    Element.prototype.scrollTo = () => {};
+    const backend = new MockBackend();
+    backend.messages = [{
+      id: 't1', direction: 'out', text: 'Sofia: Anna → Boris', at: '2026-11-25T10:00:00.000Z', status: 'delivered', local: false,
+      error: null, error_code: null, error_owner: null, mirror: { state: 'none', reason: null, error: null }, kind: 'transfer', media: null, place: null,
+    }];
+    const view = render(Conversation, { backend, chat: row('x', 'red', 1, 'Irina'), version: 0 });
+    const line = await screen.findByTestId('transfer-line');
+    expect(line.textContent).toBe('Chat handed over · Sofia: Anna → Boris');
+    expect(screen.queryByTestId('message-status')).toBeNull();
+    // Not allowed here: no button.
+    expect(screen.queryByTestId('hand-over')).toBeNull();
+    view.unmount();
+    backend.handOverAllowed = { y: true };
+    backend.handOverPeople = [{ id: 'b', name: 'Boris', role: 'seller' }];
+    render(Conversation, { backend, chat: row('y', 'red', 1, 'Oleg'), version: 0 });
+    await fireEvent.click(await screen.findByTestId('hand-over'));
+    const to = await screen.findByTestId('hand-over-to');
+    expect(to.textContent).toBe('Boris · seller');
+    expect(document.activeElement).toBe(to);
+    await fireEvent.click(to);
+    await waitFor(() => expect(backend.calls).toContain('handOver:y:b'));
+    expect((await screen.findByTestId('hand-over-done')).textContent).toBe('Handed over to Boris');
   });
 
   it('shows each message\'s CRM mirror state and the linked entities; a failed one can be retried', async () => {

@@ -486,12 +486,14 @@ fn any_settings() -> impl Strategy<Value = Settings> {
         any::<bool>(),
         any::<bool>(),
         proptest::option::of(1..90u32),
+        any::<bool>(),
     )
-        .prop_map(|(a, b, c, d)| Settings {
+        .prop_map(|(a, b, c, d, e)| Settings {
             save_to_crm_timeline: a,
             eight_as_plus7: b,
             notify_supervisors_all: c,
             escalate_after_minutes: d,
+            sellers_may_transfer: e,
         })
 }
 
@@ -668,4 +670,45 @@ fn a_badge_colour_reads_back_what_it_writes() {
         );
     }
     assert_eq!(BadgeColor::parse("blue"), None);
+}
+
+/// Who may hand a chat over, row by row: supervisors any chat; a seller only their own and
+/// only when the workspace allows; role `none` nothing. Who may be handed one: all but `none`.
+#[test]
+fn who_may_hand_a_chat_over() {
+    let seller = employee("me", Role::Seller, true);
+    let boss = employee("boss", Role::Supervisor, false);
+    let nobody = employee("n", Role::None, true);
+    let off = Settings::default();
+    let on = Settings {
+        sellers_may_transfer: true,
+        ..Settings::default()
+    };
+    assert!(
+        !off.sellers_may_transfer,
+        "off unless a supervisor turns it on"
+    );
+    for s in [&off, &on] {
+        for responsible in [None, Some("me"), Some("anna")] {
+            assert!(may_transfer(&boss, responsible, s));
+            assert!(!may_transfer(&nobody, responsible, s));
+        }
+    }
+    assert!(!may_transfer(&seller, Some("me"), &off));
+    assert!(may_transfer(&seller, Some("me"), &on));
+    // Nobody's chat that the seller sees (receives new clients) is still not theirs to hand.
+    assert!(!may_transfer(&seller, None, &on));
+    assert!(!may_transfer(&seller, Some("anna"), &on));
+    assert!(may_receive_chats(&seller) && may_receive_chats(&boss));
+    assert!(!may_receive_chats(&nobody));
+}
+
+proptest! {
+    /// Nobody may hand over a chat they cannot see.
+    #[test]
+    fn a_hand_over_needs_the_chat_in_sight(viewer in any_employee(), responsible in any_responsible(), s in any_settings()) {
+        if may_transfer(&viewer, responsible.as_deref(), &s) {
+            prop_assert!(can_see(&viewer, responsible.as_deref()));
+        }
+    }
 }

@@ -383,6 +383,42 @@ pub(super) fn insert_message(
     Ok(())
 }
 
+/// A line in a conversation that nobody wrote to the client (`kind`: what it says, e.g. a
+/// hand-over): never sent, never mirrored, no reply owed for it.
+pub fn insert_system_line(
+    conn: &Connection,
+    id: &str,
+    chat: &str,
+    kind: core::MessageKind,
+    text: &str,
+    author_id: &str,
+    at: &str,
+) -> Db {
+    insert_message(
+        conn,
+        id,
+        chat,
+        None,
+        None,
+        Direction::Out,
+        text,
+        None,
+        at,
+        Some(author_id),
+        MessageStatus::Delivered,
+    )?;
+    conn.exec(
+        "UPDATE messages SET kind = ?2 WHERE id = ?1",
+        params![id, kind.as_str()],
+    )?;
+    Ok(())
+}
+
+/// The CRM entity a notification about `chat` names (see [`notify_crm`]).
+pub fn notify_crm_of(conn: &Connection, chat: &str) -> rusqlite::Result<Option<NotifyCrm>> {
+    notify_crm(conn, &links(conn, chat)?)
+}
+
 /// The CRM entity a notification names: the chat's deal, else contact, else lead.
 pub(super) fn notify_crm(
     conn: &Connection,

@@ -16,7 +16,7 @@ pub fn ensure_workspace(conn: &Connection) -> Db {
 
 pub fn settings(conn: &Connection) -> rusqlite::Result<Settings> {
     conn.one(
-        "SELECT save_to_crm_timeline, eight_as_plus7, notify_supervisors_all, escalate_after_minutes FROM settings WHERE id = 1",
+        "SELECT save_to_crm_timeline, eight_as_plus7, notify_supervisors_all, escalate_after_minutes, sellers_may_transfer FROM settings WHERE id = 1",
         [],
         |r| {
             Ok(Settings {
@@ -24,6 +24,7 @@ pub fn settings(conn: &Connection) -> rusqlite::Result<Settings> {
                 eight_as_plus7: r.get(1)?,
                 notify_supervisors_all: r.get(2)?,
                 escalate_after_minutes: r.get(3)?,
+                sellers_may_transfer: r.get(4)?,
             })
         },
     )
@@ -54,6 +55,11 @@ pub fn put_settings(
             patch.notify_supervisors_all,
             &mut new.notify_supervisors_all,
         ),
+        (
+            "sellers_may_transfer",
+            patch.sellers_may_transfer,
+            &mut new.sellers_may_transfer,
+        ),
     ];
     let at = now;
     let audit = |field: &str, old: String, new: String| {
@@ -82,8 +88,8 @@ pub fn put_settings(
     }
     if new != old {
         conn.exec(
-            "UPDATE settings SET save_to_crm_timeline = ?1, eight_as_plus7 = ?2, notify_supervisors_all = ?3, escalate_after_minutes = ?4 WHERE id = 1",
-            params![new.save_to_crm_timeline, new.eight_as_plus7, new.notify_supervisors_all, new.escalate_after_minutes],
+            "UPDATE settings SET save_to_crm_timeline = ?1, eight_as_plus7 = ?2, notify_supervisors_all = ?3, escalate_after_minutes = ?4, sellers_may_transfer = ?5 WHERE id = 1",
+            params![new.save_to_crm_timeline, new.eight_as_plus7, new.notify_supervisors_all, new.escalate_after_minutes, new.sellers_may_transfer],
         )?;
         // A sync sends the settings alone: desktops colour badges from each chat's facts
         // (`core::badge`), so a flip resends no chat.

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod chats;
 pub mod crm;
 pub mod replies;
+pub mod transfer;
 
 use crate::store::{Caller, StoreError};
 use switchboard_core::{self as core, Employee, Role};
@@ -54,6 +55,12 @@ pub enum Refusal {
     /// A Retry on something that had not failed.
     #[error("{0}")]
     NotFailed(String),
+    /// The chat is already `0`'s.
+    #[error("the chat is already {0}'s")]
+    AlreadyResponsible(String),
+    /// Bitrix24 names responsibles by its users: `0` has none set.
+    #[error("{0} has no Bitrix24 user: set it on the Employees screen first")]
+    NoCrmUser(String),
     /// As many as may be kept (quick replies).
     #[error("{0}")]
     Limit(String),
@@ -93,6 +100,8 @@ impl Refusal {
             Refusal::ClientTaken { .. } => "client_taken",
             Refusal::NotFailed(_) => "not_failed",
             Refusal::Limit(_) => "limit_reached",
+            Refusal::AlreadyResponsible(_) => "already_responsible",
+            Refusal::NoCrmUser(_) => "no_crm_user",
             Refusal::File(f) => f.code(),
         }
     }
@@ -114,7 +123,9 @@ impl Refusal {
             | Refusal::ChannelUnusable { .. }
             | Refusal::ClientTaken { .. }
             | Refusal::NotFailed(_)
-            | Refusal::Limit(_) => RefusalKind::Conflict,
+            | Refusal::Limit(_)
+            | Refusal::AlreadyResponsible(_)
+            | Refusal::NoCrmUser(_) => RefusalKind::Conflict,
             Refusal::File(core::FileRefusal::TooBig { .. }) => RefusalKind::TooLarge,
             Refusal::File(core::FileRefusal::Empty) => RefusalKind::Invalid,
             Refusal::File(_) => RefusalKind::UnsupportedType,

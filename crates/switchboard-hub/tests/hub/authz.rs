@@ -674,6 +674,29 @@ fn rows(w: &World) -> Vec<Row> {
             Value::Null,
             HERS(200),
         ),
+        // A hand-over: supervisors (a seller only of their own, when the workspace allows: off
+        // here); the administrator has no chats, role `none` none to hand.
+        row(
+            Method::GET,
+            "/api/v1/chats/{id}/transfer",
+            format!("/api/v1/chats/{chat}/transfer"),
+            Value::Null,
+            [403, 200, 403, 404, 404, 403, 401, 401],
+        ),
+        row(
+            Method::POST,
+            "/api/v1/chats/{id}/transfer",
+            format!("/api/v1/chats/{chat}/transfer"),
+            json!({"to": id("boris")}),
+            [403, 200, 403, 404, 404, 403, 401, 401],
+        ),
+        row(
+            Method::GET,
+            "/api/v1/transfers",
+            "/api/v1/transfers".into(),
+            Value::Null,
+            MANAGE(200),
+        ),
         row(
             Method::GET,
             "/api/v1/compose",

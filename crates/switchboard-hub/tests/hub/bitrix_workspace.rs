@@ -367,3 +367,130 @@ async fn a_deletion_event_survives_a_failed_sync_round() {
     assert_eq!(dirty().await, 0);
     hub.stop().await;
 }
+
+/// A hand-over in a Bitrix24 workspace changes `ASSIGNED_BY_ID` in the portal first (deal and
+/// contact), and the chat moves at once, without waiting for the portal's events; an employee
+/// without a Bitrix24 user cannot be handed a chat, and a portal out of reach changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hand_over_changes_the_portals_responsible_first_and_moves_the_chat_at_once() {
+    let f = bitrix24_fake::start(([127, 0, 0, 1], 0).into(), FakeConfig::new(1, "c0de"))
+        .await
+        .expect("fake");
+    let irina = f
+        .fake
+        .add(
+            "contact",
+            json!({"NAME": "Ирина", "ASSIGNED_BY_ID": 8, "PHONE": [{"VALUE": "+7 916 456-98-12"}]}),
+        )
+        .expect("contact");
+    let deal = f
+        .fake
+        .add(
+            "deal",
+            json!({"TITLE": "Поставка", "ASSIGNED_BY_ID": 8, "CONTACT_ID": irina}),
+        )
+        .expect("deal");
+    let (hub, _dir) = common::hub().await;
+    let http = reqwest::Client::new();
+    let admin = common::client(&http, &hub.url, &hub.admin_token);
+    let ch = admin
+        .create_channel(&new_channel(Transport::Whatsapp, "WA"))
+        .await
+        .expect("channel")
+        .id;
+    let person = |name: &str, role, crm_user_id: Option<&str>| NewEmployee {
+        crm_user_id: crm_user_id.map(str::to_owned),
+        ..new_employee(name, role)
+    };
+    let anna = admin
+        .create_employee(&person("Анна", Role::Seller, Some("7")))
+        .await
+        .expect("Анна");
+    let boris = admin
+        .create_employee(&person("Борис", Role::Seller, Some("8")))
+        .await
+        .expect("Борис");
+    let vera = admin
+        .create_employee(&person("Вера", Role::Seller, None))
+        .await
+        .expect("Вера");
+    let sofia = admin
+        .create_employee(&person("София", Role::Supervisor, Some("9")))
+        .await
+        .expect("София");
+    let (anna_id, anna) = (anna.id, common::client(&http, &hub.url, &anna.token));
+    let boris = common::client(&http, &hub.url, &boris.token);
+    let sofia = common::client(&http, &hub.url, &sofia.token);
+    admin
+        .connect_crm(&CrmConnect {
+            webhook_url: f.webhook.clone(),
+        })
+        .await
+        .expect("connect");
+    until("the index has Ирина", || async {
+        sofia.crm_search("Ирина").await.is_ok_and(|a| !a.is_empty())
+    })
+    .await;
+    let sent = http
+        .post(common::webhook_url(&hub))
+        .json(&common::client_message(
+            "t1",
+            &ch,
+            "79164569812",
+            "Добрый день",
+        ))
+        .send()
+        .await
+        .expect("hook");
+    assert!(sent.status().is_success());
+    let chat = boris.chats().await.expect("chats")[0].id.clone();
+    let assigned = |kind: &'static str, id: u64| {
+        let (http, url) = (http.clone(), f.webhook.clone());
+        async move {
+            let v: serde_json::Value = http
+                .post(format!("{url}crm.{kind}.get.json"))
+                .json(&json!({"id": id}))
+                .send()
+                .await
+                .expect("portal")
+                .json()
+                .await
+                .expect("json");
+            v["result"]["ASSIGNED_BY_ID"]
+                .to_string()
+                .trim_matches('"')
+                .to_owned()
+        }
+    };
+
+    // Вера has no Bitrix24 user: the portal could not name her.
+    assert_refused(
+        sofia.transfer(&chat, &vera.id).await,
+        StatusCode::CONFLICT,
+        "no_crm_user",
+    );
+    // The portal out of reach: refused, and nothing changed anywhere.
+    f.fake.outage(Duration::from_secs(2));
+    assert_refused(
+        sofia.transfer(&chat, &anna_id).await,
+        StatusCode::BAD_REQUEST,
+        "crm_unreachable",
+    );
+    assert_eq!(boris.chats().await.expect("chats").len(), 1);
+    until("the portal back", || async {
+        sofia.transfer(&chat, &anna_id).await.is_ok()
+    })
+    .await;
+    // At once: Anna's, not Boris's (no portal event was waited for).
+    assert_eq!(anna.chats().await.expect("chats")[0].id, chat);
+    assert!(boris.chats().await.expect("chats").is_empty());
+    assert_eq!(assigned("deal", deal).await, "7");
+    assert_eq!(assigned("contact", irina).await, "7");
+    let line = anna
+        .chat_messages(&chat, None, Some(10))
+        .await
+        .expect("messages")
+        .pop()
+        .expect("the line");
+    assert_eq!(line.text, "София: Борис → Анна");
+}

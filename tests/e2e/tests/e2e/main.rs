@@ -10,6 +10,7 @@ mod media;
 mod no_tray;
 mod quick_replies;
 mod search;
+mod transfer;
 mod tray;
 mod two_desktops;
 mod volume;

@@ -96,3 +96,4 @@ mod chats;
 mod live;
 mod replies;
 mod surface;
+mod transfer;

@@ -3365,6 +3365,42 @@ pub fn routes() -> Vec<RouteGen> {
             );
             g.stray_body(c)
         }),
+        route!("GET", "/api/v1/chats/{id}/transfer", 1, |g| {
+            let id = g.seg(&g.f.chats.clone());
+            g.case(
+                Method::GET,
+                "GET /api/v1/chats/{id}/transfer",
+                format!("/api/v1/chats/{id}/transfer"),
+                Auth::Employee,
+            )
+        }),
+        route!("POST", "/api/v1/chats/{id}/transfer", 2, |g| {
+            let id = g.seg(&g.f.chats.clone());
+            let mut c = g.case(
+                Method::POST,
+                "POST /api/v1/chats/{id}/transfer",
+                format!("/api/v1/chats/{id}/transfer"),
+                Auth::Manage,
+            );
+            // Who answers which chat moves: the world is checked after.
+            c.disturbs = true;
+            let to = if g.p(0.8) {
+                let all = g.f.employees.clone();
+                Value::String(g.pick(&all))
+            } else {
+                g.odd_value(0)
+            };
+            let v = g.subset(vec![("to", to)], 0.9);
+            g.with_json(c, v, 0.3)
+        }),
+        route!("GET", "/api/v1/transfers", 1, |g| {
+            g.case(
+                Method::GET,
+                "GET /api/v1/transfers",
+                "/api/v1/transfers".into(),
+                Auth::Manage,
+            )
+        }),
         route!("GET", "/api/v1/compose", 2, |g| {
             let pairs = match g.n(8) {
                 0..=3 => vec![("phone", g.phone())],
