@@ -478,6 +478,8 @@ pub struct SearchHitVm {
     pub at: String,
     /// The message around what matched.
     pub parts: Vec<TextPartVm>,
+    /// Found by the hub in history this desktop does not hold (opening it fetches it).
+    pub remote: bool,
 }
 
 /// What a search keeps to: one channel, my chats, a recent period (everything by default).
@@ -632,6 +634,16 @@ pub struct EmployeeRowVm {
     pub active: bool,
 }
 
+/// Ctrl+K: a chat found by the title of a CRM entity it belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(TS))]
+pub struct CrmJumpVm {
+    pub chat: ChatRowVm,
+    pub kind: EntityKind,
+    /// The entity's title, as the CRM has it.
+    pub entity: String,
+}
+
 /// Someone a chat may be handed to.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(test, derive(TS))]
@@ -762,6 +774,7 @@ fn declarations() -> Vec<String> {
         CrmPanelVm::decl(),
         QuickReplyVm::decl(),
         HandOverVm::decl(),
+        CrmJumpVm::decl(),
         QuickRepliesVm::decl(),
         FilledVm::decl(),
         switchboard_core::replies::Hole::decl(),

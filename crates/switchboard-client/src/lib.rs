@@ -77,6 +77,7 @@ ops! {
     SYNC = "GET" "/api/v1/sync";
     EVENTS = "GET" "/api/v1/events";
     CHATS = "GET" "/api/v1/chats";
+    SEARCH = "GET" "/api/v1/search";
     CHAT_MESSAGES = "GET" "/api/v1/chats/{id}/messages";
     MESSAGE_MEDIA = "GET" "/api/v1/messages/{id}/media";
     SEND_FILE = "POST" "/api/v1/chats/{id}/files";
@@ -366,6 +367,31 @@ impl HubClient {
     }
 
     /// Writing first to a number as typed: the number read and the preselected channel.
+    /// Messages of the chats this employee may see matching `query` (every word), newest
+    /// first; `filter` as `(channel, mine, since)`.
+    pub async fn search(
+        &self,
+        query: &str,
+        limit: u32,
+        channel: Option<&str>,
+        mine: bool,
+        since: Option<&str>,
+    ) -> ClientResult<SearchResults> {
+        let mut params: Vec<(&str, String)> =
+            vec![("q", query.to_owned()), ("limit", limit.to_string())];
+        if let Some(c) = channel {
+            params.push(("channel", c.to_owned()));
+        }
+        if mine {
+            params.push(("mine", "true".to_owned()));
+        }
+        if let Some(s) = since {
+            params.push(("since", s.to_owned()));
+        }
+        let req = self.request(ops::SEARCH, &[])?.query(&params);
+        Self::answer(req).await
+    }
+
     /// Whom this employee may hand the chat to.
     pub async fn transfer_candidates(&self, chat: &str) -> ClientResult<Vec<TransferCandidate>> {
         self.get(ops::TRANSFER_CANDIDATES, &[chat]).await

@@ -79,9 +79,86 @@ pub fn fts_query(words: &[String]) -> Option<String> {
     )
 }
 
+/// The marks a search asks FTS5's `highlight()` to put around what matched: private-use
+/// characters (never typed), as SQL writes them: `char(57344)`, `char(57345)`.
+pub const OPEN: char = '\u{E000}';
+pub const CLOSE: char = '\u{E001}';
+/// How much of a long message is shown around its first match.
+const AROUND: usize = 60;
+
+/// A highlighted message (see [`OPEN`]) as stretches of `(text, matched)`, cut to about
+/// [`AROUND`] characters either side of the matches.
+pub fn parts(marked: &str) -> Vec<(String, bool)> {
+    let chars: Vec<char> = marked.chars().collect();
+    let first = chars.iter().position(|c| *c == OPEN).unwrap_or(0);
+    let last_close = chars
+        .iter()
+        .rposition(|c| *c == CLOSE)
+        .unwrap_or(chars.len());
+    let start = first.saturating_sub(AROUND);
+    let end = (last_close.max(first) + AROUND).min(chars.len());
+    let mut out: Vec<(String, bool)> = Vec::new();
+    let mut hit = false;
+    let mut text = String::new();
+    if start > 0 {
+        text.push('…');
+    }
+    // A cut through a match keeps it a match.
+    if chars[..start]
+        .iter()
+        .rev()
+        .find(|c| **c == OPEN || **c == CLOSE)
+        == Some(&OPEN)
+    {
+        hit = true;
+    }
+    for &c in &chars[start..end] {
+        if c == OPEN || c == CLOSE {
+            if !text.is_empty() {
+                out.push((std::mem::take(&mut text), hit));
+            }
+            hit = c == OPEN;
+        } else {
+            text.push(c);
+        }
+    }
+    if end < chars.len() {
+        text.push('…');
+    }
+    if !text.is_empty() {
+        out.push((text, hit));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_reads_as_stretches_with_its_matches_marked() {
+        let p = parts("Выставлен \u{E000}счёт\u{E001} на оплату");
+        let shown: Vec<(&str, bool)> = p.iter().map(|(t, h)| (t.as_str(), *h)).collect();
+        assert_eq!(
+            shown,
+            [("Выставлен ", false), ("счёт", true), (" на оплату", false)]
+        );
+        let long = format!(
+            "{} \u{E000}iPhone\u{E001} {}",
+            "а".repeat(200),
+            "б".repeat(200)
+        );
+        let p = parts(&long);
+        assert!(p[0].0.starts_with('…') && p.last().is_some_and(|l| l.0.ends_with('…')));
+        assert_eq!(
+            p.iter()
+                .filter(|p| p.1)
+                .map(|p| p.0.as_str())
+                .collect::<Vec<_>>(),
+            ["iPhone"]
+        );
+        assert!(p.iter().map(|p| p.0.chars().count()).sum::<usize>() < 140);
+    }
 
     #[test]
     fn words_shorter_than_a_trigram_and_quotes_are_left_out() {

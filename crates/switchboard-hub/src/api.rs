@@ -114,6 +114,7 @@ fn routes() -> OpenApiRouter<Hub> {
         .routes(routes!(provider_webhook))
         .routes(routes!(bitrix24_events))
         .routes(routes!(list_chats))
+        .routes(routes!(search_messages))
         .routes(routes!(chat_messages))
         .routes(routes!(message_media))
         .routes(routes!(public_file))
@@ -922,6 +923,61 @@ async fn list_chats(State(hub): State<Hub>, caller: Caller) -> ApiResult<Json<Ve
     let me = employee(caller)?;
     Ok(Json(
         hub.read(move |c| Ok(store::visible_chats(c, &me)?)).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+struct MessageSearch {
+    /// What a person typed: every word (2 letters or more) must begin a word of the message.
+    q: String,
+    /// At most this many (default 50, at most 200).
+    limit: Option<u32>,
+    /// Only this channel's chats.
+    channel: Option<String>,
+    /// Only the chats the caller is responsible for.
+    mine: Option<bool>,
+    /// Only messages at or after this time (RFC 3339).
+    since: Option<String>,
+}
+
+/// Messages of every chat the caller may see that match `q`, newest first: the history a
+/// desktop does not hold (its first sync brought each chat's recent messages). Whatever is
+/// typed is only ever searched for, never read as the index's syntax.
+#[utoipa::path(get, path = "/api/v1/search", params(MessageSearch),
+    responses((status = 200, body = SearchResults), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn search_messages(
+    State(hub): State<Hub>,
+    caller: Caller,
+    Query(q): Query<MessageSearch>,
+) -> ApiResult<Json<SearchResults>> {
+    let me = chat_worker(caller)?;
+    let query: String = q.q.chars().take(200).collect();
+    let since = match q.since.as_deref() {
+        None => None,
+        Some(t) => Some(store::format_time(
+            chrono::DateTime::parse_from_rfc3339(t)
+                .map_err(|_| ApiError::bad_field("since", "must be an RFC 3339 time"))?
+                .with_timezone(&chrono::Utc),
+        )),
+    };
+    let within = store::search::Within {
+        channel: q.channel,
+        mine: q.mine.unwrap_or(false),
+        since,
+    };
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    Ok(Json(
+        hub.read(move |c| {
+            Ok(store::search::search_messages(
+                c,
+                &me,
+                &query,
+                &within,
+                limit,
+                store::search::EXAMINED,
+            )?)
+        })
+        .await?,
     ))
 }
 

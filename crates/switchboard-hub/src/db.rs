@@ -28,6 +28,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("../migrations/015_media_details.sql")),
     (16, include_str!("../migrations/016_quick_replies.sql")),
     (17, include_str!("../migrations/017_transfer.sql")),
+    (18, include_str!("../migrations/018_search.sql")),
 ];
 
 /// Opens the hub's own database.

@@ -470,6 +470,36 @@ pub struct SettingsPatch {
     pub sellers_may_transfer: Option<bool>,
 }
 
+/// A stretch of a found message: matched (`hit`) or around a match.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SearchPart {
+    pub text: String,
+    pub hit: bool,
+}
+
+/// One message `GET /api/v1/search` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SearchHitView {
+    pub message_id: String,
+    pub chat: String,
+    pub at: String,
+    /// The message around what matched.
+    pub parts: Vec<SearchPart>,
+}
+
+/// `GET /api/v1/search`: messages of chats the caller may see, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SearchResults {
+    pub hits: Vec<SearchHitView>,
+    /// Only the newest matches were looked through (a word in very many messages, most of
+    /// them in chats the caller may not see or outside the filter): an older one may be
+    /// missing; a longer query narrows it.
+    pub partial: bool,
+}
+
 /// `POST /api/v1/chats/{id}/transfer`: hand the chat to employee `to`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -202,6 +202,40 @@ pub async fn discard_message(app: &AppHandle, id: String) -> CmdResult<()> {
     Ok(())
 }
 
+/// How long Ctrl+K waits for the CRM's titles (past it, the chats found here are the answer).
+const CRM_JUMP_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// Ctrl+K by a CRM title: the hub's CRM search (only entities this employee may see), and the
+/// chats this desktop holds that each found entity is linked to.
+pub async fn jump_crm(app: &AppHandle, query: String) -> CmdResult<Vec<CrmJumpVm>> {
+    let query: String = query.chars().take(100).collect();
+    if query.trim().chars().count() < 2 {
+        return Ok(Vec::new());
+    }
+    let state = app.state::<App>();
+    let store = state.store()?;
+    let hub = state.hub().await?;
+    let found = tokio::time::timeout(CRM_JUMP_WAIT, hub.crm_search(&query))
+        .await
+        .map_err(|_| CmdError::new("hub_unreachable", "the CRM did not answer in time"))??;
+    let mut out: Vec<CrmJumpVm> = Vec::new();
+    for e in found {
+        for chat in store.chats_of_entity(e.kind, &e.id)? {
+            if out.len() >= 20 || out.iter().any(|j| j.chat.id == chat) {
+                continue;
+            }
+            if let Some(row) = store.chat_row(&chat)? {
+                out.push(CrmJumpVm {
+                    chat: row,
+                    kind: e.kind,
+                    entity: e.title.clone(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Keeps what is being written in a chat (blank forgets it): the list shows it, and it is
 /// there again after switching chats or restarting.
 pub async fn set_draft(app: &AppHandle, chat: String, text: String) -> CmdResult<()> {
@@ -264,6 +298,103 @@ pub async fn search_messages(
         .state::<App>()
         .store()?
         .search_in(&query, 100, &within)?)
+}
+
+/// How long the hub's answer to a search is waited for: past it, what this desktop holds is
+/// the whole answer.
+const HUB_SEARCH_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The hub's search over all history: the messages it found that this desktop does not hold
+/// (its first sync brought each chat's recent history), newest first, marked `remote`.
+pub async fn search_history(
+    app: &AppHandle,
+    query: String,
+    filter: SearchFilterVm,
+) -> CmdResult<Vec<SearchHitVm>> {
+    let query: String = query.chars().take(200).collect();
+    let state = app.state::<App>();
+    let store = state.store()?;
+    let hub = state.hub().await?;
+    let since = filter.period.since(chrono::Utc::now());
+    let ask = hub.search(
+        &query,
+        100,
+        filter.channel.as_deref(),
+        filter.mine,
+        since.as_deref(),
+    );
+    let found = tokio::time::timeout(HUB_SEARCH_WAIT, ask)
+        .await
+        .map_err(|_| {
+            CmdError::new(
+                "hub_unreachable",
+                "the hub did not answer the search in time",
+            )
+        })??;
+    let mut out = Vec::new();
+    for h in found.hits {
+        if store.has_message(&h.message_id)? {
+            continue;
+        }
+        // A chat this desktop does not hold (still syncing): not shown until it is.
+        let Some(row) = store.chat_row(&h.chat)? else {
+            continue;
+        };
+        out.push(SearchHitVm {
+            chat: h.chat,
+            title: row.title,
+            message_id: h.message_id,
+            at: h.at,
+            parts: h
+                .parts
+                .into_iter()
+                .map(|p| TextPartVm {
+                    text: p.text,
+                    hit: p.hit,
+                })
+                .collect(),
+            remote: true,
+        });
+    }
+    Ok(out)
+}
+
+/// The most history pages fetched to reach a message a search found, and their size (the
+/// hub's largest).
+const HISTORY_PAGES: usize = 20;
+const HISTORY_PAGE: u32 = 500;
+
+/// Fetches `chat`'s history back to `message` (a hit of the hub's search), page by page from
+/// the oldest held, at most [`HISTORY_PAGES`] pages; whether it is held now.
+pub async fn history_to(app: &AppHandle, chat: String, message: String) -> CmdResult<bool> {
+    let client = app.state::<App>().client().await?;
+    let mut changed = false;
+    let mut held = client.store.has_message(&message)?;
+    for _ in 0..HISTORY_PAGES {
+        if held {
+            break;
+        }
+        let before = client.store.oldest_message(&chat)?;
+        let page = client
+            .hub
+            .chat_messages(&chat, before.as_deref(), Some(HISTORY_PAGE))
+            .await?;
+        if page.is_empty() {
+            break;
+        }
+        changed |= client.store.put_messages(&page)?;
+        held = page.iter().any(|m| m.id == message);
+    }
+    if changed {
+        emit(
+            app,
+            StoreChanged(StoreChange {
+                messages: vec![chat],
+                ..StoreChange::default()
+            }),
+        );
+    }
+    Ok(held)
 }
 
 /// The channels this desktop holds (offline too), for the search's channel filter.

@@ -133,9 +133,18 @@ commands! {
     chats::search_messages(query: String, filter: SearchFilterVm) -> SearchVm;
     /// The channels this desktop holds, for the search's channel filter (offline too).
     chats::search_channels() -> Vec<ChannelVm>;
+    /// The hub's search over all history, as filtered: what it found that this desktop does
+    /// not hold, newest first (`remote`); waits 3 s at most.
+    chats::search_history(query: String, filter: SearchFilterVm) -> Vec<SearchHitVm>;
+    /// Fetches a chat's history back to `message` (a hit of the hub's search), at most 20
+    /// pages of 500: whether the desktop holds it now.
+    chats::history_to(chat: String, message: String) -> bool;
     /// Ctrl+K: the chats whose client's name (fuzzy, any case), number (typed in any form) or
     /// messenger address matches `query`, best first, at most 20; offline too.
     chats::jump(query: String) -> Vec<ChatRowVm>;
+    /// Ctrl+K by the title of a lead, contact or deal: the CRM's entities matching `query`
+    /// that this employee may see (from the hub, 1.5 s at most) and the chats they belong to.
+    chats::jump_crm(query: String) -> Vec<CrmJumpVm>;
     /// Keeps what is being written in a chat (blank forgets it); shown in the list as a draft.
     chats::set_draft(chat: String, text: String) -> ();
     /// Tells Rust which chat the window shows (no notification for it while focused).

@@ -107,6 +107,23 @@ impl LocalStore {
     }
 }
 
+impl LocalStore {
+    /// The chats this desktop holds that CRM entity `kind:id` is linked to (an index step).
+    pub fn chats_of_entity(
+        &self,
+        kind: switchboard_core::EntityKind,
+        id: &str,
+    ) -> LocalResult<Vec<String>> {
+        self.read(|c, _| {
+            let mut stmt = c.prepare_cached(
+                "SELECT chat FROM chat_crm WHERE kind = ?1 AND id = ?2 ORDER BY chat LIMIT 20",
+            )?;
+            let rows = stmt.query_map(rusqlite::params![kind.as_str(), id], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

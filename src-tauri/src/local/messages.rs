@@ -3,7 +3,7 @@
 use super::outbox::{outbox_row, OUTBOX_COLS};
 use super::{LocalResult, LocalStore};
 use crate::vm::{MediaVm, MessageVm};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use switchboard_core::{Direction, MessageKind, MessageStatus};
 use switchboard_wire::{MediaView, MessageView};
 
@@ -41,6 +41,19 @@ impl LocalStore {
     }
 
     /// Message `id`'s file as the hub keeps it, when this desktop holds the message.
+    /// The oldest message of `chat` this desktop holds from the hub (not one of its own
+    /// waiting to go), if any.
+    pub fn oldest_message(&self, chat: &str) -> LocalResult<Option<String>> {
+        self.with(|c| {
+            Ok(c.query_row(
+                "SELECT id FROM messages WHERE chat = ?1 ORDER BY at, id LIMIT 1",
+                [chat],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+    }
+
     pub fn media_of(&self, id: &str) -> LocalResult<Option<MediaView>> {
         self.read(|c, _| {
             let json: Option<Option<String>> = c

@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../../migrations/013_voice_lengths.sql")),
     (14, include_str!("../../migrations/014_jump.sql")),
     (15, include_str!("../../migrations/015_jump_index.sql")),
+    (16, include_str!("../../migrations/016_chat_crm.sql")),
 ];
 
 /// Makes `dir` (created if missing) this user's alone: mode 0700. The desktop's data directory

@@ -21,12 +21,6 @@ pub struct Within {
     pub since: Option<String>,
 }
 
-/// Marks FTS5's `highlight()` puts around what matched (private-use characters: never typed).
-const OPEN: char = '\u{E000}';
-const CLOSE: char = '\u{E001}';
-/// How much of a long message is shown around its first match.
-const AROUND: usize = 60;
-
 impl LocalStore {
     /// Messages matching every word of `query`, newest first, at most `limit`.
     pub fn search(&self, query: &str, limit: u32) -> LocalResult<SearchVm> {
@@ -104,6 +98,7 @@ impl LocalStore {
                         at: r.get(2)?,
                         parts: parts(&r.get::<_, String>(3)?),
                         title: r.get(4)?,
+                        remote: false,
                     })
                 },
             )?;
@@ -153,80 +148,10 @@ impl LocalStore {
     }
 }
 
-/// A highlighted message as stretches of plain and matched text, cut to about [`AROUND`]
-/// characters either side of the first match.
+/// A highlighted message as this window's stretches of text (core reads them).
 fn parts(marked: &str) -> Vec<TextPartVm> {
-    let chars: Vec<char> = marked.chars().collect();
-    let first = chars.iter().position(|c| *c == OPEN).unwrap_or(0);
-    let last_close = chars
-        .iter()
-        .rposition(|c| *c == CLOSE)
-        .unwrap_or(chars.len());
-    let start = first.saturating_sub(AROUND);
-    let end = (last_close.max(first) + AROUND).min(chars.len());
-    let mut out: Vec<TextPartVm> = Vec::new();
-    let mut hit = false;
-    let mut text = String::new();
-    if start > 0 {
-        text.push('…');
-    }
-    // A cut through a match keeps it a match.
-    if chars[..start]
-        .iter()
-        .rev()
-        .find(|c| **c == OPEN || **c == CLOSE)
-        == Some(&OPEN)
-    {
-        hit = true;
-    }
-    for &c in &chars[start..end] {
-        if c == OPEN || c == CLOSE {
-            if !text.is_empty() {
-                out.push(TextPartVm {
-                    text: std::mem::take(&mut text),
-                    hit,
-                });
-            }
-            hit = c == OPEN;
-        } else {
-            text.push(c);
-        }
-    }
-    if end < chars.len() {
-        text.push('…');
-    }
-    if !text.is_empty() {
-        out.push(TextPartVm { text, hit });
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_message_reads_as_stretches_with_its_matches_marked() {
-        let p = parts("Выставлен \u{E000}счёт\u{E001} на оплату");
-        let shown: Vec<(&str, bool)> = p.iter().map(|p| (p.text.as_str(), p.hit)).collect();
-        assert_eq!(
-            shown,
-            [("Выставлен ", false), ("счёт", true), (" на оплату", false)]
-        );
-        let long = format!(
-            "{} \u{E000}iPhone\u{E001} {}",
-            "а".repeat(200),
-            "б".repeat(200)
-        );
-        let p = parts(&long);
-        assert!(p[0].text.starts_with('…') && p.last().is_some_and(|l| l.text.ends_with('…')));
-        assert_eq!(
-            p.iter()
-                .filter(|p| p.hit)
-                .map(|p| p.text.as_str())
-                .collect::<Vec<_>>(),
-            ["iPhone"]
-        );
-        assert!(p.iter().map(|p| p.text.chars().count()).sum::<usize>() < 140);
-    }
+    switchboard_core::search::parts(marked)
+        .into_iter()
+        .map(|(text, hit)| TextPartVm { text, hit })
+        .collect()
 }

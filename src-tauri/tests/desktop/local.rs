@@ -1035,3 +1035,48 @@ fn quick_replies_are_kept_as_last_synced_and_forgotten_on_sign_out() {
     store.clear().expect("sign out");
     assert!(store.quick_replies().expect("forgotten").replies.is_empty());
 }
+
+/// Ctrl+K by a CRM title finds chats through the index of which entities each chat belongs
+/// to: kept as chats arrive, change their links and go.
+#[test]
+fn the_chats_of_a_crm_entity_follow_their_links() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = LocalStore::open(&dir.path().join("local.db")).expect("store");
+    let apply = |changes: Vec<Change>, cursor: i64| {
+        store
+            .apply(&SyncResponse {
+                changes,
+                cursor,
+                ..SyncResponse::default()
+            })
+            .expect("apply")
+    };
+    let deal = |id: &str| CrmRef {
+        kind: EntityKind::Deal,
+        id: id.into(),
+    };
+    // Both chats belong to deal 7 (the helper's link).
+    apply(
+        vec![
+            Change::Chat {
+                chat: chat("a", "2026-11-25T10:00:00.000Z", None),
+            },
+            Change::Chat {
+                chat: chat("b", "2026-11-25T11:00:00.000Z", None),
+            },
+        ],
+        1,
+    );
+    let of = |id: &str| store.chats_of_entity(EntityKind::Deal, id).expect("read");
+    assert_eq!(of("7"), ["a", "b"]);
+    // Chat b moves to deal 8 (sent again whole, as sync does).
+    let mut b = chat("b", "2026-11-25T12:00:00.000Z", None);
+    b.crm = vec![deal("8")];
+    apply(vec![Change::Chat { chat: b }], 2);
+    assert_eq!(of("7"), ["a"]);
+    assert_eq!(of("8"), ["b"]);
+    apply(vec![Change::ChatRemoved { id: "a".into() }], 3);
+    assert!(of("7").is_empty());
+    store.clear().expect("sign out");
+    assert!(of("8").is_empty());
+}

@@ -150,7 +150,11 @@ export type SearchHitVm = { chat: string, title: string, message_id: string, at:
 /**
  * The message around what matched.
  */
-parts: Array<TextPartVm>, };
+parts: Array<TextPartVm>, 
+/**
+ * Found by the hub in history this desktop does not hold (opening it fetches it).
+ */
+remote: boolean, };
 
 export type SearchVm = { hits: Array<SearchHitVm>, short: boolean, 
 /**
@@ -264,6 +268,12 @@ text: string,
 personal: boolean, };
 
 export type HandOverVm = { id: string, name: string, role: Role, };
+
+export type CrmJumpVm = { chat: ChatRowVm, kind: EntityKind, 
+/**
+ * The entity's title, as the CRM has it.
+ */
+entity: string, };
 
 export type QuickRepliesVm = { replies: Array<QuickReplyVm>, 
 /**

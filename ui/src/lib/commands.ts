@@ -1,6 +1,6 @@
 // Generated from Rust (src-tauri/src/commands/mod.rs, ui_events.rs) by `make bindings`. Do not edit by hand.
 import { invoke } from '@tauri-apps/api/core';
-import type { AppState, DesktopPrefsVm, StoreChange, SettingChange, DemoEmployee, ChatFilter, ChatRowVm, FileRefusalVm, UploadProgressVm, SearchVm, SearchFilterVm, ChatListVm, MessageVm, CrmPanelVm, HandOverVm, QuickRepliesVm, FilledVm, Hole, PendingFirstVm, SendResultVm, CrmCardVm, ChannelVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
+import type { AppState, DesktopPrefsVm, StoreChange, SettingChange, DemoEmployee, ChatFilter, ChatRowVm, FileRefusalVm, UploadProgressVm, SearchHitVm, SearchVm, SearchFilterVm, ChatListVm, MessageVm, CrmPanelVm, HandOverVm, CrmJumpVm, QuickRepliesVm, FilledVm, Hole, PendingFirstVm, SendResultVm, CrmCardVm, ChannelVm, ComposeVm, TokenVm, EmployeesVm, CrmConnectionVm, EmployeeChange, EntityKind } from './bindings';
 
 /** Every command, typed: the one list is Rust's. */
 export const commands = {
@@ -40,9 +40,18 @@ export const commands = {
   searchMessages: (query: string, filter: SearchFilterVm): Promise<SearchVm> => invoke('search_messages', { query, filter }),
   /** The channels this desktop holds, for the search's channel filter (offline too). */
   searchChannels: (): Promise<Array<ChannelVm>> => invoke('search_channels'),
+  /** The hub's search over all history, as filtered: what it found that this desktop does */
+  /** not hold, newest first (`remote`); waits 3 s at most. */
+  searchHistory: (query: string, filter: SearchFilterVm): Promise<Array<SearchHitVm>> => invoke('search_history', { query, filter }),
+  /** Fetches a chat's history back to `message` (a hit of the hub's search), at most 20 */
+  /** pages of 500: whether the desktop holds it now. */
+  historyTo: (chat: string, message: string): Promise<boolean> => invoke('history_to', { chat, message }),
   /** Ctrl+K: the chats whose client's name (fuzzy, any case), number (typed in any form) or */
   /** messenger address matches `query`, best first, at most 20; offline too. */
   jump: (query: string): Promise<Array<ChatRowVm>> => invoke('jump', { query }),
+  /** Ctrl+K by the title of a lead, contact or deal: the CRM's entities matching `query` */
+  /** that this employee may see (from the hub, 1.5 s at most) and the chats they belong to. */
+  jumpCrm: (query: string): Promise<Array<CrmJumpVm>> => invoke('jump_crm', { query }),
   /** Keeps what is being written in a chat (blank forgets it); shown in the list as a draft. */
   setDraft: (chat: string, text: string): Promise<void> => invoke('set_draft', { chat, text }),
   /** Tells Rust which chat the window shows (no notification for it while focused). */

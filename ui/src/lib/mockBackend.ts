@@ -3,7 +3,7 @@ import type { Backend } from './backend';
 import type {
   DesktopPrefsVm,
   AppState, ChatFilter, ChatRowVm, ComposeVm, CrmCardVm, CrmConnectionVm, CrmPanelVm, EmployeeChange, EmployeesVm, FileRefusalVm, MessageVm,
-  ChannelVm, FilledVm, HandOverVm, Hole, PendingFirstVm, QuickRepliesVm, SearchFilterVm, SearchVm, SendResultVm, SettingChange, StoreChange, TokenVm,
+  ChannelVm, CrmJumpVm, FilledVm, HandOverVm, Hole, SearchHitVm, PendingFirstVm, QuickRepliesVm, SearchFilterVm, SearchVm, SendResultVm, SettingChange, StoreChange, TokenVm,
   UploadProgressVm,
 } from './bindings';
 
@@ -129,8 +129,21 @@ export class MockBackend implements Backend {
   handOverPeople: HandOverVm[] = [];
   async handOverCandidates(chat: string) { this.calls.push(`handOverCandidates:${chat}`); return this.handOverPeople; }
   async handOver(chat: string, to: string) { this.calls.push(`handOver:${chat}:${to}`); }
+  /** What the hub's search adds, by query. */
+  history: Record<string, SearchHitVm[]> = {};
+  async searchHistory(query: string, _filter: SearchFilterVm) {
+    this.calls.push(`searchHistory:${query}`);
+    return this.history[query] ?? [];
+  }
+  async historyTo(chat: string, message: string) { this.calls.push(`historyTo:${chat}:${message}`); return true; }
   async deleteQuickReply(id: string) { this.calls.push(`deleteQuickReply:${id}`); }
   async setCompanyName(name: string) { this.calls.push(`setCompanyName:${name}`); }
+  /** What `jumpCrm` answers, by query (none for the rest). */
+  crmJumps: Record<string, CrmJumpVm[]> = {};
+  async jumpCrm(query: string) {
+    this.calls.push(`jumpCrm:${query}`);
+    return this.crmJumps[query] ?? [];
+  }
   async setDesktopPrefs(autostart: boolean, startHidden: boolean, sendWithCtrlEnter: boolean) {
     this.calls.push(`setDesktopPrefs:${autostart}:${startHidden}:${sendWithCtrlEnter}`);
     this.prefs = { ...this.prefs, autostart, start_hidden: startHidden, send_with_ctrl_enter: sendWithCtrlEnter };

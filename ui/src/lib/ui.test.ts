@@ -237,6 +237,30 @@ describe('Workspace', () => {
     expect(backend.calls.filter((c) => c.startsWith('setDoNotDisturb'))).toEqual(['setDoNotDisturb:true', 'setDoNotDisturb:false']);
   });
 
+  it('finds a chat in Ctrl+K by its deal\'s title, from the CRM, after the chats found here', async () => {
+    Element.prototype.scrollTo = () => {};
+    const backend = new MockBackend();
+    backend.lists.all.chats = [row('a', 'red', 1, 'Irina'), row('b', null, 0, 'Oleg')];
+    backend.jumps['кухня'] = [row('a', 'red', 1, 'Irina')];
+    backend.crmJumps['кухня'] = [
+      { chat: row('a', 'red', 1, 'Irina'), kind: 'deal', entity: 'Кухня' },
+      { chat: row('b', null, 0, 'Oleg'), kind: 'deal', entity: 'Кухня из дуба' },
+    ];
+    render(Workspace, { backend, session });
+    await screen.findAllByTestId('chat-row');
+    await fireEvent.keyDown(window, { key: 'k', code: 'KeyK', ctrlKey: true });
+    const input = (await screen.findByTestId('jump-input')) as HTMLInputElement;
+    await fireEvent.input(input, { target: { value: 'кухня' } });
+    // Irina by her name here; Oleg by his deal's title (Irina's deal is not listed twice).
+    await waitFor(() => expect(screen.getAllByTestId('jump-chat')).toHaveLength(2));
+    const rows = screen.getAllByTestId('jump-chat');
+    expect(rows.map((r) => r.dataset.viaCrm)).toEqual(['false', 'true']);
+    expect(rows[1]?.textContent).toContain('deal «Кухня из дуба» · WhatsApp');
+    await fireEvent.keyDown(input, { key: 'ArrowDown' });
+    await fireEvent.keyDown(input, { key: 'Enter' });
+    await waitFor(() => expect(document.querySelector('[data-testid=conversation] h2')?.textContent).toBe('Oleg'));
+  });
+
   it('marks an answered chat as unanswered from its header', async () => {
     Element.prototype.scrollTo = () => {};
     const backend = new MockBackend();
@@ -279,14 +303,16 @@ describe('Workspace', () => {
     Element.prototype.scrollIntoView = () => {};
     const backend = new MockBackend();
     backend.lists.all.chats = [row('a', 'red', 1, 'Irina'), row('b', null, 0, 'Oleg')];
-    const hit = (chat: string, title: string, id: string, parts: [string, boolean][]) => ({
-      chat, title, message_id: id, at: '2026-11-25T10:00:00.000Z', parts: parts.map(([text, hit]) => ({ text, hit })),
+    const hit = (chat: string, title: string, id: string, parts: [string, boolean][], remote = false) => ({
+      chat, title, message_id: id, at: remote ? '2024-03-01T10:00:00.000Z' : '2026-11-25T10:00:00.000Z', parts: parts.map(([text, hit]) => ({ text, hit })), remote,
     });
     backend.found = { short: false, partial: false, chats: [row('b', null, 0, 'Oleg')], hits: [
       hit('a', 'Irina', 'm2', [['Выставлен ', false], ['<b>счёт</b>', true]]),
       hit('b', 'Oleg', 'm9', [['Счета', true], [' за ноябрь', false]]),
       hit('a', 'Irina', 'm1', [['старый ', false], ['счет', true]]),
     ] };
+    // The hub finds an older one this desktop does not hold: it comes after, as the oldest.
+    backend.history['счет'] = [hit('b', 'Oleg', 'm0', [['давний ', false], ['счет', true]], true)];
     const base = { direction: 'in' as const, at: '2026-11-25T10:00:00.000Z', status: 'inbound' as const, error: null, error_code: null, error_owner: null, mirror: { state: 'none' as const, reason: null, error: null }, kind: 'text' as const, media: null, place: null, local: false };
     backend.messages = [{ ...base, id: 'm1', text: 'старый счет' }, { ...base, id: 'm2', text: 'Выставлен счёт' }];
     backend.searchChannelList = [wa];
@@ -296,12 +322,15 @@ describe('Workspace', () => {
     const field = screen.getByTestId('search') as HTMLInputElement;
     expect(document.activeElement).toBe(field);
     await fireEvent.input(field, { target: { value: 'счет' } });
-    await waitFor(() => expect(screen.getAllByTestId('search-hit').length).toBe(3));
+    await waitFor(() => expect(screen.getAllByTestId('search-hit').length).toBe(4));
     expect(backend.calls).toContain('search:счет');
+    expect(backend.calls).toContain('searchHistory:счет');
     const titles = [...document.querySelectorAll('.found-chat h3')].map((h) => h.textContent);
     expect(titles).toEqual(['Chats with this number', 'Irina', 'Oleg']);
     const marks = [...document.querySelectorAll('[data-testid=search-hit] mark')].map((m) => m.textContent);
-    expect(marks).toEqual(['<b>счёт</b>', 'счет', 'Счета']);
+    expect(marks).toEqual(['<b>счёт</b>', 'счет', 'Счета', 'счет']);
+    const remote = screen.getAllByTestId('search-hit').filter((h) => h.dataset.remote === 'true');
+    expect(remote.map((h) => h.dataset.messageId)).toEqual(['m0']);
     expect(document.querySelector('[data-testid=search-hit] b')).toBeNull();
     // A number typed finds its chats too, above the messages.
     expect(screen.getByTestId('search-chat').textContent).toContain('Oleg');
@@ -316,6 +345,9 @@ describe('Workspace', () => {
     // Enter opens the newest; the conversation marks the message found.
     await fireEvent.keyDown(field, { key: 'Enter' });
     await waitFor(() => expect(document.querySelector('.message.focused')?.getAttribute('data-message-id')).toBe('m2'));
+    // The hub's hit: its history is fetched first, then it opens.
+    await fireEvent.click(screen.getAllByTestId('search-hit').filter((h) => h.dataset.remote === 'true')[0] as HTMLElement);
+    await waitFor(() => expect(backend.calls).toContain('historyTo:b:m0'));
     // Esc in the field clears it: the list is back.
     await fireEvent.keyDown(field, { key: 'Escape' });
     await screen.findAllByTestId('chat-row');

@@ -14,6 +14,7 @@ mod messages;
 pub mod mirror_queue;
 pub mod outbox_queue;
 mod replies;
+pub mod search;
 mod settings;
 mod sync;
 

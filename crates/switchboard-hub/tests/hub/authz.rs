@@ -674,6 +674,14 @@ fn rows(w: &World) -> Vec<Row> {
             Value::Null,
             HERS(200),
         ),
+        // Search: whoever works with chats (each finds only what they may see).
+        row(
+            Method::GET,
+            "/api/v1/search",
+            "/api/v1/search?q=hello".into(),
+            Value::Null,
+            [403, 200, 200, 200, 200, 403, 401, 401],
+        ),
         // A hand-over: supervisors (a seller only of their own, when the workspace allows: off
         // here); the administrator has no chats, role `none` none to hand.
         row(

@@ -97,3 +97,66 @@ async fn scenario(
     screenshot(app, "search-offline.png").await?;
     Ok(())
 }
+
+/// Past the history the desktop holds (a first sync brings each chat's newest 50 messages),
+/// the hub's search finds an old message; opening it fetches the history back to it and shows
+/// it marked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_message_the_desktop_does_not_hold_is_found_on_the_hub() -> Result<()> {
+    let hub = Hub::start()?;
+    let channel = hub.channel("whatsapp", "WhatsApp E2E").await?;
+    let (_, token) = hub
+        .employee(json!({"name": "Selma Seller", "role": "seller", "receives_new_clients": true}))
+        .await?;
+    // 60 messages: the first, about a kitchen, is older than what a first sync brings.
+    let messages: Vec<serde_json::Value> = (0..60)
+        .map(|n| {
+            let text = if n == 0 {
+                "Старый заказ: кухня из дуба".to_owned()
+            } else {
+                format!("Сообщение {n}")
+            };
+            json!({"messageId": format!("e2e-h{n}"), "channelId": channel, "chatType": "whatsapp",
+                "chatId": "79164569812", "dateTime": format!("2026-11-2{}T10:{:02}:00.000Z", n / 20, n % 60),
+                "type": "text", "status": "inbound", "isEcho": false, "text": text, "contact": {"name": "Ирина"}})
+        })
+        .collect();
+    assert_eq!(hub.webhook(json!({ "messages": messages })).await?, 200);
+    let driver = Driver::start().await?;
+    let data = tempfile::tempdir()?;
+    let app = driver.launch(data.path()).await?;
+    let result = async {
+        sign_in(&app, &hub.url, &token, "Selma Seller").await?;
+        until("the chat synced", WAIT, || async {
+            Ok(chat_rows(&app).await?.iter().any(|r| r.0 == "Ирина"))
+        })
+        .await?;
+        type_into(&app, "search", "кухн").await?;
+        until("the hub finds the old message", WAIT, || async {
+            let remote = app
+                .execute(
+                    "return [...document.querySelectorAll('[data-testid=search-hit]')].filter(h => h.dataset.remote === 'true').length;",
+                    vec![],
+                )
+                .await?;
+            Ok(remote == json!(1))
+        })
+        .await?;
+        screenshot(&app, "search-hub.png").await?;
+        click(&app, "[data-testid=search-hit][data-remote=true]").await?;
+        until("its chat opens at the old message, marked", WAIT, || async {
+            Ok(app
+                .execute(
+                    "return document.querySelector('.message.focused')?.textContent ?? '';",
+                    vec![],
+                )
+                .await?
+                .as_str()
+                .is_some_and(|t| t.contains("кухня из дуба")))
+        })
+        .await?;
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    finish(app, result, "search-hub").await
+}

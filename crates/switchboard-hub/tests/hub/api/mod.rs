@@ -95,5 +95,6 @@ mod access;
 mod chats;
 mod live;
 mod replies;
+mod search;
 mod surface;
 mod transfer;

@@ -3365,6 +3365,35 @@ pub fn routes() -> Vec<RouteGen> {
             );
             g.stray_body(c)
         }),
+        route!("GET", "/api/v1/search", 2, |g| {
+            let mut pairs = vec![("q", g.text())];
+            if g.p(0.3) {
+                pairs.push((
+                    "limit",
+                    g.pick_s(&["0", "1", "50", "200", "201", "-1", "x"]),
+                ));
+            }
+            if g.p(0.2) {
+                let ch = g.f.channels.clone();
+                pairs.push(("channel", g.pick(&ch)));
+            }
+            if g.p(0.2) {
+                pairs.push(("mine", g.pick_s(&["true", "false", "1", "yes"])));
+            }
+            if g.p(0.2) {
+                pairs.push(("since", g.time()));
+            }
+            let query: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{k}={}", encode_component(v)))
+                .collect();
+            g.case(
+                Method::GET,
+                "GET /api/v1/search",
+                format!("/api/v1/search?{}", query.join("&")),
+                Auth::Employee,
+            )
+        }),
         route!("GET", "/api/v1/chats/{id}/transfer", 1, |g| {
             let id = g.seg(&g.f.chats.clone());
             g.case(

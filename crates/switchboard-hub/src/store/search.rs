@@ -1,0 +1,95 @@
+//! Full-text search over every message the hub keeps, limited to what the viewer may see
+//! (migration 018); what a search means is `core::search`, as on the desktop.
+
+use crate::json::*;
+use rusqlite::{params, Connection};
+use switchboard_core::{search, Employee, Role};
+
+/// How many of the newest matches a search looks through at most when it is kept to some
+/// chats (a seller's, a channel, a period): past it the answer says `partial`.
+pub const EXAMINED: u32 = 20_000;
+
+/// What a search keeps to, besides what the viewer may see.
+#[derive(Debug, Clone, Default)]
+pub struct Within {
+    pub channel: Option<String>,
+    /// The chats the viewer is responsible for.
+    pub mine: bool,
+    /// Messages at or after this time (RFC 3339 UTC, as the hub writes times).
+    pub since: Option<String>,
+}
+
+/// Messages of chats `viewer` may see matching every word of `query`, newest stored first,
+/// at most `limit`; kept to `within`, looking through at most `examined` matches when the
+/// viewer or the filter keeps to some chats.
+pub fn search_messages(
+    conn: &Connection,
+    viewer: &Employee,
+    query: &str,
+    within: &Within,
+    limit: u32,
+    examined: u32,
+) -> rusqlite::Result<SearchResults> {
+    let Some(fts) = search::fts_query(&search::search_words(query)) else {
+        return Ok(SearchResults::default());
+    };
+    let everyone = viewer.role == Role::Supervisor;
+    let kept = !everyone || within.mine || within.channel.is_some() || within.since.is_some();
+    // Kept to some chats, the newest `examined` matches bound the search (a word in every
+    // message, one seller's few chats, would otherwise read them all).
+    let (floor, more) = if kept {
+        let mut stmt = conn.prepare_cached(
+            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 \
+             ORDER BY rowid DESC LIMIT 2 OFFSET ?2",
+        )?;
+        let found: Vec<i64> = stmt
+            .query_map(params![fts, examined.max(1) - 1], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        (found.first().copied(), found.len() > 1)
+    } else {
+        (None, false)
+    };
+    // Who may see a chat is core's `can_see`: a supervisor every chat; a seller their own, and
+    // nobody's while they receive new clients (role `none` never gets here).
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.id, m.chat, m.at, highlight(messages_fts, 0, char(57344), char(57345)) \
+         FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid \
+         JOIN chats c ON c.id = m.chat \
+         WHERE messages_fts MATCH ?1 \
+         AND (?3 OR c.responsible_id = ?4 OR (c.responsible_id IS NULL AND ?5)) \
+         AND (?6 IS NULL OR c.channel_id = ?6) AND (NOT ?7 OR c.responsible_id = ?4) \
+         AND (?8 IS NULL OR m.at >= ?8) \
+         AND messages_fts.rowid >= coalesce(?9, -9223372036854775808) \
+         ORDER BY messages_fts.rowid DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            fts,
+            limit,
+            everyone,
+            viewer.id,
+            viewer.receives_new_clients,
+            within.channel,
+            within.mine,
+            within.since,
+            floor
+        ],
+        |r| {
+            Ok(SearchHitView {
+                message_id: r.get(0)?,
+                chat: r.get(1)?,
+                at: r.get(2)?,
+                parts: search::parts(&r.get::<_, String>(3)?)
+                    .into_iter()
+                    .map(|(text, hit)| SearchPart { text, hit })
+                    .collect(),
+            })
+        },
+    )?;
+    let mut hits: Vec<SearchHitView> = rows.collect::<rusqlite::Result<_>>()?;
+    hits.sort_by(|a, b| b.at.cmp(&a.at));
+    Ok(SearchResults {
+        partial: more && hits.len() < limit as usize,
+        hits,
+    })
+}
