@@ -119,6 +119,10 @@ ops! {
     CRM_EVENTS = "PUT" "/api/v1/crm/connection/events";
 }
 
+/// The kinds of change beyond the first version's that this client reads (`GET /api/v1/sync`'s
+/// `with`).
+pub const SYNC_WITH: &str = "quick_replies";
+
 /// Why a call did not give its answer.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -286,7 +290,9 @@ impl HubClient {
 
     /// [`sync`](Self::sync), or with `page` the next page of a snapshot (its answer's `page`).
     pub async fn sync_page(&self, cursor: i64, page: Option<&str>) -> ClientResult<SyncResponse> {
-        let mut req = self.request(ops::SYNC, &[])?.query(&[("cursor", cursor)]);
+        let mut req = self
+            .request(ops::SYNC, &[])?
+            .query(&[("cursor", cursor.to_string().as_str()), ("with", SYNC_WITH)]);
         if let Some(page) = page {
             req = req.query(&[("page", page)]);
         }
@@ -366,9 +372,13 @@ impl HubClient {
         self.get(ops::MARK_UNANSWERED, &[chat]).await
     }
 
-    /// Writing first to a number as typed: the number read and the preselected channel.
     /// Messages of the chats this employee may see matching `query` (every word), newest
-    /// first; `filter` as `(channel, mine, since)`.
+    /// first; kept to a channel, one's own chats, messages at or after `since` and before
+    /// `until`.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the query's parameters, each optional"
+    )]
     pub async fn search(
         &self,
         query: &str,
@@ -376,9 +386,13 @@ impl HubClient {
         channel: Option<&str>,
         mine: bool,
         since: Option<&str>,
+        until: Option<&str>,
     ) -> ClientResult<SearchResults> {
         let mut params: Vec<(&str, String)> =
             vec![("q", query.to_owned()), ("limit", limit.to_string())];
+        if let Some(u) = until {
+            params.push(("until", u.to_owned()));
+        }
         if let Some(c) = channel {
             params.push(("channel", c.to_owned()));
         }
@@ -407,6 +421,7 @@ impl HubClient {
         self.get(ops::TRANSFERS, &[]).await
     }
 
+    /// Writing first to a number as typed: the number read and the preselected channel.
     pub async fn compose_phone(&self, phone: &str) -> ClientResult<ComposeView> {
         let req = self.request(ops::COMPOSE, &[])?.query(&[("phone", phone)]);
         Self::answer(req).await

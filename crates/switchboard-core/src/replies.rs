@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Variable {
-    /// The client's name: their CRM contact's, else the chat's title when it is a name.
+    /// The client's name: the chat's title when it is a name, else their CRM contact's.
     Client,
     /// The employee who sends it.
     Manager,
@@ -129,16 +129,27 @@ pub struct Hole {
 
 /// Every variable left in `text`, in order: what Send waits on.
 pub fn holes(text: &str) -> Vec<Hole> {
-    let utf16 = |bytes: usize| text[..bytes].encode_utf16().count() as u32;
-    words(text)
-        .filter_map(|(at, word)| {
-            Variable::of(word).map(|variable| Hole {
-                start: utf16(at.start),
-                end: utf16(at.end),
-                variable,
-            })
-        })
-        .collect()
+    // UTF-16 units counted once through the text, from each word to the next.
+    let (mut bytes, mut units) = (0usize, 0u32);
+    let mut to = |b: usize| {
+        units += text[bytes..b].encode_utf16().count() as u32;
+        bytes = b;
+        units
+    };
+    let mut out = Vec::new();
+    for (at, word) in words(text) {
+        let Some(variable) = Variable::of(word) else {
+            continue;
+        };
+        let start = to(at.start);
+        let end = to(at.end);
+        out.push(Hole {
+            start,
+            end,
+            variable,
+        });
+    }
+    out
 }
 
 /// `text` with each variable `values` knows written in; the others stay for [`holes`].
@@ -176,6 +187,8 @@ pub enum TemplateRefusal {
     EmptyText,
     #[error("text: at most {TEXT_MAX_CHARS} characters")]
     TextTooLong,
+    #[error("text: only letters, lines and tabs: no control or direction-changing characters")]
+    HiddenCharacters,
     /// A word in braces that is no variable: a typo would reach the client as written.
     #[error(
         "text: {{{0}}} is not a variable: use {{client}}, {{manager}}, {{deal}} or {{company}}"
@@ -195,6 +208,18 @@ impl TemplateRefusal {
     }
 }
 
+/// Characters that change what a line shows without being seen: line and paragraph
+/// separators and the direction overrides (a title or text that reads otherwise than it is).
+fn hidden(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A quick reply's text as kept: line ends as `\n` (what the composer's field holds, so the
+/// holes it is told of fall where its text has them).
+pub fn normalize_text(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
 /// Whether a quick reply may be saved: a title and a text within bounds, and no word in braces
 /// that is not a variable.
 pub fn check_template(title: &str, text: &str) -> Result<(), TemplateRefusal> {
@@ -204,7 +229,7 @@ pub fn check_template(title: &str, text: &str) -> Result<(), TemplateRefusal> {
     if title.chars().count() > TITLE_MAX_CHARS {
         return Err(TemplateRefusal::TitleTooLong);
     }
-    if title.chars().any(char::is_control) {
+    if title.chars().any(|c| c.is_control() || hidden(c)) {
         return Err(TemplateRefusal::TitleNotOneLine);
     }
     if text.trim().is_empty() {
@@ -212,6 +237,12 @@ pub fn check_template(title: &str, text: &str) -> Result<(), TemplateRefusal> {
     }
     if text.chars().count() > TEXT_MAX_CHARS {
         return Err(TemplateRefusal::TextTooLong);
+    }
+    if text
+        .chars()
+        .any(|c| (c.is_control() && c != '\n' && c != '\t') || hidden(c))
+    {
+        return Err(TemplateRefusal::HiddenCharacters);
     }
     if let Some((_, word)) = words(text).find(|(_, w)| Variable::of(w).is_none()) {
         return Err(TemplateRefusal::UnknownVariable(word.to_owned()));
@@ -323,6 +354,20 @@ mod tests {
         let e = TemplateRefusal::UnknownVariable("clinet".into());
         assert!(e.to_string().contains("{clinet}"), "{e}");
         assert_eq!(e.field(), "text");
+        assert_eq!(
+            check_template("t", "a\u{0}b"),
+            Err(TemplateRefusal::HiddenCharacters)
+        );
+        assert_eq!(
+            check_template("t", "pay \u{202E}001"),
+            Err(TemplateRefusal::HiddenCharacters)
+        );
+        assert_eq!(
+            check_template("a\u{2028}b", "x"),
+            Err(TemplateRefusal::TitleNotOneLine)
+        );
+        assert!(check_template("t", "line\n\tindented").is_ok());
+        assert_eq!(normalize_text("a\r\nb\rc"), "a\nb\nc");
     }
 
     #[test]

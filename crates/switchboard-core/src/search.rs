@@ -44,7 +44,13 @@ fn spellings(word: &str) -> Vec<String> {
 pub fn search_words(query: &str) -> Vec<String> {
     query
         .split_whitespace()
-        .map(|w| w.chars().filter(|c| *c != '"').take(64).collect::<String>())
+        // Quotes would end FTS5's string; a NUL ends SQLite's (it reads the query as C text).
+        .map(|w| {
+            w.chars()
+                .filter(|c| *c != '"' && !c.is_control())
+                .take(64)
+                .collect::<String>()
+        })
         // Only letters and digits are indexed: "...", ":)" or "👍" holds nothing to find.
         .filter(|w| w.chars().count() >= MIN_WORD && w.chars().any(char::is_alphanumeric))
         .take(8)
@@ -175,6 +181,7 @@ mod tests {
         );
         assert_eq!(fts_query(&[]), None);
         assert_eq!(search_words("заказ ... :) 👍👍"), ["заказ"]);
+        assert_eq!(search_words("ab\0cd \u{1b}[31m"), ["abcd", "[31m"]);
         assert_eq!(fts_query(&search_words("на")).as_deref(), Some("\"на\""));
     }
 

@@ -926,6 +926,9 @@ async fn list_chats(State(hub): State<Hub>, caller: Caller) -> ApiResult<Json<Ve
     ))
 }
 
+/// Searches running at once (see `search_messages`).
+static SEARCHES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 #[derive(Deserialize, utoipa::IntoParams)]
 struct MessageSearch {
     /// What a person typed: every word (2 letters or more) must begin a word of the message.
@@ -938,6 +941,8 @@ struct MessageSearch {
     mine: Option<bool>,
     /// Only messages at or after this time (RFC 3339).
     since: Option<String>,
+    /// Only messages before this time (RFC 3339): the page after a previous answer's oldest.
+    until: Option<String>,
 }
 
 /// Messages of every chat the caller may see that match `q`, newest first: the history a
@@ -952,20 +957,27 @@ async fn search_messages(
 ) -> ApiResult<Json<SearchResults>> {
     let me = chat_worker(caller)?;
     let query: String = q.q.chars().take(200).collect();
-    let since = match q.since.as_deref() {
-        None => None,
-        Some(t) => Some(store::format_time(
+    let time = |field: &str, t: Option<&str>| -> ApiResult<Option<String>> {
+        t.map(|t| {
             chrono::DateTime::parse_from_rfc3339(t)
-                .map_err(|_| ApiError::bad_field("since", "must be an RFC 3339 time"))?
-                .with_timezone(&chrono::Utc),
-        )),
+                .map(|t| store::format_time(t.with_timezone(&chrono::Utc)))
+                .map_err(|_| ApiError::bad_field(field, "must be an RFC 3339 time"))
+        })
+        .transpose()
     };
     let within = store::search::Within {
+        since: time("since", q.since.as_deref())?,
+        until: time("until", q.until.as_deref())?,
         channel: q.channel,
         mine: q.mine.unwrap_or(false),
-        since,
     };
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    // At most two searches at once: a word with very many matches takes a reader for a while,
+    // and the readers also check every request's token.
+    let _turn = SEARCHES
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal("search closed"))?;
     Ok(Json(
         hub.read(move |c| {
             Ok(store::search::search_messages(
@@ -1313,41 +1325,77 @@ async fn transfer_chat(
             })
             .await?
         }
-        // Bitrix24: the portal first (it is the CRM of record); nothing here if it refuses.
+        // Bitrix24: the portal first (it is the CRM of record). One hand-over at a time, so two
+        // cannot interleave there and here.
         Some((url, user)) => {
+            let _one = BITRIX_HAND_OVER.lock().await;
+            // Checked again now that it is this one's turn.
+            let plan = {
+                let (me, id, to) = (me.clone(), id.clone(), t.to.clone());
+                hub.read(move |c| Ok(transfer::plan(c, &me, &id, &to)?))
+                    .await?
+            };
+            let unreachable = |why: String| {
+                ApiError::from(workspace::WorkspaceError::from(
+                    workspace::Refusal::CrmUnreachable(why),
+                ))
+            };
             let portal = crate::bitrix::Bitrix24::new(
                 &url,
                 Duration::from_secs(15),
                 crate::bitrix::Rate::STANDARD,
             )
-            .map_err(|e| {
-                ApiError::from(workspace::WorkspaceError::from(
-                    workspace::Refusal::CrmUnreachable(e.to_string()),
-                ))
-            })?;
-            for r in &plan.entities {
+            .map_err(|e| unreachable(e.to_string()))?;
+            let assign = |r: &CrmRef, user: Option<&str>| {
                 let method = format!("crm.{}.update", r.kind.as_str());
-                let params = serde_json::json!({"id": r.id, "fields": {"ASSIGNED_BY_ID": user}});
-                if let Err(e) = portal.call(&method, &params).await {
+                let params = serde_json::json!({"id": r.id, "fields": {"ASSIGNED_BY_ID": user.unwrap_or("")}});
+                let portal = &portal;
+                async move { portal.call(&method, &params).await }
+            };
+            for (k, r) in plan.entities.iter().enumerate() {
+                if let Err(e) = assign(r, Some(&user)).await {
                     tracing::warn!(chat = %id, entity = %r, error = %e, "Bitrix24 did not take the hand-over");
-                    return Err(workspace::WorkspaceError::from(
-                        workspace::Refusal::CrmUnreachable(format!(
-                            "{}: {r}: {e}",
-                            portal.portal()
-                        )),
-                    )
-                    .into());
+                    // What the portal took already is put back (best effort; its events tell
+                    // the hub what it ends up with).
+                    for (done, before) in plan.entities[..k].iter().zip(&plan.previous) {
+                        if let Err(e) = assign(done, before.as_deref()).await {
+                            tracing::warn!(entity = %done, error = %e, "could not put the responsible back");
+                        }
+                    }
+                    return Err(unreachable(format!("{}: {r}: {e}", portal.portal())));
                 }
             }
             let entities = plan.entities.clone();
-            hub.write_notify(move |c| Ok(transfer::apply(c, &me, &plan, &entities, &clock::now())?))
-                .await?
+            hub.write_notify(move |c| {
+                // Whoever may no longer hand it over, or a chat that moved meanwhile, is refused
+                // here; the portal's change then reaches the hub through its events.
+                let now = match transfer::plan(c, &me, &id, &t.to) {
+                    Ok(now) => now,
+                    // The portal's own events moved it already: the hand-over is done; it is
+                    // recorded, said in the chat and told as planned.
+                    Err(workspace::WorkspaceError::Refused(
+                        workspace::Refusal::AlreadyResponsible(_),
+                    )) => plan.clone(),
+                    Err(e) => return Err(e.into()),
+                };
+                if now.from != plan.from || now.to.id != plan.to.id {
+                    return Err(workspace::WorkspaceError::from(
+                        workspace::Refusal::HandOverDiverged,
+                    )
+                    .into());
+                }
+                Ok(transfer::apply(c, &me, &now, &entities, &clock::now())?)
+            })
+            .await?
         }
     };
     // A chat with no CRM entity is now its new responsible's lead to make (Bitrix24).
     hub.crm_wake().notify_one();
     Ok(Json(view))
 }
+
+/// Hand-overs in a Bitrix24 workspace, one at a time (the portal is changed before the hub).
+static BITRIX_HAND_OVER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Whom the caller may hand the chat to (refused as the hand-over itself is).
 #[utoipa::path(get, path = "/api/v1/chats/{id}/transfer",
@@ -1482,6 +1530,10 @@ struct SyncQuery {
     cursor: Option<i64>,
     /// The next page of a snapshot: the previous answer's `page`.
     page: Option<String>,
+    /// Kinds of change beyond the first version's that the desktop reads, comma-separated:
+    /// `quick_replies`. A desktop that does not name one is not sent it (it could not read
+    /// the answer).
+    with: Option<String>,
 }
 
 /// What changed for the caller after `cursor`. A snapshot (a first sync, cursor 0) comes in
@@ -1506,8 +1558,12 @@ async fn sync(
         })?),
     };
     let cache = hub.log_cache();
-    Ok(Json(
-        hub.read(move |c| {
+    let replies = q
+        .with
+        .as_deref()
+        .is_some_and(|w| w.split(',').any(|k| k.trim() == "quick_replies"));
+    let mut answer = hub
+        .read(move |c| {
             Ok(store::sync_shared(
                 c,
                 &cache,
@@ -1517,8 +1573,11 @@ async fn sync(
                 store::SnapshotDepth::DEFAULT,
             )?)
         })
-        .await?,
-    ))
+        .await?;
+    if !replies {
+        answer.drop_quick_replies();
+    }
+    Ok(Json(answer))
 }
 
 /// Server-Sent Events: `change` (there is more to sync), `notify` (notify this employee now) and

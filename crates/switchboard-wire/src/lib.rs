@@ -241,10 +241,15 @@ pub enum Change {
     Message {
         message: MessageView,
     },
-    /// Every quick reply the caller may use (replaces the previous list).
+    /// Every quick reply the caller may use (replaces the previous list). Sent only to a
+    /// desktop that asks for it (`with=quick_replies`).
     QuickReplies {
         quick_replies: QuickRepliesView,
     },
+    /// A kind a newer hub sends that this program does not know: skipped. (Hubs send a new
+    /// kind only to desktops that name it in `with`; this keeps the next one readable.)
+    #[serde(other)]
+    Unknown,
 }
 
 impl Change {
@@ -259,6 +264,7 @@ impl Change {
             Change::ChatRemoved { .. } => "chat_removed",
             Change::Message { .. } => "message",
             Change::QuickReplies { .. } => "quick_replies",
+            Change::Unknown => "unknown",
         }
     }
 }

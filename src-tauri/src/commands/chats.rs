@@ -131,8 +131,13 @@ pub async fn hand_over_candidates(app: &AppHandle, chat: String) -> CmdResult<Ve
 /// seller who handed their own).
 pub async fn hand_over(app: &AppHandle, chat: String, to: String) -> CmdResult<()> {
     let client = app.state::<App>().client().await?;
-    client.hub.transfer(&chat, &to).await?;
     let observer = crate::app::StoreOnly::of(app, &client);
+    // What was just written to the client goes first: after the hand-over this employee may
+    // no longer send to the chat.
+    if let Err(e) = client.flush_outbox(&observer).await {
+        tracing::info!(error = %e, "the outbox waits; handing over anyway");
+    }
+    client.hub.transfer(&chat, &to).await?;
     if let Err(e) = client.sync_now(&observer).await {
         tracing::info!(error = %e, "the hand-over syncs with the next change");
     }
@@ -310,6 +315,7 @@ pub async fn search_history(
     app: &AppHandle,
     query: String,
     filter: SearchFilterVm,
+    until: Option<String>,
 ) -> CmdResult<Vec<SearchHitVm>> {
     let query: String = query.chars().take(200).collect();
     let state = app.state::<App>();
@@ -322,6 +328,7 @@ pub async fn search_history(
         filter.channel.as_deref(),
         filter.mine,
         since.as_deref(),
+        until.as_deref(),
     );
     let found = tokio::time::timeout(HUB_SEARCH_WAIT, ask)
         .await
@@ -370,20 +377,26 @@ pub async fn history_to(app: &AppHandle, chat: String, message: String) -> CmdRe
     let client = app.state::<App>().client().await?;
     let mut changed = false;
     let mut held = client.store.has_message(&message)?;
+    // From the oldest held, then each page from the oldest of the one before (the hub's order).
+    let mut before = client.store.oldest_message(&chat)?;
     for _ in 0..HISTORY_PAGES {
         if held {
             break;
         }
-        let before = client.store.oldest_message(&chat)?;
         let page = client
             .hub
             .chat_messages(&chat, before.as_deref(), Some(HISTORY_PAGE))
             .await?;
-        if page.is_empty() {
+        // A chat that went meanwhile (handed away, hidden) keeps no history here.
+        if page.is_empty() || client.store.chat(&chat)?.is_none() {
             break;
         }
         changed |= client.store.put_messages(&page)?;
         held = page.iter().any(|m| m.id == message);
+        if page.len() < HISTORY_PAGE as usize {
+            break;
+        }
+        before = page.first().map(|m| m.id.clone());
     }
     if changed {
         emit(

@@ -115,13 +115,16 @@ pub async fn fill_quick_reply(app: &AppHandle, chat: String, id: String) -> CmdR
                         EntityKind::Contact if values.client.is_none() => {
                             values.client = Some(e.title);
                         }
-                        EntityKind::Deal => deals.push((e.closed, e.title)),
+                        EntityKind::Deal => {
+                            let n: i64 = e.id.parse().unwrap_or(0);
+                            deals.push((e.closed, std::cmp::Reverse(n), e.title));
+                        }
                         _ => {}
                     }
                 }
-                // An open deal first.
-                deals.sort_by_key(|(closed, _)| *closed);
-                values.deal = deals.into_iter().next().map(|(_, title)| title);
+                // An open deal first, the newest of them (as the responsible rule reads deals).
+                deals.sort_by_key(|d| (d.0, d.1));
+                values.deal = deals.into_iter().next().map(|(_, _, title)| title);
             };
             if tokio::time::timeout(CRM_WAIT, ask).await.is_err() {
                 tracing::info!("the CRM did not answer in time; {{deal}} is left to fill");

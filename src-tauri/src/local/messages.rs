@@ -40,7 +40,6 @@ impl LocalStore {
         })
     }
 
-    /// Message `id`'s file as the hub keeps it, when this desktop holds the message.
     /// The oldest message of `chat` this desktop holds from the hub (not one of its own
     /// waiting to go), if any.
     pub fn oldest_message(&self, chat: &str) -> LocalResult<Option<String>> {
@@ -54,6 +53,7 @@ impl LocalStore {
         })
     }
 
+    /// Message `id`'s file as the hub keeps it, when this desktop holds the message.
     pub fn media_of(&self, id: &str) -> LocalResult<Option<MediaView>> {
         self.read(|c, _| {
             let json: Option<Option<String>> = c

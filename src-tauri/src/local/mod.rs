@@ -311,6 +311,8 @@ impl LocalStore {
                             out.messages.insert(message.chat.clone());
                         }
                     }
+                    // A kind this desktop does not know (a newer hub's): nothing to keep.
+                    Change::Unknown => {}
                     Change::QuickReplies { quick_replies } => {
                         let json = serde_json::to_string(quick_replies)?;
                         if get_meta(&tx, QUICK_REPLIES)?.as_deref() != Some(json.as_str()) {

@@ -63,13 +63,26 @@ const en = {
   keySend: 'Send',
   keyJump: 'Jump to a chat or an action',
   keyQuickReply: 'Quick reply (at the start of a line of the reply)',
+  replyPersonalTag: 'personal',
+  noRepliesYet: 'No quick replies yet — add them in Settings.',
+  fillingReply: 'Writing the reply…',
+  handingOver: 'Handing over…',
+  loadingHistory: 'Loading the history back to that message…',
+  historyNotReached: 'That message is further back than this window loads at once: scroll up to reach it.',
+  err_hub_unreachable: 'The hub cannot be reached: this needs it. Try again once you are online.',
+  err_already_responsible: 'The chat is already theirs.',
+  err_no_crm_user: 'They have no Bitrix24 user yet: a supervisor sets it on the Employees screen.',
+  err_crm_unreachable: 'The CRM did not take the change, so nothing changed here. Try again in a moment.',
+  err_not_found: 'It is gone (changed elsewhere meanwhile).',
+  err_forbidden: 'Your role may not do this.',
+  err_limit_reached: 'That is as many as can be kept: remove one first.',
   quickReplies: 'Quick replies',
-  quickRepliesHint: 'Type / at the start of a line of a reply to pick one. {client}, {manager}, {deal} and {company} are filled in from the chat and the CRM; what cannot be is marked, and Send waits until you fill it in or remove it.',
+  quickRepliesHint: 'Type / at the start of a line of a reply to pick one. {client}, {manager}, {deal} and {company} are filled in from the chat, the CRM and your settings; what cannot be is marked, and Send waits until you fill it in or remove it.',
   repliesWorkspace: 'For everyone',
   repliesPersonal: 'Mine',
   replyTitle: 'Title',
   replyText: 'Text',
-  replyForEveryone: 'For everyone (supervisors keep these)',
+  replyForEveryone: 'For everyone (only supervisors can change these)',
   addReply: 'Add',
   saveReply: 'Save',
   editReply: 'Edit',
@@ -77,7 +90,7 @@ const en = {
   companyName: 'Company name, for {company}',
   noReplies: 'No quick replies yet.',
   noRepliesMatch: 'No quick reply matches what you typed.',
-  pickerHint: '↑↓ choose · Enter insert · Esc close',
+  pickerHint: '↑↓ choose · Enter or Tab insert · Esc close',
   fillIn: 'Fill in or remove before sending:',
   var_client: 'client’s name',
   var_manager: 'your name',
@@ -300,21 +313,34 @@ const ru: Record<Key, string> = {
   keySend: 'Отправить',
   keyJump: 'Перейти к чату или действию',
   keyQuickReply: 'Быстрый ответ (в начале строки ответа)',
+  replyPersonalTag: 'личный',
+  noRepliesYet: 'Быстрых ответов пока нет — добавьте их в настройках.',
+  fillingReply: 'Подставляем ответ…',
+  handingOver: 'Передаём…',
+  loadingHistory: 'Загружаем историю до этого сообщения…',
+  historyNotReached: 'Это сообщение дальше, чем загружается за раз: прокрутите переписку вверх.',
+  err_hub_unreachable: 'Нет связи с хабом, а без него это не сделать. Повторите, когда связь вернётся.',
+  err_already_responsible: 'Чат уже у этого сотрудника.',
+  err_no_crm_user: 'У сотрудника нет пользователя Битрикс24: его указывает руководитель на экране «Сотрудники».',
+  err_crm_unreachable: 'CRM не приняла изменение, поэтому здесь ничего не изменилось. Повторите чуть позже.',
+  err_not_found: 'Этого уже нет (изменили в другом месте).',
+  err_forbidden: 'Вашей роли это недоступно.',
+  err_limit_reached: 'Больше хранить нельзя: сначала удалите один.',
   quickReplies: 'Быстрые ответы',
-  quickRepliesHint: 'Наберите / в начале строки ответа, чтобы выбрать готовый ответ. {client} (или {клиент}), {manager}, {deal} и {company} заполняются из чата и CRM; что заполнить нельзя, подсвечивается, и «Отправить» ждёт, пока вы это заполните или удалите.',
+  quickRepliesHint: 'Наберите / в начале строки ответа, чтобы выбрать готовый ответ. {клиент}, {менеджер}, {сделка} и {компания} (или {client}, {manager}, {deal}, {company}) заполняются из чата, CRM и настроек; что заполнить нельзя, подсвечивается, и «Отправить» ждёт, пока вы это заполните или удалите.',
   repliesWorkspace: 'Для всех',
   repliesPersonal: 'Мои',
   replyTitle: 'Название',
   replyText: 'Текст',
-  replyForEveryone: 'Для всех (их ведут руководители)',
+  replyForEveryone: 'Для всех (изменять их могут только руководители)',
   addReply: 'Добавить',
   saveReply: 'Сохранить',
   editReply: 'Изменить',
   deleteReply: 'Удалить',
   companyName: 'Название компании для {company}',
   noReplies: 'Быстрых ответов пока нет.',
-  noRepliesMatch: 'Нет быстрых ответов с таким текстом.',
-  pickerHint: '↑↓ выбрать · Enter вставить · Esc закрыть',
+  noRepliesMatch: 'Нет подходящих быстрых ответов.',
+  pickerHint: '↑↓ выбрать · Enter или Tab вставить · Esc закрыть',
   fillIn: 'Заполните или удалите перед отправкой:',
   var_client: 'имя клиента',
   var_manager: 'ваше имя',
@@ -322,7 +348,7 @@ const ru: Record<Key, string> = {
   var_company: 'компания',
   unfilled_variable: 'Сначала заполните или удалите подсвеченное.',
   searchChannel: 'Канал для поиска',
-  searchingHub: 'Ищем во всей истории на сервере…',
+  searchingHub: 'Ищем во всей истории на хабе…',
   searchPartial: 'С этим фильтром просмотрены только 20 000 самых новых сообщений с этими словами: добавьте слово, чтобы найти более старые.',
   allChannels: 'Все каналы',
   searchMine: 'Мои',
@@ -380,7 +406,7 @@ const ru: Record<Key, string> = {
   handOverHint: 'Передать чат коллеге: лид, контакт и сделка в CRM тоже перейдут к нему',
   handOverTo: 'Передать чат',
   handOverNobody: 'Передать некому.',
-  handedOver: 'Передан: {name}',
+  handedOver: 'Чат передан: {name}',
   minutes: 'минут',
   readOnly: 'Изменять эти настройки могут только руководители.',
   close: 'Закрыть',
@@ -597,6 +623,16 @@ export function refusalText(
     default:
       return r.error ?? '';
   }
+}
+
+/** A failed command in this language: the codes this app explains, else Rust's or the hub's
+ * own words. */
+export function failureText(e: unknown): string {
+  const code = e && typeof e === 'object' && 'code' in e ? String((e as { code: unknown }).code) : '';
+  const key = `err_${code}`;
+  if (key in en) return t(key as Key);
+  if (e && typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);
+  return String(e);
 }
 
 /** A moment with its date and time, in this language. */

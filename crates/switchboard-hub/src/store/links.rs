@@ -130,7 +130,7 @@ pub fn ensure_index(conn: &Connection) -> Db {
 }
 
 /// Responsible (an employee id) and closed, of one entity of the workspace's CRM.
-fn link_facts(
+pub fn link_facts(
     conn: &Connection,
     source: CrmKind,
     r: &CrmRef,

@@ -394,23 +394,22 @@ pub fn insert_system_line(
     author_id: &str,
     at: &str,
 ) -> Db {
-    insert_message(
-        conn,
-        id,
-        chat,
-        None,
-        None,
-        Direction::Out,
-        text,
-        None,
-        at,
-        Some(author_id),
-        MessageStatus::Delivered,
-    )?;
+    // Not the chat's last message: its list row, escalation notices and order keep showing
+    // what the client last wrote.
     conn.exec(
-        "UPDATE messages SET kind = ?2 WHERE id = ?1",
-        params![id, kind.as_str()],
+        "INSERT INTO messages (id, chat, direction, text, at, author_id, status, kind) \
+         VALUES (?1, ?2, 'out', ?3, ?4, ?5, ?6, ?7)",
+        params![
+            id,
+            chat,
+            text,
+            at,
+            author_id,
+            MessageStatus::Delivered.as_str(),
+            kind.as_str()
+        ],
     )?;
+    record_change(conn, ChangeKind::Message, id)?;
     Ok(())
 }
 

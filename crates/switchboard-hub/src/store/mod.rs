@@ -17,6 +17,7 @@ mod replies;
 pub mod search;
 mod settings;
 mod sync;
+mod transfers;
 
 /// Statements run again and again are prepared once per connection (parsing SQL was an eighth
 /// of a webhook's ingest): `exec` and `one` are `execute` and `query_row` through the
@@ -52,6 +53,7 @@ pub use mirror_queue::TimelineJob;
 pub use replies::*;
 pub use settings::*;
 pub use sync::*;
+pub use transfers::*;
 
 pub type Db = rusqlite::Result<()>;
 

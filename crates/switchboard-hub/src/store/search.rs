@@ -17,6 +17,8 @@ pub struct Within {
     pub mine: bool,
     /// Messages at or after this time (RFC 3339 UTC, as the hub writes times).
     pub since: Option<String>,
+    /// Messages before this time (the page after an answer's oldest).
+    pub until: Option<String>,
 }
 
 /// Messages of chats `viewer` may see matching every word of `query`, newest stored first,
@@ -33,8 +35,16 @@ pub fn search_messages(
     let Some(fts) = search::fts_query(&search::search_words(query)) else {
         return Ok(SearchResults::default());
     };
+    // Role `none` sees no chat (the route refuses it first; this holds without the route).
+    if viewer.role == Role::None {
+        return Ok(SearchResults::default());
+    }
     let everyone = viewer.role == Role::Supervisor;
-    let kept = !everyone || within.mine || within.channel.is_some() || within.since.is_some();
+    let kept = !everyone
+        || within.mine
+        || within.channel.is_some()
+        || within.since.is_some()
+        || within.until.is_some();
     // Kept to some chats, the newest `examined` matches bound the search (a word in every
     // message, one seller's few chats, would otherwise read them all).
     let (floor, more) = if kept {
@@ -58,7 +68,7 @@ pub fn search_messages(
          WHERE messages_fts MATCH ?1 \
          AND (?3 OR c.responsible_id = ?4 OR (c.responsible_id IS NULL AND ?5)) \
          AND (?6 IS NULL OR c.channel_id = ?6) AND (NOT ?7 OR c.responsible_id = ?4) \
-         AND (?8 IS NULL OR m.at >= ?8) \
+         AND (?8 IS NULL OR m.at >= ?8) AND (?10 IS NULL OR m.at < ?10) \
          AND messages_fts.rowid >= coalesce(?9, -9223372036854775808) \
          ORDER BY messages_fts.rowid DESC LIMIT ?2",
     )?;
@@ -72,7 +82,8 @@ pub fn search_messages(
             within.channel,
             within.mine,
             within.since,
-            floor
+            floor,
+            within.until
         ],
         |r| {
             Ok(SearchHitView {

@@ -339,6 +339,12 @@ impl From<SyncResponse> for SyncAnswer {
 }
 
 impl SyncAnswer {
+    /// Leaves out the quick replies, for a desktop that does not read them.
+    pub fn drop_quick_replies(&mut self) {
+        self.changes
+            .retain(|p| !matches!(p, Piece::Own(Change::QuickReplies { .. })));
+    }
+
     /// As the wire type (shared JSON read back): what a desktop reads.
     pub fn into_response(self) -> rusqlite::Result<SyncResponse> {
         let changes = self

@@ -61,6 +61,9 @@ pub enum Refusal {
     /// Bitrix24 names responsibles by its users: `0` has none set.
     #[error("{0} has no Bitrix24 user: set it on the Employees screen first")]
     NoCrmUser(String),
+    /// After a hand-over the CRM still names someone else as the chat's responsible.
+    #[error("the CRM still names someone else as this chat's responsible: try again")]
+    HandOverDiverged,
     /// As many as may be kept (quick replies).
     #[error("{0}")]
     Limit(String),
@@ -102,6 +105,7 @@ impl Refusal {
             Refusal::Limit(_) => "limit_reached",
             Refusal::AlreadyResponsible(_) => "already_responsible",
             Refusal::NoCrmUser(_) => "no_crm_user",
+            Refusal::HandOverDiverged => "hand_over_diverged",
             Refusal::File(f) => f.code(),
         }
     }
@@ -125,7 +129,8 @@ impl Refusal {
             | Refusal::NotFailed(_)
             | Refusal::Limit(_)
             | Refusal::AlreadyResponsible(_)
-            | Refusal::NoCrmUser(_) => RefusalKind::Conflict,
+            | Refusal::NoCrmUser(_)
+            | Refusal::HandOverDiverged => RefusalKind::Conflict,
             Refusal::File(core::FileRefusal::TooBig { .. }) => RefusalKind::TooLarge,
             Refusal::File(core::FileRefusal::Empty) => RefusalKind::Invalid,
             Refusal::File(_) => RefusalKind::UnsupportedType,

@@ -39,7 +39,8 @@ pub fn create(c: &Tx, caller: &Caller, new: &NewQuickReply, now: &str) -> WsResu
         manager(caller, "manage the workspace's quick replies")?;
         None
     };
-    replies::check_template(&new.title, &new.text).map_err(Refusal::from)?;
+    let text = replies::normalize_text(&new.text);
+    replies::check_template(&new.title, &text).map_err(Refusal::from)?;
     let max = if owner.is_some() {
         PERSONAL_MAX
     } else {
@@ -50,13 +51,8 @@ pub fn create(c: &Tx, caller: &Caller, new: &NewQuickReply, now: &str) -> WsResu
             Refusal::Limit(format!("at most {max} quick replies: remove one first")).into(),
         );
     }
-    let reply = store::insert_quick_reply(
-        c,
-        owner.as_deref(),
-        new.title.trim(),
-        new.text.trim_end(),
-        now,
-    )?;
+    let reply =
+        store::insert_quick_reply(c, owner.as_deref(), new.title.trim(), text.trim_end(), now)?;
     Ok(reply.view)
 }
 
@@ -87,7 +83,7 @@ pub fn patch(
         v.title = title.trim().to_owned();
     }
     if let Some(text) = &p.text {
-        v.text = text.trim_end().to_owned();
+        v.text = replies::normalize_text(text).trim_end().to_owned();
     }
     replies::check_template(&v.title, &v.text).map_err(Refusal::from)?;
     v.updated_at = now.to_owned();
@@ -114,7 +110,11 @@ pub fn set_company(c: &Tx, name: &CompanyName) -> WsResult<CompanyName> {
         )
         .into());
     }
-    if name.is_some_and(|n| n.chars().any(char::is_control)) {
+    if name.is_some_and(|n| {
+        n.chars().any(|c| {
+            c.is_control() || matches!(c, '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        })
+    }) {
         return Err(Refusal::bad_field("company", "must be one line of text").into());
     }
     store::set_company_name(c, name)?;

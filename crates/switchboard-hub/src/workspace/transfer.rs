@@ -6,8 +6,7 @@
 use super::chats::visible_chat;
 use super::{Refusal, WsResult};
 use crate::json::*;
-use crate::store::{self, bitrix_index, Cached, Tx};
-use rusqlite::{params, OptionalExtension};
+use crate::store::{self, bitrix_index, Tx};
 use switchboard_core::{self as core, CrmRef, Employee, MessageKind};
 
 /// Whom `me` may hand `chat` to: the active employees with access to chats, but its
@@ -17,9 +16,12 @@ pub fn candidates(c: &Tx, me: &Employee, chat: &str) -> WsResult<Vec<TransferCan
     if !core::may_transfer(me, row.responsible_id.as_deref(), &store::settings(c)?) {
         return Err(Refusal::Forbidden("hand this chat over").into());
     }
+    // In Bitrix24 the portal names responsibles by its users: those without one cannot be.
+    let bitrix = bitrix_index::bitrix(c)?.is_some();
     Ok(store::employee_list(c)?
         .into_iter()
         .filter(|e| e.active && e.role != core::Role::None)
+        .filter(|e| !bitrix || e.crm_user_id.is_some())
         .filter(|e| Some(e.id.as_str()) != row.responsible_id.as_deref())
         .map(|e| TransferCandidate {
             id: e.id,
@@ -35,10 +37,15 @@ pub struct Plan {
     pub chat: String,
     pub from: Option<String>,
     pub to: Employee,
-    /// The open CRM entities linked to the chat (their responsible becomes `to`'s).
+    /// The open CRM entities of the chat whose responsible is the chat's (`from`): theirs
+    /// becomes `to`'s. Entities someone else answers (a colleague's lead on the same number)
+    /// are left as they are — changing them would move that colleague's chats too.
     pub entities: Vec<CrmRef>,
     /// Bitrix24: the portal's webhook and `to`'s user there (`ASSIGNED_BY_ID`).
     pub bitrix: Option<(String, String)>,
+    /// Bitrix24: each entity's `ASSIGNED_BY_ID` before (to put back if the portal takes some
+    /// of the change and not the rest).
+    pub previous: Vec<Option<String>>,
 }
 
 /// Whether `me` may hand `chat` to `to`, and what it would change. Nothing is written.
@@ -63,24 +70,33 @@ pub fn plan(c: &Tx, me: &Employee, chat: &str, to: &str) -> WsResult<Plan> {
     let bitrix = match bitrix_index::bitrix(c)? {
         None => None,
         Some(conn) => {
-            let user: Option<String> = c
-                .one(
-                    "SELECT crm_user_id FROM employees WHERE id = ?1",
-                    [to],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .flatten();
-            let user = user.ok_or_else(|| Refusal::NoCrmUser(target.name.clone()))?;
+            let user = store::crm_user_of(c, to)?
+                .ok_or_else(|| Refusal::NoCrmUser(target.name.clone()))?;
             Some((conn.webhook_url, user))
         }
     };
+    let source = store::links::source(c)?;
+    let mut entities = Vec::new();
+    for r in store::links(c, chat)? {
+        if let Some((responsible, false)) = store::links::link_facts(c, source, &r)? {
+            if responsible == row.responsible_id {
+                entities.push(r);
+            }
+        }
+    }
+    let mut previous = Vec::new();
+    if bitrix.is_some() {
+        for r in &entities {
+            previous.push(store::bitrix_assigned(c, r)?);
+        }
+    }
     Ok(Plan {
         chat: chat.to_owned(),
         from: row.responsible_id,
-        entities: store::links(c, chat)?,
+        entities,
         to: target,
         bitrix,
+        previous,
     })
 }
 
@@ -107,41 +123,30 @@ pub fn apply(
         }
         Some((_, user)) => {
             for r in updated {
-                c.exec(
-                    "UPDATE bitrix_entities SET assigned_by_id = ?3 WHERE kind = ?1 AND id = ?2",
-                    params![r.kind.as_str(), r.id, user],
-                )?;
+                store::set_bitrix_assigned(c, r, user)?;
             }
             store::links::relink_entities(c, updated)?;
         }
     }
     if plan.entities.is_empty() {
-        // No CRM entity decides it: `to` answers it as if they had written first (their lead
-        // is made in Bitrix24, as for a first message).
-        c.exec(
-            "UPDATE chats SET lead_for = ?2, crm_checked = 0 WHERE id = ?1",
-            params![plan.chat, to],
-        )?;
-        store::links::relink(
-            c,
-            store::links::Scope::Chats(std::slice::from_ref(&plan.chat)),
-        )?;
+        // No CRM entity decides it: `to` answers it as if they had written first.
+        store::answer_as_writer(c, &plan.chat, to)?;
     }
     let row = store::chat_row_by_id(c, &plan.chat)?.ok_or(Refusal::NotFound("chat"))?;
     if row.responsible_id.as_deref() != Some(to.as_str()) {
+        // Nothing is recorded or told: the transaction is undone.
         tracing::warn!(chat = %plan.chat, "after the hand-over the CRM names another responsible");
+        return Err(Refusal::HandOverDiverged.into());
     }
-    let name = |id: &str| -> rusqlite::Result<String> {
-        c.one("SELECT name FROM employees WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .optional()
-        .map(|n| n.unwrap_or_else(|| id.to_owned()))
-    };
     // "Sofia → Boris" when Sofia handed her own (or nobody's) chat; "Sofia: Anna → Boris".
     let line = match plan.from.as_deref() {
         Some(from) if from != by.id => {
-            format!("{}: {} → {}", by.name, name(from)?, plan.to.name)
+            format!(
+                "{}: {} → {}",
+                by.name,
+                store::employee_name(c, from)?,
+                plan.to.name
+            )
         }
         _ => format!("{} → {}", by.name, plan.to.name),
     };
@@ -155,18 +160,15 @@ pub fn apply(
         &by.id,
         now,
     )?;
-    let entities: Vec<CrmRef> = updated.to_vec();
-    c.exec(
-        "INSERT INTO transfers (at, by_id, chat, from_id, to_id, entities) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            now,
-            by.id,
-            plan.chat,
-            plan.from,
-            to,
-            serde_json::to_string(&entities).unwrap_or_else(|_| "[]".into())
-        ],
-    )?;
+    let view = TransferView {
+        at: now.to_owned(),
+        by: by.id.clone(),
+        chat: plan.chat.clone(),
+        from: plan.from.clone(),
+        to: to.clone(),
+        entities: updated.to_vec(),
+    };
+    store::record_transfer(c, &view)?;
     let mut notes = Vec::new();
     if *to != by.id {
         notes.push((
@@ -180,34 +182,10 @@ pub fn apply(
             },
         ));
     }
-    Ok((
-        TransferView {
-            at: now.to_owned(),
-            by: by.id.clone(),
-            chat: plan.chat.clone(),
-            from: plan.from.clone(),
-            to: to.clone(),
-            entities,
-        },
-        notes,
-    ))
+    Ok((view, notes))
 }
 
 /// Every hand-over, newest first (at most `limit`).
 pub fn transfers(c: &Tx, limit: u32) -> WsResult<Vec<TransferView>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT at, by_id, chat, from_id, to_id, entities FROM transfers ORDER BY id DESC LIMIT ?1",
-    )?;
-    let rows = stmt.query_map([limit], |r| {
-        let entities: String = r.get(5)?;
-        Ok(TransferView {
-            at: r.get(0)?,
-            by: r.get(1)?,
-            chat: r.get(2)?,
-            from: r.get(3)?,
-            to: r.get(4)?,
-            entities: serde_json::from_str(&entities).unwrap_or_default(),
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    Ok(store::transfers(c, limit)?)
 }

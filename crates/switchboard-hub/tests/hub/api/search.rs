@@ -31,7 +31,10 @@ async fn each_caller_finds_only_what_they_may_see() {
     let found = |token: String, q: &'static str| {
         let hub = t.client(&token);
         async move {
-            let r = hub.search(q, 50, None, false, None).await.expect("search");
+            let r = hub
+                .search(q, 50, None, false, None, None)
+                .await
+                .expect("search");
             r.hits.len()
         }
     };
@@ -43,7 +46,7 @@ async fn each_caller_finds_only_what_they_may_see() {
     assert_eq!(found(sofia_t.clone(), "iphone").await, 1);
     let hit = t
         .client(&anna_t)
-        .search("фактур", 50, None, false, None)
+        .search("фактур", 50, None, false, None, None)
         .await
         .expect("search");
     let marked: Vec<&str> = hit.hits[0]
@@ -56,19 +59,26 @@ async fn each_caller_finds_only_what_they_may_see() {
     // Kept to one's own, to a period.
     let mine = t
         .client(&sofia_t)
-        .search("счет", 50, None, true, None)
+        .search("счет", 50, None, true, None, None)
         .await
         .expect("search");
     assert!(mine.hits.is_empty(), "Sofia is responsible for none");
     let later = t
         .client(&sofia_t)
-        .search("счет", 50, None, false, Some("2099-01-01T00:00:00Z"))
+        .search("счет", 50, None, false, Some("2099-01-01T00:00:00Z"), None)
         .await
         .expect("search");
     assert!(later.hits.is_empty());
+    // The page before a time: only older ones.
+    let none_older = t
+        .client(&sofia_t)
+        .search("счет", 50, None, false, None, Some("2000-01-01T00:00:00Z"))
+        .await
+        .expect("search");
+    assert!(none_older.hits.is_empty());
     assert_refused(
         t.client(&sofia_t)
-            .search("счет", 50, None, false, Some("yesterday"))
+            .search("счет", 50, None, false, Some("yesterday"), None)
             .await,
         StatusCode::BAD_REQUEST,
         "invalid_field",
@@ -76,7 +86,7 @@ async fn each_caller_finds_only_what_they_may_see() {
     // Role none has no chats to search; hostile text is only ever looked for.
     assert_refused(
         t.client(&nina_t)
-            .search("счет", 50, None, false, None)
+            .search("счет", 50, None, false, None, None)
             .await,
         StatusCode::FORBIDDEN,
         "no_chat_access",
@@ -89,9 +99,10 @@ async fn each_caller_finds_only_what_they_may_see() {
         "a OR b",
         "-",
         "'); DROP TABLE messages; --",
+        "ab\u{0}cd",
     ] {
         t.client(&sofia_t)
-            .search(hostile, 50, None, false, None)
+            .search(hostile, 50, None, false, None, None)
             .await
             .expect("an answer, not an error");
     }

@@ -102,8 +102,13 @@ async fn a_supervisor_hands_a_sellers_chat_to_another_the_crm_agrees_and_the_cha
     let line = messages.last().expect("the line");
     assert_eq!(line.kind, MessageKind::Transfer);
     assert_eq!(line.text, "Sofia: Anna → Boris");
-    // The line owes nobody a reply: still one unanswered.
+    // The line owes nobody a reply (still one unanswered), and is not the chat's last message:
+    // its row still shows what the client wrote.
     assert_eq!(bc[0].unanswered.count, 1);
+    assert_eq!(
+        bc[0].last_message.as_ref().map(|m| m.text.as_str()),
+        Some("hello")
+    );
     let note = next_notify(&mut boris_events).await;
     assert!(note.contains("Sofia: Anna → Boris"), "{note}");
     // Recorded, for supervisors.
@@ -182,5 +187,59 @@ async fn a_seller_hands_over_only_their_own_and_only_when_the_workspace_allows()
         StatusCode::NOT_FOUND,
         "not_found",
     );
+    assert_eq!(t.chats(&boris_t).await.len(), 1);
+}
+
+/// Only the entities the chat's responsible answers change: a colleague's lead on the same
+/// number stays theirs (changing it would move their chats too).
+#[tokio::test]
+async fn a_colleagues_entity_on_the_same_number_is_left_as_it_is() {
+    let mut t = T::new().await;
+    let (anna, anna_t) = t.employee("Anna", Role::Seller, false).await;
+    let (boris, boris_t) = t.employee("Boris", Role::Seller, false).await;
+    let (vera, _) = t.employee("Vera", Role::Seller, false).await;
+    let (_, sofia_t) = t.employee("Sofia", Role::Supervisor, false).await;
+    let entity = |kind, responsible: &str| {
+        let admin = t.admin();
+        let responsible = responsible.to_owned();
+        async move {
+            admin
+                .crm_create(
+                    kind,
+                    &NewCrmEntity {
+                        responsible_id: Some(responsible),
+                        ..common::new_entity("Irina", &["+79164569812"])
+                    },
+                )
+                .await
+                .expect("entity")
+                .id
+        }
+    };
+    let veras_lead = entity(EntityKind::Lead, &vera).await;
+    let annas_contact = entity(EntityKind::Contact, &anna).await;
+    t.client_writes("79164569812", "hello").await;
+    let chat = t.chats(&anna_t).await[0].id.clone();
+    let done = t
+        .client(&sofia_t)
+        .transfer(&chat, &boris)
+        .await
+        .expect("handed over");
+    assert_eq!(done.entities.len(), 1, "{done:?}");
+    let responsible = |kind, id: String| {
+        let admin = t.admin();
+        async move {
+            admin
+                .crm_entity(kind, &id)
+                .await
+                .expect("entity")
+                .responsible_id
+        }
+    };
+    assert_eq!(
+        responsible(EntityKind::Contact, annas_contact).await,
+        Some(boris.clone())
+    );
+    assert_eq!(responsible(EntityKind::Lead, veras_lead).await, Some(vera));
     assert_eq!(t.chats(&boris_t).await.len(), 1);
 }

@@ -726,7 +726,8 @@ const INTEGRITY: [(&str, &str); 7] = [
     (
         "a quick reply without a title or text, or of an employee who does not exist",
         "SELECT count(*) FROM quick_replies WHERE trim(title) = '' OR trim(text) = '' \
-         OR length(title) > 400 OR (owner_id IS NOT NULL AND owner_id NOT IN (SELECT id FROM employees))",
+         OR length(title) > 100 OR length(text) > 4000 \
+         OR (owner_id IS NOT NULL AND owner_id NOT IN (SELECT id FROM employees))",
     ),
     (
         "a built-in CRM phone index row under an id that is not an entity's (canonical) id",
@@ -2977,6 +2978,7 @@ pub fn routes() -> Vec<RouteGen> {
                 Auth::Manage,
             );
             let (a, b, d) = (g.bool_or_odd(), g.bool_or_odd(), g.bool_or_odd());
+            let transfer = g.bool_or_odd();
             let esc = match g.n(5) {
                 0 => Value::Null,
                 1 => g.odd_number(),
@@ -2988,6 +2990,7 @@ pub fn routes() -> Vec<RouteGen> {
                     ("eight_as_plus7", b),
                     ("notify_supervisors_all", d),
                     ("escalate_after_minutes", esc),
+                    ("sellers_may_transfer", transfer),
                 ],
                 0.5,
             );
@@ -3366,7 +3369,12 @@ pub fn routes() -> Vec<RouteGen> {
             g.stray_body(c)
         }),
         route!("GET", "/api/v1/search", 2, |g| {
-            let mut pairs = vec![("q", g.text())];
+            let q = if g.p(0.1) {
+                g.pick_s(&["ab\u{0}cd", "счёт\u{0}", "\u{1b}[31mзаказ", "a\u{7f}bc"])
+            } else {
+                g.text()
+            };
+            let mut pairs = vec![("q", q)];
             if g.p(0.3) {
                 pairs.push((
                     "limit",
@@ -3382,6 +3390,9 @@ pub fn routes() -> Vec<RouteGen> {
             }
             if g.p(0.2) {
                 pairs.push(("since", g.time()));
+            }
+            if g.p(0.2) {
+                pairs.push(("until", g.time()));
             }
             let query: Vec<String> = pairs
                 .iter()
@@ -3409,7 +3420,7 @@ pub fn routes() -> Vec<RouteGen> {
                 Method::POST,
                 "POST /api/v1/chats/{id}/transfer",
                 format!("/api/v1/chats/{id}/transfer"),
-                Auth::Manage,
+                Auth::Employee,
             );
             // Who answers which chat moves: the world is checked after.
             c.disturbs = true;
