@@ -66,14 +66,7 @@ impl LocalStore {
             // in every message, one small channel, would otherwise read them all): the oldest
             // of them bounds the search, and whether there are more says it was partial.
             let (floor, more) = if filtered {
-                let mut stmt = c.prepare_cached(
-                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 \
-                     ORDER BY rowid DESC LIMIT 2 OFFSET ?2",
-                )?;
-                let found: Vec<i64> = stmt
-                    .query_map(params![fts, examined.max(1) - 1], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
-                (found.first().copied(), found.len() > 1)
+                switchboard_db::newest_matches_floor(c, &fts, examined)?
             } else {
                 (None, false)
             };

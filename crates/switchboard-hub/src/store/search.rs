@@ -48,14 +48,7 @@ pub fn search_messages(
     // Kept to some chats, the newest `examined` matches bound the search (a word in every
     // message, one seller's few chats, would otherwise read them all).
     let (floor, more) = if kept {
-        let mut stmt = conn.prepare_cached(
-            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 \
-             ORDER BY rowid DESC LIMIT 2 OFFSET ?2",
-        )?;
-        let found: Vec<i64> = stmt
-            .query_map(params![fts, examined.max(1) - 1], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        (found.first().copied(), found.len() > 1)
+        switchboard_db::newest_matches_floor(conn, &fts, examined)?
     } else {
         (None, false)
     };
