@@ -402,6 +402,23 @@ pub(super) fn put_chat(c: &Connection, chat: &ChatView, colours: &Colouring) -> 
         escalated: chat.escalated,
     };
     let colour = colours.colour(&facts, chat.unanswered.color);
+    let crm = serde_json::to_string(&chat.crm)?;
+    // The index of each CRM entity's chats (Ctrl+K by a CRM title) changes only with the
+    // chat's links, not with each of its new messages.
+    let before: Option<String> = c
+        .prepare_cached("SELECT crm FROM chats WHERE id = ?1")?
+        .query_row([&chat.id], |r| r.get(0))
+        .optional()?;
+    if before.as_deref() != Some(crm.as_str()) {
+        c.prepare_cached("DELETE FROM chat_crm WHERE chat = ?1")?
+            .execute([&chat.id])?;
+        let mut link = c.prepare_cached(
+            "INSERT OR IGNORE INTO chat_crm (kind, id, chat) VALUES (?1, ?2, ?3)",
+        )?;
+        for r in &chat.crm {
+            link.execute(params![r.kind.as_str(), r.id, chat.id])?;
+        }
+    }
     c.prepare_cached(
         "INSERT OR REPLACE INTO chats (id, last_activity_at, view, title, channel_id, badge_count, \
          badge_color, last_text, last_from_client, crm, responsible_id, escalated, last_kind, \
@@ -418,7 +435,7 @@ pub(super) fn put_chat(c: &Connection, chat: &ChatView, colours: &Colouring) -> 
         colour.map(BadgeColor::as_str),
         last.map_or("", |m| m.text.as_str()),
         last.is_some_and(|m| m.direction == Direction::In),
-        serde_json::to_string(&chat.crm)?,
+        crm,
         chat.responsible_id,
         chat.escalated,
         last.map_or(MessageKind::Text, |m| m.kind).as_str(),

@@ -38,6 +38,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../../migrations/014_jump.sql")),
     (15, include_str!("../../migrations/015_jump_index.sql")),
     (16, include_str!("../../migrations/016_chat_crm.sql")),
+    (
+        17,
+        include_str!("../../migrations/017_chat_crm_in_rust.sql"),
+    ),
 ];
 
 /// Makes `dir` (created if missing) this user's alone: mode 0700. The desktop's data directory
