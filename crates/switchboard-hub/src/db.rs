@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("../migrations/016_quick_replies.sql")),
     (17, include_str!("../migrations/017_transfer.sql")),
     (18, include_str!("../migrations/018_search.sql")),
+    (19, include_str!("../migrations/019_search_deferred.sql")),
 ];
 
 /// Opens the hub's own database.

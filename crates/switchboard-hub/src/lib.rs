@@ -126,6 +126,31 @@ impl RunningHub {
     }
 }
 
+/// Fills the search index from the messages it does not hold yet (migration 019): a batch at a
+/// time, on at once while there is more, else every second.
+fn spawn_search_index(hub: Hub) -> tokio::task::JoinHandle<()> {
+    worker::spawn(hub, None, SearchIndex)
+}
+
+struct SearchIndex;
+
+impl worker::Worker for SearchIndex {
+    async fn round(&mut self, hub: &Hub, _: worker::Woke) -> std::time::Duration {
+        let batch = store::search::INDEX_BATCH;
+        match hub
+            .store_write(move |c| Ok(store::search::index_pending(c, batch)?))
+            .await
+        {
+            Ok(n) if n as i64 >= batch => std::time::Duration::ZERO,
+            Ok(_) => std::time::Duration::from_secs(1),
+            Err(e) => {
+                tracing::warn!(error = %e, "the search index could not take new messages");
+                std::time::Duration::from_secs(5)
+            }
+        }
+    }
+}
+
 /// Every few seconds: escalate the chats that waited too long, and notify supervisors once.
 fn spawn_escalation(hub: Hub) -> tokio::task::JoinHandle<()> {
     worker::spawn(hub, None, Escalation)
@@ -316,7 +341,10 @@ pub async fn start(config: ServeConfig) -> anyhow::Result<RunningHub> {
              internet, so file sends will fail; set --public-url to the hub's public address"
         );
     }
-    let mut workers = vec![spawn_escalation(hub.clone())];
+    let mut workers = vec![
+        spawn_escalation(hub.clone()),
+        spawn_search_index(hub.clone()),
+    ];
     // The built-in CRM is the embedded default; a connected Bitrix24 portal replaces it.
     let workspace_crm = Arc::new(crm_sync::WorkspaceCrm::new(
         hub.clone(),

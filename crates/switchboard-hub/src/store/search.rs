@@ -1,6 +1,7 @@
 //! Full-text search over every message the hub keeps, limited to what the viewer may see
 //! (migration 018); what a search means is `core::search`, as on the desktop.
 
+use super::Cached;
 use crate::json::*;
 use rusqlite::{params, Connection};
 use switchboard_core::{search, Employee, Role};
@@ -8,6 +9,32 @@ use switchboard_core::{search, Employee, Role};
 /// How many of the newest matches a search looks through at most when it is kept to some
 /// chats (a seller's, a channel, a period): past it the answer says `partial`.
 pub const EXAMINED: u32 = 20_000;
+
+/// How many messages one round of the search index's worker takes at most (one short write).
+pub const INDEX_BATCH: i64 = 1_000;
+
+/// Puts at most `max` messages the search index does not hold yet into it, oldest first (the
+/// background worker's round; migration 019); how many.
+pub fn index_pending(conn: &Connection, max: i64) -> rusqlite::Result<usize> {
+    let upto: i64 = conn.one("SELECT upto FROM search_indexed WHERE id = 1", [], |r| {
+        r.get(0)
+    })?;
+    let last: Option<i64> = conn.one(
+        "SELECT max(rowid) FROM (SELECT rowid FROM messages WHERE rowid > ?1 ORDER BY rowid LIMIT ?2)",
+        params![upto, max],
+        |r| r.get(0),
+    )?;
+    let Some(last) = last else {
+        return Ok(0);
+    };
+    let n = conn.exec(
+        "INSERT INTO messages_fts (rowid, text) SELECT rowid, text FROM messages \
+         WHERE rowid > ?1 AND rowid <= ?2",
+        params![upto, last],
+    )?;
+    conn.exec("UPDATE search_indexed SET upto = ?1 WHERE id = 1", [last])?;
+    Ok(n)
+}
 
 /// What a search keeps to, besides what the viewer may see.
 #[derive(Debug, Clone, Default)]

@@ -131,6 +131,21 @@ async fn an_old_message_the_desktop_does_not_hold_is_found_on_the_hub() -> Resul
             Ok(chat_rows(&app).await?.iter().any(|r| r.0 == "Ирина"))
         })
         .await?;
+        // The hub's index takes new messages within a second or so (its worker, not the
+        // webhook's transaction).
+        let http = reqwest::Client::new();
+        until("the hub's index has the old message", WAIT, || async {
+            let v: serde_json::Value = http
+                .get(format!("{}/api/v1/search", hub.url))
+                .query(&[("q", "кухн")])
+                .bearer_auth(&token)
+                .send()
+                .await?
+                .json()
+                .await?;
+            Ok(v["hits"].as_array().is_some_and(|a| !a.is_empty()))
+        })
+        .await?;
         type_into(&app, "search", "кухн").await?;
         until("the hub finds the old message", WAIT, || async {
             let remote = app

@@ -28,6 +28,16 @@ async fn each_caller_finds_only_what_they_may_see() {
     t.client_writes("79161111111", "Пришлите счёт-фактуру №42")
         .await;
     t.client_writes("79162222222", "Нужен счёт на iPhone").await;
+    // The index's worker takes new messages within a second or so (not in the webhook's
+    // transaction).
+    let sofia = t.client(&sofia_t);
+    crate::common::until("the search index has both messages", || async {
+        sofia
+            .search("счет", 50, None, false, None, None)
+            .await
+            .is_ok_and(|r| r.hits.len() == 2)
+    })
+    .await;
     let found = |token: String, q: &'static str| {
         let hub = t.client(&token);
         async move {
