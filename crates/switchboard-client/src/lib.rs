@@ -373,8 +373,8 @@ impl HubClient {
     }
 
     /// Messages of the chats this employee may see matching `query` (every word), newest
-    /// first; kept to a channel, one's own chats, messages at or after `since` and before
-    /// `until`.
+    /// first; kept to a channel, one's own chats, messages at or after `since` and older than
+    /// message `before`.
     #[allow(
         clippy::too_many_arguments,
         reason = "the query's parameters, each optional"
@@ -386,12 +386,12 @@ impl HubClient {
         channel: Option<&str>,
         mine: bool,
         since: Option<&str>,
-        until: Option<&str>,
+        before: Option<&str>,
     ) -> ClientResult<SearchResults> {
         let mut params: Vec<(&str, String)> =
             vec![("q", query.to_owned()), ("limit", limit.to_string())];
-        if let Some(u) = until {
-            params.push(("until", u.to_owned()));
+        if let Some(b) = before {
+            params.push(("before", b.to_owned()));
         }
         if let Some(c) = channel {
             params.push(("channel", c.to_owned()));

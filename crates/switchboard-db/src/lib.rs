@@ -287,20 +287,24 @@ fn user_name(uid: u32) -> Option<String> {
 }
 
 /// A full-text search kept to some chats looks through at most the newest `examined` matches
-/// of `fts` in the `messages_fts` index (the hub's and the desktop's alike): the rowid of the
-/// oldest of them, to bound the search by, and whether there are more (the answer is then
-/// partial). `(None, false)` when there are fewer.
+/// of `fts` in the `messages_fts` index (the hub's and the desktop's alike), below rowid
+/// `below` when given: the rowid of the oldest of them, to bound the search by, and whether
+/// there are more (the answer is then partial). `(None, false)` when there are fewer.
 pub fn newest_matches_floor(
     conn: &Connection,
     fts: &str,
     examined: u32,
+    below: Option<i64>,
 ) -> rusqlite::Result<(Option<i64>, bool)> {
     let mut stmt = conn.prepare_cached(
         "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1 \
+         AND rowid < coalesce(?3, 9223372036854775807) \
          ORDER BY rowid DESC LIMIT 2 OFFSET ?2",
     )?;
     let found: Vec<i64> = stmt
-        .query_map(rusqlite::params![fts, examined.max(1) - 1], |r| r.get(0))?
+        .query_map(rusqlite::params![fts, examined.max(1) - 1, below], |r| {
+            r.get(0)
+        })?
         .collect::<rusqlite::Result<_>>()?;
     Ok((found.first().copied(), found.len() > 1))
 }

@@ -941,8 +941,8 @@ struct MessageSearch {
     mine: Option<bool>,
     /// Only messages at or after this time (RFC 3339).
     since: Option<String>,
-    /// Only messages before this time (RFC 3339): the page after a previous answer's oldest.
-    until: Option<String>,
+    /// Only messages older than this one (its id): the page after a previous answer's oldest.
+    before: Option<String>,
 }
 
 /// Messages of every chat the caller may see that match `q`, newest first: the history a
@@ -967,7 +967,7 @@ async fn search_messages(
     };
     let within = store::search::Within {
         since: time("since", q.since.as_deref())?,
-        until: time("until", q.until.as_deref())?,
+        before: q.before,
         channel: q.channel,
         mine: q.mine.unwrap_or(false),
     };
@@ -1327,13 +1327,19 @@ async fn transfer_chat(
         }
         // Bitrix24: the portal first (it is the CRM of record). One hand-over at a time, so two
         // cannot interleave there and here.
-        Some((url, user)) => {
+        Some(_) => {
             let _one = BITRIX_HAND_OVER.lock().await;
-            // Checked again now that it is this one's turn.
+            // Checked again now that it is this one's turn (the portal and `to`'s user there
+            // as they are now).
             let plan = {
                 let (me, id, to) = (me.clone(), id.clone(), t.to.clone());
                 hub.read(move |c| Ok(transfer::plan(c, &me, &id, &to)?))
                     .await?
+            };
+            let Some((url, user)) = plan.bitrix.clone() else {
+                return Err(
+                    workspace::WorkspaceError::from(workspace::Refusal::HandOverDiverged).into(),
+                );
             };
             let unreachable = |why: String| {
                 ApiError::from(workspace::WorkspaceError::from(
@@ -1346,47 +1352,65 @@ async fn transfer_chat(
                 crate::bitrix::Rate::STANDARD,
             )
             .map_err(|e| unreachable(e.to_string()))?;
-            let assign = |r: &CrmRef, user: Option<&str>| {
+            let assign = |r: &CrmRef, user: &str| {
                 let method = format!("crm.{}.update", r.kind.as_str());
-                let params = serde_json::json!({"id": r.id, "fields": {"ASSIGNED_BY_ID": user.unwrap_or("")}});
+                let params = serde_json::json!({"id": r.id, "fields": {"ASSIGNED_BY_ID": user}});
                 let portal = &portal;
                 async move { portal.call(&method, &params).await }
             };
-            for (k, r) in plan.entities.iter().enumerate() {
-                if let Err(e) = assign(r, Some(&user)).await {
-                    tracing::warn!(chat = %id, entity = %r, error = %e, "Bitrix24 did not take the hand-over");
-                    // What the portal took already is put back (best effort; its events tell
-                    // the hub what it ends up with).
-                    for (done, before) in plan.entities[..k].iter().zip(&plan.previous) {
-                        if let Err(e) = assign(done, before.as_deref()).await {
-                            tracing::warn!(entity = %done, error = %e, "could not put the responsible back");
+            // What the portal took is put back when the hand-over does not happen after all
+            // (best effort; its events tell the hub what it ends up with). An entity that had
+            // nobody is left as it is now, and said so in the log.
+            let put_back = |done: usize| {
+                let (entities, previous) = (&plan.entities, &plan.previous);
+                let assign = &assign;
+                async move {
+                    for (r, before) in entities[..done].iter().zip(previous) {
+                        let Some(before) = before.as_deref() else {
+                            tracing::warn!(entity = %r, "had no responsible before; left with the new one");
+                            continue;
+                        };
+                        if let Err(e) = assign(r, before).await {
+                            tracing::warn!(entity = %r, error = %e, "could not put the responsible back");
                         }
                     }
+                }
+            };
+            for (k, r) in plan.entities.iter().enumerate() {
+                if let Err(e) = assign(r, &user).await {
+                    tracing::warn!(chat = %id, entity = %r, error = %e, "Bitrix24 did not take the hand-over");
+                    put_back(k).await;
                     return Err(unreachable(format!("{}: {r}: {e}", portal.portal())));
                 }
             }
             let entities = plan.entities.clone();
-            hub.write_notify(move |c| {
-                // Whoever may no longer hand it over, or a chat that moved meanwhile, is refused
-                // here; the portal's change then reaches the hub through its events.
-                let now = match transfer::plan(c, &me, &id, &t.to) {
-                    Ok(now) => now,
-                    // The portal's own events moved it already: the hand-over is done; it is
-                    // recorded, said in the chat and told as planned.
-                    Err(workspace::WorkspaceError::Refused(
-                        workspace::Refusal::AlreadyResponsible(_),
-                    )) => plan.clone(),
-                    Err(e) => return Err(e.into()),
-                };
-                if now.from != plan.from || now.to.id != plan.to.id {
-                    return Err(workspace::WorkspaceError::from(
-                        workspace::Refusal::HandOverDiverged,
-                    )
-                    .into());
-                }
-                Ok(transfer::apply(c, &me, &now, &entities, &clock::now())?)
-            })
-            .await?
+            let inner = plan.clone();
+            let written = hub
+                .write_notify(move |c| {
+                    // Whoever may no longer hand it over, or a chat that moved meanwhile, is refused
+                    // here; the portal's change then reaches the hub through its events.
+                    let now = match transfer::plan(c, &me, &id, &t.to) {
+                        Ok(now) => now,
+                        // The portal's own events moved it already: the hand-over is done; it is
+                        // recorded, said in the chat and told as planned.
+                        Err(workspace::WorkspaceError::Refused(
+                            workspace::Refusal::AlreadyResponsible(_),
+                        )) => inner.clone(),
+                        Err(e) => return Err(e.into()),
+                    };
+                    if now.from != inner.from || now.to.id != inner.to.id {
+                        return Err(workspace::WorkspaceError::from(
+                            workspace::Refusal::HandOverDiverged,
+                        )
+                        .into());
+                    }
+                    Ok(transfer::apply(c, &me, &now, &entities, &clock::now())?)
+                })
+                .await;
+            if written.is_err() {
+                put_back(plan.entities.len()).await;
+            }
+            written?
         }
     };
     // A chat with no CRM entity is now its new responsible's lead to make (Bitrix24).

@@ -137,11 +137,21 @@ struct SearchIndex;
 impl worker::Worker for SearchIndex {
     async fn round(&mut self, hub: &Hub, _: worker::Woke) -> std::time::Duration {
         let batch = store::search::INDEX_BATCH;
+        // Nothing new: no write at all.
+        match hub
+            .store_read(|c| Ok(store::search::index_waiting(c)?))
+            .await
+        {
+            Ok(false) => return std::time::Duration::from_secs(1),
+            Ok(true) => {}
+            Err(e) => tracing::warn!(error = %e, "could not read what waits for the search index"),
+        }
         match hub
             .store_write(move |c| Ok(store::search::index_pending(c, batch)?))
             .await
         {
-            Ok(n) if n as i64 >= batch => std::time::Duration::ZERO,
+            // A full batch, or one cut short by its size: more may wait.
+            Ok(n) if n > 0 => std::time::Duration::ZERO,
             Ok(_) => std::time::Duration::from_secs(1),
             Err(e) => {
                 tracing::warn!(error = %e, "the search index could not take new messages");

@@ -315,7 +315,7 @@ pub async fn search_history(
     app: &AppHandle,
     query: String,
     filter: SearchFilterVm,
-    until: Option<String>,
+    before: Option<String>,
 ) -> CmdResult<Vec<SearchHitVm>> {
     let query: String = query.chars().take(200).collect();
     let state = app.state::<App>();
@@ -328,7 +328,7 @@ pub async fn search_history(
         filter.channel.as_deref(),
         filter.mine,
         since.as_deref(),
-        until.as_deref(),
+        before.as_deref(),
     );
     let found = tokio::time::timeout(HUB_SEARCH_WAIT, ask)
         .await

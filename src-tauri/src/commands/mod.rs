@@ -133,10 +133,10 @@ commands! {
     chats::search_messages(query: String, filter: SearchFilterVm) -> SearchVm;
     /// The channels this desktop holds, for the search's channel filter (offline too).
     chats::search_channels() -> Vec<ChannelVm>;
-    /// The hub's search over all history, as filtered (and before `until`: the oldest hit this
-    /// desktop showed when it showed a full page): what it found that this desktop does not
-    /// hold, newest first (`remote`); waits 3 s at most.
-    chats::search_history(query: String, filter: SearchFilterVm, until: Option<String>) -> Vec<SearchHitVm>;
+    /// The hub's search over all history, as filtered (and older than message `before`: the
+    /// oldest hit this desktop showed when it showed a full page): what it found that this
+    /// desktop does not hold, newest first (`remote`); waits 3 s at most.
+    chats::search_history(query: String, filter: SearchFilterVm, before: Option<String>) -> Vec<SearchHitVm>;
     /// Fetches a chat's history back to `message` (a hit of the hub's search), at most 20
     /// pages of 500: whether the desktop holds it now.
     chats::history_to(chat: String, message: String) -> bool;

@@ -194,11 +194,21 @@ impl LocalStore {
 
     /// The quick replies last synced (none before the first sync).
     pub fn quick_replies(&self) -> LocalResult<QuickRepliesView> {
+        Ok(self.held_quick_replies()?.unwrap_or_default())
+    }
+
+    /// The quick replies, if this desktop ever had them (a desktop synced by a version before
+    /// them has none until it asks once).
+    pub fn held_quick_replies(&self) -> LocalResult<Option<QuickRepliesView>> {
         Ok(self
             .meta(QUICK_REPLIES)?
             .map(|m| serde_json::from_str(&m))
-            .transpose()?
-            .unwrap_or_default())
+            .transpose()?)
+    }
+
+    /// Keeps the quick replies as the hub listed them (asked for once; sync keeps them after).
+    pub fn set_quick_replies(&self, replies: &QuickRepliesView) -> LocalResult<()> {
+        self.set_meta(&[(QUICK_REPLIES, &serde_json::to_string(replies)?)])
     }
 
     /// The next page of a snapshot being synced, if one waits.

@@ -66,7 +66,7 @@ impl LocalStore {
             // in every message, one small channel, would otherwise read them all): the oldest
             // of them bounds the search, and whether there are more says it was partial.
             let (floor, more) = if filtered {
-                switchboard_db::newest_matches_floor(c, &fts, examined)?
+                switchboard_db::newest_matches_floor(c, &fts, examined, None)?
             } else {
                 (None, false)
             };

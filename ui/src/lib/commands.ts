@@ -40,10 +40,10 @@ export const commands = {
   searchMessages: (query: string, filter: SearchFilterVm): Promise<SearchVm> => invoke('search_messages', { query, filter }),
   /** The channels this desktop holds, for the search's channel filter (offline too). */
   searchChannels: (): Promise<Array<ChannelVm>> => invoke('search_channels'),
-  /** The hub's search over all history, as filtered (and before `until`: the oldest hit this */
-  /** desktop showed when it showed a full page): what it found that this desktop does not */
-  /** hold, newest first (`remote`); waits 3 s at most. */
-  searchHistory: (query: string, filter: SearchFilterVm, until: string | null): Promise<Array<SearchHitVm>> => invoke('search_history', { query, filter, until }),
+  /** The hub's search over all history, as filtered (and older than message `before`: the */
+  /** oldest hit this desktop showed when it showed a full page): what it found that this */
+  /** desktop does not hold, newest first (`remote`); waits 3 s at most. */
+  searchHistory: (query: string, filter: SearchFilterVm, before: string | null): Promise<Array<SearchHitVm>> => invoke('search_history', { query, filter, before }),
   /** Fetches a chat's history back to `message` (a hit of the hub's search), at most 20 */
   /** pages of 500: whether the desktop holds it now. */
   historyTo: (chat: string, message: string): Promise<boolean> => invoke('history_to', { chat, message }),

@@ -131,7 +131,7 @@ export class MockBackend implements Backend {
   async handOver(chat: string, to: string) { this.calls.push(`handOver:${chat}:${to}`); }
   /** What the hub's search adds, by query. */
   history: Record<string, SearchHitVm[]> = {};
-  async searchHistory(query: string, _filter: SearchFilterVm, _until: string | null) {
+  async searchHistory(query: string, _filter: SearchFilterVm, _before: string | null) {
     this.calls.push(`searchHistory:${query}`);
     return this.history[query] ?? [];
   }

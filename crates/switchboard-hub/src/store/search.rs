@@ -3,15 +3,26 @@
 
 use super::Cached;
 use crate::json::*;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use switchboard_core::{search, Employee, Role};
 
 /// How many of the newest matches a search looks through at most when it is kept to some
 /// chats (a seller's, a channel, a period): past it the answer says `partial`.
 pub const EXAMINED: u32 = 20_000;
 
-/// How many messages one round of the search index's worker takes at most (one short write).
+/// How many messages one round of the search index's worker takes at most (one short write)…
 pub const INDEX_BATCH: i64 = 1_000;
+/// …and about how many bytes of their text (long messages make a smaller batch).
+pub const INDEX_BATCH_BYTES: i64 = 256 * 1024;
+
+/// Whether messages wait for the search index (a read: an idle hub's worker writes nothing).
+pub fn index_waiting(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.one(
+        "SELECT EXISTS (SELECT 1 FROM messages WHERE rowid > (SELECT upto FROM search_indexed WHERE id = 1))",
+        [],
+        |r| r.get(0),
+    )
+}
 
 /// Puts at most `max` messages the search index does not hold yet into it, oldest first (the
 /// background worker's round; migration 019); how many.
@@ -19,9 +30,12 @@ pub fn index_pending(conn: &Connection, max: i64) -> rusqlite::Result<usize> {
     let upto: i64 = conn.one("SELECT upto FROM search_indexed WHERE id = 1", [], |r| {
         r.get(0)
     })?;
+    // The first `max` rows, fewer when their text passes INDEX_BATCH_BYTES (the row that
+    // passes it still goes: one very long message is a batch of its own).
     let last: Option<i64> = conn.one(
-        "SELECT max(rowid) FROM (SELECT rowid FROM messages WHERE rowid > ?1 ORDER BY rowid LIMIT ?2)",
-        params![upto, max],
+        "SELECT max(rowid) FROM (SELECT rowid, sum(length(text)) OVER (ORDER BY rowid) - length(text) AS before \
+         FROM messages WHERE rowid > ?1 ORDER BY rowid LIMIT ?2) WHERE before < ?3",
+        params![upto, max, INDEX_BATCH_BYTES],
         |r| r.get(0),
     )?;
     let Some(last) = last else {
@@ -44,8 +58,8 @@ pub struct Within {
     pub mine: bool,
     /// Messages at or after this time (RFC 3339 UTC, as the hub writes times).
     pub since: Option<String>,
-    /// Messages before this time (the page after an answer's oldest).
-    pub until: Option<String>,
+    /// Messages older than this one (its id): the page after an answer's oldest.
+    pub before: Option<String>,
 }
 
 /// Messages of chats `viewer` may see matching every word of `query`, newest stored first,
@@ -67,15 +81,20 @@ pub fn search_messages(
         return Ok(SearchResults::default());
     }
     let everyone = viewer.role == Role::Supervisor;
-    let kept = !everyone
-        || within.mine
-        || within.channel.is_some()
-        || within.since.is_some()
-        || within.until.is_some();
+    // Older than a message: below its place in the index (unknown: no bound).
+    let below: Option<i64> = match &within.before {
+        Some(id) => conn
+            .one("SELECT rowid FROM messages WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?,
+        None => None,
+    };
+    let kept = !everyone || within.mine || within.channel.is_some() || within.since.is_some();
     // Kept to some chats, the newest `examined` matches bound the search (a word in every
     // message, one seller's few chats, would otherwise read them all).
     let (floor, more) = if kept {
-        switchboard_db::newest_matches_floor(conn, &fts, examined)?
+        switchboard_db::newest_matches_floor(conn, &fts, examined, below)?
     } else {
         (None, false)
     };
@@ -88,7 +107,7 @@ pub fn search_messages(
          WHERE messages_fts MATCH ?1 \
          AND (?3 OR c.responsible_id = ?4 OR (c.responsible_id IS NULL AND ?5)) \
          AND (?6 IS NULL OR c.channel_id = ?6) AND (NOT ?7 OR c.responsible_id = ?4) \
-         AND (?8 IS NULL OR m.at >= ?8) AND (?10 IS NULL OR m.at < ?10) \
+         AND (?8 IS NULL OR m.at >= ?8) AND messages_fts.rowid < coalesce(?10, 9223372036854775807) \
          AND messages_fts.rowid >= coalesce(?9, -9223372036854775808) \
          ORDER BY messages_fts.rowid DESC LIMIT ?2",
     )?;
@@ -103,7 +122,7 @@ pub fn search_messages(
             within.mine,
             within.since,
             floor,
-            within.until
+            below
         ],
         |r| {
             Ok(SearchHitView {

@@ -79,13 +79,27 @@ async fn each_caller_finds_only_what_they_may_see() {
         .await
         .expect("search");
     assert!(later.hits.is_empty());
-    // The page before a time: only older ones.
-    let none_older = t
+    // The page older than a message: the older one only; nothing older than that.
+    let all = t
         .client(&sofia_t)
-        .search("счет", 50, None, false, None, Some("2000-01-01T00:00:00Z"))
+        .search("счет", 50, None, false, None, None)
         .await
         .expect("search");
-    assert!(none_older.hits.is_empty());
+    let (newer, older) = (&all.hits[0].message_id, &all.hits[1].message_id);
+    let page = |before: String| {
+        let hub = t.client(&sofia_t);
+        async move {
+            hub.search("счет", 50, None, false, None, Some(&before))
+                .await
+                .expect("search")
+                .hits
+                .into_iter()
+                .map(|h| h.message_id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(page(newer.clone()).await, std::slice::from_ref(older));
+    assert!(page(older.clone()).await.is_empty());
     assert_refused(
         t.client(&sofia_t)
             .search("счет", 50, None, false, Some("yesterday"), None)

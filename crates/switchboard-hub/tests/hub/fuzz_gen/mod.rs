@@ -665,6 +665,13 @@ async fn seed(kind: WorldKind, path: &Path) -> (Hub, Facts) {
         })
         .await
         .expect("a public link");
+    // What the hub's search index worker would have taken by now (no worker runs here).
+    hub.write(|c| {
+        while store::search::index_pending(c, store::search::INDEX_BATCH)? > 0 {}
+        Ok(())
+    })
+    .await
+    .expect("search index");
     let role = |k: &str| match k {
         "supervisor" => "supervisor",
         "nina" => "none",
@@ -3392,7 +3399,13 @@ pub fn routes() -> Vec<RouteGen> {
                 pairs.push(("since", g.time()));
             }
             if g.p(0.2) {
-                pairs.push(("until", g.time()));
+                let pool = g.f.messages.clone();
+                let before = if g.p(0.8) {
+                    g.pick(&pool)
+                } else {
+                    g.odd_string()
+                };
+                pairs.push(("before", before));
             }
             let query: Vec<String> = pairs
                 .iter()
