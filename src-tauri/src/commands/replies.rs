@@ -14,6 +14,9 @@ use tauri::{AppHandle, Manager};
 /// for the employee to fill, as offline.
 const CRM_WAIT: Duration = Duration::from_millis(1500);
 
+/// Whether this run of the app has asked the hub for quick replies it never synced.
+static ASKED_FOR_REPLIES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// The most replies the picker shows.
 const PICKED: usize = 50;
 
@@ -56,17 +59,21 @@ pub async fn quick_replies(app: &AppHandle, query: String) -> CmdResult<QuickRep
     let store = state.store()?;
     let all = match store.held_quick_replies()? {
         Some(all) => all,
-        // Synced before this version had them, its cursor is past their changes: asked once.
-        None => match state.hub().await {
-            Ok(hub) => match tokio::time::timeout(CRM_WAIT, hub.quick_replies()).await {
-                Ok(Ok(all)) => {
-                    store.set_quick_replies(&all)?;
-                    all
-                }
-                _ => QuickRepliesView::default(),
-            },
-            Err(_) => QuickRepliesView::default(),
-        },
+        // Synced before this version had them, its cursor is past their changes: the hub is
+        // asked for them once per run of the app (not on every keystroke of the picker).
+        None if !ASKED_FOR_REPLIES.swap(true, std::sync::atomic::Ordering::SeqCst) => {
+            match state.hub().await {
+                Ok(hub) => match tokio::time::timeout(CRM_WAIT, hub.quick_replies()).await {
+                    Ok(Ok(all)) => {
+                        store.set_quick_replies(&all)?;
+                        all
+                    }
+                    _ => QuickRepliesView::default(),
+                },
+                Err(_) => QuickRepliesView::default(),
+            }
+        }
+        None => QuickRepliesView::default(),
     };
     let company = all.company.clone();
     let can_manage = store.me()?.is_some_and(|me| me.role == Role::Supervisor);
