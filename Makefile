@@ -37,7 +37,8 @@ test: lint rust-test ui-test e2e package-test
 lint: ui
 	$(STEP)
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	# With the search bench, which alone links the app's store into the end-to-end crate.
+	$(CARGO) clippy --workspace --all-targets --features switchboard-e2e/search-bench -- -D warnings
 	# The desktop that only connects to hubs, and the hub without the demo, build clean too.
 	$(CARGO) clippy -p switchboard --no-default-features --features custom-protocol -- -D warnings
 	$(CARGO) clippy -p switchboard-hub --no-default-features -- -D warnings

@@ -1,14 +1,13 @@
 //! Full-text search at volume: `BENCH_MESSAGES` messages (default 2 000 000, over 100 000
 //! chats) stored through the local store (the FTS5 index kept by its triggers), then searches
 //! for a rare word (one message), a word in a few hundred messages, a common one (every
-//! message: only the newest 100 come back) and the first digits of a number. The floor, same run, same
+//! message: only the newest 100 come back; and its first 3 letters) and the first digits of a number. The floor, same run, same
 //! file: the same messages stored into a copy of the table without the index, and a bare
 //! `LIKE '%word%'` scan finding the rare word.
 //! Run: `cargo bench -p switchboard --bench search` (prints figures and ratios).
 
 use rusqlite::params;
 use std::time::Instant;
-use switchboard_core::{Direction, MessageStatus};
 use switchboard_desktop::local::{LocalStore, Within, EXAMINED};
 use switchboard_wire::MessageView;
 
@@ -19,71 +18,6 @@ mod support {
     pub mod timing;
 }
 use support::timing::{ms, time};
-
-const WORDS: [&str; 12] = [
-    "заказ",
-    "доставка",
-    "оплата",
-    "счёт",
-    "скидка",
-    "размер",
-    "цвет",
-    "адрес",
-    "курьер",
-    "возврат",
-    "гарантия",
-    "подарок",
-];
-
-/// The one message with a rare word.
-const RARE: usize = 123_457;
-
-fn text(i: usize) -> String {
-    let w = |k: usize| WORDS[(i / k) % WORDS.len()];
-    let mut t = format!(
-        "Здравствуйте, {} и {} по заказу {}: {}",
-        w(1),
-        w(7),
-        100_000 + i,
-        w(13)
-    );
-    if i % 5_000 == 17 {
-        t.push_str(" — и ещё вопрос про iPhone");
-    }
-    if i == RARE {
-        t.push_str(" (промокод Жираф-2026)");
-    }
-    t
-}
-
-fn message(i: usize, chats: usize) -> MessageView {
-    MessageView {
-        id: format!("m{i:08}"),
-        chat: support::seed::chat(i % chats).id,
-        direction: if i.is_multiple_of(2) {
-            Direction::In
-        } else {
-            Direction::Out
-        },
-        text: text(i),
-        content_uri: None,
-        at: format!(
-            "2026-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",
-            1 + (i / 2_000_000) % 12,
-            1 + (i / 80_000) % 28,
-            (i / 3_600) % 24,
-            (i / 60) % 60,
-            i % 60
-        ),
-        author_id: None,
-        status: MessageStatus::Delivered,
-        error: None,
-        mirror: Default::default(),
-        kind: Default::default(),
-        media: None,
-        place: None,
-    }
-}
 
 fn main() -> anyhow::Result<()> {
     let total: usize = std::env::var("BENCH_MESSAGES")
@@ -106,7 +40,10 @@ fn main() -> anyhow::Result<()> {
     })?;
     let started = Instant::now();
     for batch in (0..total).collect::<Vec<_>>().chunks(10_000) {
-        let ms: Vec<MessageView> = batch.iter().map(|i| message(*i, chats)).collect();
+        let ms: Vec<MessageView> = batch
+            .iter()
+            .map(|i| support::seed::message(*i, chats))
+            .collect();
         store.put_messages(&ms)?;
     }
     let stored = started.elapsed();
@@ -134,7 +71,7 @@ fn main() -> anyhow::Result<()> {
                  WHERE messages.view IS NOT excluded.view",
             )?;
             for i in batch {
-                let m = message(*i, chats);
+                let m = support::seed::message(*i, chats);
                 ins.execute(params![
                     m.id,
                     m.chat,
@@ -159,6 +96,7 @@ fn main() -> anyhow::Result<()> {
     let rare = search("жираф");
     let few = search("iphone");
     let common = search("заказ");
+    let begun = search("здр");
     let number = search("10234");
     // Kept to a filter nothing matches (a channel no chat is on; "mine" with nobody signed in):
     // the worst case, bounded by the newest EXAMINED matches of a word in every message.
@@ -191,6 +129,21 @@ fn main() -> anyhow::Result<()> {
             .expect("like");
         assert_eq!(n, 1);
     });
+    // What the index takes beside the table it indexes (SQLite's own page count per table).
+    let raw = rusqlite::Connection::open(dir.path().join("local.db"))?;
+    let pages = |like: &str| -> anyhow::Result<f64> {
+        let bytes: i64 = raw.query_row(
+            "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name GLOB ?1",
+            [like],
+            |r| r.get(0),
+        )?;
+        Ok(bytes as f64 / 1e6)
+    };
+    let (table, index, terms) = (
+        pages("messages")?,
+        pages("messages_fts*")?,
+        pages("search_terms")?,
+    );
     let size = |p: &str| std::fs::metadata(dir.path().join(p)).map_or(0, |m| m.len());
     let (with, without) = (
         size("local.db") + size("local.db-wal"),
@@ -204,10 +157,15 @@ fn main() -> anyhow::Result<()> {
         with / 1_000_000,
         without / 1_000_000
     );
+    println!(
+        "sizes: the messages table {table:.0} MB, its search index {index:.0} MB ({:.2}×), the index's list of words {terms:.0} MB",
+        index / table
+    );
     for (what, (med, p95, n)) in [
         ("rare word (1 message)", rare),
         ("a few hundred", few),
         ("common (every message)", common),
+        ("a 3-letter beginning of a word in every message", begun),
         ("first digits of a number", number),
     ] {
         println!(
@@ -229,17 +187,23 @@ fn main() -> anyhow::Result<()> {
         "search",
         &format!("full-text search on the desktop, {total} messages in {chats} chats (FTS5, words by their beginnings)"),
         &format!(
-            "a rare word {:.1} ms (p95 {:.1}), a word in ~{} messages {:.1} ms, a word in every message (newest 100 shown) {:.0} ms, the first digits of a number {:.1} ms; a word in every message kept to a filter nothing matches (bounded at the newest {EXAMINED}) {:.1} ms, p95 {:.1} ms; a bare LIKE scan {:.0} ms ({:.0}× the rare word); storing them {:.0} s with the index vs {:.0} s without ({:.2}×), file {} MB vs {} MB",
+            "median / p95: a rare word {:.1} / {:.1} ms, a word in ~{} messages {:.1} / {:.1} ms, a word in every message (newest 100 shown) {:.1} / {:.1} ms, 3 letters beginning a word in every message {:.1} / {:.1} ms, the first digits of a number {:.1} / {:.1} ms; a word in every message kept to a filter nothing matches (bounded at the newest {EXAMINED}) {:.1} / {:.1} ms; a bare LIKE scan {:.0} ms ({:.0}× the rare word); the index {index:.0} MB beside the messages table's {table:.0} MB ({:.2}×), its list of words {terms:.0} MB; storing them {:.0} s with the index vs {:.0} s without ({:.2}×), file {} MB vs {} MB",
             ms(rare.0),
             ms(rare.1),
             total / 5_000,
             ms(few.0),
+            ms(few.1),
             ms(common.0),
+            ms(common.1),
+            ms(begun.0),
+            ms(begun.1),
             ms(number.0),
+            ms(number.1),
             ms(other_channel.0),
             ms(other_channel.1),
             ms(like),
             ms(like) / ms(rare.0),
+            index / table,
             stored.as_secs_f64(),
             floor_store.as_secs_f64(),
             stored.as_secs_f64() / floor_store.as_secs_f64(),

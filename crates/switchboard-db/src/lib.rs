@@ -309,6 +309,93 @@ pub fn newest_matches_floor(
     Ok((found.first().copied(), found.len() > 1))
 }
 
+/// The tokenizer of the `messages_fts` indexes, as the hub's and the desktop's migrations write
+/// it (their tests hold them to it): words by Unicode's letters and digits, case- and
+/// accent-blind (`core::search` says why).
+pub const TOKENIZE: &str = "unicode61 remove_diacritics 2";
+
+/// The words of a `messages_fts` index, each once, in table `search_terms` (a database's
+/// migration makes it and fills it from the index): what a typed beginning is written out as
+/// (`core::search::fts_query_with`), because FTS5 answers a beginning only after merging the
+/// lists of every word it begins. Words are added as messages are stored and never taken out
+/// (one no message holds any more finds nothing, at no cost). They must be spelled as the
+/// index spells them: a text of the letters core knows is split by core
+/// (`core::search::index_words`); any other goes through a scratch index of this connection's
+/// own (`temp`, emptied at each [`keep`](Self::keep)) with the index's tokenizer.
+#[derive(Default)]
+pub struct SearchTerms {
+    words: std::collections::HashSet<String>,
+    scratch: bool,
+}
+
+impl SearchTerms {
+    /// The scratch index, on the connection that stores messages (once per connection).
+    pub fn prepare(conn: &Connection) -> rusqlite::Result<()> {
+        conn.execute_batch(&format!(
+            "PRAGMA temp_store = MEMORY;
+             CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_terms_new USING fts5(
+                text, content = '', detail = none, tokenize = '{}');
+             CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_terms_new_words
+                USING fts5vocab(temp, search_terms_new, row);",
+            TOKENIZE
+        ))
+    }
+
+    /// A stored message's text, whose words are kept at [`keep`](Self::keep) (in the same
+    /// transaction).
+    pub fn note(&mut self, conn: &Connection, text: &str) -> rusqlite::Result<()> {
+        match switchboard_core::search::index_words(text) {
+            Some(words) => self.words.extend(words),
+            None => {
+                conn.prepare_cached("INSERT INTO temp.search_terms_new (text) VALUES (?1)")?
+                    .execute([text])?;
+                self.scratch = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps the words of what was noted (and empties the scratch index).
+    pub fn keep(self, conn: &Connection) -> rusqlite::Result<()> {
+        let mut put =
+            conn.prepare_cached("INSERT OR IGNORE INTO search_terms (term) VALUES (?1)")?;
+        for word in &self.words {
+            put.execute([word])?;
+        }
+        if self.scratch {
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO search_terms (term) \
+                 SELECT term FROM temp.search_terms_new_words",
+            )?
+            .execute([])?;
+            conn.prepare_cached(
+                "INSERT INTO temp.search_terms_new (search_terms_new) VALUES ('delete-all')",
+            )?
+            .execute([])?;
+        }
+        Ok(())
+    }
+
+    /// The words that begin with `prefix` (as the index spells it), at most `max`; `None` when
+    /// there are more.
+    pub fn beginning(
+        conn: &Connection,
+        prefix: &str,
+        max: usize,
+    ) -> rusqlite::Result<Option<Vec<String>>> {
+        // In the order of their bytes, as the table keeps them: from `prefix` to `prefix`
+        // followed by the last code point (no word that begins with it sorts after that).
+        let found: Vec<String> = conn
+            .prepare_cached(
+                "SELECT term FROM search_terms WHERE term >= ?1 AND term < ?1 || char(1114111) \
+                 ORDER BY term LIMIT ?2",
+            )?
+            .query_map(rusqlite::params![prefix, max as i64 + 1], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok((found.len() <= max).then_some(found))
+    }
+}
+
 /// Opens (or creates) a database in WAL mode and brings its schema up to date.
 pub fn open(path: &Path, migrations: &[(i64, &str)]) -> Result<Connection, OpenError> {
     let sqlite = |source| OpenError::Sqlite {

@@ -121,10 +121,17 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     seed(&conn, total, chats)?;
     let floor = started.elapsed();
-    // The index's worker takes them (migration 019), a batch per write, as the hub runs it.
+    // The index's worker takes them (migration 019), a batch per write (one transaction, as
+    // the hub's writer runs it).
     let started = Instant::now();
     let mut batches = 0;
-    while store::search::index_pending(&conn, store::search::INDEX_BATCH)? > 0 {
+    loop {
+        let tx = conn.unchecked_transaction()?;
+        let n = store::search::index_pending(&tx, store::search::INDEX_BATCH)?;
+        tx.commit()?;
+        if n == 0 {
+            break;
+        }
         batches += 1;
     }
     let indexing = started.elapsed();

@@ -30,6 +30,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (17, include_str!("../migrations/017_transfer.sql")),
     (18, include_str!("../migrations/018_search.sql")),
     (19, include_str!("../migrations/019_search_deferred.sql")),
+    (20, include_str!("../migrations/020_search_terms.sql")),
 ];
 
 /// Opens the hub's own database.
@@ -38,6 +39,7 @@ pub fn open_hub(path: &Path) -> Result<Connection, OpenError> {
     // Room for every statement the store runs (see `store::Cached`).
     conn.set_prepared_statement_cache_capacity(256);
     conn.pragma_update(None, "cache_size", -65536)
+        .and_then(|()| SearchTerms::prepare(&conn))
         .map_err(|source| OpenError::Sqlite {
             path: path.display().to_string(),
             source,

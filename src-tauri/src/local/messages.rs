@@ -5,6 +5,7 @@ use super::{LocalResult, LocalStore};
 use crate::vm::{MediaVm, MessageVm};
 use rusqlite::{params, Connection, OptionalExtension};
 use switchboard_core::{Direction, MessageKind, MessageStatus};
+use switchboard_db::SearchTerms;
 use switchboard_wire::{MediaView, MessageView};
 
 /// A chat's stored messages, oldest first (public for the bench's floor: the same SQL, bare).
@@ -22,9 +23,11 @@ impl LocalStore {
         self.with(|c| {
             let tx = c.transaction()?;
             let mut changed = false;
+            let mut terms = SearchTerms::default();
             for m in messages {
-                changed |= put_message(&tx, m)?;
+                changed |= put_message(&tx, m, &mut terms)?;
             }
+            terms.keep(&tx)?;
             tx.commit()?;
             Ok(changed)
         })
@@ -163,8 +166,13 @@ impl LocalStore {
     }
 }
 
-/// Stores a message; `true` when it was new or different from the stored one.
-pub(super) fn put_message(c: &Connection, m: &MessageView) -> LocalResult<bool> {
+/// Stores a message; `true` when it was new or different from the stored one. Its words are
+/// noted in `terms` for the search's list of them, to be kept before the transaction ends.
+pub(super) fn put_message(
+    c: &Connection,
+    m: &MessageView,
+    terms: &mut SearchTerms,
+) -> LocalResult<bool> {
     let n = c
         .prepare_cached(
             "INSERT INTO messages (id, chat, at, view, direction, text, status, error, mirror, kind, media) \
@@ -191,5 +199,8 @@ pub(super) fn put_message(c: &Connection, m: &MessageView) -> LocalResult<bool> 
             m.kind.as_str(),
             m.media.as_ref().map(serde_json::to_string).transpose()?,
         ])?;
+    if n > 0 {
+        terms.note(c, &m.text)?;
+    }
     Ok(n > 0)
 }

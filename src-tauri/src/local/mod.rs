@@ -42,6 +42,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         17,
         include_str!("../../migrations/017_chat_crm_in_rust.sql"),
     ),
+    (18, include_str!("../../migrations/018_search_terms.sql")),
 ];
 
 /// Makes `dir` (created if missing) this user's alone: mode 0700. The desktop's data directory
@@ -93,6 +94,12 @@ impl LocalStore {
     /// shared `db::open` creates it so before SQLite does, and narrows an older install's).
     pub fn open(path: &Path) -> Result<LocalStore, switchboard_db::OpenError> {
         let conn = switchboard_db::open(path, MIGRATIONS)?;
+        switchboard_db::SearchTerms::prepare(&conn).map_err(|source| {
+            switchboard_db::OpenError::Sqlite {
+                path: path.display().to_string(),
+                source,
+            }
+        })?;
         Ok(LocalStore {
             // One reader: the list cache is keyed on its `data_version`, which each connection
             // counts on its own.
@@ -255,6 +262,7 @@ impl LocalStore {
             let mut out = Applied::default();
             let mut colours = chats::Colouring::load(&tx)?;
             let mut recolour = false;
+            let mut terms = switchboard_db::SearchTerms::default();
             for change in &sync.changes {
                 match change {
                     Change::Me { employee } => {
@@ -321,7 +329,7 @@ impl LocalStore {
                         out.messages.insert(id.clone());
                     }
                     Change::Message { message } => {
-                        if messages::put_message(&tx, message)? {
+                        if messages::put_message(&tx, message, &mut terms)? {
                             out.messages.insert(message.chat.clone());
                         }
                     }
@@ -336,6 +344,7 @@ impl LocalStore {
                     }
                 }
             }
+            terms.keep(&tx)?;
             if recolour && chats::recolour(&tx, &colours)? > 0 {
                 out.list = true;
                 out.every_chat = true;

@@ -5,7 +5,8 @@
 use super::{LocalResult, LocalStore};
 use crate::vm::{ChatRowVm, SearchHitVm, SearchVm, TextPartVm};
 use rusqlite::params;
-use switchboard_core::search::{fts_query, search_words};
+use switchboard_core::search::{fts_query_with, search_words, MAX_EXPANSION};
+use switchboard_db::SearchTerms;
 
 /// How many of the newest matches a filtered search looks through at most.
 pub const EXAMINED: u32 = 20_000;
@@ -52,16 +53,29 @@ impl LocalStore {
             None
         };
         let chats = self.chats_by_number(query, within, me.as_deref())?;
-        let Some(fts) = fts_query(&words) else {
+        if words.is_empty() {
             return Ok(SearchVm {
                 hits: Vec::new(),
                 short: short && chats.is_empty(),
                 partial: false,
                 chats,
             });
-        };
+        }
         let filtered = within.channel.is_some() || me.is_some() || within.since.is_some();
         self.read(|c, _| {
+            // Each beginning typed, written out as the words it begins (the index reads those
+            // from the newest end; a beginning it would first merge in full).
+            let mut failed = None;
+            let fts = fts_query_with(&words, |term| {
+                SearchTerms::beginning(c, term, MAX_EXPANSION)
+                    .map_err(|e| failed = Some(e))
+                    .ok()
+                    .flatten()
+            })
+            .unwrap_or_default();
+            if let Some(e) = failed {
+                return Err(e.into());
+            }
             // Kept to a filter, at most the newest EXAMINED matches are looked through (a word
             // in every message, one small channel, would otherwise read them all): the oldest
             // of them bounds the search, and whether there are more says it was partial.

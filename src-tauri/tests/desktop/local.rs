@@ -1080,3 +1080,193 @@ fn the_chats_of_a_crm_entity_follow_their_links() {
     store.clear().expect("sign out");
     assert!(of("8").is_empty());
 }
+
+/// The letters core spells as the index does by itself (`index_term`) are spelled so by the
+/// index's tokenizer, each in either case, and that tokenizer is the one migration 011 wrote.
+#[test]
+fn core_spells_its_letters_as_the_index_does() {
+    use switchboard_db::TOKENIZE;
+    assert!(
+        include_str!("../../migrations/011_search_by_words.sql")
+            .contains(&format!("tokenize = '{TOKENIZE}'")),
+        "the store's scratch index must split words as the index does"
+    );
+    let c = rusqlite::Connection::open_in_memory().expect("db");
+    c.execute_batch(&format!(
+        "CREATE VIRTUAL TABLE f USING fts5(text, tokenize = '{TOKENIZE}');
+         CREATE VIRTUAL TABLE v USING fts5vocab(f, instance);"
+    ))
+    .expect("index");
+    for letter in switchboard_core::search::index_term_letters() {
+        c.execute("DELETE FROM f", []).expect("empty");
+        c.execute("INSERT INTO f (text) VALUES (?1)", [format!("q{letter}q")])
+            .expect("insert");
+        let terms: Vec<String> = c
+            .prepare("SELECT term FROM v")
+            .expect("vocab")
+            .query_map([], |r| r.get(0))
+            .expect("vocab")
+            .collect::<Result<_, _>>()
+            .expect("vocab");
+        let core = switchboard_core::search::index_term(&format!("q{letter}q"));
+        assert_eq!(terms, core.into_iter().collect::<Vec<_>>(), "{letter:?}");
+    }
+    // And the marks it takes as the space between words are that to the index too.
+    for mark in switchboard_core::search::index_spaces() {
+        c.execute("DELETE FROM f", []).expect("empty");
+        let text = format!("q{mark}q");
+        c.execute("INSERT INTO f (text) VALUES (?1)", [&text])
+            .expect("insert");
+        let terms: Vec<String> = c
+            .prepare("SELECT term FROM v")
+            .expect("vocab")
+            .query_map([], |r| r.get(0))
+            .expect("vocab")
+            .collect::<Result<_, _>>()
+            .expect("vocab");
+        assert_eq!(
+            Some(terms),
+            switchboard_core::search::index_words(&text),
+            "{mark:?}"
+        );
+        assert_eq!(
+            switchboard_core::search::index_words(&text).map(|w| w.len()),
+            Some(2)
+        );
+    }
+}
+
+/// A typed beginning is searched as the words of the index it begins (read from the newest
+/// end, not merged in full): the answers are exactly FTS5's own for that beginning, for every
+/// beginning of every word stored (any script, case, accent, emoji, number, two words joined),
+/// whether the messages came fetched or synced; the list of words holds every word of the
+/// index, and an older store gets it filled from the index when it opens.
+#[test]
+fn a_beginning_written_out_as_words_finds_what_the_index_finds() {
+    const WORDS: [&str; 24] = [
+        "Заказ",
+        "заказу",
+        "ЗАКАЗОВ",
+        "счёт",
+        "счета",
+        "Ёлка",
+        "iPhone",
+        "iphone15",
+        "café",
+        "Cafe",
+        "İstanbul",
+        "Straße",
+        "жираф-2026",
+        "👍спасибо",
+        "naïve",
+        "ǅemal",
+        "77412",
+        "774",
+        "№5",
+        "по-русски",
+        "x²",
+        "Ωmega",
+        "ЇЖАК",
+        "(доставка).",
+    ];
+    const GLUE: [&str; 4] = [" ", ", ", " — ", "\n"];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("local.db");
+    let store = LocalStore::open(&path).expect("store");
+    let message = |i: usize| {
+        let text: Vec<&str> = (0..=i % 5)
+            .flat_map(|k| [WORDS[(i * 7 + k * 3) % WORDS.len()], GLUE[(i + k) % 4]])
+            .collect();
+        MessageView {
+            id: format!("m{i:04}"),
+            chat: "c1".into(),
+            direction: Direction::In,
+            text: text.concat(),
+            content_uri: None,
+            at: format!("2026-11-25T10:{:02}:{:02}.000Z", i / 60, i % 60),
+            author_id: None,
+            status: switchboard_core::MessageStatus::Inbound,
+            error: None,
+            mirror: Default::default(),
+            kind: Default::default(),
+            media: None,
+            place: None,
+        }
+    };
+    let mut changes = vec![Change::Chat {
+        chat: chat("c1", "2026-11-25T10:00:00.000Z", None),
+    }];
+    changes.extend((0..150).map(|i| Change::Message {
+        message: message(i),
+    }));
+    store
+        .apply(&SyncResponse {
+            changes,
+            cursor: 1,
+            has_more: false,
+            ..SyncResponse::default()
+        })
+        .expect("apply");
+    store
+        .put_messages(&(150..300).map(message).collect::<Vec<_>>())
+        .expect("put");
+    let raw = rusqlite::Connection::open(&path).expect("raw");
+    let unlisted = |raw: &rusqlite::Connection| -> i64 {
+        raw.execute_batch(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.v USING fts5vocab(main, messages_fts, row)",
+        )
+        .expect("vocab");
+        raw.query_row(
+            "SELECT count(*) FROM temp.v WHERE term NOT IN (SELECT term FROM search_terms)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count")
+    };
+    assert_eq!(unlisted(&raw), 0, "every word of the index is listed");
+    let check = |store: &LocalStore, raw: &rusqlite::Connection| {
+        let mut asked = 0;
+        for word in WORDS {
+            let chars: Vec<char> = word.chars().collect();
+            for n in 2..=chars.len() {
+                let typed: String = chars[..n].iter().collect();
+                for q in [typed.clone(), typed.to_uppercase(), typed.to_lowercase()] {
+                    let words = switchboard_core::search::search_words(&q);
+                    let Some(fts) = switchboard_core::search::fts_query(&words) else {
+                        continue;
+                    };
+                    let mut expected: Vec<String> = raw
+                        .prepare(
+                            "SELECT m.id FROM messages_fts JOIN messages m \
+                             ON m.rowid = messages_fts.rowid WHERE messages_fts MATCH ?1",
+                        )
+                        .expect("raw")
+                        .query_map([&fts], |r| r.get(0))
+                        .expect("raw")
+                        .collect::<Result<_, _>>()
+                        .expect("raw");
+                    let mut got: Vec<String> = store
+                        .search(&q, 1000)
+                        .expect("search")
+                        .hits
+                        .into_iter()
+                        .map(|h| h.message_id)
+                        .collect();
+                    expected.sort();
+                    got.sort();
+                    assert_eq!(got, expected, "{q:?} ({fts})");
+                    asked += 1;
+                }
+            }
+        }
+        assert!(asked > 200, "{asked}");
+    };
+    check(&store, &raw);
+    // A store from before the list: the upgrade fills it from the index.
+    drop(store);
+    raw.execute_batch("DROP TABLE search_terms; PRAGMA user_version = 17;")
+        .expect("downgrade");
+    let store = LocalStore::open(&path).expect("upgraded");
+    assert_eq!(unlisted(&raw), 0, "filled from the index");
+    check(&store, &raw);
+}

@@ -1320,3 +1320,56 @@ async fn relay(
         write.write_all(&bytes).await?;
     }
 }
+
+/// (RSS, PSS) in KiB of a process and its descendants.
+pub fn memory_tree(pid: u32) -> (u64, u64) {
+    process_tree(pid)
+        .into_iter()
+        .filter_map(memory)
+        .fold((0, 0), |(rss, pss), (r, p)| (rss + r, pss + p))
+}
+
+/// Runs `script` in the page; what it returns.
+pub async fn dom(app: &fantoccini::Client, script: &str) -> Result<serde_json::Value> {
+    Ok(app.execute(script, vec![]).await?)
+}
+
+/// Runs `action` (JS statements) in the page, then waits there until `done` (a JS expression)
+/// holds; the page's own measure of how long it took, in ms (to the DOM updated; its paint
+/// follows within a frame).
+pub async fn timed(app: &fantoccini::Client, action: &str, done: &str) -> Result<f64> {
+    page_timed(app, action, done, "cb(performance.now() - t0)").await
+}
+
+/// As [`timed`], to the frame painted after `done` holds: a task queued from the next
+/// animation frame's callback runs once that frame is painted.
+pub async fn timed_to_paint(app: &fantoccini::Client, action: &str, done: &str) -> Result<f64> {
+    page_timed(
+        app,
+        action,
+        done,
+        "requestAnimationFrame(() => setTimeout(() => cb(performance.now() - t0)))",
+    )
+    .await
+}
+
+async fn page_timed(app: &fantoccini::Client, action: &str, done: &str, then: &str) -> Result<f64> {
+    let script = format!(
+        "const cb = arguments[arguments.length - 1]; const t0 = performance.now(); {action}; \
+         const tick = () => {{ if ({done}) {then}; \
+           else if (performance.now() - t0 > 30000) cb(-1); else setTimeout(tick, 1); }}; tick();"
+    );
+    let ms = app
+        .execute_async(&script, vec![])
+        .await?
+        .as_f64()
+        .context("a time")?;
+    anyhow::ensure!(ms >= 0.0, "timed out waiting for {done}");
+    Ok(ms)
+}
+
+/// The median and the 95th percentile of `v` (not empty).
+pub fn median_p95(mut v: Vec<f64>) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (v[v.len() / 2], v[(v.len() * 95).div_ceil(100) - 1])
+}

@@ -321,10 +321,14 @@ describe('Workspace', () => {
     await fireEvent.keyDown(window, { key: 'а', code: 'KeyF', ctrlKey: true });
     const field = screen.getByTestId('search') as HTMLInputElement;
     expect(document.activeElement).toBe(field);
-    await fireEvent.input(field, { target: { value: 'счет' } });
+    // Each keystroke asks this desktop at once; the hub only once typing pauses.
+    for (const typed of ['сч', 'сче', 'счет']) {
+      await fireEvent.input(field, { target: { value: typed } });
+      expect(backend.calls).toContain(`search:${typed}`);
+    }
     await waitFor(() => expect(screen.getAllByTestId('search-hit').length).toBe(4));
-    expect(backend.calls).toContain('search:счет');
-    expect(backend.calls).toContain('searchHistory:счет');
+    expect(screen.getByTestId('search-results').dataset.query).toBe('счет');
+    expect(backend.calls.filter((c) => c.startsWith('searchHistory'))).toEqual(['searchHistory:счет']);
     const titles = [...document.querySelectorAll('.found-chat h3')].map((h) => h.textContent);
     expect(titles).toEqual(['Chats with this number', 'Irina', 'Oleg']);
     const marks = [...document.querySelectorAll('[data-testid=search-hit] mark')].map((m) => m.textContent);
@@ -345,8 +349,11 @@ describe('Workspace', () => {
     // Enter opens the newest; the conversation marks the message found.
     await fireEvent.keyDown(field, { key: 'Enter' });
     await waitFor(() => expect(document.querySelector('.message.focused')?.getAttribute('data-message-id')).toBe('m2'));
-    // The hub's hit: its history is fetched first, then it opens.
-    await fireEvent.click(screen.getAllByTestId('search-hit').filter((h) => h.dataset.remote === 'true')[0] as HTMLElement);
+    // The hub's hit (asked again once the filters stopped changing): its history is fetched
+    // first, then it opens.
+    const remoteHit = () => screen.getAllByTestId('search-hit').filter((h) => h.dataset.remote === 'true')[0];
+    await waitFor(() => expect(remoteHit()).toBeDefined());
+    await fireEvent.click(remoteHit() as HTMLElement);
     await waitFor(() => expect(backend.calls).toContain('historyTo:b:m0'));
     // Esc in the field clears it: the list is back.
     await fireEvent.keyDown(field, { key: 'Escape' });

@@ -46,6 +46,17 @@ pub fn index_pending(conn: &Connection, max: i64) -> rusqlite::Result<usize> {
          WHERE rowid > ?1 AND rowid <= ?2",
         params![upto, last],
     )?;
+    // And their words to the list a typed beginning is written out from.
+    let mut terms = switchboard_db::SearchTerms::default();
+    {
+        let mut texts =
+            conn.prepare_cached("SELECT text FROM messages WHERE rowid > ?1 AND rowid <= ?2")?;
+        let mut rows = texts.query(params![upto, last])?;
+        while let Some(row) = rows.next()? {
+            terms.note(conn, row.get_ref(0)?.as_str().unwrap_or_default())?;
+        }
+    }
+    terms.keep(conn)?;
     conn.exec("UPDATE search_indexed SET upto = ?1 WHERE id = 1", [last])?;
     Ok(n)
 }
@@ -73,7 +84,19 @@ pub fn search_messages(
     limit: u32,
     examined: u32,
 ) -> rusqlite::Result<SearchResults> {
-    let Some(fts) = search::fts_query(&search::search_words(query)) else {
+    // Each beginning typed, written out as the words it begins (the index reads those from
+    // the newest end; a beginning it would first merge in full).
+    let mut failed = None;
+    let fts = search::fts_query_with(&search::search_words(query), |term| {
+        switchboard_db::SearchTerms::beginning(conn, term, search::MAX_EXPANSION)
+            .map_err(|e| failed = Some(e))
+            .ok()
+            .flatten()
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let Some(fts) = fts else {
         return Ok(SearchResults::default());
     };
     // Role `none` sees no chat (the route refuses it first; this holds without the route).
@@ -142,4 +165,72 @@ pub fn search_messages(
         partial: more && hits.len() < limit as usize,
         hits,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every word the index's worker puts in the index is in the list a typed beginning is
+    /// written out from (texts core splits and texts the scratch index splits alike), and an
+    /// older hub gets the list filled from its index when it opens; the index splits words as
+    /// the list does.
+    #[test]
+    fn the_indexs_words_are_all_listed() {
+        assert!(
+            include_str!("../../migrations/018_search.sql")
+                .contains(&format!("tokenize = '{}'", switchboard_db::TOKENIZE)),
+            "the list's scratch index must split words as the index does"
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("hub.db");
+        let conn = crate::db::open_hub(&path).expect("open");
+        conn.execute_batch("PRAGMA foreign_keys = OFF")
+            .expect("pragma");
+        let texts = [
+            "Здравствуйте, ЗАКАЗ №77412 — «iPhone»",
+            "Café İstanbul 👍 Straße",
+            "счёт-фактура x² ǅemal",
+            "",
+        ];
+        for (i, text) in texts.iter().cycle().take(2_500).enumerate() {
+            conn.execute(
+                "INSERT INTO messages (id, chat, direction, text, at, status) \
+                 VALUES (?1, 'c1', 'in', ?2 || ' ' || ?1, '2026-12-07T10:00:00Z', 'inbound')",
+                params![format!("m{i}"), text],
+            )
+            .expect("message");
+        }
+        while index_pending(&conn, INDEX_BATCH).expect("index") > 0 {}
+        let unlisted = |conn: &Connection| -> i64 {
+            conn.execute_batch(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.v USING fts5vocab(main, messages_fts, row)",
+            )
+            .expect("vocab");
+            conn.query_row(
+                "SELECT count(*) FROM temp.v WHERE term NOT IN (SELECT term FROM search_terms)",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count")
+        };
+        assert_eq!(unlisted(&conn), 0);
+        let listed = |conn: &Connection, term: &str| {
+            switchboard_db::SearchTerms::beginning(conn, term, 10).expect("list")
+        };
+        assert_eq!(
+            listed(&conn, "stra").as_deref(),
+            Some(&["straße".to_string()][..])
+        );
+        assert_eq!(listed(&conn, "m1"), None, "more than 10");
+        conn.execute_batch("DROP TABLE search_terms; PRAGMA user_version = 19;")
+            .expect("downgrade");
+        drop(conn);
+        let conn = crate::db::open_hub(&path).expect("upgraded");
+        assert_eq!(unlisted(&conn), 0, "filled from the index");
+        assert_eq!(
+            listed(&conn, "заказ").as_deref(),
+            Some(&["заказ".to_string()][..])
+        );
+    }
 }

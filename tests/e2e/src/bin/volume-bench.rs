@@ -18,36 +18,6 @@ use switchboard_e2e::*;
 #[path = "../../../../crates/switchboard-hub/benches/support/perf_md.rs"]
 mod perf_md;
 
-/// (RSS, PSS) in KiB of a process and its descendants.
-fn memory_tree(pid: u32) -> (u64, u64) {
-    process_tree(pid)
-        .into_iter()
-        .filter_map(memory)
-        .fold((0, 0), |(rss, pss), (r, p)| (rss + r, pss + p))
-}
-
-async fn dom(app: &fantoccini::Client, script: &str) -> Result<serde_json::Value> {
-    Ok(app.execute(script, vec![]).await?)
-}
-
-/// Runs `action` (JS statements) in the page, then waits there until `done` (a JS expression)
-/// holds; the page's own measure of how long it took, in ms (to the DOM updated; its paint
-/// follows within a frame).
-async fn timed(app: &fantoccini::Client, action: &str, done: &str) -> Result<f64> {
-    let script = format!(
-        "const cb = arguments[arguments.length - 1]; const t0 = performance.now(); {action}; \
-         const tick = () => {{ if ({done}) cb(performance.now() - t0); \
-           else if (performance.now() - t0 > 30000) cb(-1); else setTimeout(tick, 1); }}; tick();"
-    );
-    let ms = app
-        .execute_async(&script, vec![])
-        .await?
-        .as_f64()
-        .context("a time")?;
-    anyhow::ensure!(ms >= 0.0, "timed out waiting for {done}");
-    Ok(ms)
-}
-
 /// Clicks a row of the list (`row`: a JS expression) and waits until its conversation is shown
 /// (with `messages` messages); the ms it took.
 async fn open(app: &fantoccini::Client, row: &str, messages: Option<usize>) -> Result<f64> {
@@ -75,11 +45,6 @@ fn row_titled(title: &str) -> String {
         "[...document.querySelectorAll('[data-testid=chat-row]')].find(r => \
          r.querySelector('[data-testid=chat-title]').textContent === {title:?})"
     )
-}
-
-fn median_p95(mut v: Vec<f64>) -> (f64, f64) {
-    v.sort_by(f64::total_cmp);
-    (v[v.len() / 2], v[(v.len() * 95).div_ceil(100) - 1])
 }
 
 #[tokio::main]
