@@ -432,6 +432,16 @@ describe('SettingsView', () => {
     await fireEvent.input(screen.getByTestId('reply-text'), { target: { value: 'Bye, {client}' } });
     await fireEvent.click(screen.getByTestId('save-reply'));
     await waitFor(() => expect(backend.calls).toContain('saveQuickReply:null:Bye:Bye, {client}:false'));
+    // Delete asks first (a workspace reply goes for everyone); Cancel keeps it.
+    await fireEvent.click(screen.getAllByTestId('delete-reply')[0] as HTMLElement);
+    expect(screen.getByTestId('delete-reply-confirm').textContent).toContain('for everyone');
+    expect(document.activeElement).toBe(screen.getByTestId('delete-reply-yes'));
+    await fireEvent.click(screen.getByTestId('delete-reply-no'));
+    expect(screen.queryByTestId('delete-reply-confirm')).toBeNull();
+    expect(backend.calls.some((c) => c.startsWith('deleteQuickReply'))).toBe(false);
+    await fireEvent.click(screen.getAllByTestId('delete-reply')[0] as HTMLElement);
+    await fireEvent.click(screen.getByTestId('delete-reply-yes'));
+    await waitFor(() => expect(backend.calls).toContain('deleteQuickReply:w1'));
     view.unmount();
     backend.replies = { ...backend.replies, can_manage: false };
     render(SettingsView, { backend, session: { ...session, settings }, onclose: () => {} });
@@ -849,6 +859,35 @@ describe('Conversation', () => {
     await fireEvent.click(to);
     await waitFor(() => expect(backend.calls).toContain('handOver:y:b'));
     expect((await screen.findByTestId('hand-over-done')).textContent).toBe('Handed over to Boris');
+  });
+
+  it('offers "Hand over…" in Ctrl+K when the open chat may be handed over, and opens the list from there', async () => {
+    Element.prototype.scrollTo = () => {};
+    Element.prototype.scrollIntoView = () => {};
+    const backend = new MockBackend();
+    backend.lists.all.chats = [row('a', 'red', 1, 'Irina'), row('b', null, 0, 'Oleg')];
+    backend.handOverAllowed = { a: true };
+    backend.handOverPeople = [{ id: 'b', name: 'Boris', role: 'seller' }];
+    render(Workspace, { backend, session });
+    const names = async () => {
+      await fireEvent.keyDown(window, { key: 'k', code: 'KeyK', ctrlKey: true });
+      const input = (await screen.findByTestId('jump-input')) as HTMLInputElement;
+      await fireEvent.input(input, { target: { value: 'hand' } });
+      return input;
+    };
+    // Oleg's chat may not be handed over from here: not offered.
+    await fireEvent.click((await screen.findAllByTestId('chat-row'))[1] as HTMLElement);
+    await waitFor(() => expect(document.querySelector('[data-testid=conversation] h2')?.textContent).toBe('Oleg'));
+    let input = await names();
+    expect(await screen.findByTestId('jump-nothing')).toBeTruthy();
+    await fireEvent.keyDown(input, { key: 'Escape' });
+    await fireEvent.click(screen.getAllByTestId('chat-row')[0] as HTMLElement);
+    await screen.findByTestId('hand-over');
+    input = await names();
+    await waitFor(() => expect(screen.getAllByTestId('jump-action').map((a) => a.dataset.action)).toEqual(['handOver']));
+    await fireEvent.keyDown(input, { key: 'Enter' });
+    expect((await screen.findByTestId('hand-over-to')).textContent).toBe('Boris · seller');
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('hand-over-list')));
   });
 
   it('shows each message\'s CRM mirror state and the linked entities; a failed one can be retried', async () => {
