@@ -92,6 +92,8 @@ pub fn fts_query_with(
                 // on; a 2-letter word is looked for as itself (as a beginning it would merge
                 // half the index).
                 let mut alts: Vec<String> = Vec::new();
+                // At most MAX_EXPANSION words for all of a word's spellings together.
+                let mut budget = MAX_EXPANSION;
                 for s in spellings(w) {
                     if s.chars().count() < 3 {
                         alts.push(quote(&s));
@@ -99,7 +101,8 @@ pub fn fts_query_with(
                     }
                     let whole = index_term(&s)
                         .and_then(|t| expand(&t))
-                        .filter(|t| !t.is_empty() && t.len() <= MAX_EXPANSION);
+                        .filter(|t| !t.is_empty() && t.len() <= budget);
+                    budget -= whole.as_ref().map_or(0, Vec::len);
                     match whole {
                         Some(terms) => alts.extend(terms.iter().map(|t| quote(t))),
                         None => alts.push(format!("{}*", quote(&s))),
@@ -305,6 +308,17 @@ mod tests {
                 Some("\"заказ\"*")
             );
         }
+        // All spellings of a word together are written out as MAX_EXPANSION words at most.
+        let half = |t: &str| {
+            Some(
+                (0..MAX_EXPANSION / 2 + 1)
+                    .map(|i| format!("{t}{i}"))
+                    .collect(),
+            )
+        };
+        let q = fts_query_with(&search_words("счет"), half).unwrap_or_default();
+        assert!(q.ends_with(" OR \"счёт\"*)"), "{q}");
+        assert_eq!(q.matches(" OR ").count(), MAX_EXPANSION / 2 + 1);
         // Each spelling is asked for on its own.
         let mut asked = Vec::new();
         let q = fts_query_with(&search_words("счет"), |t| {
