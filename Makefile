@@ -15,8 +15,9 @@ setup:
 ui: setup
 	npm --prefix ui run build --silent
 
-# Every binary (the app, the hub, the fakes, the end-to-end benches); the test binaries are
-# built by `cargo test`, and the benches are type-checked by clippy (`--all-targets`).
+# Every binary (the app, the hub, the fakes, the end-to-end benches but `search-bench`, which
+# needs `--features search-bench`); the test binaries are built by `cargo test`, and the benches
+# are type-checked by clippy (`--all-targets`, with that feature).
 build: ui
 	$(STEP)
 	$(CARGO) build --workspace --bins

@@ -150,7 +150,7 @@ fn main() -> anyhow::Result<()> {
         size("bare.db") + size("bare.db-wal"),
     );
     println!(
-        "{total} messages in {chats} chats: stored {:.1} s with the search index, {:.1} s without ({:.2}×); file {} MB vs {} MB",
+        "{total} messages in {chats} chats: stored {:.1} s with the search index, {:.1} s without ({:.2}×); the store's file {} MB (its chats too) vs the bare messages' {} MB",
         stored.as_secs_f64(),
         floor_store.as_secs_f64(),
         stored.as_secs_f64() / floor_store.as_secs_f64(),
@@ -187,7 +187,7 @@ fn main() -> anyhow::Result<()> {
         "search",
         &format!("full-text search on the desktop, {total} messages in {chats} chats (FTS5, words by their beginnings)"),
         &format!(
-            "median / p95: a rare word {:.1} / {:.1} ms, a word in ~{} messages {:.1} / {:.1} ms, a word in every message (newest 100 shown) {:.1} / {:.1} ms, 3 letters beginning a word in every message {:.1} / {:.1} ms, the first digits of a number {:.1} / {:.1} ms; a word in every message kept to a filter nothing matches (bounded at the newest {EXAMINED}) {:.1} / {:.1} ms; a bare LIKE scan {:.0} ms ({:.0}× the rare word); the index {index:.0} MB beside the messages table's {table:.0} MB ({:.2}×), its list of words {terms:.0} MB; storing them {:.0} s with the index vs {:.0} s without ({:.2}×), file {} MB vs {} MB",
+            "median / p95: a rare word {:.1} / {:.1} ms, a word in ~{} messages {:.1} / {:.1} ms, a word in every message (newest 100 shown) {:.1} / {:.1} ms, 3 letters beginning a word in every message {:.1} / {:.1} ms, the first digits of a number {:.1} / {:.1} ms; a word in every message kept to a filter nothing matches (bounded at the newest {EXAMINED}) {:.1} / {:.1} ms; a bare LIKE scan {:.0} ms ({:.0}× the rare word); the index {index:.0} MB beside the messages table's {table:.0} MB ({:.2}×), its list of words {terms:.0} MB; storing them {:.0} s with the index vs {:.0} s without ({:.2}×), the store's file {} MB (its chats too) vs the bare messages' {} MB",
             ms(rare.0),
             ms(rare.1),
             total / 5_000,

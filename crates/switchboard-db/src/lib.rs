@@ -317,8 +317,11 @@ pub const TOKENIZE: &str = "unicode61 remove_diacritics 2";
 /// The words of a `messages_fts` index, each once, in table `search_terms` (a database's
 /// migration makes it and fills it from the index): what a typed beginning is written out as
 /// (`core::search::fts_query_with`), because FTS5 answers a beginning only after merging the
-/// lists of every word it begins. Words are added as messages are stored and never taken out
-/// (one no message holds any more finds nothing, at no cost). They must be spelled as the
+/// lists of every word it begins. Words are added as messages are stored and taken out only
+/// with everything (a desktop's sign-out): one no message holds any more finds nothing, but
+/// still counts towards a beginning's 512 (past them FTS5 is given the beginning). A text
+/// changed in place (the hub's index re-reads it) would need its words noted again: nothing
+/// changes a stored text today. They must be spelled as the
 /// index spells them: a text of the letters core knows is split by core
 /// (`core::search::index_words`); any other goes through a scratch index of this connection's
 /// own (`temp`, emptied at each [`keep`](Self::keep)) with the index's tokenizer.

@@ -299,10 +299,14 @@ pub async fn search_messages(
         mine: filter.mine,
         since: filter.period.since(chrono::Utc::now()),
     };
-    Ok(app
-        .state::<App>()
-        .store()?
-        .search_in(&query, 100, &within)?)
+    let store = app.state::<App>().store()?;
+    // Asked at every keystroke: off the async workers (a beginning of more than 512 words is
+    // merged by FTS5 in full).
+    Ok(
+        tauri::async_runtime::spawn_blocking(move || store.search_in(&query, 100, &within))
+            .await
+            .map_err(|e| CmdError::new("search", e.to_string()))??,
+    )
 }
 
 /// How long the hub's answer to a search is waited for: past it, what this desktop holds is

@@ -172,7 +172,7 @@ impl LocalStore {
         self.with(|c| {
             c.execute_batch(
                 "DELETE FROM meta; DELETE FROM chats; DELETE FROM messages; DELETE FROM channels; \
-                 DELETE FROM drafts;",
+                 DELETE FROM drafts; DELETE FROM search_terms;",
             )?;
             Ok(())
         })

@@ -132,15 +132,18 @@ impl LocalStore {
         self.with(|c| {
             let tx = c.transaction()?;
             tx.execute("DELETE FROM outbox WHERE key = ?1", [key])?;
-            tx.execute(
-                "INSERT OR IGNORE INTO messages (id, chat, at, view) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    message.id,
-                    message.chat,
-                    message.at,
-                    serde_json::to_string(message)?
-                ],
+            // Stored as any message is (its text, direction and status in their columns, its
+            // words for the search), unless a sync brought it first: that copy is newer.
+            let held: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM messages WHERE id = ?1)",
+                [&message.id],
+                |r| r.get(0),
             )?;
+            if !held {
+                let mut terms = switchboard_db::SearchTerms::default();
+                super::messages::put_message(&tx, message, &mut terms)?;
+                terms.keep(&tx)?;
+            }
             tx.commit()?;
             Ok(())
         })

@@ -1097,33 +1097,27 @@ fn core_spells_its_letters_as_the_index_does() {
          CREATE VIRTUAL TABLE v USING fts5vocab(f, instance);"
     ))
     .expect("index");
-    for letter in switchboard_core::search::index_term_letters() {
+    // The index's words of `text`, in order.
+    let words_of = |text: &str| -> Vec<String> {
         c.execute("DELETE FROM f", []).expect("empty");
-        c.execute("INSERT INTO f (text) VALUES (?1)", [format!("q{letter}q")])
+        c.execute("INSERT INTO f (text) VALUES (?1)", [text])
             .expect("insert");
-        let terms: Vec<String> = c
-            .prepare("SELECT term FROM v")
+        c.prepare("SELECT term FROM v")
             .expect("vocab")
             .query_map([], |r| r.get(0))
             .expect("vocab")
             .collect::<Result<_, _>>()
-            .expect("vocab");
+            .expect("vocab")
+    };
+    for letter in switchboard_core::search::index_term_letters() {
+        let terms = words_of(&format!("q{letter}q"));
         let core = switchboard_core::search::index_term(&format!("q{letter}q"));
         assert_eq!(terms, core.into_iter().collect::<Vec<_>>(), "{letter:?}");
     }
     // And the marks it takes as the space between words are that to the index too.
     for mark in switchboard_core::search::index_spaces() {
-        c.execute("DELETE FROM f", []).expect("empty");
         let text = format!("q{mark}q");
-        c.execute("INSERT INTO f (text) VALUES (?1)", [&text])
-            .expect("insert");
-        let terms: Vec<String> = c
-            .prepare("SELECT term FROM v")
-            .expect("vocab")
-            .query_map([], |r| r.get(0))
-            .expect("vocab")
-            .collect::<Result<_, _>>()
-            .expect("vocab");
+        let terms = words_of(&text);
         assert_eq!(
             Some(terms),
             switchboard_core::search::index_words(&text),
@@ -1269,4 +1263,113 @@ fn a_beginning_written_out_as_words_finds_what_the_index_finds() {
     let store = LocalStore::open(&path).expect("upgraded");
     assert_eq!(unlisted(&raw), 0, "filled from the index");
     check(&store, &raw);
+    // Signing out forgets the words too (clients' names and numbers are in them).
+    store.clear().expect("sign out");
+    let left: i64 = raw
+        .query_row("SELECT count(*) FROM search_terms", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(left, 0);
+}
+
+/// A message sent from here and taken by the hub is stored as any message is: shown with its
+/// text and found by it at once, not only once a sync brings it again; a copy a sync brought
+/// first is newer and stays.
+#[test]
+fn a_sent_message_taken_by_the_hub_is_shown_and_found_by_its_text() {
+    use switchboard_desktop::local::OutboxItem;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = LocalStore::open(&dir.path().join("local.db")).expect("store");
+    store
+        .apply(&SyncResponse {
+            changes: vec![Change::Chat {
+                chat: chat("c1", "2026-11-25T10:00:00.000Z", None),
+            }],
+            cursor: 1,
+            has_more: false,
+            ..SyncResponse::default()
+        })
+        .expect("apply");
+    let sent = |key: &str, id: &str, text: &str, status| {
+        store
+            .enqueue(&OutboxItem {
+                key: key.into(),
+                chat: Some("c1".into()),
+                channel_id: None,
+                phone: None,
+                display: None,
+                text: text.into(),
+                created_at: "2026-11-25T11:00:00.000Z".into(),
+                error: None,
+                error_code: None,
+                error_owner: None,
+                file: None,
+            })
+            .expect("enqueue");
+        let view = MessageView {
+            id: id.into(),
+            chat: "c1".into(),
+            direction: Direction::Out,
+            text: text.into(),
+            content_uri: None,
+            at: "2026-11-25T11:00:01.000Z".into(),
+            author_id: None,
+            status,
+            error: None,
+            mirror: Default::default(),
+            kind: Default::default(),
+            media: None,
+            place: None,
+        };
+        store.outbox_taken(key, &view).expect("taken");
+        view
+    };
+    sent(
+        "k1",
+        "h1",
+        "Счёт выставлен, Ирина",
+        switchboard_core::MessageStatus::Sent,
+    );
+    let shown = store.messages("c1").expect("messages");
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].text, "Счёт выставлен, Ирина");
+    assert_eq!(shown[0].direction, Direction::Out);
+    let found = store.search("выстав", 10).expect("search");
+    assert_eq!(
+        found
+            .hits
+            .iter()
+            .map(|h| h.message_id.as_str())
+            .collect::<Vec<_>>(),
+        ["h1"]
+    );
+    // The sync's copy came first (read by the client): the send's answer does not undo it.
+    let read = MessageView {
+        id: "h2".into(),
+        chat: "c1".into(),
+        direction: Direction::Out,
+        text: "Доставка завтра".into(),
+        content_uri: None,
+        at: "2026-11-25T11:00:01.000Z".into(),
+        author_id: None,
+        status: switchboard_core::MessageStatus::Read,
+        error: None,
+        mirror: Default::default(),
+        kind: Default::default(),
+        media: None,
+        place: None,
+    };
+    store.put_messages(&[read]).expect("synced");
+    sent(
+        "k2",
+        "h2",
+        "Доставка завтра",
+        switchboard_core::MessageStatus::Sent,
+    );
+    let h2 = store
+        .messages("c1")
+        .expect("messages")
+        .into_iter()
+        .find(|m| m.id == "h2")
+        .expect("h2");
+    assert_eq!(h2.status, switchboard_core::MessageStatus::Read);
 }

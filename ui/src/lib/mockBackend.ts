@@ -64,8 +64,11 @@ export class MockBackend implements Backend {
   async searchMessages(query: string, filter: SearchFilterVm) {
     const kept = filter.channel || filter.mine || filter.period !== 'any' ? `:${JSON.stringify(filter)}` : '';
     this.calls.push(`search:${query}${kept}`);
+    if (this.searchHeld) await this.searchHeld;
     return this.found;
   }
+  /** While set, searchMessages answers only once it settles (an answer on its way). */
+  searchHeld: Promise<void> | null = null;
   searchChannelList: ChannelVm[] = [];
   async searchChannels() { return this.searchChannelList; }
   /** The red chats in the list's order: what Alt+↓ / Alt+↑ walk. */

@@ -358,6 +358,17 @@ describe('Workspace', () => {
     // Esc in the field clears it: the list is back.
     await fireEvent.keyDown(field, { key: 'Escape' });
     await screen.findAllByTestId('chat-row');
+    // An answer still on its way when the field is cleared is dropped, not shown.
+    let answer = () => {};
+    backend.searchHeld = new Promise((resolve) => (answer = resolve));
+    await fireEvent.input(field, { target: { value: 'доставка' } });
+    expect(backend.calls.some((c) => c.startsWith('search:доставка'))).toBe(true);
+    await fireEvent.input(field, { target: { value: '' } });
+    answer();
+    await backend.searchHeld;
+    await new Promise((r) => setTimeout(r));
+    expect(screen.queryByTestId('search-results')).toBeNull();
+    expect(screen.queryAllByTestId('search-hit')).toHaveLength(0);
   });
 
   it('renders client text as text, never as HTML', async () => {
@@ -437,6 +448,11 @@ describe('SettingsView', () => {
     expect(screen.getByTestId('delete-reply-confirm').textContent).toContain('for everyone');
     expect(document.activeElement).toBe(screen.getByTestId('delete-reply-yes'));
     await fireEvent.click(screen.getByTestId('delete-reply-no'));
+    expect(screen.queryByTestId('delete-reply-confirm')).toBeNull();
+    await waitFor(() => expect(document.activeElement).toBe(screen.getAllByTestId('delete-reply')[0]));
+    // Esc answers no as well.
+    await fireEvent.click(screen.getAllByTestId('delete-reply')[0] as HTMLElement);
+    await fireEvent.keyDown(screen.getByTestId('delete-reply-yes'), { key: 'Escape' });
     expect(screen.queryByTestId('delete-reply-confirm')).toBeNull();
     expect(backend.calls.some((c) => c.startsWith('deleteQuickReply'))).toBe(false);
     await fireEvent.click(screen.getAllByTestId('delete-reply')[0] as HTMLElement);
