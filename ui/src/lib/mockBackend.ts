@@ -128,7 +128,12 @@ export class MockBackend implements Backend {
   }
   /** Whether the open chat may be handed over, by chat id (no by default). */
   handOverAllowed: Record<string, boolean> = {};
-  async mayHandOver(chat: string) { return this.handOverAllowed[chat] ?? false; }
+  async mayHandOver(chat: string) {
+    if (this.handOverHeld) await this.handOverHeld;
+    return this.handOverAllowed[chat] ?? false;
+  }
+  /** While set, mayHandOver answers only once it settles. */
+  handOverHeld: Promise<void> | null = null;
   handOverPeople: HandOverVm[] = [];
   async handOverCandidates(chat: string) { this.calls.push(`handOverCandidates:${chat}`); return this.handOverPeople; }
   async handOver(chat: string, to: string) { this.calls.push(`handOver:${chat}:${to}`); }

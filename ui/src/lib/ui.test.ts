@@ -866,7 +866,15 @@ describe('Conversation', () => {
     view.unmount();
     backend.handOverAllowed = { y: true };
     backend.handOverPeople = [{ id: 'b', name: 'Boris', role: 'seller' }];
-    render(Conversation, { backend, chat: row('y', 'red', 1, 'Oleg'), version: 0 });
+    const conv = render(Conversation, { backend, chat: row('y', 'red', 1, 'Oleg'), version: 0 });
+    await screen.findByTestId('hand-over');
+    // Asked again for the same chat (its CRM changed, a message came): the button stays meanwhile.
+    let answer = () => {};
+    backend.handOverHeld = new Promise((resolve) => (answer = resolve));
+    await conv.rerender({ backend, chat: row('y', 'red', 1, 'Oleg'), version: 0, crmVersion: 1 });
+    expect(screen.queryByTestId('hand-over')).not.toBeNull();
+    answer();
+    backend.handOverHeld = null;
     await fireEvent.click(await screen.findByTestId('hand-over'));
     const to = await screen.findByTestId('hand-over-to');
     expect(to.textContent).toBe('Boris · seller');

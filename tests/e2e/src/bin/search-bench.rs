@@ -2,10 +2,10 @@
 //! 2 000 000, in 100 000 chats; the desktop search bench's messages, stored with the desktop's
 //! own store code): a supervisor signs in to a hub, the app is closed and the hub stopped, the
 //! store is filled, and the app opens again (offline, from what it holds). Then words are typed
-//! into the search field a letter at a time; each keystroke from the 3rd letter on is timed from
-//! its input event to the frame rendered after the answer for what is typed (a word in every
-//! message, a rare one, one in a few hundred, numbers), and the answer is checked (found; the
-//! rare word once). The floor: a first letter, which searches nothing (the page's own round
+//! into the search field a letter at a time; each keystroke from the 2nd letter on (each is a
+//! search) is timed from its input event to the frame rendered after the answer for what is
+//! typed (a word in every message, a rare one, one in a few hundred, numbers), and from the 3rd
+//! letter the answer is checked (found; the rare word once). The floor: a first letter, which searches nothing (the page's own round
 //! trip). Prints figures and sums the PSS of the app and its WebKit processes.
 //! `cargo build --release -p switchboard -p switchboard-hub && SWITCHBOARD_APP=target/release/switchboard \
 //!  SWITCHBOARD_HUB=target/release/switchboard-hub xvfb-run -a dbus-run-session -- \
@@ -119,7 +119,8 @@ async fn main() -> Result<()> {
             }
             let typed: String = letters[..n].iter().collect();
             let ms = keystroke(&app, &typed).await?;
-            // The answer is checked, not only timed: from 3 letters on, each word is found.
+            // The answer is checked, not only timed: from 3 letters on, each word is found (two
+            // letters are looked for as a whole word, which these may not be).
             let hits = dom(
                 &app,
                 "return document.querySelectorAll('[data-testid=search-hit]').length",
@@ -128,9 +129,7 @@ async fn main() -> Result<()> {
             .as_u64()
             .unwrap_or(0);
             anyhow::ensure!(n < 3 || hits > 0, "nothing found for «{typed}»");
-            if n >= 3 {
-                times.push(ms);
-            }
+            times.push(ms);
         }
         let hits = dom(
             &app,
@@ -142,7 +141,7 @@ async fn main() -> Result<()> {
             "the rare word is in one message, {hits} shown"
         );
         println!(
-            "typing «{word}»: {} ms a keystroke from the 3rd letter ({hits} hits shown at the end)",
+            "typing «{word}»: {} ms a keystroke from the 2nd letter ({hits} hits shown at the end)",
             times
                 .iter()
                 .map(|t| format!("{t:.0}"))
@@ -166,7 +165,7 @@ async fn main() -> Result<()> {
     let (floor_median, _) = median_p95(floor.clone());
     let (_, pss) = memory_tree(pid_of_profile(data.path()).context("app pid")?);
     println!(
-        "{} keystrokes from a word's 3rd letter: input event → answer rendered median {median:.0} ms, p95 {p95:.0} ms, max {:.0} ms; floor (a first letter, which searches nothing) median {floor_median:.0} ms ({:.1}×); app + WebKit PSS {} MiB",
+        "{} keystrokes from a word's 2nd letter: input event → answer rendered median {median:.0} ms, p95 {p95:.0} ms, max {:.0} ms; floor (a first letter, which searches nothing) median {floor_median:.0} ms ({:.1}×); app + WebKit PSS {} MiB",
         keystrokes.len(),
         keystrokes.iter().copied().fold(0.0, f64::max),
         median / floor_median.max(0.1),
@@ -176,7 +175,7 @@ async fn main() -> Result<()> {
         "cargo run --release -p switchboard-e2e --features search-bench --bin search-bench",
         &format!("Ctrl+F in the real app (release, offline) holding {total} messages in {chats} chats: a keystroke (input event) → its answer rendered (the frame after it)"),
         &format!(
-            "from a word's 3rd letter (each answer checked): median {median:.0} ms, p95 {p95:.0} ms over {} keystrokes (the slowest of each word: {}); floor, a first letter that searches nothing: median {floor_median:.0} ms ({:.1}×); app + WebKit PSS {} MiB",
+            "from a word's 2nd letter, each a search (answers checked from the 3rd): median {median:.0} ms, p95 {p95:.0} ms over {} keystrokes (the slowest of each word: {}); floor, a first letter that searches nothing: median {floor_median:.0} ms ({:.1}×); app + WebKit PSS {} MiB",
             keystrokes.len(),
             worst
                 .iter()
