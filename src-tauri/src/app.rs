@@ -211,6 +211,8 @@ async fn access_ended(app: AppHandle, token: String) {
             tracing::error!(error = %e, "could not forget the ended session");
         }
     }
+    // Clients' files kept for the window go with the synced copy, as at a sign-out.
+    crate::media::forget(&state.data_dir);
     tray::update(&app, switchboard_core::Counters::default(), state.russian);
     emit(&app, StoreChanged(StoreChange::everything()));
     emit(&app, SessionChanged);
