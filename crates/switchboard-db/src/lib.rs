@@ -321,10 +321,10 @@ pub const TOKENIZE: &str = "unicode61 remove_diacritics 2";
 /// with everything (a desktop's sign-out): one no message holds any more finds nothing, but
 /// still counts towards a beginning's 512 (past them FTS5 is given the beginning). A text
 /// changed in place (the hub's index re-reads it) would need its words noted again: nothing
-/// changes a stored text today. They must be spelled as the
-/// index spells them: a text of the letters core knows is split by core
-/// (`core::search::index_words`); any other goes through a scratch index of this connection's
-/// own (`temp`, emptied at each [`keep`](Self::keep)) with the index's tokenizer.
+/// changes a stored text today. Words must be spelled as the index spells them: a text of the
+/// letters core knows is split by core (`core::search::index_words`); any other goes through a
+/// scratch index of this connection's own (`temp`, emptied at each [`keep`](Self::keep)) with
+/// the index's tokenizer.
 #[derive(Default)]
 pub struct SearchTerms {
     words: std::collections::HashSet<String>,
@@ -377,6 +377,25 @@ impl SearchTerms {
             .execute([])?;
         }
         Ok(())
+    }
+
+    /// The FTS5 `MATCH` expression for a search's `words` (`core::search::search_words`), each
+    /// beginning written out as the listed words it begins; `None` when no word can be searched.
+    pub fn match_expression(
+        conn: &Connection,
+        words: &[String],
+    ) -> rusqlite::Result<Option<String>> {
+        let mut failed = None;
+        let fts = switchboard_core::search::fts_query_with(words, |term| {
+            Self::beginning(conn, term, switchboard_core::search::MAX_EXPANSION)
+                .map_err(|e| failed = Some(e))
+                .ok()
+                .flatten()
+        });
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(fts),
+        }
     }
 
     /// The words that begin with `prefix` (as the index spells it), at most `max`; `None` when

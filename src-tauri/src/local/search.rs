@@ -5,7 +5,7 @@
 use super::{LocalResult, LocalStore};
 use crate::vm::{ChatRowVm, SearchHitVm, SearchVm, TextPartVm};
 use rusqlite::params;
-use switchboard_core::search::{fts_query_with, search_words, MAX_EXPANSION};
+use switchboard_core::search::search_words;
 use switchboard_db::SearchTerms;
 
 /// How many of the newest matches a filtered search looks through at most.
@@ -65,17 +65,7 @@ impl LocalStore {
         self.read(|c, _| {
             // Each beginning typed, written out as the words it begins (the index reads those
             // from the newest end; a beginning it would first merge in full).
-            let mut failed = None;
-            let fts = fts_query_with(&words, |term| {
-                SearchTerms::beginning(c, term, MAX_EXPANSION)
-                    .map_err(|e| failed = Some(e))
-                    .ok()
-                    .flatten()
-            })
-            .unwrap_or_default();
-            if let Some(e) = failed {
-                return Err(e.into());
-            }
+            let fts = SearchTerms::match_expression(c, &words)?.unwrap_or_default();
             // Kept to a filter, at most the newest EXAMINED matches are looked through (a word
             // in every message, one small channel, would otherwise read them all): the oldest
             // of them bounds the search, and whether there are more says it was partial.

@@ -86,16 +86,7 @@ pub fn search_messages(
 ) -> rusqlite::Result<SearchResults> {
     // Each beginning typed, written out as the words it begins (the index reads those from
     // the newest end; a beginning it would first merge in full).
-    let mut failed = None;
-    let fts = search::fts_query_with(&search::search_words(query), |term| {
-        switchboard_db::SearchTerms::beginning(conn, term, search::MAX_EXPANSION)
-            .map_err(|e| failed = Some(e))
-            .ok()
-            .flatten()
-    });
-    if let Some(e) = failed {
-        return Err(e);
-    }
+    let fts = switchboard_db::SearchTerms::match_expression(conn, &search::search_words(query))?;
     let Some(fts) = fts else {
         return Ok(SearchResults::default());
     };
