@@ -126,8 +126,7 @@ pub fn fts_query_with(
 /// word that is more than one indexed word: `None`, and the search asks FTS5 itself.
 pub fn index_term(word: &str) -> Option<String> {
     let word = word.trim_matches(|c: char| c.is_ascii_punctuation());
-    let known = |c: char| c.is_ascii_alphanumeric() || ('\u{400}'..='\u{45F}').contains(&c);
-    (!word.is_empty() && word.chars().all(known)).then(|| word.to_lowercase())
+    (!word.is_empty() && word.chars().all(spelled_alike)).then(|| word.to_lowercase())
 }
 
 /// Marks the index takes as the space between words, besides ASCII's (a desktop test holds it
@@ -146,7 +145,7 @@ pub fn index_words(text: &str) -> Option<Vec<String>> {
     let mut word = String::new();
     let mut letters = 0;
     for c in text.chars() {
-        if c.is_ascii_alphanumeric() || ('\u{400}'..='\u{45F}').contains(&c) {
+        if spelled_alike(c) {
             word.extend(c.to_lowercase());
             letters += 1;
             if letters > 256 {
@@ -176,12 +175,15 @@ pub fn index_spaces() -> impl Iterator<Item = char> {
         .chain(SPACES)
 }
 
+/// A letter the index spells as lower-cased by Rust: ASCII's letters and digits, and Cyrillic
+/// U+0400–U+045F (each held to the index by a desktop test, through [`index_term_letters`]).
+fn spelled_alike(c: char) -> bool {
+    c.is_ascii_alphanumeric() || ('\u{400}'..='\u{45F}').contains(&c)
+}
+
 /// Every letter [`index_term`] spells by itself (for the test that holds it to the index).
 pub fn index_term_letters() -> impl Iterator<Item = char> {
-    ('0'..='9')
-        .chain('a'..='z')
-        .chain('A'..='Z')
-        .chain('\u{400}'..='\u{45F}')
+    ('\0'..='\u{45F}').filter(|c| spelled_alike(*c))
 }
 
 /// The marks a search asks FTS5's `highlight()` to put around what matched: private-use

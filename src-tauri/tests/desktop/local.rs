@@ -43,6 +43,25 @@ fn chat(id: &str, at: &str, color: Option<BadgeColor>) -> ChatView {
 /// Filters and totals are answered from the stored columns: "mine" is the red chats, "others"
 /// the grey, all waiting chats first, then by activity; the tray's counters agree with the
 /// list's.
+/// A client's text message `id` in `chat` at `at` (a test changes what it needs).
+fn text_message(id: &str, chat: &str, at: &str, text: &str) -> MessageView {
+    MessageView {
+        id: id.into(),
+        chat: chat.into(),
+        direction: Direction::In,
+        text: text.into(),
+        content_uri: None,
+        at: at.into(),
+        author_id: None,
+        status: switchboard_core::MessageStatus::Inbound,
+        error: None,
+        mirror: Default::default(),
+        kind: Default::default(),
+        media: None,
+        place: None,
+    }
+}
+
 #[test]
 fn the_chat_list_filters_and_counts_from_its_columns() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -675,21 +694,7 @@ fn the_waiting_chats_are_walked_in_the_lists_order() {
 fn messages_are_found_by_parts_of_their_words_in_either_language() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = LocalStore::open(&dir.path().join("local.db")).expect("store");
-    let message = |id: &str, chat: &str, at: &str, text: &str| MessageView {
-        id: id.into(),
-        chat: chat.into(),
-        direction: Direction::In,
-        text: text.into(),
-        content_uri: None,
-        at: at.into(),
-        author_id: None,
-        status: switchboard_core::MessageStatus::Inbound,
-        error: None,
-        mirror: Default::default(),
-        kind: Default::default(),
-        media: None,
-        place: None,
-    };
+    let message = text_message;
     store
         .apply(&SyncResponse {
             changes: vec![
@@ -1171,21 +1176,12 @@ fn a_beginning_written_out_as_words_finds_what_the_index_finds() {
         let text: Vec<&str> = (0..=i % 5)
             .flat_map(|k| [WORDS[(i * 7 + k * 3) % WORDS.len()], GLUE[(i + k) % 4]])
             .collect();
-        MessageView {
-            id: format!("m{i:04}"),
-            chat: "c1".into(),
-            direction: Direction::In,
-            text: text.concat(),
-            content_uri: None,
-            at: format!("2026-11-25T10:{:02}:{:02}.000Z", i / 60, i % 60),
-            author_id: None,
-            status: switchboard_core::MessageStatus::Inbound,
-            error: None,
-            mirror: Default::default(),
-            kind: Default::default(),
-            media: None,
-            place: None,
-        }
+        text_message(
+            &format!("m{i:04}"),
+            "c1",
+            &format!("2026-11-25T10:{:02}:{:02}.000Z", i / 60, i % 60),
+            &text.concat(),
+        )
     };
     let mut changes = vec![Change::Chat {
         chat: chat("c1", "2026-11-25T10:00:00.000Z", None),
@@ -1306,19 +1302,9 @@ fn a_sent_message_taken_by_the_hub_is_shown_and_found_by_its_text() {
             })
             .expect("enqueue");
         let view = MessageView {
-            id: id.into(),
-            chat: "c1".into(),
             direction: Direction::Out,
-            text: text.into(),
-            content_uri: None,
-            at: "2026-11-25T11:00:01.000Z".into(),
-            author_id: None,
             status,
-            error: None,
-            mirror: Default::default(),
-            kind: Default::default(),
-            media: None,
-            place: None,
+            ..text_message(id, "c1", "2026-11-25T11:00:01.000Z", text)
         };
         store.outbox_taken(key, &view).expect("taken");
         view
@@ -1344,19 +1330,9 @@ fn a_sent_message_taken_by_the_hub_is_shown_and_found_by_its_text() {
     );
     // The sync's copy came first (read by the client): the send's answer does not undo it.
     let read = MessageView {
-        id: "h2".into(),
-        chat: "c1".into(),
         direction: Direction::Out,
-        text: "Доставка завтра".into(),
-        content_uri: None,
-        at: "2026-11-25T11:00:01.000Z".into(),
-        author_id: None,
         status: switchboard_core::MessageStatus::Read,
-        error: None,
-        mirror: Default::default(),
-        kind: Default::default(),
-        media: None,
-        place: None,
+        ..text_message("h2", "c1", "2026-11-25T11:00:01.000Z", "Доставка завтра")
     };
     store.put_messages(&[read]).expect("synced");
     sent(
