@@ -9,6 +9,8 @@ APT_PACKAGES=(
   # Tauri / WebKitGTK build and run
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev
   libjavascriptcoregtk-4.1-dev build-essential pkg-config libssl-dev
+  # the system's SQLite (with FTS5) and D-Bus libraries, which the binaries link to
+  libsqlite3-dev libdbus-1-dev
   # headless runs and end-to-end tests: X server, D-Bus session, WebDriver for WebKitGTK
   xvfb xauth dbus dbus-x11 webkit2gtk-driver libnotify-bin
   # voice notes and videos in the conversation: WebKitGTK plays them through GStreamer

@@ -29,15 +29,20 @@ pub fn run() {
         )
         .with_writer(std::io::stderr)
         .init();
-    let mut builder = tauri::Builder::default();
-    if app::profile_dir().is_none() {
-        // One app per user: a second launch brings the running window forward.
-        builder = builder.plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            tray::show_window(app)
-        }));
+    // One app per user (a profile's is its own): a second launch brings the running window
+    // forward and ends.
+    static APP: std::sync::OnceLock<tauri::AppHandle> = std::sync::OnceLock::new();
+    if app::profile_dir().is_none()
+        && shell::single_instance(None, || {
+            if let Some(app) = APP.get() {
+                tray::show_window(app)
+            }
+        }) == shell::Launch::Running
+    {
+        tracing::info!("Switchboard already runs: its window was brought forward");
+        return;
     }
-    let result = builder
-        .plugin(tauri_plugin_opener::init())
+    let result = tauri::Builder::default()
         // The session's autostart entry starts the app with `--autostart` (see `starts_hidden`)
         // and the profile it was enabled from.
         .plugin(commands::desktop::autostart_plugin(
@@ -53,7 +58,10 @@ pub fn run() {
         .register_asynchronous_uri_scheme_protocol(media::SCHEME, |ctx, request, responder| {
             media::handle(ctx.app_handle(), request, responder)
         })
-        .setup(|app| Ok(app::setup(app)?))
+        .setup(|app| {
+            let _ = APP.set(app.handle().clone());
+            Ok(app::setup(app)?)
+        })
         .on_window_event(|window, event| {
             // Closing the window keeps the app running: hidden where a tray icon brings it back
             // (Quit is in its menu), else minimized — never where nobody can find it.

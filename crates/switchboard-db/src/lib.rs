@@ -30,6 +30,8 @@ pub enum OpenError {
         /// The owner as `sudo -u` takes it: a name, or `'#uid'`.
         sudo_user: String,
     },
+    #[error("the system's SQLite is {found}: Switchboard needs SQLite 3.40 or newer, built with FTS5 (as Debian 12's libsqlite3-0 is)")]
+    OldSqlite { found: String },
     #[error("cannot use the data directory {dir}: {source}")]
     Io {
         dir: String,
@@ -429,7 +431,17 @@ pub fn open(path: &Path, migrations: &[(i64, &str)]) -> Result<Connection, OpenE
         source,
     })?;
     let mut conn = Connection::open(path).map_err(sqlite)?;
+    let fts5: bool = conn
+        .query_row("SELECT sqlite_compileoption_used('ENABLE_FTS5')", [], |r| {
+            r.get(0)
+        })
+        .map_err(sqlite)?;
+    sqlite_fits(rusqlite::version_number(), fts5)?;
     conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(sqlite)?;
+    // What is deleted is overwritten, not left in free pages (clients' messages after a
+    // sign-out): Debian's SQLite does so by default, SQLite's own default does not.
+    conn.pragma_update(None, "secure_delete", "ON")
         .map_err(sqlite)?;
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(sqlite)?;
@@ -446,6 +458,22 @@ pub fn open(path: &Path, migrations: &[(i64, &str)]) -> Result<Connection, OpenE
         MigrateError::Sqlite(e) => sqlite(e),
     })?;
     Ok(conn)
+}
+
+/// The system's SQLite (`version` as `sqlite3_libversion_number`) is one the stores work on:
+/// 3.40 or newer (Debian 12's), with FTS5 (the search).
+pub fn sqlite_fits(version: i32, fts5: bool) -> Result<(), OpenError> {
+    if version >= 3_040_000 && fts5 {
+        return Ok(());
+    }
+    let found = format!(
+        "{}.{}.{}{}",
+        version / 1_000_000,
+        version / 1_000 % 1_000,
+        version % 1_000,
+        if fts5 { "" } else { " without FTS5" }
+    );
+    Err(OpenError::OldSqlite { found })
 }
 
 /// Sets a file's or directory's mode (Unix; elsewhere the platform's defaults stand).
@@ -514,6 +542,26 @@ fn migrate(conn: &mut Connection, migrations: &[(i64, &str)]) -> Result<(), Migr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_sqlite_too_old_or_without_fts5_is_named() {
+        assert!(sqlite_fits(3_040_000, true).is_ok());
+        assert!(sqlite_fits(3_050_004, true).is_ok());
+        let old = sqlite_fits(3_039_004, true).expect_err("3.39 is too old");
+        assert!(old.to_string().contains("SQLite is 3.39.4:"), "{old}");
+        let bare = sqlite_fits(3_045_001, false).expect_err("FTS5 is needed");
+        assert!(bare.to_string().contains("3.45.1 without FTS5"), "{bare}");
+    }
+
+    #[test]
+    fn the_linked_sqlite_fits_and_deletes_securely() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = open(&dir.path().join("t.db"), &[]).expect("open");
+        let secure: i64 = conn
+            .query_row("PRAGMA secure_delete", [], |r| r.get(0))
+            .expect("pragma");
+        assert_eq!(secure, 1);
+    }
 
     /// A directory not made yet is judged by its nearest existing parent; a relative name's
     /// is the working directory.

@@ -84,63 +84,121 @@ impl EdgeHub for Hub {
     }
 }
 
-/// Every route, declared once: the router and the OpenAPI description both come from here.
-fn routes() -> OpenApiRouter<Hub> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(create_employee, list_employees))
-        .routes(routes!(patch_employee))
-        .routes(routes!(issue_token, list_tokens))
-        .routes(routes!(revoke_token))
-        .routes(routes!(me))
-        .routes(routes!(revoke_own_token))
-        .routes(routes!(create_channel, list_channels))
-        .routes(routes!(patch_channel))
-        .routes(routes!(get_settings, put_settings))
-        .routes(routes!(settings_audit))
-        .routes(routes!(list_quick_replies, create_quick_reply))
-        .routes(routes!(patch_quick_reply, delete_quick_reply))
-        .routes(routes!(put_company_name))
-        .routes(routes!(create_crm_entity))
-        .routes(routes!(search_crm))
-        .routes(routes!(
-            get_crm_connection,
-            put_crm_connection,
-            delete_crm_connection
-        ))
-        .routes(routes!(check_crm_connection))
-        .routes(routes!(put_crm_events))
-        .routes(routes!(get_crm_entity, patch_crm_entity))
-        .routes(routes!(crm_timeline))
-        .routes(routes!(provider_webhook))
-        .routes(routes!(bitrix24_events))
-        .routes(routes!(list_chats))
-        .routes(routes!(search_messages))
-        .routes(routes!(chat_messages))
-        .routes(routes!(message_media))
-        .routes(routes!(public_file))
-        .routes(routes!(public_file_named))
-        .routes(routes!(send_file))
-        .routes(routes!(mark_answered))
-        .routes(routes!(mark_unanswered))
-        .routes(routes!(transfer_candidates, transfer_chat))
-        .routes(routes!(list_transfers))
-        .routes(routes!(compose))
-        .routes(routes!(send_message))
-        .routes(routes!(retry_message))
-        .routes(routes!(retry_mirror))
-        .routes(routes!(counters))
-        .routes(routes!(sync))
-        .routes(routes!(events))
+/// Every route, declared once, in groups that share a path: the router and the OpenAPI
+/// description are both built from this list.
+macro_rules! every_route {
+    ($build:ident) => {
+        $build!(
+            (create_employee, list_employees),
+            (patch_employee),
+            (issue_token, list_tokens),
+            (revoke_token),
+            (me),
+            (revoke_own_token),
+            (create_channel, list_channels),
+            (patch_channel),
+            (get_settings, put_settings),
+            (settings_audit),
+            (list_quick_replies, create_quick_reply),
+            (patch_quick_reply, delete_quick_reply),
+            (put_company_name),
+            (create_crm_entity),
+            (search_crm),
+            (
+                get_crm_connection,
+                put_crm_connection,
+                delete_crm_connection
+            ),
+            (check_crm_connection),
+            (put_crm_events),
+            (get_crm_entity, patch_crm_entity),
+            (crm_timeline),
+            (provider_webhook),
+            (bitrix24_events),
+            (list_chats),
+            (search_messages),
+            (chat_messages),
+            (message_media),
+            (public_file),
+            (public_file_named),
+            (send_file),
+            (mark_answered),
+            (mark_unanswered),
+            (transfer_candidates, transfer_chat),
+            (list_transfers),
+            (compose),
+            (send_message),
+            (retry_message),
+            (retry_mirror),
+            (counters),
+            (sync),
+            (events),
+        )
+    };
 }
 
-/// The hub's router; `/openapi.json` serves the description.
+/// The routes with their OpenAPI description (utoipa-axum).
+fn routes() -> OpenApiRouter<Hub> {
+    macro_rules! documented {
+        ($( ($($handler:ident),+) ),* $(,)?) => {
+            OpenApiRouter::with_openapi(ApiDoc::openapi()) $( .routes(routes!($($handler),+)) )*
+        };
+    }
+    every_route!(documented)
+}
+
+/// The same routes without their description, each at the path and methods its `utoipa::path`
+/// declares: what a hub built without the `openapi` feature serves (the desktop's in-process
+/// demo). The code that builds the description is then not linked (0.X MiB of the desktop).
+fn plain_routes() -> axum::Router<Hub> {
+    use utoipa::Path as _;
+    fn methods<H: axum::handler::Handler<T, Hub>, T: 'static>(
+        methods: Vec<utoipa::openapi::path::HttpMethod>,
+        handler: H,
+    ) -> axum::routing::MethodRouter<Hub> {
+        use utoipa_axum::PathItemExt as _;
+        methods
+            .iter()
+            .fold(axum::routing::MethodRouter::new(), |router, method| {
+                router.on(method.to_method_filter(), handler.clone())
+            })
+    }
+    macro_rules! plain {
+        ($( ($($handler:ident),+) ),* $(,)?) => {
+            utoipa_axum::paste! {
+                axum::Router::new() $($(
+                    .route(&[<__path_ $handler>]::path(), methods([<__path_ $handler>]::methods(), $handler))
+                )+)*
+            }
+        };
+    }
+    every_route!(plain)
+}
+
+/// The hub's router; with the `openapi` feature `/openapi.json` serves the description.
 pub fn router(hub: Hub) -> axum::Router {
-    let (router, doc) = routes().split_for_parts();
-    router
-        .route(
+    #[cfg(feature = "openapi")]
+    let router = {
+        let (router, doc) = routes().split_for_parts();
+        router.route(
             "/openapi.json",
             axum::routing::get(move || async move { Json(doc) }),
         )
+    };
+    #[cfg(not(feature = "openapi"))]
+    let router = plain_routes();
+    finish(router, hub)
+}
+
+/// The router a hub built without the `openapi` feature serves, whatever this build's features:
+/// the tests hold it to the documented one.
+#[doc(hidden)]
+pub fn plain_router(hub: Hub) -> axum::Router {
+    finish(plain_routes(), hub)
+}
+
+fn finish(router: axum::Router<Hub>, hub: Hub) -> axum::Router {
+    router
         .layer(axum::middleware::map_response(error_shape))
         .with_state(hub)
 }

@@ -88,8 +88,7 @@ pub async fn open_media(app: &AppHandle, id: String) -> CmdResult<()> {
     let file = crate::media::copy_to_open(app, &id)
         .await
         .map_err(|why| CmdError::new("media", why))?;
-    tauri_plugin_opener::open_path(&file, None::<&str>).map_err(|e| CmdError::new("media", e))?;
-    Ok(())
+    open::that_detached(&file).map_err(|e| CmdError::new("media", e))
 }
 
 pub async fn mark_answered(app: &AppHandle, chat: String) -> CmdResult<()> {

@@ -77,7 +77,6 @@ pub async fn open_in_crm(
     kind: switchboard_core::EntityKind,
     id: String,
 ) -> CmdResult<()> {
-    use tauri_plugin_opener::OpenerExt;
     let e = app
         .state::<App>()
         .hub()
@@ -88,9 +87,7 @@ pub async fn open_in_crm(
         .url
         .filter(|u| crm_card_url_ok(u))
         .ok_or_else(|| CmdError::new("no_crm_link", "this CRM has no page to open"))?;
-    app.opener()
-        .open_url(url, None::<&str>)
-        .map_err(|e| CmdError::new("open_failed", e.to_string()))
+    open::that_detached(url).map_err(|e| CmdError::new("open_failed", e.to_string()))
 }
 
 /// A CRM card address the app may hand to the browser: https, a host, nothing else.
