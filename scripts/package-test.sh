@@ -49,14 +49,16 @@ for size in 16x16 32x32 48x48 64x64 128x128 256x256 512x512; do
 done
 dpkg-query -W -f '${Depends}\n' switchboard | grep -q libwebkit2gtk-4.1 || fail "no WebKitGTK 4.1 dependency"
 dpkg-query -W -f '${Depends}\n' switchboard | grep -q libayatana-appindicator3 || fail "no AppIndicator dependency"
-# TLS is the system's OpenSSL (native-tls), the database the system's SQLite, and relocations
-# are packed (glibc 2.36): both name those libraries, and link the SQLite they name.
+# TLS is the system's OpenSSL (native-tls), the database the system's SQLite, relocations are
+# packed (glibc 2.36, package.sh reads the version from the binary): both name those libraries,
+# and link the SQLite they name.
 for p in switchboard switchboard-hub; do
     depends=$(dpkg-query -W -f '${Depends}\n' "$p")
-    for lib in libssl3 'libsqlite3-0 (>= 3.40)' 'libc6 (>= 2.36)'; do
+    for lib in libssl3 'libsqlite3-0 (>= 3.40)' 'libc6 (>= 2.'; do
         grep -qF "$lib" <<<"$depends" || fail "$p does not depend on $lib: $depends"
     done
-    ldd "/usr/bin/$p" | grep -q libsqlite3.so || fail "/usr/bin/$p does not link the system's SQLite"
+    libs=$(ldd "/usr/bin/$p")
+    grep -q libsqlite3.so <<<"$libs" || fail "/usr/bin/$p does not link the system's SQLite"
 done
 # The hub: its binary, user, private data directory, and a unit systemd accepts.
 [ -x /usr/bin/switchboard-hub ] || fail "no /usr/bin/switchboard-hub"

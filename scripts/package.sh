@@ -26,11 +26,14 @@ TAURI_APP_PATH=src-tauri CI=true npm --prefix ui exec --no -- \
 cargo build --profile dist -p switchboard-hub
 # What each binary asks of glibc: its newest symbol version, and 2.36 for packed relocations.
 glibc_needed() {
-    { objdump -T "$1" | grep -o 'GLIBC_[0-9.]*[0-9]' | sed 's/GLIBC_//'
-      if objdump -p "$1" | grep -q GLIBC_ABI_DT_RELR; then echo 2.36; fi; } | sort -Vu | tail -1
+    local symbols versions
+    symbols=$(objdump -T "$1") && versions=$(objdump -p "$1") || return 1
+    { grep -o 'GLIBC_[0-9.]*[0-9]' <<<"$symbols" | sed 's/GLIBC_//'
+      if grep -q GLIBC_ABI_DT_RELR <<<"$versions"; then echo 2.36; fi; } | sort -Vu | tail -1
 }
 # The desktop's dependency is written in tauri.conf.json: it must hold.
 desktop_glibc=$(glibc_needed target/dist/switchboard)
+[ -n "$desktop_glibc" ] || { echo "package: cannot read which glibc target/dist/switchboard needs" >&2; exit 1; }
 grep -q "\"libc6 (>= $desktop_glibc)\"" tauri.conf.json \
     || { echo "package: the desktop needs glibc $desktop_glibc; tauri.conf.json's deb depends must say libc6 (>= $desktop_glibc)" >&2; exit 1; }
 # Exactly this version's bundles (an older one may still lie there), named as Debian names
@@ -51,6 +54,7 @@ install -m 0755 packaging/hub/postinst packaging/hub/prerm packaging/hub/postrm 
 echo "/etc/default/switchboard-hub" > "$root/DEBIAN/conffiles"
 size_kib=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 glibc=$(glibc_needed target/dist/switchboard-hub)
+[ -n "$glibc" ] || { echo "package: cannot read which glibc target/dist/switchboard-hub needs" >&2; exit 1; }
 cat > "$root/DEBIAN/control" <<CONTROL
 Package: switchboard-hub
 Version: $version

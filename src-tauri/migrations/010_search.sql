@@ -2,9 +2,11 @@
 -- trigram tokenizer, case- and accent-blind — any 3 characters match inside a word, so Russian
 -- word forms, product names in any case and parts of numbers are found without a stemmer
 -- (core::search). The index reads its text from `messages` and is kept by triggers.
--- 011 replaced this table before any release. It was written with `remove_diacritics 1`, an
--- option of SQLite 3.45; the system's SQLite (Debian 12: 3.40) refuses it, so a new store now
--- creates it without (a store that ran 010 already has 011's table).
+-- 011 replaced this table the day it came, before any release. It was written with
+-- `remove_diacritics 1`, an option of SQLite 3.45 that the system's SQLite (Debian 12: 3.40)
+-- refuses, so a new store now creates it without. A store a development build of that day left
+-- at version 10 cannot be upgraded on 3.40 (011 cannot drop the table): delete its local.db,
+-- signing in syncs it again.
 CREATE VIRTUAL TABLE messages_fts USING fts5(
     text, content = 'messages', content_rowid = 'rowid', tokenize = 'trigram'
 );

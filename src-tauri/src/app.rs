@@ -211,8 +211,10 @@ async fn access_ended(app: AppHandle, token: String) {
             tracing::error!(error = %e, "could not forget the ended session");
         }
     }
-    // Clients' files kept for the window go with the synced copy, as at a sign-out.
+    // Clients' files kept for the window go with the synced copy, as at a sign-out, and so do
+    // the notifications shown.
     crate::media::forget(&state.data_dir);
+    state.notifier.forget();
     tray::update(&app, switchboard_core::Counters::default(), state.russian);
     emit(&app, StoreChanged(StoreChange::everything()));
     emit(&app, SessionChanged);
@@ -306,6 +308,25 @@ fn data_dir(app: &AppHandle) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
+/// Takes `<dir>/app.lock` for as long as the app runs (the lock goes with the process); `false`
+/// when another app holds it.
+fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<bool> {
+    static HELD: std::sync::OnceLock<std::fs::File> = std::sync::OnceLock::new();
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(dir.join("app.lock"))?;
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = HELD.set(file);
+            Ok(true)
+        }
+        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
 /// Whether the system speaks Russian (LANGUAGE, LC_ALL, LC_MESSAGES, LANG).
 fn system_is_russian() -> bool {
     // As gettext and WebKitGTK read them: LANGUAGE (a list, first choice first) before the
@@ -321,6 +342,16 @@ fn system_is_russian() -> bool {
 pub(crate) fn setup(app: &tauri::App) -> anyhow::Result<()> {
     let dir = data_dir(app.handle())?;
     crash_log(&dir);
+    // Never two apps on one store: the session bus keeps to one app per user, this lock holds
+    // where the bus cannot (none, another session's, a launch that could not ask in time).
+    if !lock_data_dir(&dir)? {
+        tracing::warn!(dir = %dir.display(), "Switchboard already runs on this data: this launch ends");
+        eprintln!(
+            "Switchboard already runs on {}: this launch ends.",
+            dir.display()
+        );
+        std::process::exit(0);
+    }
     let store = LocalStore::open(&dir.join("local.db"))
         .map(Arc::new)
         .map_err(|e| {

@@ -33,13 +33,10 @@ pub fn run() {
     // forward and ends.
     static APP: std::sync::OnceLock<tauri::AppHandle> = std::sync::OnceLock::new();
     if app::profile_dir().is_none()
-        && shell::single_instance(None, || {
-            if let Some(app) = APP.get() {
-                tray::show_window(app)
-            }
-        }) == shell::Launch::Running
+        && shell::single_instance(None, || shell::come_forward(APP.get(), tray::show_window))
+            == shell::Launch::Running
     {
-        tracing::info!("Switchboard already runs: its window was brought forward");
+        tracing::info!("Switchboard already runs: it was asked to bring its window forward");
         return;
     }
     let result = tauri::Builder::default()
@@ -60,7 +57,13 @@ pub fn run() {
         })
         .setup(|app| {
             let _ = APP.set(app.handle().clone());
-            Ok(app::setup(app)?)
+            app::setup(app)?;
+            // A launch that came while this one was starting (hidden, from autostart) asked
+            // for the window.
+            if shell::asked_early() {
+                tray::show_window(app.handle());
+            }
+            Ok(())
         })
         .on_window_event(|window, event| {
             // Closing the window keeps the app running: hidden where a tray icon brings it back

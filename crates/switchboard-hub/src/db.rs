@@ -39,6 +39,10 @@ pub fn open_hub(path: &Path) -> Result<Connection, OpenError> {
     // Room for every statement the store runs (see `store::Cached`).
     conn.set_prepared_statement_cache_capacity(256);
     conn.pragma_update(None, "cache_size", -65536)
+        // Deleted text is overwritten where that costs no extra write (Debian's SQLite would
+        // overwrite every freed page: +36 % of the search index worker's writes, as its
+        // merges free pages all the time; the hub deletes no messages).
+        .and_then(|()| conn.pragma_update(None, "secure_delete", "FAST"))
         .and_then(|()| SearchTerms::prepare(&conn))
         .map_err(|source| OpenError::Sqlite {
             path: path.display().to_string(),

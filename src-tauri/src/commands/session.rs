@@ -69,6 +69,7 @@ pub async fn sign_in_demo(app: &AppHandle, employee_id: String) -> CmdResult<()>
     let store = state.store()?;
     store.clear()?;
     crate::media::forget(&state.data_dir);
+    state.notifier.forget();
     store.set_meta(&[("mode", "demo"), ("token", &issued.token)])?;
     session.demo = true;
     let url = admin.base().to_owned();
@@ -104,6 +105,7 @@ pub async fn connect_hub(app: &AppHandle, url: String, token: String) -> CmdResu
     let store = state.store()?;
     store.clear()?;
     crate::media::forget(&state.data_dir);
+    state.notifier.forget();
     store.set_meta(&[("mode", "remote"), ("hub_url", &url), ("token", &token)])?;
     let mut session = state.session.lock().await;
     session.demo = false;
@@ -137,6 +139,7 @@ pub async fn sign_out(app: &AppHandle) -> CmdResult<()> {
     state.store()?.clear()?;
     // Clients' files go with the store: the next employee on this desktop starts without them.
     crate::media::forget(&state.data_dir);
+    state.notifier.forget();
     tray::update(app, switchboard_core::Counters::default(), state.russian);
     emit(app, SessionChanged);
     Ok(())

@@ -94,12 +94,14 @@ impl LocalStore {
     /// shared `db::open` creates it so before SQLite does, and narrows an older install's).
     pub fn open(path: &Path) -> Result<LocalStore, switchboard_db::OpenError> {
         let conn = switchboard_db::open(path, MIGRATIONS)?;
-        switchboard_db::SearchTerms::prepare(&conn).map_err(|source| {
-            switchboard_db::OpenError::Sqlite {
+        // What is deleted is overwritten, not left in free pages: clients' messages after a
+        // sign-out (Debian's SQLite does so by default, SQLite's own default does not).
+        conn.pragma_update(None, "secure_delete", "ON")
+            .and_then(|()| switchboard_db::SearchTerms::prepare(&conn))
+            .map_err(|source| switchboard_db::OpenError::Sqlite {
                 path: path.display().to_string(),
                 source,
-            }
-        })?;
+            })?;
         Ok(LocalStore {
             // One reader: the list cache is keyed on its `data_version`, which each connection
             // counts on its own.
@@ -167,13 +169,27 @@ impl LocalStore {
         })
     }
 
-    /// Forgets the session and everything synced with it.
+    /// Forgets the session and everything synced with it, at once, and leaves none of it in the
+    /// file: deleted pages are overwritten (`secure_delete`), the search index's old segments
+    /// dropped (`delete-all`; deleting rows only marks them) and the write-ahead log emptied.
     pub fn clear(&self) -> LocalResult<()> {
         self.with(|c| {
-            c.execute_batch(
+            let tx = c.transaction()?;
+            tx.execute_batch(
                 "DELETE FROM meta; DELETE FROM chats; DELETE FROM messages; DELETE FROM channels; \
-                 DELETE FROM drafts; DELETE FROM search_terms;",
+                 DELETE FROM drafts; DELETE FROM search_terms; \
+                 INSERT INTO messages_fts (messages_fts) VALUES ('delete-all');",
             )?;
+            tx.commit()?;
+            // The session is gone whatever this says: while a reader holds the log (this waits
+            // 5 s for it), its pages stay there until later writes reuse them.
+            match c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            }) {
+                Ok(0) => {}
+                Ok(_) => tracing::warn!("the store's log is still read: emptied later"),
+                Err(e) => tracing::warn!(error = %e, "the store's log not emptied"),
+            }
             Ok(())
         })
     }

@@ -40,9 +40,6 @@ fn chat(id: &str, at: &str, color: Option<BadgeColor>) -> ChatView {
     }
 }
 
-/// Filters and totals are answered from the stored columns: "mine" is the red chats, "others"
-/// the grey, all waiting chats first, then by activity; the tray's counters agree with the
-/// list's.
 /// A client's text message `id` in `chat` at `at` (a test changes what it needs).
 fn text_message(id: &str, chat: &str, at: &str, text: &str) -> MessageView {
     MessageView {
@@ -62,6 +59,9 @@ fn text_message(id: &str, chat: &str, at: &str, text: &str) -> MessageView {
     }
 }
 
+/// Filters and totals are answered from the stored columns: "mine" is the red chats, "others"
+/// the grey, all waiting chats first, then by activity; the tray's counters agree with the
+/// list's.
 #[test]
 fn the_chat_list_filters_and_counts_from_its_columns() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1348,4 +1348,62 @@ fn a_sent_message_taken_by_the_hub_is_shown_and_found_by_its_text() {
         .find(|m| m.id == "h2")
         .expect("h2");
     assert_eq!(h2.status, switchboard_core::MessageStatus::Read);
+}
+
+/// Signing out leaves no client's words in the store's files: not in freed pages, not in the
+/// search index's segments (deleting a row only marks it there), not in the write-ahead log.
+#[test]
+fn a_sign_out_leaves_no_clients_words_in_the_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("local.db");
+    let store = LocalStore::open(&path).expect("store");
+    store
+        .apply(&SyncResponse {
+            changes: vec![Change::Chat {
+                chat: chat("c1", "2026-11-25T10:00:00.000Z", None),
+            }],
+            cursor: 1,
+            ..SyncResponse::default()
+        })
+        .expect("apply");
+    let secret = "Zanzibarquartz";
+    let messages: Vec<_> = (0..2000)
+        .map(|i| {
+            text_message(
+                &format!("m{i:04}"),
+                "c1",
+                &format!("2026-11-25T10:{:02}:{:02}.000Z", i / 60 % 60, i % 60),
+                &format!("{secret} order {i} for the client"),
+            )
+        })
+        .collect();
+    store.put_messages(&messages).expect("put");
+    let held = |word: &str| -> Vec<String> {
+        let needle = word.to_lowercase();
+        std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("local.db"))
+            .filter(|e| {
+                let bytes = std::fs::read(e.path()).unwrap_or_default();
+                String::from_utf8_lossy(&bytes)
+                    .to_lowercase()
+                    .contains(&needle)
+            })
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    assert!(!held(secret).is_empty(), "the files hold it before");
+    store.clear().expect("sign out");
+    assert_eq!(
+        held(secret),
+        Vec::<String>::new(),
+        "left after the sign-out"
+    );
+    // The store still works.
+    assert!(store
+        .search("zanzibar", 10)
+        .expect("search")
+        .hits
+        .is_empty());
 }

@@ -543,6 +543,21 @@ impl Recorder {
         self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// A misshapen `ActionInvoked(id)` (no action), as a broken server or any program on the
+    /// bus could send: the app must go on.
+    pub async fn click_misshapen(&self, id: u32) -> Result<()> {
+        self._conn
+            .emit_signal(
+                None::<()>,
+                "/org/freedesktop/Notifications",
+                "org.freedesktop.Notifications",
+                "ActionInvoked",
+                &(id,),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// The user clicks the notification: `ActionInvoked(id, "default")`, as a server sends it.
     pub async fn click(&self, id: u32) -> Result<()> {
         self._conn
