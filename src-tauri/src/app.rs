@@ -309,21 +309,28 @@ fn data_dir(app: &AppHandle) -> anyhow::Result<PathBuf> {
 }
 
 /// Takes `<dir>/app.lock` for as long as the app runs (the lock goes with the process); `false`
-/// when another app holds it.
-fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<bool> {
+/// only when another app holds it — a file system that cannot lock (some network ones) leaves
+/// it to the session bus.
+fn lock_data_dir(dir: &std::path::Path) -> bool {
     static HELD: std::sync::OnceLock<std::fs::File> = std::sync::OnceLock::new();
     let mut options = std::fs::OpenOptions::new();
     options.create(true).truncate(false).write(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options.open(dir.join("app.lock"))?;
-    match file.try_lock() {
-        Ok(()) => {
+    let locked = options
+        .open(dir.join("app.lock"))
+        .map_err(std::fs::TryLockError::Error)
+        .and_then(|file| file.try_lock().map(|()| file));
+    match locked {
+        Ok(file) => {
             let _ = HELD.set(file);
-            Ok(true)
+            true
         }
-        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
-        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+        Err(std::fs::TryLockError::WouldBlock) => false,
+        Err(std::fs::TryLockError::Error(error)) => {
+            tracing::warn!(%error, "the data directory cannot be locked: kept to one app by the session bus only");
+            true
+        }
     }
 }
 
@@ -344,7 +351,7 @@ pub(crate) fn setup(app: &tauri::App) -> anyhow::Result<()> {
     crash_log(&dir);
     // Never two apps on one store: the session bus keeps to one app per user, this lock holds
     // where the bus cannot (none, another session's, a launch that could not ask in time).
-    if !lock_data_dir(&dir)? {
+    if !lock_data_dir(&dir) {
         tracing::warn!(dir = %dir.display(), "Switchboard already runs on this data: this launch ends");
         eprintln!(
             "Switchboard already runs on {}: this launch ends.",
@@ -451,4 +458,24 @@ fn crash_log(dir: &std::path::Path) {
         }
         report(info);
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    /// A second app on the same data directory is told so; another directory is free.
+    #[test]
+    fn one_app_per_data_directory() {
+        let (one, other) = (
+            tempfile::tempdir().expect("tempdir"),
+            tempfile::tempdir().expect("tempdir"),
+        );
+        assert!(super::lock_data_dir(one.path()), "the first app");
+        assert!(!super::lock_data_dir(one.path()), "a second app on it");
+        // A lock of another process's is the same to this one: taken here with flock too.
+        let held = std::fs::File::open(other.path().join("app.lock"))
+            .or_else(|_| std::fs::File::create(other.path().join("app.lock")))
+            .expect("file");
+        held.try_lock().expect("held elsewhere");
+        assert!(!super::lock_data_dir(other.path()), "held by another");
+    }
 }

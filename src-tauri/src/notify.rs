@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use switchboard_core::{Grouped, NotificationGroups};
 use switchboard_wire::NotifyEvent;
@@ -19,23 +19,16 @@ pub trait Window: Send + Sync + 'static {
 }
 
 pub struct Notifier<W: Window> {
-    window: W,
+    window: Arc<W>,
     dnd: AtomicBool,
     open_chat: Mutex<Option<String>>,
     groups: Mutex<NotificationGroups>,
-    /// Each chat's current notification: its D-Bus id, to replace it, and the flag that ends
-    /// the wait for its click once it is replaced.
-    shown: Arc<Mutex<HashMap<String, (u32, Replaced)>>>,
-    /// Every notification still waited on, oldest first: at most `WAITED` (a thread each).
-    waited: Mutex<std::collections::VecDeque<Replaced>>,
+    /// The thread that shows notifications and hears their clicks, started with the first.
+    desk: OnceLock<Option<DeskHandle>>,
+    /// The bus it uses (tests: a private one); the session's when `None`.
+    address: Option<String>,
     russian: bool,
 }
-
-/// Set when a notification is no longer waited on: replaced by a newer one, or too old.
-type Replaced = Arc<AtomicBool>;
-
-/// How many notifications are waited on for a click at most; an older one's wait ends.
-const WAITED: usize = 64;
 
 /// What to show for one notify event, or nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,14 +41,30 @@ pub struct Shown {
 
 impl<W: Window> Notifier<W> {
     pub fn new(window: W, russian: bool) -> Self {
+        Self::on_bus(window, russian, None)
+    }
+
+    /// A notifier on the bus at `address` (or the session's).
+    pub fn on_bus(window: W, russian: bool, address: Option<String>) -> Self {
         Notifier {
-            window,
+            window: Arc::new(window),
             dnd: AtomicBool::new(false),
             open_chat: Mutex::new(None),
             groups: Mutex::new(NotificationGroups::default()),
-            shown: Default::default(),
-            waited: Default::default(),
+            desk: OnceLock::new(),
+            address,
             russian,
+        }
+    }
+
+    /// Hands `ask` to the notifications thread (started now if it is not yet).
+    fn ask(&self, ask: Ask) {
+        let desk = self
+            .desk
+            .get_or_init(|| DeskHandle::start(self.window.clone(), self.address.clone()));
+        match desk {
+            Some(desk) => desk.send(ask),
+            None => tracing::warn!("notifications are off: their thread did not start"),
         }
     }
 
@@ -116,89 +125,22 @@ impl<W: Window> Notifier<W> {
         })
     }
 
-    /// At a sign-out: the notifications shown are closed (their text is clients') and none is
-    /// waited on any more.
+    /// At a sign-out: the notifications shown are closed (their text is clients'), their
+    /// clicks no longer answered, and a notification still on its way is closed as it comes.
     pub fn forget(&self) {
-        let ids: Vec<u32> = self
-            .shown
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .drain()
-            .map(|(_, (id, done))| {
-                done.store(true, Ordering::SeqCst);
-                id
-            })
-            .collect();
-        for waited in self
-            .waited
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .drain(..)
-        {
-            waited.store(true, Ordering::SeqCst);
-        }
         *self.groups.lock().unwrap_or_else(|e| e.into_inner()) = NotificationGroups::default();
-        if !ids.is_empty() {
-            let closing = std::thread::Builder::new()
-                .name("notifications-closed".into())
-                .spawn(move || close_on(None, &ids));
-            if let Err(error) = closing {
-                tracing::warn!(%error, "notifications not closed");
-            }
+        if self.desk.get().is_some() {
+            self.ask(Ask::Forget);
         }
     }
 
-    /// Shows the event (on its own thread: D-Bus calls block) and opens the chat on click.
-    pub fn show(self: &Arc<Self>, event: NotifyEvent, now_ms: i64) {
-        let Some(shown) = self.decide(&event, now_ms) else {
-            return;
-        };
-        let me = self.clone();
-        let spawned = std::thread::Builder::new()
-            .name("notification".into())
-            .spawn(move || {
-                let previous = me
-                    .shown
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get(&event.chat)
-                    .map(|(id, _)| *id);
-                let replaces = previous.filter(|_| shown.replaces).unwrap_or(0);
-                let posted = match post(&shown.summary, &shown.body, replaces) {
-                    Ok(posted) => posted,
-                    Err(e) => return tracing::warn!(error = %e, "notification not shown"),
-                };
-                let done = Arc::new(AtomicBool::new(false));
-                let before = me
-                    .shown
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(event.chat.clone(), (posted.id, done.clone()));
-                // The notification it replaced is this one now: only this wait answers its
-                // click. (An earlier group's stays clickable, as long as it is not too old.)
-                if let Some((id, replaced)) = before {
-                    if id == posted.id {
-                        replaced.store(true, Ordering::SeqCst);
-                    }
-                }
-                {
-                    let mut waited = me.waited.lock().unwrap_or_else(|e| e.into_inner());
-                    waited.retain(|w| !w.load(Ordering::SeqCst));
-                    waited.push_back(done.clone());
-                    while waited.len() > WAITED {
-                        if let Some(oldest) = waited.pop_front() {
-                            oldest.store(true, Ordering::SeqCst);
-                        }
-                    }
-                }
-                let clicked = posted.clicked(&done);
-                done.store(true, Ordering::SeqCst);
-                if clicked {
-                    me.window.open_chat(&event.chat);
-                }
+    /// Shows the event; a click on it opens the chat.
+    pub fn show(&self, event: NotifyEvent, now_ms: i64) {
+        if let Some(shown) = self.decide(&event, now_ms) {
+            self.ask(Ask::Show {
+                chat: event.chat,
+                shown,
             });
-        if let Err(error) = spawned {
-            tracing::warn!(%error, "notification not shown");
         }
     }
 }
@@ -206,135 +148,434 @@ impl<W: Window> Notifier<W> {
 const NOTIFICATIONS: &str = "org.freedesktop.Notifications";
 const NOTIFICATIONS_PATH: &str = "/org/freedesktop/Notifications";
 
-/// How long the notification server may take to show one: servers started on demand (dunst,
-/// mako, xfce4-notifyd) take a moment the first time.
+/// How long the notification server may take to answer: a server started on demand (dunst,
+/// mako, xfce4-notifyd) takes a moment the first time.
 const NOTIFY_TIME: Duration = Duration::from_secs(25);
 
-/// A notification shown, with the connection that hears what becomes of it (servers may send
-/// its signals to the sender only).
-pub struct Posted {
-    conn: dbus::blocking::Connection,
-    /// The server's unique name: its signals are believed from it only.
-    server: String,
-    pub id: u32,
+/// How many shown notifications are remembered for their clicks; the oldest is forgotten.
+const REMEMBERED: usize = 256;
+
+/// What the notifications thread is asked.
+pub enum Ask {
+    Show { chat: String, shown: Shown },
+    Forget,
 }
 
-/// Shows a notification (`replaces`: the id of the one it replaces, or 0), clickable.
-pub fn post(summary: &str, body: &str, replaces: u32) -> Result<Posted, dbus::Error> {
-    post_on(None, summary, body, replaces)
+/// The notifications thread, from the app's side: asks go by a channel, and a signal on the
+/// bus wakes the thread while it waits for the bus (it waits for nothing else).
+struct DeskHandle {
+    asks: std::sync::mpsc::Sender<Ask>,
+    /// The thread's name on the bus while it listens there (`None`: it waits for asks).
+    listening: Arc<Mutex<Option<String>>>,
+    /// The connection the wake-up signals go by (opened when first needed).
+    waker: Mutex<Option<Bus>>,
+    address: Option<String>,
 }
 
-/// `post` on the bus at `address` (or the session's).
-fn post_on(
-    address: Option<&str>,
-    summary: &str,
-    body: &str,
-    replaces: u32,
-) -> Result<Posted, dbus::Error> {
-    use dbus::arg::{RefArg, Variant};
-    let conn = crate::shell::connect(address)?;
-    // Subscribed first: a click that comes at once is not missed; and a server that goes
-    // ends the wait.
-    conn.add_match_no_cb(&format!(
-        "type='signal',sender='{NOTIFICATIONS}',path='{NOTIFICATIONS_PATH}',interface='{NOTIFICATIONS}'"
-    ))?;
-    conn.add_match_no_cb(&format!(
-        "type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='{NOTIFICATIONS}'"
-    ))?;
-    let hints: HashMap<&str, Variant<Box<dyn RefArg>>> = HashMap::from([(
-        "desktop-entry",
-        Variant(Box::new("Switchboard".to_owned()) as Box<dyn RefArg>),
-    )]);
-    let call =
-        dbus::Message::new_method_call(NOTIFICATIONS, NOTIFICATIONS_PATH, NOTIFICATIONS, "Notify")
-            .map_err(|e| dbus::Error::new_failed(&e))?
-            .append3("Switchboard", replaces, "")
-            .append3(summary, body, vec!["default", "Open"])
-            .append2(hints, -1i32);
-    let reply = conn
-        .channel()
-        .send_with_reply_and_block(call, NOTIFY_TIME)?;
-    let id: u32 = reply.read1()?;
-    // The server is whoever answered (a server started on demand answers as itself).
-    let server = reply
-        .sender()
-        .map(|s| s.to_string())
-        .ok_or_else(|| dbus::Error::new_failed("the notification server's answer has no sender"))?;
-    Ok(Posted { conn, server, id })
+impl DeskHandle {
+    fn start<W: Window>(window: Arc<W>, address: Option<String>) -> Option<DeskHandle> {
+        let (asks, rx) = std::sync::mpsc::channel();
+        let listening = Arc::new(Mutex::new(None));
+        let heard = listening.clone();
+        let thread_address = address.clone();
+        std::thread::Builder::new()
+            .name("notifications".into())
+            .spawn(move || desk(rx, &*window, thread_address, &heard))
+            .map_err(|error| tracing::warn!(%error, "no notifications"))
+            .ok()?;
+        Some(DeskHandle {
+            asks,
+            listening,
+            waker: Mutex::new(None),
+            address,
+        })
+    }
+
+    fn send(&self, ask: Ask) {
+        if self.asks.send(ask).is_err() {
+            return;
+        }
+        // Read after the ask is queued: a thread not listening yet takes it before it listens.
+        let Some(desk) = self
+            .listening
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        else {
+            return;
+        };
+        let mut waker = self.waker.lock().unwrap_or_else(|e| e.into_inner());
+        if waker.is_none() {
+            *waker = Bus::open(self.address.as_deref(), false)
+                .map_err(|error| tracing::warn!(%error, "the notifications thread not woken"))
+                .ok();
+        }
+        let Some(bus) = waker.as_ref() else { return };
+        let woken = dbus::Message::new_signal(WAKE_PATH, WAKE_INTERFACE, "Wake").map(|mut wake| {
+            wake.set_destination(Some(desk.into()));
+            bus.channel.send(wake)
+        });
+        if !matches!(woken, Ok(Ok(_))) || !bus.channel.is_connected() {
+            *waker = None;
+            return;
+        }
+        bus.channel.flush();
+        bus.answer_pending();
+    }
 }
 
-/// Closes notifications `ids` (`CloseNotification`) on the bus at `address` (or the session's).
-fn close_on(address: Option<&str>, ids: &[u32]) {
-    let conn = match crate::shell::connect(address) {
-        Ok(conn) => conn,
-        Err(e) => return tracing::debug!(error = %e, "notifications not closed"),
+const WAKE_PATH: &str = "/app/switchboard/desktop/Notifications";
+const WAKE_INTERFACE: &str = "app.switchboard.desktop.Wake";
+
+/// The notifications thread: one connection for as long as the app runs — the server knows a
+/// notification by the connection that showed it (GNOME replaces, closes and keeps them only
+/// for it) and may send its clicks to that connection alone. It shows one notification at a time
+/// per chat (a chat's next waits for the server's id, to replace it), and believes clicks only
+/// from the server, in the specification's shape. It blocks on the bus, or on the asks while it
+/// has no connection: no timer wakes it.
+fn desk<W: Window>(
+    asks: std::sync::mpsc::Receiver<Ask>,
+    window: &W,
+    address: Option<String>,
+    listening: &Mutex<Option<String>>,
+) {
+    use std::sync::mpsc::TryRecvError;
+    let mut desk = Desk {
+        address,
+        ..Desk::default()
     };
-    let server = conn.with_proxy(NOTIFICATIONS, NOTIFICATIONS_PATH, Duration::from_secs(2));
-    for id in ids {
-        let closed: Result<(), _> = server.method_call(NOTIFICATIONS, "CloseNotification", (*id,));
-        if let Err(e) = closed {
-            tracing::debug!(error = %e, id, "notification not closed");
+    loop {
+        // Said before the queue is read: an ask queued after this is woken for.
+        let name = desk
+            .bus
+            .as_ref()
+            .and_then(|bus| bus.channel.unique_name().map(str::to_owned));
+        let on_bus = name.is_some();
+        *listening.lock().unwrap_or_else(|e| e.into_inner()) = name;
+        let mut asked = false;
+        loop {
+            match asks.try_recv() {
+                Ok(ask) => {
+                    desk.ask(ask);
+                    asked = true;
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return,
+            }
+        }
+        if asked && on_bus != desk.bus.is_some() {
+            // Connected (or disconnected) meanwhile: say so before waiting.
+            continue;
+        }
+        if desk.bus.is_some() {
+            desk.hear(window);
+        } else {
+            match asks.recv() {
+                Ok(ask) => desk.ask(ask),
+                Err(_) => return,
+            }
         }
     }
 }
 
-impl Posted {
-    /// Waits for what becomes of the notification: `true` when it is clicked (its default
-    /// action); `false` when it is closed, `replaced` is set, or the bus goes. Only the server's
-    /// signals count, and only in the shape the specification gives them; others are ignored.
-    pub fn clicked(&self, replaced: &AtomicBool) -> bool {
-        use dbus::message::MessageType;
-        let channel = self.conn.channel();
-        while !replaced.load(Ordering::SeqCst) {
-            let msg = match channel.blocking_pop_message(Duration::from_secs(30)) {
-                Ok(Some(msg)) => msg,
-                Ok(None) if channel.is_connected() => continue,
-                _ => return false,
-            };
-            if replaced.load(Ordering::SeqCst) {
-                return false;
-            }
-            if msg.msg_type() == MessageType::MethodCall {
-                // A peer's Ping or a call to nothing here: answered, as libdbus's users do.
-                if let Some(reply) = dbus::channel::default_reply(&msg) {
-                    let _ = channel.send(reply);
-                }
-                continue;
-            }
-            // The server went (or another took its name): its notifications went with it.
-            if msg.msg_type() == MessageType::Signal
-                && msg.sender().as_deref() == Some("org.freedesktop.DBus")
-                && msg.member().as_deref() == Some("NameOwnerChanged")
-            {
-                if msg
-                    .read3::<&str, &str, &str>()
-                    .is_ok_and(|(name, old, _)| name == NOTIFICATIONS && old == self.server)
-                {
-                    return false;
-                }
-                continue;
-            }
-            let from_server = msg.msg_type() == MessageType::Signal
-                && msg.sender().as_deref() == Some(self.server.as_str())
-                && msg.interface().as_deref() == Some(NOTIFICATIONS);
-            if !from_server {
-                continue;
-            }
-            match msg.member().as_deref() {
-                Some("ActionInvoked")
-                    if msg
-                        .read2::<u32, &str>()
-                        .is_ok_and(|(id, action)| id == self.id && action == "default") =>
-                {
-                    return true
-                }
-                Some("NotificationClosed") if msg.read1::<u32>().is_ok_and(|id| id == self.id) => {
-                    return false
-                }
-                _ => {}
+struct Bus {
+    channel: dbus::channel::Channel,
+}
+
+impl Bus {
+    /// A connection to the bus at `address` (or the session's); `notifications`: subscribed
+    /// to the server's signals and its coming and going.
+    fn open(address: Option<&str>, notifications: bool) -> Result<Bus, String> {
+        let address = match address {
+            Some(a) => a.to_owned(),
+            None => crate::shell::session_address().ok_or("no session bus")?,
+        };
+        let mut channel =
+            dbus::channel::Channel::open_private(&address).map_err(|e| e.to_string())?;
+        channel.register().map_err(|e| e.to_string())?;
+        let bus = Bus { channel };
+        if notifications {
+            for rule in [
+                format!(
+                    "type='signal',sender='{NOTIFICATIONS}',path='{NOTIFICATIONS_PATH}',interface='{NOTIFICATIONS}'"
+                ),
+                format!(
+                    "type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='{NOTIFICATIONS}'"
+                ),
+            ] {
+                bus.call(
+                    "org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus",
+                    "AddMatch",
+                    |m| m.append1(rule),
+                )?;
             }
         }
-        false
+        Ok(bus)
+    }
+
+    /// Answers what came and is not read otherwise (a Ping, a call to nothing here); drops the
+    /// rest.
+    fn answer_pending(&self) {
+        let _ = self.channel.read_write(Some(Duration::ZERO));
+        while let Some(msg) = self.channel.pop_message() {
+            if let Some(reply) = dbus::channel::default_reply(&msg) {
+                let _ = self.channel.send(reply);
+            }
+        }
+    }
+
+    /// Sends a method call (its answer comes as a message with its serial).
+    fn call(
+        &self,
+        to: &str,
+        path: &str,
+        interface: &str,
+        member: &str,
+        args: impl FnOnce(dbus::Message) -> dbus::Message,
+    ) -> Result<u32, String> {
+        let call = dbus::Message::new_method_call(to, path, interface, member)?;
+        let serial = self
+            .channel
+            .send(args(call))
+            .map_err(|()| "the session bus took no message".to_owned())?;
+        self.channel.flush();
+        Ok(serial)
+    }
+
+    fn notify(&self, summary: &str, body: &str, replaces: u32) -> Result<u32, String> {
+        use dbus::arg::{RefArg, Variant};
+        let hints: HashMap<&str, Variant<Box<dyn RefArg>>> = HashMap::from([(
+            "desktop-entry",
+            Variant(Box::new("Switchboard".to_owned()) as Box<dyn RefArg>),
+        )]);
+        self.call(
+            NOTIFICATIONS,
+            NOTIFICATIONS_PATH,
+            NOTIFICATIONS,
+            "Notify",
+            |m| {
+                m.append3("Switchboard", replaces, "")
+                    .append3(summary, body, vec!["default", "Open"])
+                    .append2(hints, -1i32)
+            },
+        )
+    }
+
+    fn close(&self, id: u32) {
+        let closed = self.call(
+            NOTIFICATIONS,
+            NOTIFICATIONS_PATH,
+            NOTIFICATIONS,
+            "CloseNotification",
+            |m| m.append1(id),
+        );
+        if let Err(error) = closed {
+            tracing::debug!(%error, id, "notification not closed");
+        }
+    }
+}
+
+/// A `Notify` the server has not answered yet.
+struct Posting {
+    chat: String,
+    shown: Shown,
+    since: std::time::Instant,
+    /// Asked before a sign-out: closed as soon as its id comes.
+    forgotten: bool,
+}
+
+#[derive(Default)]
+struct Desk {
+    address: Option<String>,
+    bus: Option<Bus>,
+    /// The server's unique name: its signals are believed from it only.
+    server: Option<String>,
+    /// `Notify` calls on their way, by serial.
+    posting: HashMap<u32, Posting>,
+    /// The next notification of a chat whose previous is on its way (the latest only).
+    next: HashMap<String, Shown>,
+    /// Shown notifications: each id's chat, oldest first.
+    shown: std::collections::VecDeque<(u32, String)>,
+    /// Each chat's newest notification, to replace.
+    newest: HashMap<String, u32>,
+}
+
+impl Desk {
+    fn show(&mut self, chat: String, shown: Shown) {
+        self.posting.retain(|_, p| p.since.elapsed() < NOTIFY_TIME);
+        if self.posting.values().any(|p| p.chat == chat) {
+            self.next.insert(chat, shown);
+            return;
+        }
+        if self.bus.is_none() {
+            match Bus::open(self.address.as_deref(), true) {
+                Ok(bus) => self.bus = Some(bus),
+                Err(error) => return tracing::warn!(%error, "notification not shown"),
+            }
+        }
+        let Some(bus) = &self.bus else { return };
+        let replaces = if shown.replaces {
+            self.newest.get(&chat).copied().unwrap_or(0)
+        } else {
+            0
+        };
+        match bus.notify(&shown.summary, &shown.body, replaces) {
+            Ok(serial) => {
+                self.posting.insert(
+                    serial,
+                    Posting {
+                        chat,
+                        shown,
+                        since: std::time::Instant::now(),
+                        forgotten: false,
+                    },
+                );
+            }
+            Err(error) => {
+                tracing::warn!(%error, "notification not shown");
+                self.bus = None;
+            }
+        }
+    }
+
+    fn forget(&mut self) {
+        if let Some(bus) = &self.bus {
+            for (id, _) in &self.shown {
+                bus.close(*id);
+            }
+        }
+        self.shown.clear();
+        self.newest.clear();
+        self.next.clear();
+        for posting in self.posting.values_mut() {
+            posting.forgotten = true;
+        }
+    }
+
+    fn ask(&mut self, ask: Ask) {
+        match ask {
+            Ask::Show { chat, shown } => self.show(chat, shown),
+            Ask::Forget => self.forget(),
+        }
+    }
+
+    /// Waits for the bus (a wake-up signal ends the wait when an ask comes), then acts on what
+    /// it brought.
+    fn hear<W: Window>(&mut self, window: &W) {
+        let Some(bus) = &self.bus else { return };
+        let read = bus.channel.read_write(None);
+        let mut messages = Vec::new();
+        while let Some(msg) = bus.channel.pop_message() {
+            messages.push(msg);
+        }
+        let gone = read.is_err() || !bus.channel.is_connected();
+        for msg in messages {
+            self.message(msg, window);
+        }
+        if gone {
+            // The bus went, the server's ids with it: the next notification connects again.
+            tracing::info!("the session bus went: notifications connect again with the next");
+            *self = Desk {
+                address: self.address.take(),
+                ..Desk::default()
+            };
+        }
+    }
+
+    fn message<W: Window>(&mut self, msg: dbus::Message, window: &W) {
+        use dbus::message::MessageType;
+        match msg.msg_type() {
+            MessageType::MethodReturn | MessageType::Error => self.answered(msg),
+            MessageType::MethodCall => {
+                // A peer's Ping or a call to nothing here: answered, as libdbus's users do.
+                if let (Some(bus), Some(reply)) = (&self.bus, dbus::channel::default_reply(&msg)) {
+                    let _ = bus.channel.send(reply);
+                }
+            }
+            MessageType::Signal => self.signal(msg, window),
+        }
+    }
+
+    /// The server's answer to a `Notify`.
+    fn answered(&mut self, msg: dbus::Message) {
+        let Some(posting) = msg.get_reply_serial().and_then(|s| self.posting.remove(&s)) else {
+            return;
+        };
+        let id = match (msg.msg_type(), msg.read1::<u32>()) {
+            (dbus::message::MessageType::MethodReturn, Ok(id)) => id,
+            (_, _) => {
+                // A replacement the server refuses (an id it no longer knows) is shown anew.
+                tracing::warn!(error = ?msg.get1::<&str>(), "notification not shown");
+                if posting.shown.replaces && !posting.forgotten {
+                    self.newest.remove(&posting.chat);
+                    let Posting { chat, shown, .. } = posting;
+                    self.show(chat, shown);
+                }
+                return;
+            }
+        };
+        let Some(bus) = &self.bus else { return };
+        if posting.forgotten {
+            bus.close(id);
+            return;
+        }
+        // The server is whoever answered (one started on demand answers as itself).
+        let server = msg.sender().map(|s| s.to_string());
+        if server != self.server {
+            self.shown.clear();
+            self.newest.clear();
+            self.server = server;
+        }
+        self.shown.retain(|(shown, _)| *shown != id);
+        self.shown.push_back((id, posting.chat.clone()));
+        while self.shown.len() > REMEMBERED {
+            self.shown.pop_front();
+        }
+        self.newest.insert(posting.chat.clone(), id);
+        if let Some(next) = self.next.remove(&posting.chat) {
+            self.show(posting.chat, next);
+        }
+    }
+
+    fn signal<W: Window>(&mut self, msg: dbus::Message, window: &W) {
+        let member = msg.member();
+        if msg.sender().as_deref() == Some("org.freedesktop.DBus") {
+            // The server went (or another took its name): its notifications went with it.
+            let left = member.as_deref() == Some("NameOwnerChanged")
+                && msg.read3::<&str, &str, &str>().is_ok_and(|(name, old, _)| {
+                    name == NOTIFICATIONS && Some(old) == self.server.as_deref()
+                });
+            if left {
+                self.server = None;
+                self.shown.clear();
+                self.newest.clear();
+            }
+            return;
+        }
+        let from_server = self.server.is_some()
+            && msg.sender().as_deref() == self.server.as_deref()
+            && msg.interface().as_deref() == Some(NOTIFICATIONS);
+        if !from_server {
+            return;
+        }
+        match member.as_deref() {
+            Some("ActionInvoked") => {
+                if let Ok((id, "default")) = msg.read2::<u32, &str>() {
+                    if let Some((_, chat)) = self.shown.iter().find(|(shown, _)| *shown == id) {
+                        window.open_chat(chat);
+                    }
+                }
+            }
+            Some("NotificationClosed") => {
+                if let Ok(id) = msg.read1::<u32>() {
+                    self.shown.retain(|(shown, _)| *shown != id);
+                    self.newest.retain(|_, newest| *newest != id);
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -397,29 +638,37 @@ mod tests {
     use dbus::blocking::Connection;
     use std::sync::mpsc;
 
-    /// A notification server on a private bus: answers `Notify` with id 7 and sends the
-    /// signals the test hands it, in order.
-    fn fake_server(address: &str) -> mpsc::Sender<dbus::Message> {
-        fake_server_closing(address, mpsc::channel().0)
+    /// What the fake server was asked.
+    #[derive(Debug, Clone, PartialEq)]
+    enum Asked {
+        /// `Notify` from `sender`, replacing `replaces` (0: none), shown as `id`.
+        Notify {
+            sender: String,
+            replaces: u32,
+            id: u32,
+            body: String,
+        },
+        Close(u32),
     }
 
-    /// `fake_server` that tells `closed` each notification it is asked to close.
-    fn fake_server_closing(
-        address: &str,
-        closed: mpsc::Sender<u32>,
-    ) -> mpsc::Sender<dbus::Message> {
+    /// A notification server on a private bus that keeps GNOME's rule — a notification is
+    /// replaced or closed only by the connection that showed it — tells `asked` what it was
+    /// asked, and sends the signals handed to it, in order.
+    fn fake_server(address: &str, asked: mpsc::Sender<Asked>) -> mpsc::Sender<dbus::Message> {
         let (ready_tx, ready) = mpsc::channel();
         let (tx, signals) = mpsc::channel::<dbus::Message>();
         let address = address.to_owned();
         std::thread::spawn(move || {
+            use dbus::arg::{RefArg, Variant};
             use dbus::channel::MatchingReceiver;
             let conn = Connection::new_address(&address).expect("server connects");
             conn.request_name(NOTIFICATIONS, false, false, true)
                 .expect("server name");
+            let owners = Arc::new(Mutex::new(HashMap::<u32, String>::new()));
+            let (shown_by, asked_close) = (owners.clone(), asked.clone());
             conn.start_receive(
                 dbus::message::MatchRule::new_method_call().with_member("Notify"),
-                Box::new(|call, conn| {
-                    use dbus::arg::{RefArg, Variant};
+                Box::new(move |call, conn| {
                     // Exactly the specification's arguments (susssasa{sv}i), or refused.
                     type Notify = (
                         String,
@@ -431,11 +680,27 @@ mod tests {
                         HashMap<String, Variant<Box<dyn RefArg>>>,
                         i32,
                     );
+                    let sender = call.sender().map(|s| s.to_string()).unwrap_or_default();
+                    let mut owners = owners.lock().expect("owners");
                     let answer = match call.read_all::<Notify>() {
-                        Ok((app, _, _, _, _, actions, _, -1))
-                            if app == "Switchboard" && actions == ["default", "Open"] =>
+                        Ok((app, replaces, _, _, body, actions, _, -1))
+                            if app == "Switchboard"
+                                && actions == ["default", "Open"]
+                                && (replaces == 0 || owners.get(&replaces) == Some(&sender)) =>
                         {
-                            call.method_return().append1(7u32)
+                            let id = if replaces == 0 {
+                                owners.len() as u32 + 1
+                            } else {
+                                replaces
+                            };
+                            owners.insert(id, sender.clone());
+                            let _ = asked.send(Asked::Notify {
+                                sender,
+                                replaces,
+                                id,
+                                body,
+                            });
+                            call.method_return().append1(id)
                         }
                         _ => dbus::MethodErr::invalid_arg("Notify").to_message(&call),
                     };
@@ -446,10 +711,15 @@ mod tests {
             conn.start_receive(
                 dbus::message::MatchRule::new_method_call().with_member("CloseNotification"),
                 Box::new(move |call, conn| {
-                    if let Ok(id) = call.read1::<u32>() {
-                        let _ = closed.send(id);
-                    }
-                    let _ = conn.channel().send(call.method_return());
+                    let sender = call.sender().map(|s| s.to_string());
+                    let answer = match call.read1::<u32>() {
+                        Ok(id) if shown_by.lock().expect("owners").get(&id) == sender.as_ref() => {
+                            let _ = asked_close.send(Asked::Close(id));
+                            call.method_return()
+                        }
+                        _ => dbus::MethodErr::invalid_arg("CloseNotification").to_message(&call),
+                    };
+                    let _ = conn.channel().send(answer);
                     true
                 }),
             );
@@ -476,28 +746,59 @@ mod tests {
         dbus::Message::new_signal(NOTIFICATIONS_PATH, NOTIFICATIONS, member).expect("signal")
     }
 
-    /// What `clicked` answers, within 5 s.
-    fn outcome(posted: Posted) -> bool {
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(posted.clicked(&AtomicBool::new(false)));
-        });
-        rx.recv_timeout(Duration::from_secs(5))
-            .expect("the wait ended")
+    /// A window that tells which chats it was asked to open.
+    struct Opened(Mutex<mpsc::Sender<String>>);
+    impl Window for Opened {
+        fn is_focused(&self) -> bool {
+            false
+        }
+        fn open_chat(&self, chat: &str) {
+            let _ = self.0.lock().expect("opened").send(chat.to_owned());
+        }
+    }
+
+    /// A notifier on a private bus with a fake server: (bus, notifier, what the server was
+    /// asked, the server's signals, the chats opened).
+    #[allow(clippy::type_complexity)]
+    fn desk() -> (
+        PrivateBus,
+        Notifier<Opened>,
+        mpsc::Receiver<Asked>,
+        mpsc::Sender<dbus::Message>,
+        mpsc::Receiver<String>,
+    ) {
+        let bus = PrivateBus::start();
+        let (asked_tx, asked) = mpsc::channel();
+        let server = fake_server(&bus.1, asked_tx);
+        let (opened_tx, opened) = mpsc::channel();
+        let notifier = Notifier::on_bus(Opened(Mutex::new(opened_tx)), false, Some(bus.1.clone()));
+        (bus, notifier, asked, server, opened)
+    }
+
+    fn next<T>(rx: &mpsc::Receiver<T>) -> T {
+        rx.recv_timeout(Duration::from_secs(5)).expect("within 5 s")
     }
 
     #[test]
-    fn a_click_counts_only_from_the_notification_server_in_the_specifications_shape() {
-        let bus = PrivateBus::start();
-        let server = fake_server(&bus.1);
-        let posted = post_on(Some(&bus.1), "Oleg", "Hello", 0).expect("posted");
-        assert_eq!(posted.id, 7);
-        // Another program "clicks" it, sent to the app's connection itself (the bus would not
+    fn a_click_opens_its_chat_only_from_the_server_in_the_specifications_shape() {
+        let (bus, notifier, asked, server, opened) = desk();
+        notifier.show(event("a", "one"), 0);
+        let Asked::Notify {
+            sender: app, id: a, ..
+        } = next(&asked)
+        else {
+            panic!("not shown")
+        };
+        notifier.show(event("b", "two"), 0);
+        let Asked::Notify { id: b, .. } = next(&asked) else {
+            panic!("not shown")
+        };
+        // Another program "clicks" a's, sent to the app's connection itself (the bus would not
         // route a broadcast from it to the app's match): not believed. Its round trip to the
         // bus afterwards makes sure the bus passed it on before the server's signals below.
         let spoofer = Connection::new_address(&bus.1).expect("spoofer");
-        let mut spoof = signal("ActionInvoked").append2(7u32, "default");
-        spoof.set_destination(Some(posted.conn.unique_name().into_static()));
+        let mut spoof = signal("ActionInvoked").append2(a, "default");
+        spoof.set_destination(Some(app.clone().into()));
         spoofer.channel().send(spoof).expect("spoofed");
         let _: (String,) = spoofer
             .with_proxy(
@@ -507,68 +808,80 @@ mod tests {
             )
             .method_call("org.freedesktop.DBus", "GetId", ())
             .expect("round trip");
-        // The server itself, misshapen (no action), then about another notification: ignored,
-        // and nothing panics.
+        // The server itself: misshapen, another action, an id it never gave: ignored, and
+        // nothing panics. Then b's click.
+        for ignored in [
+            signal("ActionInvoked").append1(a),
+            signal("ActionInvoked").append2(a, "other"),
+            signal("ActionInvoked").append2(99u32, "default"),
+            signal("ActionInvoked").append2(b, "default"),
+        ] {
+            server.send(ignored).expect("sent");
+        }
+        assert_eq!(next(&opened), "b");
+        // And a's, from the server: believed.
         server
-            .send(signal("ActionInvoked").append1(7u32))
+            .send(signal("ActionInvoked").append2(a, "default"))
             .expect("sent");
-        server
-            .send(signal("ActionInvoked").append2(7u32, "other"))
-            .expect("sent");
-        server
-            .send(signal("ActionInvoked").append2(8u32, "default"))
-            .expect("sent");
-        server
-            .send(signal("NotificationClosed").append2(7u32, 2u32))
-            .expect("sent");
-        assert!(!outcome(posted), "closed, never clicked");
-
-        let posted = post_on(Some(&bus.1), "Oleg", "Hello again", 7).expect("posted");
-        server
-            .send(signal("ActionInvoked").append2(7u32, "default"))
-            .expect("sent");
-        assert!(outcome(posted), "clicked");
+        assert_eq!(next(&opened), "a");
     }
 
     #[test]
-    fn signing_out_closes_the_notifications_shown() {
-        let bus = PrivateBus::start();
-        let (closed, asked) = mpsc::channel();
-        let _server = fake_server_closing(&bus.1, closed);
-        close_on(Some(&bus.1), &[7, 9]);
-        let got: Vec<u32> = (0..2)
-            .map(|_| asked.recv_timeout(Duration::from_secs(5)).expect("closed"))
+    fn a_chats_next_messages_replace_its_notification_from_the_same_connection() {
+        let (_bus, notifier, asked, _server, _opened) = desk();
+        // Three at once: the second and third wait for the first's id, the latest shown.
+        notifier.show(event("a", "one"), 0);
+        notifier.show(event("a", "two"), 1_000);
+        notifier.show(event("a", "three"), 2_000);
+        let Asked::Notify {
+            sender,
+            replaces: 0,
+            id,
+            ..
+        } = next(&asked)
+        else {
+            panic!("the first is new")
+        };
+        let again = next(&asked);
+        assert!(
+            matches!(&again, Asked::Notify { sender: s, replaces, id: same, body }
+                if *s == sender && *replaces == id && *same == id && body.contains("three")),
+            "{again:?}"
+        );
+    }
+
+    #[test]
+    fn signing_out_closes_every_notification_shown() {
+        let (_bus, notifier, asked, _server, _opened) = desk();
+        notifier.show(event("a", "one"), 0);
+        notifier.show(event("b", "two"), 0);
+        let shown: Vec<u32> = (0..2)
+            .map(|_| match next(&asked) {
+                Asked::Notify { id, .. } => id,
+                other => panic!("{other:?}"),
+            })
             .collect();
-        assert_eq!(got, [7, 9]);
-    }
-
-    #[test]
-    fn a_server_that_goes_ends_the_wait() {
-        let bus = PrivateBus::start();
-        let server = fake_server(&bus.1);
-        let posted = post_on(Some(&bus.1), "Oleg", "Hello", 0).expect("posted");
-        // The server's thread ends and its connection with it.
-        drop(server);
-        assert!(!outcome(posted), "gone, never clicked");
-    }
-
-    #[test]
-    fn a_replaced_notification_is_no_longer_waited_on() {
-        let bus = PrivateBus::start();
-        let _server = fake_server(&bus.1);
-        let posted = post_on(Some(&bus.1), "Oleg", "Hello", 0).expect("posted");
-        let replaced = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = mpsc::channel();
-        let flag = replaced.clone();
-        std::thread::spawn(move || {
-            let _ = tx.send(posted.clicked(&flag));
-        });
-        replaced.store(true, Ordering::SeqCst);
-        // The wait looks at the flag between messages, at least every 30 s: a signal wakes it.
-        _server
-            .send(signal("NotificationClosed").append2(99u32, 2u32))
-            .expect("sent");
-        assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(false));
+        // a's earlier group stays on screen beside its new one: both are closed.
+        notifier.show(event("a", "later"), 60_000);
+        let Asked::Notify {
+            id: later,
+            replaces: 0,
+            ..
+        } = next(&asked)
+        else {
+            panic!("a new group")
+        };
+        notifier.forget();
+        let mut closed: Vec<u32> = (0..3)
+            .map(|_| match next(&asked) {
+                Asked::Close(id) => id,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        closed.sort();
+        let mut expected = [shown[0], shown[1], later];
+        expected.sort();
+        assert_eq!(closed, expected);
     }
 
     struct FakeWindow(AtomicBool);

@@ -73,9 +73,7 @@ pub fn session_address() -> Option<String> {
     })
 }
 
-/// A connection of its own to the session bus (`address`, or the session's). Each question
-/// opens one and closes it (a local handshake, about a millisecond): no connection is left
-/// holding messages nobody reads, and no two threads share one.
+/// A connection of its own to the session bus (`address`, or the session's), for one thread.
 pub fn connect(address: Option<&str>) -> Result<Connection, dbus::Error> {
     match address {
         Some(address) => Connection::new_address(address),
@@ -141,7 +139,7 @@ pub fn launcher_badge(c: Counters) {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("launcher-badge".into())
-            .spawn(move || badge(rx, None))
+            .spawn(move || badge(rx, None, Duration::from_secs(10)))
             .map(|_| tx)
             .map_err(|error| tracing::warn!(%error, "no launcher badge"))
             .ok()
@@ -152,19 +150,22 @@ pub fn launcher_badge(c: Counters) {
 }
 
 /// The badge's thread: sends what `totals` asks for on the bus at `address` (or the session's),
-/// reconnecting when the bus went; between totals it answers the bus (a peer's Ping).
-fn badge(totals: std::sync::mpsc::Receiver<Counters>, address: Option<String>) {
+/// reconnecting when the bus went, and again when a dock starts (it owns `com.canonical.Unity`,
+/// as libunity watches it); every `period` it answers the bus (a peer's Ping) and looks.
+fn badge(totals: std::sync::mpsc::Receiver<Counters>, address: Option<String>, period: Duration) {
     use std::sync::mpsc::RecvTimeoutError;
     let (mut conn, mut wanted, mut shown) = (None::<Connection>, None::<Counters>, None::<u32>);
     loop {
-        match totals.recv_timeout(Duration::from_secs(30)) {
+        match totals.recv_timeout(period) {
             Ok(c) => wanted = Some(c),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => return,
         }
         wanted = totals.try_iter().last().or(wanted);
         if let Some(c) = &conn {
-            answer_pending(c);
+            if answer_pending(c) {
+                shown = None;
+            }
             if !c.channel().is_connected() {
                 (conn, shown) = (None, None);
             }
@@ -174,6 +175,12 @@ fn badge(totals: std::sync::mpsc::Receiver<Counters>, address: Option<String>) {
         };
         if conn.is_none() {
             conn = connect(address.as_deref())
+                .and_then(|c| {
+                    c.add_match_no_cb(
+                        "type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='com.canonical.Unity'",
+                    )?;
+                    Ok(c)
+                })
                 .map_err(|e| tracing::debug!(error = %e, "launcher badge not sent"))
                 .ok();
         }
@@ -187,16 +194,23 @@ fn badge(totals: std::sync::mpsc::Receiver<Counters>, address: Option<String>) {
     }
 }
 
-/// Answers what came to a connection that is not otherwise read: a Ping, or a call to nothing
-/// here, as libdbus's users do; signals are dropped.
-pub fn answer_pending(conn: &Connection) {
+/// Answers what came to the badge's connection: a Ping, or a call to nothing here, as
+/// libdbus's users do; `true` when a dock took `com.canonical.Unity` meanwhile.
+fn answer_pending(conn: &Connection) -> bool {
     let channel = conn.channel();
     let _ = channel.read_write(Some(Duration::ZERO));
+    let mut dock_started = false;
     while let Some(msg) = channel.pop_message() {
         if let Some(reply) = dbus::channel::default_reply(&msg) {
             let _ = channel.send(reply);
         }
+        dock_started |= msg.sender().as_deref() == Some("org.freedesktop.DBus")
+            && msg.member().as_deref() == Some("NameOwnerChanged")
+            && msg
+                .read3::<&str, &str, &str>()
+                .is_ok_and(|(name, _, new)| name == "com.canonical.Unity" && !new.is_empty());
     }
+    dock_started
 }
 
 fn emit_launcher(conn: &Connection, c: Counters) -> Result<(), dbus::Error> {
@@ -454,7 +468,7 @@ mod tests {
             .expect("match");
         let (totals, rx) = std::sync::mpsc::channel();
         let address = bus.1.clone();
-        std::thread::spawn(move || badge(rx, Some(address)));
+        std::thread::spawn(move || badge(rx, Some(address), Duration::from_millis(50)));
         totals.send(Counters { red: 3, grey: 7 }).expect("sent");
         let update = next_update(&listener);
         let mut args = update.iter_init();
@@ -481,8 +495,13 @@ mod tests {
             .method_call("org.freedesktop.DBus", "NameHasOwner", (sender,))
             .expect("asked");
         assert!(on_bus, "the badge's sender left the bus");
-        // The same count is not sent again; a new one is.
-        totals.send(Counters { red: 3, grey: 8 }).expect("sent");
+        // A dock that starts gets the badge again; a new count is sent.
+        listener
+            .request_name("com.canonical.Unity", false, false, true)
+            .expect("a dock");
+        let (_, again): (String, HashMap<String, Variant<Box<dyn RefArg>>>) =
+            next_update(&listener).read2().expect("Update");
+        assert_eq!(again["count"].0.as_i64(), Some(3));
         totals.send(Counters { red: 0, grey: 8 }).expect("sent");
         let (_, calm): (String, HashMap<String, Variant<Box<dyn RefArg>>>) =
             next_update(&listener).read2().expect("Update");
