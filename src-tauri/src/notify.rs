@@ -161,68 +161,75 @@ pub enum Ask {
     Forget,
 }
 
-/// The notifications thread, from the app's side: asks go by a channel, and a signal on the
-/// bus wakes the thread while it waits for the bus (it waits for nothing else).
+/// The notifications thread, from the app's side: asks go by a channel, and while the thread
+/// waits for the bus a second thread wakes it with a signal there (it waits for nothing else).
+/// Nothing here blocks the caller.
 struct DeskHandle {
     asks: std::sync::mpsc::Sender<Ask>,
-    /// The thread's name on the bus while it listens there (`None`: it waits for asks).
-    listening: Arc<Mutex<Option<String>>>,
-    /// The connection the wake-up signals go by (opened when first needed).
-    waker: Mutex<Option<Bus>>,
-    address: Option<String>,
+    wake: std::sync::mpsc::Sender<()>,
 }
 
 impl DeskHandle {
     fn start<W: Window>(window: Arc<W>, address: Option<String>) -> Option<DeskHandle> {
         let (asks, rx) = std::sync::mpsc::channel();
+        let (wake, woken) = std::sync::mpsc::channel();
         let listening = Arc::new(Mutex::new(None));
-        let heard = listening.clone();
-        let thread_address = address.clone();
+        let (heard, desk_address) = (listening.clone(), address.clone());
         std::thread::Builder::new()
             .name("notifications".into())
-            .spawn(move || desk(rx, &*window, thread_address, &heard))
+            .spawn(move || desk(rx, &*window, desk_address, &heard))
             .map_err(|error| tracing::warn!(%error, "no notifications"))
             .ok()?;
-        Some(DeskHandle {
-            asks,
-            listening,
-            waker: Mutex::new(None),
-            address,
-        })
+        std::thread::Builder::new()
+            .name("notifications-waker".into())
+            .spawn(move || waker(woken, address, &listening))
+            .map_err(|error| tracing::warn!(%error, "no notifications"))
+            .ok()?;
+        Some(DeskHandle { asks, wake })
     }
 
     fn send(&self, ask: Ask) {
-        if self.asks.send(ask).is_err() {
-            return;
+        if self.asks.send(ask).is_ok() {
+            let _ = self.wake.send(());
         }
-        // Read after the ask is queued: a thread not listening yet takes it before it listens.
-        let Some(desk) = self
-            .listening
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-        else {
-            return;
-        };
-        let mut waker = self.waker.lock().unwrap_or_else(|e| e.into_inner());
-        if waker.is_none() {
-            *waker = Bus::open(self.address.as_deref(), false)
-                .map_err(|error| tracing::warn!(%error, "the notifications thread not woken"))
-                .ok();
-        }
-        let Some(bus) = waker.as_ref() else { return };
-        let woken = dbus::Message::new_signal(WAKE_PATH, WAKE_INTERFACE, "Wake").map(|mut wake| {
-            wake.set_destination(Some(desk.into()));
-            bus.channel.send(wake)
-        });
-        if !matches!(woken, Ok(Ok(_))) || !bus.channel.is_connected() {
-            *waker = None;
-            return;
-        }
-        bus.channel.flush();
-        bus.answer_pending();
     }
 }
+
+/// Wakes the notifications thread while it waits for the bus (its name is in `listening`), by a
+/// signal from a connection of its own; read after the ask is queued, so a thread not listening
+/// yet takes the ask before it listens. A wake that fails is made up for by the thread's own
+/// look at its asks (`LOOK`).
+fn waker(
+    woken: std::sync::mpsc::Receiver<()>,
+    address: Option<String>,
+    listening: &Mutex<Option<String>>,
+) {
+    let mut bus: Option<Bus> = None;
+    while woken.recv().is_ok() {
+        while woken.try_recv().is_ok() {}
+        let Some(desk) = listening.lock().unwrap_or_else(|e| e.into_inner()).clone() else {
+            continue;
+        };
+        if bus.is_none() {
+            bus = Bus::open(address.as_deref(), false)
+                .map_err(|error| tracing::debug!(%error, "the notifications thread not woken"))
+                .ok();
+        }
+        let Some(b) = &bus else { continue };
+        if let Ok(mut wake) = dbus::Message::new_signal(WAKE_PATH, WAKE_INTERFACE, "Wake") {
+            wake.set_destination(Some(desk.into()));
+            let _ = b.channel.send(wake);
+        }
+        b.channel.flush();
+        b.answer_pending();
+        if !b.channel.is_connected() {
+            bus = None;
+        }
+    }
+}
+
+/// How long the notifications thread waits for the bus before it looks at its asks anyway.
+const LOOK: Duration = Duration::from_secs(5);
 
 const WAKE_PATH: &str = "/app/switchboard/desktop/Notifications";
 const WAKE_INTERFACE: &str = "app.switchboard.desktop.Wake";
@@ -381,6 +388,8 @@ impl Bus {
 struct Posting {
     chat: String,
     shown: Shown,
+    /// The id it replaces (0: none).
+    replaces: u32,
     since: std::time::Instant,
     /// Asked before a sign-out: closed as soon as its id comes.
     forgotten: bool,
@@ -404,11 +413,30 @@ struct Desk {
 
 impl Desk {
     fn show(&mut self, chat: String, shown: Shown) {
-        self.posting.retain(|_, p| p.since.elapsed() < NOTIFY_TIME);
-        if self.posting.values().any(|p| p.chat == chat) {
+        // A server that never answers: its chat's next is not held back for ever (a forgotten
+        // one is kept, to be closed if its answer still comes).
+        let late: Vec<u32> = self
+            .posting
+            .iter()
+            .filter(|(_, p)| !p.forgotten && p.since.elapsed() >= NOTIFY_TIME)
+            .map(|(serial, _)| *serial)
+            .collect();
+        for serial in late {
+            if let Some(p) = self.posting.remove(&serial) {
+                if p.chat != chat {
+                    self.show_next(p.chat);
+                }
+            }
+        }
+        if self
+            .posting
+            .values()
+            .any(|p| p.chat == chat && !p.forgotten)
+        {
             self.next.insert(chat, shown);
             return;
         }
+        self.next.remove(&chat);
         if self.bus.is_none() {
             match Bus::open(self.address.as_deref(), true) {
                 Ok(bus) => self.bus = Some(bus),
@@ -428,6 +456,7 @@ impl Desk {
                     Posting {
                         chat,
                         shown,
+                        replaces,
                         since: std::time::Instant::now(),
                         forgotten: false,
                     },
@@ -437,6 +466,13 @@ impl Desk {
                 tracing::warn!(%error, "notification not shown");
                 self.bus = None;
             }
+        }
+    }
+
+    /// What waited for `chat`'s notification on its way, shown now.
+    fn show_next(&mut self, chat: String) {
+        if let Some(next) = self.next.remove(&chat) {
+            self.show(chat, next);
         }
     }
 
@@ -465,22 +501,40 @@ impl Desk {
     /// it brought.
     fn hear<W: Window>(&mut self, window: &W) {
         let Some(bus) = &self.bus else { return };
-        let read = bus.channel.read_write(None);
-        let mut messages = Vec::new();
-        while let Some(msg) = bus.channel.pop_message() {
-            messages.push(msg);
-        }
+        // What a flush read already is taken first: the wait is for what has not come yet.
+        let mut messages: Vec<_> = std::iter::from_fn(|| bus.channel.pop_message()).collect();
+        let read = if messages.is_empty() {
+            let read = bus.channel.read_write(Some(LOOK));
+            messages.extend(std::iter::from_fn(|| bus.channel.pop_message()));
+            read
+        } else {
+            Ok(())
+        };
         let gone = read.is_err() || !bus.channel.is_connected();
         for msg in messages {
             self.message(msg, window);
         }
         if gone {
-            // The bus went, the server's ids with it: the next notification connects again.
-            tracing::info!("the session bus went: notifications connect again with the next");
-            *self = Desk {
-                address: self.address.take(),
-                ..Desk::default()
-            };
+            // The bus went, the server's ids with it: what was on its way is shown anew on a
+            // new connection.
+            tracing::info!("the session bus went: notifications connect again");
+            let Desk {
+                address,
+                posting,
+                mut next,
+                ..
+            } = std::mem::take(self);
+            self.address = address;
+            for p in posting.into_values().filter(|p| !p.forgotten) {
+                let shown = next.remove(&p.chat).unwrap_or(p.shown);
+                self.show(
+                    p.chat,
+                    Shown {
+                        replaces: false,
+                        ..shown
+                    },
+                );
+            }
         }
     }
 
@@ -503,23 +557,48 @@ impl Desk {
         let Some(posting) = msg.get_reply_serial().and_then(|s| self.posting.remove(&s)) else {
             return;
         };
+        let Posting {
+            chat,
+            shown,
+            replaces,
+            forgotten,
+            ..
+        } = posting;
         let id = match (msg.msg_type(), msg.read1::<u32>()) {
             (dbus::message::MessageType::MethodReturn, Ok(id)) => id,
             (_, _) => {
-                // A replacement the server refuses (an id it no longer knows) is shown anew.
                 tracing::warn!(error = ?msg.get1::<&str>(), "notification not shown");
-                if posting.shown.replaces && !posting.forgotten {
-                    self.newest.remove(&posting.chat);
-                    let Posting { chat, shown, .. } = posting;
-                    self.show(chat, shown);
+                if forgotten {
+                    return;
+                }
+                // A replacement the server refuses (an id it no longer knows) is shown anew,
+                // with the chat's newest text.
+                self.newest.remove(&chat);
+                match self.next.remove(&chat) {
+                    Some(next) => self.show(
+                        chat,
+                        Shown {
+                            replaces: false,
+                            ..next
+                        },
+                    ),
+                    None if replaces != 0 => self.show(
+                        chat,
+                        Shown {
+                            replaces: false,
+                            ..shown
+                        },
+                    ),
+                    None => {}
                 }
                 return;
             }
         };
-        let Some(bus) = &self.bus else { return };
-        if posting.forgotten {
-            bus.close(id);
-            return;
+        if forgotten {
+            if let Some(bus) = &self.bus {
+                bus.close(id);
+            }
+            return self.show_next(chat);
         }
         // The server is whoever answered (one started on demand answers as itself).
         let server = msg.sender().map(|s| s.to_string());
@@ -529,14 +608,15 @@ impl Desk {
             self.server = server;
         }
         self.shown.retain(|(shown, _)| *shown != id);
-        self.shown.push_back((id, posting.chat.clone()));
+        self.newest.retain(|_, newest| *newest != id);
+        self.shown.push_back((id, chat.clone()));
         while self.shown.len() > REMEMBERED {
-            self.shown.pop_front();
+            if let Some((old, _)) = self.shown.pop_front() {
+                self.newest.retain(|_, newest| *newest != old);
+            }
         }
-        self.newest.insert(posting.chat.clone(), id);
-        if let Some(next) = self.next.remove(&posting.chat) {
-            self.show(posting.chat, next);
-        }
+        self.newest.insert(chat.clone(), id);
+        self.show_next(chat);
     }
 
     fn signal<W: Window>(&mut self, msg: dbus::Message, window: &W) {
@@ -842,12 +922,19 @@ mod tests {
         else {
             panic!("the first is new")
         };
-        let again = next(&asked);
-        assert!(
-            matches!(&again, Asked::Notify { sender: s, replaces, id: same, body }
-                if *s == sender && *replaces == id && *same == id && body.contains("three")),
-            "{again:?}"
-        );
+        // Whether "two" got through before the first answer or not, every later one replaces
+        // the first from the same connection, and the last says "three".
+        loop {
+            let again = next(&asked);
+            assert!(
+                matches!(&again, Asked::Notify { sender: s, replaces, id: same, .. }
+                    if *s == sender && *replaces == id && *same == id),
+                "{again:?}"
+            );
+            if matches!(&again, Asked::Notify { body, .. } if body.contains("three")) {
+                break;
+            }
+        }
     }
 
     #[test]
