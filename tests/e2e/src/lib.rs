@@ -546,27 +546,25 @@ impl Recorder {
     /// A misshapen `ActionInvoked(id)` (no action), as a broken server or any program on the
     /// bus could send: the app must go on.
     pub async fn click_misshapen(&self, id: u32) -> Result<()> {
-        self._conn
-            .emit_signal(
-                None::<()>,
-                "/org/freedesktop/Notifications",
-                "org.freedesktop.Notifications",
-                "ActionInvoked",
-                &(id,),
-            )
-            .await?;
-        Ok(())
+        self.action_invoked(&(id,)).await
     }
 
     /// The user clicks the notification: `ActionInvoked(id, "default")`, as a server sends it.
     pub async fn click(&self, id: u32) -> Result<()> {
+        self.action_invoked(&(id, "default")).await
+    }
+
+    async fn action_invoked<B>(&self, body: &B) -> Result<()>
+    where
+        B: zbus::export::serde::Serialize + zbus::zvariant::DynamicType,
+    {
         self._conn
             .emit_signal(
                 None::<()>,
                 "/org/freedesktop/Notifications",
                 "org.freedesktop.Notifications",
                 "ActionInvoked",
-                &(id, "default"),
+                body,
             )
             .await?;
         Ok(())
