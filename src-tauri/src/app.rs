@@ -313,21 +313,13 @@ fn data_dir(app: &AppHandle) -> anyhow::Result<PathBuf> {
 /// it to the session bus.
 fn lock_data_dir(dir: &std::path::Path) -> bool {
     static HELD: std::sync::OnceLock<std::fs::File> = std::sync::OnceLock::new();
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).truncate(false).write(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let locked = options
-        .open(dir.join("app.lock"))
-        .map_err(std::fs::TryLockError::Error)
-        .and_then(|file| file.try_lock().map(|()| file));
-    match locked {
-        Ok(file) => {
+    match switchboard_db::lock_file(&dir.join("app.lock")) {
+        Ok(Some(file)) => {
             let _ = HELD.set(file);
             true
         }
-        Err(std::fs::TryLockError::WouldBlock) => false,
-        Err(std::fs::TryLockError::Error(error)) => {
+        Ok(None) => false,
+        Err(error) => {
             tracing::warn!(%error, "the data directory cannot be locked: kept to one app by the session bus only");
             true
         }

@@ -218,11 +218,11 @@ fn waker(
         let Some(b) = &bus else { continue };
         if let Ok(mut wake) = dbus::Message::new_signal(WAKE_PATH, WAKE_INTERFACE, "Wake") {
             wake.set_destination(Some(desk.into()));
-            let _ = b.channel.send(wake);
+            let _ = b.channel().send(wake);
         }
-        b.channel.flush();
-        b.answer_pending();
-        if !b.channel.is_connected() {
+        b.channel().flush();
+        crate::shell::answer_pending(b.channel(), |_| {});
+        if !b.channel().is_connected() {
             bus = None;
         }
     }
@@ -256,7 +256,7 @@ fn desk<W: Window>(
         let name = desk
             .bus
             .as_ref()
-            .and_then(|bus| bus.channel.unique_name().map(str::to_owned));
+            .and_then(|bus| bus.channel().unique_name().map(str::to_owned));
         let on_bus = name.is_some();
         *listening.lock().unwrap_or_else(|e| e.into_inner()) = name;
         let mut asked = false;
@@ -286,21 +286,14 @@ fn desk<W: Window>(
 }
 
 struct Bus {
-    channel: dbus::channel::Channel,
+    conn: dbus::blocking::Connection,
 }
 
 impl Bus {
     /// A connection to the bus at `address` (or the session's); `notifications`: subscribed
     /// to the server's signals and its coming and going.
     fn open(address: Option<&str>, notifications: bool) -> Result<Bus, String> {
-        let address = match address {
-            Some(a) => a.to_owned(),
-            None => crate::shell::session_address().ok_or("no session bus")?,
-        };
-        let mut channel =
-            dbus::channel::Channel::open_private(&address).map_err(|e| e.to_string())?;
-        channel.register().map_err(|e| e.to_string())?;
-        let bus = Bus { channel };
+        let conn = crate::shell::connect(address).map_err(|e| e.to_string())?;
         if notifications {
             for rule in [
                 format!(
@@ -310,27 +303,14 @@ impl Bus {
                     "type='signal',sender='org.freedesktop.DBus',member='NameOwnerChanged',arg0='{NOTIFICATIONS}'"
                 ),
             ] {
-                bus.call(
-                    "org.freedesktop.DBus",
-                    "/org/freedesktop/DBus",
-                    "org.freedesktop.DBus",
-                    "AddMatch",
-                    |m| m.append1(rule),
-                )?;
+                conn.add_match_no_cb(&rule).map_err(|e| e.to_string())?;
             }
         }
-        Ok(bus)
+        Ok(Bus { conn })
     }
 
-    /// Answers what came and is not read otherwise (a Ping, a call to nothing here); drops the
-    /// rest.
-    fn answer_pending(&self) {
-        let _ = self.channel.read_write(Some(Duration::ZERO));
-        while let Some(msg) = self.channel.pop_message() {
-            if let Some(reply) = dbus::channel::default_reply(&msg) {
-                let _ = self.channel.send(reply);
-            }
-        }
+    fn channel(&self) -> &dbus::channel::Channel {
+        self.conn.channel()
     }
 
     /// Sends a method call (its answer comes as a message with its serial).
@@ -344,10 +324,10 @@ impl Bus {
     ) -> Result<u32, String> {
         let call = dbus::Message::new_method_call(to, path, interface, member)?;
         let serial = self
-            .channel
+            .channel()
             .send(args(call))
             .map_err(|()| "the session bus took no message".to_owned())?;
-        self.channel.flush();
+        self.channel().flush();
         Ok(serial)
     }
 
@@ -502,15 +482,15 @@ impl Desk {
     fn hear<W: Window>(&mut self, window: &W) {
         let Some(bus) = &self.bus else { return };
         // What a flush read already is taken first: the wait is for what has not come yet.
-        let mut messages: Vec<_> = std::iter::from_fn(|| bus.channel.pop_message()).collect();
+        let mut messages: Vec<_> = std::iter::from_fn(|| bus.channel().pop_message()).collect();
         let read = if messages.is_empty() {
-            let read = bus.channel.read_write(Some(LOOK));
-            messages.extend(std::iter::from_fn(|| bus.channel.pop_message()));
+            let read = bus.channel().read_write(Some(LOOK));
+            messages.extend(std::iter::from_fn(|| bus.channel().pop_message()));
             read
         } else {
             Ok(())
         };
-        let gone = read.is_err() || !bus.channel.is_connected();
+        let gone = read.is_err() || !bus.channel().is_connected();
         for msg in messages {
             self.message(msg, window);
         }
@@ -545,7 +525,7 @@ impl Desk {
             MessageType::MethodCall => {
                 // A peer's Ping or a call to nothing here: answered, as libdbus's users do.
                 if let (Some(bus), Some(reply)) = (&self.bus, dbus::channel::default_reply(&msg)) {
-                    let _ = bus.channel.send(reply);
+                    let _ = bus.channel().send(reply);
                 }
             }
             MessageType::Signal => self.signal(msg, window),

@@ -163,9 +163,11 @@ fn badge(totals: std::sync::mpsc::Receiver<Counters>, address: Option<String>, p
         }
         wanted = totals.try_iter().last().or(wanted);
         if let Some(c) = &conn {
-            if answer_pending(c) {
-                shown = None;
-            }
+            answer_pending(c.channel(), |msg| {
+                if dock_started(msg) {
+                    shown = None;
+                }
+            });
             if !c.channel().is_connected() {
                 (conn, shown) = (None, None);
             }
@@ -194,23 +196,25 @@ fn badge(totals: std::sync::mpsc::Receiver<Counters>, address: Option<String>, p
     }
 }
 
-/// Answers what came to the badge's connection: a Ping, or a call to nothing here, as
-/// libdbus's users do; `true` when a dock took `com.canonical.Unity` meanwhile.
-fn answer_pending(conn: &Connection) -> bool {
-    let channel = conn.channel();
+/// Answers what came to a connection that is read nowhere else — a Ping, or a call to nothing
+/// here, as libdbus's users do — and shows each message to `seen`.
+pub fn answer_pending(channel: &dbus::channel::Channel, mut seen: impl FnMut(&dbus::Message)) {
     let _ = channel.read_write(Some(Duration::ZERO));
-    let mut dock_started = false;
     while let Some(msg) = channel.pop_message() {
         if let Some(reply) = dbus::channel::default_reply(&msg) {
             let _ = channel.send(reply);
         }
-        dock_started |= msg.sender().as_deref() == Some("org.freedesktop.DBus")
-            && msg.member().as_deref() == Some("NameOwnerChanged")
-            && msg
-                .read3::<&str, &str, &str>()
-                .is_ok_and(|(name, _, new)| name == "com.canonical.Unity" && !new.is_empty());
+        seen(&msg);
     }
-    dock_started
+}
+
+/// A dock took `com.canonical.Unity` (it started): it is sent the badge again.
+fn dock_started(msg: &dbus::Message) -> bool {
+    msg.sender().as_deref() == Some("org.freedesktop.DBus")
+        && msg.member().as_deref() == Some("NameOwnerChanged")
+        && msg
+            .read3::<&str, &str, &str>()
+            .is_ok_and(|(name, _, new)| name == "com.canonical.Unity" && !new.is_empty())
 }
 
 fn emit_launcher(conn: &Connection, c: Counters) -> Result<(), dbus::Error> {

@@ -220,18 +220,26 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock, OpenError> {
     std::fs::create_dir_all(dir).map_err(io)?;
     // Messages, tokens and secrets live here: only the hub's user may enter.
     private(dir, 0o700).map_err(io)?;
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join("hub.lock"))
-        .map_err(io)?;
-    match file.try_lock() {
-        Ok(()) => Ok(DirLock(file)),
-        Err(std::fs::TryLockError::WouldBlock) => Err(OpenError::Locked {
+    match lock_file(&dir.join("hub.lock")).map_err(io)? {
+        Some(file) => Ok(DirLock(file)),
+        None => Err(OpenError::Locked {
             dir: dir.display().to_string(),
         }),
-        Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+    }
+}
+
+/// Takes the exclusive lock of the file at `path` (made, owner-only, if missing) for as long as
+/// the returned file is held — the process's end releases it too; `None` when another holds it.
+pub fn lock_file(path: &Path) -> std::io::Result<Option<File>> {
+    let mut options = File::options();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
     }
 }
 
